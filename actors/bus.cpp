@@ -1,0 +1,142 @@
+#include "actors/bus.hpp"
+
+#include "protocol/codec.hpp"
+#include "protocol/json.hpp"
+
+#include <algorithm>
+
+namespace hub::actors {
+
+// -- outbound -------------------------------------------------------------------------------
+
+const std::string& outbound::msgpack() const {
+  std::call_once(msgpack_once_, [this] { msgpack_ = protocol::encode(msg_); });
+  return msgpack_;
+}
+
+const std::string& outbound::json() const {
+  std::call_once(json_once_, [this] { json_ = protocol::to_json(msg_); });
+  return json_;
+}
+
+void reply(const sink_ptr& to, protocol::server_message msg) {
+  if (to)
+    to->send(std::make_shared<const outbound>(std::move(msg), 0));
+}
+
+// -- bus ------------------------------------------------------------------------------------
+
+bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention)
+  : hierarchy_(std::move(h)), retention_(std::max<std::size_t>(retention, 1)) {
+  // nop
+}
+
+template <class F>
+void bus::for_each_subscriber(protocol::unit_code unit, F&& f) {
+  if (topics_.empty())
+    return;
+  for (auto code = unit; code != 0;) {
+    if (auto i = topics_.find(code); i != topics_.end())
+      for (auto& sink : i->second)
+        f(sink);
+    auto* u = hierarchy_->find_unit(code);
+    code = u != nullptr ? u->parent : 0;
+  }
+}
+
+std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto seq = ++seq_;
+  std::visit(
+      [seq](auto& e) {
+        if constexpr (requires { e.seq; })
+          e.seq = seq;
+      },
+      event);
+  auto msg = std::make_shared<const outbound>(std::move(event), unit);
+  if (kept_.size() == retention_)
+    kept_.pop_front();
+  kept_.push_back({seq, msg});
+  // Delivery under the lock keeps every sink's events in sequence order; sinks only enqueue.
+  for_each_subscriber(unit, [&](const sink_ptr& s) { s->send(msg); });
+  return seq;
+}
+
+void bus::publish_aggregate(protocol::aggregate a) {
+  auto unit = a.unit;
+  auto* u = hierarchy_->find_unit(unit);
+  auto parent = u != nullptr ? u->parent : 0;
+  auto msg = std::make_shared<const outbound>(std::move(a), unit);
+  std::lock_guard<std::mutex> guard{mutex_};
+  for (auto code : {unit, parent})
+    if (auto i = topics_.find(code); code != 0 && i != topics_.end())
+      for (auto& sink : i->second)
+        sink->send(msg);
+}
+
+void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto& subscribers = topics_[topic];
+  if (std::find(subscribers.begin(), subscribers.end(), sink) != subscribers.end())
+    return;
+  if (since > 0 && since < seq_) {
+    auto oldest = kept_.empty() ? seq_ + 1 : kept_.front().seq;
+    if (since + 1 < oldest) {
+      sink->send(std::make_shared<const outbound>(protocol::gap{topic, since, seq_ + 1}, topic));
+    } else {
+      auto first = std::lower_bound(kept_.begin(), kept_.end(), since + 1,
+                                    [](const kept& k, std::uint64_t s) { return k.seq < s; });
+      for (auto i = first; i != kept_.end(); ++i)
+        if (hierarchy_->within(i->msg->unit(), topic))
+          sink->send(i->msg);
+    }
+  }
+  subscribers.push_back(sink);
+  sinks_[sink.get()].push_back(topic);
+}
+
+bool bus::unsubscribe(protocol::unit_code topic, const client_sink* sink) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto t = topics_.find(topic);
+  if (t == topics_.end())
+    return false;
+  auto& subs = t->second;
+  auto i = std::find_if(subs.begin(), subs.end(), [&](const sink_ptr& s) { return s.get() == sink; });
+  if (i == subs.end())
+    return false;
+  subs.erase(i);
+  if (subs.empty())
+    topics_.erase(t); // a topic goes with its last subscriber
+  auto s = sinks_.find(sink);
+  std::erase(s->second, topic);
+  if (s->second.empty())
+    sinks_.erase(s);
+  return true;
+}
+
+std::size_t bus::unsubscribe_all(const client_sink* sink) {
+  std::vector<protocol::unit_code> topics;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto s = sinks_.find(sink);
+    if (s == sinks_.end())
+      return 0;
+    topics = s->second;
+  }
+  std::size_t n = 0;
+  for (auto topic : topics)
+    n += unsubscribe(topic, sink) ? 1 : 0;
+  return n;
+}
+
+std::uint64_t bus::last_seq() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return seq_;
+}
+
+std::size_t bus::topic_count() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return topics_.size();
+}
+
+} // namespace hub::actors

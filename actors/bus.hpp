@@ -1,0 +1,107 @@
+#pragma once
+
+// The event bus: every state change becomes an event with a sequence number, kept for a
+// bounded window (for resume) and handed to the subscribers of its unit and of every unit
+// above it. Topics are unit codes; a subscription covers the unit's whole subtree.
+// Thread-safe: unit actors publish from scheduler threads, the gateway subscribes from its own.
+
+#include "protocol/hierarchy.hpp"
+#include "protocol/messages.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace hub::actors {
+
+/// One message on its way to clients, encoded at most once per format however many
+/// sessions receive it.
+class outbound {
+public:
+  outbound(protocol::server_message msg, protocol::unit_code unit)
+    : msg_(std::move(msg)), unit_(unit) {}
+  const protocol::server_message& message() const { return msg_; }
+  /// The unit the event belongs to (0 for replies to one client).
+  protocol::unit_code unit() const { return unit_; }
+  const std::string& msgpack() const;
+  const std::string& json() const;
+
+private:
+  protocol::server_message msg_;
+  protocol::unit_code unit_;
+  mutable std::once_flag msgpack_once_;
+  mutable std::once_flag json_once_;
+  mutable std::string msgpack_;
+  mutable std::string json_;
+};
+
+using outbound_ptr = std::shared_ptr<const outbound>;
+
+/// Where the hub sends what one client receives: replies and subscribed events, in order.
+/// Implementations must not block and must not call back into the bus (it may be called
+/// with the bus's lock held).
+class client_sink {
+public:
+  virtual ~client_sink() = default;
+  virtual void send(outbound_ptr msg) = 0;
+};
+
+using sink_ptr = std::shared_ptr<client_sink>;
+
+/// Sends `msg` as a reply to one client (no sequence number, no retention).
+void reply(const sink_ptr& to, protocol::server_message msg);
+
+class bus {
+public:
+  /// `retention`: how many of the latest events are kept for resume.
+  bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention = 1 << 16);
+
+  /// Stamps a case or directive event with the next sequence number, keeps it, and hands it
+  /// to the subscribers of `unit` and its ancestors. Returns the sequence number.
+  std::uint64_t publish(protocol::unit_code unit, protocol::server_message event);
+
+  /// Hands an aggregate (not sequenced, not kept: the latest value wins) to the subscribers
+  /// of `unit` and of its parent, so a dashboard sees its own figures and its children's.
+  void publish_aggregate(protocol::aggregate a);
+
+  /// Subscribes `sink` to the subtree of `topic`. With `since` > 0 it first receives the kept
+  /// events after `since`, or a gap message when some are no longer kept; nothing published
+  /// meanwhile is missed or doubled. Subscribing twice to a topic is a no-op.
+  void subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since = 0);
+
+  /// Returns true if `sink` was subscribed to `topic` (and no longer is).
+  bool unsubscribe(protocol::unit_code topic, const client_sink* sink);
+
+  /// Drops every subscription of `sink` (a closed connection). Returns how many there were.
+  std::size_t unsubscribe_all(const client_sink* sink);
+
+  /// The sequence number of the latest event (0 before the first).
+  std::uint64_t last_seq() const;
+
+  /// Number of topics with at least one subscriber.
+  std::size_t topic_count() const;
+
+private:
+  struct kept {
+    std::uint64_t seq;
+    outbound_ptr msg;
+  };
+
+  /// Calls `f(sink)` for each subscriber of `unit` or an ancestor. Lock held.
+  template <class F>
+  void for_each_subscriber(protocol::unit_code unit, F&& f);
+
+  std::shared_ptr<const protocol::hierarchy> hierarchy_;
+  std::size_t retention_;
+  mutable std::mutex mutex_;
+  std::uint64_t seq_ = 0;
+  std::deque<kept> kept_;
+  std::unordered_map<protocol::unit_code, std::vector<sink_ptr>> topics_;
+  std::unordered_map<const client_sink*, std::vector<protocol::unit_code>> sinks_;
+};
+
+} // namespace hub::actors

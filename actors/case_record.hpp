@@ -1,0 +1,70 @@
+#pragma once
+
+// A case as its holding unit actor keeps it: the current state, the deadline it is measured
+// against, the whistle tasks of its departments, and its full history.
+
+#include "protocol/messages.hpp"
+
+#include <string>
+#include <vector>
+
+namespace hub::actors {
+
+/// The level a case reached, for "微事不出格、小事不出村、大事不出乡" statistics.
+enum class case_level : std::uint8_t { grid, village, township, department };
+
+/// One department summoned by a whistle (吹哨) and how far it got.
+struct whistle_task {
+  enum class stage : std::uint8_t { summoned, reported_in, fed_back };
+  protocol::unit_code department = 0;
+  stage at = stage::summoned;
+  std::uint8_t score = 0; // 评哨: 1..5 once rated, 0 before
+  friend bool operator==(const whistle_task&, const whistle_task&) = default;
+};
+
+/// One step in a case's life: who did what, when, at which unit.
+struct history_entry {
+  protocol::timestamp_ms at = 0;
+  protocol::case_action action = protocol::case_action::report;
+  protocol::case_state state = protocol::case_state::reported; // after the step
+  protocol::unit_code unit = 0;                                // the holder after the step
+  protocol::person_id by = 0;
+  std::string note;
+  friend bool operator==(const history_entry&, const history_entry&) = default;
+};
+
+struct case_record {
+  protocol::case_id id = 0;
+  protocol::unit_code origin = 0;   // where it was reported
+  protocol::unit_code holder = 0;   // who holds it now
+  protocol::unit_code sender = 0;   // who handed it to the holder (return goes back there)
+  protocol::case_state state = protocol::case_state::reported;
+  case_level level = case_level::grid; // the highest level reached
+  std::uint16_t category = 0;          // index into hierarchy::categories
+  protocol::urgency urgency = protocol::urgency::normal;
+  bool hotline = false;                // reported through 12345 (closed and reopened there)
+  bool reopened = false;               // reopened at least once (not counted as satisfied)
+  bool responded = false;              // signed for within its limit
+  bool supervised = false;             // raised to supervision in the current deadline
+  protocol::deadline_colour colour = protocol::deadline_colour::green;
+  protocol::timestamp_ms clock_start = 0; // the current deadline's start ...
+  protocol::timestamp_ms deadline = 0;    // ... and end; 0 when no clock runs
+  protocol::timestamp_ms next_check = 0;  // when the holder's timer looks at it next
+  std::vector<protocol::unit_code> proposed; // departments of a pending whistle proposal
+  std::vector<whistle_task> whistle;
+  std::string title;
+  std::string description;
+  std::string address;
+  std::string external_id;
+  double lat = 0;
+  double lon = 0;
+  std::vector<history_entry> history;
+
+  bool terminal() const {
+    using protocol::case_state;
+    return state == case_state::closed || state == case_state::rejected ||
+           state == case_state::duplicate;
+  }
+};
+
+} // namespace hub::actors

@@ -1,0 +1,99 @@
+#include "actors/city.hpp"
+
+#include "actors/directive.hpp"
+
+namespace hub::actors {
+
+using protocol::errc;
+
+city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
+           city_options options)
+  : sys_(sys), ctx_(std::make_shared<city_context>()) {
+  ctx_->hierarchy = std::move(h);
+  ctx_->events = std::make_shared<bus>(ctx_->hierarchy, options.retention);
+  ctx_->flush_interval = options.flush_interval;
+  ctx_->clock.base_steady = sys.clock().now();
+  ctx_->clock.base_wall =
+      options.wall_now != 0
+          ? options.wall_now
+          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  // Actors read the directory only when a message arrives, which is after it is complete.
+  const auto n = static_cast<std::uint32_t>(ctx_->hierarchy->units.size());
+  ctx_->directory.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i)
+    ctx_->directory.push_back(spawn_unit(sys, ctx_, i));
+}
+
+city::~city() {
+  for (auto& a : ctx_->directory)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+bool city::may_watch(const principal& who, protocol::unit_code topic) const {
+  const auto& h = *ctx_->hierarchy;
+  if (h.find_unit(topic) == nullptr)
+    return false;
+  auto* own = h.find_unit(who.unit);
+  if (own == nullptr)
+    return false;
+  if (who.holds == protocol::post::hotline_operator)
+    return true;
+  auto root = own->kind == protocol::unit_kind::centre ? own->parent : own->code;
+  return h.within(topic, root);
+}
+
+protocol::unit_code city::route(const principal& who, const protocol::client_body& body) const {
+  const auto& h = *ctx_->hierarchy;
+  auto maker = [&](std::uint64_t id) -> protocol::unit_code {
+    auto i = maker_of(id);
+    return id != 0 && i < h.units.size() ? h.units[i].code : 0;
+  };
+  return std::visit(
+      [&](const auto& b) -> protocol::unit_code {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, protocol::case_report>) {
+          return b.unit;
+        } else if constexpr (std::is_same_v<T, protocol::case_act>) {
+          // A department's own steps go to its task; all else to the case's maker.
+          if (b.action == protocol::case_action::report_in ||
+              b.action == protocol::case_action::feedback)
+            return who.unit;
+          return maker(b.id);
+        } else if constexpr (std::is_same_v<T, protocol::directive_issue>) {
+          return issuing_unit(h, who).value_or(who.unit);
+        } else if constexpr (std::is_same_v<T, protocol::directive_act>) {
+          return b.action == protocol::directive_action::remind ? maker(b.id) : who.unit;
+        } else {
+          return 0;
+        }
+      },
+      body);
+}
+
+void city::submit(const principal& who, protocol::client_message msg, sink_ptr reply_to) {
+  if (auto* s = std::get_if<protocol::subscribe>(&msg.body)) {
+    if (!may_watch(who, s->unit))
+      return reply(reply_to, protocol::error{msg.id, errc::forbidden,
+                                             "you may not watch unit " + std::to_string(s->unit)});
+    reply(reply_to, protocol::ack{msg.id, 0, 0, ctx_->events->last_seq()});
+    return ctx_->events->subscribe(s->unit, reply_to, s->since);
+  }
+  if (auto* u = std::get_if<protocol::unsubscribe>(&msg.body)) {
+    ctx_->events->unsubscribe(u->unit, reply_to.get());
+    return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});
+  }
+  auto target = route(who, msg.body);
+  auto actor = ctx_->actor_of(target);
+  if (!actor) {
+    auto code = std::holds_alternative<protocol::case_act>(msg.body) ? errc::unknown_case
+                : std::holds_alternative<protocol::directive_act>(msg.body)
+                    ? errc::unknown_directive
+                    : errc::unknown_unit;
+    return reply(reply_to, protocol::error{msg.id, code, "no such case, directive or unit"});
+  }
+  caf::anon_send(actor, command{who, msg.id, std::move(msg.body), std::move(reply_to)});
+}
+
+} // namespace hub::actors

@@ -1,0 +1,53 @@
+#pragma once
+
+// The city: one unit actor per unit of the hierarchy, the bus they publish on, and the one
+// entry point the gateway (and the simulator) calls. `submit` never blocks: it routes the
+// request to the actor that owns it with an anonymous send; the answer reaches the sink.
+
+#include "actors/bus.hpp"
+#include "actors/unit_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <memory>
+
+namespace hub::actors {
+
+struct city_options {
+  std::chrono::milliseconds flush_interval{1000}; // figures pushed at most this often per unit
+  std::size_t retention = 1 << 16;                // events kept for resume
+  /// Wall time at the actor clock's current instant (0: the system clock's now).
+  protocol::timestamp_ms wall_now = 0;
+};
+
+class city {
+public:
+  city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
+       city_options options = {});
+  ~city();
+
+  city(const city&) = delete;
+  city& operator=(const city&) = delete;
+
+  /// Routes `msg` from `who` to the unit actor that owns it; replies go to `reply_to`.
+  /// Subscriptions are served here, against the bus.
+  void submit(const principal& who, protocol::client_message msg, sink_ptr reply_to);
+
+  /// True when `who` may watch the subtree of `topic` (their own unit's subtree; a centre's
+  /// county or city; the hotline the whole city).
+  bool may_watch(const principal& who, protocol::unit_code topic) const;
+
+  const protocol::hierarchy& hierarchy() const { return *ctx_->hierarchy; }
+  bus& events() { return *ctx_->events; }
+  const city_context& context() const { return *ctx_; }
+  unit_actor actor_of(protocol::unit_code code) const { return ctx_->actor_of(code); }
+
+private:
+  /// The unit whose actor owns `msg`, or 0 when it names nothing known.
+  protocol::unit_code route(const principal& who, const protocol::client_body& body) const;
+
+  caf::actor_system& sys_;
+  std::shared_ptr<city_context> ctx_;
+};
+
+} // namespace hub::actors

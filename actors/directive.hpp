@@ -1,0 +1,60 @@
+#pragma once
+
+// Directives (指令) as the unit actors share them: the immutable directive itself, and the pure
+// rules that say who receives it, so that every level of the fan-out decides alike.
+
+#include "actors/case_rules.hpp"
+#include "actors/principal.hpp"
+#include "protocol/hierarchy.hpp"
+#include "protocol/messages.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hub::actors {
+
+struct directive_info {
+  protocol::directive_id id = 0;
+  protocol::unit_code issuer_unit = 0;
+  protocol::person_id issuer = 0;
+  protocol::timestamp_ms issued_at = 0;
+  protocol::directive_issue what;
+};
+
+using directive_ptr = std::shared_ptr<const directive_info>;
+
+/// One recipient: a unit (person 0: anyone posted there may sign) or a named person.
+struct recipient {
+  protocol::unit_code unit = 0;
+  protocol::person_id person = 0;
+  friend bool operator==(const recipient&, const recipient&) = default;
+  friend auto operator<=>(const recipient&, const recipient&) = default;
+};
+
+/// The unit whose subtree `who` may direct, or nullopt when their post issues no directives
+/// (city and county leaders and centres; township heads for their township).
+std::optional<protocol::unit_code> issuing_unit(const protocol::hierarchy& h, const principal& who);
+
+/// Checks a directive before it is issued from `issuer_unit`: channel, scope inside the
+/// issuer's subtree, people known and inside it. Returns the reason it is refused, if it is.
+std::optional<refusal> check_target(const protocol::hierarchy& h,
+                                        protocol::unit_code issuer_unit,
+                                        const protocol::directive_issue& d);
+
+/// The recipients posted at unit `u` itself (not below it).
+std::vector<recipient> recipients_at(const protocol::hierarchy& h, const directive_info& d,
+                                     const protocol::unit& u);
+
+/// True when the subtree of `child` may hold recipients, so the fan-out goes down to it.
+bool reaches(const protocol::hierarchy& h, const directive_info& d, const protocol::unit& child);
+
+/// Every recipient of `d` under `from`, in fan-out order (what the issuer tallies).
+std::vector<recipient> all_recipients(const protocol::hierarchy& h, const directive_info& d,
+                                      protocol::unit_code from);
+
+/// True when `who` may sign for or complete on behalf of recipient `r`.
+bool answers_for(const protocol::hierarchy& h, const principal& who, const recipient& r);
+
+} // namespace hub::actors

@@ -1,0 +1,199 @@
+#include "actors/unit_actor.hpp"
+
+#include "actors/unit_state.hpp"
+
+namespace hub::actors {
+
+using protocol::deadline_colour;
+using protocol::timestamp_ms;
+
+// -- city_context ---------------------------------------------------------------------------
+
+std::uint32_t city_context::index_of(protocol::unit_code code) const {
+  auto* u = hierarchy->find_unit(code);
+  return u == nullptr ? UINT32_MAX : static_cast<std::uint32_t>(u - hierarchy->units.data());
+}
+
+unit_actor city_context::actor_of(protocol::unit_code code) const {
+  auto i = index_of(code);
+  return i < directory.size() ? directory[i] : unit_actor{};
+}
+
+// -- set-up ---------------------------------------------------------------------------------
+
+void unit_state::init(std::shared_ptr<const city_context> ctx, std::uint32_t index) {
+  ctx_ = std::move(ctx);
+  index_ = index;
+  unit_ = &ctx_->hierarchy->units[index];
+}
+
+unit_actor::behavior_type unit_state::make_behavior() {
+  return {
+      [this](command& c) { on_command(c); },
+      [this](case_transfer& t) { on_transfer(t); },
+      [this](whistle_summons& s) { on_summons(s); },
+      [this](task_update& u) { on_task_update(u); },
+      [this](const task_rating& r) { on_task_rating(r); },
+      [this](const directive_down& d) { on_directive_down(d); },
+      [this](const receipt_up& r) { on_receipt(r); },
+      [this](const directive_reminder& r) { on_reminder(r); },
+      [this](const figures_up& f) { on_figures(f); },
+      [this](tick_atom) { on_tick(); },
+      [this](flush_atom) { on_flush(); },
+  };
+}
+
+unit_actor spawn_unit(caf::actor_system& sys, std::shared_ptr<const city_context> ctx,
+                      std::uint32_t index) {
+  return sys.spawn(
+      [ctx = std::move(ctx), index](unit_actor::stateful_pointer<unit_state> self) mutable {
+        self->state.init(std::move(ctx), index);
+        return self->state.make_behavior();
+      });
+}
+
+void unit_state::on_command(command& cmd) {
+  std::visit(
+      [&](auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, protocol::case_report>)
+          on_report(cmd, body);
+        else if constexpr (std::is_same_v<T, protocol::case_act>)
+          on_case_act(cmd, body);
+        else if constexpr (std::is_same_v<T, protocol::directive_issue>)
+          on_issue(cmd, body);
+        else if constexpr (std::is_same_v<T, protocol::directive_act>)
+          on_directive_act(cmd, body);
+        else
+          refuse(cmd, protocol::errc::internal, "not a unit's request");
+      },
+      cmd.body);
+}
+
+// -- replies --------------------------------------------------------------------------------
+
+void unit_state::refuse(const command& cmd, protocol::errc code, std::string message) {
+  reply(cmd.reply_to, protocol::error{cmd.request, code, std::move(message)});
+}
+
+void unit_state::acknowledge(const command& cmd, protocol::case_id c, protocol::directive_id d,
+                             std::uint64_t seq) {
+  reply(cmd.reply_to, protocol::ack{cmd.request, c, d, seq});
+}
+
+// -- deadlines ------------------------------------------------------------------------------
+
+timestamp_ms unit_state::now() const { return ctx_->clock.at(self_->clock().now()); }
+
+void unit_state::arm(timestamp_ms at, timer_kind kind, std::uint64_t id) {
+  timers_.push({at, kind, id});
+  if (at < armed_for_) {
+    armed_for_ = at;
+    auto delay = std::max<timestamp_ms>(at - now(), 0);
+    self_->delayed_send(self_, std::chrono::milliseconds(delay), tick_atom::value);
+  }
+}
+
+void unit_state::on_tick() {
+  auto t = now();
+  armed_for_ = INT64_MAX;
+  while (!timers_.empty() && timers_.top().at <= t) {
+    auto top = timers_.top();
+    timers_.pop();
+    switch (top.kind) {
+      case timer_kind::case_deadline: check_case(top.id, t); break;
+      case timer_kind::task_deadline: check_task(top.id, t); break;
+      case timer_kind::directive_deadline: check_directive(top.id, t); break;
+    }
+  }
+  if (!timers_.empty() && timers_.top().at < armed_for_) {
+    armed_for_ = timers_.top().at;
+    self_->delayed_send(self_, std::chrono::milliseconds(armed_for_ - t), tick_atom::value);
+  }
+}
+
+void unit_state::count_colour(deadline_colour colour, int delta) {
+  if (colour == deadline_colour::yellow)
+    own_.yellow += delta;
+  else if (colour == deadline_colour::red)
+    own_.red += delta;
+}
+
+void unit_state::set_clock(case_record& c, case_clock clock, protocol::unit_kind holder_kind,
+                           timestamp_ms t) const {
+  if (clock == case_clock::keep)
+    return;
+  c.colour = deadline_colour::green;
+  c.supervised = false;
+  c.clock_start = t;
+  auto limit = limit_seconds(h(), c, clock, holder_kind);
+  c.deadline = limit == 0 ? 0 : t + timestamp_ms{limit} * 1000;
+}
+
+void unit_state::watch(case_record& c) {
+  timestamp_ms next = 0;
+  if (c.deadline != 0 && !c.terminal()) {
+    if (c.colour == deadline_colour::green)
+      next = c.clock_start + (c.deadline - c.clock_start) * 4 / 5;
+    else if (c.colour == deadline_colour::yellow)
+      next = c.deadline;
+    else if (!c.supervised)
+      next = c.deadline +
+             timestamp_ms{h().categories[c.category].limits[static_cast<int>(c.urgency)].supervision} *
+                 1000;
+  }
+  if (next != 0 && next != c.next_check) {
+    c.next_check = next;
+    arm(next, timer_kind::case_deadline, c.id);
+  }
+}
+
+// -- figures --------------------------------------------------------------------------------
+
+namespace {
+
+void add(protocol::unit_figures& into, const protocol::unit_figures& f) {
+  into.open += f.open;
+  into.yellow += f.yellow;
+  into.red += f.red;
+  into.reported += f.reported;
+  into.responded += f.responded;
+  into.resolved += f.resolved;
+  into.rated += f.rated;
+  into.satisfied += f.satisfied;
+  for (std::size_t i = 0; i < into.closed_at.size(); ++i)
+    into.closed_at[i] += f.closed_at[i];
+  into.directives += f.directives;
+  into.directives_signed += f.directives_signed;
+  into.directives_done += f.directives_done;
+}
+
+} // namespace
+
+void unit_state::figures_changed() {
+  if (flush_pending_)
+    return;
+  flush_pending_ = true;
+  self_->delayed_send(self_, ctx_->flush_interval, flush_atom::value);
+}
+
+void unit_state::on_figures(const figures_up& f) {
+  children_[f.child] = f.figures;
+  figures_changed();
+}
+
+void unit_state::on_flush() {
+  flush_pending_ = false;
+  auto total = own_;
+  for (auto& [child, f] : children_)
+    add(total, f);
+  if (ever_sent_ && total == last_sent_)
+    return;
+  ever_sent_ = true;
+  last_sent_ = total;
+  if (unit_->parent != 0)
+    self_->send(ctx_->actor_of(unit_->parent), figures_up{unit_->code, total});
+  ctx_->events->publish_aggregate(protocol::aggregate{unit_->code, now(), total});
+}
+
+} // namespace hub::actors

@@ -1,0 +1,153 @@
+#pragma once
+
+// The unit actor: one per city, county, township, village, grid, county department and
+// centre. It owns the cases it holds (and their deadlines), the whistle tasks of a department,
+// the directives it issued (and their receipt tally), the receipts addressed to it, and its
+// subtree's live figures.
+//
+// Protocol, in pseudo-code (all one-way; replies go to the command's sink):
+//   command(who, request, body, sink)   a person's request, routed here by the city
+//   case_transfer(record)               a case now held here (escalate, dispatch, return)
+//   whistle_summons(...)                a township blew the whistle to this department
+//   task_update(...)                    a department reported in or fed back (to the township)
+//   task_rating(case, score)            the township rated this department (评哨)
+//   directive_down(directive)           fan-out: register own recipients, forward to children
+//   receipt_up(directive, recipient, action)   a recipient signed or completed (to the issuer)
+//   directive_reminder(directive, recipients)  the issuer reminds laggards here
+//   figures_up(child, figures)          a child's subtree figures (bounded rate)
+//   tick                                 the earliest deadline may be due
+//   flush                                publish this subtree's figures if they changed
+
+#include "actors/bus.hpp"
+#include "actors/case_record.hpp"
+#include "actors/directive.hpp"
+#include "actors/principal.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace hub::actors {
+
+// -- messages -------------------------------------------------------------------------------
+
+struct command {
+  principal who;
+  std::uint64_t request = 0; // the client's message id, echoed in the reply
+  protocol::client_body body;
+  sink_ptr reply_to; // may be null (fire and forget, e.g. the simulator)
+};
+
+struct case_transfer {
+  case_record record;
+  protocol::case_action cause = protocol::case_action::escalate;
+};
+
+struct whistle_summons {
+  protocol::case_id id = 0;
+  protocol::unit_code township = 0;
+  std::uint16_t category = 0;
+  protocol::urgency urgency = protocol::urgency::normal;
+  std::string title;
+};
+
+struct task_update {
+  protocol::case_id id = 0;
+  protocol::unit_code department = 0;
+  whistle_task::stage stage = whistle_task::stage::reported_in;
+  protocol::person_id by = 0;
+  std::string note;
+};
+
+struct task_rating {
+  protocol::case_id id = 0;
+  std::uint8_t score = 0;
+};
+
+struct directive_down {
+  directive_ptr directive;
+};
+
+struct receipt_up {
+  protocol::directive_id id = 0;
+  recipient who;
+  protocol::directive_action action = protocol::directive_action::sign;
+};
+
+struct directive_reminder {
+  protocol::directive_id id = 0;
+  std::vector<recipient> laggards;
+};
+
+struct figures_up {
+  protocol::unit_code child = 0;
+  protocol::unit_figures figures;
+};
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+using unit_actor =
+    caf::typed_actor<caf::reacts_to<command>, caf::reacts_to<case_transfer>,
+                     caf::reacts_to<whistle_summons>, caf::reacts_to<task_update>,
+                     caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
+                     caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>,
+                     caf::reacts_to<figures_up>, caf::reacts_to<tick_atom>,
+                     caf::reacts_to<flush_atom>>;
+
+// -- what every unit actor shares -----------------------------------------------------------
+
+/// Maps the actor system's clock to wall time, so that a test clock drives deadlines too.
+struct wall_clock {
+  caf::actor_clock::time_point base_steady{};
+  protocol::timestamp_ms base_wall = 0;
+  protocol::timestamp_ms at(caf::actor_clock::time_point t) const {
+    return base_wall +
+           std::chrono::duration_cast<std::chrono::milliseconds>(t - base_steady).count();
+  }
+};
+
+/// Read-only after the city is built (the directory is filled before the first message).
+struct city_context {
+  std::shared_ptr<const protocol::hierarchy> hierarchy;
+  std::shared_ptr<bus> events;
+  std::vector<unit_actor> directory; // indexed like hierarchy->units
+  wall_clock clock;
+  std::chrono::milliseconds flush_interval{1000};
+
+  /// The actor of unit `code` (null handle when unknown).
+  unit_actor actor_of(protocol::unit_code code) const;
+  /// Index of `code` in hierarchy->units.
+  std::uint32_t index_of(protocol::unit_code code) const;
+};
+
+// -- ids ------------------------------------------------------------------------------------
+
+/// Case and directive ids carry the index of the unit that made them (top 24 bits), so a
+/// request finds the maker, which knows where the case went.
+constexpr protocol::case_id make_id(std::uint32_t unit_index, std::uint64_t seq) {
+  return (static_cast<std::uint64_t>(unit_index) << 40) | (seq & ((1ull << 40) - 1));
+}
+constexpr std::uint32_t maker_of(std::uint64_t id) { return static_cast<std::uint32_t>(id >> 40); }
+
+// -- the actor ------------------------------------------------------------------------------
+
+struct unit_state; // actors/unit_state.hpp
+
+/// Spawns the actor of `hierarchy->units[index]`.
+unit_actor spawn_unit(caf::actor_system& sys, std::shared_ptr<const city_context> ctx,
+                      std::uint32_t index);
+
+} // namespace hub::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_transfer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::whistle_summons)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::task_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::task_rating)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_down)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::receipt_up)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_reminder)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_up)

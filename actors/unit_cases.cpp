@@ -1,0 +1,350 @@
+// Unit actor: cases. A case lives at exactly one unit (its holder); other units that held it
+// keep a forwarding entry, so a request addressed to the case's maker finds it.
+
+#include "actors/unit_state.hpp"
+
+#include <algorithm>
+
+namespace hub::actors {
+
+using protocol::case_action;
+using protocol::case_state;
+using protocol::deadline_colour;
+using protocol::errc;
+using protocol::timestamp_ms;
+using protocol::unit_kind;
+
+namespace {
+
+std::size_t level_slot(case_level l) { return static_cast<std::size_t>(l); }
+
+} // namespace
+
+std::uint64_t unit_state::publish(const case_record& c, protocol::unit_code from_unit,
+                                  std::vector<protocol::unit_code> departments,
+                                  std::uint8_t score) {
+  const auto& e = c.history.back();
+  protocol::case_event ev;
+  ev.at = e.at;
+  ev.id = c.id;
+  ev.action = e.action;
+  ev.state = c.state;
+  ev.unit = c.holder;
+  ev.from_unit = from_unit;
+  ev.by = e.by;
+  ev.category = h().categories[c.category].code;
+  ev.level = c.urgency;
+  ev.colour = c.colour;
+  ev.deadline = c.deadline;
+  ev.note = e.note;
+  ev.departments = std::move(departments);
+  ev.score = score;
+  return ctx_->events->publish(unit_->code, std::move(ev));
+}
+
+// -- report ---------------------------------------------------------------------------------
+
+void unit_state::on_report(command& cmd, const protocol::case_report& r) {
+  if (auto no = decide_report(h(), cmd.who, r))
+    return refuse(cmd, no->code, std::move(no->reason));
+  auto t = now();
+  case_record c;
+  c.id = make_id(index_, ++next_seq_);
+  c.origin = c.holder = unit_->code;
+  c.category = static_cast<std::uint16_t>(h().find_category(r.category) - h().categories.data());
+  c.urgency = r.level;
+  c.hotline = unit_->kind == unit_kind::centre;
+  c.level = c.hotline ? case_level::grid : level_of(unit_->kind);
+  c.title = r.title;
+  c.description = r.description;
+  c.address = r.address;
+  c.external_id = r.external_id;
+  c.lat = r.lat;
+  c.lon = r.lon;
+  c.history.push_back({t, case_action::report, case_state::reported, c.holder, cmd.who.id, {}});
+  set_clock(c, case_clock::sign, unit_->kind, t);
+  own_.open += 1;
+  own_.reported += 1;
+  auto& held = cases_.emplace(c.id, std::move(c)).first->second;
+  watch(held);
+  auto seq = publish(held, 0);
+  acknowledge(cmd, held.id, 0, seq);
+  figures_changed();
+}
+
+// -- actions on a held case -----------------------------------------------------------------
+
+void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
+  if (act.action == case_action::report_in || act.action == case_action::feedback)
+    return on_task_act(cmd, act);
+  auto found = cases_.find(act.id);
+  if (found == cases_.end()) {
+    if (auto m = moved_.find(act.id); m != moved_.end())
+      return self_->send(ctx_->actor_of(m->second), std::move(cmd));
+    return refuse(cmd, errc::unknown_case, "no case " + std::to_string(act.id));
+  }
+  auto& c = found->second;
+  auto decision = decide(h(), c, cmd.who, act);
+  if (auto* no = std::get_if<refusal>(&decision))
+    return refuse(cmd, no->code, std::move(no->reason));
+  const auto step = std::get<case_step>(decision);
+  const auto t = now();
+  const bool was_open = !c.terminal();
+  const bool was_closed = c.state == case_state::closed;
+  std::vector<protocol::unit_code> departments;
+  std::uint8_t score = 0;
+
+  // Effects particular to the action, before the state moves.
+  switch (act.action) {
+    case case_action::sign:
+      if (c.deadline == 0 || t <= c.deadline) {
+        c.responded = true;
+        own_.responded += 1;
+      }
+      break;
+    case case_action::propose_whistle:
+      c.proposed = act.departments;
+      departments = act.departments;
+      break;
+    case case_action::decline_whistle: c.proposed.clear(); break;
+    case case_action::approve_whistle:
+      c.whistle.clear();
+      for (auto d : c.proposed) {
+        c.whistle.push_back({d, whistle_task::stage::summoned, 0});
+        self_->send(ctx_->actor_of(d),
+                    whistle_summons{c.id, unit_->code, c.category, c.urgency, c.title});
+      }
+      departments = std::move(c.proposed);
+      c.proposed.clear();
+      c.level = case_level::department;
+      break;
+    case case_action::rate: {
+      auto task = std::find_if(c.whistle.begin(), c.whistle.end(),
+                               [&](const whistle_task& w) { return w.department == act.unit; });
+      task->score = act.score;
+      self_->send(ctx_->actor_of(act.unit), task_rating{c.id, act.score});
+      departments = {act.unit};
+      score = act.score;
+      break;
+    }
+    case case_action::close:
+      own_.resolved += 1;
+      own_.closed_at[level_slot(c.level)] += 1;
+      own_.rated += 1;
+      own_.satisfied += c.reopened ? 0 : 1;
+      break;
+    case case_action::reopen:
+      c.reopened = true;
+      c.whistle.clear();
+      if (was_closed)
+        own_.open += 1;
+      break;
+    case case_action::supervise: c.supervised = true; break;
+    default: break;
+  }
+
+  c.state = step.next;
+  c.history.push_back({t, act.action, step.next, step.holder, cmd.who.id, act.note});
+  if (was_open && c.terminal()) {
+    own_.open -= 1;
+    count_colour(c.colour, -1);
+    c.colour = deadline_colour::green;
+  }
+
+  if (step.holder != c.holder) { // the case moves on: escalate, dispatch, return
+    auto* to = h().find_unit(step.holder);
+    const auto from = c.holder;
+    if (!c.terminal()) {
+      own_.open -= 1;
+      count_colour(c.colour, -1);
+    }
+    c.sender = from;
+    c.holder = to->code;
+    if (to->kind != unit_kind::centre)
+      c.level = std::max(c.level, level_of(to->kind));
+    set_clock(c, step.clock, to->kind, t);
+    auto seq = publish(c, from);
+    moved_[c.id] = to->code;
+    self_->send(ctx_->actor_of(to->code), case_transfer{std::move(c), act.action});
+    cases_.erase(found);
+    acknowledge(cmd, act.id, 0, seq);
+    return figures_changed();
+  }
+
+  if (step.clock != case_clock::keep && !c.terminal()) {
+    count_colour(c.colour, -1);
+    set_clock(c, step.clock, unit_->kind, t);
+  } else if (c.terminal()) {
+    c.deadline = 0;
+  }
+  watch(c);
+  auto seq = publish(c, 0, std::move(departments), score);
+  acknowledge(cmd, act.id, 0, seq);
+  figures_changed();
+}
+
+void unit_state::on_transfer(case_transfer& t) {
+  auto& c = t.record;
+  moved_.erase(c.id);
+  if (!c.terminal())
+    own_.open += 1;
+  c.next_check = 0;
+  auto& held = cases_.insert_or_assign(c.id, std::move(c)).first->second;
+  watch(held);
+  figures_changed();
+}
+
+// -- deadlines ------------------------------------------------------------------------------
+
+void unit_state::check_case(protocol::case_id id, timestamp_ms t) {
+  auto found = cases_.find(id);
+  if (found == cases_.end())
+    return; // it left; its new holder watches it
+  auto& c = found->second;
+  if (c.deadline == 0 || c.terminal())
+    return;
+  bool changed = false;
+  if (c.colour == deadline_colour::green &&
+      t >= c.clock_start + (c.deadline - c.clock_start) * 4 / 5) {
+    c.colour = deadline_colour::yellow;
+    count_colour(c.colour, +1);
+    changed = true;
+  }
+  if (c.colour != deadline_colour::red && t >= c.deadline) {
+    count_colour(c.colour, -1);
+    c.colour = deadline_colour::red;
+    count_colour(c.colour, +1);
+    c.history.push_back({t, case_action::remind, c.state, c.holder, 0,
+                         "overdue: automatic reminder (催办) to " + unit_->name});
+    publish(c, 0);
+    changed = true;
+  }
+  const auto& limits = h().categories[c.category].limits[static_cast<int>(c.urgency)];
+  if (c.colour == deadline_colour::red && !c.supervised &&
+      t >= c.deadline + timestamp_ms{limits.supervision} * 1000) {
+    c.supervised = true;
+    auto* parent = h().find_unit(unit_->parent);
+    c.history.push_back({t, case_action::supervise, c.state, c.holder, 0,
+                         "supervision (督办) raised to " +
+                             (parent != nullptr ? parent->name : std::string("the city"))});
+    publish(c, 0);
+    changed = true;
+  }
+  watch(c);
+  if (changed)
+    figures_changed();
+}
+
+// -- whistles: the department's side --------------------------------------------------------
+
+void unit_state::on_summons(whistle_summons& s) {
+  auto t = now();
+  department_task task;
+  task.township = s.township;
+  task.task = {unit_->code, whistle_task::stage::summoned, 0};
+  task.category = s.category;
+  task.urgency = s.urgency;
+  task.summoned_at = t;
+  const auto& l = h().categories[s.category].limits[static_cast<int>(s.urgency)];
+  task.next_check = t + timestamp_ms{l.department_sign} * 1000;
+  tasks_[s.id] = task;
+  arm(task.next_check, timer_kind::task_deadline, s.id);
+  own_.open += 1;
+  own_.reported += 1;
+  figures_changed();
+}
+
+void unit_state::on_task_act(command& cmd, const protocol::case_act& act) {
+  auto found = tasks_.find(act.id);
+  if (found == tasks_.end())
+    return refuse(cmd, errc::unknown_case,
+                  unit_->name + " was not summoned to case " + std::to_string(act.id));
+  auto& task = found->second;
+  auto decision = decide_task(h(), task.task, cmd.who, act);
+  if (auto* no = std::get_if<refusal>(&decision))
+    return refuse(cmd, no->code, std::move(no->reason));
+  auto t = now();
+  task.task.at = std::get<whistle_task::stage>(decision);
+  const auto& l = h().categories[task.category].limits[static_cast<int>(task.urgency)];
+  if (task.task.at == whistle_task::stage::reported_in &&
+      t <= task.summoned_at + timestamp_ms{l.department_sign} * 1000)
+    own_.responded += 1;
+  if (task.task.at == whistle_task::stage::fed_back) {
+    own_.open -= 1;
+    own_.resolved += 1;
+  }
+  self_->send(ctx_->actor_of(task.township),
+              task_update{act.id, unit_->code, task.task.at, cmd.who.id, act.note});
+  acknowledge(cmd, act.id, 0, 0);
+  figures_changed();
+}
+
+void unit_state::check_task(protocol::case_id id, timestamp_ms t) {
+  auto found = tasks_.find(id);
+  if (found == tasks_.end())
+    return;
+  auto& task = found->second;
+  if (task.task.at == whistle_task::stage::fed_back || t < task.next_check)
+    return;
+  const auto& cat = h().categories[task.category];
+  const auto& l = cat.limits[static_cast<int>(task.urgency)];
+  protocol::case_event ev;
+  ev.at = t;
+  ev.id = id;
+  ev.action = case_action::remind;
+  ev.state = case_state::whistle_blown;
+  ev.unit = unit_->code;
+  ev.from_unit = task.township;
+  ev.category = cat.code;
+  ev.level = task.urgency;
+  ev.colour = deadline_colour::red;
+  ev.note = task.task.at == whistle_task::stage::summoned && task.reminders == 0
+                ? "reminder (催办): report in to the whistle"
+                : "reminder (催办): the whistle's time limit has passed";
+  ctx_->events->publish(unit_->code, std::move(ev));
+  task.reminders += 1;
+  auto whistle_due = task.summoned_at + timestamp_ms{l.whistle} * 1000;
+  if (task.reminders == 1 && whistle_due > t) {
+    task.next_check = whistle_due;
+    arm(whistle_due, timer_kind::task_deadline, id);
+  }
+}
+
+void unit_state::on_task_rating(const task_rating& r) {
+  own_.rated += 1;
+  own_.satisfied += r.score >= 4 ? 1 : 0;
+  score_sum_ += r.score;
+  tasks_.erase(r.id);
+  figures_changed();
+}
+
+// -- whistles: the township's side ----------------------------------------------------------
+
+void unit_state::on_task_update(task_update& u) {
+  auto found = cases_.find(u.id);
+  if (found == cases_.end())
+    return; // the case moved on or was reopened since; the department's step stands alone
+  auto& c = found->second;
+  auto task = std::find_if(c.whistle.begin(), c.whistle.end(),
+                           [&](const whistle_task& w) { return w.department == u.department; });
+  if (task == c.whistle.end() || c.state != case_state::whistle_blown)
+    return;
+  task->at = u.stage;
+  auto t = now();
+  bool all_fed_back = std::all_of(c.whistle.begin(), c.whistle.end(), [](const whistle_task& w) {
+    return w.at == whistle_task::stage::fed_back;
+  });
+  auto action = u.stage == whistle_task::stage::reported_in ? case_action::report_in
+                                                            : case_action::feedback;
+  if (all_fed_back) {
+    c.state = case_state::resolved;
+    count_colour(c.colour, -1);
+    set_clock(c, case_clock::rating, unit_->kind, t);
+  }
+  c.history.push_back({t, action, c.state, c.holder, u.by, std::move(u.note)});
+  watch(c);
+  publish(c, 0, {u.department});
+  figures_changed();
+}
+
+} // namespace hub::actors

@@ -1,0 +1,181 @@
+// Unit actor: directives. The issuer tallies every recipient; the fan-out goes down level by
+// level (each unit forwards to the children whose subtrees hold recipients); receipts go
+// straight back to the issuer, one hop, so the tally it shows is never stale ("no signal
+// decay"). Subtree figures aggregate on the way up through figures_up.
+
+#include "actors/unit_state.hpp"
+
+namespace hub::actors {
+
+using protocol::directive_action;
+using protocol::errc;
+using protocol::timestamp_ms;
+
+namespace {
+
+protocol::directive_event event_of(const directive_info& d, directive_action action,
+                                   protocol::unit_code unit, protocol::person_id by,
+                                   timestamp_ms at) {
+  protocol::directive_event ev;
+  ev.at = at;
+  ev.id = d.id;
+  ev.action = action;
+  ev.unit = unit;
+  ev.by = by;
+  ev.channel = d.what.channel;
+  ev.title = d.what.title;
+  return ev;
+}
+
+} // namespace
+
+void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
+  auto from = issuing_unit(h(), cmd.who);
+  if (!from || *from != unit_->code)
+    return refuse(cmd, errc::forbidden,
+                  "a " + std::string(protocol::to_string(cmd.who.holds)) +
+                      " cannot issue directives from " + unit_->name);
+  if (auto no = check_target(h(), unit_->code, d))
+    return refuse(cmd, no->code, std::move(no->reason));
+  auto t = now();
+  if (d.deadline <= t)
+    return refuse(cmd, errc::invalid_argument, "the deadline has passed already");
+  auto info = std::make_shared<directive_info>();
+  info->id = make_id(index_, ++next_seq_);
+  info->issuer_unit = unit_->code;
+  info->issuer = cmd.who.id;
+  info->issued_at = t;
+  info->what = d;
+  auto everyone = all_recipients(h(), *info, unit_->code);
+  if (everyone.empty())
+    return refuse(cmd, errc::invalid_argument, "the target reaches nobody");
+  auto& issued = issued_[info->id];
+  issued.info = info;
+  for (auto& r : everyone)
+    issued.progress.emplace(r, directive_action::issue);
+  arm(d.deadline, timer_kind::directive_deadline, info->id);
+  auto ev = event_of(*info, directive_action::issue, unit_->code, cmd.who.id, t);
+  ev.total = static_cast<std::uint32_t>(everyone.size());
+  auto seq = ctx_->events->publish(unit_->code, std::move(ev));
+  acknowledge(cmd, 0, info->id, seq);
+  on_directive_down(directive_down{std::move(info)});
+}
+
+void unit_state::on_directive_down(const directive_down& d) {
+  auto mine = recipients_at(h(), *d.directive, *unit_);
+  if (!mine.empty()) {
+    auto& received = received_[d.directive->id];
+    received.info = d.directive;
+    for (auto& r : mine)
+      received.progress.emplace(r, directive_action::issue);
+    own_.directives += static_cast<std::uint32_t>(mine.size());
+    figures_changed();
+  }
+  for (auto i : h().children(unit_->code))
+    if (reaches(h(), *d.directive, h().units[i]))
+      self_->send(ctx_->directory[i], d);
+}
+
+void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a) {
+  if (a.action == directive_action::remind) {
+    auto found = issued_.find(a.id);
+    if (found == issued_.end())
+      return refuse(cmd, errc::unknown_directive, "no directive " + std::to_string(a.id));
+    if (issuing_unit(h(), cmd.who) != unit_->code)
+      return refuse(cmd, errc::forbidden, "only the issuing unit reminds");
+    remind_laggards(a.id, cmd.who.id);
+    return acknowledge(cmd, 0, a.id, 0);
+  }
+  if (a.action == directive_action::issue)
+    return refuse(cmd, errc::invalid_argument, "issue a directive with directive.issue");
+  auto found = received_.find(a.id);
+  if (found == received_.end())
+    return refuse(cmd, errc::unknown_directive,
+                  "no directive " + std::to_string(a.id) + " addressed to " + unit_->name);
+  auto& progress = found->second.progress;
+  // A named person answers for themself; anyone posted at a recipient unit answers for it.
+  auto entry = progress.find(recipient{unit_->code, cmd.who.id});
+  if (entry == progress.end() && cmd.who.unit == unit_->code)
+    entry = progress.find(recipient{unit_->code, 0});
+  if (entry == progress.end() || !answers_for(h(), cmd.who, entry->first))
+    return refuse(cmd, errc::forbidden, "the directive is not addressed to you");
+  auto& state = entry->second;
+  if (state == directive_action::complete ||
+      (a.action == directive_action::sign && state == directive_action::sign))
+    return refuse(cmd, errc::invalid_transition,
+                  state == directive_action::complete ? "already completed" : "already signed");
+  if (state == directive_action::issue)
+    own_.directives_signed += 1;
+  if (a.action == directive_action::complete)
+    own_.directives_done += 1;
+  state = a.action;
+  self_->send(ctx_->actor_of(found->second.info->issuer_unit),
+              receipt_up{a.id, entry->first, a.action});
+  acknowledge(cmd, 0, a.id, 0);
+  figures_changed();
+}
+
+void unit_state::on_receipt(const receipt_up& r) {
+  auto found = issued_.find(r.id);
+  if (found == issued_.end())
+    return;
+  auto& d = found->second;
+  auto entry = d.progress.find(r.who);
+  if (entry == d.progress.end() || entry->second == directive_action::complete)
+    return;
+  if (entry->second == directive_action::issue)
+    d.signed_count += 1;
+  if (r.action == directive_action::complete)
+    d.done += 1;
+  entry->second = r.action;
+  auto ev = event_of(*d.info, r.action, r.who.unit, r.who.person, now());
+  ev.total = static_cast<std::uint32_t>(d.progress.size());
+  ev.signed_count = d.signed_count;
+  ev.done = d.done;
+  ctx_->events->publish(unit_->code, std::move(ev));
+}
+
+void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id by) {
+  auto& d = issued_.at(id);
+  std::map<protocol::unit_code, std::vector<recipient>> by_unit;
+  for (auto& [r, state] : d.progress)
+    if (state != directive_action::complete)
+      by_unit[r.unit].push_back(r);
+  for (auto& [unit, laggards] : by_unit)
+    self_->send(ctx_->actor_of(unit), directive_reminder{id, std::move(laggards)});
+  d.reminded = true;
+  auto ev = event_of(*d.info, directive_action::remind, unit_->code, by, now());
+  ev.total = static_cast<std::uint32_t>(d.progress.size());
+  ev.signed_count = d.signed_count;
+  ev.done = d.done;
+  ctx_->events->publish(unit_->code, std::move(ev));
+}
+
+void unit_state::on_reminder(const directive_reminder& r) {
+  auto found = received_.find(r.id);
+  if (found == received_.end())
+    return;
+  auto ev = event_of(*found->second.info, directive_action::remind, unit_->code, 0, now());
+  ev.total = static_cast<std::uint32_t>(r.laggards.size());
+  ctx_->events->publish(unit_->code, std::move(ev));
+}
+
+void unit_state::check_directive(protocol::directive_id id, timestamp_ms t) {
+  auto found = issued_.find(id);
+  if (found == issued_.end() || found->second.reminded)
+    return;
+  auto& d = found->second;
+  if (t >= d.info->what.deadline && d.done < d.progress.size())
+    remind_laggards(id, 0);
+}
+
+std::vector<recipient> unit_state::laggards(protocol::directive_id id) const {
+  std::vector<recipient> out;
+  if (auto found = issued_.find(id); found != issued_.end())
+    for (auto& [r, state] : found->second.progress)
+      if (state != directive_action::complete)
+        out.push_back(r);
+  return out;
+}
+
+} // namespace hub::actors

@@ -1,0 +1,131 @@
+#pragma once
+
+// The state of one unit actor, and its handlers. Plain data plus methods: the behavior in
+// unit_actor.cpp only dispatches here. Cases live in unit_cases.cpp, directives in
+// unit_directives.cpp, deadlines and figures in unit_actor.cpp.
+
+#include "actors/unit_actor.hpp"
+
+#include <map>
+#include <queue>
+#include <unordered_map>
+
+namespace hub::actors {
+
+/// A department's own view of a whistle it was summoned to.
+struct department_task {
+  protocol::unit_code township = 0;
+  whistle_task task;
+  std::uint16_t category = 0;
+  protocol::urgency urgency = protocol::urgency::normal;
+  protocol::timestamp_ms summoned_at = 0;
+  std::uint8_t reminders = 0;
+  protocol::timestamp_ms next_check = 0;
+};
+
+/// A directive this unit issued: every recipient's progress.
+struct issued_directive {
+  directive_ptr info;
+  std::map<recipient, protocol::directive_action> progress; // issue = not yet signed
+  std::uint32_t signed_count = 0; // signed or completed
+  std::uint32_t done = 0;
+  bool reminded = false;
+};
+
+/// A directive addressed to recipients at this unit.
+struct received_directive {
+  directive_ptr info;
+  std::map<recipient, protocol::directive_action> progress;
+};
+
+struct unit_state {
+  using self_pointer = unit_actor::stateful_pointer<unit_state>;
+
+  explicit unit_state(self_pointer self) : self_(self) {}
+
+  // -- set-up --
+  void init(std::shared_ptr<const city_context> ctx, std::uint32_t index);
+  unit_actor::behavior_type make_behavior();
+
+  // -- cases (unit_cases.cpp) --
+  void on_command(command& cmd);
+  void on_report(command& cmd, const protocol::case_report& r);
+  void on_case_act(command& cmd, const protocol::case_act& act);
+  void on_task_act(command& cmd, const protocol::case_act& act);
+  void on_transfer(case_transfer& t);
+  void on_summons(whistle_summons& s);
+  void on_task_update(task_update& u);
+  void on_task_rating(const task_rating& r);
+  /// Deadline processing for one case or task; returns the next time it needs a look.
+  void check_case(protocol::case_id id, protocol::timestamp_ms now);
+  void check_task(protocol::case_id id, protocol::timestamp_ms now);
+
+  // -- directives (unit_directives.cpp) --
+  void on_issue(command& cmd, const protocol::directive_issue& d);
+  void on_directive_act(command& cmd, const protocol::directive_act& a);
+  void on_directive_down(const directive_down& d);
+  void on_receipt(const receipt_up& r);
+  void on_reminder(const directive_reminder& r);
+  void remind_laggards(protocol::directive_id id, protocol::person_id by);
+  void check_directive(protocol::directive_id id, protocol::timestamp_ms now);
+  /// The recipients of directive `id` (issued here) that have not completed it.
+  std::vector<recipient> laggards(protocol::directive_id id) const;
+
+  // -- deadlines and figures (unit_actor.cpp) --
+  protocol::timestamp_ms now() const;
+  enum class timer_kind : std::uint8_t { case_deadline, task_deadline, directive_deadline };
+  void arm(protocol::timestamp_ms at, timer_kind kind, std::uint64_t id);
+  void on_tick();
+  void figures_changed();
+  void on_figures(const figures_up& f);
+  void on_flush();
+
+  // -- helpers --
+  const protocol::hierarchy& h() const { return *ctx_->hierarchy; }
+  void refuse(const command& cmd, protocol::errc code, std::string message);
+  void acknowledge(const command& cmd, protocol::case_id c, protocol::directive_id d,
+                   std::uint64_t seq);
+  /// Starts the deadline `clock` on `c` for a holder of `holder_kind` (sets the fields only).
+  void set_clock(case_record& c, case_clock clock, protocol::unit_kind holder_kind,
+                 protocol::timestamp_ms now) const;
+  /// Arms the timer for `c`'s next deadline point (80 %, due, supervision), if any.
+  void watch(case_record& c);
+  /// Publishes the event of `c`'s latest history entry; returns its sequence number.
+  std::uint64_t publish(const case_record& c, protocol::unit_code from_unit,
+                        std::vector<protocol::unit_code> departments = {},
+                        std::uint8_t score = 0);
+  void count_colour(protocol::deadline_colour colour, int delta);
+
+  // -- data --
+  self_pointer self_;
+  std::shared_ptr<const city_context> ctx_;
+  std::uint32_t index_ = 0;
+  const protocol::unit* unit_ = nullptr;
+  std::uint64_t next_seq_ = 0; // for the ids this unit makes
+
+  std::unordered_map<protocol::case_id, case_record> cases_;
+  std::unordered_map<protocol::case_id, protocol::unit_code> moved_; // cases that left
+  std::unordered_map<protocol::case_id, department_task> tasks_;
+  std::unordered_map<protocol::directive_id, issued_directive> issued_;
+  std::unordered_map<protocol::directive_id, received_directive> received_;
+
+  struct timer {
+    protocol::timestamp_ms at;
+    timer_kind kind;
+    std::uint64_t id;
+    bool operator>(const timer& other) const { return at > other.at; }
+  };
+  std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
+  protocol::timestamp_ms armed_for_ = INT64_MAX; // when the pending tick fires
+
+  protocol::unit_figures own_;        // this unit's own counters
+  std::uint64_t score_sum_ = 0;        // department: sum of 评哨 ratings
+  std::unordered_map<protocol::unit_code, protocol::unit_figures> children_;
+  protocol::unit_figures last_sent_;
+  bool flush_pending_ = false;
+  bool ever_sent_ = false;
+
+  static inline const char* name = "unit";
+};
+
+} // namespace hub::actors

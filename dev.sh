@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The hub's two commands (see README.md):
+#   ./dev.sh run    install what is missing, build, and run the hub with its embedded defaults
+#   ./dev.sh test   install what is missing, build, and pass the whole test suite
+# Both are idempotent and quick when nothing changed. Settings come from the environment:
+#   HUB_BUILD_DIR (build), HUB_DATA_DIR (data), HUB_SEED (20261125), HUB_SANITIZERS (empty).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+build_dir=${HUB_BUILD_DIR:-build}
+data_dir=${HUB_DATA_DIR:-data}
+seed=${HUB_SEED:-20261125}
+
+# Debian 12 packages the build, the tests and the run need.
+packages=(g++ cmake ninja-build ccache pkg-config
+          libcaf-dev libboost-dev libmsgpack-cxx-dev libhiredis-dev libssl-dev
+          libgtest-dev libgmock-dev libbenchmark-dev redis-server)
+
+say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+install_missing() {
+  local missing=() p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    say "installing from Debian: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  fi
+}
+
+build() {
+  local werror=OFF
+  [ -n "${CI:-}" ] && werror=ON
+  if [ ! -f "$build_dir/build.ninja" ]; then
+    say "configuring $build_dir"
+    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DHUB_WERROR="$werror" -DHUB_SANITIZERS="${HUB_SANITIZERS:-}" >/dev/null
+  fi
+  say "building"
+  cmake --build "$build_dir" -j "$(nproc)"
+}
+
+# The generated Xinyang hierarchy, made once per seed.
+hierarchy_file() {
+  local file="$data_dir/xinyang-$seed.tsv"
+  if [ ! -s "$file" ]; then
+    mkdir -p "$data_dir"
+    "$build_dir/sim/hub-gen" --seed "$seed" --out "$file.tmp"
+    mv "$file.tmp" "$file"
+  fi
+  echo "$file"
+}
+
+run() {
+  local file
+  file=$(hierarchy_file)
+  say "running the city from $file (Ctrl-C to stop)"
+  exec "$build_dir/sim/hub-sim" --hierarchy "$file" "$@"
+}
+
+run_tests() {
+  say "testing"
+  ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j "$(nproc)"
+}
+
+case "${1:-}" in
+  run) shift; install_missing; build; run "$@" ;;
+  test) shift; install_missing; build; run_tests "$@" ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac

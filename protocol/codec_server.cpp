@@ -1,0 +1,283 @@
+// Hub messages to and from msgpack::object / MessagePack, in the same shape as
+// codec_client.cpp: one `fields<Message>` specialisation per message with its key table,
+// reader and writer. The hub never decodes these; clients, the simulator and tests do, and
+// they are held to the same strictness so that a hub bug shows up in tests.
+
+#include "protocol/detail/object_codec.hpp"
+#include "protocol/detail/reader.hpp"
+#include "protocol/detail/writer.hpp"
+
+namespace hub::protocol::detail {
+
+namespace {
+
+using sv = std::string_view;
+constexpr auto required = presence::required;
+constexpr auto optional = presence::optional;
+
+template <class Message>
+struct fields; // keys, read and write of one message
+
+template <>
+struct fields<ack> {
+  static constexpr std::array<sv, 5> keys{"t", "id", "case", "directive", "seq"};
+
+  static void read(map_reader& r, ack& m) {
+    r.read_uint("id", m.id, required, 1);
+    r.read_uint("case", m.case_ref, optional);
+    r.read_uint("directive", m.directive_ref, optional);
+    r.read_uint("seq", m.seq, optional);
+  }
+
+  static void write(map_writer& w, const ack& m) {
+    w.put("id", m.id);
+    if (m.case_ref != 0)
+      w.put("case", m.case_ref);
+    if (m.directive_ref != 0)
+      w.put("directive", m.directive_ref);
+    if (m.seq != 0)
+      w.put("seq", m.seq);
+  }
+};
+
+template <>
+struct fields<error> {
+  static constexpr std::array<sv, 4> keys{"t", "id", "code", "message"};
+
+  static void read(map_reader& r, error& m) {
+    r.read_uint("id", m.id, required); // 0 when the request's id could not be read
+    std::uint16_t code = 0;
+    r.read_uint("code", code, required, 1);
+    if (r.ok()) {
+      if (to_string(static_cast<errc>(code)) == "?") // a number errors.hpp does not name
+        r.fail(errc::out_of_range, "code", "unknown error code " + std::to_string(code));
+      else
+        m.code = static_cast<errc>(code);
+    }
+    r.read_text("message", m.message, optional, limits::text_bytes);
+  }
+
+  static void write(map_writer& w, const error& m) {
+    w.put("id", m.id);
+    w.put("code", static_cast<std::uint16_t>(m.code));
+    if (!m.message.empty())
+      w.put("message", m.message);
+  }
+};
+
+template <>
+struct fields<case_event> {
+  static constexpr std::array<sv, 16> keys{
+      "t",        "seq",     "at",     "case",     "action", "state",       "unit",  "from_unit",
+      "by",       "category", "urgency", "colour", "deadline", "note", "departments", "score"};
+
+  static void read(map_reader& r, case_event& m) {
+    r.read_uint("seq", m.seq, required, 1);
+    r.read_timestamp("at", m.at, required);
+    r.read_uint("case", m.id, required, 1);
+    r.read_enum("action", m.action, required);
+    r.read_enum("state", m.state, required);
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("from_unit", m.from_unit, optional);
+    r.read_uint("by", m.by, optional);
+    r.read_text("category", m.category, optional, limits::short_text);
+    r.read_enum("urgency", m.level, optional);
+    r.read_enum("colour", m.colour, optional);
+    r.read_timestamp("deadline", m.deadline, optional);
+    r.read_text("note", m.note, optional, limits::text_bytes);
+    r.read_ids("departments", m.departments, optional, limits::departments);
+    r.read_uint("score", m.score, optional, 0, 5);
+  }
+
+  static void write(map_writer& w, const case_event& m) {
+    w.put("seq", m.seq);
+    w.put("at", m.at);
+    w.put("case", m.id);
+    w.put("action", m.action);
+    w.put("state", m.state);
+    w.put("unit", m.unit);
+    if (m.from_unit != 0)
+      w.put("from_unit", m.from_unit);
+    if (m.by != 0)
+      w.put("by", m.by);
+    if (!m.category.empty())
+      w.put("category", m.category);
+    if (m.level != urgency::normal)
+      w.put("urgency", m.level);
+    if (m.colour != deadline_colour::green)
+      w.put("colour", m.colour);
+    if (m.deadline != 0)
+      w.put("deadline", m.deadline);
+    if (!m.note.empty())
+      w.put("note", m.note);
+    if (!m.departments.empty())
+      w.put("departments", m.departments);
+    if (m.score != 0)
+      w.put("score", m.score);
+  }
+};
+
+template <>
+struct fields<directive_event> {
+  // "signed" for signed_count: `signed` is a C++ keyword, not a problem on the wire.
+  static constexpr std::array<sv, 12> keys{"t",  "seq",     "at",    "directive",
+                                           "action", "unit", "by",   "channel",
+                                           "title", "total", "signed", "done"};
+
+  static void read(map_reader& r, directive_event& m) {
+    r.read_uint("seq", m.seq, required, 1);
+    r.read_timestamp("at", m.at, required);
+    r.read_uint("directive", m.id, required, 1);
+    r.read_enum("action", m.action, required);
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("by", m.by, optional);
+    r.read_uint("channel", m.channel, optional, 0, channel_count - 1);
+    r.read_text("title", m.title, optional, limits::title_bytes);
+    r.read_uint("total", m.total, optional);
+    r.read_uint("signed", m.signed_count, optional);
+    r.read_uint("done", m.done, optional);
+  }
+
+  static void write(map_writer& w, const directive_event& m) {
+    w.put("seq", m.seq);
+    w.put("at", m.at);
+    w.put("directive", m.id);
+    w.put("action", m.action);
+    w.put("unit", m.unit);
+    if (m.by != 0)
+      w.put("by", m.by);
+    if (m.channel != 0)
+      w.put("channel", m.channel);
+    if (!m.title.empty())
+      w.put("title", m.title);
+    if (m.total != 0)
+      w.put("total", m.total);
+    if (m.signed_count != 0)
+      w.put("signed", m.signed_count);
+    if (m.done != 0)
+      w.put("done", m.done);
+  }
+};
+
+template <>
+struct fields<unit_figures> {
+  static constexpr std::array<sv, 12> keys{
+      "open",       "yellow",     "red",
+      "reported",   "responded",  "resolved",
+      "rated",      "satisfied",  "directives",
+      "directives_signed",        "directives_done",
+      "closed_at"};
+
+  // The counters in key order, so read and write walk one list (closed_at aside).
+  static constexpr std::array<std::pair<sv, std::uint32_t unit_figures::*>, 11> counters{{
+      {"open", &unit_figures::open},
+      {"yellow", &unit_figures::yellow},
+      {"red", &unit_figures::red},
+      {"reported", &unit_figures::reported},
+      {"responded", &unit_figures::responded},
+      {"resolved", &unit_figures::resolved},
+      {"rated", &unit_figures::rated},
+      {"satisfied", &unit_figures::satisfied},
+      {"directives", &unit_figures::directives},
+      {"directives_signed", &unit_figures::directives_signed},
+      {"directives_done", &unit_figures::directives_done},
+  }};
+
+  static void read(map_reader& r, unit_figures& m) {
+    for (const auto& [key, member] : counters)
+      r.read_uint(key, m.*member, optional);
+    r.read_counts("closed_at", m.closed_at, optional);
+  }
+
+  static void write(map_writer& w, const unit_figures& m) {
+    for (const auto& [key, member] : counters)
+      if (m.*member != 0)
+        w.put(key, m.*member);
+    if (m.closed_at != decltype(m.closed_at){})
+      w.put("closed_at", m.closed_at);
+  }
+};
+
+template <>
+struct fields<aggregate> {
+  static constexpr std::array<sv, 4> keys{"t", "unit", "at", "figures"};
+
+  static void read(map_reader& r, aggregate& m) {
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_timestamp("at", m.at, required);
+    if (auto figures = r.nested("figures", required, "figures", fields<unit_figures>::keys))
+      fields<unit_figures>::read(*figures, m.figures);
+  }
+
+  static void write(map_writer& w, const aggregate& m) {
+    w.put("unit", m.unit);
+    w.put("at", m.at);
+    map_writer figures;
+    fields<unit_figures>::write(figures, m.figures);
+    w.put("figures", figures);
+  }
+};
+
+template <>
+struct fields<gap> {
+  static constexpr std::array<sv, 4> keys{"t", "unit", "since", "next"};
+
+  static void read(map_reader& r, gap& m) {
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("since", m.since, required);
+    r.read_uint("next", m.next, required);
+  }
+
+  static void write(map_writer& w, const gap& m) {
+    w.put("unit", m.unit);
+    w.put("since", m.since);
+    w.put("next", m.next);
+  }
+};
+
+// -- dispatch -----------------------------------------------------------------------------------
+
+/// Reads the message whose "t" is server_type_names[I].
+template <std::size_t I>
+void read_message(read_state& state, const msgpack::object& obj, server_message& out) {
+  using message_type = std::variant_alternative_t<I, server_message>;
+  map_reader r(state, obj, "", server_type_names[I], fields<message_type>::keys);
+  message_type msg;
+  fields<message_type>::read(r, msg);
+  if (r.ok())
+    out = std::move(msg);
+}
+
+/// Calls read_message<type>: a compile-time loop over server_message's alternatives.
+template <std::size_t I = 0>
+void read_any(read_state& state, const msgpack::object& obj, std::size_t type,
+              server_message& out) {
+  if constexpr (I < std::variant_size_v<server_message>) {
+    if (type == I)
+      read_message<I>(state, obj, out);
+    else
+      read_any<I + 1>(state, obj, type, out);
+  }
+}
+
+} // namespace
+
+decoded<server_message> decode_server(const msgpack::object& obj) {
+  read_state state;
+  const header head = read_header(state, obj, server_type_names);
+  server_message msg;
+  if (!state.failed)
+    read_any(state, obj, head.type, msg);
+  if (state.failed)
+    return std::move(state.error);
+  return msg;
+}
+
+std::string pack(const server_message& msg) {
+  map_writer w;
+  w.put("t", server_type_names[msg.index()]);
+  std::visit([&](const auto& m) { fields<std::decay_t<decltype(m)>>::write(w, m); }, msg);
+  return w.finish();
+}
+
+} // namespace hub::protocol::detail

@@ -1,0 +1,195 @@
+#pragma once
+
+// The messages of the hub's WebSocket protocol, as plain values. protocol/README.md is the
+// specification (field names, types, limits, meaning); this header is its C++ form. Nothing
+// here knows of CAF, Beast or Redis.
+
+#include "protocol/errors.hpp"
+#include "protocol/types.hpp"
+
+#include <array>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace hub::protocol {
+
+// -- client to hub --------------------------------------------------------------------------
+
+/// "case.report": open a case at `unit` (a grid for grid staff; a village, township or
+/// centre for their operators; a centre for the 12345 hotline).
+struct case_report {
+  unit_code unit = 0;
+  std::string category; // a category code of the hierarchy file
+  urgency level = urgency::normal;
+  std::string title;
+  std::string description;
+  double lat = 0; // WGS-84; both 0 when the report carries no location
+  double lon = 0;
+  std::string address;
+  std::string external_id; // the hotline's own id (Open311 service_request_id), or empty
+  friend bool operator==(const case_report&, const case_report&) = default;
+};
+
+/// "case.act": one step of a case's lifecycle. Which fields an action needs is specified
+/// per action in protocol/README.md; the codec checks presence, the hub checks meaning.
+struct case_act {
+  case_id id = 0;
+  case_action action = case_action::sign;
+  std::string note;                   // reason or result; required for return, reopen, ...
+  std::vector<unit_code> departments; // propose_whistle: the departments to summon
+  unit_code unit = 0;                 // dispatch: the receiving unit; rate: the department
+  std::uint8_t score = 0;             // rate: 1..5
+  case_id duplicate_of = 0;           // mark_duplicate
+  friend bool operator==(const case_act&, const case_act&) = default;
+};
+
+/// Recipients of a directive; see target_kind.
+struct directive_target {
+  target_kind kind = target_kind::subtree;
+  std::vector<unit_code> units;  // scope: roots of the subtrees searched (all kinds but people)
+  unit_kind level = unit_kind::grid;  // kind == level
+  std::uint8_t module = 0;            // kind == module: 0..9
+  post holder = post::village_security; // kind == post
+  std::vector<person_id> people;      // kind == people
+  friend bool operator==(const directive_target&, const directive_target&) = default;
+};
+
+/// "directive.issue": dispatch a work instruction "one key" down a command channel.
+struct directive_issue {
+  std::uint8_t channel = 0; // 0..13
+  std::string title;
+  std::string body;
+  timestamp_ms deadline = 0;
+  directive_target target;
+  friend bool operator==(const directive_issue&, const directive_issue&) = default;
+};
+
+/// "directive.act": a recipient signs (签收) or completes (反馈); the issuer reminds laggards.
+struct directive_act {
+  directive_id id = 0;
+  directive_action action = directive_action::sign; // sign, complete or remind
+  std::string note;
+  friend bool operator==(const directive_act&, const directive_act&) = default;
+};
+
+/// "subscribe": receive the events of `unit`'s subtree. With `since` > 0, first replay the
+/// events after sequence number `since` (or a "gap" message when they are past retention).
+struct subscribe {
+  unit_code unit = 0;
+  std::uint64_t since = 0;
+  friend bool operator==(const subscribe&, const subscribe&) = default;
+};
+
+/// "unsubscribe".
+struct unsubscribe {
+  unit_code unit = 0;
+  friend bool operator==(const unsubscribe&, const unsubscribe&) = default;
+};
+
+using client_body =
+    std::variant<case_report, case_act, directive_issue, directive_act, subscribe, unsubscribe>;
+
+/// Every client message carries the client's message id (> 0); the hub's answer repeats it,
+/// and a retry with the same id is answered again without being applied twice.
+struct client_message {
+  std::uint64_t id = 0;
+  client_body body;
+  friend bool operator==(const client_message&, const client_message&) = default;
+};
+
+// -- hub to client --------------------------------------------------------------------------
+
+/// "ack": the request `id` was applied (and, with persistence, stored).
+struct ack {
+  std::uint64_t id = 0;
+  case_id case_ref = 0;           // the case created or changed, if any
+  directive_id directive_ref = 0; // the directive created or changed, if any
+  std::uint64_t seq = 0;          // the event the change produced, if any
+  friend bool operator==(const ack&, const ack&) = default;
+};
+
+/// "error": the request `id` (0 when it could not be read) was refused; nothing changed.
+struct error {
+  std::uint64_t id = 0;
+  errc code = errc::internal;
+  std::string message;
+  friend bool operator==(const error&, const error&) = default;
+};
+
+/// "case.event": a case changed. `unit` holds the case after the change.
+struct case_event {
+  std::uint64_t seq = 0;
+  timestamp_ms at = 0;
+  case_id id = 0;
+  case_action action = case_action::report;
+  case_state state = case_state::reported;
+  unit_code unit = 0;
+  unit_code from_unit = 0; // the holder before the change
+  person_id by = 0;        // 0 when the hub's clock acted (remind, supervise)
+  std::string category;
+  urgency level = urgency::normal;
+  deadline_colour colour = deadline_colour::green;
+  timestamp_ms deadline = 0;
+  std::string note;
+  std::vector<unit_code> departments; // whistle: the departments summoned
+  std::uint8_t score = 0;             // rate
+  friend bool operator==(const case_event&, const case_event&) = default;
+};
+
+/// "directive.event": a directive was issued, signed, completed or reminded. `unit` is the
+/// recipient unit that acted (or the issuer's unit for issue and remind); the counts are the
+/// tally at the issuer after the change.
+struct directive_event {
+  std::uint64_t seq = 0;
+  timestamp_ms at = 0;
+  directive_id id = 0;
+  directive_action action = directive_action::issue;
+  unit_code unit = 0;
+  person_id by = 0;
+  std::uint8_t channel = 0;
+  std::string title;
+  std::uint32_t total = 0;
+  std::uint32_t signed_count = 0;
+  std::uint32_t done = 0;
+  friend bool operator==(const directive_event&, const directive_event&) = default;
+};
+
+/// Live figures of one unit's subtree (evaluation, "三率").
+struct unit_figures {
+  std::uint32_t open = 0;    // cases held in the subtree and not closed
+  std::uint32_t yellow = 0;  // open cases past 80 % of their time
+  std::uint32_t red = 0;     // open cases overdue
+  std::uint32_t reported = 0;
+  std::uint32_t responded = 0; // signed within the time limit (响应)
+  std::uint32_t resolved = 0;  // closed with a result (解决)
+  std::uint32_t rated = 0;
+  std::uint32_t satisfied = 0; // ratings of 4 or 5 (满意)
+  /// Cases closed at each level: grid, village, township, department.
+  std::array<std::uint32_t, 4> closed_at{};
+  std::uint32_t directives = 0; // directive receipts addressed into the subtree
+  std::uint32_t directives_signed = 0;
+  std::uint32_t directives_done = 0;
+  friend bool operator==(const unit_figures&, const unit_figures&) = default;
+};
+
+/// "aggregate": the latest figures of `unit`, pushed at a bounded rate (latest value wins).
+struct aggregate {
+  unit_code unit = 0;
+  timestamp_ms at = 0;
+  unit_figures figures;
+  friend bool operator==(const aggregate&, const aggregate&) = default;
+};
+
+/// "gap": the events of `unit` after `since` are past retention; `next` is the sequence
+/// number the live stream continues from. The client should fetch a fresh snapshot.
+struct gap {
+  unit_code unit = 0;
+  std::uint64_t since = 0;
+  std::uint64_t next = 0;
+  friend bool operator==(const gap&, const gap&) = default;
+};
+
+using server_message = std::variant<ack, error, case_event, directive_event, aggregate, gap>;
+
+} // namespace hub::protocol

@@ -1,0 +1,293 @@
+#include "sim/live_workload.hpp"
+
+#include <algorithm>
+
+namespace hub::sim {
+
+using protocol::case_action;
+using protocol::post;
+using protocol::unit_kind;
+
+// -- one scripted walk ------------------------------------------------------------------------
+
+struct live_workload::walk {
+  enum class kind : std::uint8_t { grid_case, village_case, whistle_case, directive_receipt };
+  kind script = kind::grid_case;
+  int step = 0;
+  std::uint64_t ref = 0; // the case or directive
+  protocol::unit_code grid = 0, village = 0, township = 0, unit = 0;
+  std::vector<protocol::unit_code> departments;
+};
+
+// -- the observer: acknowledgements and events, from scheduler threads ------------------------
+
+class live_workload::observer : public actors::client_sink {
+public:
+  void send(actors::outbound_ptr msg) override {
+    std::lock_guard<std::mutex> guard{mutex_};
+    std::visit(
+        [&](const auto& m) {
+          using T = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<T, protocol::ack>) {
+            acked_.push_back(m);
+          } else if constexpr (std::is_same_v<T, protocol::error>) {
+            ++counts_.refused;
+          } else if constexpr (std::is_same_v<T, protocol::case_event>) {
+            ++counts_.events;
+            counts_.reported += m.action == case_action::report;
+            counts_.closed += m.action == case_action::close;
+            counts_.whistles += m.action == case_action::approve_whistle;
+          } else if constexpr (std::is_same_v<T, protocol::directive_event>) {
+            ++counts_.events;
+            counts_.directives += m.action == protocol::directive_action::issue;
+            counts_.directive_receipts += m.action == protocol::directive_action::sign ||
+                                          m.action == protocol::directive_action::complete;
+          } else if constexpr (std::is_same_v<T, protocol::aggregate>) {
+            if (m.unit == 411500)
+              counts_.city = m.figures;
+          }
+        },
+        msg->message());
+  }
+
+  /// Moves the acknowledgements received so far out.
+  std::vector<protocol::ack> take() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return std::exchange(acked_, {});
+  }
+
+  live_counts counts() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return counts_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::vector<protocol::ack> acked_;
+  live_counts counts_;
+};
+
+// -- the workload -----------------------------------------------------------------------------
+
+namespace {
+
+/// The first person at unit `code` holding `p` (and module `m` for module heads), or nullptr.
+const protocol::person* person_with(const protocol::hierarchy& h, protocol::unit_code code, post p,
+                                    int module = -1) {
+  for (auto i : h.people_at(code)) {
+    auto& person = h.people[i];
+    if (person.holds == p && (module < 0 || person.module == module))
+      return &person;
+  }
+  return nullptr;
+}
+
+} // namespace
+
+live_workload::live_workload(actors::city& c, workload_options options)
+  : city_(c), options_(options), rng_(options.seed), observer_(std::make_shared<observer>()) {
+  const auto& h = city_.hierarchy();
+  for (std::uint32_t i = 0; i < h.units.size(); ++i)
+    if (h.units[i].kind == unit_kind::grid)
+      grids_.push_back(i);
+  if (auto* leader = person_with(h, h.units.front().code, post::city_leader))
+    city_.submit(actors::principal::of(*leader), {next_request_++, protocol::subscribe{h.units.front().code, 0}},
+                 observer_);
+}
+
+live_counts live_workload::counts() const { return observer_->counts(); }
+
+void live_workload::submit(std::uint64_t walk_no, const protocol::person* who,
+                           protocol::client_body body) {
+  if (who == nullptr)
+    return;
+  auto id = next_request_++;
+  walk_of_request_[id] = walk_no;
+  city_.submit(actors::principal::of(*who), {id, std::move(body)}, observer_);
+}
+
+void live_workload::start_case(std::int64_t) {
+  if (grids_.empty())
+    return;
+  const auto& h = city_.hierarchy();
+  const auto& grid = h.units[grids_[rng_() % grids_.size()]];
+  walk w;
+  auto roll = rng_() % 100;
+  w.script = roll < 60 ? walk::kind::grid_case
+             : roll < 88 ? walk::kind::village_case
+                         : walk::kind::whistle_case;
+  w.grid = grid.code;
+  w.village = grid.parent;
+  w.township = h.find_unit(w.village)->parent;
+  auto no = next_walk_++;
+  walks_.emplace(no, std::move(w));
+  protocol::case_report r;
+  r.unit = grid.code;
+  const auto& cat = h.categories[rng_() % h.categories.size()];
+  r.category = cat.code;
+  r.title = cat.name;
+  r.lat = grid.lat;
+  r.lon = grid.lon;
+  submit(no, person_with(h, grid.code, post::grid_fulltime), r);
+}
+
+void live_workload::start_directive() {
+  const auto& h = city_.hierarchy();
+  const auto& city = h.units.front();
+  std::vector<protocol::unit_code> counties;
+  for (auto i : h.children(city.code))
+    if (h.units[i].kind == unit_kind::county)
+      counties.push_back(h.units[i].code);
+  if (counties.empty())
+    return;
+  protocol::directive_issue d;
+  d.channel = static_cast<std::uint8_t>(rng_() % protocol::channel_count);
+  d.title = h.channels[d.channel].name + " 工作部署";
+  d.body = "请各村(社区)签收并按时反馈";
+  d.deadline = 0; // set by the caller's clock below
+  d.target.kind = protocol::target_kind::level;
+  d.target.level = unit_kind::village;
+  d.target.units = {counties[rng_() % counties.size()]};
+  walk w;
+  w.script = walk::kind::directive_receipt;
+  w.unit = d.target.units.front();
+  auto no = next_walk_++;
+  walks_.emplace(no, std::move(w));
+  d.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count() +
+               3600 * 1000;
+  submit(no, person_with(h, city.code, post::city_leader), d);
+}
+
+bool live_workload::next_step(std::uint64_t no) {
+  auto found = walks_.find(no);
+  if (found == walks_.end())
+    return false;
+  auto& w = found->second;
+  const auto& h = city_.hierarchy();
+  auto act = [&](case_action a) {
+    protocol::case_act c;
+    c.id = w.ref;
+    c.action = a;
+    c.note = "已处理";
+    return c;
+  };
+  auto grid_staff = person_with(h, w.grid, post::grid_fulltime);
+  auto grid_head = person_with(h, w.grid, post::grid_head);
+  auto secretary = person_with(h, w.village, post::village_secretary);
+  auto operator_ = person_with(h, w.township, post::township_operator);
+  auto head = person_with(h, w.township, post::township_head);
+  const int s = w.step++;
+  switch (w.script) {
+    case walk::kind::grid_case: {
+      static const case_action steps[] = {case_action::sign, case_action::start,
+                                          case_action::resolve, case_action::close};
+      if (s >= 4)
+        return false;
+      submit(no, s == 3 ? grid_head : grid_staff, act(steps[s]));
+      return true;
+    }
+    case walk::kind::village_case: {
+      static const case_action steps[] = {case_action::escalate, case_action::sign,
+                                          case_action::resolve, case_action::close};
+      if (s >= 4)
+        return false;
+      submit(no, s == 0 ? grid_head : secretary, act(steps[s]));
+      return true;
+    }
+    case walk::kind::whistle_case: {
+      // escalate, escalate, sign, propose, approve, (report_in, feedback) per department,
+      // rate per department, close
+      const int n = static_cast<int>(w.departments.size());
+      if (s == 0)
+        return submit(no, grid_head, act(case_action::escalate)), true;
+      if (s == 1)
+        return submit(no, secretary, act(case_action::escalate)), true;
+      if (s == 2)
+        return submit(no, operator_, act(case_action::sign)), true;
+      if (s == 3) {
+        auto* town = h.find_unit(w.township);
+        std::vector<protocol::unit_code> depts;
+        for (auto i : h.children(town->parent))
+          if (h.units[i].kind == unit_kind::department)
+            depts.push_back(h.units[i].code);
+        std::shuffle(depts.begin(), depts.end(), rng_);
+        depts.resize(std::min<std::size_t>(depts.size(), 1 + rng_() % 2));
+        w.departments = depts;
+        auto c = act(case_action::propose_whistle);
+        c.departments = depts;
+        submit(no, person_with(h, w.township, post::township_module_head), c);
+        return true;
+      }
+      if (s == 4)
+        return submit(no, head, act(case_action::approve_whistle)), true;
+      if (s < 5 + 2 * n) {
+        auto dept = w.departments[(s - 5) / 2];
+        auto a = (s - 5) % 2 == 0 ? case_action::report_in : case_action::feedback;
+        submit(no, person_with(h, dept, post::department_staff), act(a));
+        return true;
+      }
+      if (s < 5 + 3 * n) {
+        auto c = act(case_action::rate);
+        c.unit = w.departments[s - 5 - 2 * n];
+        c.score = static_cast<std::uint8_t>(3 + rng_() % 3);
+        submit(no, head, c);
+        return true;
+      }
+      if (s == 5 + 3 * n)
+        return submit(no, head, act(case_action::close)), true;
+      return false;
+    }
+    case walk::kind::directive_receipt: {
+      // After the issue: every village of the county signs, then most complete.
+      if (s > 0)
+        return false;
+      for (auto t : h.children(w.unit))
+        for (auto v : h.children(h.units[t].code)) {
+          if (h.units[v].kind != unit_kind::village || rng_() % 10 == 0)
+            continue;
+          auto* sec = person_with(h, h.units[v].code, post::village_secretary);
+          auto a = rng_() % 4 == 0 ? protocol::directive_action::sign
+                                   : protocol::directive_action::complete;
+          if (sec != nullptr)
+            city_.submit(actors::principal::of(*sec),
+                         {next_request_++, protocol::directive_act{w.ref, a, ""}}, observer_);
+        }
+      return false;
+    }
+  }
+  return false;
+}
+
+void live_workload::run_until(std::int64_t now_ms) {
+  if (next_report_ == 0)
+    next_report_ = next_directive_ = now_ms;
+  const auto report_gap = static_cast<std::int64_t>(1000.0 / std::max(options_.reports_per_second, 0.001));
+  const auto directive_gap =
+      static_cast<std::int64_t>(60000.0 / std::max(options_.directives_per_minute, 0.001));
+  for (; next_report_ <= now_ms; next_report_ += report_gap)
+    start_case(now_ms);
+  for (; next_directive_ <= now_ms; next_directive_ += directive_gap)
+    start_directive();
+  // Each acknowledged step schedules the walk's next one a little later, like people do.
+  for (auto& a : observer_->take()) {
+    auto r = walk_of_request_.find(a.id);
+    if (r == walk_of_request_.end())
+      continue;
+    auto no = r->second;
+    walk_of_request_.erase(r);
+    auto& w = walks_.at(no);
+    if (w.ref == 0)
+      w.ref = a.case_ref != 0 ? a.case_ref : a.directive_ref;
+    due_.push({now_ms + 200 + static_cast<std::int64_t>(rng_() % 2800), no});
+  }
+  while (!due_.empty() && due_.top().first <= now_ms) {
+    auto no = due_.top().second;
+    due_.pop();
+    if (!next_step(no))
+      walks_.erase(no);
+  }
+}
+
+} // namespace hub::sim

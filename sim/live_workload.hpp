@@ -1,0 +1,75 @@
+#pragma once
+
+// A small live workload for the in-process city: grid workers report cases and walk them
+// through one of three scripted paths (closed at the grid, at the village, or by a whistle to
+// county departments); the city leader issues a directive now and then, and recipients sign
+// and complete it. Every step waits for the previous step's acknowledgement.
+
+#include "actors/city.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <queue>
+#include <unordered_map>
+#include <random>
+#include <vector>
+
+namespace hub::sim {
+
+struct workload_options {
+  double reports_per_second = 20;
+  double directives_per_minute = 4;
+  std::uint64_t seed = 1;
+};
+
+/// Counts what the hub pushed to the workload's observer (thread-safe).
+struct live_counts {
+  std::uint64_t events = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t reported = 0;
+  std::uint64_t closed = 0;
+  std::uint64_t whistles = 0;
+  std::uint64_t directives = 0;
+  std::uint64_t directive_receipts = 0;
+  protocol::unit_figures city;
+};
+
+class live_workload {
+public:
+  live_workload(actors::city& c, workload_options options);
+
+  /// Runs one slice of the workload up to wall time `now_ms`: new reports and directives due
+  /// by then, and the next step of every case whose last step was acknowledged.
+  void run_until(std::int64_t now_ms);
+
+  live_counts counts() const;
+
+private:
+  struct walk; // one case on its scripted path
+  class observer;
+
+  void start_case(std::int64_t now_ms);
+  void start_directive();
+  /// Submits the next step of walk `no`; returns false when the walk is finished.
+  bool next_step(std::uint64_t no);
+  void submit(std::uint64_t walk_no, const protocol::person* who, protocol::client_body body);
+
+  actors::city& city_;
+  workload_options options_;
+  std::mt19937_64 rng_;
+  std::shared_ptr<observer> observer_;
+  std::vector<std::uint32_t> grids_; // indices into hierarchy units
+  std::unordered_map<std::uint64_t, walk> walks_;
+  std::unordered_map<std::uint64_t, std::uint64_t> walk_of_request_;
+  std::priority_queue<std::pair<std::int64_t, std::uint64_t>,
+                      std::vector<std::pair<std::int64_t, std::uint64_t>>, std::greater<>>
+      due_; // (when, walk) of the walks whose next step waits
+  std::uint64_t next_walk_ = 1;
+  std::int64_t next_report_ = 0;
+  std::int64_t next_directive_ = 0;
+  std::uint64_t next_request_ = 1;
+};
+
+} // namespace hub::sim

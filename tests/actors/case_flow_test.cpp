@@ -1,0 +1,175 @@
+#include "tests/actors/city_fixture.hpp"
+
+namespace hub::testing {
+namespace {
+
+using protocol::case_action;
+using protocol::case_state;
+using protocol::errc;
+using namespace codes;
+
+constexpr auto P = person_at;
+
+TEST_F(city_test, a_case_climbs_to_a_whistle_to_two_departments_and_is_rated_and_closed) {
+  auto watcher = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watcher));
+
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  ASSERT_NE(id, 0u);
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+  EXPECT_REFUSED(step(P(grid_a1_1, 2), id, case_action::escalate), errc::forbidden);
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::escalate));
+  ASSERT_NE(find_case(village_a1, id), nullptr);
+  EXPECT_EQ(find_case(village_a1, id)->state, case_state::dispatched);
+
+  EXPECT_ACK(step(P(village_a1, 2), id, case_action::sign));
+  EXPECT_ACK(step(P(village_a1, 1), id, case_action::escalate));
+  EXPECT_ACK(step(P(town_a, 2), id, case_action::sign));
+
+  protocol::case_act whistle;
+  whistle.departments = {police, housing};
+  EXPECT_REFUSED(step(P(town_a, 1), id, case_action::propose_whistle, whistle), errc::forbidden);
+  EXPECT_ACK(step(P(town_a, 4), id, case_action::propose_whistle, whistle));
+  EXPECT_REFUSED(step(P(town_a, 4), id, case_action::approve_whistle), errc::forbidden);
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::approve_whistle));
+  EXPECT_EQ(find_case(town_a, id)->state, case_state::whistle_blown);
+
+  EXPECT_REFUSED(step(P(environment, 2), id, case_action::report_in), errc::unknown_case);
+  EXPECT_REFUSED(step(P(police, 2), id, case_action::feedback), errc::invalid_transition);
+  for (auto dept : {police, housing}) {
+    EXPECT_ACK(step(P(dept, 2), id, case_action::report_in));
+    EXPECT_ACK(step(P(dept, 1), id, case_action::feedback));
+  }
+  EXPECT_EQ(find_case(town_a, id)->state, case_state::resolved);
+
+  protocol::case_act rating;
+  rating.unit = police;
+  rating.score = 5;
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::rate, rating));
+  EXPECT_REFUSED(step(P(town_a, 1), id, case_action::rate, rating), errc::invalid_transition);
+  rating.unit = housing;
+  rating.score = 3;
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::rate, rating));
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::close));
+
+  const auto* c = find_case(town_a, id);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->state, case_state::closed);
+  EXPECT_EQ(c->level, actors::case_level::department);
+  EXPECT_EQ(c->whistle[0].score, 5);
+  EXPECT_EQ(c->whistle[1].score, 3);
+
+  // The county's watcher saw every step, in sequence, with the holder at each step.
+  std::vector<case_action> expected = {
+      case_action::report,    case_action::sign,      case_action::escalate,
+      case_action::sign,      case_action::escalate,  case_action::sign,
+      case_action::propose_whistle, case_action::approve_whistle,
+      case_action::report_in, case_action::feedback,  case_action::report_in,
+      case_action::feedback,  case_action::rate,      case_action::rate,
+      case_action::close};
+  auto events = watcher->all<protocol::case_event>();
+  ASSERT_EQ(events.size(), expected.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].action, expected[i]) << i;
+    if (i > 0)
+      EXPECT_GT(events[i].seq, events[i - 1].seq);
+  }
+  EXPECT_EQ(events[2].unit, village_a1);
+  EXPECT_EQ(events[2].from_unit, grid_a1_1);
+  EXPECT_EQ(events[7].departments, (std::vector<protocol::unit_code>{police, housing}));
+  EXPECT_EQ(c->history.size(), expected.size());
+
+  // Figures reach the county at a bounded rate: after one flush interval per level.
+  for (int i = 0; i < 6; ++i)
+    advance(std::chrono::milliseconds(1000));
+  auto aggregates = watcher->all<protocol::aggregate>();
+  ASSERT_FALSE(aggregates.empty());
+  std::optional<protocol::unit_figures> county_figures;
+  for (auto& a : aggregates)
+    if (a.unit == county)
+      county_figures = a.figures;
+  ASSERT_TRUE(county_figures.has_value());
+  EXPECT_EQ(county_figures->closed_at[3], 1u); // closed at department level
+  EXPECT_EQ(county_figures->open, 0u);
+  EXPECT_EQ(county_figures->reported, 3u); // the report and two summonses
+  EXPECT_EQ(state_of(police).score_sum_, 5u);
+}
+
+TEST_F(city_test, a_refused_action_changes_nothing_and_publishes_nothing) {
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  auto before = *find_case(grid_a1_1, id);
+  auto seq = city_->events().last_seq();
+  EXPECT_REFUSED(step(P(grid_a1_2, 1), id, case_action::sign), errc::forbidden);
+  EXPECT_REFUSED(step(P(grid_a1_1, 2), id, case_action::close), errc::forbidden);
+  EXPECT_REFUSED(step(P(grid_a1_1, 1), id, case_action::close), errc::invalid_transition);
+  EXPECT_REFUSED(step(P(grid_a1_1, 1), id + 1000, case_action::sign), errc::unknown_case);
+  const auto& after = *find_case(grid_a1_1, id);
+  EXPECT_EQ(after.state, before.state);
+  EXPECT_EQ(after.history, before.history);
+  EXPECT_EQ(city_->events().last_seq(), seq);
+}
+
+TEST_F(city_test, a_wrongly_escalated_case_is_returned_with_a_reason) {
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::escalate));
+  EXPECT_ACK(step(P(village_a1, 1), id, case_action::return_case));
+  const auto* c = find_case(grid_a1_1, id);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->state, case_state::return_requested);
+  EXPECT_EQ(c->history.back().note, "note");
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::resolve));
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::close));
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::reopen));
+  EXPECT_EQ(find_case(grid_a1_1, id)->state, case_state::reopened);
+  EXPECT_TRUE(find_case(grid_a1_1, id)->reopened);
+}
+
+TEST_F(city_test, a_hotline_case_is_triaged_dispatched_and_closed_by_the_hotline) {
+  auto hotline = P(city_centre, 1), centre_op = P(city_centre, 2);
+  auto id = report(hotline, city_centre);
+  EXPECT_ACK(step(centre_op, id, case_action::triage));
+  protocol::case_act to;
+  to.unit = town_b;
+  EXPECT_REFUSED(step(hotline, id, case_action::dispatch, to), errc::forbidden);
+  EXPECT_ACK(step(centre_op, id, case_action::dispatch, to));
+  EXPECT_ACK(step(P(town_b, 2), id, case_action::sign));
+  EXPECT_ACK(step(P(town_b, 2), id, case_action::resolve));
+  EXPECT_REFUSED(step(P(town_b, 1), id, case_action::close), errc::forbidden);
+  EXPECT_ACK(step(hotline, id, case_action::close));
+  const auto* c = find_case(town_b, id);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->state, case_state::closed);
+  EXPECT_TRUE(c->hotline);
+  EXPECT_EQ(c->level, actors::case_level::township);
+}
+
+TEST_F(city_test, watchers_see_only_what_their_unit_may_see) {
+  EXPECT_REFUSED(act(P(grid_a1_1, 1), protocol::subscribe{county, 0}), errc::forbidden);
+  EXPECT_REFUSED(act(P(town_a, 1), protocol::subscribe{town_b, 0}), errc::forbidden);
+  auto town_watch = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(town_a, 1), protocol::subscribe{town_a, 0}, town_watch));
+  report(P(grid_b1_1, 2), grid_b1_1);
+  report(P(grid_a2_2, 2), grid_a2_2);
+  auto events = town_watch->all<protocol::case_event>();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].unit, grid_a2_2);
+}
+
+TEST_F(city_test, a_watcher_resumes_from_its_last_sequence_number) {
+  auto first = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, first));
+  report(P(grid_a1_1, 2), grid_a1_1);
+  auto seen = first->all<protocol::case_event>().back().seq;
+  report(P(grid_a1_2, 2), grid_a1_2);
+  report(P(grid_b1_1, 2), grid_b1_1);
+  auto again = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, seen}, again));
+  auto missed = again->all<protocol::case_event>();
+  ASSERT_EQ(missed.size(), 2u);
+  EXPECT_EQ(missed[0].seq, seen + 1);
+  EXPECT_EQ(missed[0].unit, grid_a1_2);
+}
+
+} // namespace
+} // namespace hub::testing

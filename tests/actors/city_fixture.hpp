@@ -1,0 +1,170 @@
+#pragma once
+
+// A gtest fixture for the city of actors on CAF's testing scheduler: messages run only when
+// the test drains them, and time moves only when the test advances it. No sleeps anywhere.
+
+#include "actors/city.hpp"
+#include "actors/unit_state.hpp"
+#include "tests/actors/small_city.hpp"
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+namespace hub::testing {
+
+/// Records everything the hub sends to one client.
+class recorder : public actors::client_sink {
+public:
+  void send(actors::outbound_ptr msg) override {
+    std::lock_guard<std::mutex> guard{mutex_};
+    all_.push_back(msg->message());
+  }
+  /// Every message of type T received so far.
+  template <class T>
+  std::vector<T> all() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    std::vector<T> out;
+    for (auto& m : all_)
+      if (auto* t = std::get_if<T>(&m))
+        out.push_back(*t);
+    return out;
+  }
+  /// The reply (ack or error) to request `id`, if any arrived.
+  std::optional<protocol::server_message> reply_to(std::uint64_t id) const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    for (auto& m : all_) {
+      if (auto* a = std::get_if<protocol::ack>(&m); a != nullptr && a->id == id)
+        return m;
+      if (auto* e = std::get_if<protocol::error>(&m); e != nullptr && e->id == id)
+        return m;
+    }
+    return std::nullopt;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    all_.clear();
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::vector<protocol::server_message> all_;
+};
+
+class city_test : public ::testing::Test {
+protected:
+  /// 2026-11-25 08:00 Beijing time, where the test clock starts.
+  static constexpr protocol::timestamp_ms start_wall = 1795564800000;
+
+  city_test() {
+    cfg_.set("scheduler.policy", caf::atom("testing"));
+    cfg_.set("logger.console", caf::atom("none"));
+    sys_ = std::make_unique<caf::actor_system>(cfg_);
+    sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
+    h_ = make_small_city();
+    actors::city_options opts;
+    opts.wall_now = start_wall;
+    opts.flush_interval = std::chrono::milliseconds(1000);
+    city_ = std::make_unique<actors::city>(*sys_, h_, opts);
+  }
+
+  ~city_test() override {
+    city_.reset();
+    drain();
+  }
+
+  /// Runs every queued message (timers do not fire).
+  void drain() {
+    while (sched_->try_run_once()) {
+      // nop
+    }
+  }
+
+  /// Moves the clock forward by `d`, firing what falls due, and drains.
+  void advance(std::chrono::milliseconds d) {
+    sched_->advance_time(d);
+    drain();
+  }
+
+  /// Submits `body` as person `who` and drains; returns the reply.
+  protocol::server_message act(protocol::person_id who, protocol::client_body body,
+                               const std::shared_ptr<recorder>& to = nullptr) {
+    auto* p = h_->find_person(who);
+    EXPECT_NE(p, nullptr) << "no person " << who;
+    auto id = next_request_++;
+    auto sink = to ? to : replies_;
+    city_->submit(actors::principal::of(*p), {id, std::move(body)}, sink);
+    drain();
+    auto r = sink->reply_to(id);
+    EXPECT_TRUE(r.has_value()) << "no reply to request " << id;
+    return r.value_or(protocol::error{id, protocol::errc::internal, "no reply"});
+  }
+
+  /// Reports a case of "safety.dispute" at `unit` as `who`; fails the test unless acked.
+  protocol::case_id report(protocol::person_id who, protocol::unit_code unit,
+                           protocol::urgency u = protocol::urgency::normal) {
+    protocol::case_report r;
+    r.unit = unit;
+    r.category = "safety.dispute";
+    r.level = u;
+    r.title = "邻里噪音纠纷";
+    auto reply = act(who, r);
+    auto* a = std::get_if<protocol::ack>(&reply);
+    EXPECT_NE(a, nullptr) << describe(reply);
+    return a != nullptr ? a->case_ref : 0;
+  }
+
+  /// Takes `action` on case `id` as `who` with optional extras; returns the reply.
+  protocol::server_message step(protocol::person_id who, protocol::case_id id,
+                                protocol::case_action action, protocol::case_act extra = {}) {
+    extra.id = id;
+    extra.action = action;
+    if (extra.note.empty())
+      extra.note = "note";
+    return act(who, extra);
+  }
+
+  static std::string describe(const protocol::server_message& m) {
+    if (auto* e = std::get_if<protocol::error>(&m))
+      return "error " + std::string(protocol::to_string(e->code)) + ": " + e->message;
+    return "ack";
+  }
+
+  /// The state of the actor of `code` (safe: the testing scheduler runs nothing meanwhile).
+  actors::unit_state& state_of(protocol::unit_code code) {
+    auto* a = caf::actor_cast<caf::abstract_actor*>(city_->actor_of(code));
+    auto* s = dynamic_cast<actors::unit_actor::stateful_pointer<actors::unit_state>>(a);
+    if (s == nullptr)
+      throw std::logic_error("no unit actor " + std::to_string(code));
+    return s->state;
+  }
+
+  /// The case `id` wherever it is held now, or nullptr.
+  const actors::case_record* find_case(protocol::unit_code holder, protocol::case_id id) {
+    auto& cases = state_of(holder).cases_;
+    auto i = cases.find(id);
+    return i == cases.end() ? nullptr : &i->second;
+  }
+
+  caf::actor_system_config cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  caf::scheduler::test_coordinator* sched_ = nullptr;
+  std::shared_ptr<const protocol::hierarchy> h_;
+  std::unique_ptr<actors::city> city_;
+  std::shared_ptr<recorder> replies_ = std::make_shared<recorder>();
+  std::uint64_t next_request_ = 1;
+};
+
+#define EXPECT_ACK(reply) EXPECT_TRUE(std::holds_alternative<protocol::ack>(reply)) << describe(reply)
+#define EXPECT_REFUSED(reply, errc_value)                                                     \
+  do {                                                                                        \
+    auto r_ = (reply);                                                                        \
+    auto* e_ = std::get_if<protocol::error>(&r_);                                             \
+    ASSERT_NE(e_, nullptr) << "expected a refusal, got an ack";                               \
+    EXPECT_EQ(e_->code, errc_value) << e_->message;                                           \
+  } while (false)
+
+} // namespace hub::testing

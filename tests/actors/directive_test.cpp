@@ -1,0 +1,139 @@
+#include "tests/actors/city_fixture.hpp"
+
+namespace hub::testing {
+namespace {
+
+using protocol::directive_action;
+using protocol::errc;
+using protocol::target_kind;
+using namespace codes;
+
+constexpr auto P = person_at;
+
+class directive_test : public city_test {
+protected:
+  /// Issues a directive as `who`; returns its id (0 when refused, with the reply kept).
+  protocol::directive_id issue(protocol::person_id who, protocol::directive_target target,
+                               protocol::server_message* reply = nullptr) {
+    protocol::directive_issue d;
+    d.channel = 2;
+    d.title = "防汛检查";
+    d.body = "排查辖区隐患";
+    d.deadline = start_wall + 24 * 3600 * 1000;
+    d.target = std::move(target);
+    auto r = act(who, d);
+    if (reply != nullptr)
+      *reply = r;
+    auto* a = std::get_if<protocol::ack>(&r);
+    return a != nullptr ? a->directive_ref : 0;
+  }
+
+  static protocol::directive_target target(target_kind kind, std::vector<protocol::unit_code> units) {
+    protocol::directive_target t;
+    t.kind = kind;
+    t.units = std::move(units);
+    return t;
+  }
+
+  protocol::server_message answer(protocol::person_id who, protocol::directive_id id,
+                                  directive_action a) {
+    return act(who, protocol::directive_act{id, a, ""});
+  }
+
+  const actors::issued_directive& issued(protocol::unit_code at, protocol::directive_id id) {
+    return state_of(at).issued_.at(id);
+  }
+};
+
+TEST_F(directive_test, a_directive_to_every_grid_tallies_every_receipt_at_the_issuer) {
+  auto t = target(target_kind::level, {city});
+  t.level = protocol::unit_kind::grid;
+  auto id = issue(P(city, 1), t);
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(issued(city, id).progress.size(), 8u);
+  for (auto g : {grid_a1_1, grid_a1_2, grid_b2_2})
+    EXPECT_EQ(state_of(g).received_.count(id), 1u);
+  EXPECT_EQ(state_of(village_a1).received_.count(id), 0u);
+
+  EXPECT_ACK(answer(P(grid_a1_1, 3), id, directive_action::sign));
+  EXPECT_REFUSED(answer(P(grid_a1_1, 2), id, directive_action::sign), errc::invalid_transition);
+  EXPECT_ACK(answer(P(grid_a1_1, 2), id, directive_action::complete));
+  EXPECT_ACK(answer(P(grid_b2_2, 1), id, directive_action::complete));
+  EXPECT_REFUSED(answer(P(village_a1, 1), id, directive_action::sign), errc::unknown_directive);
+
+  const auto& d = issued(city, id);
+  EXPECT_EQ(d.signed_count, 2u);
+  EXPECT_EQ(d.done, 2u);
+  auto laggards = state_of(city).laggards(id);
+  EXPECT_EQ(laggards.size(), 6u);
+  EXPECT_EQ(std::count(laggards.begin(), laggards.end(), actors::recipient{grid_a1_1, 0}), 0);
+}
+
+TEST_F(directive_test, each_kind_of_target_reaches_the_right_recipients) {
+  auto subtree = issue(P(county, 1), target(target_kind::subtree, {town_a}));
+  EXPECT_EQ(issued(county, subtree).progress.size(), 7u); // town, 2 villages, 4 grids
+
+  auto module = target(target_kind::module, {county});
+  module.module = 1;
+  auto by_module = issue(P(county, 1), module);
+  const auto& m = issued(county, by_module).progress;
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.count(actors::recipient{town_a, P(town_a, 4)}), 1u);
+  EXPECT_REFUSED(answer(P(town_a, 5), by_module, directive_action::sign), errc::forbidden);
+  EXPECT_ACK(answer(P(town_a, 4), by_module, directive_action::sign));
+
+  auto post = target(target_kind::post, {county});
+  post.holder = protocol::post::village_security;
+  auto by_post = issue(P(centre, 1), post); // a centre operator directs its county
+  EXPECT_EQ(issued(county, by_post).progress.size(), 4u);
+
+  protocol::directive_target people;
+  people.kind = target_kind::people;
+  people.people = {P(grid_b2_2, 1), P(police, 2)};
+  auto named = issue(P(county, 1), people);
+  EXPECT_EQ(issued(county, named).progress.size(), 2u);
+  EXPECT_EQ(state_of(police).received_.count(named), 1u);
+  EXPECT_ACK(answer(P(police, 2), named, directive_action::complete));
+  EXPECT_EQ(issued(county, named).done, 1u);
+}
+
+TEST_F(directive_test, directives_stay_inside_the_issuers_jurisdiction) {
+  protocol::server_message reply;
+  auto t = target(target_kind::subtree, {other_county});
+  EXPECT_EQ(issue(P(county, 1), t, &reply), 0u);
+  EXPECT_REFUSED(reply, errc::forbidden);
+  EXPECT_EQ(issue(P(grid_a1_1, 1), target(target_kind::subtree, {grid_a1_1}), &reply), 0u);
+  EXPECT_REFUSED(reply, errc::forbidden);
+  auto empty = target(target_kind::post, {town_a});
+  empty.holder = protocol::post::department_head;
+  EXPECT_EQ(issue(P(county, 1), empty, &reply), 0u);
+  EXPECT_REFUSED(reply, errc::invalid_argument);
+}
+
+TEST_F(directive_test, laggards_are_reminded_at_the_deadline) {
+  auto watcher = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watcher));
+  auto t = target(target_kind::level, {town_a});
+  t.level = protocol::unit_kind::village;
+  auto id = issue(P(county, 1), t);
+  EXPECT_ACK(answer(P(village_a1, 1), id, directive_action::complete));
+  advance(std::chrono::hours(23));
+  auto reminders = [&] {
+    std::vector<protocol::directive_event> out;
+    for (auto& e : watcher->all<protocol::directive_event>())
+      if (e.action == directive_action::remind)
+        out.push_back(e);
+    return out;
+  };
+  EXPECT_TRUE(reminders().empty());
+  advance(std::chrono::hours(1));
+  auto r = reminders();
+  ASSERT_EQ(r.size(), 2u); // the issuer's, and the one laggard village's
+  EXPECT_EQ(r[0].unit, county);
+  EXPECT_EQ(r[0].done, 1u);
+  EXPECT_EQ(r[1].unit, village_a2);
+  EXPECT_TRUE(issued(county, id).reminded);
+}
+
+} // namespace
+} // namespace hub::testing

@@ -1,0 +1,138 @@
+#pragma once
+
+// Sample messages shared by codec_test.cpp and json_test.cpp: every message type, fully
+// populated and minimal, every case.act action and every directive target kind, each valid.
+
+#include "protocol/messages.hpp"
+
+#include <string>
+#include <vector>
+
+namespace hub::protocol::samples {
+
+/// A named sample, so that a failing loop iteration says which message it was.
+template <class Message>
+struct sample {
+  std::string name;
+  Message msg;
+};
+
+inline directive_target target_of(target_kind kind) {
+  directive_target t;
+  t.kind = kind;
+  switch (kind) {
+    case target_kind::subtree: t.units = {411502, 411503}; break;
+    case target_kind::level: t.units = {411502}, t.level = unit_kind::township; break;
+    case target_kind::module: t.units = {411502}, t.module = 0; break; // module 0: a default value
+    case target_kind::post: t.units = {411500}, t.holder = post::village_security; break;
+    case target_kind::people: t.people = {1, 2, 88600}; break;
+  }
+  return t;
+}
+
+/// case.act with exactly the fields `action` requires (protocol/README.md).
+inline case_act act_of(case_action action) {
+  case_act a;
+  a.id = 1001;
+  a.action = action;
+  switch (action) {
+    case case_action::dispatch: a.unit = 411502001; break;
+    case case_action::propose_whistle: a.departments = {411502901, 411502902}; break;
+    case case_action::rate: a.unit = 411502901, a.score = 4; break;
+    case case_action::mark_duplicate: a.duplicate_of = 998; break;
+    case case_action::decline_whistle:
+    case case_action::reopen:
+    case case_action::return_case:
+    case case_action::reject: a.note = "理由: wrongly assigned"; break;
+    default: break;
+  }
+  return a;
+}
+
+inline std::vector<sample<client_message>> client_samples() {
+  std::vector<sample<client_message>> out;
+  case_report full_report{411502001001001,
+                          "env.noise",
+                          urgency::urgent,
+                          "噪音扰民 noise at night",
+                          "工地夜间施工 \"quotes\", back\\slash, tab\t, newline\n, emoji 😀",
+                          32.1234567,
+                          114.0987654,
+                          "浉河区 some street 1",
+                          "SR-2024-000123"};
+  out.push_back({"case.report full", {1, full_report}});
+  out.push_back({"case.report minimal",
+                 {2, case_report{.unit = 411502001001001, .category = "env.noise", .title = "t"}}});
+  case_report south_west;
+  south_west.unit = 411502001001001, south_west.category = "c", south_west.title = "t";
+  south_west.lat = -90, south_west.lon = -180; // the corners are inside the range
+  out.push_back({"case.report corner", {3, south_west}});
+
+  case_act full_act{1001, case_action::rate, "好 good", {}, 411502901, 5, 0};
+  out.push_back({"case.act full", {4, full_act}});
+  for (std::size_t i = 1; i < enum_count<case_action>; ++i) { // 0 = report: not a case.act
+    const auto action = static_cast<case_action>(i);
+    out.push_back({"case.act " + std::string(to_string(action)), {100 + i, act_of(action)}});
+  }
+
+  directive_issue full_issue{13, "防汛 flood duty", "body text", 1'700'000'000'000,
+                             target_of(target_kind::post)};
+  out.push_back({"directive.issue full", {5, full_issue}});
+  for (std::size_t i = 0; i < enum_count<target_kind>; ++i) {
+    const auto kind = static_cast<target_kind>(i);
+    directive_issue issue{0, "t", "", 0, target_of(kind)};
+    out.push_back({"directive.issue " + std::string(to_string(kind)), {200 + i, issue}});
+  }
+
+  out.push_back({"directive.act full", {6, directive_act{77, directive_action::complete, "done"}}});
+  out.push_back({"directive.act minimal", {7, directive_act{77, directive_action::sign, ""}}});
+  out.push_back({"directive.act remind", {8, directive_act{77, directive_action::remind, ""}}});
+
+  out.push_back({"subscribe full", {9, subscribe{411502, 18'446'744'073'709'551'615ull}}});
+  out.push_back({"subscribe minimal", {10, subscribe{411502, 0}}});
+  out.push_back({"unsubscribe", {18'446'744'073'709'551'615ull, unsubscribe{411502}}});
+  return out;
+}
+
+inline std::vector<sample<server_message>> server_samples() {
+  std::vector<sample<server_message>> out;
+  out.push_back({"ack full", ack{5, 1001, 77, 123456}});
+  out.push_back({"ack minimal", ack{5, 0, 0, 0}});
+  out.push_back({"error full", error{5, errc::forbidden, "not your case"}});
+  out.push_back({"error minimal", error{0, errc::malformed, ""}});
+  out.push_back({"error internal", error{1, errc::internal, "x"}});
+
+  case_event full_event{42,        1'700'000'000'123, 1001,        case_action::propose_whistle,
+                        case_state::escalation_requested,   411502001, 411502001001,
+                        88000,     "env.noise",       urgency::urgent, deadline_colour::red,
+                        1'700'000'900'000,            "需要住建局 and 生态环境局",
+                        {411502901, 411502902},       0};
+  out.push_back({"case.event full", full_event});
+  case_event rated = full_event;
+  rated.action = case_action::rate, rated.score = 5, rated.departments = {};
+  out.push_back({"case.event rate", rated});
+  case_event minimal_event;
+  minimal_event.seq = 1, minimal_event.id = 1, minimal_event.unit = 411502001001001;
+  out.push_back({"case.event minimal", minimal_event});
+
+  directive_event full_directive{43, 1'700'000'000'456, 77, directive_action::sign, 411502001,
+                                 88001, 13, "防汛 flood duty", 18100, 9000, 12};
+  out.push_back({"directive.event full", full_directive});
+  directive_event minimal_directive;
+  minimal_directive.seq = 1, minimal_directive.id = 1, minimal_directive.unit = 411500;
+  out.push_back({"directive.event minimal", minimal_directive});
+
+  unit_figures figures{120, 10, 3, 5000, 4900, 4700, 3000, 2800, {{3000, 1000, 600, 100}},
+                       18100, 17000, 16000};
+  out.push_back({"aggregate full", aggregate{411502, 1'700'000'000'789, figures}});
+  out.push_back({"aggregate minimal", aggregate{411502, 0, {}}});
+  unit_figures partial;
+  partial.closed_at = {0, 0, 0, 4'294'967'295u};
+  out.push_back({"aggregate partial", aggregate{411502, 1, partial}});
+
+  out.push_back({"gap", gap{411502, 10, 5000}});
+  out.push_back({"gap zeros", gap{411502, 0, 0}});
+  return out;
+}
+
+} // namespace hub::protocol::samples
