@@ -9,6 +9,8 @@
 
 #include "protocol/hierarchy_file.hpp"
 
+#include "protocol/detail/reader.hpp" // valid_utf8, printable
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -102,56 +104,16 @@ bool community_only(post p) {
 
 // -- small text helpers ---------------------------------------------------------------------
 
-/// `s` in quotes for a message, shortened so that a runaway field does not flood the log.
-std::string quoted(std::string_view s) {
-  constexpr std::size_t shown = 48;
-  std::string out = "\"";
-  if (s.size() <= shown) {
-    out += s;
-  } else {
-    std::size_t cut = shown;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
-      --cut; // do not split a UTF-8 sequence
-    out += s.substr(0, cut);
-    out += "...";
-  }
-  return out + "\"";
+/// `s` in quotes for a message: shortened, control characters and bad UTF-8 escaped.
+std::string in_quotes(std::string_view s) {
+  return "\"" + detail::printable(s) + "\"";
 }
 
-/// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past
-/// U+10FFFF) without control characters.
+/// True when `s` is well-formed UTF-8 without control characters.
 bool valid_text(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c < 0x20 || c == 0x7F) return false;
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    std::uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2, cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3, cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-      return false;
-    i += len;
-  }
-  return true;
+  return detail::valid_utf8(s) && std::none_of(s.begin(), s.end(), [](char c) {
+           return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+         });
 }
 
 bool valid_code(std::string_view s) {
@@ -258,10 +220,10 @@ std::uint64_t parser::number(std::size_t col, std::uint64_t min, std::uint64_t m
   std::uint64_t value = 0;
   auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), value);
   if (f.empty() || end != f.data() + f.size() || ec == std::errc::invalid_argument)
-    fail(col, "not a number: " + quoted(f));
+    fail(col, "not a number: " + in_quotes(f));
   if (ec == std::errc::result_out_of_range || value < min || value > max)
     fail(col,
-         "out of range " + std::to_string(min) + ".." + std::to_string(max) + ": " + quoted(f));
+         "out of range " + std::to_string(min) + ".." + std::to_string(max) + ": " + in_quotes(f));
   return value;
 }
 
@@ -269,14 +231,14 @@ std::string parser::text(std::size_t col) const {
   std::string_view f = field_[col];
   if (f.empty()) fail(col, "empty");
   if (f.size() > max_name) fail(col, "longer than " + std::to_string(max_name) + " bytes");
-  if (!valid_text(f)) fail(col, "not UTF-8 text, or holds a control character: " + quoted(f));
+  if (!valid_text(f)) fail(col, "not UTF-8 text, or holds a control character: " + in_quotes(f));
   return std::string(f);
 }
 
 std::string parser::code(std::size_t col) const {
   if (!valid_code(field_[col]))
     fail(col, "not a code (1.." + std::to_string(max_code) +
-                  " of A-Z a-z 0-9 _ . -): " + quoted(field_[col]));
+                  " of A-Z a-z 0-9 _ . -): " + in_quotes(field_[col]));
   return std::string(field_[col]);
 }
 
@@ -305,11 +267,11 @@ std::uint32_t parser::duration(std::size_t col) const {
   std::uint64_t value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (digits.empty() || end != digits.data() + digits.size() || ec == std::errc::invalid_argument)
-    fail(col, "not a duration (seconds, or a number with s, m, h or d): " + quoted(f));
+    fail(col, "not a duration (seconds, or a number with s, m, h or d): " + in_quotes(f));
   constexpr std::uint64_t max = std::numeric_limits<std::uint32_t>::max();
   if (ec == std::errc::result_out_of_range || value == 0 || value > max ||
       value * std::max<std::uint64_t>(scale, 1) > max)
-    fail(col, "a duration must be positive and below 2^32 seconds: " + quoted(f));
+    fail(col, "a duration must be positive and below 2^32 seconds: " + in_quotes(f));
   value *= std::max<std::uint64_t>(scale, 1);
   return static_cast<std::uint32_t>(value);
 }
@@ -319,22 +281,23 @@ double parser::coordinate(std::size_t col, double limit) const {
   double value = 0;
   auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), value);
   if (f.empty() || end != f.data() + f.size() || ec != std::errc{} || !std::isfinite(value))
-    fail(col, "not a number: " + quoted(f));
+    fail(col, "not a number: " + in_quotes(f));
   if (value < -limit || value > limit)
     fail(col, "out of range -" + std::to_string(static_cast<int>(limit)) + ".." +
-                  std::to_string(static_cast<int>(limit)) + ": " + quoted(f));
+                  std::to_string(static_cast<int>(limit)) + ": " + in_quotes(f));
   return value;
 }
 
 template <class Enum>
 Enum parser::enumeration(std::size_t col) const {
   if (auto value = parse<Enum>(field_[col])) return *value;
-  fail(col, "unknown " + std::string(columns_[col]) + " " + quoted(field_[col]) + " (one of " +
+  fail(col, "unknown " + std::string(columns_[col]) + " " + in_quotes(field_[col]) + " (one of " +
                 wire_names<Enum>() + ")");
 }
 
 void parser::require_none(std::size_t col, std::string_view why) const {
-  if (!none(col)) fail(col, "must be \"-\" " + std::string(why) + ", not " + quoted(field_[col]));
+  if (!none(col))
+    fail(col, "must be \"-\" " + std::string(why) + ", not " + in_quotes(field_[col]));
 }
 
 // Why a referenced unit is unknown: never defined, or defined only further down (`rule` says
@@ -357,7 +320,7 @@ void parser::header() {
   if (field_[0] != magic || n_fields_ != 2)
     fail(0, "the first record must be the header \"hub-hierarchy<TAB>1\"");
   if (number(1, 0, std::numeric_limits<std::uint64_t>::max()) != format_version)
-    fail(1, "unsupported version " + quoted(field_[1]) + "; this reader reads version " +
+    fail(1, "unsupported version " + in_quotes(field_[1]) + "; this reader reads version " +
                 std::to_string(format_version));
 }
 
@@ -370,7 +333,7 @@ void parser::module_record() {
   module_info m{code(2), text(3)};
   for (std::size_t i = 0; i < module_count; ++i)
     if (module_line_[i] != 0 && h_.modules[i].code == m.code)
-      fail(2, "module code " + quoted(m.code) + " is taken by module " + std::to_string(i));
+      fail(2, "module code " + in_quotes(m.code) + " is taken by module " + std::to_string(i));
   module_line_[index] = line_;
   h_.modules[index] = std::move(m);
 }
@@ -384,7 +347,7 @@ void parser::channel_record() {
   channel c{code(2), text(3)};
   for (std::size_t i = 0; i < channel_count; ++i)
     if (channel_line_[i] != 0 && h_.channels[i].code == c.code)
-      fail(2, "channel code " + quoted(c.code) + " is taken by channel " + std::to_string(i));
+      fail(2, "channel code " + in_quotes(c.code) + " is taken by channel " + std::to_string(i));
   channel_line_[index] = line_;
   h_.channels[index] = std::move(c);
 }
@@ -394,7 +357,7 @@ void parser::category_record() {
   category c;
   c.code = code(1);
   if (auto it = categories_.find(c.code); it != categories_.end())
-    fail(1, "duplicate category " + quoted(c.code) + " (first on line " +
+    fail(1, "duplicate category " + in_quotes(c.code) + " (first on line " +
                 std::to_string(category_line_[it->second]) + ")");
   c.name = text(2);
   c.module = static_cast<std::uint8_t>(number(3, 0, module_count - 1));
@@ -409,12 +372,12 @@ void parser::limits_record() {
   expect(limits_columns);
   auto it = categories_.find(field_[1]);
   if (it == categories_.end())
-    fail(1, "no category " + quoted(field_[1]) + " above; limits come after their category");
+    fail(1, "no category " + in_quotes(field_[1]) + " above; limits come after their category");
   const auto level = enumeration<urgency>(2);
   auto& seen = limits_line_[it->second][static_cast<std::size_t>(level)];
   if (seen != 0)
     fail(2, "a second " + std::string(to_string(level)) + " limits record for " +
-                quoted(field_[1]) + " (first on line " + std::to_string(seen) + ")");
+                in_quotes(field_[1]) + " (first on line " + std::to_string(seen) + ")");
   seen = line_;
   time_limits& t = h_.categories[it->second].limits[static_cast<std::size_t>(level)];
   t.sign = duration(3);
@@ -457,7 +420,7 @@ void parser::unit_record() {
     u.township = enumeration<township_type>(5);
   } else if (u.kind == unit_kind::village) {
     if (field_[5] != "village" && field_[5] != "community")
-      fail(5, "a village's type is village (村) or community (社区), not " + quoted(field_[5]));
+      fail(5, "a village's type is village (村) or community (社区), not " + in_quotes(field_[5]));
     u.community = field_[5] == "community";
   } else {
     require_none(5, "for a " + std::string(to_string(u.kind)));
@@ -473,7 +436,7 @@ void parser::unit_record() {
       auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), m);
       if (item.empty() || end != item.data() + item.size() || ec != std::errc{} ||
           m >= module_count)
-        fail(6, "not a list of module indices 0..9 like \"1,4\": " + quoted(field_[6]));
+        fail(6, "not a list of module indices 0..9 like \"1,4\": " + in_quotes(field_[6]));
       if (seen & (1u << m)) fail(6, "module " + std::to_string(m) + " is listed twice");
       seen |= static_cast<std::uint16_t>(1u << m);
       u.modules.push_back(static_cast<std::uint8_t>(m));
@@ -550,12 +513,21 @@ void parser::finish() {
     for (std::size_t u = 0; u < 2; ++u)
       if (limits_line_[c][u] == 0) {
         line_ = category_line_[c];
-        fail(1, "category " + quoted(h_.categories[c].code) + " has no " +
+        fail(1, "category " + in_quotes(h_.categories[c].code) + " has no " +
                     std::string(to_string(static_cast<urgency>(u))) + " limits record");
       }
 }
 
 hierarchy parser::run() {
+  // The reader of each record kind, the most frequent first.
+  static constexpr std::array<std::pair<std::string_view, void (parser::*)()>, 6> records{{
+      {"person", &parser::person_record},
+      {"unit", &parser::unit_record},
+      {"limits", &parser::limits_record},
+      {"category", &parser::category_record},
+      {"module", &parser::module_record},
+      {"channel", &parser::channel_record},
+  }};
   // Most lines are people; a rough guess saves rehashing.
   const auto lines = static_cast<std::size_t>(std::count(text_.begin(), text_.end(), '\n'));
   people_.reserve(lines);
@@ -582,24 +554,14 @@ hierarchy parser::run() {
       header_seen = true;
       continue;
     }
-    const std::string_view kind = field_[0];
-    if (kind == "person")
-      person_record();
-    else if (kind == "unit")
-      unit_record();
-    else if (kind == "category")
-      category_record();
-    else if (kind == "limits")
-      limits_record();
-    else if (kind == "module")
-      module_record();
-    else if (kind == "channel")
-      channel_record();
-    else {
+    auto record = std::find_if(records.begin(), records.end(),
+                               [&](const auto& r) { return r.first == field_[0]; });
+    if (record == records.end()) {
       columns_ = header_columns;
-      fail(0, "unknown record kind " + quoted(kind) +
+      fail(0, "unknown record kind " + in_quotes(field_[0]) +
                   " (module, channel, category, limits, unit or person)");
     }
+    (this->*record->second)();
   }
   if (!header_seen) {
     line_ = 0;
@@ -613,24 +575,70 @@ hierarchy parser::run() {
 
 // -- the writer -----------------------------------------------------------------------------
 
-void put_duration(std::string& out, std::uint32_t seconds) {
-  static constexpr std::array<std::pair<std::uint32_t, char>, 3> units{
-      {{86400, 'd'}, {3600, 'h'}, {60, 'm'}}};
-  for (auto [size, suffix] : units)
-    if (seconds != 0 && seconds % size == 0) {
-      out += std::to_string(seconds / size);
-      out += suffix;
-      return;
-    }
-  out += std::to_string(seconds);
-  out += 's';
-}
+/// Appends records to a buffer and hands it to the stream in large pieces.
+class record_writer {
+public:
+  explicit record_writer(std::ostream& out)
+      : out_(out) {
+    buf_.reserve(flush_at + 4096);
+  }
 
-void put_double(std::string& out, double value) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value); // shortest exact form
-  out.append(buf, ec == std::errc{} ? end : buf);
-}
+  void comment(std::string_view text) {
+    buf_ += text;
+    buf_ += '\n';
+  }
+  record_writer& begin(std::string_view kind) {
+    buf_ += kind;
+    return *this;
+  }
+  record_writer& field(std::string_view v) {
+    buf_ += '\t';
+    buf_ += v;
+    return *this;
+  }
+  record_writer& field(std::uint64_t v) { return put('\t', v); }
+  record_writer& coordinate(double v) { return put('\t', v); } // shortest exact form
+  /// In the largest unit that divides it exactly: 86400 is "1d", 5400 "90m", 45 "45s".
+  record_writer& duration(std::uint32_t seconds) {
+    char suffix = 's';
+    for (auto [size, letter] : {std::pair{86400u, 'd'}, {3600u, 'h'}, {60u, 'm'}})
+      if (seconds % size == 0) {
+        seconds /= size;
+        suffix = letter;
+        break;
+      }
+    put('\t', seconds);
+    buf_ += suffix;
+    return *this;
+  }
+  record_writer& modules(const std::vector<std::uint8_t>& list) {
+    for (std::size_t i = 0; i < list.size(); ++i)
+      put(i == 0 ? '\t' : ',', std::uint64_t{list[i]});
+    return *this;
+  }
+  void end() {
+    buf_ += '\n';
+    if (buf_.size() >= flush_at) flush();
+  }
+  void flush() {
+    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    buf_.clear();
+  }
+
+private:
+  static constexpr std::size_t flush_at = 1 << 20;
+  std::ostream& out_;
+  std::string buf_;
+
+  template <class Number>
+  record_writer& put(char separator, Number v) {
+    char digits[32];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    buf_ += separator;
+    buf_.append(digits, ec == std::errc{} ? end : digits);
+    return *this;
+  }
+};
 
 /// The order to write units in: their own when every parent comes first, else by level.
 std::vector<std::uint32_t> unit_order(const hierarchy& h) {
@@ -674,103 +682,71 @@ std::variant<hierarchy, hierarchy_error> load_hierarchy(const std::string& path)
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
   if (!file)
-    return hierarchy_error{0, "path", "cannot open " + quoted(path) + ": " + std::strerror(errno)};
+    return hierarchy_error{0, "path",
+                           "cannot open " + in_quotes(path) + ": " + std::strerror(errno)};
   std::string text;
   char buf[1 << 16];
   std::size_t got;
   while ((got = std::fread(buf, 1, sizeof buf, file.get())) > 0)
     text.append(buf, got);
   if (std::ferror(file.get()))
-    return hierarchy_error{0, "path", "cannot read " + quoted(path) + ": " + std::strerror(errno)};
+    return hierarchy_error{0, "path",
+                           "cannot read " + in_quotes(path) + ": " + std::strerror(errno)};
   return parse_hierarchy(text);
 }
 
 void write_hierarchy(std::ostream& out, const hierarchy& h) {
-  std::string s;
-  s.reserve(64 * (h.units.size() + h.people.size()) + 4096);
-  auto field = [&s](std::string_view v) {
-    s += '\t';
-    s += v;
-  };
-  auto number = [&s](std::uint64_t v) {
-    s += '\t';
-    s += std::to_string(v);
-  };
+  record_writer w(out);
+  w.comment("# The hub's hierarchy; the format is specified in protocol/hierarchy-file.md.");
+  w.begin(magic).field(format_version).end();
 
-  s += "# The hub's hierarchy; the format is specified in protocol/hierarchy-file.md.\n";
-  s += magic;
-  s += "\t1\n";
+  w.comment("\n# module\tindex\tcode\tname");
+  for (std::size_t i = 0; i < module_count; ++i)
+    w.begin("module").field(i).field(h.modules[i].code).field(h.modules[i].name).end();
+  w.comment("\n# channel\tindex\tcode\tname");
+  for (std::size_t i = 0; i < channel_count; ++i)
+    w.begin("channel").field(i).field(h.channels[i].code).field(h.channels[i].name).end();
 
-  s += "\n# module\tindex\tcode\tname\n";
-  for (std::size_t i = 0; i < module_count; ++i) {
-    s += "module";
-    number(i), field(h.modules[i].code), field(h.modules[i].name);
-    s += '\n';
-  }
-  s += "\n# channel\tindex\tcode\tname\n";
-  for (std::size_t i = 0; i < channel_count; ++i) {
-    s += "channel";
-    number(i), field(h.channels[i].code), field(h.channels[i].name);
-    s += '\n';
-  }
-
-  s += "\n# category\tcode\tname\tmodule\n# limits\tcategory\turgency\tsign\tgrid\tvillage"
-       "\ttownship\twhistle\tdepartment_sign\trating\tsupervision\n";
+  w.comment("\n# category\tcode\tname\tmodule\n# limits\tcategory\turgency\tsign\tgrid"
+            "\tvillage\ttownship\twhistle\tdepartment_sign\trating\tsupervision");
   for (const category& c : h.categories) {
-    s += "category";
-    field(c.code), field(c.name), number(c.module);
-    s += '\n';
-    for (std::size_t u = 0; u < 2; ++u) {
+    w.begin("category").field(c.code).field(c.name).field(c.module).end();
+    for (std::size_t u = 0; u < c.limits.size(); ++u) {
       const time_limits& t = c.limits[u];
-      s += "limits";
-      field(c.code), field(to_string(static_cast<urgency>(u)));
+      w.begin("limits").field(c.code).field(to_string(static_cast<urgency>(u)));
       for (auto seconds : {t.sign, t.grid, t.village, t.township, t.whistle, t.department_sign,
                            t.rating, t.supervision})
-        s += '\t', put_duration(s, seconds);
-      s += '\n';
+        w.duration(seconds);
+      w.end();
     }
   }
 
-  s += "\n# unit\tcode\tkind\tname\tparent\ttype\tmodules\tlat\tlon\n";
+  w.comment("\n# unit\tcode\tkind\tname\tparent\ttype\tmodules\tlat\tlon");
   for (std::uint32_t i : unit_order(h)) {
     const unit& u = h.units[i];
-    s += "unit";
-    number(u.code), field(to_string(u.kind)), field(u.name);
-    u.kind == unit_kind::city ? field("-") : number(u.parent);
+    w.begin("unit").field(u.code).field(to_string(u.kind)).field(u.name);
+    u.kind == unit_kind::city ? w.field("-") : w.field(u.parent);
     if (u.kind == unit_kind::township)
-      field(to_string(u.township));
+      w.field(to_string(u.township));
     else if (u.kind == unit_kind::village)
-      field(u.community ? "community" : "village");
+      w.field(u.community ? "community" : "village");
     else
-      field("-");
-    if (u.kind == unit_kind::department) {
-      s += '\t';
-      for (std::size_t m = 0; m < u.modules.size(); ++m)
-        s += (m ? "," : ""), s += std::to_string(u.modules[m]);
-    } else {
-      field("-");
-    }
-    if (u.lat == 0 && u.lon == 0 && u.kind != unit_kind::grid) {
-      field("-"), field("-");
-    } else {
-      s += '\t', put_double(s, u.lat);
-      s += '\t', put_double(s, u.lon);
-    }
-    s += '\n';
-    if (s.size() > (1u << 20)) // flush in large pieces
-      out.write(s.data(), static_cast<std::streamsize>(s.size())), s.clear();
+      w.field("-");
+    u.kind == unit_kind::department ? w.modules(u.modules) : w.field("-");
+    if (u.lat == 0 && u.lon == 0 && u.kind != unit_kind::grid)
+      w.field("-").field("-");
+    else
+      w.coordinate(u.lat).coordinate(u.lon);
+    w.end();
   }
 
-  s += "\n# person\tid\tname\tpost\tunit\tmodule\n";
+  w.comment("\n# person\tid\tname\tpost\tunit\tmodule");
   for (const person& p : h.people) {
-    s += "person";
-    number(p.id), field(p.name), field(to_string(p.holds)), number(p.unit);
-    p.holds == post::township_module_head ? number(p.module) : field("-");
-    s += '\n';
-    if (s.size() > (1u << 20))
-      out.write(s.data(), static_cast<std::streamsize>(s.size())), s.clear();
+    w.begin("person").field(p.id).field(p.name).field(to_string(p.holds)).field(p.unit);
+    p.holds == post::township_module_head ? w.field(p.module) : w.field("-");
+    w.end();
   }
-  out.write(s.data(), static_cast<std::streamsize>(s.size()));
+  w.flush();
 }
 
 } // namespace hub::protocol

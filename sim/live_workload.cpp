@@ -8,17 +8,6 @@ using protocol::case_action;
 using protocol::post;
 using protocol::unit_kind;
 
-// -- one scripted walk ------------------------------------------------------------------------
-
-struct live_workload::walk {
-  enum class kind : std::uint8_t { grid_case, village_case, whistle_case, directive_receipt };
-  kind script = kind::grid_case;
-  int step = 0;
-  std::uint64_t ref = 0; // the case or directive
-  protocol::unit_code grid = 0, village = 0, township = 0, unit = 0;
-  std::vector<protocol::unit_code> departments;
-};
-
 // -- the observer: acknowledgements and events, from scheduler threads ------------------------
 
 class live_workload::observer : public actors::client_sink {
@@ -197,16 +186,18 @@ bool live_workload::next_step(std::uint64_t no) {
       return true;
     }
     case walk::kind::whistle_case: {
-      // escalate, escalate, sign, propose, approve, (report_in, feedback) per department,
+      // escalate, sign, escalate, sign, propose, approve, (report_in, feedback) per department,
       // rate per department, close
       const int n = static_cast<int>(w.departments.size());
       if (s == 0)
         return submit(no, grid_head, act(case_action::escalate)), true;
       if (s == 1)
-        return submit(no, secretary, act(case_action::escalate)), true;
+        return submit(no, secretary, act(case_action::sign)), true;
       if (s == 2)
+        return submit(no, secretary, act(case_action::escalate)), true;
+      if (s == 3)
         return submit(no, operator_, act(case_action::sign)), true;
-      if (s == 3) {
+      if (s == 4) {
         auto* town = h.find_unit(w.township);
         std::vector<protocol::unit_code> depts;
         for (auto i : h.children(town->parent))
@@ -220,22 +211,22 @@ bool live_workload::next_step(std::uint64_t no) {
         submit(no, person_with(h, w.township, post::township_module_head), c);
         return true;
       }
-      if (s == 4)
+      if (s == 5)
         return submit(no, head, act(case_action::approve_whistle)), true;
-      if (s < 5 + 2 * n) {
-        auto dept = w.departments[(s - 5) / 2];
-        auto a = (s - 5) % 2 == 0 ? case_action::report_in : case_action::feedback;
+      if (s < 6 + 2 * n) {
+        auto dept = w.departments[(s - 6) / 2];
+        auto a = (s - 6) % 2 == 0 ? case_action::report_in : case_action::feedback;
         submit(no, person_with(h, dept, post::department_staff), act(a));
         return true;
       }
-      if (s < 5 + 3 * n) {
+      if (s < 6 + 3 * n) {
         auto c = act(case_action::rate);
-        c.unit = w.departments[s - 5 - 2 * n];
+        c.unit = w.departments[s - 6 - 2 * n];
         c.score = static_cast<std::uint8_t>(3 + rng_() % 3);
         submit(no, head, c);
         return true;
       }
-      if (s == 5 + 3 * n)
+      if (s == 6 + 3 * n)
         return submit(no, head, act(case_action::close)), true;
       return false;
     }

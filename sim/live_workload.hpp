@@ -47,7 +47,15 @@ public:
   live_counts counts() const;
 
 private:
-  struct walk; // one case on its scripted path
+  /// One case on its scripted path, or one directive whose recipients answer.
+  struct walk {
+    enum class kind : std::uint8_t { grid_case, village_case, whistle_case, directive_receipt };
+    kind script = kind::grid_case;
+    int step = 0;
+    std::uint64_t ref = 0; // the case or directive
+    protocol::unit_code grid = 0, village = 0, township = 0, unit = 0;
+    std::vector<protocol::unit_code> departments;
+  };
   class observer;
 
   void start_case(std::int64_t now_ms);

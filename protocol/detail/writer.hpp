@@ -39,7 +39,8 @@ public:
     key_(key);
     pk_.pack(value);
   }
-  /// Always float64, so no precision is lost on coordinates.
+  /// Float64, so no precision is lost on coordinates; but msgpack-cxx 4 packs an integral
+  /// double as an integer (32.0 goes out as 32), which is why readers of numbers accept both.
   void put(std::string_view key, double value) {
     key_(key);
     pk_.pack_double(value);

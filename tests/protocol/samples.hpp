@@ -61,8 +61,10 @@ inline std::vector<sample<client_message>> client_samples() {
                           "浉河区 some street 1",
                           "SR-2024-000123"};
   out.push_back({"case.report full", {1, full_report}});
-  out.push_back({"case.report minimal",
-                 {2, case_report{.unit = 411502001001001, .category = "env.noise", .title = "t"}}});
+  case_report minimal_report;
+  minimal_report.unit = 411502001001001, minimal_report.category = "env.noise";
+  minimal_report.title = "t";
+  out.push_back({"case.report minimal", {2, minimal_report}});
   case_report south_west;
   south_west.unit = 411502001001001, south_west.category = "c", south_west.title = "t";
   south_west.lat = -90, south_west.lon = -180; // the corners are inside the range
