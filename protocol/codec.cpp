@@ -20,7 +20,9 @@ decode_error frame_error(errc code, std::string message, std::uint64_t id = 0) {
 
 /// Strings and binaries of the unpacked object point into the frame instead of being copied:
 /// the object lives only while the frame is being decoded.
-bool reference_frame(msgpack::type::object_type, std::size_t, void*) { return true; }
+bool reference_frame(msgpack::type::object_type, std::size_t, void*) {
+  return true;
+}
 
 /// Unpacks `frame` as exactly one MessagePack value and hands it to `decode`.
 template <class Message>
@@ -30,17 +32,15 @@ decoded<Message> decode_frame(std::string_view frame,
     return frame_error(errc::too_large, "frame of " + std::to_string(frame.size()) +
                                             " bytes, the limit is " +
                                             std::to_string(limits::frame_bytes));
-  if (frame.empty())
-    return frame_error(errc::malformed, "empty frame");
+  if (frame.empty()) return frame_error(errc::malformed, "empty frame");
   try {
     // Binary and extension values are never valid fields; their limit is the frame's, so the
     // reader can name the field (wrong_type) rather than the unpacker refusing the frame.
     const msgpack::unpack_limit limit(detail::max_array, detail::max_map, detail::max_string,
-                                      limits::frame_bytes, limits::frame_bytes,
-                                      detail::max_depth);
+                                      limits::frame_bytes, limits::frame_bytes, detail::max_depth);
     std::size_t offset = 0;
-    const msgpack::object_handle handle = msgpack::unpack(
-        frame.data(), frame.size(), offset, &reference_frame, nullptr, limit);
+    const msgpack::object_handle handle =
+        msgpack::unpack(frame.data(), frame.size(), offset, &reference_frame, nullptr, limit);
     if (offset != frame.size())
       return frame_error(errc::malformed,
                          std::to_string(frame.size() - offset) +
@@ -50,17 +50,17 @@ decoded<Message> decode_frame(std::string_view frame,
   } catch (const msgpack::insufficient_bytes&) {
     return frame_error(errc::malformed, "truncated: the frame ends inside the message");
   } catch (const msgpack::depth_size_overflow&) {
-    return frame_error(errc::too_large, "nested deeper than " +
-                                            std::to_string(detail::max_depth) + " levels");
+    return frame_error(errc::too_large,
+                       "nested deeper than " + std::to_string(detail::max_depth) + " levels");
   } catch (const msgpack::array_size_overflow&) {
-    return frame_error(errc::too_large, "an array of more than " +
-                                            std::to_string(detail::max_array) + " entries");
+    return frame_error(errc::too_large,
+                       "an array of more than " + std::to_string(detail::max_array) + " entries");
   } catch (const msgpack::map_size_overflow&) {
     return frame_error(errc::too_large,
                        "a map of more than " + std::to_string(detail::max_map) + " entries");
   } catch (const msgpack::str_size_overflow&) {
-    return frame_error(errc::too_large, "a string of more than " +
-                                            std::to_string(detail::max_string) + " bytes");
+    return frame_error(errc::too_large,
+                       "a string of more than " + std::to_string(detail::max_string) + " bytes");
   } catch (const msgpack::size_overflow&) {
     return frame_error(errc::too_large, "a value over its size limit");
   } catch (const msgpack::unpack_error&) { // parse_error and anything else the parser refuses
@@ -75,9 +75,13 @@ decoded<Message> decode_frame(std::string_view frame,
 
 } // namespace
 
-std::string encode(const client_message& msg) { return detail::pack(msg); }
+std::string encode(const client_message& msg) {
+  return detail::pack(msg);
+}
 
-std::string encode(const server_message& msg) { return detail::pack(msg); }
+std::string encode(const server_message& msg) {
+  return detail::pack(msg);
+}
 
 decoded<client_message> decode_client(std::string_view frame) {
   return decode_frame<client_message>(frame, &detail::decode_client);

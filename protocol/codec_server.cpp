@@ -31,12 +31,9 @@ struct fields<ack> {
 
   static void write(map_writer& w, const ack& m) {
     w.put("id", m.id);
-    if (m.case_ref != 0)
-      w.put("case", m.case_ref);
-    if (m.directive_ref != 0)
-      w.put("directive", m.directive_ref);
-    if (m.seq != 0)
-      w.put("seq", m.seq);
+    if (m.case_ref != 0) w.put("case", m.case_ref);
+    if (m.directive_ref != 0) w.put("directive", m.directive_ref);
+    if (m.seq != 0) w.put("seq", m.seq);
   }
 };
 
@@ -60,16 +57,15 @@ struct fields<error> {
   static void write(map_writer& w, const error& m) {
     w.put("id", m.id);
     w.put("code", static_cast<std::uint16_t>(m.code));
-    if (!m.message.empty())
-      w.put("message", m.message);
+    if (!m.message.empty()) w.put("message", m.message);
   }
 };
 
 template <>
 struct fields<case_event> {
   static constexpr std::array<sv, 16> keys{
-      "t",        "seq",     "at",     "case",     "action", "state",       "unit",  "from_unit",
-      "by",       "category", "urgency", "colour", "deadline", "note", "departments", "score"};
+      "t",  "seq",      "at",      "case",   "action",   "state", "unit",        "from_unit",
+      "by", "category", "urgency", "colour", "deadline", "note",  "departments", "score"};
 
   static void read(map_reader& r, case_event& m) {
     r.read_uint("seq", m.seq, required, 1);
@@ -96,33 +92,23 @@ struct fields<case_event> {
     w.put("action", m.action);
     w.put("state", m.state);
     w.put("unit", m.unit);
-    if (m.from_unit != 0)
-      w.put("from_unit", m.from_unit);
-    if (m.by != 0)
-      w.put("by", m.by);
-    if (!m.category.empty())
-      w.put("category", m.category);
-    if (m.level != urgency::normal)
-      w.put("urgency", m.level);
-    if (m.colour != deadline_colour::green)
-      w.put("colour", m.colour);
-    if (m.deadline != 0)
-      w.put("deadline", m.deadline);
-    if (!m.note.empty())
-      w.put("note", m.note);
-    if (!m.departments.empty())
-      w.put("departments", m.departments);
-    if (m.score != 0)
-      w.put("score", m.score);
+    if (m.from_unit != 0) w.put("from_unit", m.from_unit);
+    if (m.by != 0) w.put("by", m.by);
+    if (!m.category.empty()) w.put("category", m.category);
+    if (m.level != urgency::normal) w.put("urgency", m.level);
+    if (m.colour != deadline_colour::green) w.put("colour", m.colour);
+    if (m.deadline != 0) w.put("deadline", m.deadline);
+    if (!m.note.empty()) w.put("note", m.note);
+    if (!m.departments.empty()) w.put("departments", m.departments);
+    if (m.score != 0) w.put("score", m.score);
   }
 };
 
 template <>
 struct fields<directive_event> {
   // "signed" for signed_count: `signed` is a C++ keyword, not a problem on the wire.
-  static constexpr std::array<sv, 12> keys{"t",  "seq",     "at",    "directive",
-                                           "action", "unit", "by",   "channel",
-                                           "title", "total", "signed", "done"};
+  static constexpr std::array<sv, 12> keys{"t",  "seq",     "at",    "directive", "action", "unit",
+                                           "by", "channel", "title", "total",     "signed", "done"};
 
   static void read(map_reader& r, directive_event& m) {
     r.read_uint("seq", m.seq, required, 1);
@@ -144,29 +130,20 @@ struct fields<directive_event> {
     w.put("directive", m.id);
     w.put("action", m.action);
     w.put("unit", m.unit);
-    if (m.by != 0)
-      w.put("by", m.by);
-    if (m.channel != 0)
-      w.put("channel", m.channel);
-    if (!m.title.empty())
-      w.put("title", m.title);
-    if (m.total != 0)
-      w.put("total", m.total);
-    if (m.signed_count != 0)
-      w.put("signed", m.signed_count);
-    if (m.done != 0)
-      w.put("done", m.done);
+    if (m.by != 0) w.put("by", m.by);
+    if (m.channel != 0) w.put("channel", m.channel);
+    if (!m.title.empty()) w.put("title", m.title);
+    if (m.total != 0) w.put("total", m.total);
+    if (m.signed_count != 0) w.put("signed", m.signed_count);
+    if (m.done != 0) w.put("done", m.done);
   }
 };
 
 template <>
 struct fields<unit_figures> {
   static constexpr std::array<sv, 12> keys{
-      "open",       "yellow",     "red",
-      "reported",   "responded",  "resolved",
-      "rated",      "satisfied",  "directives",
-      "directives_signed",        "directives_done",
-      "closed_at"};
+      "open",  "yellow",    "red",        "reported",          "responded",       "resolved",
+      "rated", "satisfied", "directives", "directives_signed", "directives_done", "closed_at"};
 
   // The counters in key order, so read and write walk one list (closed_at aside).
   static constexpr std::array<std::pair<sv, std::uint32_t unit_figures::*>, 11> counters{{
@@ -191,10 +168,8 @@ struct fields<unit_figures> {
 
   static void write(map_writer& w, const unit_figures& m) {
     for (const auto& [key, member] : counters)
-      if (m.*member != 0)
-        w.put(key, m.*member);
-    if (m.closed_at != decltype(m.closed_at){})
-      w.put("closed_at", m.closed_at);
+      if (m.*member != 0) w.put(key, m.*member);
+    if (m.closed_at != decltype(m.closed_at){}) w.put("closed_at", m.closed_at);
   }
 };
 
@@ -244,8 +219,7 @@ void read_message(read_state& state, const msgpack::object& obj, server_message&
   map_reader r(state, obj, "", server_type_names[I], fields<message_type>::keys);
   message_type msg;
   fields<message_type>::read(r, msg);
-  if (r.ok())
-    out = std::move(msg);
+  if (r.ok()) out = std::move(msg);
 }
 
 /// Calls read_message<type>: a compile-time loop over server_message's alternatives.
@@ -266,10 +240,8 @@ decoded<server_message> decode_server(const msgpack::object& obj) {
   read_state state;
   const header head = read_header(state, obj, server_type_names);
   server_message msg;
-  if (!state.failed)
-    read_any(state, obj, head.type, msg);
-  if (state.failed)
-    return std::move(state.error);
+  if (!state.failed) read_any(state, obj, head.type, msg);
+  if (state.failed) return std::move(state.error);
   return msg;
 }
 

@@ -95,7 +95,10 @@ public:
 
   // -- look-ups -------------------------------------------------------------------------
 
-  /// Builds the indices below; the loader calls it once all records are in.
+  /// Builds the indices below; the loader (and the generator) call it once all records are
+  /// in, and again whoever edits the data. Expects unique unit codes and person ids (the
+  /// loader guarantees them; for a duplicate, the first wins). After it, every look-up is a
+  /// hash probe plus at most a few steps up the five-level tree.
   void index();
 
   /// The unit with `code`, or nullptr.

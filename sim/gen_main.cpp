@@ -10,9 +10,10 @@
 #include "protocol/hierarchy_file.hpp"
 #include "sim/xinyang.hpp"
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -85,6 +86,7 @@ void summary(const protocol::hierarchy& h) {
     if (u.kind == unit_kind::township && u.township == protocol::township_type::street) ++streets;
     if (u.kind == unit_kind::village && u.community) ++communities;
   }
+  // The four grid posts come first in enum post.
   for (const auto& p : h.people)
     if (p.holds <= post::grid_instructor) ++grid_staff;
   const std::size_t townships = h.count(unit_kind::township);

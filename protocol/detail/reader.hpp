@@ -90,8 +90,8 @@ public:
   /// map); `what` names it in messages ("case.report", "target"). Fails with wrong_type when
   /// `obj` is not a map or has a key that is not a string, unknown_field for a key outside
   /// `keys`, and malformed for a key that appears twice. At most 32 keys per table.
-  map_reader(read_state& state, const msgpack::object& obj, std::string path,
-             std::string_view what, key_table keys);
+  map_reader(read_state& state, const msgpack::object& obj, std::string path, std::string_view what,
+             key_table keys);
 
   /// True while nothing has failed (in this reader or any other sharing its state).
   bool ok() const { return !state_.failed; }
@@ -131,8 +131,7 @@ public:
   void read_uint(std::string_view key, T& out, presence p, std::uint64_t min = 0,
                  std::uint64_t max = std::numeric_limits<T>::max()) {
     std::uint64_t value = 0;
-    if (read_unsigned(key, p, min, max, value))
-      out = static_cast<T>(value);
+    if (read_unsigned(key, p, min, max, value)) out = static_cast<T>(value);
   }
 
   /// A timestamp: an integer ≥ 0 (milliseconds since the epoch).
@@ -144,11 +143,10 @@ public:
 
   /// An enumeration value as its wire name (types.hpp); out_of_range for an unknown name.
   template <class Enum>
-    requires std::is_enum_v<Enum>
+  requires std::is_enum_v<Enum>
   void read_enum(std::string_view key, Enum& out, presence p) {
     std::string_view name;
-    if (!read_string(key, p, max_string, name))
-      return;
+    if (!read_string(key, p, max_string, name)) return;
     if (auto value = parse<Enum>(name))
       out = *value;
     else
@@ -172,8 +170,7 @@ public:
 private:
   bool read_unsigned(std::string_view key, presence p, std::uint64_t min, std::uint64_t max,
                      std::uint64_t& out);
-  bool read_string(std::string_view key, presence p, std::size_t max_bytes,
-                   std::string_view& out);
+  bool read_string(std::string_view key, presence p, std::size_t max_bytes, std::string_view& out);
   void read_count_list(std::string_view key, presence p, std::span<std::uint32_t> out);
   /// The slot of `key` in the key table; asserts that it is there.
   std::size_t slot_of(std::string_view key) const;

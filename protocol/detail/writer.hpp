@@ -51,10 +51,8 @@ public:
   }
   /// Enumerations travel as their wire names (types.hpp).
   template <class Enum>
-    requires std::is_enum_v<Enum>
-  void put(std::string_view key, Enum value) {
-    put(key, to_string(value));
-  }
+  requires std::is_enum_v<Enum>
+  void put(std::string_view key, Enum value) { put(key, to_string(value)); }
   void put(std::string_view key, const std::vector<std::uint64_t>& values) {
     key_(key);
     pk_.pack_array(static_cast<std::uint32_t>(values.size()));

@@ -41,8 +41,7 @@ Message accepted(const decoded<Message>& result) {
 
 template <class Message>
 decode_error error_of(const decoded<Message>& result) {
-  if (const decode_error* e = std::get_if<decode_error>(&result))
-    return *e;
+  if (const decode_error* e = std::get_if<decode_error>(&result)) return *e;
   ADD_FAILURE() << "accepted";
   return {};
 }
@@ -71,10 +70,8 @@ void repack(packer& pk, const msgpack::object& obj, std::string_view path, edit 
   for (std::uint32_t i = 0; i < obj.via.map.size; ++i)
     found = found || key_of(obj.via.map.ptr[i]) == head;
   std::uint32_t size = obj.via.map.size;
-  if (tail.empty() && op == edit::remove && found)
-    --size;
-  if (tail.empty() && (op == edit::add || (op == edit::set && !found)))
-    ++size;
+  if (tail.empty() && op == edit::remove && found) --size;
+  if (tail.empty() && (op == edit::add || (op == edit::set && !found))) ++size;
   pk.pack_map(size);
   for (std::uint32_t i = 0; i < obj.via.map.size; ++i) {
     const msgpack::object_kv& kv = obj.via.map.ptr[i];
@@ -129,7 +126,9 @@ std::vector<std::string> keys_of(const std::string& frame) {
   return keys;
 }
 
-client_message message(std::uint64_t id, client_body body) { return {id, std::move(body)}; }
+client_message message(std::uint64_t id, client_body body) {
+  return {id, std::move(body)};
+}
 
 case_report noise_report() {
   case_report r;
@@ -180,7 +179,8 @@ TEST(codec, a_minimal_message_is_exactly_its_required_fields) {
 TEST(codec, fields_equal_to_their_default_are_left_out) {
   EXPECT_THAT(keys_of(report_frame),
               testing::ElementsAre("t", "id", "unit", "category", "title", "lat", "lon"));
-  EXPECT_THAT(keys_of(act_frame), testing::ElementsAre("t", "id", "case", "action", "unit", "score"));
+  EXPECT_THAT(keys_of(act_frame),
+              testing::ElementsAre("t", "id", "case", "action", "unit", "score"));
   EXPECT_THAT(keys_of(encode(server_message{ack{5, 0, 0, 9}})),
               testing::ElementsAre("t", "id", "seq"));
 }
@@ -199,12 +199,12 @@ TEST(codec, a_required_field_is_written_even_when_it_equals_its_default) {
 TEST(codec, renamed_fields_use_their_wire_names) {
   const auto full = samples::client_samples().front().msg; // case.report full
   EXPECT_THAT(keys_of(encode(full)),
-              testing::ElementsAre("t", "id", "unit", "category", "urgency", "title",
-                                   "description", "lat", "lon", "address", "external_id"));
+              testing::ElementsAre("t", "id", "unit", "category", "urgency", "title", "description",
+                                   "lat", "lon", "address", "external_id"));
   directive_event event{1, 2, 3, directive_action::sign, 4, 5, 6, "x", 7, 8, 9};
   EXPECT_THAT(keys_of(encode(server_message{event})),
-              testing::ElementsAre("t", "seq", "at", "directive", "action", "unit", "by",
-                                   "channel", "title", "total", "signed", "done"));
+              testing::ElementsAre("t", "seq", "at", "directive", "action", "unit", "by", "channel",
+                                   "title", "total", "signed", "done"));
 }
 
 TEST(codec, enumerations_travel_as_names_and_numbers_in_the_smallest_form) {
@@ -219,7 +219,7 @@ TEST(codec, enumerations_travel_as_names_and_numbers_in_the_smallest_form) {
 
 TEST(codec, garbage_is_malformed) {
   EXPECT_THAT(decode_client(""), Refused(errc::malformed, ""));
-  EXPECT_THAT(decode_client("\xc1"), Refused(errc::malformed, "")); // never-used byte
+  EXPECT_THAT(decode_client("\xc1"), Refused(errc::malformed, ""));       // never-used byte
   EXPECT_THAT(decode_client("hello, hub"), Refused(errc::malformed, "")); // fixint 'h', then more
   EXPECT_THAT(decode_client("h"), Refused(errc::not_a_map, ""));
   EXPECT_THAT(decode_client(std::string("\x81\xc1\x00", 3)), Refused(errc::malformed, ""));
@@ -266,7 +266,8 @@ TEST(codec, random_and_mutated_frames_never_escape_as_exceptions) {
 }
 
 TEST(codec, a_frame_over_the_limit_is_too_large) {
-  const std::string padded = report_frame + std::string(limits::frame_bytes - report_frame.size(), '\xc0');
+  const std::string padded =
+      report_frame + std::string(limits::frame_bytes - report_frame.size(), '\xc0');
   EXPECT_THAT(decode_client(padded), Refused(errc::malformed, "")); // at the limit: read, trailing
   EXPECT_THAT(decode_client(padded + '\xc0'), Refused(errc::too_large, ""));
   EXPECT_THAT(decode_server(padded + '\xc0'), Refused(errc::too_large, ""));
@@ -286,8 +287,7 @@ TEST(codec, the_top_level_must_be_a_map) {
               Refused(errc::not_a_map, ""));
   EXPECT_THAT(decode_client(packed([](packer& pk) { pk.pack_nil(); })),
               Refused(errc::not_a_map, ""));
-  EXPECT_THAT(decode_server(packed([](packer& pk) { pk.pack(42); })),
-              Refused(errc::not_a_map, ""));
+  EXPECT_THAT(decode_server(packed([](packer& pk) { pk.pack(42); })), Refused(errc::not_a_map, ""));
 }
 
 TEST(codec, trailing_bytes_are_malformed_but_the_id_is_recovered) {
@@ -375,13 +375,18 @@ TEST(codec, duplicate_keys_are_malformed) {
 
 TEST(codec, an_unsigned_field_refuses_every_other_type) {
   msgpack::zone zone;
-  const std::vector<msgpack::object> wrong{
-      msgpack::object(-1, zone),   msgpack::object(1.5, zone),     msgpack::object(1.5f, zone),
-      msgpack::object("1", zone),  msgpack::object(true, zone),    msgpack::object() /* nil */,
-      msgpack::object(std::vector<int>{1}, zone), msgpack::object(std::vector<char>{'1'}, zone)};
+  const std::vector<msgpack::object> wrong{msgpack::object(-1, zone),
+                                           msgpack::object(1.5, zone),
+                                           msgpack::object(1.5f, zone),
+                                           msgpack::object("1", zone),
+                                           msgpack::object(true, zone),
+                                           msgpack::object() /* nil */,
+                                           msgpack::object(std::vector<int>{1}, zone),
+                                           msgpack::object(std::vector<char>{'1'}, zone)};
   for (const auto& value : wrong) {
     SCOPED_TRACE(testing::PrintToString(value.type));
-    EXPECT_THAT(decode_client(with(report_frame, "unit", value)), Refused(errc::wrong_type, "unit"));
+    EXPECT_THAT(decode_client(with(report_frame, "unit", value)),
+                Refused(errc::wrong_type, "unit"));
   }
 }
 
@@ -402,9 +407,10 @@ TEST(codec, an_integral_float_is_still_a_float) {
 
 TEST(codec, each_kind_of_field_checks_its_type) {
   EXPECT_THAT(decode_client(with(report_frame, "title", 5)), Refused(errc::wrong_type, "title"));
-  EXPECT_THAT(decode_client(with(report_frame, "title", std::vector<char>{'a'})),  // bin, not str
+  EXPECT_THAT(decode_client(with(report_frame, "title", std::vector<char>{'a'})), // bin, not str
               Refused(errc::wrong_type, "title"));
-  EXPECT_THAT(decode_client(with(report_frame, "urgency", 1)), Refused(errc::wrong_type, "urgency"));
+  EXPECT_THAT(decode_client(with(report_frame, "urgency", 1)),
+              Refused(errc::wrong_type, "urgency"));
   EXPECT_THAT(decode_client(with(report_frame, "lat", "32")), Refused(errc::wrong_type, "lat"));
   EXPECT_THAT(decode_client(with(report_frame, "lat", std::numeric_limits<double>::quiet_NaN())),
               Refused(errc::wrong_type, "lat"));
@@ -434,13 +440,16 @@ TEST(codec, coordinates_accept_integers_and_both_float_widths) {
 }
 
 TEST(codec, strings_must_be_utf8) {
-  for (const std::string bad : {"\xff", "\xc0\xaf" /* overlong '/' */, "\xed\xa0\x80" /* surrogate */,
-                                "\xf4\x90\x80\x80" /* > U+10FFFF */, "ok\xe4\xbd" /* cut */}) {
-    EXPECT_THAT(decode_client(with(report_frame, "title", bad)), Refused(errc::wrong_type, "title"));
+  for (const std::string bad :
+       {"\xff", "\xc0\xaf" /* overlong '/' */, "\xed\xa0\x80" /* surrogate */,
+        "\xf4\x90\x80\x80" /* > U+10FFFF */, "ok\xe4\xbd" /* cut */}) {
+    EXPECT_THAT(decode_client(with(report_frame, "title", bad)),
+                Refused(errc::wrong_type, "title"));
   }
-  EXPECT_EQ(std::get<case_report>(accepted(decode_client(with(report_frame, "title", "噪音 😀"))).body)
-                .title,
-            "噪音 😀");
+  EXPECT_EQ(
+      std::get<case_report>(accepted(decode_client(with(report_frame, "title", "噪音 😀"))).body)
+          .title,
+      "噪音 😀");
 }
 
 // -- limits and ranges --------------------------------------------------------------------------
@@ -455,8 +464,9 @@ TEST(codec, strings_and_lists_over_their_limits_are_too_large) {
   EXPECT_THAT(decode_client(with(report_frame, "address", std::string(513, 'x'))),
               Refused(errc::too_large, "address"));
   // longer than any field may be: refused by the unpacker, before the field is known
-  EXPECT_THAT(decode_client(with(report_frame, "description", std::string(limits::text_bytes + 1, 'x'))),
-              Refused(errc::too_large, ""));
+  EXPECT_THAT(
+      decode_client(with(report_frame, "description", std::string(limits::text_bytes + 1, 'x'))),
+      Refused(errc::too_large, ""));
   const std::string whistle = encode(message(1, samples::act_of(case_action::propose_whistle)));
   EXPECT_THAT(decode_client(with(whistle, "departments", std::vector<int>(17, 1))),
               Refused(errc::too_large, "departments"));
@@ -477,25 +487,28 @@ TEST(codec, values_out_of_range_are_refused_with_a_readable_message) {
   EXPECT_THAT(decode_client(with(act_frame, "score", 0)), Refused(errc::out_of_range, "score"));
   EXPECT_THAT(decode_client(with(act_frame, "score", 6)), Refused(errc::out_of_range, "score"));
   EXPECT_THAT(decode_client(with(act_frame, "score", 300)), Refused(errc::out_of_range, "score"));
-  EXPECT_THAT(decode_client(with(act_frame, "action", "fly")), Refused(errc::out_of_range, "action"));
+  EXPECT_THAT(decode_client(with(act_frame, "action", "fly")),
+              Refused(errc::out_of_range, "action"));
   EXPECT_THAT(decode_client(with(report_frame, "urgency", "very")),
               Refused(errc::out_of_range, "urgency"));
   EXPECT_THAT(decode_client(with(report_frame, "unit", 0)), Refused(errc::out_of_range, "unit"));
-  EXPECT_THAT(decode_client(with(report_frame, "lat", 90.0001)), Refused(errc::out_of_range, "lat"));
+  EXPECT_THAT(decode_client(with(report_frame, "lat", 90.0001)),
+              Refused(errc::out_of_range, "lat"));
   EXPECT_THAT(decode_client(with(report_frame, "lon", -181)), Refused(errc::out_of_range, "lon"));
-  EXPECT_THAT(decode_client(with(issue_frame, "channel", 14)), Refused(errc::out_of_range, "channel"));
+  EXPECT_THAT(decode_client(with(issue_frame, "channel", 14)),
+              Refused(errc::out_of_range, "channel"));
   EXPECT_THAT(decode_client(with(issue_frame, "deadline", -1)),
               Refused(errc::out_of_range, "deadline"));
   EXPECT_THAT(decode_client(with(issue_frame, "target.kind", "everyone")),
               Refused(errc::out_of_range, "target.kind"));
   EXPECT_THAT(decode_client(with(issue_frame, "target.units", std::vector<int>{1, 0})),
               Refused(errc::out_of_range, "target.units[1]"));
-  const auto module_frame = encode(message(1, directive_issue{0, "t", "", 0,
-                                                              samples::target_of(target_kind::module)}));
+  const auto module_frame =
+      encode(message(1, directive_issue{0, "t", "", 0, samples::target_of(target_kind::module)}));
   EXPECT_THAT(decode_client(with(module_frame, "target.module", 10)),
               Refused(errc::out_of_range, "target.module"));
-  const auto post_frame = encode(message(1, directive_issue{0, "t", "", 0,
-                                                            samples::target_of(target_kind::post)}));
+  const auto post_frame =
+      encode(message(1, directive_issue{0, "t", "", 0, samples::target_of(target_kind::post)}));
   EXPECT_THAT(decode_client(with(post_frame, "target.post", "mayor")),
               Refused(errc::out_of_range, "target.post"));
 }
@@ -504,15 +517,25 @@ TEST(codec, values_out_of_range_are_refused_with_a_readable_message) {
 
 TEST(codec, every_required_field_of_every_client_message_is_checked) {
   const std::string act_minimal = encode(message(1, samples::act_of(case_action::sign)));
-  const std::string directive_act_frame = encode(message(1, directive_act{5, directive_action::sign, ""}));
+  const std::string directive_act_frame =
+      encode(message(1, directive_act{5, directive_action::sign, ""}));
   const std::string subscribe_frame = encode(message(1, subscribe{411502, 0}));
   const std::string unsubscribe_frame = encode(message(1, unsubscribe{411502}));
   const std::vector<std::pair<std::string, std::string>> cases{
-      {report_frame, "unit"},        {report_frame, "category"},   {report_frame, "title"},
-      {act_minimal, "case"},         {act_minimal, "action"},      {issue_frame, "channel"},
-      {issue_frame, "title"},        {issue_frame, "target"},      {issue_frame, "target.kind"},
-      {issue_frame, "target.units"}, {directive_act_frame, "directive"},
-      {directive_act_frame, "action"}, {subscribe_frame, "unit"},  {unsubscribe_frame, "unit"},
+      {report_frame, "unit"},
+      {report_frame, "category"},
+      {report_frame, "title"},
+      {act_minimal, "case"},
+      {act_minimal, "action"},
+      {issue_frame, "channel"},
+      {issue_frame, "title"},
+      {issue_frame, "target"},
+      {issue_frame, "target.kind"},
+      {issue_frame, "target.units"},
+      {directive_act_frame, "directive"},
+      {directive_act_frame, "action"},
+      {subscribe_frame, "unit"},
+      {unsubscribe_frame, "unit"},
       {report_frame, "lon"} /* lat alone is no location */};
   for (const auto& [frame, field] : cases) {
     SCOPED_TRACE(field);
@@ -521,21 +544,27 @@ TEST(codec, every_required_field_of_every_client_message_is_checked) {
 }
 
 TEST(codec, a_required_text_or_list_must_not_be_empty) {
-  EXPECT_THAT(decode_client(with(report_frame, "title", "")), Refused(errc::missing_field, "title"));
+  EXPECT_THAT(decode_client(with(report_frame, "title", "")),
+              Refused(errc::missing_field, "title"));
   EXPECT_THAT(decode_client(with(report_frame, "category", "")),
               Refused(errc::missing_field, "category"));
   EXPECT_THAT(decode_client(with(issue_frame, "target.units", std::vector<int>{})),
               Refused(errc::missing_field, "target.units"));
   // optional texts may be empty
-  EXPECT_THAT(decode_client(with(report_frame, "address", "")), testing::Not(Refused(errc::missing_field, "address")));
+  EXPECT_THAT(decode_client(with(report_frame, "address", "")),
+              testing::Not(Refused(errc::missing_field, "address")));
 }
 
 TEST(codec, each_case_action_requires_its_fields) {
   const std::vector<std::pair<case_action, std::string>> needs{
-      {case_action::dispatch, "unit"},           {case_action::propose_whistle, "departments"},
-      {case_action::rate, "unit"},               {case_action::rate, "score"},
-      {case_action::mark_duplicate, "duplicate_of"}, {case_action::decline_whistle, "note"},
-      {case_action::reopen, "note"},             {case_action::return_case, "note"},
+      {case_action::dispatch, "unit"},
+      {case_action::propose_whistle, "departments"},
+      {case_action::rate, "unit"},
+      {case_action::rate, "score"},
+      {case_action::mark_duplicate, "duplicate_of"},
+      {case_action::decline_whistle, "note"},
+      {case_action::reopen, "note"},
+      {case_action::return_case, "note"},
       {case_action::reject, "note"}};
   for (const auto& [action, field] : needs) {
     SCOPED_TRACE(std::string(to_string(action)) + " " + field);
@@ -561,8 +590,8 @@ TEST(codec, a_field_the_action_does_not_use_is_refused) {
               Refused(errc::unknown_field, "departments"));
   EXPECT_THAT(decode_client(with(sign, "note", "any action may say something")),
               testing::Not(Refused(errc::unknown_field, "note")));
-  const auto people = encode(message(1, directive_issue{0, "t", "", 0,
-                                                        samples::target_of(target_kind::people)}));
+  const auto people =
+      encode(message(1, directive_issue{0, "t", "", 0, samples::target_of(target_kind::people)}));
   EXPECT_THAT(decode_client(with(people, "target.units", std::vector<int>{1})),
               Refused(errc::unknown_field, "target.units"));
   EXPECT_THAT(decode_client(with(issue_frame, "target.level", "grid")),
@@ -601,7 +630,8 @@ TEST(codec, hub_messages_are_held_to_the_same_rules) {
 TEST(codec, every_error_code_has_a_name) {
   for (int i = 0; i < 100; ++i) {
     const auto name = to_string(static_cast<errc>(i));
-    const bool known = (i >= 1 && i <= 8) || (i >= 20 && i <= 26) || (i >= 30 && i <= 32) || i == 99;
+    const bool known =
+        (i >= 1 && i <= 8) || (i >= 20 && i <= 26) || (i >= 30 && i <= 32) || i == 99;
     EXPECT_EQ(name != "?", known) << i << " " << name;
   }
   EXPECT_EQ(to_string(errc::unknown_field), "unknown_field");

@@ -106,9 +106,15 @@ TEST(json, the_examples_of_the_specification_are_canonical) {
 TEST(json, an_example_decodes_to_the_expected_values) {
   const auto msg = accepted(decode_client_json(client_examples[0]));
   EXPECT_EQ(msg.id, 1u);
-  const case_report expected{411502001001001, "env.noise", urgency::urgent, "工地夜间施工噪音",
-                             "Construction noise after 22:00 every night.", 32.1234, 114.0987,
-                             "浉河区 北京路 12号", ""};
+  const case_report expected{411502001001001,
+                             "env.noise",
+                             urgency::urgent,
+                             "工地夜间施工噪音",
+                             "Construction noise after 22:00 every night.",
+                             32.1234,
+                             114.0987,
+                             "浉河区 北京路 12号",
+                             ""};
   EXPECT_EQ(msg.body, client_body(expected));
 }
 
@@ -132,7 +138,10 @@ TEST(json, strings_are_escaped_and_unescaped_exactly) {
   case_report report;
   report.unit = 411502001001001, report.category = "c", report.title = tricky;
   const std::string text = to_json(client_message{1, report});
-  EXPECT_THAT(text, testing::HasSubstr(R"(quote \" backslash \\ slash / controls \u0008\u000c\n\r\t \u0001 \u001f 噪音 😀)"));
+  EXPECT_THAT(
+      text,
+      testing::HasSubstr(
+          R"(quote \" backslash \\ slash / controls \u0008\u000c\n\r\t \u0001 \u001f 噪音 😀)"));
   EXPECT_EQ(title_of(text), tricky);
 }
 
@@ -143,16 +152,16 @@ TEST(json, unicode_escapes_include_surrogate_pairs) {
 
 TEST(json, broken_escapes_and_raw_bytes_are_malformed) {
   for (const std::string bad : {
-           R"("\uD83D")",        // high surrogate alone
-           R"("\uD83Dx")",       // high surrogate followed by text
-           R"("\uD83D\u0041")",  // high surrogate followed by a non-surrogate
-           R"("\uDE00")",        // low surrogate alone
-           R"("\u12")",          // short
-           R"("\u12G4")",        // not hex
-           R"("\x41")",          // not a JSON escape
-           "\"tab\there\"",      // raw control character
-           "\"\xff\"",           // not UTF-8
-           "\"\xc0\xaf\"",       // overlong
+           R"("\uD83D")",       // high surrogate alone
+           R"("\uD83Dx")",      // high surrogate followed by text
+           R"("\uD83D\u0041")", // high surrogate followed by a non-surrogate
+           R"("\uDE00")",       // low surrogate alone
+           R"("\u12")",         // short
+           R"("\u12G4")",       // not hex
+           R"("\x41")",         // not a JSON escape
+           "\"tab\there\"",     // raw control character
+           "\"\xff\"",          // not UTF-8
+           "\"\xc0\xaf\"",      // overlong
            "\"unterminated",
        }) {
     SCOPED_TRACE(bad);
@@ -163,11 +172,14 @@ TEST(json, broken_escapes_and_raw_bytes_are_malformed) {
 // -- numbers ------------------------------------------------------------------------------------
 
 TEST(json, integer_fields_take_integral_literals_within_64_bits) {
-  EXPECT_EQ(std::get<subscribe>(accepted(decode_client_json(subscribe_since("18446744073709551615"))).body).since,
+  EXPECT_EQ(std::get<subscribe>(
+                accepted(decode_client_json(subscribe_since("18446744073709551615"))).body)
+                .since,
             18446744073709551615ull);
-  EXPECT_EQ(std::get<subscribe>(accepted(decode_client_json(subscribe_since("-0"))).body).since, 0u);
-  for (const std::string bad : {"18446744073709551616", "1.0", "1e3", "1E0", "-1", "0.5", "true", "null",
-                                R"("5")", "[5]", "{}"}) {
+  EXPECT_EQ(std::get<subscribe>(accepted(decode_client_json(subscribe_since("-0"))).body).since,
+            0u);
+  for (const std::string bad : {"18446744073709551616", "1.0", "1e3", "1E0", "-1", "0.5", "true",
+                                "null", R"("5")", "[5]", "{}"}) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(decode_client_json(subscribe_since(bad)), Refused(errc::wrong_type, "since"));
   }
@@ -197,11 +209,11 @@ TEST(json, coordinates_take_any_finite_number) {
 // -- structure ----------------------------------------------------------------------------------
 
 TEST(json, text_that_is_not_one_json_value_is_malformed) {
-  for (const std::string bad : {
-           "", "   ", "{", "}", R"({"t":"subscribe",})", R"({"t":"subscribe" "id":1})",
-           R"({"t" "subscribe"})", R"({t:"subscribe"})", R"({'t':'subscribe'})",
-           R"({"t":"subscribe"} {})", R"({"t":"subscribe"}x)", R"([1,])", R"([1 2])",
-           R"({"t":"subscribe"/*c*/})", "\xef\xbb\xbf{}" /* BOM */, "tru", "nul"}) {
+  for (const std::string bad :
+       {"", "   ", "{", "}", R"({"t":"subscribe",})", R"({"t":"subscribe" "id":1})",
+        R"({"t" "subscribe"})", R"({t:"subscribe"})", R"({'t':'subscribe'})",
+        R"({"t":"subscribe"} {})", R"({"t":"subscribe"}x)", R"([1,])", R"([1 2])",
+        R"({"t":"subscribe"/*c*/})", "\xef\xbb\xbf{}" /* BOM */, "tru", "nul"}) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(decode_client_json(bad), Refused(errc::malformed, ""));
   }
@@ -224,10 +236,12 @@ TEST(json, the_top_level_must_be_an_object) {
 TEST(json, limits_are_the_same_as_for_messagepack) {
   EXPECT_THAT(decode_client_json(report_titled('"' + std::string(limits::frame_bytes, 'x') + '"')),
               Refused(errc::too_large, ""));
-  EXPECT_THAT(decode_client_json(report_titled('"' + std::string(limits::text_bytes + 1, 'x') + '"')),
-              Refused(errc::too_large, ""));
-  EXPECT_THAT(decode_client_json(report_titled('"' + std::string(limits::title_bytes + 1, 'x') + '"')),
-              Refused(errc::too_large, "title"));
+  EXPECT_THAT(
+      decode_client_json(report_titled('"' + std::string(limits::text_bytes + 1, 'x') + '"')),
+      Refused(errc::too_large, ""));
+  EXPECT_THAT(
+      decode_client_json(report_titled('"' + std::string(limits::title_bytes + 1, 'x') + '"')),
+      Refused(errc::too_large, "title"));
   EXPECT_THAT(decode_client_json(std::string(100000, '[')), Refused(errc::too_large, ""));
   EXPECT_THAT(decode_client_json(std::string(8, '[') + std::string(8, ']')),
               Refused(errc::not_a_map, "")); // 8 levels: parsed
@@ -254,8 +268,9 @@ TEST(json, validation_errors_match_messagepack) {
               Refused(errc::wrong_type, "unit"));
   EXPECT_THAT(decode_client_json(R"({"t":"subscribe","id":1,"unit":null})"),
               Refused(errc::wrong_type, "unit"));
-  EXPECT_THAT(decode_client_json(R"({"t":"case.act","id":1,"case":5,"action":"rate","unit":9,"score":9})"),
-              Refused(errc::out_of_range, "score"));
+  EXPECT_THAT(
+      decode_client_json(R"({"t":"case.act","id":1,"case":5,"action":"rate","unit":9,"score":9})"),
+      Refused(errc::out_of_range, "score"));
   EXPECT_THAT(decode_client_json(R"({"t":"fly","id":1})"), Refused(errc::unknown_type, "t"));
 }
 
@@ -268,8 +283,10 @@ TEST(json, the_id_is_reported_whenever_it_was_readable) {
 }
 
 TEST(json, the_output_is_compact_and_in_key_order) {
-  EXPECT_EQ(to_json(client_message{1, subscribe{411502, 0}}), R"({"t":"subscribe","id":1,"unit":411502})");
-  EXPECT_EQ(to_json(server_message{gap{411502, 0, 7}}), R"({"t":"gap","unit":411502,"since":0,"next":7})");
+  EXPECT_EQ(to_json(client_message{1, subscribe{411502, 0}}),
+            R"({"t":"subscribe","id":1,"unit":411502})");
+  EXPECT_EQ(to_json(server_message{gap{411502, 0, 7}}),
+            R"({"t":"gap","unit":411502,"since":0,"next":7})");
 }
 
 } // namespace

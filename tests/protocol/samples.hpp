@@ -21,11 +21,21 @@ inline directive_target target_of(target_kind kind) {
   directive_target t;
   t.kind = kind;
   switch (kind) {
-    case target_kind::subtree: t.units = {411502, 411503}; break;
-    case target_kind::level: t.units = {411502}, t.level = unit_kind::township; break;
-    case target_kind::module: t.units = {411502}, t.module = 0; break; // module 0: a default value
-    case target_kind::post: t.units = {411500}, t.holder = post::village_security; break;
-    case target_kind::people: t.people = {1, 2, 88600}; break;
+  case target_kind::subtree:
+    t.units = {411502, 411503};
+    break;
+  case target_kind::level:
+    t.units = {411502}, t.level = unit_kind::township;
+    break;
+  case target_kind::module:
+    t.units = {411502}, t.module = 0;
+    break; // module 0: a default value
+  case target_kind::post:
+    t.units = {411500}, t.holder = post::village_security;
+    break;
+  case target_kind::people:
+    t.people = {1, 2, 88600};
+    break;
   }
   return t;
 }
@@ -36,15 +46,26 @@ inline case_act act_of(case_action action) {
   a.id = 1001;
   a.action = action;
   switch (action) {
-    case case_action::dispatch: a.unit = 411502001; break;
-    case case_action::propose_whistle: a.departments = {411502901, 411502902}; break;
-    case case_action::rate: a.unit = 411502901, a.score = 4; break;
-    case case_action::mark_duplicate: a.duplicate_of = 998; break;
-    case case_action::decline_whistle:
-    case case_action::reopen:
-    case case_action::return_case:
-    case case_action::reject: a.note = "理由: wrongly assigned"; break;
-    default: break;
+  case case_action::dispatch:
+    a.unit = 411502001;
+    break;
+  case case_action::propose_whistle:
+    a.departments = {411502901, 411502902};
+    break;
+  case case_action::rate:
+    a.unit = 411502901, a.score = 4;
+    break;
+  case case_action::mark_duplicate:
+    a.duplicate_of = 998;
+    break;
+  case case_action::decline_whistle:
+  case case_action::reopen:
+  case case_action::return_case:
+  case case_action::reject:
+    a.note = "理由: wrongly assigned";
+    break;
+  default:
+    break;
   }
   return a;
 }
@@ -104,11 +125,21 @@ inline std::vector<sample<server_message>> server_samples() {
   out.push_back({"error minimal", error{0, errc::malformed, ""}});
   out.push_back({"error internal", error{1, errc::internal, "x"}});
 
-  case_event full_event{42,        1'700'000'000'123, 1001,        case_action::propose_whistle,
-                        case_state::escalation_requested,   411502001, 411502001001,
-                        88000,     "env.noise",       urgency::urgent, deadline_colour::red,
-                        1'700'000'900'000,            "需要住建局 and 生态环境局",
-                        {411502901, 411502902},       0};
+  case_event full_event{42,
+                        1'700'000'000'123,
+                        1001,
+                        case_action::propose_whistle,
+                        case_state::escalation_requested,
+                        411502001,
+                        411502001001,
+                        88000,
+                        "env.noise",
+                        urgency::urgent,
+                        deadline_colour::red,
+                        1'700'000'900'000,
+                        "需要住建局 and 生态环境局",
+                        {411502901, 411502902},
+                        0};
   out.push_back({"case.event full", full_event});
   case_event rated = full_event;
   rated.action = case_action::rate, rated.score = 5, rated.departments = {};
@@ -117,14 +148,18 @@ inline std::vector<sample<server_message>> server_samples() {
   minimal_event.seq = 1, minimal_event.id = 1, minimal_event.unit = 411502001001001;
   out.push_back({"case.event minimal", minimal_event});
 
-  directive_event full_directive{43, 1'700'000'000'456, 77, directive_action::sign, 411502001,
-                                 88001, 13, "防汛 flood duty", 18100, 9000, 12};
+  directive_event full_directive{43,        1'700'000'000'456,
+                                 77,        directive_action::sign,
+                                 411502001, 88001,
+                                 13,        "防汛 flood duty",
+                                 18100,     9000,
+                                 12};
   out.push_back({"directive.event full", full_directive});
   directive_event minimal_directive;
   minimal_directive.seq = 1, minimal_directive.id = 1, minimal_directive.unit = 411500;
   out.push_back({"directive.event minimal", minimal_directive});
 
-  unit_figures figures{120, 10, 3, 5000, 4900, 4700, 3000, 2800, {{3000, 1000, 600, 100}},
+  unit_figures figures{120,   10,    3,    5000, 4900, 4700, 3000, 2800, {{3000, 1000, 600, 100}},
                        18100, 17000, 16000};
   out.push_back({"aggregate full", aggregate{411502, 1'700'000'000'789, figures}});
   out.push_back({"aggregate minimal", aggregate{411502, 0, {}}});
