@@ -9,6 +9,7 @@
 
 #include "protocol/hierarchy_file.hpp"
 
+#include "protocol/detail/hierarchy_format.hpp"
 #include "protocol/detail/reader.hpp" // valid_utf8, printable
 
 #include <algorithm>
@@ -27,75 +28,10 @@
 
 namespace hub::protocol {
 
+using namespace detail;
+
 namespace {
 
-// -- the format's vocabulary ----------------------------------------------------------------
-
-constexpr std::string_view magic = "hub-hierarchy";
-constexpr std::uint64_t format_version = 1;
-
-// Column names of each record kind, the record kind itself first.
-using columns = std::span<const std::string_view>;
-constexpr std::array<std::string_view, 2> header_columns{"record", "version"};
-constexpr std::array<std::string_view, 4> module_columns{"record", "index", "code", "name"};
-constexpr std::array<std::string_view, 4> channel_columns{"record", "index", "code", "name"};
-constexpr std::array<std::string_view, 4> category_columns{"record", "code", "name", "module"};
-constexpr std::array<std::string_view, 11> limits_columns{
-    "record",   "category", "urgency",         "sign",   "grid",       "village",
-    "township", "whistle",  "department_sign", "rating", "supervision"};
-constexpr std::array<std::string_view, 9> unit_columns{
-    "record", "code", "kind", "name", "parent", "type", "modules", "lat", "lon"};
-constexpr std::array<std::string_view, 6> person_columns{"record", "id",   "name",
-                                                         "post",   "unit", "module"};
-constexpr std::size_t max_fields = 11; // the widest record
-
-// Longest accepted name and code, in bytes.
-constexpr std::size_t max_name = 255;
-constexpr std::size_t max_code = 64;
-
-// -- the tree's rules ------------------------------------------------------------------------
-
-constexpr std::uint8_t bit(unit_kind k) {
-  return static_cast<std::uint8_t>(1u << static_cast<int>(k));
-}
-
-/// Per unit kind: the kinds its parent may have, the same in words, and its rank in the tree
-/// (a parent's rank is below its children's; the writer orders by it).
-struct kind_rule {
-  std::uint8_t parents;
-  std::string_view parents_text;
-  int rank;
-};
-constexpr std::array<kind_rule, enum_count<unit_kind>> kind_rules{{
-    {0, "nothing (the city has no parent)", 0},                               // city
-    {bit(unit_kind::city), "city", 1},                                        // county
-    {bit(unit_kind::county), "county", 2},                                    // township
-    {bit(unit_kind::township), "township", 3},                                // village
-    {bit(unit_kind::village), "village", 4},                                  // grid
-    {bit(unit_kind::county), "county", 2},                                    // department
-    {bit(unit_kind::county) | bit(unit_kind::city), "county or the city", 2}, // centre
-}};
-const kind_rule& rule_of(unit_kind k) {
-  return kind_rules[static_cast<std::size_t>(k)];
-}
-
-/// Per post, in enum order: the kind of unit it is held at.
-constexpr std::array<unit_kind, enum_count<post>> post_units{
-    unit_kind::grid,     unit_kind::grid,     unit_kind::grid,       unit_kind::grid,
-    unit_kind::village,  unit_kind::village,  unit_kind::village,    unit_kind::village,
-    unit_kind::village,  unit_kind::village,  unit_kind::village,    unit_kind::township,
-    unit_kind::township, unit_kind::township, unit_kind::department, unit_kind::department,
-    unit_kind::county,   unit_kind::centre,   unit_kind::city,       unit_kind::centre};
-constexpr unit_kind post_unit_kind(post p) {
-  return post_units[static_cast<std::size_t>(p)];
-}
-static_assert(post_unit_kind(post::grid_instructor) == unit_kind::grid &&
-                  post_unit_kind(post::village_grid_affairs) == unit_kind::village &&
-                  post_unit_kind(post::township_operator) == unit_kind::township &&
-                  post_unit_kind(post::department_staff) == unit_kind::department &&
-                  post_unit_kind(post::city_leader) == unit_kind::city &&
-                  post_unit_kind(post::hotline_operator) == unit_kind::centre,
-              "post_units must follow the order of enum post");
 
 /// Posts that only a community (社区) has.
 bool community_only(post p) {
@@ -106,7 +42,10 @@ bool community_only(post p) {
 
 /// `s` in quotes for a message: shortened, control characters and bad UTF-8 escaped.
 std::string in_quotes(std::string_view s) {
-  return "\"" + detail::printable(s) + "\"";
+  std::string out = detail::printable(s);
+  out.insert(out.begin(), '"');
+  out.push_back('"');
+  return out;
 }
 
 /// True when `s` is well-formed UTF-8 without control characters.
@@ -573,92 +512,6 @@ hierarchy parser::run() {
   return std::move(h_);
 }
 
-// -- the writer -----------------------------------------------------------------------------
-
-/// Appends records to a buffer and hands it to the stream in large pieces.
-class record_writer {
-public:
-  explicit record_writer(std::ostream& out)
-      : out_(out) {
-    buf_.reserve(flush_at + 4096);
-  }
-
-  void comment(std::string_view text) {
-    buf_ += text;
-    buf_ += '\n';
-  }
-  record_writer& begin(std::string_view kind) {
-    buf_ += kind;
-    return *this;
-  }
-  record_writer& field(std::string_view v) {
-    buf_ += '\t';
-    buf_ += v;
-    return *this;
-  }
-  record_writer& field(std::uint64_t v) { return put('\t', v); }
-  record_writer& coordinate(double v) { return put('\t', v); } // shortest exact form
-  /// In the largest unit that divides it exactly: 86400 is "1d", 5400 "90m", 45 "45s".
-  record_writer& duration(std::uint32_t seconds) {
-    char suffix = 's';
-    for (auto [size, letter] : {std::pair{86400u, 'd'}, {3600u, 'h'}, {60u, 'm'}})
-      if (seconds % size == 0) {
-        seconds /= size;
-        suffix = letter;
-        break;
-      }
-    put('\t', seconds);
-    buf_ += suffix;
-    return *this;
-  }
-  record_writer& modules(const std::vector<std::uint8_t>& list) {
-    for (std::size_t i = 0; i < list.size(); ++i)
-      put(i == 0 ? '\t' : ',', std::uint64_t{list[i]});
-    return *this;
-  }
-  void end() {
-    buf_ += '\n';
-    if (buf_.size() >= flush_at) flush();
-  }
-  void flush() {
-    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    buf_.clear();
-  }
-
-private:
-  static constexpr std::size_t flush_at = 1 << 20;
-  std::ostream& out_;
-  std::string buf_;
-
-  template <class Number>
-  record_writer& put(char separator, Number v) {
-    char digits[32];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
-    buf_ += separator;
-    buf_.append(digits, ec == std::errc{} ? end : digits);
-    return *this;
-  }
-};
-
-/// The order to write units in: their own when every parent comes first, else by level.
-std::vector<std::uint32_t> unit_order(const hierarchy& h) {
-  std::vector<std::uint32_t> order(h.units.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::unordered_set<unit_code> seen;
-  seen.reserve(h.units.size());
-  bool parents_first = true;
-  for (const unit& u : h.units) {
-    if (u.kind != unit_kind::city && !seen.contains(u.parent)) parents_first = false;
-    seen.insert(u.code);
-  }
-  if (!parents_first)
-    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return rule_of(h.units[a].kind).rank < rule_of(h.units[b].kind).rank;
-    });
-  return order;
-}
-
 } // namespace
 
 // -- public interface -----------------------------------------------------------------------
@@ -695,58 +548,5 @@ std::variant<hierarchy, hierarchy_error> load_hierarchy(const std::string& path)
   return parse_hierarchy(text);
 }
 
-void write_hierarchy(std::ostream& out, const hierarchy& h) {
-  record_writer w(out);
-  w.comment("# The hub's hierarchy; the format is specified in protocol/hierarchy-file.md.");
-  w.begin(magic).field(format_version).end();
-
-  w.comment("\n# module\tindex\tcode\tname");
-  for (std::size_t i = 0; i < module_count; ++i)
-    w.begin("module").field(i).field(h.modules[i].code).field(h.modules[i].name).end();
-  w.comment("\n# channel\tindex\tcode\tname");
-  for (std::size_t i = 0; i < channel_count; ++i)
-    w.begin("channel").field(i).field(h.channels[i].code).field(h.channels[i].name).end();
-
-  w.comment("\n# category\tcode\tname\tmodule\n# limits\tcategory\turgency\tsign\tgrid"
-            "\tvillage\ttownship\twhistle\tdepartment_sign\trating\tsupervision");
-  for (const category& c : h.categories) {
-    w.begin("category").field(c.code).field(c.name).field(c.module).end();
-    for (std::size_t u = 0; u < c.limits.size(); ++u) {
-      const time_limits& t = c.limits[u];
-      w.begin("limits").field(c.code).field(to_string(static_cast<urgency>(u)));
-      for (auto seconds : {t.sign, t.grid, t.village, t.township, t.whistle, t.department_sign,
-                           t.rating, t.supervision})
-        w.duration(seconds);
-      w.end();
-    }
-  }
-
-  w.comment("\n# unit\tcode\tkind\tname\tparent\ttype\tmodules\tlat\tlon");
-  for (std::uint32_t i : unit_order(h)) {
-    const unit& u = h.units[i];
-    w.begin("unit").field(u.code).field(to_string(u.kind)).field(u.name);
-    u.kind == unit_kind::city ? w.field("-") : w.field(u.parent);
-    if (u.kind == unit_kind::township)
-      w.field(to_string(u.township));
-    else if (u.kind == unit_kind::village)
-      w.field(u.community ? "community" : "village");
-    else
-      w.field("-");
-    u.kind == unit_kind::department ? w.modules(u.modules) : w.field("-");
-    if (u.lat == 0 && u.lon == 0 && u.kind != unit_kind::grid)
-      w.field("-").field("-");
-    else
-      w.coordinate(u.lat).coordinate(u.lon);
-    w.end();
-  }
-
-  w.comment("\n# person\tid\tname\tpost\tunit\tmodule");
-  for (const person& p : h.people) {
-    w.begin("person").field(p.id).field(p.name).field(to_string(p.holds)).field(p.unit);
-    p.holds == post::township_module_head ? w.field(p.module) : w.field("-");
-    w.end();
-  }
-  w.flush();
-}
 
 } // namespace hub::protocol

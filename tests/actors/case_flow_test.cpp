@@ -71,8 +71,9 @@ TEST_F(city_test, a_case_climbs_to_a_whistle_to_two_departments_and_is_rated_and
   ASSERT_EQ(events.size(), expected.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].action, expected[i]) << i;
-    if (i > 0)
+    if (i > 0) {
       EXPECT_GT(events[i].seq, events[i - 1].seq);
+    }
   }
   EXPECT_EQ(events[2].unit, village_a1);
   EXPECT_EQ(events[2].from_unit, grid_a1_1);

@@ -119,9 +119,10 @@ TEST_F(case_rules_test, every_action_is_permitted_exactly_in_its_states) {
       EXPECT_EQ(permitted, r.allowed.count(s) == 1)
           << protocol::to_string(r.action) << " in state " << protocol::to_string(s) << ": "
           << (permitted ? "permitted" : std::get<actors::refusal>(d).reason);
-      if (!permitted && r.allowed.count(s) == 0)
+      if (!permitted && r.allowed.count(s) == 0) {
         EXPECT_EQ(std::get<actors::refusal>(d).code, errc::invalid_transition)
             << protocol::to_string(r.action) << " in " << protocol::to_string(s);
+      }
     }
   }
 }

@@ -1,0 +1,144 @@
+#pragma once
+
+// hub-bench: shared pieces of the benchmarks (options, the people who act, clocks, RSS, the
+// actor system, the result table). Benchmarks print figures; nothing here asserts on time.
+
+#include "actors/city.hpp"
+#include "actors/principal.hpp"
+#include "protocol/hierarchy.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hub::bench {
+
+struct options {
+  std::vector<std::string> only;       // empty: every benchmark
+  std::size_t cases = 36'200;          // transitions: cases in flight (2 per grid)
+  std::size_t memory_cases = 1'000'000; // memory: open cases held
+  std::size_t window = 20'000;         // memory: reports in flight at most
+  int rounds = 5;                      // repetitions of each timed benchmark
+  int threads = 2;                     // scheduler.max-threads
+  long flush_ms = 1000;                // city_options::flush_interval (production default)
+  std::uint64_t seed = 0;              // 0: hub::sim::default_seed
+  bool wants(const std::string& name) const {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  }
+};
+
+// -- time -----------------------------------------------------------------------------------
+
+using steady = std::chrono::steady_clock;
+
+inline std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
+      .count();
+}
+
+inline double ms_between(std::int64_t from_ns, std::int64_t to_ns) {
+  return static_cast<double>(to_ns - from_ns) / 1e6;
+}
+
+struct summary {
+  double median = 0;
+  double min = 0;
+  double max = 0;
+};
+
+inline summary summarise(std::vector<double> v) {
+  summary s;
+  if (v.empty())
+    return s;
+  std::sort(v.begin(), v.end());
+  s.min = v.front();
+  s.max = v.back();
+  auto n = v.size();
+  s.median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  return s;
+}
+
+// -- process --------------------------------------------------------------------------------
+
+/// A field of /proc/self/status in bytes (VmRSS, VmHWM), 0 when unreadable.
+std::int64_t proc_status_bytes(const char* field);
+inline std::int64_t rss_bytes() { return proc_status_bytes("VmRSS"); }
+
+/// "AMD EPYC ..." from /proc/cpuinfo.
+std::string cpu_model();
+
+/// Returns freed heap to the system (glibc malloc_trim), so RSS shows what is held.
+void trim_heap();
+
+// -- the actor system -----------------------------------------------------------------------
+
+/// One actor system with the real (work-stealing) scheduler; the config outlives the system.
+struct runtime {
+  caf::actor_system_config cfg;
+  std::optional<caf::actor_system> sys;
+  explicit runtime(int threads);
+  ~runtime();
+};
+
+// -- who acts -------------------------------------------------------------------------------
+
+/// The people the benchmarks act as, looked up once from the hierarchy.
+struct cast {
+  actors::principal city_leader;
+  std::vector<std::uint32_t> grids; // indices into hierarchy::units, in hierarchy order
+  // per grid position (same order as `grids`):
+  std::vector<actors::principal> worker;            // a 专职网格员 of the grid
+  std::vector<actors::principal> head;              // the 网格长
+  std::vector<actors::principal> village_secretary; // of the grid's village
+  std::vector<actors::principal> township_operator; // of the grid's township
+  std::string category;                             // h.categories[0].code
+};
+
+/// Builds the cast; throws std::runtime_error when someone is missing.
+cast make_cast(const protocol::hierarchy& h);
+
+// -- results --------------------------------------------------------------------------------
+
+struct row {
+  std::string section;
+  std::string what;
+  std::string median; // or the value
+  std::string best;   // min time or max rate; may be empty
+  std::string note;
+};
+
+std::string fmt(const char* format, double value);
+
+/// Progress to stderr, with the time since the start of the run.
+void progress(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+// -- benchmarks (bench_directive.cpp, bench_transitions.cpp, bench_memory.cpp) ---------------
+
+std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                               const cast& people);
+std::vector<row> run_transitions(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                                 const cast& people);
+std::vector<row> run_memory(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                            const cast& people, std::int64_t rss_before_hierarchy);
+
+/// city_options for the benchmarks.
+inline actors::city_options city_opts(const options& o) {
+  actors::city_options c;
+  c.flush_interval = std::chrono::milliseconds(o.flush_ms);
+  return c;
+}
+
+/// Time for the figure waves (grid → village → township → county → city, one flush interval
+/// per level) to die down after a burst, so that rounds do not overlap with the last one's.
+inline std::chrono::milliseconds settle_time(const options& o) {
+  return std::chrono::milliseconds(5 * o.flush_ms + 500);
+}
+
+} // namespace hub::bench
