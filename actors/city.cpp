@@ -8,7 +8,9 @@ using protocol::errc;
 
 city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
            city_options options)
-  : sys_(sys), ctx_(std::make_shared<city_context>()) {
+  : sys_(sys)
+  , ctx_(std::make_shared<city_context>())
+  , ledger_(std::make_shared<request_ledger>(options.remembered_requests)) {
   ctx_->hierarchy = std::move(h);
   ctx_->events = std::make_shared<bus>(ctx_->hierarchy, options.retention);
   ctx_->flush_interval = options.flush_interval;
@@ -84,6 +86,9 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
     ctx_->events->unsubscribe(u->unit, reply_to.get());
     return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});
   }
+  reply_to = ledger_->admit(who.id, msg.id, std::move(reply_to));
+  if (!reply_to)
+    return; // a retry: answered by the ledger
   auto target = route(who, msg.body);
   auto actor = ctx_->actor_of(target);
   if (!actor) {

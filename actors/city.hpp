@@ -5,6 +5,7 @@
 // request to the actor that owns it with an anonymous send; the answer reaches the sink.
 
 #include "actors/bus.hpp"
+#include "actors/request_ledger.hpp"
 #include "actors/unit_actor.hpp"
 
 #include <caf/all.hpp>
@@ -16,6 +17,7 @@ namespace hub::actors {
 struct city_options {
   std::chrono::milliseconds flush_interval{1000}; // figures pushed at most this often per unit
   std::size_t retention = 1 << 16;                // events kept for resume
+  std::size_t remembered_requests = 1 << 17;      // replies kept for retried requests
   /// Wall time at the actor clock's current instant (0: the system clock's now).
   protocol::timestamp_ms wall_now = 0;
 };
@@ -30,7 +32,8 @@ public:
   city& operator=(const city&) = delete;
 
   /// Routes `msg` from `who` to the unit actor that owns it; replies go to `reply_to`.
-  /// Subscriptions are served here, against the bus.
+  /// Subscriptions are served here, against the bus. A request whose (person, id) was seen
+  /// recently is not applied again: its reply is sent again (or when it arrives).
   void submit(const principal& who, protocol::client_message msg, sink_ptr reply_to);
 
   /// True when `who` may watch the subtree of `topic` (their own unit's subtree; a centre's
@@ -48,6 +51,7 @@ private:
 
   caf::actor_system& sys_;
   std::shared_ptr<city_context> ctx_;
+  std::shared_ptr<request_ledger> ledger_;
 };
 
 } // namespace hub::actors

@@ -174,3 +174,38 @@ TEST_F(city_test, a_watcher_resumes_from_its_last_sequence_number) {
 
 } // namespace
 } // namespace hub::testing
+
+namespace hub::testing {
+namespace {
+
+TEST_F(city_test, a_retried_request_is_answered_again_and_applied_once) {
+  using namespace codes;
+  auto* p = h_->find_person(person_at(grid_a1_1, 2));
+  protocol::case_report r;
+  r.unit = grid_a1_1;
+  r.category = "safety.dispute";
+  r.title = "路灯损坏";
+  auto first = std::make_shared<recorder>(), second = std::make_shared<recorder>();
+  city_->submit(actors::principal::of(*p), {500, r}, first);
+  city_->submit(actors::principal::of(*p), {500, r}, second); // still in flight
+  drain();
+  auto third = std::make_shared<recorder>();
+  city_->submit(actors::principal::of(*p), {500, r}, third); // answered from the ledger
+  drain();
+  for (auto& rec : {first, second, third}) {
+    auto acks = rec->all<protocol::ack>();
+    ASSERT_EQ(acks.size(), 1u);
+    EXPECT_EQ(acks[0].id, 500u);
+    EXPECT_EQ(acks[0].case_ref, first->all<protocol::ack>()[0].case_ref);
+  }
+  EXPECT_EQ(state_of(grid_a1_1).cases_.size(), 1u);
+  EXPECT_EQ(state_of(grid_a1_1).own_.reported, 1u);
+  // The same id from another person is another request.
+  auto* other = h_->find_person(person_at(grid_a1_1, 3));
+  city_->submit(actors::principal::of(*other), {500, r}, first);
+  drain();
+  EXPECT_EQ(state_of(grid_a1_1).cases_.size(), 2u);
+}
+
+} // namespace
+} // namespace hub::testing
