@@ -70,6 +70,11 @@ void unit_state::on_directive_down(const directive_down& d) {
       received.progress.emplace(r, directive_action::issue);
     own_.directives += static_cast<std::uint32_t>(mine.size());
     figures_changed();
+    // The recipients' own watchers (a grid's app, a village's screen) see it arrive.
+    auto ev = event_of(*d.directive, directive_action::issue, unit_->code, d.directive->issuer,
+                       now());
+    ev.total = static_cast<std::uint32_t>(mine.size());
+    ctx_->events->publish(unit_->code, std::move(ev));
   }
   for (auto i : h().children(unit_->code))
     if (reaches(h(), *d.directive, h().units[i]))

@@ -137,3 +137,24 @@ TEST_F(directive_test, laggards_are_reminded_at_the_deadline) {
 
 } // namespace
 } // namespace hub::testing
+
+namespace hub::testing {
+namespace {
+
+TEST_F(directive_test, each_recipient_unit_sees_the_directive_arrive) {
+  using namespace codes;
+  auto grid_watch = std::make_shared<recorder>();
+  EXPECT_ACK(act(person_at(grid_b1_2, 1), protocol::subscribe{grid_b1_2, 0}, grid_watch));
+  auto t = target(target_kind::level, {county});
+  t.level = protocol::unit_kind::grid;
+  auto id = issue(person_at(county, 1), t);
+  auto events = grid_watch->all<protocol::directive_event>();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].id, id);
+  EXPECT_EQ(events[0].action, directive_action::issue);
+  EXPECT_EQ(events[0].unit, grid_b1_2);
+  EXPECT_EQ(events[0].title, "防汛检查");
+}
+
+} // namespace
+} // namespace hub::testing
