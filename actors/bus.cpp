@@ -44,7 +44,7 @@ void bus::for_each_subscriber(protocol::unit_code unit, F&& f) {
   }
 }
 
-std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event) {
+std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event, reach to) {
   std::lock_guard<std::mutex> guard{mutex_};
   auto seq = ++seq_;
   std::visit(
@@ -56,9 +56,15 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   auto msg = std::make_shared<const outbound>(std::move(event), unit);
   if (kept_.size() == retention_)
     kept_.pop_front();
-  kept_.push_back({seq, msg});
+  kept_.push_back({seq, msg, to});
   // Delivery under the lock keeps every sink's events in sequence order; sinks only enqueue.
-  for_each_subscriber(unit, [&](const sink_ptr& s) { s->send(msg); });
+  if (to == reach::unit_watchers) {
+    if (auto i = topics_.find(unit); i != topics_.end())
+      for (auto& s : i->second)
+        s->send(msg);
+  } else {
+    for_each_subscriber(unit, [&](const sink_ptr& s) { s->send(msg); });
+  }
   return seq;
 }
 
@@ -87,7 +93,8 @@ void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64
       auto first = std::lower_bound(kept_.begin(), kept_.end(), since + 1,
                                     [](const kept& k, std::uint64_t s) { return k.seq < s; });
       for (auto i = first; i != kept_.end(); ++i)
-        if (hierarchy_->within(i->msg->unit(), topic))
+        if (i->to == reach::unit_watchers ? i->msg->unit() == topic
+                                          : hierarchy_->within(i->msg->unit(), topic))
           sink->send(i->msg);
     }
   }

@@ -55,14 +55,21 @@ using sink_ptr = std::shared_ptr<client_sink>;
 /// Sends `msg` as a reply to one client (no sequence number, no retention).
 void reply(const sink_ptr& to, protocol::server_message msg);
 
+/// Who an event is delivered to.
+enum class reach : std::uint8_t {
+  subtree_watchers, // subscribers of the unit and of every unit above it
+  unit_watchers,    // subscribers of the unit itself only (per-recipient noise of a fan-out)
+};
+
 class bus {
 public:
   /// `retention`: how many of the latest events are kept for resume.
   bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention = 1 << 16);
 
   /// Stamps a case or directive event with the next sequence number, keeps it, and hands it
-  /// to the subscribers of `unit` and its ancestors. Returns the sequence number.
-  std::uint64_t publish(protocol::unit_code unit, protocol::server_message event);
+  /// to the subscribers of `unit` and (by default) its ancestors. Returns the sequence number.
+  std::uint64_t publish(protocol::unit_code unit, protocol::server_message event,
+                        reach to = reach::subtree_watchers);
 
   /// Hands an aggregate (not sequenced, not kept: the latest value wins) to the subscribers
   /// of `unit` and of its parent, so a dashboard sees its own figures and its children's.
@@ -89,6 +96,7 @@ private:
   struct kept {
     std::uint64_t seq;
     outbound_ptr msg;
+    reach to;
   };
 
   /// Calls `f(sink)` for each subscriber of `unit` or an ancestor. Lock held.

@@ -1,6 +1,7 @@
 #include "actors/city.hpp"
 
 #include "actors/directive.hpp"
+#include "protocol/codec.hpp"
 
 namespace hub::actors {
 
@@ -86,7 +87,8 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
     ctx_->events->unsubscribe(u->unit, reply_to.get());
     return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});
   }
-  reply_to = ledger_->admit(who.id, msg.id, std::move(reply_to));
+  auto digest = std::hash<std::string>{}(protocol::encode(msg));
+  reply_to = ledger_->admit(who.id, msg.id, digest, std::move(reply_to));
   if (!reply_to)
     return; // a retry: answered by the ledger
   auto target = route(who, msg.body);

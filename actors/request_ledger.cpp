@@ -27,14 +27,22 @@ request_ledger::request_ledger(std::size_t capacity)
   // nop
 }
 
-sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, sink_ptr to) {
+sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, std::size_t digest,
+                               sink_ptr to) {
   key k{person, id};
   auto& s = shard_of(k);
   outbound_ptr again;
   {
     std::lock_guard<std::mutex> guard{s.mutex};
     auto [it, fresh] = s.entries.try_emplace(k);
-    if (fresh) {
+    if (!fresh && it->second.digest != digest) {
+      again = std::make_shared<const outbound>(
+          protocol::error{id, protocol::errc::invalid_argument,
+                          "message id " + std::to_string(id) +
+                              " was used for another request: use a new id for each request"},
+          0);
+    } else if (fresh) {
+      it->second.digest = digest;
       it->second.waiting.push_back(to);
       s.order.push_back(k);
       while (s.order.size() > capacity_per_shard_) {
@@ -43,11 +51,12 @@ sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, sin
       }
       return std::make_shared<recording_sink>(weak_from_this(), k, std::move(to));
     }
-    if (!it->second.reply) {
+    if (!again && !it->second.reply) {
       it->second.waiting.push_back(std::move(to));
       return nullptr;
     }
-    again = it->second.reply;
+    if (!again)
+      again = it->second.reply;
   }
   if (to)
     to->send(std::move(again));

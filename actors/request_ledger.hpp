@@ -19,10 +19,11 @@ public:
   /// `capacity`: how many requests are remembered in all.
   explicit request_ledger(std::size_t capacity = 1 << 17);
 
-  /// Registers request `id` of `person`. Returns the sink the request's reply must go to (it
-  /// records the reply and hands it on to `to`), or null when the request was seen before:
-  /// then its reply has been sent to `to` again, or will be when it arrives.
-  sink_ptr admit(protocol::person_id person, std::uint64_t id, sink_ptr to);
+  /// Registers request `id` of `person`, whose content hashes to `digest`. Returns the sink the
+  /// request's reply must go to (it records the reply and hands it on to `to`), or null when
+  /// the id was seen before: then the earlier request's reply has been sent to `to` again (or
+  /// will be when it arrives), or, when the content differs, an invalid_argument error.
+  sink_ptr admit(protocol::person_id person, std::uint64_t id, std::size_t digest, sink_ptr to);
 
   /// Number of requests remembered.
   std::size_t size() const;
@@ -39,6 +40,7 @@ private:
     }
   };
   struct entry {
+    std::size_t digest = 0;        // of the request's content
     outbound_ptr reply;            // null while the request is in flight
     std::vector<sink_ptr> waiting; // everyone who sent it, answered when the reply comes
   };

@@ -40,6 +40,7 @@ unit_actor::behavior_type unit_state::make_behavior() {
       [this](const figures_up& f) { on_figures(f); },
       [this](tick_atom) { on_tick(); },
       [this](flush_atom) { on_flush(); },
+      [this](tally_atom) { on_tally(); },
   };
 }
 

@@ -17,6 +17,7 @@
 //   figures_up(child, figures)          a child's subtree figures (bounded rate)
 //   tick                                 the earliest deadline may be due
 //   flush                                publish this subtree's figures if they changed
+//   tally                                publish the changed tallies of directives issued here
 
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
@@ -88,6 +89,7 @@ struct figures_up {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using tally_atom = caf::atom_constant<caf::atom("tally")>;
 
 using unit_actor =
     caf::typed_actor<caf::reacts_to<command>, caf::reacts_to<case_transfer>,
@@ -95,7 +97,7 @@ using unit_actor =
                      caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
                      caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>,
                      caf::reacts_to<figures_up>, caf::reacts_to<tick_atom>,
-                     caf::reacts_to<flush_atom>>;
+                     caf::reacts_to<flush_atom>, caf::reacts_to<tally_atom>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 
@@ -116,6 +118,8 @@ struct city_context {
   std::vector<unit_actor> directory; // indexed like hierarchy->units
   wall_clock clock;
   std::chrono::milliseconds flush_interval{1000};
+  /// An issuer publishes a directive's tally at most this often (receipts coalesce).
+  std::chrono::milliseconds tally_interval{100};
 
   /// The actor of unit `code` (null handle when unknown).
   unit_actor actor_of(protocol::unit_code code) const;

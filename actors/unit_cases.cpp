@@ -96,8 +96,8 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
 
   // Effects particular to the action, before the state moves.
   switch (act.action) {
-    case case_action::sign:
-      if (c.deadline == 0 || t <= c.deadline) {
+    case case_action::sign: // a case responds once: its first signature within the limit
+      if (!c.responded && (c.deadline == 0 || t <= c.deadline)) {
         c.responded = true;
         own_.responded += 1;
       }

@@ -2,6 +2,10 @@
 // level (each unit forwards to the children whose subtrees hold recipients); receipts go
 // straight back to the issuer, one hop, so the tally it shows is never stale ("no signal
 // decay"). Subtree figures aggregate on the way up through figures_up.
+//
+// Events: a recipient's arrival, signature and completion are published to the watchers of
+// the recipient unit only (a city-wide directive would otherwise send 36,200 events to every
+// city dashboard); the issuer's watchers get the tally, at most once per tally_interval.
 
 #include "actors/unit_state.hpp"
 
@@ -38,7 +42,7 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
   if (auto no = check_target(h(), unit_->code, d))
     return refuse(cmd, no->code, std::move(no->reason));
   auto t = now();
-  if (d.deadline <= t)
+  if (d.deadline != 0 && d.deadline <= t) // 0: no deadline
     return refuse(cmd, errc::invalid_argument, "the deadline has passed already");
   auto info = std::make_shared<directive_info>();
   info->id = make_id(index_, ++next_seq_);
@@ -53,7 +57,8 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
   issued.info = info;
   for (auto& r : everyone)
     issued.progress.emplace(r, directive_action::issue);
-  arm(d.deadline, timer_kind::directive_deadline, info->id);
+  if (d.deadline != 0)
+    arm(d.deadline, timer_kind::directive_deadline, info->id);
   auto ev = event_of(*info, directive_action::issue, unit_->code, cmd.who.id, t);
   ev.total = static_cast<std::uint32_t>(everyone.size());
   auto seq = ctx_->events->publish(unit_->code, std::move(ev));
@@ -74,7 +79,7 @@ void unit_state::on_directive_down(const directive_down& d) {
     auto ev = event_of(*d.directive, directive_action::issue, unit_->code, d.directive->issuer,
                        now());
     ev.total = static_cast<std::uint32_t>(mine.size());
-    ctx_->events->publish(unit_->code, std::move(ev));
+    ctx_->events->publish(unit_->code, std::move(ev), reach::unit_watchers);
   }
   for (auto i : h().children(unit_->code))
     if (reaches(h(), *d.directive, h().units[i]))
@@ -116,7 +121,12 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
   state = a.action;
   self_->send(ctx_->actor_of(found->second.info->issuer_unit),
               receipt_up{a.id, entry->first, a.action});
-  acknowledge(cmd, 0, a.id, 0);
+  auto ev = event_of(*found->second.info, a.action, unit_->code, cmd.who.id, now());
+  ev.total = 1;
+  ev.signed_count = 1;
+  ev.done = a.action == directive_action::complete ? 1 : 0;
+  auto seq = ctx_->events->publish(unit_->code, std::move(ev), reach::unit_watchers);
+  acknowledge(cmd, 0, a.id, seq);
   figures_changed();
 }
 
@@ -133,11 +143,32 @@ void unit_state::on_receipt(const receipt_up& r) {
   if (r.action == directive_action::complete)
     d.done += 1;
   entry->second = r.action;
-  auto ev = event_of(*d.info, r.action, r.who.unit, r.who.person, now());
-  ev.total = static_cast<std::uint32_t>(d.progress.size());
-  ev.signed_count = d.signed_count;
-  ev.done = d.done;
-  ctx_->events->publish(unit_->code, std::move(ev));
+  d.last = r.action;
+  if (!d.tally_dirty) {
+    d.tally_dirty = true;
+    dirty_tallies_.push_back(r.id);
+  }
+  if (!tally_pending_) {
+    tally_pending_ = true;
+    self_->delayed_send(self_, ctx_->tally_interval, tally_atom::value);
+  }
+}
+
+void unit_state::on_tally() {
+  tally_pending_ = false;
+  auto t = now();
+  for (auto id : std::exchange(dirty_tallies_, {})) {
+    auto found = issued_.find(id);
+    if (found == issued_.end())
+      continue;
+    auto& d = found->second;
+    d.tally_dirty = false;
+    auto ev = event_of(*d.info, d.last, unit_->code, 0, t);
+    ev.total = static_cast<std::uint32_t>(d.progress.size());
+    ev.signed_count = d.signed_count;
+    ev.done = d.done;
+    ctx_->events->publish(unit_->code, std::move(ev));
+  }
 }
 
 void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id by) {
@@ -162,7 +193,7 @@ void unit_state::on_reminder(const directive_reminder& r) {
     return;
   auto ev = event_of(*found->second.info, directive_action::remind, unit_->code, 0, now());
   ev.total = static_cast<std::uint32_t>(r.laggards.size());
-  ctx_->events->publish(unit_->code, std::move(ev));
+  ctx_->events->publish(unit_->code, std::move(ev), reach::unit_watchers);
 }
 
 void unit_state::check_directive(protocol::directive_id id, timestamp_ms t) {

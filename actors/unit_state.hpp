@@ -30,6 +30,8 @@ struct issued_directive {
   std::uint32_t signed_count = 0; // signed or completed
   std::uint32_t done = 0;
   bool reminded = false;
+  protocol::directive_action last = protocol::directive_action::issue; // latest receipt
+  bool tally_dirty = false;
 };
 
 /// A directive addressed to recipients at this unit.
@@ -68,6 +70,8 @@ struct unit_state {
   void on_reminder(const directive_reminder& r);
   void remind_laggards(protocol::directive_id id, protocol::person_id by);
   void check_directive(protocol::directive_id id, protocol::timestamp_ms now);
+  /// Publishes one tally event for each directive whose receipts changed since the last one.
+  void on_tally();
   /// The recipients of directive `id` (issued here) that have not completed it.
   std::vector<recipient> laggards(protocol::directive_id id) const;
 
@@ -108,6 +112,8 @@ struct unit_state {
   std::unordered_map<protocol::case_id, department_task> tasks_;
   std::unordered_map<protocol::directive_id, issued_directive> issued_;
   std::unordered_map<protocol::directive_id, received_directive> received_;
+  std::vector<protocol::directive_id> dirty_tallies_;
+  bool tally_pending_ = false;
 
   struct timer {
     protocol::timestamp_ms at;

@@ -41,7 +41,7 @@ struct time_limits {
 };
 
 struct category {
-  std::string code; // e.g. "env.noise"
+  std::string code; // e.g. "enforce.noise"
   std::string name; // e.g. "噪音扰民"
   std::uint8_t module = 0; // the township module that owns it, 0..9
   std::array<time_limits, 2> limits{}; // indexed by urgency

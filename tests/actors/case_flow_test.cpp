@@ -200,6 +200,15 @@ TEST_F(city_test, a_retried_request_is_answered_again_and_applied_once) {
   }
   EXPECT_EQ(state_of(grid_a1_1).cases_.size(), 1u);
   EXPECT_EQ(state_of(grid_a1_1).own_.reported, 1u);
+  // The same id for another request is refused, and nothing is applied.
+  auto fourth = std::make_shared<recorder>();
+  auto changed = r;
+  changed.title = "另一件事";
+  city_->submit(actors::principal::of(*p), {500, changed}, fourth);
+  drain();
+  ASSERT_EQ(fourth->all<protocol::error>().size(), 1u);
+  EXPECT_EQ(fourth->all<protocol::error>()[0].code, protocol::errc::invalid_argument);
+  EXPECT_EQ(state_of(grid_a1_1).cases_.size(), 1u);
   // The same id from another person is another request.
   auto* other = h_->find_person(person_at(grid_a1_1, 3));
   city_->submit(actors::principal::of(*other), {500, r}, first);

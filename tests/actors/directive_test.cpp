@@ -111,28 +111,70 @@ TEST_F(directive_test, directives_stay_inside_the_issuers_jurisdiction) {
 }
 
 TEST_F(directive_test, laggards_are_reminded_at_the_deadline) {
-  auto watcher = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watcher));
+  auto county_watch = std::make_shared<recorder>(), village_watch = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, county_watch));
+  EXPECT_ACK(act(P(village_a2, 1), protocol::subscribe{village_a2, 0}, village_watch));
   auto t = target(target_kind::level, {town_a});
   t.level = protocol::unit_kind::village;
   auto id = issue(P(county, 1), t);
   EXPECT_ACK(answer(P(village_a1, 1), id, directive_action::complete));
-  advance(std::chrono::hours(23));
-  auto reminders = [&] {
+  auto reminders = [](const std::shared_ptr<recorder>& r) {
     std::vector<protocol::directive_event> out;
-    for (auto& e : watcher->all<protocol::directive_event>())
+    for (auto& e : r->all<protocol::directive_event>())
       if (e.action == directive_action::remind)
         out.push_back(e);
     return out;
   };
-  EXPECT_TRUE(reminders().empty());
+  advance(std::chrono::hours(23));
+  EXPECT_TRUE(reminders(county_watch).empty());
+  EXPECT_TRUE(reminders(village_watch).empty());
   advance(std::chrono::hours(1));
-  auto r = reminders();
-  ASSERT_EQ(r.size(), 2u); // the issuer's, and the one laggard village's
-  EXPECT_EQ(r[0].unit, county);
-  EXPECT_EQ(r[0].done, 1u);
-  EXPECT_EQ(r[1].unit, village_a2);
+  auto at_issuer = reminders(county_watch);
+  ASSERT_EQ(at_issuer.size(), 1u); // the issuer's; the laggard's own goes to its own watchers
+  EXPECT_EQ(at_issuer[0].unit, county);
+  EXPECT_EQ(at_issuer[0].done, 1u);
+  auto at_laggard = reminders(village_watch);
+  ASSERT_EQ(at_laggard.size(), 1u);
+  EXPECT_EQ(at_laggard[0].unit, village_a2);
   EXPECT_TRUE(issued(county, id).reminded);
+}
+
+TEST_F(directive_test, the_issuers_watchers_get_the_tally_at_a_bounded_rate) {
+  auto watch = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watch));
+  auto t = target(target_kind::level, {county});
+  t.level = protocol::unit_kind::grid;
+  auto id = issue(P(county, 1), t);
+  for (auto g : {grid_a1_1, grid_a1_2, grid_a2_1})
+    EXPECT_ACK(answer(P(g, 2), id, directive_action::sign));
+  EXPECT_ACK(answer(P(grid_b1_1, 2), id, directive_action::complete));
+  auto tallies = [&] {
+    std::vector<protocol::directive_event> out;
+    for (auto& e : watch->all<protocol::directive_event>())
+      if (e.action != directive_action::issue)
+        out.push_back(e);
+    return out;
+  };
+  EXPECT_TRUE(tallies().empty()); // the grids' own events stay with the grids' watchers
+  advance(std::chrono::milliseconds(100));
+  auto seen = tallies();
+  ASSERT_EQ(seen.size(), 1u); // four receipts, one tally
+  EXPECT_EQ(seen[0].unit, county);
+  EXPECT_EQ(seen[0].total, 8u);
+  EXPECT_EQ(seen[0].signed_count, 4u);
+  EXPECT_EQ(seen[0].done, 1u);
+  advance(std::chrono::milliseconds(1000));
+  EXPECT_EQ(tallies().size(), 1u); // nothing changed, nothing sent
+}
+
+TEST_F(directive_test, a_directive_may_have_no_deadline) {
+  auto t = target(target_kind::level, {town_a});
+  t.level = protocol::unit_kind::village;
+  protocol::directive_issue d;
+  d.title = "长期任务";
+  d.target = t;
+  auto reply = act(P(county, 1), d);
+  EXPECT_ACK(reply);
 }
 
 } // namespace
