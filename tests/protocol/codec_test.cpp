@@ -132,7 +132,7 @@ client_message message(std::uint64_t id, client_body body) {
 
 case_report noise_report() {
   case_report r;
-  r.unit = 411502001001001, r.category = "env.noise", r.title = "noise";
+  r.unit = 411502001001001, r.category = "enforce.noise", r.title = "noise";
   r.lat = 32.1, r.lon = 114.1;
   return r;
 }

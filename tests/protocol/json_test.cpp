@@ -66,7 +66,7 @@ TEST(json, every_server_message_survives_a_round_trip) {
 // The examples of protocol/README.md, verbatim: each must decode, and encoding the result must
 // give back the same text (the examples are in the encoder's key order, without defaults).
 const std::vector<std::string> client_examples{
-    R"({"t":"case.report","id":1,"unit":411502001001001,"category":"env.noise","urgency":"urgent","title":"工地夜间施工噪音","description":"Construction noise after 22:00 every night.","lat":32.1234,"lon":114.0987,"address":"浉河区 北京路 12号"})",
+    R"({"t":"case.report","id":1,"unit":411502001001001,"category":"enforce.noise","urgency":"urgent","title":"工地夜间施工噪音","description":"Construction noise after 22:00 every night.","lat":32.1234,"lon":114.0987,"address":"浉河区 北京路 12号"})",
     R"({"t":"case.report","id":2,"unit":411502900,"category":"road.damage","title":"路面塌陷","external_id":"SR-20240611-0042"})",
     R"({"t":"case.act","id":3,"case":1001,"action":"sign"})",
     R"({"t":"case.act","id":4,"case":1001,"action":"escalate","note":"needs the township"})",
@@ -86,7 +86,7 @@ const std::vector<std::string> server_examples{
     R"({"t":"ack","id":5,"case":1001,"seq":12001})",
     R"({"t":"error","id":6,"code":25,"message":"rate is not possible in state in_progress"})",
     R"({"t":"error","id":0,"code":6,"message":"field 'unit': expected an unsigned integer, got a string"})",
-    R"({"t":"case.event","seq":12001,"at":1718000000000,"case":1001,"action":"propose_whistle","state":"escalation_requested","unit":411502001,"by":52001,"category":"env.noise","urgency":"urgent","colour":"yellow","deadline":1718600000000,"note":"住建 and 生态环境 must act together","departments":[411502901,411502905]})",
+    R"({"t":"case.event","seq":12001,"at":1718000000000,"case":1001,"action":"propose_whistle","state":"escalation_requested","unit":411502001,"by":52001,"category":"enforce.noise","urgency":"urgent","colour":"yellow","deadline":1718600000000,"note":"住建 and 生态环境 must act together","departments":[411502901,411502905]})",
     R"({"t":"directive.event","seq":12002,"at":1718000100000,"directive":77,"action":"sign","unit":411502001001,"by":60321,"title":"防汛值班","total":3700,"signed":1200,"done":300})",
     R"({"t":"aggregate","unit":411502,"at":1718000200000,"figures":{"open":120,"yellow":10,"red":3,"reported":5000,"responded":4900,"resolved":4700,"rated":3000,"satisfied":2800,"directives":3700,"directives_signed":3600,"directives_done":3500,"closed_at":[3000,1000,600,100]}})",
     R"({"t":"gap","unit":411502,"since":100,"next":12000})",
@@ -107,7 +107,7 @@ TEST(json, an_example_decodes_to_the_expected_values) {
   const auto msg = accepted(decode_client_json(client_examples[0]));
   EXPECT_EQ(msg.id, 1u);
   const case_report expected{411502001001001,
-                             "env.noise",
+                             "enforce.noise",
                              urgency::urgent,
                              "工地夜间施工噪音",
                              "Construction noise after 22:00 every night.",

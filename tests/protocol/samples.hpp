@@ -73,7 +73,7 @@ inline case_act act_of(case_action action) {
 inline std::vector<sample<client_message>> client_samples() {
   std::vector<sample<client_message>> out;
   case_report full_report{411502001001001,
-                          "env.noise",
+                          "enforce.noise",
                           urgency::urgent,
                           "噪音扰民 noise at night",
                           "工地夜间施工 \"quotes\", back\\slash, tab\t, newline\n, emoji 😀",
@@ -83,7 +83,7 @@ inline std::vector<sample<client_message>> client_samples() {
                           "SR-2024-000123"};
   out.push_back({"case.report full", {1, full_report}});
   case_report minimal_report;
-  minimal_report.unit = 411502001001001, minimal_report.category = "env.noise";
+  minimal_report.unit = 411502001001001, minimal_report.category = "enforce.noise";
   minimal_report.title = "t";
   out.push_back({"case.report minimal", {2, minimal_report}});
   case_report south_west;
@@ -133,7 +133,7 @@ inline std::vector<sample<server_message>> server_samples() {
                         411502001,
                         411502001001,
                         88000,
-                        "env.noise",
+                        "enforce.noise",
                         urgency::urgent,
                         deadline_colour::red,
                         1'700'000'900'000,
