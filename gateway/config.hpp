@@ -1,0 +1,49 @@
+#pragma once
+
+// The gateway's settings. The defaults are the policies gateway/README.md documents; tests
+// shrink some of them (a smaller queue, a slower rate, a shorter idle time) to reach the
+// limits quickly.
+
+#include "protocol/codec.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace hub::gateway {
+
+struct config {
+  // -- where ----------------------------------------------------------------------------
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port (server::start returns it)
+  std::size_t io_threads = 1; // threads running the io_context (sessions are strands)
+
+  // -- authentication -------------------------------------------------------------------
+  std::string secret; // the HMAC key of tokens (gateway/secret_file.hpp)
+
+  // -- per connection -------------------------------------------------------------------
+  /// Messages a session may have waiting to be written; past it, queued events are dropped.
+  std::size_t queue_limit = 4096;
+  /// Token bucket: sustained messages per second, and the burst allowed on top.
+  double rate = 100;
+  double burst = 200;
+  /// Consecutive undecodable frames tolerated; the next one closes the connection.
+  unsigned max_bad_frames = 20;
+  /// A frame (message) larger than this closes the connection (1009 with a reason).
+  std::size_t frame_limit = protocol::limits::frame_bytes;
+  /// No traffic for this long (a ping sent halfway unanswered): the connection is closed.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
+  /// The WebSocket handshake and the closing handshake must finish within this.
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds(30)};
+
+  // -- HTTP -----------------------------------------------------------------------------
+  std::string www_dir; // static files; empty: none (404)
+  std::chrono::milliseconds http_timeout{std::chrono::seconds(30)}; // per request read/write
+
+  // -- shutdown -------------------------------------------------------------------------
+  /// How long stop() waits for sessions to drain their queues and finish closing.
+  std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
+};
+
+} // namespace hub::gateway

@@ -1,0 +1,150 @@
+#include "gateway/http_session.hpp"
+
+#include "gateway/authenticate.hpp"
+#include "gateway/server_state.hpp"
+#include "gateway/token.hpp"
+#include "gateway/websocket_session.hpp"
+
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <cstdio>
+
+namespace hub::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace websocket = beast::websocket;
+
+namespace {
+
+/// Plain requests carry no body worth having; an upgrade none at all.
+constexpr std::uint64_t body_limit = 16 * 1024;
+
+std::string_view sv(beast::string_view s) {
+  return {s.data(), s.size()};
+}
+
+} // namespace
+
+http_session::http_session(net::ip::tcp::socket&& socket, std::shared_ptr<server_state> state)
+    : stream_(std::move(socket))
+    , state_(std::move(state)) {
+  // nop
+}
+
+void http_session::run() {
+  do_read();
+}
+
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->body_limit(body_limit);
+  stream_.expires_after(state_->cfg().http_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream) return do_close();
+  if (ec) return fail(ec, "read");
+  auto req = parser_->release();
+  if (websocket::is_upgrade(req)) return upgrade(std::move(req));
+  state_->stats().http_request();
+  respond(req);
+  do_write();
+}
+
+void http_session::upgrade(request&& req) {
+  auto auth = authenticate(sv(req.target()), sv(req[http::field::authorization]),
+                           state_->cfg().secret, state_->city().hierarchy(), token::unix_now());
+  if (auto* refused = std::get_if<auth_failure>(&auth)) {
+    state_->stats().auth_refused(refused->metric);
+    res_ = response{http::status::unauthorized, req.version()};
+    res_.set(http::field::www_authenticate, "Bearer");
+    res_.set(http::field::content_type, "text/plain; charset=utf-8");
+    res_.body() = refused->reason + "\n";
+  } else if (state_->stopping()) {
+    res_ = response{http::status::service_unavailable, req.version()};
+    res_.set(http::field::content_type, "text/plain; charset=utf-8");
+    res_.body() = "the hub is shutting down\n";
+  } else {
+    // The WebSocket session sets its own timeouts.
+    stream_.expires_never();
+    std::make_shared<websocket_session>(stream_.release_socket(), state_,
+                                        std::get<actors::principal>(auth))
+        ->run(std::move(req));
+    return;
+  }
+  res_.set(http::field::server, "hub");
+  res_.keep_alive(false);
+  res_.prepare_payload();
+  do_write();
+}
+
+void http_session::respond(const request& req) {
+  res_ = response{http::status::ok, req.version()};
+  res_.set(http::field::server, "hub");
+  res_.keep_alive(req.keep_alive());
+  auto target = sv(req.target());
+  auto path = target.substr(0, target.find('?'));
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    res_.result(http::status::method_not_allowed);
+    res_.set(http::field::allow, "GET, HEAD");
+    res_.set(http::field::content_type, "text/plain; charset=utf-8");
+    res_.body() = "only GET and HEAD\n";
+  } else if (path == "/healthz") {
+    auto snap = state_->snapshot();
+    char body[256];
+    std::snprintf(body, sizeof body,
+                  "{\"status\":\"ok\",\"uptime_seconds\":%.3f,\"connections\":%lld,"
+                  "\"bus_last_seq\":%llu}\n",
+                  snap.uptime_seconds, static_cast<long long>(state_->stats().connections()),
+                  static_cast<unsigned long long>(snap.bus_last_seq));
+    res_.set(http::field::content_type, "application/json");
+    res_.set(http::field::cache_control, "no-store");
+    res_.body() = body;
+  } else if (path == "/metrics") {
+    res_.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res_.set(http::field::cache_control, "no-store");
+    res_.body() = state_->stats().render(state_->snapshot());
+  } else {
+    auto file = state_->files().get(target);
+    res_.result(file.status);
+    res_.set(http::field::content_type, file.content_type);
+    res_.body() = std::move(file.body);
+  }
+  res_.prepare_payload();
+  if (req.method() == http::verb::head) res_.body().clear(); // Content-Length stays the GET's
+}
+
+void http_session::do_write() {
+  stream_.expires_after(state_->cfg().http_timeout);
+  http::async_write(
+      stream_, res_,
+      beast::bind_front_handler(&http_session::on_write, shared_from_this(), !res_.keep_alive()));
+}
+
+void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  if (ec) return fail(ec, "write");
+  if (close) return do_close();
+  res_ = {};
+  do_read();
+}
+
+void http_session::do_close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+}
+
+void http_session::fail(beast::error_code ec, char const* what) {
+  if (ec == net::error::operation_aborted || ec == beast::error::timeout ||
+      ec == net::error::connection_reset || ec == net::error::eof)
+    return;
+  std::fprintf(stderr, "hub: http %s: %s\n", what, ec.message().c_str());
+}
+
+} // namespace hub::gateway

@@ -1,0 +1,50 @@
+#pragma once
+
+// One plain HTTP connection (Beast chat-multi's http_session): it answers GET /healthz,
+// GET /metrics and static files, one request at a time with keep-alive, and hands a
+// WebSocket upgrade that carries a valid token to a websocket_session (401 otherwise).
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace hub::gateway {
+
+class server_state;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+  using request = boost::beast::http::request<boost::beast::http::string_body>;
+  using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::shared_ptr<server_state> state_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  response res_; // the response being written
+
+public:
+  http_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
+
+  /// Starts reading requests.
+  void run();
+
+private:
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  /// Authenticates an upgrade; hands the socket over, or answers 401.
+  void upgrade(request&& req);
+  /// Fills res_ for a plain request.
+  void respond(const request& req);
+  void do_write();
+  void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
+  void do_close();
+  void fail(boost::beast::error_code ec, char const* what);
+};
+
+} // namespace hub::gateway

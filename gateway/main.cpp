@@ -1,0 +1,207 @@
+// hub: the hub's executable.
+//   hub serve --hierarchy FILE [--port 8080] [--address 127.0.0.1] [--secret-file PATH]
+//             [--www DIR] [--threads N] [--io-threads N]
+//   hub token --hierarchy FILE --person ID [--secret-file PATH] [--ttl SECONDS]
+// `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM;
+// `token` prints a token for a person of the hierarchy. Usage errors exit with 2.
+
+#include "actors/city.hpp"
+#include "gateway/secret_file.hpp"
+#include "gateway/server.hpp"
+#include "gateway/token.hpp"
+#include "protocol/hierarchy_file.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <caf/all.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#ifndef HUB_DEFAULT_WWW
+#define HUB_DEFAULT_WWW "gateway/www"
+#endif
+
+namespace {
+
+using hub::protocol::hierarchy;
+
+constexpr const char* usage_text =
+    "usage: hub serve --hierarchy FILE [--port PORT (8080; 0: any free port)]\n"
+    "                 [--address ADDR (127.0.0.1)] [--secret-file PATH (data/hub.secret)]\n"
+    "                 [--www DIR (" HUB_DEFAULT_WWW ")] [--threads N (actor threads, 4)]\n"
+    "                 [--io-threads N (gateway threads, 1)]\n"
+    "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
+    "                 [--ttl SECONDS (86400)]\n";
+
+int usage(const std::string& why) {
+  std::fprintf(stderr, "hub: %s\n%s", why.c_str(), usage_text);
+  return 2;
+}
+
+/// `--name value` pairs; nullopt (with `why`) on a stray or repeated argument or one not in
+/// `known`.
+std::optional<std::map<std::string, std::string>>
+parse_options(int argc, char** argv, std::initializer_list<const char*> known, std::string& why) {
+  std::map<std::string, std::string> out;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    bool ok = false;
+    for (auto* k : known)
+      ok = ok || arg == k;
+    if (!ok) {
+      why = "unknown argument: " + arg;
+      return std::nullopt;
+    }
+    if (i + 1 >= argc) {
+      why = arg + " needs a value";
+      return std::nullopt;
+    }
+    if (!out.emplace(arg, argv[++i]).second) {
+      why = arg + " given twice";
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+/// Parses a whole decimal number in [lo, hi]; nullopt otherwise.
+std::optional<unsigned long long> number(const std::string& text, unsigned long long lo,
+                                         unsigned long long hi) {
+  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  errno = 0;
+  auto n = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno != 0 || n < lo || n > hi) return std::nullopt;
+  return n;
+}
+
+std::string get(const std::map<std::string, std::string>& opts, const char* key,
+                std::string fallback = {}) {
+  auto i = opts.find(key);
+  return i == opts.end() ? fallback : i->second;
+}
+
+/// Loads the hierarchy or prints why not (line and field) and returns null.
+std::shared_ptr<const hierarchy> load(const std::string& file) {
+  auto loaded = hub::protocol::load_hierarchy(file);
+  if (auto* err = std::get_if<hub::protocol::hierarchy_error>(&loaded)) {
+    std::fprintf(stderr, "hub: %s: %s\n", file.c_str(), err->to_string().c_str());
+    return nullptr;
+  }
+  return std::make_shared<const hierarchy>(std::move(std::get<hierarchy>(loaded)));
+}
+
+int token_command(int argc, char** argv) {
+  std::string why;
+  auto opts = parse_options(argc, argv, {"--hierarchy", "--person", "--secret-file", "--ttl"}, why);
+  if (!opts) return usage(why);
+  auto file = get(*opts, "--hierarchy");
+  if (file.empty() || !opts->count("--person"))
+    return usage("token needs --hierarchy and --person");
+  auto person = number(get(*opts, "--person"), 1, UINT64_MAX);
+  auto ttl = number(get(*opts, "--ttl", "86400"), 1, 10ull * 365 * 86400);
+  if (!person || !ttl)
+    return usage("--person must be a person id, --ttl a positive number of seconds");
+  auto h = load(file);
+  if (!h) return 1;
+  const auto* p = h->find_person(*person);
+  if (p == nullptr) {
+    std::fprintf(stderr, "hub: no person %llu in %s\n", *person, file.c_str());
+    return 1;
+  }
+  std::string secret;
+  if (!hub::gateway::read_secret(get(*opts, "--secret-file", "data/hub.secret"), secret, why)) {
+    std::fprintf(stderr, "hub: %s\n", why.c_str());
+    return 1;
+  }
+  auto token = hub::gateway::token::issue(secret, *p, std::chrono::seconds(*ttl));
+  std::printf("%s\n", token.c_str());
+  return 0;
+}
+
+int serve_command(int argc, char** argv) {
+  std::string why;
+  auto opts = parse_options(
+      argc, argv,
+      {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads", "--io-threads"},
+      why);
+  if (!opts) return usage(why);
+  auto file = get(*opts, "--hierarchy");
+  if (file.empty()) return usage("serve needs --hierarchy");
+  auto port = number(get(*opts, "--port", "8080"), 0, 65535);
+  auto threads = number(get(*opts, "--threads", "4"), 1, 1024);
+  auto io_threads = number(get(*opts, "--io-threads", "1"), 1, 1024);
+  if (!port || !threads || !io_threads)
+    return usage("--port must be 0..65535, --threads and --io-threads 1..1024");
+
+  hub::gateway::config cfg;
+  cfg.address = get(*opts, "--address", "127.0.0.1");
+  cfg.port = static_cast<std::uint16_t>(*port);
+  cfg.io_threads = *io_threads;
+  cfg.www_dir = get(*opts, "--www", HUB_DEFAULT_WWW);
+  {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(cfg.address, ec);
+    if (ec) return usage("--address must be an IP address");
+  }
+  auto h = load(file);
+  if (!h) return 1;
+  if (!hub::gateway::load_or_create_secret(get(*opts, "--secret-file", "data/hub.secret"),
+                                           cfg.secret, why)) {
+    std::fprintf(stderr, "hub: %s\n", why.c_str());
+    return 1;
+  }
+
+  // SIGINT and SIGTERM are taken by sigwait below: block them before any thread starts, so
+  // every thread inherits the mask and none is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(*threads));
+  caf_cfg.set("logger.console", caf::atom("none"));
+  caf::actor_system sys{caf_cfg};
+  hub::actors::city city{sys, h};
+  hub::gateway::server server{city, cfg};
+  try {
+    server.start();
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "hub: %s\n", e.what());
+    return 1;
+  }
+  std::printf("hub: listening on ws://%s:%u/ (dashboard http://%s:%u/)\n", cfg.address.c_str(),
+              static_cast<unsigned>(server.port()), cfg.address.c_str(),
+              static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "hub: %s: closing %zu connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+               server.sessions());
+  server.stop();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage("a command is required");
+  std::string command = argv[1];
+  if (command == "serve") return serve_command(argc, argv);
+  if (command == "token") return token_command(argc, argv);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::printf("%s", usage_text);
+    return 0;
+  }
+  return usage("unknown command: " + command);
+}

@@ -1,0 +1,294 @@
+#include "gateway/websocket_session.hpp"
+
+#include "gateway/server_state.hpp"
+#include "gateway/session_sink.hpp"
+#include "protocol/json.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <cstdio>
+
+namespace hub::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace websocket = beast::websocket;
+using protocol::errc;
+
+namespace {
+
+/// Requests remembered for the latency histogram; beyond this they are not measured.
+constexpr std::size_t max_pending = 4096;
+
+/// Beast itself fails (1009, no reason) a message this many times over the frame limit at its
+/// header, so an abusive sender is cut off without reading it; below that the session reads
+/// up to the limit and closes with a reason.
+constexpr std::size_t hard_limit_factor = 4;
+
+std::uint64_t id_of(const protocol::server_message& m) {
+  if (auto* a = std::get_if<protocol::ack>(&m)) return a->id;
+  if (auto* e = std::get_if<protocol::error>(&m)) return e->id;
+  return 0;
+}
+
+} // namespace
+
+websocket_session::websocket_session(net::ip::tcp::socket&& socket,
+                                     std::shared_ptr<server_state> state, actors::principal who)
+    : ws_(std::move(socket))
+    , state_(std::move(state))
+    , who_(who)
+    , limiter_(state_->cfg().rate, state_->cfg().burst) {
+  // nop
+}
+
+websocket_session::~websocket_session() {
+  finish();
+}
+
+void websocket_session::run(http::request<http::string_body> req) {
+  sink_ = std::make_shared<session_sink>(weak_from_this());
+  const auto& cfg = state_->cfg();
+  // The WebSocket stream has its own timeouts from here on.
+  beast::get_lowest_layer(ws_).expires_never();
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.handshake_timeout = cfg.handshake_timeout;
+  timeouts.idle_timeout = cfg.idle_timeout;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "hub"); }));
+  ws_.read_message_max(cfg.frame_limit * hard_limit_factor);
+  ws_.auto_fragment(false); // one message, one frame
+  // Registered from the handshake on, so that a shutdown waits for this session too.
+  state_->join(shared_from_this());
+  joined_ = true;
+  ws_.async_accept(req,
+                   beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+}
+
+void websocket_session::send(actors::outbound_ptr msg) {
+  net::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_send,
+                                                          shared_from_this(), std::move(msg)));
+}
+
+void websocket_session::shutdown() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    // Still in the handshake: on_accept sees the server stopping and closes then.
+    if (self->phase_ != phase::open) return;
+    self->state_->city().events().unsubscribe_all(self->sink_.get());
+    self->queue_.drop_events(); // replies drain; events are not worth waiting for
+    self->close({websocket::close_code::going_away, "the hub is shutting down"}, true);
+  });
+}
+
+void websocket_session::abandon() {
+  if (sink_) {
+    sink_->detach();
+    state_->city().events().unsubscribe_all(sink_.get());
+  }
+}
+
+// -- reading ----------------------------------------------------------------------------------
+
+void websocket_session::on_accept(beast::error_code ec) {
+  if (ec) return fail(ec, "accept");
+  phase_ = phase::open;
+  if (state_->stopping()) // the shutdown began during the handshake
+    return close({websocket::close_code::going_away, "the hub is shutting down"}, true);
+  do_read();
+}
+
+void websocket_session::do_read() {
+  // At most one byte over the limit is buffered: enough to know the message is too big.
+  auto room = state_->cfg().frame_limit + 1 - buffer_.size();
+  ws_.async_read_some(buffer_, room,
+                      beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    finish();
+    return fail(ec, "read");
+  }
+  if (phase_ >= phase::close_pending) return; // the close handshake reads what is left
+  if (buffer_.size() > state_->cfg().frame_limit) {
+    state_->stats().abuse_close();
+    buffer_.clear();
+    return close({websocket::close_code::too_big,
+                  "message over " + std::to_string(state_->cfg().frame_limit) + " bytes"},
+                 false);
+  }
+  if (!ws_.is_message_done()) return do_read();
+  auto data = buffer_.data();
+  on_message({static_cast<const char*>(data.data()), data.size()}, ws_.got_text());
+  buffer_.consume(buffer_.size());
+  if (phase_ == phase::open)
+    do_read(); // once closing, the close handshake reads (and discards) what is left
+}
+
+void websocket_session::on_message(std::string_view data, bool text) {
+  auto& stats = state_->stats();
+  text_ = text;
+  auto decoded = text ? protocol::decode_client_json(data) : protocol::decode_client(data);
+  auto* msg = std::get_if<protocol::client_message>(&decoded);
+  auto* bad = std::get_if<protocol::decode_error>(&decoded);
+  auto id = msg != nullptr ? msg->id : bad->id;
+  stats.message_in(msg != nullptr ? msg->body.index() : metrics::invalid_type);
+  auto now = clock::now();
+  if (!limiter_.try_take(now)) {
+    const auto& cfg = state_->cfg();
+    char why[160];
+    std::snprintf(
+        why, sizeof why,
+        "more than %g messages a second (burst %g): this one was not applied; retry later",
+        cfg.rate, cfg.burst);
+    return reply(protocol::error{id, errc::rate_limited, why});
+  }
+  if (bad != nullptr) {
+    reply(protocol::error{id, bad->code, bad->message});
+    if (++bad_frames_ > state_->cfg().max_bad_frames) {
+      stats.abuse_close();
+      close({websocket::close_code::policy_error, "more than " +
+                                                      std::to_string(state_->cfg().max_bad_frames) +
+                                                      " undecodable messages in a row"},
+            true);
+    }
+    return;
+  }
+  bad_frames_ = 0;
+  if (phase_ != phase::open)
+    return reply(protocol::error{id, errc::try_again, "the hub is shutting down; reconnect"});
+  if (pending_.size() < max_pending) pending_[id] = now;
+  state_->city().submit(who_, std::move(*msg), sink_);
+}
+
+// -- writing ----------------------------------------------------------------------------------
+
+void websocket_session::reply(protocol::server_message msg) {
+  on_send(std::make_shared<const actors::outbound>(std::move(msg), 0));
+}
+
+void websocket_session::on_send(actors::outbound_ptr msg) {
+  if (phase_ >= phase::close_pending) return; // nothing more is written once a close is decided
+  const auto& m = msg->message();
+  const auto limit = state_->cfg().queue_limit;
+  if (send_queue::is_event(m)) {
+    if (phase_ == phase::draining)
+      return; // shutting down: events on their way are not worth waiting for
+    if (resync_) return state_->stats().queue_dropped(1); // after an overflow: the client resumes
+    if (queue_.size() >= limit && !queue_.coalesces(m)) return on_overflow(m);
+    kept_seq_ = std::max(kept_seq_, send_queue::seq_of(m));
+  } else if (queue_.size() >= 2 * limit) {
+    // Replies are never dropped; a client that sends and never reads is cut off.
+    return close({websocket::close_code::policy_error, "send queue full: read your replies"},
+                 false);
+  }
+  queue_.push(std::move(msg));
+  if (phase_ < phase::close_pending && !queue_.writing()) do_write();
+}
+
+void websocket_session::on_overflow(const protocol::server_message& first_dropped) {
+  // The queue keeps what it holds (at most `queue_limit`), so a resume replays from where the
+  // client will have read up to, however large the replay: a client that reads at all
+  // catches up queue_limit events per round. Everything after is dropped until the client
+  // subscribes again.
+  state_->stats().queue_overflow(1);
+  auto seq = send_queue::seq_of(first_dropped);
+  auto resume = seq != 0 ? seq - 1 : kept_seq_;
+  // Stop the flow, and drop what the bus already posted to the strand: every handler queued
+  // before the marker below carries a stale event. A new subscribe (read after this point)
+  // posts its replay after the marker, so it goes through.
+  state_->city().events().unsubscribe_all(sink_.get());
+  resync_ = true;
+  net::post(ws_.get_executor(), [self = shared_from_this()] { self->resync_ = false; });
+  auto n = std::to_string(resume);
+  queue_.push(std::make_shared<const actors::outbound>(
+      protocol::error{0, errc::overloaded,
+                      "your send queue overflowed (" + std::to_string(state_->cfg().queue_limit) +
+                          " messages): events after seq " + n +
+                          " were dropped; subscribe again with since=" + n},
+      0));
+  if (!queue_.writing()) do_write();
+}
+
+void websocket_session::do_write() {
+  const auto& msg = queue_.start_write();
+  // Counted when handed to the socket, so a client that has read a frame sees it counted.
+  state_->stats().message_out(msg->message());
+  if (auto id = id_of(msg->message()); id != 0) {
+    if (auto i = pending_.find(id); i != pending_.end()) {
+      state_->stats().request_latency(clock::now() - i->second);
+      pending_.erase(i);
+    }
+  }
+  ws_.binary(!text_);
+  const std::string& bytes = text_ ? msg->json() : msg->msgpack();
+  ws_.async_write(net::buffer(bytes),
+                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t) {
+  if (ec) {
+    finish();
+    return fail(ec, "write");
+  }
+  queue_.finish_write();
+  if (phase_ == phase::done) return;
+  if (phase_ == phase::close_pending) return start_close();
+  if (!queue_.empty()) return do_write();
+  if (phase_ == phase::draining) start_close();
+}
+
+// -- closing ----------------------------------------------------------------------------------
+
+void websocket_session::close(websocket::close_reason reason, bool drain) {
+  if (phase_ >= phase::close_pending || (drain && phase_ == phase::draining)) return;
+  close_reason_ = std::move(reason);
+  if (drain) {
+    phase_ = phase::draining;
+    if (!queue_.writing() && queue_.empty()) start_close();
+    return;
+  }
+  queue_.drop_pending();
+  if (queue_.writing())
+    phase_ = phase::close_pending;
+  else
+    start_close();
+}
+
+void websocket_session::start_close() {
+  phase_ = phase::closing;
+  ws_.async_close(close_reason_,
+                  beast::bind_front_handler(&websocket_session::on_close, shared_from_this()));
+}
+
+void websocket_session::on_close(beast::error_code ec) {
+  finish();
+  if (ec) return fail(ec, "close");
+}
+
+void websocket_session::fail(beast::error_code ec, char const* what) {
+  // Ordinary ends of a connection are not worth a line.
+  if (ec == net::error::operation_aborted || ec == websocket::error::closed ||
+      ec == net::error::eof || ec == net::error::connection_reset ||
+      ec == net::error::broken_pipe || ec == beast::error::timeout)
+    return;
+  std::fprintf(stderr, "hub: websocket %s (person %llu): %s\n", what,
+               static_cast<unsigned long long>(who_.id), ec.message().c_str());
+}
+
+void websocket_session::finish() {
+  if (phase_ == phase::done) return;
+  phase_ = phase::done;
+  abandon();
+  pending_.clear();
+  if (joined_) {
+    joined_ = false;
+    state_->leave(this);
+  }
+}
+
+} // namespace hub::gateway

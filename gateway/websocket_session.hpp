@@ -1,0 +1,105 @@
+#pragma once
+
+// One authenticated WebSocket connection (Beast chat-multi's websocket_session): it reads
+// frames, decodes them (binary: MessagePack, text: JSON), rate-limits them and submits each
+// to the city as its principal; it writes replies and subscribed events from its send queue
+// in the format the client last used. Everything but send/shutdown/abandon runs on the
+// session's strand. The policies and their numbers are in gateway/README.md.
+
+#include "actors/principal.hpp"
+#include "gateway/rate_limiter.hpp"
+#include "gateway/send_queue.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+
+namespace hub::gateway {
+
+class server_state;
+class session_sink;
+
+class websocket_session : public std::enable_shared_from_this<websocket_session> {
+  using clock = std::chrono::steady_clock;
+
+  enum class phase : std::uint8_t {
+    handshake,     // the upgrade is being answered
+    open,          // reading and writing
+    draining,      // shutting down: no more events, replies drain, then close(going_away)
+    close_pending, // a close waits for the write in flight
+    closing,       // async_close started
+    done,          // finished: unsubscribed, unregistered
+  };
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  std::shared_ptr<server_state> state_;
+  actors::principal who_;
+  std::shared_ptr<session_sink> sink_; // what the city and the bus hold
+  send_queue queue_;
+  rate_limiter limiter_;
+  /// Requests submitted and not yet answered: id → when (for the latency histogram).
+  std::unordered_map<std::uint64_t, clock::time_point> pending_;
+  std::uint64_t kept_seq_ = 0; // highest event seq queued and not dropped
+  unsigned bad_frames_ = 0;    // consecutive frames that did not decode
+  bool text_ = false;          // the client last sent a text frame: answer in JSON
+  bool resync_ = false;        // after an overflow: events already on their way are dropped
+  bool joined_ = false;        // registered with the server state
+  phase phase_ = phase::handshake;
+  boost::beast::websocket::close_reason close_reason_;
+
+public:
+  websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state,
+                    actors::principal who);
+  ~websocket_session();
+
+  /// Answers the upgrade request `req` and starts the session.
+  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+
+  /// Queues `msg` for this client. Thread-safe, never blocks: posts to the strand.
+  void send(actors::outbound_ptr msg);
+
+  /// Graceful shutdown: unsubscribes, lets queued replies drain, then closes with
+  /// going_away. Thread-safe.
+  void shutdown();
+
+  /// The server is going away now: nothing from the city reaches this session any more.
+  /// Thread-safe.
+  void abandon();
+
+  const actors::principal& who() const { return who_; }
+
+private:
+  // -- reading --------------------------------------------------------------------------------
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void on_message(std::string_view data, bool text);
+
+  // -- writing --------------------------------------------------------------------------------
+  void reply(protocol::server_message msg);
+  void on_send(actors::outbound_ptr msg);
+  void on_overflow(const protocol::server_message& first_dropped);
+  void do_write();
+  void on_write(boost::beast::error_code ec, std::size_t bytes);
+
+  // -- closing --------------------------------------------------------------------------------
+  /// Closes with `reason`: after the queue drained (`drain`), or after the write in flight.
+  void close(boost::beast::websocket::close_reason reason, bool drain);
+  void start_close();
+  void on_close(boost::beast::error_code ec);
+  void fail(boost::beast::error_code ec, char const* what);
+  /// Unsubscribes, detaches the sink, unregisters. Idempotent.
+  void finish();
+};
+
+} // namespace hub::gateway

@@ -1,0 +1,197 @@
+// Live push over real connections: subscriptions, resume with since, aggregates, and the
+// bounded send queue of a client that does not read.
+
+#include "tests/gateway/gateway_fixture.hpp"
+
+#include <charconv>
+
+namespace hub::testing {
+namespace {
+
+using protocol::errc;
+using namespace codes;
+
+constexpr auto P = person_at;
+
+class push_test : public gateway_test {
+protected:
+  /// The seq of a case.event, failing the test for anything else.
+  static std::uint64_t seq_of(const std::optional<protocol::server_message>& m) {
+    if (!m) {
+      ADD_FAILURE() << "no event arrived";
+      return 0;
+    }
+    auto* e = std::get_if<protocol::case_event>(&*m);
+    EXPECT_NE(e, nullptr) << describe(*m);
+    return e != nullptr ? e->seq : 0;
+  }
+};
+
+TEST_F(push_test, a_subscriber_receives_the_events_of_its_subtree_in_order) {
+  auto leader = connect(P(county, 1));
+  EXPECT_ACKED(leader->request(msg(protocol::subscribe{county, 0})));
+  auto worker = connect(P(grid_a1_1, 2));
+  auto reply = worker->request(msg(report_at(grid_a1_1)));
+  auto* a = std::get_if<protocol::ack>(&reply);
+  ASSERT_NE(a, nullptr) << describe(reply);
+  auto first = leader->next_event();
+  ASSERT_TRUE(first.has_value());
+  auto* e = std::get_if<protocol::case_event>(&*first);
+  ASSERT_NE(e, nullptr) << describe(*first);
+  EXPECT_EQ(e->seq, a->seq);
+  EXPECT_EQ(e->id, a->case_ref);
+  EXPECT_EQ(e->action, protocol::case_action::report);
+  EXPECT_EQ(e->unit, grid_a1_1);
+  EXPECT_EQ(e->by, P(grid_a1_1, 2));
+
+  EXPECT_ACKED(worker->request(msg(act(a->case_ref, protocol::case_action::sign))));
+  EXPECT_GT(seq_of(leader->next_event()), a->seq);
+
+  // Another county's events do not reach it; unsubscribing stops the flow.
+  EXPECT_ERROR(leader->request(msg(protocol::subscribe{other_county, 0})), errc::forbidden);
+  EXPECT_ACKED(leader->request(msg(protocol::unsubscribe{county})));
+  EXPECT_ACKED(worker->request(msg(act(a->case_ref, protocol::case_action::start))));
+  EXPECT_ACKED(leader->request(msg(protocol::subscribe{grid_b1_1, 0})));
+  EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front());
+}
+
+TEST_F(push_test, a_json_subscriber_receives_events_as_text) {
+  auto leader = connect(P(county, 1), /*json=*/true);
+  EXPECT_ACKED(leader->request(msg(protocol::subscribe{county, 0})));
+  auto worker = connect(P(grid_a1_1, 2));
+  EXPECT_ACKED(worker->request(msg(report_at(grid_a1_1))));
+  EXPECT_NE(seq_of(leader->next_event()), 0u);
+  EXPECT_TRUE(leader->last_was_text());
+  EXPECT_FALSE(worker->last_was_text());
+}
+
+TEST_F(push_test, aggregates_reach_the_subscribers_of_the_unit) {
+  auto leader = connect(P(county, 1));
+  EXPECT_ACKED(leader->request(msg(protocol::subscribe{county, 0})));
+  report_in_process(grid_a1_1, 3);
+  // Figures flush every 100 ms in the fixture: the county's own arrive, and its townships'.
+  EXPECT_TRUE(leader->wait_aggregate([](const protocol::aggregate& a) {
+    return a.unit == county && a.figures.reported == 3;
+  })) << leader->aggregates().size()
+      << " aggregates";
+  EXPECT_TRUE(leader->wait_aggregate(
+      [](const protocol::aggregate& a) { return a.unit == town_a && a.figures.reported == 3; }));
+}
+
+TEST_F(push_test, resuming_with_since_after_a_reconnect_replays_exactly_the_missed_events) {
+  std::uint64_t last_seen = 0;
+  {
+    auto leader = connect(P(county, 1));
+    EXPECT_ACKED(leader->request(msg(protocol::subscribe{county, 0})));
+    auto before = report_in_process(grid_a1_1, 2);
+    EXPECT_EQ(seq_of(leader->next_event()), before[0]);
+    last_seen = seq_of(leader->next_event());
+    EXPECT_EQ(last_seen, before[1]);
+    leader->close();
+  }
+  auto missed = report_in_process(grid_b2_2, 3);
+  auto leader = connect(P(county, 1));
+  EXPECT_ACKED(leader->request(msg(protocol::subscribe{county, last_seen})));
+  for (auto seq : missed)
+    EXPECT_EQ(seq_of(leader->next_event()), seq);
+  // Nothing else: the next frame after the replay is the answer to a new request.
+  EXPECT_ACKED(leader->request(msg(protocol::subscribe{county, 0}))); // already subscribed
+  EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front());
+  // And it is live again.
+  auto live = report_in_process(grid_a1_2, 1);
+  EXPECT_EQ(seq_of(leader->next_event()), live[0]);
+}
+
+TEST_F(push_test, resuming_past_retention_sends_a_gap) {
+  auto opts = city_defaults();
+  opts.retention = 4;
+  start(defaults(), opts);
+  auto seqs = report_in_process(grid_a1_1, 10);
+  auto leader = connect(P(county, 1));
+  EXPECT_ACKED(leader->request(msg(protocol::subscribe{county, 1})));
+  auto m = leader->next_event();
+  ASSERT_TRUE(m.has_value());
+  auto* g = std::get_if<protocol::gap>(&*m);
+  ASSERT_NE(g, nullptr) << describe(*m);
+  EXPECT_EQ(g->unit, county);
+  EXPECT_EQ(g->since, 1u);
+  EXPECT_EQ(g->next, seqs.back() + 1);
+}
+
+/// The index after "since=" in an overloaded error's message.
+std::uint64_t resume_point(const std::string& message) {
+  auto at = message.rfind("since=");
+  std::uint64_t n = 0;
+  if (at != std::string::npos)
+    std::from_chars(message.data() + at + 6, message.data() + message.size(), n);
+  return n;
+}
+
+TEST_F(push_test, a_slow_client_loses_events_and_is_told_while_a_fast_one_gets_everything) {
+  auto cfg = defaults();
+  cfg.queue_limit = 256;
+  auto opts = city_defaults();
+  opts.retention = 1 << 20;
+  opts.flush_interval = std::chrono::hours(1); // only events in this test
+  start(cfg, opts);
+
+  auto fast = connect(P(county, 1));
+  EXPECT_ACKED(fast->request(msg(protocol::subscribe{county, 0})));
+  test_client::connect_options slow_opts;
+  slow_opts.target = "/?token=" + token_for(P(county, 1));
+  slow_opts.receive_buffer = 4096; // a small window, so the hub's queue fills soon
+  test_client slow{port(), slow_opts};
+  ASSERT_TRUE(slow.ok());
+  EXPECT_ACKED(slow.request(msg(protocol::subscribe{county, 0})));
+
+  // Publish in batches the fast client reads in full, until the slow one overflows.
+  std::vector<std::uint64_t> all;
+  constexpr std::size_t batch = 100;
+  for (int round = 0; round < 2000 && server_->stats().queue_drops() == 0; ++round) {
+    auto seqs = report_in_process(grid_a1_1, batch);
+    for (auto seq : seqs) {
+      ASSERT_EQ(seq_of(fast->next_event()), seq) << "the fast client missed an event";
+      all.push_back(seq);
+    }
+  }
+  ASSERT_GT(server_->stats().queue_drops(), 0u) << "no overflow after " << all.size() << " events";
+  // One more batch after the overflow: the slow client must get it on resume.
+  for (auto seq : report_in_process(grid_a1_1, batch)) {
+    ASSERT_EQ(seq_of(fast->next_event()), seq);
+    all.push_back(seq);
+  }
+
+  // The slow client reads what its queue kept, then the overloaded error saying where to
+  // resume; resubscribing from there replays the rest (a replay longer than the queue
+  // overflows in turn, and the client resumes again).
+  std::vector<std::uint64_t> got;
+  int told = 0;
+  while (got.size() < all.size()) {
+    auto m = slow.next_event();
+    ASSERT_TRUE(m.has_value()) << "stuck after " << got.size() << " of " << all.size();
+    auto* e = std::get_if<protocol::error>(&*m);
+    if (e == nullptr) {
+      got.push_back(seq_of(m));
+      continue;
+    }
+    ASSERT_EQ(e->code, errc::overloaded) << e->message;
+    ++told;
+    auto since = resume_point(e->message);
+    ASSERT_FALSE(got.empty());
+    EXPECT_EQ(got.back(), since) << e->message;
+    EXPECT_NE(e->message.find("events after seq " + std::to_string(since) + " were dropped"),
+              std::string::npos)
+        << e->message;
+    EXPECT_ACKED(slow.request(msg(protocol::subscribe{county, since})));
+  }
+  EXPECT_EQ(got, all);
+  EXPECT_GE(told, 1);
+
+  auto metrics = http_request(port(), "GET", "/metrics").body;
+  EXPECT_GT(metric(metrics, "hub_queue_drops_total"), 0);
+  EXPECT_EQ(metric(metrics, "hub_errors_total{code=\"overloaded\"}"), told);
+  EXPECT_EQ(metric(metrics, "hub_queue_overflows_total"), told);
+}
+
+} // namespace
+} // namespace hub::testing

@@ -1,0 +1,148 @@
+// The city's roles over real WebSocket connections: each person connects with their own
+// token and takes their typical steps; the city's refusals arrive as error frames.
+
+#include "gateway/token.hpp"
+#include "tests/gateway/gateway_fixture.hpp"
+
+namespace hub::testing {
+namespace {
+
+using protocol::case_action;
+using protocol::directive_action;
+using protocol::errc;
+using namespace codes;
+
+constexpr auto P = person_at;
+
+class roles_test : public gateway_test {
+protected:
+  /// Takes `a` on case `id` over `c`; returns the reply.
+  protocol::server_message step(test_client& c, protocol::case_id id, case_action a,
+                                protocol::case_act extra = {}) {
+    extra.id = id;
+    extra.action = a;
+    if (extra.note.empty()) extra.note = "note";
+    return c.request(msg(extra));
+  }
+
+  static protocol::case_id case_of(const protocol::server_message& m) {
+    auto* a = std::get_if<protocol::ack>(&m);
+    EXPECT_NE(a, nullptr) << describe(m);
+    return a != nullptr ? a->case_ref : 0;
+  }
+};
+
+TEST_F(roles_test, a_grid_worker_reports_and_signs_and_another_grid_is_forbidden) {
+  auto worker = connect(P(grid_a1_1, 2));
+  auto neighbour = connect(P(grid_a1_2, 2));
+  auto id = case_of(worker->request(msg(report_at(grid_a1_1))));
+  ASSERT_NE(id, 0u);
+  EXPECT_ERROR(step(*neighbour, id, case_action::sign), errc::forbidden);
+  EXPECT_ERROR(neighbour->request(msg(report_at(grid_a1_1))), errc::forbidden);
+  EXPECT_ACKED(step(*worker, id, case_action::sign));
+  EXPECT_ACKED(step(*worker, id, case_action::start));
+  EXPECT_ERROR(step(*worker, id, case_action::sign), errc::invalid_transition);
+}
+
+TEST_F(roles_test, a_case_climbs_to_a_whistle_the_module_head_proposes_and_the_head_approves) {
+  auto worker = connect(P(grid_a1_1, 2));
+  auto grid_head = connect(P(grid_a1_1, 1));
+  auto village_staff = connect(P(village_a1, 2));
+  auto secretary = connect(P(village_a1, 1));
+  auto operator_ = connect(P(town_a, 2));
+  auto module_head = connect(P(town_a, 4)); // module 1, the category's module
+  auto head = connect(P(town_a, 1));
+  auto police_staff = connect(P(police, 2));
+  auto police_head = connect(P(police, 1));
+  auto housing_staff = connect(P(housing, 2));
+
+  auto id = case_of(worker->request(msg(report_at(grid_a1_1))));
+  ASSERT_NE(id, 0u);
+  EXPECT_ACKED(step(*worker, id, case_action::sign));
+  EXPECT_ERROR(step(*worker, id, case_action::escalate), errc::forbidden);
+  EXPECT_ACKED(step(*grid_head, id, case_action::escalate));
+  EXPECT_ACKED(step(*village_staff, id, case_action::sign));
+  EXPECT_ACKED(step(*secretary, id, case_action::escalate));
+  EXPECT_ACKED(step(*operator_, id, case_action::sign));
+
+  protocol::case_act whistle;
+  whistle.departments = {police, housing};
+  EXPECT_ERROR(step(*head, id, case_action::propose_whistle, whistle), errc::forbidden);
+  EXPECT_ACKED(step(*module_head, id, case_action::propose_whistle, whistle));
+  EXPECT_ERROR(step(*module_head, id, case_action::approve_whistle), errc::forbidden);
+  EXPECT_ACKED(step(*head, id, case_action::approve_whistle));
+
+  // The summoned departments report in (报到) and feed back.
+  EXPECT_ACKED(step(*police_staff, id, case_action::report_in));
+  EXPECT_ACKED(step(*police_head, id, case_action::feedback));
+  EXPECT_ACKED(step(*housing_staff, id, case_action::report_in));
+  auto environment_staff = connect(P(environment, 2));
+  EXPECT_ERROR(step(*environment_staff, id, case_action::report_in), errc::unknown_case);
+}
+
+TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
+  auto leader = connect(P(county, 1));
+  auto grid = connect(P(grid_a1_1, 3));
+  auto village = connect(P(village_a1, 1));
+  auto worker = connect(P(grid_a1_1, 2));
+  // The grid's app watches its grid: that is how it learns a directive arrived.
+  EXPECT_ACKED(grid->request(msg(protocol::subscribe{grid_a1_1, 0})));
+
+  protocol::directive_issue d;
+  d.channel = 2;
+  d.title = "防汛检查";
+  d.deadline = (gateway::token::unix_now() + 86400) * 1000;
+  d.target.kind = protocol::target_kind::level;
+  d.target.units = {county};
+  d.target.level = protocol::unit_kind::grid;
+  EXPECT_ERROR(worker->request(msg(d)), errc::forbidden);
+  auto reply = leader->request(msg(d));
+  auto* a = std::get_if<protocol::ack>(&reply);
+  ASSERT_NE(a, nullptr) << describe(reply);
+  auto id = a->directive_ref;
+  ASSERT_NE(id, 0u);
+
+  // The fan-out reaches the grid after the issuer's ack: wait for its arrival there.
+  auto arrived = grid->next_event();
+  ASSERT_TRUE(arrived.has_value());
+  auto* e = std::get_if<protocol::directive_event>(&*arrived);
+  ASSERT_NE(e, nullptr) << describe(*arrived);
+  EXPECT_EQ(e->id, id);
+  EXPECT_EQ(e->action, directive_action::issue);
+  EXPECT_EQ(e->unit, grid_a1_1);
+
+  EXPECT_ACKED(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})));
+  EXPECT_ERROR(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})),
+               errc::invalid_transition);
+  EXPECT_ACKED(
+      grid->request(msg(protocol::directive_act{id, directive_action::complete, "全部到岗"})));
+  EXPECT_ERROR(village->request(msg(protocol::directive_act{id, directive_action::sign, ""})),
+               errc::unknown_directive);
+}
+
+TEST_F(roles_test, json_text_frames_work_like_binary_ones_and_are_answered_in_json) {
+  auto worker = connect(P(grid_a1_1, 2), /*json=*/true);
+  auto neighbour = connect(P(grid_a1_2, 2), /*json=*/true);
+  auto id = case_of(worker->request(msg(report_at(grid_a1_1))));
+  ASSERT_NE(id, 0u);
+  EXPECT_TRUE(worker->last_was_text());
+  EXPECT_ERROR(step(*neighbour, id, case_action::sign), errc::forbidden);
+  EXPECT_TRUE(neighbour->last_was_text());
+  EXPECT_ACKED(step(*worker, id, case_action::sign));
+  EXPECT_TRUE(worker->last_was_text());
+  // The client switches to binary: so does the hub.
+  worker->use_json(false);
+  EXPECT_ACKED(step(*worker, id, case_action::start));
+  EXPECT_FALSE(worker->last_was_text());
+  // A hand-written JSON request, as wscat would send it.
+  worker->send_raw(R"({"t":"case.act","id":900,"case":)" + std::to_string(id) +
+                       R"(,"action":"resolve","note":"已调解"})",
+                   true);
+  auto r = worker->reply_to(900);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_ACKED(*r);
+  EXPECT_TRUE(worker->last_was_text());
+}
+
+} // namespace
+} // namespace hub::testing

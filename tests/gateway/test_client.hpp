@@ -1,0 +1,135 @@
+#pragma once
+
+// A blocking WebSocket client for the gateway's tests: every operation runs the client's own
+// io_context for at most a timeout (Beast's test::run_for pattern), so a test waits for a
+// specific frame without ever sleeping and fails instead of hanging. Not thread-safe.
+
+#include "protocol/codec.hpp"
+#include "protocol/messages.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace hub::testing {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+
+using namespace std::chrono_literals;
+
+/// How long a test waits for one thing before it fails.
+inline constexpr std::chrono::milliseconds patience = 10s;
+
+class test_client {
+public:
+  struct connect_options {
+    std::string target = "/";
+    std::string authorization; // the Authorization header's value, if any
+    int receive_buffer = 0;    // SO_RCVBUF before connecting (0: the OS default)
+  };
+
+  /// Connects and upgrades. On success `ok()`; on a refused upgrade `status()` and `body()`
+  /// hold the HTTP answer.
+  test_client(std::uint16_t port, const connect_options& opts);
+
+  bool ok() const { return open_; }
+  int status() const { return status_; }
+  const std::string& body() const { return body_; }
+  const beast::error_code& error() const { return error_; }
+
+  // -- sending --------------------------------------------------------------------------------
+
+  /// Sends text frames of JSON from now on (binary MessagePack otherwise).
+  void use_json(bool json) { json_ = json; }
+  void send(const protocol::client_message& msg);
+  void send_raw(std::string_view bytes, bool text);
+
+  // -- receiving ------------------------------------------------------------------------------
+
+  /// The next frame, decoded by its kind; nullopt when none arrives within `timeout` or the
+  /// connection closed (then `closed()`; `close_reason()`). A frame that does not decode as a
+  /// hub message fails the test.
+  std::optional<protocol::server_message> read(std::chrono::milliseconds timeout = patience);
+  /// Whether the last frame read was a text frame.
+  bool last_was_text() const { return last_text_; }
+
+  /// Sends `msg` and returns its reply (ack or error), keeping events that arrive meanwhile
+  /// for next_event(). Aggregates are counted in aggregates() and not kept as events.
+  protocol::server_message request(const protocol::client_message& msg);
+  /// Waits for the reply to `id` (events meanwhile are kept).
+  std::optional<protocol::server_message> reply_to(std::uint64_t id,
+                                                   std::chrono::milliseconds timeout = patience);
+  /// The next event (case.event, directive.event, gap, or a reply with id 0), kept or read.
+  std::optional<protocol::server_message> next_event(std::chrono::milliseconds timeout = patience);
+  /// Events kept so far (not yet taken by next_event).
+  std::deque<protocol::server_message>& kept() { return kept_; }
+  /// Aggregates received so far.
+  const std::vector<protocol::aggregate>& aggregates() const { return aggregates_; }
+  /// Reads until an aggregate satisfying `pred` has arrived; false on timeout.
+  bool wait_aggregate(const std::function<bool(const protocol::aggregate&)>& pred,
+                      std::chrono::milliseconds timeout = patience);
+
+  /// Reads (discarding) until the hub closes the connection; true if it did within `timeout`.
+  bool wait_closed(std::chrono::milliseconds timeout = patience);
+  bool closed() const { return closed_; }
+  beast::websocket::close_reason close_reason() const { return ws_.reason(); }
+  /// The close frame's reason text.
+  std::string close_text() const {
+    return {ws_.reason().reason.data(), ws_.reason().reason.size()};
+  }
+
+  /// Reads raw bytes below the WebSocket layer, answering nothing (not even pings), until
+  /// the hub drops the connection; true if it did within `timeout`.
+  bool wait_dropped_without_answering(std::chrono::milliseconds timeout = patience);
+
+  /// Closes from the client side (normal).
+  void close();
+
+private:
+  /// Files a frame as a reply, an aggregate or a kept event.
+  void sort(protocol::server_message&& m);
+  /// Runs the io_context until `done` or `timeout`; on timeout the connection is dropped.
+  bool run(const bool& done, std::chrono::milliseconds timeout);
+
+  net::io_context ioc_;
+  beast::websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  bool open_ = false;
+  bool closed_ = false;
+  bool json_ = false;
+  bool last_text_ = false;
+  int status_ = 0;
+  std::string body_;
+  beast::error_code error_;
+  std::deque<protocol::server_message> kept_;
+  std::vector<protocol::aggregate> aggregates_;
+  std::vector<protocol::server_message> replies_; // replies read while waiting for another
+};
+
+// -- plain HTTP -----------------------------------------------------------------------------
+
+struct http_reply {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+/// One HTTP/1.1 request on a fresh connection; status 0 when it failed or timed out.
+http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target);
+
+/// "error forbidden: ..." or "ack" etc., for assertion messages.
+std::string describe(const protocol::server_message& m);
+
+} // namespace hub::testing
