@@ -42,8 +42,12 @@ caf::behavior bare_unit(caf::stateful_actor<bare_state>* self,
         }
         for (auto c : st.children)
           self->send((*st.dir)[c], bfanout_atom::value, round, auto_receipt);
-        if (st.grid != UINT32_MAX && auto_receipt)
+        if (st.grid == UINT32_MAX)
+          return;
+        if (auto_receipt)
           self->send((*st.dir)[0], breceipt_atom::value, round, st.grid);
+        else
+          st.listener->registered(st.grid);
       },
       [self](bsign_atom, std::uint64_t round, std::uint32_t grid) {
         auto& st = self->state;

@@ -29,6 +29,8 @@ using bstep_atom = caf::atom_constant<caf::atom("bstep")>;
 class bare_listener {
 public:
   virtual ~bare_listener() = default;
+  /// The fan-out reached grid position `grid` (sign mode only).
+  virtual void registered(std::uint32_t grid) = 0;
   /// A grid took a client's sign (`grid` is the grid's position).
   virtual void sign_accepted(std::uint32_t grid) = 0;
   /// A client's sign reached a grid before the fan-out did.

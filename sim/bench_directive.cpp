@@ -1,0 +1,431 @@
+// hub-bench "directive": one directive from a city leader to all 18,100 grids, every grid
+// signs, every receipt is tallied at the issuer. Beside it, in the same actor system, a bare
+// CAF tree of the same shape doing the same work.
+//
+// The client is one sink subscribed to the city (the issuer's tally events) and to each of the
+// 18,100 grids (the "issue" event a grid publishes, to its own watchers only, when the directive
+// reaches it: what a grid's app sees). Nothing polls, nothing sleeps while a figure is timed.
+// Each round (t0 = the issue is submitted):
+//
+//   round    (headline, end to end) the client signs for a grid the moment it sees the directive
+//            arrive there: the sink submits that grid's sign (as a grid worker of the grid) on the
+//            spot. Two ends: t0 -> the 18,100th sign acked (every grid has signed, its receipt
+//            is on the way to the issuer), and t0 -> the issuer's tally event shows 18,100
+//            signed. The issuer publishes its tally at most once per tally interval (100 ms,
+//            actors/unit_actor.hpp), so the second end is quantised by up to that much.
+//            Also recorded: issue -> ack (the issuer's own work) and fan-out (t0 -> the 18,100th
+//            arrival event).
+//   split    a second directive, fan-out alone: t0 -> 18,100th arrival (nobody signs); then,
+//            after the figure waves have died down, the 18,100 signs submitted at once by the
+//            main thread: first submit -> tally complete.
+//
+// Bare, the same on minimal actors: a fan-out message level by level; a grid it reaches calls the
+// client's listener (which, in the round, sends the grid a sign message at once); a signed grid
+// sends a receipt straight to the root; the root counts to 18,100 and tells the listener. And the
+// brief's baseline, auto receipts: each grid replies to the root as soon as the fan-out reaches
+// it, no client step.
+//
+// Between ours' phases the benchmark pauses (5 flush intervals + 0.5 s, not timed) so the figure
+// waves a phase sets off (grid → village → ... → city, one flush interval per level) do not land
+// in the next one.
+
+#include "sim/bench_bare.hpp"
+#include "sim/bench_common.hpp"
+#include "sim/bench_wait.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace hub::bench {
+
+using protocol::directive_action;
+
+namespace {
+
+/// What the client sees of one directive, for ours and the bare tree alike. Called from
+/// scheduler threads (atomics only, one notify per phase).
+class tracker {
+public:
+  explicit tracker(std::size_t grids) : total_(grids) {}
+
+  void start() {
+    arrived_ = 0;
+    accepted_ = 0;
+    failed_ = 0;
+    t_arrived_ = 0;
+    t_accepted_ = 0;
+    t_tally_ = 0;
+  }
+
+  void arrived() {
+    if (arrived_.fetch_add(1) + 1 == total_) {
+      t_arrived_ = now_ns();
+      signal.notify();
+    }
+  }
+  void accepted() {
+    if (accepted_.fetch_add(1) + 1 == total_) {
+      t_accepted_ = now_ns();
+      signal.notify();
+    }
+  }
+  void failed() {
+    failed_.fetch_add(1);
+    signal.notify();
+  }
+  void tally() {
+    t_tally_ = now_ns();
+    signal.notify();
+  }
+
+  void wait_arrived() {
+    signal.wait([&] { return t_arrived_.load() != 0 || failed_.load() != 0; },
+                "the directive to reach every grid");
+  }
+  void wait_tally() {
+    signal.wait([&] { return t_tally_.load() != 0 || failed_.load() != 0; },
+                "the tally at the issuer");
+  }
+  /// The tally, and the ack of the last sign (which may come after the tally).
+  void wait_signed() {
+    wait_tally();
+    signal.wait([&] { return t_accepted_.load() != 0 || failed_.load() != 0; },
+                "the last sign's ack");
+  }
+
+  std::int64_t t_arrived() const { return t_arrived_.load(); }
+  std::int64_t t_accepted() const { return t_accepted_.load(); }
+  std::int64_t t_tally() const { return t_tally_.load(); }
+  std::uint32_t failures() const { return failed_.load(); }
+
+  waiter signal;
+
+private:
+  const std::size_t total_;
+  std::atomic<std::uint32_t> arrived_{0};
+  std::atomic<std::uint32_t> accepted_{0};
+  std::atomic<std::uint32_t> failed_{0};
+  std::atomic<std::int64_t> t_arrived_{0};
+  std::atomic<std::int64_t> t_accepted_{0};
+  std::atomic<std::int64_t> t_tally_{0};
+};
+
+/// Request ids: phase p uses (p << 32) for the issue and (p << 32) | (grid + 1) for the signs.
+constexpr std::uint64_t phase_base(std::uint64_t p) { return p << 32; }
+
+/// The issuing client (the city leader's screen plus, for the round, every grid's app).
+class client : public actors::client_sink, public std::enable_shared_from_this<client> {
+public:
+  client(actors::city& c, const cast& people, tracker& t,
+         std::unordered_map<protocol::unit_code, std::uint32_t> grid_pos)
+    : city_(c), people_(people), tracker_(t), grid_pos_(std::move(grid_pos)) {}
+
+  /// Starts phase `p`; with `sign_on_arrival` every grid signs as soon as the directive arrives.
+  void start(std::uint64_t p, bool sign_on_arrival) {
+    directive_ = 0;
+    t_ack_ = 0;
+    sign_on_arrival_ = sign_on_arrival;
+    base_ = phase_base(p);
+  }
+
+  void sign(std::uint32_t g) {
+    city_.submit(people_.worker[g],
+                 {base_.load(std::memory_order_relaxed) | (g + 1),
+                  protocol::directive_act{directive_.load(std::memory_order_relaxed),
+                                          directive_action::sign, {}}},
+                 shared_from_this());
+  }
+
+  void send(actors::outbound_ptr out) override {
+    const auto& msg = out->message();
+    const auto base = base_.load(std::memory_order_relaxed);
+    if (auto* d = std::get_if<protocol::directive_event>(&msg)) {
+      if (d->id == 0 || d->id != directive_.load(std::memory_order_relaxed))
+        return;
+      if (d->unit == 411500) { // the issuer's events: its own issue event, then tallies
+        if (d->action != directive_action::issue && d->signed_count == d->total)
+          tracker_.tally();
+      } else if (d->action == directive_action::issue) { // arrival at a grid
+        tracker_.arrived();
+        if (sign_on_arrival_.load(std::memory_order_relaxed)) {
+          auto g = grid_pos_.find(d->unit);
+          if (g != grid_pos_.end())
+            sign(g->second); // under the bus's lock: submit only enqueues, never publishes
+        }
+      }
+    } else if (auto* a = std::get_if<protocol::ack>(&msg)) {
+      if (a->id == base) {
+        directive_ = a->directive_ref; // before the fan-out starts: the issuer acks first
+        t_ack_ = now_ns();
+        tracker_.signal.notify();
+      } else if ((a->id & ~0xffffffffull) == base) {
+        tracker_.accepted();
+      }
+    } else if (auto* e = std::get_if<protocol::error>(&msg)) {
+      if ((e->id & ~0xffffffffull) == base) {
+        {
+          std::lock_guard<std::mutex> guard{mutex_};
+          if (first_error_.empty())
+            first_error_ = std::string(protocol::to_string(e->code)) + ": " + e->message;
+        }
+        if (e->id == base)
+          t_ack_ = -1;
+        tracker_.failed();
+      }
+    }
+  }
+
+  std::int64_t t_ack() const { return t_ack_.load(); }
+  protocol::directive_id directive() const { return directive_.load(); }
+  std::string first_error() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return first_error_;
+  }
+
+private:
+  actors::city& city_;
+  const cast& people_;
+  tracker& tracker_;
+  const std::unordered_map<protocol::unit_code, std::uint32_t> grid_pos_;
+  std::atomic<std::uint64_t> base_{0};
+  std::atomic<protocol::directive_id> directive_{0};
+  std::atomic<bool> sign_on_arrival_{false};
+  std::atomic<std::int64_t> t_ack_{0};
+  std::mutex mutex_;
+  std::string first_error_;
+};
+
+class bare_client : public bare_listener {
+public:
+  explicit bare_client(tracker& t) : tracker_(t) {}
+  void attach(bare_tree* tree) { tree_ = tree; }
+  void start(std::uint64_t round, bool sign_on_arrival) {
+    round_ = round;
+    sign_on_arrival_ = sign_on_arrival;
+  }
+  void registered(std::uint32_t grid) override {
+    tracker_.arrived();
+    if (sign_on_arrival_.load(std::memory_order_relaxed))
+      tree_->sign(grid, round_.load(std::memory_order_relaxed));
+  }
+  void sign_accepted(std::uint32_t) override { tracker_.accepted(); }
+  void sign_refused(std::uint32_t) override { tracker_.failed(); }
+  void tally_done(std::uint64_t) override { tracker_.tally(); }
+  void pong(std::uint64_t) override {}
+
+private:
+  tracker& tracker_;
+  bare_tree* tree_ = nullptr;
+  std::atomic<std::uint64_t> round_{0};
+  std::atomic<bool> sign_on_arrival_{false};
+};
+
+} // namespace
+
+std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                               const cast& people) {
+  const auto grids = people.grids.size();
+  progress("directive: spawning the city and the bare tree (%d scheduler threads)", o.threads);
+  runtime rt(o.threads);
+  auto& sys = *rt.sys;
+  auto city = std::make_unique<actors::city>(sys, h, city_opts(o));
+
+  tracker ours(grids);
+  std::unordered_map<protocol::unit_code, std::uint32_t> grid_pos;
+  for (std::uint32_t g = 0; g < grids; ++g)
+    grid_pos.emplace(h->units[people.grids[g]].code, g);
+  auto sink = std::make_shared<client>(*city, people, ours, std::move(grid_pos));
+  std::uint64_t sub = 1;
+  city->submit(people.city_leader, {sub++, protocol::subscribe{411500, 0}}, sink);
+  for (auto g : people.grids)
+    city->submit(people.city_leader, {sub++, protocol::subscribe{h->units[g].code, 0}}, sink);
+
+  tracker bare(grids);
+  bare_client bare_listener_(bare);
+  bare_tree tree(sys, *h, &bare_listener_);
+  bare_listener_.attach(&tree);
+  progress("directive: %zu unit actors, %zu bare actors (%zu grids); %d rounds + 1 warm-up, "
+           "%.1f s pauses for the figure waves",
+           h->units.size(), tree.actors(), tree.grids(), o.rounds,
+           static_cast<double>(settle_time(o).count()) / 1000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the spawns initialise
+
+  auto now_wall = [&] { return city->context().clock.at(sys.clock().now()); };
+  std::uint64_t phase = 0;
+  auto fail = [&](const char* what) {
+    std::fprintf(stderr, "hub-bench: %s: %s\n", what, sink->first_error().c_str());
+    std::exit(1);
+  };
+
+  // Issues a directive to every grid; returns t0.
+  auto issue = [&](bool sign_on_arrival) -> std::int64_t {
+    ours.start();
+    sink->start(++phase, sign_on_arrival);
+    protocol::directive_issue d;
+    d.channel = 0;
+    d.title = "防汛检查";
+    d.body = "排查辖区隐患，签收后反馈";
+    d.deadline = now_wall() + 24 * 3600 * 1000;
+    d.target.kind = protocol::target_kind::level;
+    d.target.level = protocol::unit_kind::grid;
+    d.target.units = {411500};
+    const auto t0 = now_ns();
+    city->submit(people.city_leader, {phase_base(phase), std::move(d)}, sink);
+    ours.signal.wait([&] { return sink->t_ack() != 0; }, "the issue's ack");
+    if (sink->t_ack() < 0)
+      fail("the issue was refused");
+    return t0;
+  };
+
+  struct figures {
+    double ack_ms = 0, fanout_ms = 0, signed_ms = 0, round_ms = 0; // round
+    double split_fanout_ms = 0, split_signs_ms = 0, submit_ms = 0;
+    double auto_ms = 0; // bare only
+  };
+
+  auto ours_round = [&]() -> figures {
+    figures f;
+    auto t0 = issue(true);
+    f.ack_ms = ms_between(t0, sink->t_ack());
+    ours.wait_signed();
+    if (ours.failures() != 0)
+      fail("a sign was refused");
+    f.fanout_ms = ms_between(t0, ours.t_arrived());
+    f.signed_ms = ms_between(t0, ours.t_accepted());
+    f.round_ms = ms_between(t0, ours.t_tally());
+
+    std::this_thread::sleep_for(settle_time(o));
+    // split: fan-out alone, then the signs at once
+    t0 = issue(false);
+    ours.wait_arrived();
+    f.split_fanout_ms = ms_between(t0, ours.t_arrived());
+    std::this_thread::sleep_for(settle_time(o));
+    ours.start();
+    const auto t1 = now_ns();
+    for (std::uint32_t g = 0; g < grids; ++g)
+      sink->sign(g);
+    f.submit_ms = ms_between(t1, now_ns());
+    ours.wait_signed();
+    if (ours.failures() != 0)
+      fail("a sign was refused");
+    f.split_signs_ms = ms_between(t1, ours.t_tally());
+    std::this_thread::sleep_for(settle_time(o));
+    return f;
+  };
+
+  std::uint64_t bare_round_no = 0;
+  auto bare_round = [&]() -> figures {
+    figures f;
+    auto r = ++bare_round_no;
+    bare.start();
+    bare_listener_.start(r, true);
+    auto t0 = now_ns();
+    tree.fanout(r, false);
+    bare.wait_signed();
+    f.fanout_ms = ms_between(t0, bare.t_arrived());
+    f.signed_ms = ms_between(t0, bare.t_accepted());
+    f.round_ms = ms_between(t0, bare.t_tally());
+    // split
+    r = ++bare_round_no;
+    bare.start();
+    bare_listener_.start(r, false);
+    t0 = now_ns();
+    tree.fanout(r, false);
+    bare.wait_arrived();
+    f.split_fanout_ms = ms_between(t0, bare.t_arrived());
+    bare.start();
+    const auto t1 = now_ns();
+    for (std::uint32_t g = 0; g < grids; ++g)
+      tree.sign(g, r);
+    f.submit_ms = ms_between(t1, now_ns());
+    bare.wait_signed();
+    f.split_signs_ms = ms_between(t1, bare.t_tally());
+
+    // auto receipts (the brief's baseline)
+    r = ++bare_round_no;
+    bare.start();
+    bare_listener_.start(r, false);
+    t0 = now_ns();
+    tree.fanout(r, true);
+    bare.wait_tally();
+    f.auto_ms = ms_between(t0, bare.t_tally());
+    if (bare.failures() != 0) {
+      std::fprintf(stderr, "hub-bench: a bare sign was refused\n");
+      std::exit(1);
+    }
+    return f;
+  };
+
+  std::vector<double> ack, fan, signed_, round, s_fan, s_signs, s_submit;
+  std::vector<double> b_fan, b_signed, b_round, b_s_fan, b_s_signs, b_auto;
+  for (int r = 0; r <= o.rounds; ++r) {
+    const std::string name = r == 0 ? "warm-up" : "round " + std::to_string(r);
+    auto f = ours_round();
+    progress("directive %s: ours  ack %.1f ms, fan-out %.1f ms, all signed %.1f ms, tally %.1f ms "
+             "| split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms)",
+             name.c_str(), f.ack_ms, f.fanout_ms, f.signed_ms, f.round_ms, f.split_fanout_ms,
+             f.split_signs_ms, f.submit_ms);
+    auto b = bare_round();
+    progress("directive %s: bare  fan-out %.1f ms, all signed %.1f ms, tally %.1f ms | split: "
+             "fan-out %.1f ms, signs %.1f ms (submitting %.1f ms) | auto receipts %.1f ms",
+             name.c_str(), b.fanout_ms, b.signed_ms, b.round_ms, b.split_fanout_ms, b.split_signs_ms,
+             b.submit_ms, b.auto_ms);
+    if (r == 0)
+      continue;
+    ack.push_back(f.ack_ms);
+    fan.push_back(f.fanout_ms);
+    signed_.push_back(f.signed_ms);
+    round.push_back(f.round_ms);
+    s_fan.push_back(f.split_fanout_ms);
+    s_signs.push_back(f.split_signs_ms);
+    s_submit.push_back(f.submit_ms);
+    b_fan.push_back(b.fanout_ms);
+    b_signed.push_back(b.signed_ms);
+    b_round.push_back(b.round_ms);
+    b_s_fan.push_back(b.split_fanout_ms);
+    b_s_signs.push_back(b.split_signs_ms);
+    b_auto.push_back(b.auto_ms);
+  }
+  city.reset();
+
+  std::vector<row> rows;
+  const std::string sec = "directive to " + std::to_string(grids) + " grids, all sign (" +
+                          std::to_string(o.rounds) + " rounds + 1 warm-up)";
+  auto add = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
+    auto s = summarise(v);
+    rows.push_back({sec, std::move(what), fmt("%.1f ms", s.median), fmt("%.1f ms", s.min),
+                    std::move(note)});
+  };
+  auto ratio = [&](std::string what, const std::vector<double>& a, const std::vector<double>& b,
+                   std::string note = {}) {
+    auto sa = summarise(a);
+    auto sb = summarise(b);
+    rows.push_back({sec, std::move(what), fmt("%.2fx", sa.median / sb.median),
+                    fmt("%.2fx", sa.min / sb.min), std::move(note)});
+  };
+  add("ours  round: issue -> issuer's tally 18,100 signed", round,
+      "headline; grids sign on arrival; tally <= 100 ms late");
+  add("        issue -> 18,100th sign acked", signed_, "every grid signed, receipts sent");
+  add("        issue -> ack", ack, "the issuer's own work");
+  add("        issue -> 18,100th arrival event", fan, "with signs already flowing");
+  add("ours  split: fan-out alone", s_fan, "issue -> 18,100th arrival, no signs");
+  add("ours  split: 18,100 signs -> tally", s_signs, "submitted at once by the main thread");
+  add("        of which submitting", s_submit, "the client's own cost, 3rd thread");
+  add("bare  round: fan-out -> root counted 18,100", b_round, "grids sign on arrival");
+  add("        fan-out -> 18,100th sign taken", b_signed);
+  add("        fan-out -> 18,100th arrival", b_fan);
+  add("bare  split: fan-out alone", b_s_fan);
+  add("bare  split: 18,100 signs -> root counted", b_s_signs);
+  add("bare  auto receipts (the brief's baseline)", b_auto, "fan-out + receipt to root, no client");
+  ratio("ratio round       ours / bare (tally)", round, b_round, "target <= 1.5x");
+  ratio("ratio round       ours / bare (all signed)", signed_, b_signed, "without the tally interval");
+  ratio("ratio fan-out     ours / bare (split)", s_fan, b_s_fan);
+  ratio("ratio signs       ours / bare (split)", s_signs, b_s_signs);
+  ratio("ratio round       ours / bare auto receipts", round, b_auto,
+        "bare does no client step here");
+  return rows;
+}
+
+} // namespace hub::bench

@@ -1,0 +1,203 @@
+// hub-bench: benchmarks of the city of actors, each beside a bare-CAF baseline in the same run.
+// Prints figures (median and best of several rounds), never asserts on time.
+//
+//   hub-bench [--only directive|transitions|memory (repeatable, or comma-separated)]
+//             [--cases N (36200)] [--memory-cases N (1000000)] [--window N (20000)]
+//             [--rounds N (5)] [--threads N (2)] [--flush-ms N (1000)]
+//             [--remembered N (1048576; 0: the city's default)] [--seed N]
+//
+// Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
+// runs first (on a fresh heap), then directive, then transitions; each in its own actor system.
+
+#include "sim/bench_common.hpp"
+#include "sim/xinyang.hpp"
+
+#include <caf/config.hpp>
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace {
+
+using namespace hub::bench;
+
+int usage(const std::string& why) {
+  std::fprintf(stderr,
+               "hub-bench: %s\n"
+               "usage: hub-bench [--only directive|transitions|memory] [--cases N (36200)]\n"
+               "                 [--memory-cases N (1000000)] [--window N (20000)]\n"
+               "                 [--rounds N (5)] [--threads N (2)] [--flush-ms N (1000)]\n"
+               "                 [--remembered N (1048576; 0: the city's default)] [--seed N]\n",
+               why.c_str());
+  return 2;
+}
+
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five;
+  in >> one >> five;
+  return one + " " + five;
+}
+
+std::string mem_total() {
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("MemTotal:", 0) == 0) {
+      auto kb = std::stoll(line.substr(9));
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(kb) / (1024.0 * 1024.0));
+      return buf;
+    }
+  return "?";
+}
+
+void print_table(const std::vector<row>& rows) {
+  std::string section;
+  for (const auto& r : rows) {
+    if (r.section != section) {
+      section = r.section;
+      std::printf("\n%s\n", section.c_str());
+      std::printf("  %-52s %14s %14s  %s\n", "", "median", "best", "");
+    }
+    std::printf("  %-52s %14s %14s  %s\n", r.what.c_str(), r.median.c_str(), r.best.c_str(),
+                r.note.c_str());
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  const auto rss_start = rss_bytes();
+  const auto t_start = now_ns();
+  const auto load_start = loadavg();
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    auto number = [&](auto& into) -> bool {
+      const char* v = value();
+      if (v == nullptr)
+        return false;
+      char* end = nullptr;
+      auto x = std::strtoll(v, &end, 10);
+      if (end == v || *end != '\0' || x < 0)
+        return false;
+      into = static_cast<std::remove_reference_t<decltype(into)>>(x);
+      return true;
+    };
+    if (arg == "--only") {
+      const char* v = value();
+      if (v == nullptr)
+        return usage("--only needs a name");
+      std::stringstream names(v);
+      std::string name;
+      while (std::getline(names, name, ',')) {
+        if (name != "directive" && name != "transitions" && name != "memory")
+          return usage("unknown benchmark: " + name);
+        o.only.push_back(name);
+      }
+    } else if (arg == "--cases") {
+      if (!number(o.cases) || o.cases == 0)
+        return usage("--cases needs a positive number");
+    } else if (arg == "--memory-cases") {
+      if (!number(o.memory_cases) || o.memory_cases == 0)
+        return usage("--memory-cases needs a positive number");
+    } else if (arg == "--window") {
+      if (!number(o.window) || o.window == 0)
+        return usage("--window needs a positive number");
+    } else if (arg == "--rounds") {
+      if (!number(o.rounds) || o.rounds == 0)
+        return usage("--rounds needs a positive number");
+    } else if (arg == "--threads") {
+      if (!number(o.threads) || o.threads == 0)
+        return usage("--threads needs a positive number");
+    } else if (arg == "--flush-ms") {
+      if (!number(o.flush_ms) || o.flush_ms == 0)
+        return usage("--flush-ms needs a positive number");
+    } else if (arg == "--remembered") {
+      if (!number(o.remembered))
+        return usage("--remembered needs a number");
+    } else if (arg == "--seed") {
+      if (!number(o.seed))
+        return usage("--seed needs a number");
+    } else if (arg == "--help" || arg == "-h") {
+      usage("benchmarks of the city of actors");
+      return 0;
+    } else {
+      return usage("unknown argument: " + arg);
+    }
+  }
+  if (o.cases >= (1ull << 40) || o.rounds >= (1 << 19))
+    return usage("--cases or --rounds too large");
+
+  progress("generating Xinyang (seed %llu)",
+           static_cast<unsigned long long>(o.seed != 0 ? o.seed : hub::sim::default_seed));
+  auto h = std::make_shared<const hub::protocol::hierarchy>(
+      hub::sim::generate_xinyang(o.seed != 0 ? o.seed : hub::sim::default_seed));
+  using hub::protocol::unit_kind;
+  progress("hierarchy: %zu counties, %zu townships, %zu villages, %zu grids, %zu departments, "
+           "%zu units, %zu people",
+           h->count(unit_kind::county), h->count(unit_kind::township),
+           h->count(unit_kind::village), h->count(unit_kind::grid),
+           h->count(unit_kind::department), h->units.size(), h->people.size());
+  cast people;
+  try {
+    people = make_cast(*h);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hub-bench: %s\n", e.what());
+    return 1;
+  }
+
+  std::vector<row> rows;
+  auto append = [&](std::vector<row> r) {
+    print_table(r);
+    std::fflush(stdout);
+    rows.insert(rows.end(), r.begin(), r.end());
+  };
+  if (o.wants("memory"))
+    append(run_memory(o, h, people, rss_start));
+  trim_heap();
+  if (o.wants("directive"))
+    append(run_directive(o, h, people));
+  if (o.wants("transitions"))
+    append(run_transitions(o, h, people));
+  const double run_s = ms_between(t_start, now_ns()) / 1000;
+
+  // -- the table --
+  utsname un{};
+  uname(&un);
+  std::string cmd = "./build-bench/sim/hub-bench";
+  for (int i = 1; i < argc; ++i)
+    cmd += std::string(" ") + argv[i];
+  std::printf("\n================================ hub-bench ================================\n");
+  std::printf("machine   nproc %ld, %s, %s RAM, %s %s\n", sysconf(_SC_NPROCESSORS_ONLN),
+              cpu_model().c_str(), mem_total().c_str(), un.sysname, un.release);
+  std::printf("software  CAF %d.%d.%d, scheduler.max-threads %d (work stealing), g++ %s, %s\n",
+              CAF_MAJOR_VERSION, CAF_MINOR_VERSION, CAF_PATCH_VERSION, o.threads, __VERSION__,
+#ifdef NDEBUG
+              "NDEBUG (Release)"
+#else
+              "assertions on (not Release!)"
+#endif
+  );
+  std::printf("load      load average (1, 5 min) %s at the start, %s at the end (other work on "
+              "the machine skews the figures)\n",
+              load_start.c_str(), loadavg().c_str());
+  std::printf("city      %zu units (%zu grids), flush interval %ld ms, request ledger %zu "
+              "(directive, transitions; memory: the default %zu); best = min time or max rate\n",
+              h->units.size(), people.grids.size(), o.flush_ms,
+              city_opts(o).remembered_requests, city_opts(o, true).remembered_requests);
+  print_table(rows);
+  std::printf("\nrun time  %.1f s\n", run_s);
+  std::printf("reproduce cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && "
+              "ninja -C build-bench hub-bench && %s\n",
+              cmd.c_str());
+  return 0;
+}
