@@ -26,8 +26,11 @@ void reply(const sink_ptr& to, protocol::server_message msg) {
 
 // -- bus ------------------------------------------------------------------------------------
 
-bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention)
-  : hierarchy_(std::move(h)), retention_(std::max<std::size_t>(retention, 1)) {
+bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
+         std::size_t max_replay)
+  : hierarchy_(std::move(h))
+  , retention_(std::max<std::size_t>(retention, 1))
+  , max_replay_(max_replay) {
   // nop
 }
 
@@ -87,16 +90,26 @@ void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64
     return;
   if (since > 0 && since < seq_) {
     auto oldest = kept_.empty() ? seq_ + 1 : kept_.front().seq;
-    if (since + 1 < oldest) {
+    auto first = std::lower_bound(kept_.begin(), kept_.end(), since + 1,
+                                  [](const kept& k, std::uint64_t s) { return k.seq < s; });
+    auto matches = [&](const kept& k) {
+      return k.to == reach::unit_watchers ? k.msg->unit() == topic
+                                          : hierarchy_->within(k.msg->unit(), topic);
+    };
+    std::vector<outbound_ptr> replay;
+    bool complete = since + 1 >= oldest;
+    for (auto i = first; complete && i != kept_.end(); ++i)
+      if (matches(*i)) {
+        if (replay.size() == max_replay_)
+          complete = false;
+        else
+          replay.push_back(i->msg);
+      }
+    if (!complete)
       sink->send(std::make_shared<const outbound>(protocol::gap{topic, since, seq_ + 1}, topic));
-    } else {
-      auto first = std::lower_bound(kept_.begin(), kept_.end(), since + 1,
-                                    [](const kept& k, std::uint64_t s) { return k.seq < s; });
-      for (auto i = first; i != kept_.end(); ++i)
-        if (i->to == reach::unit_watchers ? i->msg->unit() == topic
-                                          : hierarchy_->within(i->msg->unit(), topic))
-          sink->send(i->msg);
-    }
+    else
+      for (auto& m : replay)
+        sink->send(std::move(m));
   }
   subscribers.push_back(sink);
   sinks_[sink.get()].push_back(topic);

@@ -63,8 +63,11 @@ enum class reach : std::uint8_t {
 
 class bus {
 public:
-  /// `retention`: how many of the latest events are kept for resume.
-  bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention = 1 << 16);
+  /// `retention`: how many of the latest events are kept for resume; `max_replay`: the most
+  /// events one resume replays (more: a gap message, so one subscriber cannot hold the bus
+  /// for long, nor overflow its own send queue with the replay).
+  bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention = 1 << 16,
+      std::size_t max_replay = 2048);
 
   /// Stamps a case or directive event with the next sequence number, keeps it, and hands it
   /// to the subscribers of `unit` and (by default) its ancestors. Returns the sequence number.
@@ -76,8 +79,9 @@ public:
   void publish_aggregate(protocol::aggregate a);
 
   /// Subscribes `sink` to the subtree of `topic`. With `since` > 0 it first receives the kept
-  /// events after `since`, or a gap message when some are no longer kept; nothing published
-  /// meanwhile is missed or doubled. Subscribing twice to a topic is a no-op.
+  /// events after `since`, or a gap message when some are no longer kept or there are more
+  /// than `max_replay`; nothing published meanwhile is missed or doubled. Subscribing twice to
+  /// a topic is a no-op.
   void subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since = 0);
 
   /// Returns true if `sink` was subscribed to `topic` (and no longer is).
@@ -105,6 +109,7 @@ private:
 
   std::shared_ptr<const protocol::hierarchy> hierarchy_;
   std::size_t retention_;
+  std::size_t max_replay_;
   mutable std::mutex mutex_;
   std::uint64_t seq_ = 0;
   std::deque<kept> kept_;

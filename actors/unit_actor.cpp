@@ -44,13 +44,22 @@ unit_actor::behavior_type unit_state::make_behavior() {
   };
 }
 
+namespace {
+
+// Takes its context as spawn arguments rather than lambda captures: CAF 0.17.6 reads a null
+// argument tuple when a stateful lambda is spawned without arguments (UBSan reports it).
+unit_actor::behavior_type unit_behavior(unit_actor::stateful_pointer<unit_state> self,
+                                        std::shared_ptr<const city_context> ctx,
+                                        std::uint32_t index) {
+  self->state.init(std::move(ctx), index);
+  return self->state.make_behavior();
+}
+
+} // namespace
+
 unit_actor spawn_unit(caf::actor_system& sys, std::shared_ptr<const city_context> ctx,
                       std::uint32_t index) {
-  return sys.spawn(
-      [ctx = std::move(ctx), index](unit_actor::stateful_pointer<unit_state> self) mutable {
-        self->state.init(std::move(ctx), index);
-        return self->state.make_behavior();
-      });
+  return sys.spawn(unit_behavior, std::move(ctx), index);
 }
 
 void unit_state::on_command(command& cmd) {
