@@ -3,7 +3,8 @@
 #   ./dev.sh run    install what is missing, build, and run the hub with its embedded defaults
 #   ./dev.sh test   install what is missing, build, and pass the whole test suite
 # Both are idempotent and quick when nothing changed. Settings come from the environment:
-#   HUB_BUILD_DIR (build), HUB_DATA_DIR (data), HUB_SEED (20261125), HUB_SANITIZERS (empty).
+#   HUB_BUILD_DIR (build), HUB_DATA_DIR (data), HUB_SEED (20261125), HUB_SANITIZERS (empty),
+#   HUB_PORT (8080), HUB_SIMULATE (reports a second of the built-in workload, 20).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -57,10 +58,14 @@ hierarchy_file() {
 }
 
 run() {
-  local file
+  local file port=${HUB_PORT:-8080} rate=${HUB_SIMULATE:-20}
   file=$(hierarchy_file)
-  say "running the city from $file (Ctrl-C to stop)"
-  exec "$build_dir/sim/hub-sim" --hierarchy "$file" "$@"
+  # A dashboard viewer's token: the city's first leader (ids are unit code * 100 + n).
+  say "the city from $file, ${rate} reports/s simulated; watch it live with:"
+  echo "  $build_dir/sim/hub-cli --url ws://127.0.0.1:$port/ --secret-file $data_dir/hub.secret \\" >&2
+  echo "    --hierarchy $file --token-for 41150001 watch --unit 411500" >&2
+  exec "$build_dir/gateway/hub" serve --hierarchy "$file" --port "$port" \
+    --secret-file "$data_dir/hub.secret" --simulate "$rate" "$@"
 }
 
 run_tests() {

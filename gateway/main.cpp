@@ -1,8 +1,9 @@
 // hub: the hub's executable.
 //   hub serve --hierarchy FILE [--port 8080] [--address 127.0.0.1] [--secret-file PATH]
-//             [--www DIR] [--threads N] [--io-threads N]
+//             [--www DIR] [--threads N] [--io-threads N] [--simulate REPORTS_PER_SECOND]
 //   hub token --hierarchy FILE --person ID [--secret-file PATH] [--ttl SECONDS]
-// `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM;
+// `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM, with
+// sim's live workload acting inside the city when --simulate is above 0 (progress on stdout);
 // `token` prints a token for a person of the hierarchy. Usage errors exit with 2.
 
 #include "actors/city.hpp"
@@ -10,6 +11,7 @@
 #include "gateway/server.hpp"
 #include "gateway/token.hpp"
 #include "protocol/hierarchy_file.hpp"
+#include "sim/live_workload.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -22,7 +24,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <atomic>
+#include <chrono>
+#include <sys/resource.h>
 #include <system_error>
+#include <thread>
 
 #ifndef HUB_DEFAULT_WWW
 #define HUB_DEFAULT_WWW "gateway/www"
@@ -37,6 +43,7 @@ constexpr const char* usage_text =
     "                 [--address ADDR (127.0.0.1)] [--secret-file PATH (data/hub.secret)]\n"
     "                 [--www DIR (" HUB_DEFAULT_WWW ")] [--threads N (actor threads, 4)]\n"
     "                 [--io-threads N (gateway threads, 1)]\n"
+    "                 [--simulate REPORTS_PER_SECOND (0: none)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400)]\n";
 
@@ -130,7 +137,8 @@ int serve_command(int argc, char** argv) {
   std::string why;
   auto opts = parse_options(
       argc, argv,
-      {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads", "--io-threads"},
+      {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads", "--io-threads",
+       "--simulate"},
       why);
   if (!opts) return usage(why);
   auto file = get(*opts, "--hierarchy");
@@ -138,8 +146,10 @@ int serve_command(int argc, char** argv) {
   auto port = number(get(*opts, "--port", "8080"), 0, 65535);
   auto threads = number(get(*opts, "--threads", "4"), 1, 1024);
   auto io_threads = number(get(*opts, "--io-threads", "1"), 1, 1024);
-  if (!port || !threads || !io_threads)
-    return usage("--port must be 0..65535, --threads and --io-threads 1..1024");
+  auto simulate = number(get(*opts, "--simulate", "0"), 0, 100000);
+  if (!port || !threads || !io_threads || !simulate)
+    return usage("--port must be 0..65535, --threads and --io-threads 1..1024, "
+                 "--simulate 0..100000");
 
   hub::gateway::config cfg;
   cfg.address = get(*opts, "--address", "127.0.0.1");
@@ -153,6 +163,11 @@ int serve_command(int argc, char** argv) {
   }
   auto h = load(file);
   if (!h) return 1;
+  // One descriptor per connection: take all the open-file limit allows (18,100 grids at once).
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
   if (!hub::gateway::load_or_create_secret(get(*opts, "--secret-file", "data/hub.secret"),
                                            cfg.secret, why)) {
     std::fprintf(stderr, "hub: %s\n", why.c_str());
@@ -184,8 +199,39 @@ int serve_command(int argc, char** argv) {
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
 
+  // The optional live workload: people of the city acting through city::submit, as the
+  // gateway's clients do, so dashboards have something to watch.
+  std::atomic<bool> stopping{false};
+  std::thread workload;
+  if (*simulate > 0) {
+    workload = std::thread([&city, &stopping, rate = *simulate] {
+      using clock = std::chrono::system_clock;
+      auto ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   clock::now().time_since_epoch())
+            .count();
+      };
+      hub::sim::live_workload work{city, {static_cast<double>(rate), 4, 20261125}};
+      const auto start = ms();
+      auto next_print = start + 2000;
+      while (!stopping.load()) {
+        auto now = ms();
+        work.run_until(now);
+        if (now >= next_print) {
+          std::printf("%s\n", work.progress_line(now - start).c_str());
+          std::fflush(stdout);
+          next_print += 2000;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // the workload's pace
+      }
+    });
+  }
+
   int sig = 0;
   sigwait(&signals, &sig);
+  stopping = true;
+  if (workload.joinable())
+    workload.join();
   std::fprintf(stderr, "hub: %s: closing %zu connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
                server.sessions());
   server.stop();

@@ -1,6 +1,7 @@
 #include "sim/live_workload.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace hub::sim {
 
@@ -85,6 +86,26 @@ live_workload::live_workload(actors::city& c, workload_options options)
 }
 
 live_counts live_workload::counts() const { return observer_->counts(); }
+
+std::string live_workload::progress_line(std::int64_t elapsed_ms) const {
+  auto c = counts();
+  const auto& f = c.city;
+  auto closed = f.closed_at[0] + f.closed_at[1] + f.closed_at[2] + f.closed_at[3];
+  auto share = [&](int i) { return closed == 0 ? 0.0 : 100.0 * f.closed_at[i] / closed; };
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "t=%llds reported %llu closed %llu whistles %llu | city: open %u (yellow %u, "
+                "red %u), closed at grid %.0f%% village %.0f%% township %.0f%% department "
+                "%.0f%% | directives %llu | events %llu, refused %llu",
+                static_cast<long long>(elapsed_ms / 1000),
+                static_cast<unsigned long long>(c.reported),
+                static_cast<unsigned long long>(c.closed),
+                static_cast<unsigned long long>(c.whistles), f.open, f.yellow, f.red, share(0),
+                share(1), share(2), share(3), static_cast<unsigned long long>(c.directives),
+                static_cast<unsigned long long>(c.events),
+                static_cast<unsigned long long>(c.refused));
+  return line;
+}
 
 void live_workload::submit(std::uint64_t walk_no, const protocol::person* who,
                            protocol::client_body body) {

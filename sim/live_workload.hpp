@@ -14,6 +14,7 @@
 #include <queue>
 #include <unordered_map>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace hub::sim {
@@ -45,6 +46,9 @@ public:
   void run_until(std::int64_t now_ms);
 
   live_counts counts() const;
+
+  /// One line of progress, `elapsed_ms` after the start, for a terminal.
+  std::string progress_line(std::int64_t elapsed_ms) const;
 
 private:
   /// One case on its scripted path, or one directive whose recipients answer.
