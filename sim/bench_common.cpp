@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <cstdarg>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -35,9 +36,17 @@ std::string cpu_model() {
 
 void trim_heap() { malloc_trim(0); }
 
-runtime::runtime(int threads) {
-  cfg.set("scheduler.max-threads", threads);
+runtime::runtime(const options& o) {
+  cfg.set("scheduler.max-threads", o.threads);
   cfg.set("logger.console", caf::atom("none"));
+  for (const auto& [key, value] : o.caf) {
+    char* end = nullptr;
+    auto n = std::strtoll(value.c_str(), &end, 10);
+    if (!value.empty() && *end == '\0')
+      cfg.set(key, static_cast<std::int64_t>(n));
+    else
+      cfg.set(key, caf::atom_from_string(value));
+  }
   sys.emplace(cfg);
 }
 

@@ -11,11 +11,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hub::bench {
@@ -32,6 +34,9 @@ struct options {
   /// default). The default 131,072 loses replies when a request waits while more than 1/16 of
   /// that many are admitted to its ledger shard, which 36,200 cases in flight do (see notes).
   std::size_t remembered = 1 << 20;
+  /// Extra CAF settings (--caf KEY=VALUE): a number, or an atom such as `sharing` for
+  /// scheduler.policy.
+  std::vector<std::pair<std::string, std::string>> caf;
   std::uint64_t seed = 0;              // 0: hub::sim::default_seed
   bool wants(const std::string& name) const {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
@@ -45,6 +50,13 @@ using steady = std::chrono::steady_clock;
 inline std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
       .count();
+}
+
+/// CPU time of the whole process (every thread: scheduler workers, clock, client), in ns.
+inline std::int64_t cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 inline double ms_between(std::int64_t from_ns, std::int64_t to_ns) {
@@ -87,7 +99,7 @@ void trim_heap();
 struct runtime {
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;
-  explicit runtime(int threads);
+  explicit runtime(const options& o);
   ~runtime();
 };
 

@@ -5,6 +5,7 @@
 //             [--cases N (36200)] [--memory-cases N (1000000)] [--window N (20000)]
 //             [--rounds N (5)] [--threads N (2)] [--flush-ms N (1000)]
 //             [--remembered N (1048576; 0: the city's default)] [--seed N]
+//             [--caf KEY=VALUE (repeatable: extra CAF settings, e.g. scheduler.policy=sharing)]
 //
 // Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
 // runs first (on a fresh heap), then directive, then transitions; each in its own actor system.
@@ -33,7 +34,8 @@ int usage(const std::string& why) {
                "usage: hub-bench [--only directive|transitions|memory] [--cases N (36200)]\n"
                "                 [--memory-cases N (1000000)] [--window N (20000)]\n"
                "                 [--rounds N (5)] [--threads N (2)] [--flush-ms N (1000)]\n"
-               "                 [--remembered N (1048576; 0: the city's default)] [--seed N]\n",
+               "                 [--remembered N (1048576; 0: the city's default)] [--seed N]\n"
+               "                 [--caf KEY=VALUE (repeatable; e.g. scheduler.policy=sharing)]\n",
                why.c_str());
   return 2;
 }
@@ -124,6 +126,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--remembered") {
       if (!number(o.remembered))
         return usage("--remembered needs a number");
+    } else if (arg == "--caf") {
+      const char* v = value();
+      const char* eq = v != nullptr ? std::strchr(v, '=') : nullptr;
+      if (eq == nullptr || eq == v || eq[1] == '\0')
+        return usage("--caf needs KEY=VALUE, e.g. scheduler.policy=sharing");
+      o.caf.emplace_back(std::string(v, eq), std::string(eq + 1));
     } else if (arg == "--seed") {
       if (!number(o.seed))
         return usage("--seed needs a number");
@@ -179,8 +187,12 @@ int main(int argc, char** argv) {
   std::printf("\n================================ hub-bench ================================\n");
   std::printf("machine   nproc %ld, %s, %s RAM, %s %s\n", sysconf(_SC_NPROCESSORS_ONLN),
               cpu_model().c_str(), mem_total().c_str(), un.sysname, un.release);
-  std::printf("software  CAF %d.%d.%d, scheduler.max-threads %d (work stealing), g++ %s, %s\n",
-              CAF_MAJOR_VERSION, CAF_MINOR_VERSION, CAF_PATCH_VERSION, o.threads, __VERSION__,
+  std::string extra;
+  for (const auto& [key, value] : o.caf)
+    extra += ", " + key + "=" + value;
+  std::printf("software  CAF %d.%d.%d, scheduler.max-threads %d%s, g++ %s, %s\n",
+              CAF_MAJOR_VERSION, CAF_MINOR_VERSION, CAF_PATCH_VERSION, o.threads,
+              extra.empty() ? " (work stealing, CAF defaults)" : extra.c_str(), __VERSION__,
 #ifdef NDEBUG
               "NDEBUG (Release)"
 #else

@@ -101,7 +101,7 @@ std::vector<row> run_memory(const options& o, std::shared_ptr<const protocol::hi
   const auto m = o.memory_cases;
   trim_heap();
   const auto rss_hierarchy = rss_bytes();
-  runtime rt(o.threads);
+  runtime rt(o);
   auto& sys = *rt.sys;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   trim_heap();

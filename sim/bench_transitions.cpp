@@ -6,7 +6,13 @@
 // each further step is submitted by the client's sink the moment the previous step's ack
 // arrives (on a scheduler thread: one decode and one city::submit), so order per case holds
 // and N cases are in flight. Rate = acked transitions / wall time from the first submit to the
-// last ack. Reports are timed the same way (all N submitted at once).
+// last ack. Reports are timed the same way (all N submitted at once). Beside the wall-clock
+// rates, the process CPU time per operation (all threads), which other load on the machine
+// disturbs much less.
+//
+// Runs with a request ledger of --remembered entries (default 1,048,576): with the city's
+// default (131,072) some replies are lost under this load (actors/request_ledger.cpp evicts
+// requests still in flight), and the benchmark stalls and says where.
 //
 // Baseline: bare CAF ping, one minimal actor per grid; the same N chains of 7 request → reply
 // round trips (one hop each), the next request sent from the reply callback.
@@ -220,22 +226,24 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
   const auto n = o.cases;
   progress("transitions: spawning the city (%d scheduler threads), %zu cases per round", o.threads,
            n);
-  runtime rt(o.threads);
+  runtime rt(o);
   auto& sys = *rt.sys;
   auto city = std::make_unique<actors::city>(sys, h, city_opts(o));
   auto d = std::make_shared<driver>(*city, people, n);
   std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the spawns initialise
 
-  std::vector<double> report_rate, rate, report_ms, drive_ms;
+  std::vector<double> report_rate, rate, report_ms, drive_ms, report_cpu, drive_cpu;
   for (int r = 0; r <= o.rounds; ++r) {
     const auto gen = static_cast<std::uint64_t>(r + 1);
     // reports
     d->start(gen, false, n);
+    auto c0 = cpu_ns();
     auto t0 = now_ns();
     for (std::uint64_t i = 0; i < n; ++i)
       d->submit(i, 0);
     d->wait("the report acks", 0);
     auto t1 = d->t_last();
+    auto c1 = cpu_ns();
     if (d->errors() != 0) {
       std::fprintf(stderr, "hub-bench: %llu reports refused: %s\n",
                    static_cast<unsigned long long>(d->errors()), d->first_error().c_str());
@@ -243,11 +251,13 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     }
     // the seven steps, pipelined per case
     d->start(gen, true, n);
+    auto c2 = cpu_ns();
     auto t2 = now_ns();
     for (std::uint64_t i = 0; i < n; ++i)
       d->submit(i, 1);
     d->wait("the last steps' acks", 1);
     auto t3 = d->t_last();
+    auto c3 = cpu_ns();
     if (d->errors() != 0) {
       std::fprintf(stderr, "hub-bench: %llu steps refused: %s\n",
                    static_cast<unsigned long long>(d->errors()), d->first_error().c_str());
@@ -256,15 +266,20 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     const double rep_s = static_cast<double>(t1 - t0) / 1e9;
     const double drv_s = static_cast<double>(t3 - t2) / 1e9;
     const auto acked = d->acks();
-    progress("transitions %s: %zu reports in %.0f ms (%.0f/s); %llu transitions in %.0f ms "
-             "(%.0f/s)",
+    const double rep_cpu_us = static_cast<double>(c1 - c0) / 1e3 / static_cast<double>(n);
+    const double drv_cpu_us = static_cast<double>(c3 - c2) / 1e3 / static_cast<double>(acked);
+    progress("transitions %s: %zu reports in %.0f ms (%.0f/s, %.2f us CPU each); %llu "
+             "transitions in %.0f ms (%.0f/s, %.2f us CPU each)",
              r == 0 ? "warm-up" : ("round " + std::to_string(r)).c_str(), n, rep_s * 1e3,
-             n / rep_s, static_cast<unsigned long long>(acked), drv_s * 1e3, acked / drv_s);
+             n / rep_s, rep_cpu_us, static_cast<unsigned long long>(acked), drv_s * 1e3,
+             acked / drv_s, drv_cpu_us);
     if (r > 0) {
       report_rate.push_back(n / rep_s);
       rate.push_back(acked / drv_s);
       report_ms.push_back(rep_s * 1e3);
       drive_ms.push_back(drv_s * 1e3);
+      report_cpu.push_back(rep_cpu_us);
+      drive_cpu.push_back(drv_cpu_us);
     }
     std::this_thread::sleep_for(settle_time(o)); // figure waves die down (not timed)
   }
@@ -277,19 +292,23 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
   bare_pingers pingers(sys, people.grids.size(), &pc);
   pc.attach(&pingers);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  std::vector<double> bare_rate;
+  std::vector<double> bare_rate, bare_cpu;
   for (int r = 0; r <= o.rounds; ++r) {
     pc.start();
+    auto c0 = cpu_ns();
     auto t0 = now_ns();
     for (std::uint64_t i = 0; i < n; ++i)
       pc.ping(i, 1);
     pc.wait();
     const double s = static_cast<double>(pc.t_last() - t0) / 1e9;
-    progress("transitions %s: bare ping %zu round trips in %.0f ms (%.0f/s)",
+    const double cpu_us = static_cast<double>(cpu_ns() - c0) / 1e3 / static_cast<double>(n * steps);
+    progress("transitions %s: bare ping %zu round trips in %.0f ms (%.0f/s, %.2f us CPU each)",
              r == 0 ? "warm-up" : ("round " + std::to_string(r)).c_str(), n * steps, s * 1e3,
-             n * steps / s);
-    if (r > 0)
+             n * steps / s, cpu_us);
+    if (r > 0) {
       bare_rate.push_back(n * steps / s);
+      bare_cpu.push_back(cpu_us);
+    }
   }
 
   std::vector<row> rows;
@@ -303,13 +322,23 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
   rate_row("ours   reports acked", report_rate);
   rate_row("ours   transitions acked", rate, "7 per case; target >= 200,000/s");
   rate_row("bare   ping round trips (1 hop)", bare_rate, "same count, same pipelining");
+  auto cpu_row = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
+    auto s = summarise(v);
+    rows.push_back({sec, std::move(what), fmt("%.2f us", s.median), fmt("%.2f us", s.min),
+                    std::move(note)});
+  };
+  cpu_row("ours   CPU per report (all threads)", report_cpu);
+  cpu_row("ours   CPU per transition (all threads)", drive_cpu, "robust to other load");
+  cpu_row("bare   CPU per round trip", bare_cpu);
   {
     auto so = summarise(rate);
     auto sb = summarise(bare_rate);
     rows.push_back({sec, "ratio bare / ours (cost of the domain logic)",
                     fmt("%.2fx", sb.median / so.median), fmt("%.2fx", sb.max / so.max), ""});
-    rows.push_back({sec, "ours   time per transition (wall, 2 threads)",
-                    fmt("%.2f us", 1e6 / so.median), fmt("%.2f us", 1e6 / so.max),
+    auto co = summarise(drive_cpu);
+    auto cb = summarise(bare_cpu);
+    rows.push_back({sec, "ratio CPU ours / bare", fmt("%.2fx", co.median / cb.median),
+                    fmt("%.2fx", co.min / cb.min),
                     "village steps take 2 actor hops, township steps 3"});
   }
   return rows;
