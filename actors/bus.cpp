@@ -121,7 +121,8 @@ bool bus::unsubscribe(protocol::unit_code topic, const client_sink* sink) {
   if (t == topics_.end())
     return false;
   auto& subs = t->second;
-  auto i = std::find_if(subs.begin(), subs.end(), [&](const sink_ptr& s) { return s.get() == sink; });
+  auto i =
+      std::find_if(subs.begin(), subs.end(), [&](const sink_ptr& s) { return s.get() == sink; });
   if (i == subs.end())
     return false;
   subs.erase(i);
@@ -147,6 +148,16 @@ std::size_t bus::unsubscribe_all(const client_sink* sink) {
   for (auto topic : topics)
     n += unsubscribe(topic, sink) ? 1 : 0;
   return n;
+}
+
+void bus::restore(std::uint64_t last_seq, std::vector<stored_event> events) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  seq_ = std::max(seq_, last_seq);
+  for (auto& e : events) {
+    if (kept_.size() == retention_)
+      kept_.pop_front();
+    kept_.push_back({e.seq, std::make_shared<const outbound>(std::move(e.message), e.unit), e.to});
+  }
 }
 
 std::uint64_t bus::last_seq() const {

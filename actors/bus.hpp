@@ -23,7 +23,8 @@ namespace hub::actors {
 class outbound {
 public:
   outbound(protocol::server_message msg, protocol::unit_code unit)
-    : msg_(std::move(msg)), unit_(unit) {}
+    : msg_(std::move(msg))
+    , unit_(unit) {}
   const protocol::server_message& message() const { return msg_; }
   /// The unit the event belongs to (0 for replies to one client).
   protocol::unit_code unit() const { return unit_; }
@@ -61,6 +62,14 @@ enum class reach : std::uint8_t {
   unit_watchers,    // subscribers of the unit itself only (per-recipient noise of a fan-out)
 };
 
+/// An event as the store keeps it (recovery hands the latest ones back to the bus).
+struct stored_event {
+  std::uint64_t seq = 0;
+  protocol::unit_code unit = 0;
+  reach to = reach::subtree_watchers;
+  protocol::server_message message;
+};
+
 class bus {
 public:
   /// `retention`: how many of the latest events are kept for resume; `max_replay`: the most
@@ -89,6 +98,10 @@ public:
 
   /// Drops every subscription of `sink` (a closed connection). Returns how many there were.
   std::size_t unsubscribe_all(const client_sink* sink);
+
+  /// Continues the sequence after `last_seq` and keeps `events` (oldest first; the newest
+  /// `retention` of them) for resume: a recovered city's recent past. Before any subscriber.
+  void restore(std::uint64_t last_seq, std::vector<stored_event> events);
 
   /// The sequence number of the latest event (0 before the first).
   std::uint64_t last_seq() const;

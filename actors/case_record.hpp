@@ -35,21 +35,21 @@ struct history_entry {
 
 struct case_record {
   protocol::case_id id = 0;
-  protocol::unit_code origin = 0;   // where it was reported
-  protocol::unit_code holder = 0;   // who holds it now
-  protocol::unit_code sender = 0;   // who handed it to the holder (return goes back there)
+  protocol::unit_code origin = 0; // where it was reported
+  protocol::unit_code holder = 0; // who holds it now
+  protocol::unit_code sender = 0; // who handed it to the holder (return goes back there)
   protocol::case_state state = protocol::case_state::reported;
   case_level level = case_level::grid; // the highest level reached
   std::uint16_t category = 0;          // index into hierarchy::categories
   protocol::urgency urgency = protocol::urgency::normal;
-  bool hotline = false;                // reported through 12345 (closed and reopened there)
-  bool reopened = false;               // reopened at least once (not counted as satisfied)
-  bool responded = false;              // signed for within its limit
-  bool supervised = false;             // raised to supervision in the current deadline
+  bool hotline = false;    // reported through 12345 (closed and reopened there)
+  bool reopened = false;   // reopened at least once (not counted as satisfied)
+  bool responded = false;  // signed for within its limit
+  bool supervised = false; // raised to supervision in the current deadline
   protocol::deadline_colour colour = protocol::deadline_colour::green;
-  protocol::timestamp_ms clock_start = 0; // the current deadline's start ...
-  protocol::timestamp_ms deadline = 0;    // ... and end; 0 when no clock runs
-  protocol::timestamp_ms next_check = 0;  // when the holder's timer looks at it next
+  protocol::timestamp_ms clock_start = 0;    // the current deadline's start ...
+  protocol::timestamp_ms deadline = 0;       // ... and end; 0 when no clock runs
+  protocol::timestamp_ms next_check = 0;     // when the holder's timer looks at it next
   std::vector<protocol::unit_code> proposed; // departments of a pending whistle proposal
   std::vector<whistle_task> whistle;
   std::string title;
@@ -65,6 +65,17 @@ struct case_record {
     return state == case_state::closed || state == case_state::rejected ||
            state == case_state::duplicate;
   }
+};
+
+/// A department's own view of a whistle it was summoned to.
+struct department_task {
+  protocol::unit_code township = 0;
+  whistle_task task;
+  std::uint16_t category = 0;
+  protocol::urgency urgency = protocol::urgency::normal;
+  protocol::timestamp_ms summoned_at = 0;
+  std::uint8_t reminders = 0;
+  protocol::timestamp_ms next_check = 0;
 };
 
 } // namespace hub::actors

@@ -14,14 +14,21 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
   , ledger_(std::make_shared<request_ledger>(options.remembered_requests)) {
   ctx_->hierarchy = std::move(h);
   ctx_->events = std::make_shared<bus>(ctx_->hierarchy, options.retention);
+  ctx_->store = options.make_store ? options.make_store(ctx_->events)
+                                   : std::make_shared<memory_journal>(ctx_->events);
+  if (auto& s = options.snapshot) {
+    ctx_->events->restore(s->last_seq, std::move(s->events));
+    for (auto& r : s->requests)
+      ledger_->remember(r.key.person, r.key.id, r.key.digest, std::move(r.reply));
+    ctx_->snapshot = s;
+  }
   ctx_->flush_interval = options.flush_interval;
   ctx_->clock.base_steady = sys.clock().now();
-  ctx_->clock.base_wall =
-      options.wall_now != 0
-          ? options.wall_now
-          : std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
+  ctx_->clock.base_wall = options.wall_now != 0
+                              ? options.wall_now
+                              : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
   // Actors read the directory only when a message arrives, which is after it is complete.
   const auto n = static_cast<std::uint32_t>(ctx_->hierarchy->units.size());
   ctx_->directory.reserve(n);
@@ -88,6 +95,7 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
     return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});
   }
   auto digest = std::hash<std::string>{}(protocol::encode(msg));
+  const auto id = msg.id;
   reply_to = ledger_->admit(who.id, msg.id, digest, std::move(reply_to));
   if (!reply_to)
     return; // a retry: answered by the ledger
@@ -100,7 +108,7 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
                     : errc::unknown_unit;
     return reply(reply_to, protocol::error{msg.id, code, "no such case, directive or unit"});
   }
-  caf::anon_send(actor, command{who, msg.id, std::move(msg.body), std::move(reply_to)});
+  caf::anon_send(actor, command{who, id, digest, std::move(msg.body), std::move(reply_to)});
 }
 
 } // namespace hub::actors

@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include <functional>
 #include <memory>
 
 namespace hub::actors {
@@ -20,6 +21,11 @@ struct city_options {
   std::size_t remembered_requests = 1 << 17;      // replies kept for retried requests
   /// Wall time at the actor clock's current instant (0: the system clock's now).
   protocol::timestamp_ms wall_now = 0;
+  /// Where every step ends (journal.hpp); null: a memory journal on the city's bus.
+  /// `make_store` is called with the city's bus once it exists.
+  std::function<std::shared_ptr<journal>(std::shared_ptr<bus>)> make_store;
+  /// What the units start from (persistence's recovery); null: an empty city.
+  std::shared_ptr<city_snapshot> snapshot;
 };
 
 class city {
@@ -42,6 +48,7 @@ public:
 
   const protocol::hierarchy& hierarchy() const { return *ctx_->hierarchy; }
   bus& events() { return *ctx_->events; }
+  journal& store() { return *ctx_->store; }
   const city_context& context() const { return *ctx_; }
   unit_actor actor_of(protocol::unit_code code) const { return ctx_->actor_of(code); }
 

@@ -7,7 +7,9 @@ namespace hub::actors {
 class request_ledger::recording_sink : public client_sink {
 public:
   recording_sink(std::weak_ptr<request_ledger> ledger, key k, sink_ptr to)
-    : ledger_(std::move(ledger)), key_(k), to_(std::move(to)) {}
+    : ledger_(std::move(ledger))
+    , key_(k)
+    , to_(std::move(to)) {}
 
   void send(outbound_ptr msg) override {
     if (auto ledger = ledger_.lock())
@@ -77,6 +79,23 @@ void request_ledger::record(const key& k, const outbound_ptr& reply) {
   for (auto& w : waiting)
     if (w)
       w->send(reply);
+}
+
+void request_ledger::remember(protocol::person_id person, std::uint64_t id, std::size_t digest,
+                              protocol::server_message reply) {
+  key k{person, id};
+  auto& s = shard_of(k);
+  std::lock_guard<std::mutex> guard{s.mutex};
+  auto [it, fresh] = s.entries.try_emplace(k);
+  it->second.digest = digest;
+  it->second.reply = std::make_shared<const outbound>(std::move(reply), 0);
+  if (fresh) {
+    s.order.push_back(k);
+    while (s.order.size() > capacity_per_shard_) {
+      s.entries.erase(s.order.front());
+      s.order.pop_front();
+    }
+  }
 }
 
 std::size_t request_ledger::size() const {

@@ -25,6 +25,11 @@ public:
   /// will be when it arrives), or, when the content differs, an invalid_argument error.
   sink_ptr admit(protocol::person_id person, std::uint64_t id, std::size_t digest, sink_ptr to);
 
+  /// Remembers that request `id` of `person` (content `digest`) was answered `reply`: a
+  /// recovered city's recent requests, so that a retry after a restart is not applied twice.
+  void remember(protocol::person_id person, std::uint64_t id, std::size_t digest,
+                protocol::server_message reply);
+
   /// Number of requests remembered.
   std::size_t size() const;
 

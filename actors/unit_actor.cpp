@@ -25,6 +25,8 @@ void unit_state::init(std::shared_ptr<const city_context> ctx, std::uint32_t ind
   ctx_ = std::move(ctx);
   index_ = index;
   unit_ = &ctx_->hierarchy->units[index];
+  if (ctx_->snapshot)
+    restore(ctx_->snapshot->units[index]);
 }
 
 unit_actor::behavior_type unit_state::make_behavior() {
@@ -63,6 +65,9 @@ unit_actor spawn_unit(caf::actor_system& sys, std::shared_ptr<const city_context
 }
 
 void unit_state::on_command(command& cmd) {
+  if (!ctx_->store->accepting())
+    return refuse(cmd, protocol::errc::try_again,
+                  "storage is unavailable: nothing was applied; try again shortly");
   std::visit(
       [&](auto& body) {
         using T = std::decay_t<decltype(body)>;
@@ -86,9 +91,23 @@ void unit_state::refuse(const command& cmd, protocol::errc code, std::string mes
   reply(cmd.reply_to, protocol::error{cmd.request, code, std::move(message)});
 }
 
-void unit_state::acknowledge(const command& cmd, protocol::case_id c, protocol::directive_id d,
-                             std::uint64_t seq) {
-  reply(cmd.reply_to, protocol::ack{cmd.request, c, d, seq});
+void unit_state::commit(std::optional<protocol::server_message> event, reach to,
+                        std::vector<record> records, const command* cmd, protocol::case_id ack_case,
+                        protocol::directive_id ack_directive) {
+  change c;
+  c.unit = unit_->code;
+  c.event = std::move(event);
+  c.to = to;
+  c.records = std::move(records);
+  ++version_;
+  if (ctx_->store->durable())
+    c.records.push_back(unit_record{unit_->code, version_, next_seq_, score_sum_, own_});
+  if (cmd != nullptr) {
+    c.reply_to = cmd->reply_to;
+    c.reply = protocol::ack{cmd->request, ack_case, ack_directive, 0};
+    c.request = {cmd->who.id, cmd->request, cmd->digest};
+  }
+  ctx_->store->commit(std::move(c));
 }
 
 // -- deadlines ------------------------------------------------------------------------------
@@ -148,9 +167,10 @@ void unit_state::watch(case_record& c) {
     else if (c.colour == deadline_colour::yellow)
       next = c.deadline;
     else if (!c.supervised)
-      next = c.deadline +
-             timestamp_ms{h().categories[c.category].limits[static_cast<int>(c.urgency)].supervision} *
-                 1000;
+      next =
+          c.deadline +
+          timestamp_ms{h().categories[c.category].limits[static_cast<int>(c.urgency)].supervision} *
+              1000;
   }
   if (next != 0 && next != c.next_check) {
     c.next_check = next;

@@ -22,7 +22,9 @@
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
 #include "actors/directive.hpp"
+#include "actors/journal.hpp"
 #include "actors/principal.hpp"
+#include "actors/restore.hpp"
 
 #include <caf/all.hpp>
 
@@ -37,6 +39,7 @@ namespace hub::actors {
 struct command {
   principal who;
   std::uint64_t request = 0; // the client's message id, echoed in the reply
+  std::size_t digest = 0;    // of the request's content (request_ledger)
   protocol::client_body body;
   sink_ptr reply_to; // may be null (fire and forget, e.g. the simulator)
 };
@@ -91,13 +94,11 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using tally_atom = caf::atom_constant<caf::atom("tally")>;
 
-using unit_actor =
-    caf::typed_actor<caf::reacts_to<command>, caf::reacts_to<case_transfer>,
-                     caf::reacts_to<whistle_summons>, caf::reacts_to<task_update>,
-                     caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
-                     caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>,
-                     caf::reacts_to<figures_up>, caf::reacts_to<tick_atom>,
-                     caf::reacts_to<flush_atom>, caf::reacts_to<tally_atom>>;
+using unit_actor = caf::typed_actor<
+    caf::reacts_to<command>, caf::reacts_to<case_transfer>, caf::reacts_to<whistle_summons>,
+    caf::reacts_to<task_update>, caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
+    caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<figures_up>,
+    caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom>, caf::reacts_to<tally_atom>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 
@@ -115,6 +116,9 @@ struct wall_clock {
 struct city_context {
   std::shared_ptr<const protocol::hierarchy> hierarchy;
   std::shared_ptr<bus> events;
+  std::shared_ptr<journal> store; // every step ends here (journal.hpp)
+  /// What the units start from (recovery), each taking its own slot in init; null: nothing.
+  std::shared_ptr<city_snapshot> snapshot;
   std::vector<unit_actor> directory; // indexed like hierarchy->units
   wall_clock clock;
   std::chrono::milliseconds flush_interval{1000};
@@ -134,7 +138,9 @@ struct city_context {
 constexpr protocol::case_id make_id(std::uint32_t unit_index, std::uint64_t seq) {
   return (static_cast<std::uint64_t>(unit_index) << 40) | (seq & ((1ull << 40) - 1));
 }
-constexpr std::uint32_t maker_of(std::uint64_t id) { return static_cast<std::uint32_t>(id >> 40); }
+constexpr std::uint32_t maker_of(std::uint64_t id) {
+  return static_cast<std::uint32_t>(id >> 40);
+}
 
 // -- the actor ------------------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ std::size_t level_slot(case_level l) { return static_cast<std::size_t>(l); }
 
 } // namespace
 
-std::uint64_t unit_state::publish(const case_record& c, protocol::unit_code from_unit,
-                                  std::vector<protocol::unit_code> departments,
-                                  std::uint8_t score) {
+protocol::case_event unit_state::case_event_of(const case_record& c, protocol::unit_code from_unit,
+                                               std::vector<protocol::unit_code> departments,
+                                               std::uint8_t score) const {
   const auto& e = c.history.back();
   protocol::case_event ev;
   ev.at = e.at;
@@ -39,7 +39,7 @@ std::uint64_t unit_state::publish(const case_record& c, protocol::unit_code from
   ev.note = e.note;
   ev.departments = std::move(departments);
   ev.score = score;
-  return ctx_->events->publish(unit_->code, std::move(ev));
+  return ev;
 }
 
 // -- report ---------------------------------------------------------------------------------
@@ -67,8 +67,7 @@ void unit_state::on_report(command& cmd, const protocol::case_report& r) {
   own_.reported += 1;
   auto& held = cases_.emplace(c.id, std::move(c)).first->second;
   watch(held);
-  auto seq = publish(held, 0);
-  acknowledge(cmd, held.id, 0, seq);
+  commit(case_event_of(held, 0), reach::subtree_watchers, keep(held), &cmd, held.id);
   figures_changed();
 }
 
@@ -163,11 +162,10 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
     if (to->kind != unit_kind::centre)
       c.level = std::max(c.level, level_of(to->kind));
     set_clock(c, step.clock, to->kind, t);
-    auto seq = publish(c, from);
+    commit(case_event_of(c, from), reach::subtree_watchers, keep(c), &cmd, act.id);
     moved_[c.id] = to->code;
     self_->send(ctx_->actor_of(to->code), case_transfer{std::move(c), act.action});
     cases_.erase(found);
-    acknowledge(cmd, act.id, 0, seq);
     return figures_changed();
   }
 
@@ -178,8 +176,8 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
     c.deadline = 0;
   }
   watch(c);
-  auto seq = publish(c, 0, std::move(departments), score);
-  acknowledge(cmd, act.id, 0, seq);
+  commit(case_event_of(c, 0, std::move(departments), score), reach::subtree_watchers, keep(c), &cmd,
+         act.id);
   figures_changed();
 }
 
@@ -216,7 +214,7 @@ void unit_state::check_case(protocol::case_id id, timestamp_ms t) {
     count_colour(c.colour, +1);
     c.history.push_back({t, case_action::remind, c.state, c.holder, 0,
                          "overdue: automatic reminder (催办) to " + unit_->name});
-    publish(c, 0);
+    commit(case_event_of(c, 0), reach::subtree_watchers, keep(c));
     changed = true;
   }
   const auto& limits = h().categories[c.category].limits[static_cast<int>(c.urgency)];
@@ -227,7 +225,7 @@ void unit_state::check_case(protocol::case_id id, timestamp_ms t) {
     c.history.push_back({t, case_action::supervise, c.state, c.holder, 0,
                          "supervision (督办) raised to " +
                              (parent != nullptr ? parent->name : std::string("the city"))});
-    publish(c, 0);
+    commit(case_event_of(c, 0), reach::subtree_watchers, keep(c));
     changed = true;
   }
   watch(c);
@@ -251,6 +249,7 @@ void unit_state::on_summons(whistle_summons& s) {
   arm(task.next_check, timer_kind::task_deadline, s.id);
   own_.open += 1;
   own_.reported += 1;
+  commit(std::nullopt, reach::unit_watchers, keep(task_record{s.id, unit_->code, task}));
   figures_changed();
 }
 
@@ -275,7 +274,8 @@ void unit_state::on_task_act(command& cmd, const protocol::case_act& act) {
   }
   self_->send(ctx_->actor_of(task.township),
               task_update{act.id, unit_->code, task.task.at, cmd.who.id, act.note});
-  acknowledge(cmd, act.id, 0, 0);
+  commit(std::nullopt, reach::unit_watchers, keep(task_record{act.id, unit_->code, task}), &cmd,
+         act.id);
   figures_changed();
 }
 
@@ -301,20 +301,26 @@ void unit_state::check_task(protocol::case_id id, timestamp_ms t) {
   ev.note = task.task.at == whistle_task::stage::summoned && task.reminders == 0
                 ? "reminder (催办): report in to the whistle"
                 : "reminder (催办): the whistle's time limit has passed";
-  ctx_->events->publish(unit_->code, std::move(ev));
   task.reminders += 1;
   auto whistle_due = task.summoned_at + timestamp_ms{l.whistle} * 1000;
   if (task.reminders == 1 && whistle_due > t) {
     task.next_check = whistle_due;
     arm(whistle_due, timer_kind::task_deadline, id);
   }
+  commit(std::move(ev), reach::subtree_watchers, keep(task_record{id, unit_->code, task}));
 }
 
 void unit_state::on_task_rating(const task_rating& r) {
   own_.rated += 1;
   own_.satisfied += r.score >= 4 ? 1 : 0;
   score_sum_ += r.score;
-  tasks_.erase(r.id);
+  std::vector<record> records;
+  if (auto found = tasks_.find(r.id); found != tasks_.end()) {
+    found->second.task.score = r.score; // stored rated: a rated task is not restored
+    records = keep(task_record{r.id, unit_->code, found->second});
+    tasks_.erase(found);
+  }
+  commit(std::nullopt, reach::unit_watchers, std::move(records));
   figures_changed();
 }
 
@@ -334,8 +340,8 @@ void unit_state::on_task_update(task_update& u) {
   bool all_fed_back = std::all_of(c.whistle.begin(), c.whistle.end(), [](const whistle_task& w) {
     return w.at == whistle_task::stage::fed_back;
   });
-  auto action = u.stage == whistle_task::stage::reported_in ? case_action::report_in
-                                                            : case_action::feedback;
+  auto action =
+      u.stage == whistle_task::stage::reported_in ? case_action::report_in : case_action::feedback;
   if (all_fed_back) {
     c.state = case_state::resolved;
     count_colour(c.colour, -1);
@@ -343,7 +349,7 @@ void unit_state::on_task_update(task_update& u) {
   }
   c.history.push_back({t, action, c.state, c.holder, u.by, std::move(u.note)});
   watch(c);
-  publish(c, 0, {u.department});
+  commit(case_event_of(c, 0, {u.department}), reach::subtree_watchers, keep(c));
   figures_changed();
 }
 

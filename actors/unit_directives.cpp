@@ -61,8 +61,8 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
     arm(d.deadline, timer_kind::directive_deadline, info->id);
   auto ev = event_of(*info, directive_action::issue, unit_->code, cmd.who.id, t);
   ev.total = static_cast<std::uint32_t>(everyone.size());
-  auto seq = ctx_->events->publish(unit_->code, std::move(ev));
-  acknowledge(cmd, 0, info->id, seq);
+  commit(std::move(ev), reach::subtree_watchers, keep(directive_record{info, false}), &cmd, 0,
+         info->id);
   on_directive_down(directive_down{std::move(info)});
 }
 
@@ -76,10 +76,10 @@ void unit_state::on_directive_down(const directive_down& d) {
     own_.directives += static_cast<std::uint32_t>(mine.size());
     figures_changed();
     // The recipients' own watchers (a grid's app, a village's screen) see it arrive.
-    auto ev = event_of(*d.directive, directive_action::issue, unit_->code, d.directive->issuer,
-                       now());
+    auto ev =
+        event_of(*d.directive, directive_action::issue, unit_->code, d.directive->issuer, now());
     ev.total = static_cast<std::uint32_t>(mine.size());
-    ctx_->events->publish(unit_->code, std::move(ev), reach::unit_watchers);
+    commit(std::move(ev), reach::unit_watchers, {});
   }
   for (auto i : h().children(unit_->code))
     if (reaches(h(), *d.directive, h().units[i]))
@@ -93,8 +93,7 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
       return refuse(cmd, errc::unknown_directive, "no directive " + std::to_string(a.id));
     if (issuing_unit(h(), cmd.who) != unit_->code)
       return refuse(cmd, errc::forbidden, "only the issuing unit reminds");
-    remind_laggards(a.id, cmd.who.id);
-    return acknowledge(cmd, 0, a.id, 0);
+    return remind_laggards(a.id, cmd.who.id, &cmd);
   }
   if (a.action == directive_action::issue)
     return refuse(cmd, errc::invalid_argument, "issue a directive with directive.issue");
@@ -125,8 +124,8 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
   ev.total = 1;
   ev.signed_count = 1;
   ev.done = a.action == directive_action::complete ? 1 : 0;
-  auto seq = ctx_->events->publish(unit_->code, std::move(ev), reach::unit_watchers);
-  acknowledge(cmd, 0, a.id, seq);
+  commit(std::move(ev), reach::unit_watchers, keep(receipt_record{a.id, entry->first, a.action}),
+         &cmd, 0, a.id);
   figures_changed();
 }
 
@@ -167,11 +166,12 @@ void unit_state::on_tally() {
     ev.total = static_cast<std::uint32_t>(d.progress.size());
     ev.signed_count = d.signed_count;
     ev.done = d.done;
-    ctx_->events->publish(unit_->code, std::move(ev));
+    commit(std::move(ev), reach::subtree_watchers, {});
   }
 }
 
-void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id by) {
+void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id by,
+                                 const command* cmd) {
   auto& d = issued_.at(id);
   std::map<protocol::unit_code, std::vector<recipient>> by_unit;
   for (auto& [r, state] : d.progress)
@@ -184,7 +184,7 @@ void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id 
   ev.total = static_cast<std::uint32_t>(d.progress.size());
   ev.signed_count = d.signed_count;
   ev.done = d.done;
-  ctx_->events->publish(unit_->code, std::move(ev));
+  commit(std::move(ev), reach::subtree_watchers, keep(directive_record{d.info, true}), cmd, 0, id);
 }
 
 void unit_state::on_reminder(const directive_reminder& r) {
@@ -193,7 +193,7 @@ void unit_state::on_reminder(const directive_reminder& r) {
     return;
   auto ev = event_of(*found->second.info, directive_action::remind, unit_->code, 0, now());
   ev.total = static_cast<std::uint32_t>(r.laggards.size());
-  ctx_->events->publish(unit_->code, std::move(ev), reach::unit_watchers);
+  commit(std::move(ev), reach::unit_watchers, {});
 }
 
 void unit_state::check_directive(protocol::directive_id id, timestamp_ms t) {

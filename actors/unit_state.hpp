@@ -4,6 +4,8 @@
 // unit_actor.cpp only dispatches here. Cases live in unit_cases.cpp, directives in
 // unit_directives.cpp, deadlines and figures in unit_actor.cpp.
 
+#include "actors/journal.hpp"
+#include "actors/restore.hpp"
 #include "actors/unit_actor.hpp"
 
 #include <map>
@@ -12,22 +14,11 @@
 
 namespace hub::actors {
 
-/// A department's own view of a whistle it was summoned to.
-struct department_task {
-  protocol::unit_code township = 0;
-  whistle_task task;
-  std::uint16_t category = 0;
-  protocol::urgency urgency = protocol::urgency::normal;
-  protocol::timestamp_ms summoned_at = 0;
-  std::uint8_t reminders = 0;
-  protocol::timestamp_ms next_check = 0;
-};
-
 /// A directive this unit issued: every recipient's progress.
 struct issued_directive {
   directive_ptr info;
   std::map<recipient, protocol::directive_action> progress; // issue = not yet signed
-  std::uint32_t signed_count = 0; // signed or completed
+  std::uint32_t signed_count = 0;                           // signed or completed
   std::uint32_t done = 0;
   bool reminded = false;
   protocol::directive_action last = protocol::directive_action::issue; // latest receipt
@@ -43,7 +34,8 @@ struct received_directive {
 struct unit_state {
   using self_pointer = unit_actor::stateful_pointer<unit_state>;
 
-  explicit unit_state(self_pointer self) : self_(self) {}
+  explicit unit_state(self_pointer self)
+    : self_(self) {}
 
   // -- set-up --
   void init(std::shared_ptr<const city_context> ctx, std::uint32_t index);
@@ -68,7 +60,9 @@ struct unit_state {
   void on_directive_down(const directive_down& d);
   void on_receipt(const receipt_up& r);
   void on_reminder(const directive_reminder& r);
-  void remind_laggards(protocol::directive_id id, protocol::person_id by);
+  /// Reminds the laggards of directive `id`; `cmd`: the request that asked for it, if any.
+  void remind_laggards(protocol::directive_id id, protocol::person_id by,
+                       const command* cmd = nullptr);
   void check_directive(protocol::directive_id id, protocol::timestamp_ms now);
   /// Publishes one tally event for each directive whose receipts changed since the last one.
   void on_tally();
@@ -87,17 +81,30 @@ struct unit_state {
   // -- helpers --
   const protocol::hierarchy& h() const { return *ctx_->hierarchy; }
   void refuse(const command& cmd, protocol::errc code, std::string message);
-  void acknowledge(const command& cmd, protocol::case_id c, protocol::directive_id d,
-                   std::uint64_t seq);
   /// Starts the deadline `clock` on `c` for a holder of `holder_kind` (sets the fields only).
   void set_clock(case_record& c, case_clock clock, protocol::unit_kind holder_kind,
                  protocol::timestamp_ms now) const;
   /// Arms the timer for `c`'s next deadline point (80 %, due, supervision), if any.
   void watch(case_record& c);
-  /// Publishes the event of `c`'s latest history entry; returns its sequence number.
-  std::uint64_t publish(const case_record& c, protocol::unit_code from_unit,
-                        std::vector<protocol::unit_code> departments = {},
-                        std::uint8_t score = 0);
+  /// The event of `c`'s latest history entry.
+  protocol::case_event case_event_of(const case_record& c, protocol::unit_code from_unit,
+                                     std::vector<protocol::unit_code> departments = {},
+                                     std::uint8_t score = 0) const;
+  /// Ends a step through the journal (journal.hpp): `records` stored with this unit's counters,
+  /// then `event` published and `cmd` (if any) acknowledged with `ack_case`/`ack_directive`.
+  void commit(std::optional<protocol::server_message> event, reach to, std::vector<record> records,
+              const command* cmd = nullptr, protocol::case_id ack_case = 0,
+              protocol::directive_id ack_directive = 0);
+  /// `r` as the one record of a step when the journal stores records, else nothing.
+  template <class Record>
+  std::vector<record> keep(const Record& r) const {
+    std::vector<record> out;
+    if (ctx_->store->durable())
+      out.emplace_back(r);
+    return out;
+  }
+  /// Adopts what the store held for this unit (unit_restore.cpp).
+  void restore(unit_restore& r);
   void count_colour(protocol::deadline_colour colour, int delta);
 
   // -- data --
@@ -106,6 +113,7 @@ struct unit_state {
   std::uint32_t index_ = 0;
   const protocol::unit* unit_ = nullptr;
   std::uint64_t next_seq_ = 0; // for the ids this unit makes
+  std::uint64_t version_ = 0;  // of this unit's stored counters: one more per commit
 
   std::unordered_map<protocol::case_id, case_record> cases_;
   std::unordered_map<protocol::case_id, protocol::unit_code> moved_; // cases that left
@@ -124,8 +132,8 @@ struct unit_state {
   std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
   protocol::timestamp_ms armed_for_ = INT64_MAX; // when the pending tick fires
 
-  protocol::unit_figures own_;        // this unit's own counters
-  std::uint64_t score_sum_ = 0;        // department: sum of 评哨 ratings
+  protocol::unit_figures own_;  // this unit's own counters
+  std::uint64_t score_sum_ = 0; // department: sum of 评哨 ratings
   std::unordered_map<protocol::unit_code, protocol::unit_figures> children_;
   protocol::unit_figures last_sent_;
   bool flush_pending_ = false;

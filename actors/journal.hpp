@@ -1,0 +1,107 @@
+#pragma once
+
+// The journal: where a unit's step becomes durable before anyone hears of it.
+//
+// Every step a unit actor takes ends in one `commit`: the records the step changed, the event
+// it produced and the reply to the client who asked. The journal stamps the event with the
+// next sequence number, stores the records (a durable journal: in Redis, see persistence/),
+// and only then publishes the event on the bus and sends the reply — in commit order, so
+// that "acknowledged" means "stored" and subscribers see sequence numbers in order.
+//
+// The memory journal stores nothing and publishes at once: the city without a store.
+
+#include "actors/bus.hpp"
+#include "actors/case_record.hpp"
+#include "actors/directive.hpp"
+
+#include <memory>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace hub::actors {
+
+/// A department's task, as stored (keyed by case and department).
+struct task_record {
+  protocol::case_id id = 0;
+  protocol::unit_code department = 0;
+  department_task task;
+};
+
+/// A directive as its issuer keeps it (the recipients follow from its target).
+struct directive_record {
+  directive_ptr info;
+  bool reminded = false; // the laggards were reminded at the deadline
+};
+
+/// One recipient's latest answer to a directive.
+struct receipt_record {
+  protocol::directive_id id = 0;
+  recipient who;
+  protocol::directive_action action = protocol::directive_action::sign;
+};
+
+/// A unit's own counters: what cannot be recounted from the records it holds.
+struct unit_record {
+  protocol::unit_code unit = 0;
+  std::uint64_t version = 0;       // one more at each commit of the unit
+  std::uint64_t next_id = 0;       // the sequence part of the last case or directive id it made
+  std::uint64_t score_sum = 0;     // a department's sum of 评哨 ratings
+  protocol::unit_figures counters; // open, yellow and red are recounted on recovery
+};
+
+using record =
+    std::variant<case_record, task_record, directive_record, receipt_record, unit_record>;
+
+/// A client's request, remembered with its reply so that a retry after a restart is not
+/// applied twice.
+struct request_key {
+  protocol::person_id person = 0; // 0: the step answers no client
+  std::uint64_t id = 0;
+  std::size_t digest = 0;
+};
+
+struct change {
+  protocol::unit_code unit = 0; // the unit whose watchers (and ancestors') see the event
+  std::optional<protocol::server_message> event;
+  reach to = reach::subtree_watchers;
+  std::vector<record> records;
+  sink_ptr reply_to;
+  /// Sent to reply_to once stored; an ack gets the event's sequence number.
+  std::optional<protocol::server_message> reply;
+  request_key request;
+};
+
+class journal {
+public:
+  virtual ~journal() = default;
+
+  /// True when commits store records: units only build them then.
+  virtual bool durable() const = 0;
+
+  /// False while the store is unreachable and the journal's buffer is full: a unit then
+  /// refuses a client's request with try_again before changing anything.
+  virtual bool accepting() const = 0;
+
+  /// Stores, then publishes and replies (see above). Never blocks; thread-safe.
+  virtual void commit(change c) = 0;
+};
+
+/// Publishes and replies at once; stores nothing.
+class memory_journal final : public journal {
+public:
+  explicit memory_journal(std::shared_ptr<bus> events)
+    : events_(std::move(events)) {}
+  bool durable() const override { return false; }
+  bool accepting() const override { return true; }
+  void commit(change c) override;
+
+private:
+  std::shared_ptr<bus> events_;
+};
+
+/// Publishes `c`'s event and sends its reply (an ack with the event's sequence number): the
+/// second half of every commit. Returns the sequence number (0 without an event).
+std::uint64_t deliver(bus& events, change& c);
+
+} // namespace hub::actors

@@ -1,0 +1,66 @@
+// Unit actor: adopting what the store held (recovery). Open, yellow and red are recounted
+// from the records; every deadline is armed again from its stored time, so one that passed
+// while the hub was down fires at once; the figures flow up the tree again.
+
+#include "actors/unit_state.hpp"
+
+namespace hub::actors {
+
+using protocol::directive_action;
+
+void unit_state::restore(unit_restore& r) {
+  version_ = r.own.version;
+  next_seq_ = r.own.next_id;
+  score_sum_ = r.own.score_sum;
+  own_ = r.own.counters;
+  own_.open = own_.yellow = own_.red = 0;
+  auto made_here = [&](std::uint64_t id) {
+    if (maker_of(id) == index_)
+      next_seq_ = std::max<std::uint64_t>(next_seq_, id & ((1ull << 40) - 1));
+  };
+
+  for (auto& c : r.cases) {
+    made_here(c.id);
+    auto& held = cases_.insert_or_assign(c.id, std::move(c)).first->second;
+    if (held.terminal())
+      continue;
+    own_.open += 1;
+    count_colour(held.colour, +1);
+    held.next_check = 0;
+    watch(held);
+  }
+  for (auto& [id, holder] : r.moved) {
+    made_here(id);
+    moved_[id] = holder;
+  }
+  for (auto& t : r.tasks) {
+    if (t.task.task.at != whistle_task::stage::fed_back) {
+      own_.open += 1;
+      arm(t.task.next_check, timer_kind::task_deadline, t.id);
+    }
+    tasks_[t.id] = t.task;
+  }
+  for (auto& i : r.issued) {
+    const auto& info = i.directive.info;
+    made_here(info->id);
+    auto& d = issued_[info->id];
+    d.info = info;
+    d.reminded = i.directive.reminded;
+    for (auto& [who, action] : i.progress) {
+      d.progress.emplace(who, action);
+      d.signed_count += action != directive_action::issue ? 1 : 0;
+      d.done += action == directive_action::complete ? 1 : 0;
+    }
+    if (info->what.deadline != 0 && !d.reminded)
+      arm(info->what.deadline, timer_kind::directive_deadline, info->id);
+  }
+  for (auto& rd : r.received) {
+    auto& d = received_[rd.info->id];
+    d.info = rd.info;
+    d.progress.insert(rd.progress.begin(), rd.progress.end());
+  }
+  r = {}; // the snapshot's slot is no longer needed
+  figures_changed();
+}
+
+} // namespace hub::actors
