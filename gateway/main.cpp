@@ -1,6 +1,7 @@
 // hub: the hub's executable.
 //   hub serve --hierarchy FILE [--port 8080] [--address 127.0.0.1] [--secret-file PATH]
 //             [--www DIR] [--threads N] [--io-threads N] [--simulate REPORTS_PER_SECOND]
+//             [--redis HOST:PORT]
 //   hub token --hierarchy FILE --person ID [--secret-file PATH] [--ttl SECONDS]
 // `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM, with
 // sim's live workload acting inside the city when --simulate is above 0 (progress on stdout);
@@ -10,6 +11,8 @@
 #include "gateway/secret_file.hpp"
 #include "gateway/server.hpp"
 #include "gateway/token.hpp"
+#include "persistence/recovery.hpp"
+#include "persistence/redis_journal.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "sim/live_workload.hpp"
 
@@ -44,6 +47,7 @@ constexpr const char* usage_text =
     "                 [--www DIR (" HUB_DEFAULT_WWW ")] [--threads N (actor threads, 4)]\n"
     "                 [--io-threads N (gateway threads, 1)]\n"
     "                 [--simulate REPORTS_PER_SECOND (0: none)]\n"
+    "                 [--redis HOST:PORT (none: state in memory only)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400)]\n";
 
@@ -133,12 +137,37 @@ int token_command(int argc, char** argv) {
   return 0;
 }
 
+/// Reads the store into `opts` (the snapshot, and the journal the city will write through);
+/// false (with the reason printed) when it cannot.
+bool recover_store(const std::shared_ptr<const hierarchy>& h,
+                   const hub::persistence::store_options& store, hub::actors::city_options& opts) {
+  auto loaded = hub::persistence::recover(*h, store);
+  if (auto* why = std::get_if<std::string>(&loaded)) {
+    std::fprintf(stderr, "hub: %s\n", why->c_str());
+    return false;
+  }
+  auto& r = std::get<hub::persistence::recovered>(loaded);
+  std::printf("hub: store at %s: %s; %zu cases (%zu open), %zu department tasks, %zu directives "
+              "with %zu receipts, %zu events to resume from (last %llu), read in %lld ms\n",
+              store.address.to_string().c_str(), r.fresh ? "new" : "recovered", r.cases,
+              r.open_cases, r.tasks, r.directives, r.receipts, r.events,
+              static_cast<unsigned long long>(r.snapshot->last_seq),
+              static_cast<long long>(r.took.count()));
+  auto last_seq = r.snapshot->last_seq;
+  opts.snapshot = std::move(r.snapshot);
+  opts.make_store = [h, store, last_seq](std::shared_ptr<hub::actors::bus> events) {
+    return std::make_shared<hub::persistence::redis_journal>(std::move(events), h, store,
+                                                             last_seq);
+  };
+  return true;
+}
+
 int serve_command(int argc, char** argv) {
   std::string why;
   auto opts = parse_options(
       argc, argv,
       {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads", "--io-threads",
-       "--simulate"},
+       "--simulate", "--redis"},
       why);
   if (!opts) return usage(why);
   auto file = get(*opts, "--hierarchy");
@@ -163,6 +192,17 @@ int serve_command(int argc, char** argv) {
   }
   auto h = load(file);
   if (!h) return 1;
+  hub::actors::city_options city_opts;
+  if (auto redis = get(*opts, "--redis"); !redis.empty()) {
+    hub::persistence::store_options store;
+    auto at = hub::persistence::redis_address::parse(redis);
+    if (!at) return usage("--redis must be HOST:PORT");
+    store.address = *at;
+    if (!recover_store(h, store, city_opts)) return 1;
+  } else {
+    std::printf("hub: state is kept in memory only; a restart loses it (--redis HOST:PORT "
+                "stores it)\n");
+  }
   // One descriptor per connection: take all the open-file limit allows (18,100 grids at once).
   if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
@@ -186,7 +226,7 @@ int serve_command(int argc, char** argv) {
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(*threads));
   caf_cfg.set("logger.console", caf::atom("none"));
   caf::actor_system sys{caf_cfg};
-  hub::actors::city city{sys, h};
+  hub::actors::city city{sys, h, city_opts};
   hub::gateway::server server{city, cfg};
   try {
     server.start();

@@ -42,6 +42,8 @@ std::string_view to_string(errc code) {
     return "overloaded";
   case errc::try_again:
     return "try_again";
+  case errc::conflict:
+    return "conflict";
   case errc::internal:
     return "internal";
   }

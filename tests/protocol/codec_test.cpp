@@ -636,6 +636,7 @@ TEST(codec, every_error_code_has_a_name) {
   }
   EXPECT_EQ(to_string(errc::unknown_field), "unknown_field");
   EXPECT_EQ(to_string(errc::try_again), "try_again");
+  EXPECT_EQ(to_string(errc::conflict), "conflict");
 }
 
 } // namespace

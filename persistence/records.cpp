@@ -1,0 +1,354 @@
+#include "persistence/records.hpp"
+
+#include "actors/unit_actor.hpp"
+#include "protocol/codec.hpp"
+
+#include <msgpack.hpp>
+
+#include <cstdio>
+
+namespace hub::persistence {
+
+using actors::case_record;
+using actors::directive_record;
+using actors::receipt_record;
+using actors::task_record;
+using actors::unit_record;
+
+namespace keys {
+std::string cases(protocol::unit_code maker) { return "hub:cases:" + std::to_string(maker); }
+std::string tasks(protocol::unit_code d) { return "hub:tasks:" + std::to_string(d); }
+std::string directives(protocol::unit_code i) { return "hub:directives:" + std::to_string(i); }
+std::string receipts(protocol::directive_id id) { return "hub:receipts:" + std::to_string(id); }
+} // namespace keys
+
+std::string fingerprint(const protocol::hierarchy& h) {
+  std::uint64_t f = 0xcbf29ce484222325ull; // FNV-1a over the shape
+  auto mix = [&](std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      f ^= (v >> (8 * i)) & 0xff;
+      f *= 0x100000001b3ull;
+    }
+  };
+  mix(h.units.size());
+  for (auto& u : h.units) {
+    mix(u.code);
+    mix(u.parent);
+    mix(static_cast<std::uint64_t>(u.kind));
+  }
+  mix(h.categories.size());
+  for (auto& c : h.categories)
+    for (char ch : c.code)
+      mix(static_cast<unsigned char>(ch));
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(f));
+  return out;
+}
+
+record_place place_of(const protocol::hierarchy& h, const actors::record& r) {
+  auto maker = [&](std::uint64_t id) {
+    auto i = actors::maker_of(id);
+    return i < h.units.size() ? h.units[i].code : 0;
+  };
+  return std::visit(
+      [&](const auto& x) -> record_place {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, case_record>) {
+          return {keys::cases(maker(x.id)), std::to_string(x.id), x.history.size()};
+        } else if constexpr (std::is_same_v<T, task_record>) {
+          // Stage, then reminders, then rated: each step of a task raises its version.
+          auto v = (static_cast<std::uint64_t>(x.task.task.at) << 8) + x.task.reminders +
+                   (x.task.task.score != 0 ? 1u << 16 : 0u);
+          return {keys::tasks(x.department), std::to_string(x.id), v};
+        } else if constexpr (std::is_same_v<T, directive_record>) {
+          return {keys::directives(x.info->issuer_unit), std::to_string(x.info->id),
+                  x.reminded ? 2u : 1u};
+        } else if constexpr (std::is_same_v<T, receipt_record>) {
+          return {keys::receipts(x.id),
+                  std::to_string(x.who.unit) + ":" + std::to_string(x.who.person),
+                  static_cast<std::uint64_t>(x.action)};
+        } else {
+          return {keys::units, std::to_string(x.unit), x.version};
+        }
+      },
+      r);
+}
+
+// -- encoding ---------------------------------------------------------------------------------
+
+namespace {
+
+using packer = msgpack::packer<msgpack::sbuffer>;
+
+template <class E>
+std::uint64_t raw(E e) {
+  return static_cast<std::uint64_t>(e);
+}
+
+void pack_figures(packer& p, const protocol::unit_figures& f) {
+  p.pack_array(15);
+  for (auto v : {f.open, f.yellow, f.red, f.reported, f.responded, f.resolved, f.rated, f.satisfied,
+                 f.closed_at[0], f.closed_at[1], f.closed_at[2], f.closed_at[3], f.directives,
+                 f.directives_signed, f.directives_done})
+    p.pack(v);
+}
+
+void pack(packer& p, const case_record& c) {
+  p.pack_array(22);
+  p.pack(c.id), p.pack(c.origin), p.pack(c.holder), p.pack(c.sender);
+  p.pack(raw(c.state)), p.pack(raw(c.level)), p.pack(c.category), p.pack(raw(c.urgency));
+  p.pack(unsigned{c.hotline} | unsigned{c.reopened} << 1 | unsigned{c.responded} << 2 |
+         unsigned{c.supervised} << 3);
+  p.pack(raw(c.colour)), p.pack(c.clock_start), p.pack(c.deadline);
+  p.pack(c.proposed);
+  p.pack_array(static_cast<std::uint32_t>(c.whistle.size()));
+  for (auto& w : c.whistle) {
+    p.pack_array(3);
+    p.pack(w.department), p.pack(raw(w.at)), p.pack(w.score);
+  }
+  p.pack(c.title), p.pack(c.description), p.pack(c.address), p.pack(c.external_id);
+  p.pack(c.lat), p.pack(c.lon);
+  p.pack_array(static_cast<std::uint32_t>(c.history.size()));
+  for (auto& e : c.history) {
+    p.pack_array(6);
+    p.pack(e.at), p.pack(raw(e.action)), p.pack(raw(e.state)), p.pack(e.unit), p.pack(e.by);
+    p.pack(e.note);
+  }
+  p.pack(c.next_check);
+}
+
+void pack(packer& p, const task_record& t) {
+  p.pack_array(10);
+  p.pack(t.id), p.pack(t.department), p.pack(t.task.township), p.pack(raw(t.task.task.at));
+  p.pack(t.task.task.score), p.pack(t.task.category), p.pack(raw(t.task.urgency));
+  p.pack(t.task.summoned_at), p.pack(t.task.reminders), p.pack(t.task.next_check);
+}
+
+void pack(packer& p, const directive_record& d) {
+  p.pack_array(6);
+  p.pack(d.info->id), p.pack(d.info->issuer_unit), p.pack(d.info->issuer);
+  p.pack(d.info->issued_at);
+  auto what = protocol::encode(protocol::client_message{1, d.info->what});
+  p.pack_bin(static_cast<std::uint32_t>(what.size()));
+  p.pack_bin_body(what.data(), static_cast<std::uint32_t>(what.size()));
+  p.pack(d.reminded);
+}
+
+void pack(packer& p, const receipt_record& r) {
+  p.pack_array(4);
+  p.pack(r.id), p.pack(r.who.unit), p.pack(r.who.person), p.pack(raw(r.action));
+}
+
+void pack(packer& p, const unit_record& u) {
+  p.pack_array(5);
+  p.pack(u.unit), p.pack(u.version), p.pack(u.next_id), p.pack(u.score_sum);
+  pack_figures(p, u.counters);
+}
+
+} // namespace
+
+std::string encode_value(const actors::record& r, std::uint64_t version) {
+  msgpack::sbuffer buf;
+  char head[17];
+  std::snprintf(head, sizeof head, "%016llx", static_cast<unsigned long long>(version));
+  buf.write(head, 16);
+  packer p{buf};
+  std::visit([&](const auto& x) { pack(p, x); }, r);
+  return std::string(buf.data(), buf.size());
+}
+
+// -- decoding ---------------------------------------------------------------------------------
+
+std::uint64_t version_of(std::string_view value) {
+  if (value.size() < 16)
+    throw corrupt_record("a stored value is shorter than its version");
+  std::uint64_t v = 0;
+  for (char ch : value.substr(0, 16)) {
+    int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    if (d < 0)
+      throw corrupt_record("a stored value's version is not hexadecimal");
+    v = v << 4 | static_cast<unsigned>(d);
+  }
+  return v;
+}
+
+namespace {
+
+/// Reads the fields of one MessagePack array in order, checking each.
+class fields {
+public:
+  fields(const msgpack::object& o, std::uint32_t n, const char* what)
+    : what_(what) {
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != n)
+      fail("is not an array of " + std::to_string(n));
+    arr_ = o.via.array;
+  }
+  template <class T>
+  T next() {
+    const auto& o = item();
+    try {
+      return o.as<T>();
+    } catch (const std::exception&) {
+      fail("field " + std::to_string(i_) + " has the wrong type");
+    }
+  }
+  template <class E>
+  E next_enum(std::uint64_t max) {
+    auto v = next<std::uint64_t>();
+    if (v > max)
+      fail("field " + std::to_string(i_) + " is out of range");
+    return static_cast<E>(v);
+  }
+  const msgpack::object& item() {
+    if (i_ >= arr_.size)
+      fail("is too short");
+    return arr_.ptr[i_++];
+  }
+  [[noreturn]] void fail(const std::string& why) const {
+    throw corrupt_record(std::string("a stored ") + what_ + " " + why);
+  }
+
+private:
+  const char* what_;
+  msgpack::object_array arr_{};
+  std::uint32_t i_ = 0;
+};
+
+msgpack::object_handle unpack_value(std::string_view value) {
+  version_of(value);
+  try {
+    return msgpack::unpack(value.data() + 16, value.size() - 16);
+  } catch (const std::exception& e) {
+    throw corrupt_record(std::string("a stored value is not MessagePack: ") + e.what());
+  }
+}
+
+} // namespace
+
+case_record decode_case(std::string_view value) {
+  auto h = unpack_value(value);
+  fields f{h.get(), 22, "case"};
+  using namespace protocol;
+  case_record c;
+  c.id = f.next<std::uint64_t>();
+  c.origin = f.next<unit_code>();
+  c.holder = f.next<unit_code>();
+  c.sender = f.next<unit_code>();
+  c.state = f.next_enum<case_state>(raw(case_state::duplicate));
+  c.level = f.next_enum<actors::case_level>(raw(actors::case_level::department));
+  c.category = f.next<std::uint16_t>();
+  c.urgency = f.next_enum<urgency>(1);
+  auto flags = f.next<unsigned>();
+  c.hotline = flags & 1, c.reopened = flags & 2, c.responded = flags & 4, c.supervised = flags & 8;
+  c.colour = f.next_enum<deadline_colour>(raw(deadline_colour::red));
+  c.clock_start = f.next<timestamp_ms>();
+  c.deadline = f.next<timestamp_ms>();
+  c.proposed = f.next<std::vector<unit_code>>();
+  const auto& w = f.item();
+  if (w.type != msgpack::type::ARRAY)
+    f.fail("whistle is not an array");
+  for (std::uint32_t i = 0; i < w.via.array.size; ++i) {
+    fields t{w.via.array.ptr[i], 3, "whistle task"};
+    actors::whistle_task task;
+    task.department = t.next<unit_code>();
+    task.at = t.next_enum<actors::whistle_task::stage>(2);
+    task.score = t.next<std::uint8_t>();
+    c.whistle.push_back(task);
+  }
+  c.title = f.next<std::string>();
+  c.description = f.next<std::string>();
+  c.address = f.next<std::string>();
+  c.external_id = f.next<std::string>();
+  c.lat = f.next<double>();
+  c.lon = f.next<double>();
+  const auto& hist = f.item();
+  if (hist.type != msgpack::type::ARRAY)
+    f.fail("history is not an array");
+  for (std::uint32_t i = 0; i < hist.via.array.size; ++i) {
+    fields e{hist.via.array.ptr[i], 6, "history entry"};
+    actors::history_entry entry;
+    entry.at = e.next<timestamp_ms>();
+    entry.action = e.next_enum<case_action>(raw(case_action::supervise));
+    entry.state = e.next_enum<case_state>(raw(case_state::duplicate));
+    entry.unit = e.next<unit_code>();
+    entry.by = e.next<person_id>();
+    entry.note = e.next<std::string>();
+    c.history.push_back(std::move(entry));
+  }
+  c.next_check = f.next<timestamp_ms>();
+  return c;
+}
+
+task_record decode_task(std::string_view value) {
+  auto h = unpack_value(value);
+  fields f{h.get(), 10, "task"};
+  task_record t;
+  t.id = f.next<std::uint64_t>();
+  t.department = f.next<protocol::unit_code>();
+  t.task.township = f.next<protocol::unit_code>();
+  t.task.task.department = t.department;
+  t.task.task.at = f.next_enum<actors::whistle_task::stage>(2);
+  t.task.task.score = f.next<std::uint8_t>();
+  t.task.category = f.next<std::uint16_t>();
+  t.task.urgency = f.next_enum<protocol::urgency>(1);
+  t.task.summoned_at = f.next<protocol::timestamp_ms>();
+  t.task.reminders = f.next<std::uint8_t>();
+  t.task.next_check = f.next<protocol::timestamp_ms>();
+  return t;
+}
+
+directive_record decode_directive(std::string_view value) {
+  auto h = unpack_value(value);
+  fields f{h.get(), 6, "directive"};
+  auto info = std::make_shared<actors::directive_info>();
+  info->id = f.next<std::uint64_t>();
+  info->issuer_unit = f.next<protocol::unit_code>();
+  info->issuer = f.next<protocol::person_id>();
+  info->issued_at = f.next<protocol::timestamp_ms>();
+  const auto& what = f.item();
+  if (what.type != msgpack::type::BIN)
+    f.fail("content is not binary");
+  auto decoded = protocol::decode_client({what.via.bin.ptr, what.via.bin.size});
+  auto* msg = std::get_if<protocol::client_message>(&decoded);
+  auto* issue = msg ? std::get_if<protocol::directive_issue>(&msg->body) : nullptr;
+  if (issue == nullptr)
+    f.fail("content is not a directive.issue");
+  info->what = std::move(*issue);
+  directive_record d;
+  d.reminded = f.next<bool>();
+  d.info = std::move(info);
+  return d;
+}
+
+receipt_record decode_receipt(std::string_view value) {
+  auto h = unpack_value(value);
+  fields f{h.get(), 4, "receipt"};
+  receipt_record r;
+  r.id = f.next<std::uint64_t>();
+  r.who.unit = f.next<protocol::unit_code>();
+  r.who.person = f.next<protocol::person_id>();
+  r.action = f.next_enum<protocol::directive_action>(raw(protocol::directive_action::remind));
+  return r;
+}
+
+unit_record decode_unit(std::string_view value) {
+  auto h = unpack_value(value);
+  fields f{h.get(), 5, "unit"};
+  unit_record u;
+  u.unit = f.next<protocol::unit_code>();
+  u.version = f.next<std::uint64_t>();
+  u.next_id = f.next<std::uint64_t>();
+  u.score_sum = f.next<std::uint64_t>();
+  auto v = f.next<std::vector<std::uint32_t>>();
+  if (v.size() != 15)
+    f.fail("counters are not 15 numbers");
+  auto& c = u.counters;
+  c.open = v[0], c.yellow = v[1], c.red = v[2], c.reported = v[3], c.responded = v[4];
+  c.resolved = v[5], c.rated = v[6], c.satisfied = v[7];
+  for (int i = 0; i < 4; ++i)
+    c.closed_at[i] = v[8 + i];
+  c.directives = v[12], c.directives_signed = v[13], c.directives_done = v[14];
+  return u;
+}
+
+} // namespace hub::persistence

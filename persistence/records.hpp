@@ -1,0 +1,61 @@
+#pragma once
+
+// The stored form of the journal's records (actors/journal.hpp): which Redis hash and field
+// each lives in, its version, and its value — 16 hex digits of the version followed by the
+// record as a MessagePack array. The key layout is in README.md.
+//
+// Decoding checks every type and size and throws corrupt_record, which recovery reports with
+// the key and field at fault.
+
+#include "actors/journal.hpp"
+#include "protocol/hierarchy.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace hub::persistence {
+
+struct corrupt_record : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Where a record is stored and the version a newer write must not go below.
+struct record_place {
+  std::string key;
+  std::string field;
+  std::uint64_t version = 0;
+};
+
+/// `h` maps the maker index inside an id to its unit's code.
+record_place place_of(const protocol::hierarchy& h, const actors::record& r);
+
+/// The stored value of `r` at `version`.
+std::string encode_value(const actors::record& r, std::uint64_t version);
+
+/// The version at the head of a stored value (throws corrupt_record when there is none).
+std::uint64_t version_of(std::string_view value);
+
+actors::case_record decode_case(std::string_view value);
+actors::task_record decode_task(std::string_view value);
+actors::directive_record decode_directive(std::string_view value);
+actors::receipt_record decode_receipt(std::string_view value);
+actors::unit_record decode_unit(std::string_view value);
+
+// -- keys -------------------------------------------------------------------------------------
+namespace keys {
+inline const std::string meta = "hub:meta";         // hash: hierarchy, seq
+inline const std::string units = "hub:units";       // hash: unit code -> unit_record
+inline const std::string events = "hub:events";     // stream: <seq>-1 {u, r, m}
+inline const std::string requests = "hub:requests"; // stream: {p, i, d, m}
+std::string cases(protocol::unit_code maker);       // hash: case id -> case_record
+std::string tasks(protocol::unit_code department);  // hash: case id -> task_record
+std::string directives(protocol::unit_code issuer); // hash: directive id -> directive_record
+std::string receipts(protocol::directive_id id);    // hash: "unit:person" -> receipt_record
+} // namespace keys
+
+/// A fingerprint of the hierarchy's shape (units, parents, kinds, categories): the store
+/// refuses a hub started with another hierarchy, whose indexes would not match.
+std::string fingerprint(const protocol::hierarchy& h);
+
+} // namespace hub::persistence

@@ -1,0 +1,290 @@
+#include "persistence/recovery.hpp"
+
+#include "persistence/records.hpp"
+#include "persistence/redis_connection.hpp"
+#include "protocol/codec.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <unordered_map>
+
+namespace hub::persistence {
+
+using actors::case_record;
+using actors::whistle_task;
+
+namespace {
+
+struct failure {
+  std::string why;
+};
+
+class loader {
+public:
+  loader(const protocol::hierarchy& h, const store_options& o, redis_connection& c)
+    : h_(h)
+    , o_(o)
+    , conn_(c) {}
+
+  recovered run();
+
+private:
+  /// HGETALL of each key, pipelined; `each(key index, field, value)`.
+  template <class F>
+  void hashes(const std::vector<std::string>& keys, F&& each);
+  /// XREVRANGE key + - COUNT n, oldest first; `each(id, fields)`.
+  template <class F>
+  void stream_tail(const std::string& key, std::size_t n, F&& each);
+  reply_ptr must(reply_ptr r, const std::string& what);
+  std::uint32_t index_of(protocol::unit_code code, const std::string& where) const;
+
+  const protocol::hierarchy& h_;
+  const store_options& o_;
+  redis_connection& conn_;
+};
+
+reply_ptr loader::must(reply_ptr r, const std::string& what) {
+  if (!r)
+    throw failure{conn_.error() + " (while reading " + what + ")"};
+  if (r->type == REDIS_REPLY_ERROR)
+    throw failure{"Redis refused to read " + what + ": " + std::string(text_of(r.get()))};
+  return r;
+}
+
+std::uint32_t loader::index_of(protocol::unit_code code, const std::string& where) const {
+  auto* u = h_.find_unit(code);
+  if (u == nullptr)
+    throw failure{where + " names unit " + std::to_string(code) + ", which the hierarchy lacks"};
+  return static_cast<std::uint32_t>(u - h_.units.data());
+}
+
+template <class F>
+void loader::hashes(const std::vector<std::string>& keys, F&& each) {
+  constexpr std::size_t window = 4096; // commands in flight
+  std::size_t sent = 0;
+  for (std::size_t got = 0; got < keys.size(); ++got) {
+    while (sent < keys.size() && sent < got + window)
+      conn_.append({"HGETALL", keys[sent++]});
+    auto r = must(conn_.next_reply(), keys[got]);
+    for (std::size_t i = 0; i + 1 < r->elements; i += 2) {
+      try {
+        each(got, text_of(r->element[i]), text_of(r->element[i + 1]));
+      } catch (const corrupt_record& e) {
+        throw failure{keys[got] + " field " + std::string(text_of(r->element[i])) + ": " +
+                      e.what()};
+      }
+    }
+  }
+}
+
+template <class F>
+void loader::stream_tail(const std::string& key, std::size_t n, F&& each) {
+  auto r = must(conn_.command({"XREVRANGE", key, "+", "-", "COUNT", std::to_string(n)}), key);
+  for (std::size_t i = r->elements; i-- > 0;) {
+    auto* entry = r->element[i];
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
+      throw failure{key + " holds an entry that is not [id, fields]"};
+    std::map<std::string_view, std::string_view> fields;
+    auto* f = entry->element[1];
+    for (std::size_t j = 0; j + 1 < f->elements; j += 2)
+      fields[text_of(f->element[j])] = text_of(f->element[j + 1]);
+    each(text_of(entry->element[0]), fields);
+  }
+}
+
+std::uint64_t number(std::string_view s, const std::string& what) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size())
+    throw failure{what + " is not a number: '" + std::string(s) + "'"};
+  return v;
+}
+
+recovered loader::run() {
+  auto start = std::chrono::steady_clock::now();
+  recovered out;
+  out.snapshot = std::make_shared<actors::city_snapshot>();
+  auto& snap = *out.snapshot;
+  snap.units.resize(h_.units.size());
+
+  // -- the hierarchy this store belongs to --
+  auto mine = fingerprint(h_);
+  auto stored = must(conn_.command({"HGET", keys::meta, "hierarchy"}), keys::meta);
+  if (stored->type == REDIS_REPLY_NIL) {
+    auto n = must(conn_.command({"EXISTS", keys::units, keys::events}), "the store");
+    if (n->integer != 0)
+      throw failure{"the store at " + o_.address.to_string() +
+                    " holds hub data without a hierarchy fingerprint; clear it first"};
+    must(conn_.command({"HSET", keys::meta, "hierarchy", mine}), keys::meta);
+    out.fresh = true;
+  } else if (text_of(stored.get()) != mine) {
+    throw failure{"the store at " + o_.address.to_string() + " holds another hierarchy (" +
+                  std::string(text_of(stored.get())) + ", this hub's is " + mine +
+                  "): start the hub with the hierarchy file it was made with, or point it at "
+                  "another Redis (--redis) or an empty one"};
+  }
+
+  // -- units' counters --
+  hashes({keys::units}, [&](std::size_t, std::string_view, std::string_view value) {
+    auto u = decode_unit(value);
+    snap.units[index_of(u.unit, keys::units)].own = u;
+  });
+
+  // -- department tasks --
+  std::vector<std::string> keys;
+  std::vector<std::uint32_t> departments;
+  for (std::uint32_t i = 0; i < h_.units.size(); ++i)
+    if (h_.units[i].kind == protocol::unit_kind::department) {
+      keys.push_back(keys::tasks(h_.units[i].code));
+      departments.push_back(i);
+    }
+  // (case, department) -> the stored task, for reconciling with the case's whistle
+  std::map<std::pair<protocol::case_id, protocol::unit_code>, actors::department_task*> task_of;
+  hashes(keys, [&](std::size_t k, std::string_view, std::string_view value) {
+    auto t = decode_task(value);
+    if (t.task.task.score != 0)
+      return; // rated: the department's part is over
+    auto& list = snap.units[departments[k]].tasks;
+    list.push_back(t);
+    out.tasks += 1;
+  });
+  for (auto i : departments)
+    for (auto& t : snap.units[i].tasks)
+      task_of[{t.id, t.department}] = &t.task;
+
+  // -- cases, kept by their maker, held by their holder --
+  keys.clear();
+  for (auto& u : h_.units)
+    keys.push_back(keys::cases(u.code));
+  hashes(keys, [&](std::size_t maker, std::string_view, std::string_view value) {
+    auto c = decode_case(value);
+    auto holder = index_of(c.holder, keys[maker]);
+    if (holder != maker)
+      snap.units[maker].moved.emplace_back(c.id, c.holder);
+    out.cases += 1;
+    out.open_cases += c.terminal() ? 0 : 1;
+    snap.units[holder].cases.push_back(std::move(c));
+  });
+  // A whistle's department steps are stored by the department and then by the township: a
+  // crash between the two leaves one behind, which is made good here.
+  for (auto& u : snap.units)
+    for (auto& c : u.cases) {
+      if (c.state != protocol::case_state::whistle_blown)
+        continue;
+      for (auto& w : c.whistle) {
+        if (w.score != 0)
+          continue;
+        if (auto t = task_of.find({c.id, w.department}); t != task_of.end()) {
+          w.at = std::max(w.at, t->second->task.at);
+          continue;
+        }
+        actors::task_record t;
+        t.id = c.id;
+        t.department = w.department;
+        t.task.township = c.holder;
+        t.task.task = w;
+        t.task.category = c.category;
+        t.task.urgency = c.urgency;
+        t.task.summoned_at = c.clock_start;
+        for (auto& e : c.history)
+          if (e.action == protocol::case_action::approve_whistle)
+            t.task.summoned_at = e.at;
+        const auto& l = h_.categories.at(c.category).limits[static_cast<int>(c.urgency)];
+        t.task.next_check = t.task.summoned_at + protocol::timestamp_ms{l.department_sign} * 1000;
+        snap.units[index_of(w.department, "a whistle")].tasks.push_back(t);
+        out.tasks += 1;
+      }
+    }
+
+  // -- directives and their receipts --
+  keys.clear();
+  for (auto& u : h_.units)
+    keys.push_back(keys::directives(u.code));
+  std::vector<actors::directive_record> directives;
+  hashes(keys, [&](std::size_t, std::string_view, std::string_view value) {
+    directives.push_back(decode_directive(value));
+  });
+  keys.clear();
+  for (auto& d : directives)
+    keys.push_back(keys::receipts(d.info->id));
+  std::vector<std::map<actors::recipient, protocol::directive_action>> answers(directives.size());
+  hashes(keys, [&](std::size_t k, std::string_view, std::string_view value) {
+    auto r = decode_receipt(value);
+    answers[k][r.who] = r.action;
+    out.receipts += 1;
+  });
+  for (std::size_t k = 0; k < directives.size(); ++k) {
+    auto& d = directives[k];
+    auto issuer = index_of(d.info->issuer_unit, keys[k]);
+    actors::issued_restore issued{d, {}};
+    std::unordered_map<protocol::unit_code, std::size_t> slot; // unit -> its received entry
+    for (auto& r : actors::all_recipients(h_, *d.info, d.info->issuer_unit)) {
+      auto a = answers[k].find(r);
+      auto action = a != answers[k].end() ? a->second : protocol::directive_action::issue;
+      issued.progress.emplace_back(r, action);
+      auto& received = snap.units[index_of(r.unit, keys[k])].received;
+      auto [it, fresh] = slot.try_emplace(r.unit, received.size());
+      if (fresh)
+        received.push_back({d.info, {}});
+      received[it->second].progress.emplace_back(r, action);
+    }
+    snap.units[issuer].issued.push_back(std::move(issued));
+    out.directives += 1;
+  }
+
+  // -- the event log's tail (resume) and the sequence --
+  auto seq = must(conn_.command({"HGET", keys::meta, "seq"}), keys::meta);
+  if (seq->type == REDIS_REPLY_STRING)
+    snap.last_seq = number(text_of(seq.get()), "hub:meta seq");
+  stream_tail(keys::events, o_.resume_window, [&](std::string_view id, auto& fields) {
+    actors::stored_event e;
+    e.seq = number(id.substr(0, id.find('-')), "an event id");
+    e.unit = static_cast<protocol::unit_code>(number(fields["u"], "an event's unit"));
+    e.to = number(fields["r"], "an event's reach") == 0 ? actors::reach::subtree_watchers
+                                                        : actors::reach::unit_watchers;
+    auto m = protocol::decode_server(fields["m"]);
+    if (auto* err = std::get_if<protocol::decode_error>(&m))
+      throw failure{"event " + std::string(id) + " cannot be read: " + err->message};
+    e.message = std::move(std::get<protocol::server_message>(m));
+    snap.last_seq = std::max(snap.last_seq, e.seq);
+    snap.events.push_back(std::move(e));
+  });
+  out.events = snap.events.size();
+
+  // -- answered requests (retries after the restart) --
+  stream_tail(keys::requests, o_.request_log, [&](std::string_view id, auto& fields) {
+    actors::remembered_request r;
+    r.key.person = number(fields["p"], "a request's person");
+    r.key.id = number(fields["i"], "a request's id");
+    r.key.digest = number(fields["d"], "a request's digest");
+    auto m = protocol::decode_server(fields["m"]);
+    if (auto* err = std::get_if<protocol::decode_error>(&m))
+      throw failure{"request " + std::string(id) + " cannot be read: " + err->message};
+    r.reply = std::move(std::get<protocol::server_message>(m));
+    snap.requests.push_back(std::move(r));
+  });
+  out.requests = snap.requests.size();
+  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  return out;
+}
+
+} // namespace
+
+std::variant<recovered, std::string> recover(const protocol::hierarchy& h,
+                                             const store_options& options) {
+  redis_connection conn{options.address, options.timeout};
+  if (!conn.ok())
+    return "cannot reach the store: " + conn.error() +
+           " (start redis-server there, or point the hub at another with --redis)";
+  try {
+    return loader{h, options, conn}.run();
+  } catch (const failure& f) {
+    return f.why;
+  } catch (const corrupt_record& e) {
+    return std::string("the store holds a corrupt record: ") + e.what();
+  }
+}
+
+} // namespace hub::persistence

@@ -1,0 +1,30 @@
+#pragma once
+
+// Recovery: reads what the store holds and builds the snapshot the city's units start from
+// (actors/restore.hpp). Runs before the city exists, on the starting thread.
+
+#include "actors/restore.hpp"
+#include "persistence/store_options.hpp"
+#include "protocol/hierarchy.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace hub::persistence {
+
+struct recovered {
+  std::shared_ptr<actors::city_snapshot> snapshot;
+  std::size_t cases = 0, open_cases = 0, tasks = 0, directives = 0, receipts = 0, events = 0,
+              requests = 0;
+  std::chrono::milliseconds took{0};
+  bool fresh = false; // the store was empty: it now carries this hierarchy's fingerprint
+};
+
+/// Loads the store at `options.address` for hierarchy `h`. Fails (with a sentence saying what
+/// to do) when Redis cannot be reached, holds another hierarchy, or holds a corrupt record.
+std::variant<recovered, std::string> recover(const protocol::hierarchy& h,
+                                             const store_options& options);
+
+} // namespace hub::persistence

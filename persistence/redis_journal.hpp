@@ -1,0 +1,78 @@
+#pragma once
+
+// The durable journal (actors/journal.hpp) on Redis. Units commit from their threads; one
+// writer thread drains the queue in batches — one Lua call per batch, which checks every
+// record's version, writes the records, appends the events to the event stream and the
+// answered requests to the request stream, atomically — and then, in commit order, publishes
+// the events on the bus and sends the replies. So an acknowledgement means the change is in
+// Redis, and a crash at any moment leaves a prefix of the commits stored.
+//
+// Faults: a failed round trip marks the store disconnected (clients' writes are refused with
+// try_again from then on), and the writer reconnects with backoff and writes the same batch
+// again; the versions make the retry harmless. Buffered commits wait; nothing acknowledged
+// is lost. A record whose stored version is newer (another hub wrote it) is not written: its
+// client is told `conflict`.
+
+#include "actors/journal.hpp"
+#include "persistence/store_options.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace hub::persistence {
+
+class redis_journal final : public actors::journal {
+public:
+  /// Starts the writer. `last_seq`: the last stored event's sequence number (recovery).
+  redis_journal(std::shared_ptr<actors::bus> events,
+                std::shared_ptr<const protocol::hierarchy> hierarchy, store_options options,
+                std::uint64_t last_seq);
+  /// Writes what is queued (while Redis answers), then stops the writer.
+  ~redis_journal() override;
+
+  bool durable() const override { return true; }
+  bool accepting() const override;
+  void commit(actors::change c) override;
+
+  /// Blocks until every commit made before the call is stored and delivered, or the store
+  /// is disconnected with commits waiting. Returns true when all are delivered.
+  bool drain();
+
+  struct statistics {
+    std::uint64_t committed = 0; // commits received
+    std::uint64_t delivered = 0; // stored, published, replied
+    std::uint64_t batches = 0;   // Lua calls that succeeded
+    std::uint64_t conflicts = 0; // records refused as stale
+    std::uint64_t failures = 0;  // round trips that failed (Redis away)
+    std::size_t pending = 0;     // commits waiting
+    bool connected = false;
+  };
+  statistics stats() const;
+
+private:
+  struct batch;
+  void run();
+  bool connect();
+  bool write(batch& b);
+  void deliver(batch& b);
+
+  std::shared_ptr<actors::bus> events_;
+  std::shared_ptr<const protocol::hierarchy> hierarchy_;
+  store_options options_;
+  std::unique_ptr<class redis_connection> conn_; // the writer thread's only
+  std::string script_sha_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;    // the writer: work or stop
+  std::condition_variable drained_; // drain(): progress
+  std::deque<actors::change> queue_;
+  std::uint64_t next_seq_;
+  bool stopping_ = false;
+  statistics stats_;
+  std::thread writer_;
+};
+
+} // namespace hub::persistence
