@@ -147,12 +147,13 @@ bool recover_store(const std::shared_ptr<const hierarchy>& h,
     return false;
   }
   auto& r = std::get<hub::persistence::recovered>(loaded);
-  std::printf("hub: store at %s: %s; %zu cases (%zu open), %zu department tasks, %zu directives "
-              "with %zu receipts, %zu events to resume from (last %llu), read in %lld ms\n",
-              store.address.to_string().c_str(), r.fresh ? "new" : "recovered", r.cases,
-              r.open_cases, r.tasks, r.directives, r.receipts, r.events,
-              static_cast<unsigned long long>(r.snapshot->last_seq),
-              static_cast<long long>(r.took.count()));
+  std::fprintf(stderr,
+               "hub: store at %s: %s; %zu cases (%zu open), %zu department tasks, %zu directives "
+               "with %zu receipts, %zu events to resume from (last %llu), read in %lld ms\n",
+               store.address.to_string().c_str(), r.fresh ? "new" : "recovered", r.cases,
+               r.open_cases, r.tasks, r.directives, r.receipts, r.events,
+               static_cast<unsigned long long>(r.snapshot->last_seq),
+               static_cast<long long>(r.took.count()));
   auto last_seq = r.snapshot->last_seq;
   opts.snapshot = std::move(r.snapshot);
   opts.make_store = [h, store, last_seq](std::shared_ptr<hub::actors::bus> events) {
@@ -200,7 +201,7 @@ int serve_command(int argc, char** argv) {
     store.address = *at;
     if (!recover_store(h, store, city_opts)) return 1;
   } else {
-    std::printf("hub: state is kept in memory only; a restart loses it (--redis HOST:PORT "
+    std::fprintf(stderr, "hub: state is kept in memory only; a restart loses it (--redis HOST:PORT "
                 "stores it)\n");
   }
   // One descriptor per connection: take all the open-file limit allows (18,100 grids at once).
