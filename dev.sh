@@ -4,7 +4,9 @@
 #   ./dev.sh test   install what is missing, build, and pass the whole test suite
 # Both are idempotent and quick when nothing changed. Settings come from the environment:
 #   HUB_BUILD_DIR (build), HUB_DATA_DIR (data), HUB_SEED (20261125), HUB_SANITIZERS (empty),
-#   HUB_PORT (8080), HUB_SIMULATE (reports a second of the built-in workload, 20).
+#   HUB_PORT (8080), HUB_SIMULATE (reports a second of the built-in workload, 20),
+#   HUB_REDIS (empty: a private redis-server on 127.0.0.1:HUB_REDIS_PORT (6390) with its data
+#   in $HUB_DATA_DIR/redis, stopped with the hub; HOST:PORT: your own Redis instead).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -57,15 +59,50 @@ hierarchy_file() {
   echo "$file"
 }
 
+# The embedded default store: a private redis-server, AOF on (fsync every second), its data in
+# the project's data folder. Sets `redis` to its address, and `started_redis` when this run
+# started it (so that it stops with the hub); reuses one that already answers there.
+private_redis() {
+  local port=${HUB_REDIS_PORT:-6390} dir
+  mkdir -p "$data_dir/redis"
+  dir=$(cd "$data_dir/redis" && pwd)
+  if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --appendonly yes \
+      --appendfsync everysec --save "" --daemonize yes --pidfile "$dir/redis.pid" \
+      --logfile "$dir/redis.log" >/dev/null
+    local i
+    for i in $(seq 100); do
+      redis-cli -p "$port" ping >/dev/null 2>&1 && break
+      sleep 0.05
+    done
+    redis-cli -p "$port" ping >/dev/null || { echo "redis-server did not start: see $dir/redis.log" >&2; exit 1; }
+    started_redis=$port
+  fi
+  redis="127.0.0.1:$port"
+}
+
+stop_private_redis() {
+  if [ -n "${started_redis:-}" ]; then
+    redis-cli -p "$started_redis" shutdown >/dev/null 2>&1 || true
+  fi
+}
+
 run() {
-  local file port=${HUB_PORT:-8080} rate=${HUB_SIMULATE:-20}
+  local file port=${HUB_PORT:-8080} rate=${HUB_SIMULATE:-20} redis
   file=$(hierarchy_file)
+  if [ -n "${HUB_REDIS:-}" ]; then
+    redis=$HUB_REDIS
+  else
+    private_redis
+    trap stop_private_redis EXIT
+    say "state in Redis at $redis (data in $data_dir/redis, AOF fsync every second)"
+  fi
   # A dashboard viewer's token: the city's first leader (ids are unit code * 100 + n).
   say "the city from $file, ${rate} reports/s simulated; watch it live with:"
   echo "  $build_dir/sim/hub-cli --url ws://127.0.0.1:$port/ --secret-file $data_dir/hub.secret \\" >&2
   echo "    --hierarchy $file --token-for 41150001 watch --unit 411500" >&2
-  exec "$build_dir/gateway/hub" serve --hierarchy "$file" --port "$port" \
-    --secret-file "$data_dir/hub.secret" --simulate "$rate" "$@"
+  "$build_dir/gateway/hub" serve --hierarchy "$file" --port "$port" \
+    --secret-file "$data_dir/hub.secret" --simulate "$rate" --redis "$redis" "$@"
 }
 
 run_tests() {
