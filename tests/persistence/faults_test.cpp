@@ -1,0 +1,203 @@
+// The journal when things go wrong: deadlines that passed while the hub was down, a stale
+// writer, and Redis going away and coming back.
+
+#include "tests/persistence/store_fixture.hpp"
+
+#include <signal.h>
+
+namespace hub::testing {
+namespace {
+
+using protocol::case_action;
+using protocol::deadline_colour;
+using protocol::errc;
+using namespace codes;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+constexpr auto P = person_at;
+constexpr protocol::timestamp_ms hour_ms = 3600 * 1000;
+
+class faults_test : public store_test {
+protected:
+  std::optional<actors::case_record> stored_case(persistence::redis_connection& spy,
+                                                 protocol::case_id id) {
+    auto v = hget(spy, persistence::keys::cases(maker(id)), std::to_string(id));
+    if (!v)
+      return std::nullopt;
+    return persistence::decode_case(*v);
+  }
+};
+
+// Deadlines are re-armed from the stored times: a case whose sign limit (2 h) passed while
+// the hub was down for 3 h turns red with an automatic reminder as soon as the recovered
+// city's clock runs, and that reminder is stored; a signed case (1 day from signing) is not
+// touched and turns yellow at 80 % of its day counted from the stored signing time, not from
+// the restart.
+TEST_F(faults_test, a_deadline_that_passed_while_the_hub_was_down_fires_at_once) {
+  ASSERT_TRUE(start_city());
+  auto late = report(P(grid_a1_1, 2), grid_a1_1);
+  auto signed_case = report(P(grid_a1_2, 2), grid_a1_2);
+  EXPECT_ACK(step(P(grid_a1_2, 2), signed_case, case_action::sign));
+  EXPECT_EQ(find_case(grid_a1_1, late)->deadline, start_wall + 2 * hour_ms);
+  stop_city();
+
+  ASSERT_TRUE(start_city(start_wall + 3 * hour_ms)); // down for three hours
+  auto watch = std::make_shared<waiting_recorder>();
+  EXPECT_ACK(act(P(village_a1, 1), protocol::subscribe{village_a1, 0}, watch));
+  advance(std::chrono::milliseconds(0)); // fires what is due now, and only that
+  const auto* c = find_case(grid_a1_1, late);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->colour, deadline_colour::red);
+  ASSERT_EQ(c->history.size(), 2u);
+  EXPECT_EQ(c->history.back().action, case_action::remind);
+  EXPECT_EQ(c->history.back().at, start_wall + 3 * hour_ms);
+  EXPECT_EQ(state_of(grid_a1_1).own_.red, 1u);
+  auto events = watch->all<protocol::case_event>();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].id, late);
+  EXPECT_EQ(events[0].action, case_action::remind);
+  EXPECT_EQ(events[0].by, 0u);
+  auto spy = redis_.connect();
+  auto stored = stored_case(spy, late);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->history.size(), 2u);
+  EXPECT_EQ(stored->colour, deadline_colour::red);
+
+  // The signed case: its day started at start_wall; 80 % of it is start_wall + 19.2 h.
+  EXPECT_EQ(find_case(grid_a1_2, signed_case)->colour, deadline_colour::green);
+  advance(hours(16)); // start_wall + 19 h
+  EXPECT_EQ(find_case(grid_a1_2, signed_case)->colour, deadline_colour::green);
+  advance(minutes(15)); // start_wall + 19.25 h (re-armed from the restart it would be 22.2 h)
+  EXPECT_EQ(find_case(grid_a1_2, signed_case)->colour, deadline_colour::yellow);
+  EXPECT_EQ(state_of(grid_a1_2).own_.yellow, 1u);
+}
+
+// A write older than what Redis holds is refused by the batch's version check: a case
+// record at version 1 committed after version 2 was stored is answered errc::conflict and
+// Redis keeps version 2; likewise when another writer stored a newer version behind the
+// city's back, the city's next step on that case is refused with conflict, not stored.
+TEST_F(faults_test, a_stale_write_is_refused_with_conflict_and_the_newer_record_kept) {
+  ASSERT_TRUE(start_city());
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+  auto spy = redis_.connect();
+  auto v2 = hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(id));
+  ASSERT_TRUE(v2.has_value());
+  ASSERT_EQ(persistence::version_of(*v2), 2u);
+
+  auto old = *find_case(grid_a1_1, id);
+  old.history.resize(1);
+  old.state = protocol::case_state::reported;
+  old.title = "stale";
+  auto sink = std::make_shared<waiting_recorder>();
+  actors::change c;
+  c.unit = grid_a1_1;
+  c.records.emplace_back(old);
+  c.reply_to = sink;
+  c.reply = protocol::ack{9001, id, 0, 0};
+  c.request.id = 9001; // person 0: not remembered as a client's request
+  journal_->commit(std::move(c));
+  ASSERT_TRUE(journal_->drain());
+  auto reply = sink->reply_to(9001);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_REFUSED(*reply, errc::conflict);
+  EXPECT_EQ(hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(id)), v2);
+  EXPECT_EQ(journal_->stats().conflicts, 1u);
+
+  // Another writer stores version 10 of the case; the city's next step (version 3) loses.
+  auto newer = *find_case(grid_a1_1, id);
+  newer.title = "written by another hub";
+  auto v10 = persistence::encode_value(newer, 10);
+  run(spy, {"HSET", persistence::keys::cases(grid_a1_1), std::to_string(id), v10});
+  EXPECT_REFUSED(step(P(grid_a1_1, 2), id, case_action::resolve), errc::conflict);
+  EXPECT_EQ(hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(id)), v10);
+  EXPECT_EQ(journal_->stats().conflicts, 2u);
+  // Other records go on being stored.
+  auto other = report(P(grid_a1_2, 2), grid_a1_2);
+  EXPECT_TRUE(hget(spy, persistence::keys::cases(grid_a1_2), std::to_string(other)).has_value());
+}
+
+// Redis killed: the first write that fails turns the journal away (accepting() false) and is
+// held, not acknowledged; later client writes are answered try_again and change nothing;
+// subscriptions and resume still work. Redis restarted on the same port and directory (its
+// AOF): the journal reconnects by itself, stores the held write and acknowledges it, and new
+// writes succeed. Every acknowledged case is in Redis; the refused one is not.
+TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_stored_after) {
+  ASSERT_TRUE(start_city());
+  auto watch = std::make_shared<waiting_recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watch));
+  ASSERT_NE(report(P(grid_a1_1, 2), grid_a1_1, "A0"), 0u);
+  auto a = report(P(grid_a1_1, 2), grid_a1_1, "A");
+  ASSERT_NE(a, 0u);
+  auto seq_a = city_->events().last_seq();
+  EXPECT_TRUE(journal_->accepting());
+
+  redis_.stop(SIGKILL);
+  EXPECT_TRUE(journal_->accepting()); // nothing has failed yet
+
+  // B is applied by its unit and committed; the write fails: held, not acknowledged.
+  protocol::case_report b;
+  b.unit = grid_a1_2;
+  b.category = "safety.dispute";
+  b.title = "B";
+  auto b_sink = std::make_shared<waiting_recorder>();
+  city_->submit(actors::principal::of(*h_->find_person(P(grid_a1_2, 2))), {700, b}, b_sink);
+  EXPECT_FALSE(settle()); // drain() gives up: disconnected with B waiting
+  EXPECT_FALSE(journal_->accepting());
+  EXPECT_FALSE(journal_->stats().connected);
+  EXPECT_FALSE(b_sink->reply_to(700).has_value());
+  EXPECT_EQ(city_->events().last_seq(), seq_a); // B not published either
+
+  // C is refused before anything is applied.
+  protocol::case_report c = b;
+  c.unit = grid_b1_1;
+  c.title = "C";
+  EXPECT_REFUSED(act(P(grid_b1_1, 2), c), errc::try_again);
+  EXPECT_TRUE(state_of(grid_b1_1).cases_.empty());
+  EXPECT_EQ(state_of(grid_b1_1).own_.reported, 0u);
+  // Nor does a step on a stored case go through.
+  EXPECT_REFUSED(step(P(grid_a1_1, 2), a, case_action::sign), errc::try_again);
+  EXPECT_EQ(find_case(grid_a1_1, a)->history.size(), 1u);
+
+  // Reads go on: a subscription is answered, and a resume replays A's event.
+  auto reader = std::make_shared<waiting_recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, seq_a - 1}, reader));
+  auto replayed = reader->all<protocol::case_event>();
+  ASSERT_EQ(replayed.size(), 1u);
+  EXPECT_EQ(replayed[0].id, a);
+
+  ASSERT_TRUE(redis_.start()) << redis_.why(); // same port, same directory
+  auto spy = redis_.connect();
+  ASSERT_TRUE(spy.ok()) << spy.error();
+  EXPECT_TRUE(hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(a)).has_value())
+      << "A was acknowledged, so it must be in the AOF";
+  // The journal reconnects with its backoff; B's ack is the event that says it did.
+  auto b_reply = b_sink->reply_to(700, wait_limit);
+  ASSERT_TRUE(b_reply.has_value()) << "the held write was not stored after Redis came back";
+  auto* b_ack = std::get_if<protocol::ack>(&*b_reply);
+  ASSERT_NE(b_ack, nullptr) << describe_reply(*b_reply);
+  EXPECT_TRUE(settle());
+  EXPECT_TRUE(journal_->accepting());
+  EXPECT_TRUE(hget(spy, persistence::keys::cases(grid_a1_2), std::to_string(b_ack->case_ref)));
+  EXPECT_EQ(b_ack->seq, seq_a + 1);
+  auto seen = watch->all<protocol::case_event>();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen.back().id, b_ack->case_ref);
+
+  auto d = report(P(grid_b1_1, 2), grid_b1_1, "D");
+  ASSERT_NE(d, 0u);
+  EXPECT_ACK(step(P(grid_a1_1, 2), a, case_action::sign));
+  long long stored = 0;
+  for (auto grid : {grid_a1_1, grid_a1_2, grid_b1_1})
+    stored += integer(spy, {"HLEN", persistence::keys::cases(grid)});
+  EXPECT_EQ(stored, 4); // A0, A, B and D; C was never applied
+  EXPECT_TRUE(hget(spy, persistence::keys::cases(grid_b1_1), std::to_string(d)).has_value());
+  EXPECT_EQ(persistence::version_of(
+                *hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(a))),
+            2u);
+  EXPECT_GE(journal_->stats().failures, 1u);
+}
+
+} // namespace
+} // namespace hub::testing

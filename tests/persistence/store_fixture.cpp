@@ -1,0 +1,143 @@
+#include "tests/persistence/store_fixture.hpp"
+
+namespace hub::testing {
+
+std::string describe_reply(const protocol::server_message& m) {
+  if (auto* e = std::get_if<protocol::error>(&m))
+    return "error " + std::string(protocol::to_string(e->code)) + ": " + e->message;
+  if (std::holds_alternative<protocol::ack>(m))
+    return "ack";
+  return "not a reply";
+}
+
+store_test::store_test()
+  : h_(make_small_city()) {}
+
+store_test::~store_test() {
+  stop_city();
+}
+
+void store_test::SetUp() {
+  ASSERT_TRUE(redis_.start()) << redis_.why();
+}
+
+persistence::store_options store_test::store_options() const {
+  persistence::store_options o;
+  o.address = redis_.address();
+  return o;
+}
+
+protocol::unit_code store_test::maker(std::uint64_t id) const {
+  return h_->units.at(actors::maker_of(id)).code;
+}
+
+bool store_test::start_city(protocol::timestamp_ms wall) {
+  auto loaded = persistence::recover(*h_, store_options());
+  if (auto* why = std::get_if<std::string>(&loaded)) {
+    ADD_FAILURE() << "recovery failed: " << *why;
+    return false;
+  }
+  recovered_ = std::get<persistence::recovered>(std::move(loaded));
+  cfg_ = std::make_unique<caf::actor_system_config>();
+  cfg_->set("scheduler.policy", caf::atom("testing"));
+  cfg_->set("logger.console", caf::atom("none"));
+  sys_ = std::make_unique<caf::actor_system>(*cfg_);
+  sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
+  actors::city_options opts;
+  opts.wall_now = wall;
+  opts.flush_interval = std::chrono::milliseconds(1000);
+  opts.snapshot = recovered_.snapshot;
+  auto last_seq = recovered_.snapshot->last_seq;
+  opts.make_store = [this, last_seq](std::shared_ptr<actors::bus> events) {
+    journal_ = std::make_shared<persistence::redis_journal>(std::move(events), h_,
+                                                            store_options(), last_seq);
+    return journal_;
+  };
+  city_ = std::make_unique<actors::city>(*sys_, h_, opts);
+  settle(); // the units adopt their records
+  return true;
+}
+
+void store_test::stop_city() {
+  if (!city_)
+    return;
+  settle();
+  city_.reset();
+  while (sched_->try_run_once()) {
+  }
+  journal_.reset();
+  sys_.reset(); // the last unit actors go, and with them the journal (its writer stops)
+  cfg_.reset();
+  sched_ = nullptr;
+}
+
+bool store_test::settle() {
+  bool stored = true;
+  for (;;) {
+    bool ran = false;
+    while (sched_->try_run_once())
+      ran = true;
+    stored = journal_->drain();
+    if (!ran)
+      return stored;
+  }
+}
+
+void store_test::advance(std::chrono::milliseconds d) {
+  sched_->advance_time(d);
+  settle();
+}
+
+protocol::server_message store_test::act(protocol::person_id who, protocol::client_body body,
+                                         const std::shared_ptr<waiting_recorder>& to,
+                                         std::uint64_t id) {
+  auto* p = h_->find_person(who);
+  EXPECT_NE(p, nullptr) << "no person " << who;
+  if (p == nullptr)
+    return protocol::error{id, protocol::errc::internal, "no such person"};
+  if (id == 0)
+    id = next_request_++;
+  auto sink = to ? to : replies_;
+  city_->submit(actors::principal::of(*p), {id, std::move(body)}, sink);
+  settle();
+  auto r = sink->reply_to(id);
+  EXPECT_TRUE(r.has_value()) << "no reply to request " << id;
+  return r.value_or(protocol::error{id, protocol::errc::internal, "no reply"});
+}
+
+protocol::case_id store_test::report(protocol::person_id who, protocol::unit_code unit,
+                                     std::string title) {
+  protocol::case_report r;
+  r.unit = unit;
+  r.category = "safety.dispute";
+  r.title = std::move(title);
+  auto reply = act(who, r);
+  auto* a = std::get_if<protocol::ack>(&reply);
+  EXPECT_NE(a, nullptr) << describe_reply(reply);
+  return a != nullptr ? a->case_ref : 0;
+}
+
+protocol::server_message store_test::step(protocol::person_id who, protocol::case_id id,
+                                          protocol::case_action action, protocol::case_act extra) {
+  extra.id = id;
+  extra.action = action;
+  if (extra.note.empty())
+    extra.note = "note";
+  return act(who, extra);
+}
+
+actors::unit_state& store_test::state_of(protocol::unit_code code) {
+  auto* a = caf::actor_cast<caf::abstract_actor*>(city_->actor_of(code));
+  auto* s = dynamic_cast<actors::unit_actor::stateful_pointer<actors::unit_state>>(a);
+  if (s == nullptr)
+    throw std::logic_error("no unit actor " + std::to_string(code));
+  return s->state;
+}
+
+const actors::case_record* store_test::find_case(protocol::unit_code holder, protocol::case_id id) {
+  auto& cases = state_of(holder).cases_;
+  auto i = cases.find(id);
+  return i == cases.end() ? nullptr : &i->second;
+}
+
+} // namespace hub::testing

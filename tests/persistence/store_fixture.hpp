@@ -1,0 +1,138 @@
+#pragma once
+
+// A gtest fixture for the city on a real Redis: each test starts its own redis-server (see
+// processes.hpp), and starts the city on CAF's testing scheduler with the Redis journal as its
+// store, from what recovery reads. The journal delivers (publishes, replies) on its writer
+// thread, so `settle()` alternates running the actors' messages and `redis_journal::drain()`
+// until nothing is left: no sleeps, and time moves only when a test advances it.
+
+#include "actors/city.hpp"
+#include "actors/unit_state.hpp"
+#include "persistence/records.hpp"
+#include "persistence/recovery.hpp"
+#include "persistence/redis_journal.hpp"
+#include "tests/actors/small_city.hpp"
+#include "tests/persistence/processes.hpp"
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <mutex>
+
+namespace hub::testing {
+
+/// Records everything the hub sends to one client; a test may wait for a reply, and
+/// `on_reply` (if set) runs in send(), on the thread that delivers the reply.
+class waiting_recorder : public actors::client_sink {
+public:
+  std::function<void(const protocol::server_message&)> on_reply;
+
+  void send(actors::outbound_ptr msg) override {
+    const auto& m = msg->message();
+    if (on_reply && (std::holds_alternative<protocol::ack>(m) ||
+                     std::holds_alternative<protocol::error>(m)))
+      on_reply(m);
+    std::lock_guard<std::mutex> guard{mutex_};
+    all_.push_back(m);
+    arrived_.notify_all();
+  }
+  template <class T>
+  std::vector<T> all() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    std::vector<T> out;
+    for (auto& m : all_)
+      if (auto* t = std::get_if<T>(&m))
+        out.push_back(*t);
+    return out;
+  }
+  /// The reply (ack or error) to request `id`, waiting up to `timeout` for it.
+  std::optional<protocol::server_message> reply_to(std::uint64_t id,
+                                                   std::chrono::milliseconds timeout = {}) const {
+    std::unique_lock<std::mutex> lock{mutex_};
+    std::optional<protocol::server_message> found;
+    arrived_.wait_for(lock, timeout, [&] {
+      for (auto& m : all_) {
+        auto* a = std::get_if<protocol::ack>(&m);
+        auto* e = std::get_if<protocol::error>(&m);
+        if ((a != nullptr && a->id == id) || (e != nullptr && e->id == id)) {
+          found = m;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable arrived_;
+  std::vector<protocol::server_message> all_;
+};
+
+std::string describe_reply(const protocol::server_message& m);
+
+class store_test : public ::testing::Test {
+protected:
+  /// 2026-11-25 08:00 Beijing time, where the test clock starts.
+  static constexpr protocol::timestamp_ms start_wall = 1795564800000;
+
+  store_test();
+  ~store_test() override;
+  void SetUp() override;
+
+  /// Recovers what Redis holds and starts the city from it, its clock at wall time `wall`.
+  /// Fails the test (returns false) when recovery fails.
+  bool start_city(protocol::timestamp_ms wall = start_wall);
+  /// Stores what is pending, stops the city's actors and the journal (its writer stops after
+  /// writing what is queued).
+  void stop_city();
+
+  /// Runs the actors' messages and drains the journal until neither has work. False when the
+  /// store is disconnected with commits waiting.
+  bool settle();
+  /// Moves the test clock forward by `d`, firing what falls due, and settles.
+  void advance(std::chrono::milliseconds d);
+
+  /// Submits `body` as person `who` (message id `id`, or the next one) and settles; returns
+  /// the reply (an internal error when none came).
+  protocol::server_message act(protocol::person_id who, protocol::client_body body,
+                               const std::shared_ptr<waiting_recorder>& to = nullptr,
+                               std::uint64_t id = 0);
+  /// Reports a "safety.dispute" case at `unit` as `who`; the case id (0 unless acked).
+  protocol::case_id report(protocol::person_id who, protocol::unit_code unit,
+                           std::string title = "邻里噪音纠纷");
+  protocol::server_message step(protocol::person_id who, protocol::case_id id,
+                                protocol::case_action action, protocol::case_act extra = {});
+
+  actors::unit_state& state_of(protocol::unit_code code);
+  const actors::case_record* find_case(protocol::unit_code holder, protocol::case_id id);
+  persistence::store_options store_options() const;
+  /// The unit code of the maker of case or directive `id`.
+  protocol::unit_code maker(std::uint64_t id) const;
+
+  redis_server redis_;
+  std::shared_ptr<const protocol::hierarchy> h_;
+  std::unique_ptr<caf::actor_system_config> cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  caf::scheduler::test_coordinator* sched_ = nullptr;
+  std::shared_ptr<persistence::redis_journal> journal_;
+  std::unique_ptr<actors::city> city_;
+  persistence::recovered recovered_;
+  std::shared_ptr<waiting_recorder> replies_ = std::make_shared<waiting_recorder>();
+  std::uint64_t next_request_ = 1;
+};
+
+#define EXPECT_ACK(reply)                                                                     \
+  EXPECT_TRUE(std::holds_alternative<protocol::ack>(reply)) << describe_reply(reply)
+#define EXPECT_REFUSED(reply, errc_value)                                                     \
+  do {                                                                                        \
+    auto r_ = (reply);                                                                        \
+    auto* e_ = std::get_if<protocol::error>(&r_);                                             \
+    ASSERT_NE(e_, nullptr) << "expected a refusal, got an ack";                               \
+    EXPECT_EQ(e_->code, errc_value) << e_->message;                                           \
+  } while (false)
+
+} // namespace hub::testing
