@@ -17,7 +17,8 @@ seed=${HUB_SEED:-20261125}
 # Debian 12 packages the build, the tests and the run need.
 packages=(g++ cmake ninja-build ccache pkg-config
           libcaf-dev libboost-dev libmsgpack-cxx-dev libhiredis-dev libssl-dev
-          libgtest-dev libgmock-dev libbenchmark-dev redis-server clang libclang-rt-14-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev redis-server clang libclang-rt-14-dev
+          libjemalloc-dev)
 
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 

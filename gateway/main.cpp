@@ -155,10 +155,11 @@ bool recover_store(const std::shared_ptr<const hierarchy>& h,
                static_cast<unsigned long long>(r.snapshot->last_seq),
                static_cast<long long>(r.took.count()));
   auto last_seq = r.snapshot->last_seq;
+  auto epoch = r.epoch;
   opts.snapshot = std::move(r.snapshot);
-  opts.make_store = [h, store, last_seq](std::shared_ptr<hub::actors::bus> events) {
+  opts.make_store = [h, store, last_seq, epoch](std::shared_ptr<hub::actors::bus> events) {
     return std::make_shared<hub::persistence::redis_journal>(std::move(events), h, store,
-                                                             last_seq);
+                                                             last_seq, epoch);
   };
   return true;
 }

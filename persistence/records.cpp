@@ -78,7 +78,13 @@ record_place place_of(const protocol::hierarchy& h, const actors::record& r) {
 
 namespace {
 
-using packer = msgpack::packer<msgpack::sbuffer>;
+/// Packs straight into the stored string (msgpack's sbuffer starts at 8 KiB: one per record
+/// would be one large allocation per record).
+struct string_buffer {
+  std::string& out;
+  void write(const char* data, std::size_t n) { out.append(data, n); }
+};
+using packer = msgpack::packer<string_buffer>;
 
 template <class E>
 std::uint64_t raw(E e) {
@@ -148,13 +154,16 @@ void pack(packer& p, const unit_record& u) {
 } // namespace
 
 std::string encode_value(const actors::record& r, std::uint64_t version) {
-  msgpack::sbuffer buf;
-  char head[17];
-  std::snprintf(head, sizeof head, "%016llx", static_cast<unsigned long long>(version));
-  buf.write(head, 16);
+  std::string out;
+  out.reserve(256);
+  out.resize(16);
+  static constexpr char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i)
+    out[15 - i] = hex[(version >> (4 * i)) & 15];
+  string_buffer buf{out};
   packer p{buf};
   std::visit([&](const auto& x) { pack(p, x); }, r);
-  return std::string(buf.data(), buf.size());
+  return out;
 }
 
 // -- decoding ---------------------------------------------------------------------------------
@@ -349,6 +358,96 @@ unit_record decode_unit(std::string_view value) {
     c.closed_at[i] = v[8 + i];
   c.directives = v[12], c.directives_signed = v[13], c.directives_done = v[14];
   return u;
+}
+
+// -- the streams' entries ---------------------------------------------------------------------
+
+std::uint64_t seq_of(const protocol::server_message& m) {
+  return std::visit(
+      [](const auto& e) -> std::uint64_t {
+        if constexpr (requires { e.seq; })
+          return e.seq;
+        else
+          return 0;
+      },
+      m);
+}
+
+namespace {
+
+void pack_message(packer& p, const std::string& encoded) {
+  p.pack_bin(static_cast<std::uint32_t>(encoded.size()));
+  p.pack_bin_body(encoded.data(), static_cast<std::uint32_t>(encoded.size()));
+}
+
+protocol::server_message unpack_message(fields& f) {
+  const auto& o = f.item();
+  if (o.type != msgpack::type::BIN)
+    f.fail("message is not binary");
+  auto m = protocol::decode_server({o.via.bin.ptr, o.via.bin.size});
+  if (auto* err = std::get_if<protocol::decode_error>(&m))
+    f.fail("message cannot be read: " + err->message);
+  return std::move(std::get<protocol::server_message>(m));
+}
+
+template <class F>
+void for_each_packed(std::string_view packed, F&& each) {
+  std::size_t offset = 0;
+  while (offset < packed.size()) {
+    msgpack::object_handle h;
+    try {
+      h = msgpack::unpack(packed.data(), packed.size(), offset);
+    } catch (const std::exception& e) {
+      throw corrupt_record(std::string("a stream entry is not MessagePack: ") + e.what());
+    }
+    each(h.get());
+  }
+}
+
+} // namespace
+
+void append_event(std::string& packed, std::uint64_t seq, protocol::unit_code unit,
+                  actors::reach to, const protocol::server_message& event) {
+  string_buffer buf{packed};
+  packer p{buf};
+  p.pack_array(4);
+  p.pack(seq), p.pack(unit), p.pack(raw(to));
+  pack_message(p, protocol::encode(event));
+}
+
+void append_request(std::string& packed, std::uint64_t number, const actors::request_key& key,
+                    const protocol::server_message& reply) {
+  string_buffer buf{packed};
+  packer p{buf};
+  p.pack_array(5);
+  p.pack(number), p.pack(key.person), p.pack(key.id), p.pack(std::uint64_t{key.digest});
+  pack_message(p, protocol::encode(reply));
+}
+
+void read_events(std::string_view packed, const std::function<void(actors::stored_event)>& each) {
+  for_each_packed(packed, [&](const msgpack::object& o) {
+    fields f{o, 4, "event"};
+    actors::stored_event e;
+    e.seq = f.next<std::uint64_t>();
+    e.unit = f.next<protocol::unit_code>();
+    e.to = f.next_enum<actors::reach>(raw(actors::reach::unit_watchers));
+    e.message = unpack_message(f);
+    each(std::move(e));
+  });
+}
+
+void read_requests(std::string_view packed,
+                   const std::function<void(std::uint64_t, actors::remembered_request)>& each) {
+  for_each_packed(packed, [&](const msgpack::object& o) {
+    fields f{o, 5, "request"};
+    auto number = f.next<std::uint64_t>();
+    actors::remembered_request r;
+    r.key.person = f.next<protocol::person_id>();
+    r.key.id = f.next<std::uint64_t>();
+    r.key.digest = static_cast<std::size_t>(f.next<std::uint64_t>());
+    r.reply = unpack_message(f);
+    each(number, std::move(r));
+  });
 }
 
 } // namespace hub::persistence

@@ -8,8 +8,10 @@
 // the key and field at fault.
 
 #include "actors/journal.hpp"
+#include "actors/restore.hpp"
 #include "protocol/hierarchy.hpp"
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,6 +43,24 @@ actors::task_record decode_task(std::string_view value);
 actors::directive_record decode_directive(std::string_view value);
 actors::receipt_record decode_receipt(std::string_view value);
 actors::unit_record decode_unit(std::string_view value);
+
+// -- the streams' entries ------------------------------------------------------------------------
+// Each entry of hub:events (hub:requests) packs the events (answered requests) of one batch:
+// MessagePack arrays one after another, [seq, unit, reach, message] ([number, person, id,
+// digest, reply]), the message in the protocol's own encoding.
+
+/// The sequence number of an event (0 for a message without one).
+std::uint64_t seq_of(const protocol::server_message& m);
+
+void append_event(std::string& packed, std::uint64_t seq, protocol::unit_code unit,
+                  actors::reach to, const protocol::server_message& event);
+void append_request(std::string& packed, std::uint64_t number, const actors::request_key& key,
+                    const protocol::server_message& reply);
+
+/// Calls `each` for every event (request) packed in `packed`; throws corrupt_record.
+void read_events(std::string_view packed, const std::function<void(actors::stored_event)>& each);
+void read_requests(std::string_view packed,
+                   const std::function<void(std::uint64_t, actors::remembered_request)>& each);
 
 // -- keys -------------------------------------------------------------------------------------
 namespace keys {

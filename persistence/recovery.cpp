@@ -33,9 +33,9 @@ private:
   /// HGETALL of each key, pipelined; `each(key index, field, value)`.
   template <class F>
   void hashes(const std::vector<std::string>& keys, F&& each);
-  /// XREVRANGE key + - COUNT n, oldest first; `each(id, fields)`.
+  /// The entries of stream `key` from id `first` on, oldest first; `each(packed)`.
   template <class F>
-  void stream_tail(const std::string& key, std::size_t n, F&& each);
+  void stream_from(const std::string& key, std::uint64_t first, F&& each);
   reply_ptr must(reply_ptr r, const std::string& what);
   std::uint32_t index_of(protocol::unit_code code, const std::string& where) const;
 
@@ -79,17 +79,18 @@ void loader::hashes(const std::vector<std::string>& keys, F&& each) {
 }
 
 template <class F>
-void loader::stream_tail(const std::string& key, std::size_t n, F&& each) {
-  auto r = must(conn_.command({"XREVRANGE", key, "+", "-", "COUNT", std::to_string(n)}), key);
-  for (std::size_t i = r->elements; i-- > 0;) {
+void loader::stream_from(const std::string& key, std::uint64_t first, F&& each) {
+  auto r = must(conn_.command({"XRANGE", key, std::to_string(first), "+"}), key);
+  for (std::size_t i = 0; i < r->elements; ++i) {
     auto* entry = r->element[i];
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
-      throw failure{key + " holds an entry that is not [id, fields]"};
-    std::map<std::string_view, std::string_view> fields;
-    auto* f = entry->element[1];
-    for (std::size_t j = 0; j + 1 < f->elements; j += 2)
-      fields[text_of(f->element[j])] = text_of(f->element[j + 1]);
-    each(text_of(entry->element[0]), fields);
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
+        entry->element[1]->elements != 2 || text_of(entry->element[1]->element[0]) != "m")
+      throw failure{key + " holds an entry that is not [id, [m, packed]]"};
+    try {
+      each(text_of(entry->element[1]->element[1]));
+    } catch (const corrupt_record& e) {
+      throw failure{key + " entry " + std::string(text_of(entry->element[0])) + ": " + e.what()};
+    }
   }
 }
 
@@ -124,6 +125,11 @@ recovered loader::run() {
                   "): start the hub with the hierarchy file it was made with, or point it at "
                   "another Redis (--redis) or an empty one"};
   }
+
+  // A new writer epoch before reading: from now on, a hub still running on this store cannot
+  // write what this one would not see.
+  auto epoch = must(conn_.command({"HINCRBY", keys::meta, "writer", "1"}), keys::meta);
+  out.epoch = static_cast<std::uint64_t>(epoch->integer);
 
   // -- units' counters --
   hashes({keys::units}, [&](std::size_t, std::string_view, std::string_view value) {
@@ -234,35 +240,28 @@ recovered loader::run() {
   }
 
   // -- the event log's tail (resume) and the sequence --
-  auto seq = must(conn_.command({"HGET", keys::meta, "seq"}), keys::meta);
-  if (seq->type == REDIS_REPLY_STRING)
-    snap.last_seq = number(text_of(seq.get()), "hub:meta seq");
-  stream_tail(keys::events, o_.resume_window, [&](std::string_view id, auto& fields) {
-    actors::stored_event e;
-    e.seq = number(id.substr(0, id.find('-')), "an event id");
-    e.unit = static_cast<protocol::unit_code>(number(fields["u"], "an event's unit"));
-    e.to = number(fields["r"], "an event's reach") == 0 ? actors::reach::subtree_watchers
-                                                        : actors::reach::unit_watchers;
-    auto m = protocol::decode_server(fields["m"]);
-    if (auto* err = std::get_if<protocol::decode_error>(&m))
-      throw failure{"event " + std::string(id) + " cannot be read: " + err->message};
-    e.message = std::move(std::get<protocol::server_message>(m));
-    snap.last_seq = std::max(snap.last_seq, e.seq);
-    snap.events.push_back(std::move(e));
+  auto counter = [&](const char* field) -> std::uint64_t {
+    auto r = must(conn_.command({"HGET", keys::meta, field}), keys::meta);
+    return r->type == REDIS_REPLY_STRING ? number(text_of(r.get()), keys::meta + " " + field) : 0;
+  };
+  auto from = [](std::uint64_t last, std::size_t keep) { return last > keep ? last - keep : 0; };
+  snap.last_seq = counter("seq");
+  const auto first_event = from(snap.last_seq, o_.resume_window) + 1;
+  stream_from(keys::events, first_event, [&](std::string_view packed) {
+    read_events(packed, [&](actors::stored_event e) {
+      if (e.seq >= first_event)
+        snap.events.push_back(std::move(e));
+    });
   });
   out.events = snap.events.size();
 
   // -- answered requests (retries after the restart) --
-  stream_tail(keys::requests, o_.request_log, [&](std::string_view id, auto& fields) {
-    actors::remembered_request r;
-    r.key.person = number(fields["p"], "a request's person");
-    r.key.id = number(fields["i"], "a request's id");
-    r.key.digest = number(fields["d"], "a request's digest");
-    auto m = protocol::decode_server(fields["m"]);
-    if (auto* err = std::get_if<protocol::decode_error>(&m))
-      throw failure{"request " + std::string(id) + " cannot be read: " + err->message};
-    r.reply = std::move(std::get<protocol::server_message>(m));
-    snap.requests.push_back(std::move(r));
+  const auto first_request = from(counter("requests"), o_.request_log) + 1;
+  stream_from(keys::requests, first_request, [&](std::string_view packed) {
+    read_requests(packed, [&](std::uint64_t n, actors::remembered_request r) {
+      if (n >= first_request)
+        snap.requests.push_back(std::move(r));
+    });
   });
   out.requests = snap.requests.size();
   out.took = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -19,7 +19,8 @@ struct recovered {
   std::size_t cases = 0, open_cases = 0, tasks = 0, directives = 0, receipts = 0, events = 0,
               requests = 0;
   std::chrono::milliseconds took{0};
-  bool fresh = false; // the store was empty: it now carries this hierarchy's fingerprint
+  bool fresh = false;      // the store was empty: it now carries this hierarchy's fingerprint
+  std::uint64_t epoch = 0; // the writer epoch taken for this hub (redis_journal)
 };
 
 /// Loads the store at `options.address` for hierarchy `h`. Fails (with a sentence saying what

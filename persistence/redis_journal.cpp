@@ -5,53 +5,39 @@
 #include "protocol/codec.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <unordered_map>
 
 namespace hub::persistence {
 
 namespace {
 
-// One call per batch. ARGV: the writes (count, then key, field, value each), the event stream's
-// length cap, the events (count, then seq, unit, reach, message each), the request stream's
-// cap, the answered requests (count, then person, id, digest, reply each). A write whose stored
-// version (the value's first 16 hex digits) is newer is skipped and its number returned; an
-// event at or below the stored sequence (a retried batch) is skipped.
+// One call per batch, atomic. ARGV: the writer's epoch; the writes (count, then key, field,
+// value each); then the batch's events, packed into one entry of the event stream whose id is
+// the last event's sequence number (trim below, that number, the packed events; "" when the
+// batch has none); then its answered requests likewise, numbered by the journal's request
+// counter. Returns 1, or 0 without writing anything when another writer took the store over
+// (a newer epoch: this hub's state is stale). A batch sent again after a lost reply finds its
+// numbers stored: its stream entries are not added twice, and its writes are the same again.
 constexpr const char* batch_script = R"lua(
 local a = ARGV
-local i = 1
-local stale = {}
+if redis.call('HGET', 'hub:meta', 'writer') ~= a[1] then return 0 end
+local i = 2
 local n = tonumber(a[i]); i = i + 1
 for w = 1, n do
-  local key, field, value = a[i], a[i + 1], a[i + 2]
+  redis.call('HSET', a[i], a[i + 1], a[i + 2])
   i = i + 3
-  local old = redis.call('HGET', key, field)
-  if old and string.sub(old, 1, 16) > string.sub(value, 1, 16) then
-    stale[#stale + 1] = w
-  else
-    redis.call('HSET', key, field, value)
-  end
 end
-local last = tonumber(redis.call('HGET', 'hub:meta', 'seq') or '0')
-local cap = a[i]; i = i + 1
-n = tonumber(a[i]); i = i + 1
-for e = 1, n do
-  local seq = tonumber(a[i])
-  if seq > last then
-    redis.call('XADD', 'hub:events', 'MAXLEN', '~', cap, a[i] .. '-1',
-               'u', a[i + 1], 'r', a[i + 2], 'm', a[i + 3])
-    last = seq
-  end
-  i = i + 4
+local function append(stream, counter, trim, last, packed)
+  if packed == '' then return end
+  local stored = tonumber(redis.call('HGET', 'hub:meta', counter) or '0')
+  if tonumber(last) <= stored then return end
+  redis.call('XADD', stream, 'MINID', '~', trim, last .. '-0', 'm', packed)
+  redis.call('HSET', 'hub:meta', counter, last)
 end
-redis.call('HSET', 'hub:meta', 'seq', string.format('%d', last))
-cap = a[i]; i = i + 1
-n = tonumber(a[i]); i = i + 1
-for r = 1, n do
-  redis.call('XADD', 'hub:requests', 'MAXLEN', '~', cap, '*',
-             'p', a[i], 'i', a[i + 1], 'd', a[i + 2], 'm', a[i + 3])
-  i = i + 4
-end
-return stale
+append('hub:events', 'seq', a[i], a[i + 1], a[i + 2])
+append('hub:requests', 'requests', a[i + 3], a[i + 4], a[i + 5])
+return 1
 )lua";
 
 } // namespace
@@ -60,16 +46,17 @@ return stale
 struct redis_journal::batch {
   std::vector<actors::change> changes;
   std::vector<std::string> args;
-  std::vector<std::vector<std::uint32_t>> writers; // per write: the changes that wrote it
-  std::vector<bool> conflicted;                    // per change
+  bool sent = false;       // on the current connection
+  bool superseded = false; // refused: another writer owns the store
 };
 
 redis_journal::redis_journal(std::shared_ptr<actors::bus> events,
                              std::shared_ptr<const protocol::hierarchy> hierarchy,
-                             store_options options, std::uint64_t last_seq)
+                             store_options options, std::uint64_t last_seq, std::uint64_t epoch)
   : events_(std::move(events))
   , hierarchy_(std::move(hierarchy))
   , options_(std::move(options))
+  , epoch_(epoch)
   , next_seq_(last_seq) {
   connect();
   writer_ = std::thread([this] { run(); });
@@ -86,7 +73,7 @@ redis_journal::~redis_journal() {
 
 bool redis_journal::accepting() const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return stats_.connected && queue_.size() < options_.buffer;
+  return stats_.connected && queue_.size() < options_.buffer && !superseded_.load();
 }
 
 void redis_journal::commit(actors::change c) {
@@ -128,6 +115,16 @@ bool redis_journal::connect() {
   reply_ptr r;
   if (conn_->ok())
     r = conn_->command({"SCRIPT", "LOAD", batch_script});
+  if (r && r->type == REDIS_REPLY_STRING && epoch_ == 0) { // the first connection
+    auto e = conn_->command({"HINCRBY", keys::meta, "writer", "1"});
+    if (e && e->type == REDIS_REPLY_INTEGER)
+      epoch_ = static_cast<std::uint64_t>(e->integer);
+  }
+  if (r && r->type == REDIS_REPLY_STRING && request_counter_ == 0) {
+    auto n = conn_->command({"HGET", keys::meta, "requests"});
+    if (n && n->type == REDIS_REPLY_STRING)
+      request_counter_ = std::strtoull(n->str, nullptr, 10);
+  }
   bool ok = r && r->type == REDIS_REPLY_STRING;
   if (ok)
     script_sha_.assign(r->str, r->len);
@@ -146,71 +143,64 @@ bool redis_journal::connect() {
 namespace {
 
 void encode_batch(const protocol::hierarchy& h, const store_options& o, const std::string& sha,
-                  std::vector<actors::change>& changes, std::vector<std::string>& args,
-                  std::vector<std::vector<std::uint32_t>>& writers) {
+                  std::uint64_t epoch, std::uint64_t& request_counter,
+                  std::vector<actors::change>& changes, std::vector<std::string>& args) {
   // Only the last write of a (key, field) in the batch goes out: a unit's counters change at
   // every step, and a city-wide fan-out commits at 22,000 units.
   std::vector<std::string> writes; // key, field, value triples
   std::unordered_map<std::string, std::size_t> slot;
-  std::vector<std::string> events;
-  std::vector<std::string> requests;
+  std::string events, requests;
+  std::uint64_t last_seq = 0;
+  std::string key;
   for (std::uint32_t i = 0; i < changes.size(); ++i) {
     auto& c = changes[i];
     for (auto& r : c.records) {
       auto place = place_of(h, r);
-      auto value = encode_value(r, place.version);
-      auto [it, fresh] = slot.try_emplace(place.key + '\n' + place.field, writers.size());
+      key.assign(place.key).append(1, '\n').append(place.field);
+      auto [it, fresh] = slot.try_emplace(key, writes.size() / 3);
       if (fresh) {
-        writers.emplace_back();
         writes.push_back(std::move(place.key));
         writes.push_back(std::move(place.field));
-        writes.push_back(std::move(value));
+        writes.push_back(encode_value(r, place.version));
       } else {
-        writes[it->second * 3 + 2] = std::move(value);
+        writes[it->second * 3 + 2] = encode_value(r, place.version);
       }
-      writers[it->second].push_back(i);
     }
     if (c.event) {
-      std::uint64_t seq = std::visit(
-          [](const auto& e) -> std::uint64_t {
-            if constexpr (requires { e.seq; })
-              return e.seq;
-            else
-              return 0;
-          },
-          *c.event);
-      events.push_back(std::to_string(seq));
-      events.push_back(std::to_string(c.unit));
-      events.push_back(std::to_string(static_cast<int>(c.to)));
-      events.push_back(protocol::encode(*c.event));
+      last_seq = seq_of(*c.event);
+      append_event(events, last_seq, c.unit, c.to, *c.event);
     }
-    if (c.request.person != 0 && c.reply) {
-      requests.push_back(std::to_string(c.request.person));
-      requests.push_back(std::to_string(c.request.id));
-      requests.push_back(std::to_string(c.request.digest));
-      requests.push_back(protocol::encode(*c.reply));
-    }
+    if (c.request.person != 0 && c.reply)
+      append_request(requests, ++request_counter, c.request, *c.reply);
   }
-  args.reserve(8 + writes.size() + events.size() + requests.size());
-  args = {"EVALSHA", sha, "0", std::to_string(writes.size() / 3)};
+  args.reserve(12 + writes.size());
+  args = {"EVALSHA", sha, "0", std::to_string(epoch), std::to_string(writes.size() / 3)};
   std::move(writes.begin(), writes.end(), std::back_inserter(args));
-  args.push_back(std::to_string(o.event_log));
-  args.push_back(std::to_string(events.size() / 4));
-  std::move(events.begin(), events.end(), std::back_inserter(args));
-  args.push_back(std::to_string(o.request_log));
-  args.push_back(std::to_string(requests.size() / 4));
-  std::move(requests.begin(), requests.end(), std::back_inserter(args));
+  auto below = [](std::uint64_t last, std::size_t keep) {
+    return std::to_string(last > keep ? last - keep : 0);
+  };
+  args.push_back(below(last_seq, o.event_log));
+  args.push_back(std::to_string(last_seq));
+  args.push_back(std::move(events));
+  args.push_back(below(request_counter, o.request_log));
+  args.push_back(std::to_string(request_counter));
+  args.push_back(std::move(requests));
 }
 
 } // namespace
 
-bool redis_journal::write(batch& b) {
+void redis_journal::send(batch& b) {
   if (b.args.empty())
-    encode_batch(*hierarchy_, options_, script_sha_, b.changes, b.args, b.writers);
+    encode_batch(*hierarchy_, options_, script_sha_, epoch_, request_counter_, b.changes, b.args);
   b.args[1] = script_sha_; // a reconnect may follow a Redis restart: the script was loaded anew
   std::vector<std::string_view> argv(b.args.begin(), b.args.end());
-  auto r = conn_->command(argv);
-  if (!r || r->type != REDIS_REPLY_ARRAY) {
+  conn_->append(argv);
+  b.sent = true;
+}
+
+bool redis_journal::receive(batch& b) {
+  auto r = conn_->next_reply();
+  if (!r || r->type != REDIS_REPLY_INTEGER) {
     if (r)
       std::fprintf(stderr, "store: a batch was refused: %.*s\n",
                    static_cast<int>(text_of(r.get()).size()), text_of(r.get()).data());
@@ -218,71 +208,85 @@ bool redis_journal::write(batch& b) {
       std::fprintf(stderr, "store: %s\n", conn_->error().c_str());
     return false;
   }
-  b.conflicted.assign(b.changes.size(), false);
-  for (std::size_t i = 0; i < r->elements; ++i) {
-    auto w = static_cast<std::size_t>(r->element[i]->integer) - 1; // Lua counts from 1
-    if (w < b.writers.size())
-      for (auto c : b.writers[w])
-        b.conflicted[c] = true;
-  }
+  b.superseded = r->type == REDIS_REPLY_INTEGER && r->integer == 0;
   return true;
 }
 
 void redis_journal::deliver(batch& b) {
-  std::uint64_t conflicts = 0;
-  for (std::size_t i = 0; i < b.changes.size(); ++i) {
-    auto& c = b.changes[i];
-    if (b.conflicted[i]) {
-      conflicts += 1;
+  if (b.superseded) {
+    if (!superseded_.exchange(true))
+      std::fprintf(stderr,
+                   "store: another hub process took over the store at %s; this one's "
+                   "state is stale and its writes are refused from now on\n",
+                   options_.address.to_string().c_str());
+    for (auto& c : b.changes)
       if (c.reply)
         c.reply = protocol::error{c.request.id, protocol::errc::conflict,
-                                  "the store holds a newer version of this (another hub process "
-                                  "wrote it); this change was not stored"};
-    }
-    actors::deliver(*events_, c);
+                                  "another hub process took over the store: this one's state is "
+                                  "stale, and the change was not stored"};
   }
+  for (auto& c : b.changes)
+    actors::deliver(*events_, c);
   {
     std::lock_guard<std::mutex> guard{mutex_};
     stats_.delivered += b.changes.size();
     stats_.batches += 1;
-    stats_.conflicts += conflicts;
+    stats_.conflicts += b.superseded ? b.changes.size() : 0;
     stats_.pending = queue_.size();
   }
   drained_.notify_all();
 }
 
 void redis_journal::run() {
+  // Two batches in flight: Redis runs one while the next is encoded and sent, and the hub
+  // delivers one while Redis runs the next.
+  constexpr std::size_t max_in_flight = 2;
   auto backoff = options_.reconnect_min;
-  std::unique_ptr<batch> current; // taken from the queue, not yet stored
+  std::deque<std::unique_ptr<batch>> in_flight; // taken from the queue, not yet delivered
   for (;;) {
-    if (!current) {
+    {
       std::unique_lock<std::mutex> lock{mutex_};
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty())
+      if (in_flight.empty())
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (in_flight.empty() && queue_.empty())
         return; // stopping, everything written
-      current = std::make_unique<batch>();
-      auto n = std::min(queue_.size(), options_.batch);
-      current->changes.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        current->changes.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      while (in_flight.size() < max_in_flight && !queue_.empty()) {
+        auto b = std::make_unique<batch>();
+        auto n = std::min(queue_.size(), options_.batch);
+        b->changes.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          b->changes.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        in_flight.push_back(std::move(b));
       }
     }
-    if ((conn_ || connect()) && write(*current)) {
-      backoff = options_.reconnect_min;
-      deliver(*current);
-      current.reset();
-      continue;
+    if (conn_ || connect()) {
+      for (auto& b : in_flight)
+        if (!b->sent)
+          send(*b);
+      if (receive(*in_flight.front())) {
+        backoff = options_.reconnect_min;
+        deliver(*in_flight.front());
+        in_flight.pop_front();
+        continue;
+      }
     }
-    // Redis is away: refuse new writes, keep this batch, try again after a while.
+    // Redis is away (or refused): refuse new writes, keep the batches, send them again after
+    // a while on a new connection.
     conn_.reset();
+    for (auto& b : in_flight)
+      b->sent = false;
     std::unique_lock<std::mutex> lock{mutex_};
     stats_.connected = false;
     stats_.failures += 1;
     drained_.notify_all();
     if (stopping_) {
+      std::size_t lost = queue_.size();
+      for (auto& b : in_flight)
+        lost += b->changes.size();
       std::fprintf(stderr, "store: stopping with %zu unstored changes (never acknowledged)\n",
-                   current->changes.size() + queue_.size());
+                   lost);
       return;
     }
     wake_.wait_for(lock, backoff, [&] { return stopping_; });

@@ -8,14 +8,19 @@
 // Redis, and a crash at any moment leaves a prefix of the commits stored.
 //
 // Faults: a failed round trip marks the store disconnected (clients' writes are refused with
-// try_again from then on), and the writer reconnects with backoff and writes the same batch
-// again; the versions make the retry harmless. Buffered commits wait; nothing acknowledged
-// is lost. A record whose stored version is newer (another hub wrote it) is not written: its
-// client is told `conflict`.
+// try_again from then on), and the writer reconnects with backoff and writes the same batches
+// again, which is harmless (same values; stream entries numbered). Buffered commits wait;
+// nothing acknowledged is lost.
+//
+// Stale writers: each journal writes under an epoch (hub:meta writer), taken when its hub
+// started; a hub started later on the same store takes a newer one, and from then on every
+// batch of the older hub is refused whole: its clients are told `conflict`, and it accepts no
+// more writes. Every stored value also carries its record's own version.
 
 #include "actors/journal.hpp"
 #include "persistence/store_options.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -26,10 +31,11 @@ namespace hub::persistence {
 
 class redis_journal final : public actors::journal {
 public:
-  /// Starts the writer. `last_seq`: the last stored event's sequence number (recovery).
+  /// Starts the writer. `last_seq`: the last stored event's sequence number, and `epoch`: the
+  /// writer epoch recovery took (0: take one now).
   redis_journal(std::shared_ptr<actors::bus> events,
                 std::shared_ptr<const protocol::hierarchy> hierarchy, store_options options,
-                std::uint64_t last_seq);
+                std::uint64_t last_seq, std::uint64_t epoch = 0);
   /// Writes what is queued (while Redis answers), then stops the writer.
   ~redis_journal() override;
 
@@ -45,7 +51,7 @@ public:
     std::uint64_t committed = 0; // commits received
     std::uint64_t delivered = 0; // stored, published, replied
     std::uint64_t batches = 0;   // Lua calls that succeeded
-    std::uint64_t conflicts = 0; // records refused as stale
+    std::uint64_t conflicts = 0; // commits refused: another writer owns the store
     std::uint64_t failures = 0;  // round trips that failed (Redis away)
     std::size_t pending = 0;     // commits waiting
     bool connected = false;
@@ -56,7 +62,8 @@ private:
   struct batch;
   void run();
   bool connect();
-  bool write(batch& b);
+  void send(batch& b);    // appends the batch's call to the connection
+  bool receive(batch& b); // its reply; false when the connection failed
   void deliver(batch& b);
 
   std::shared_ptr<actors::bus> events_;
@@ -64,6 +71,9 @@ private:
   store_options options_;
   std::unique_ptr<class redis_connection> conn_; // the writer thread's only
   std::string script_sha_;
+  std::uint64_t request_counter_ = 0; // numbers the answered requests in hub:requests
+  std::uint64_t epoch_ = 0;           // this writer's, in hub:meta writer
+  std::atomic<bool> superseded_{false};
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;    // the writer: work or stop

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -38,6 +39,9 @@ struct options {
   /// scheduler.policy.
   std::vector<std::pair<std::string, std::string>> caf;
   std::uint64_t seed = 0;              // 0: hub::sim::default_seed
+  /// The city's journal (city_options::make_store): empty for the memory journal; set by
+  /// hub-store-bench to write through Redis.
+  std::function<std::shared_ptr<actors::journal>(std::shared_ptr<actors::bus>)> make_store;
   bool wants(const std::string& name) const {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
   }
@@ -148,6 +152,7 @@ std::vector<row> run_memory(const options& o, std::shared_ptr<const protocol::hi
 inline actors::city_options city_opts(const options& o, bool defaults = false) {
   actors::city_options c;
   c.flush_interval = std::chrono::milliseconds(o.flush_ms);
+  c.make_store = o.make_store;
   if (!defaults)
     c.remembered_requests = std::max(c.remembered_requests, o.remembered);
   return c;
