@@ -48,9 +48,10 @@ bool store_test::start_city(protocol::timestamp_ms wall) {
   opts.flush_interval = std::chrono::milliseconds(1000);
   opts.snapshot = recovered_.snapshot;
   auto last_seq = recovered_.snapshot->last_seq;
-  opts.make_store = [this, last_seq](std::shared_ptr<actors::bus> events) {
+  auto epoch = recovered_.epoch;
+  opts.make_store = [this, last_seq, epoch](std::shared_ptr<actors::bus> events) {
     journal_ = std::make_shared<persistence::redis_journal>(std::move(events), h_,
-                                                            store_options(), last_seq);
+                                                            store_options(), last_seq, epoch);
     return journal_;
   };
   city_ = std::make_unique<actors::city>(*sys_, h_, opts);
