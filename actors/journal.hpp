@@ -70,6 +70,9 @@ struct change {
   /// Sent to reply_to once stored; an ack gets the event's sequence number.
   std::optional<protocol::server_message> reply;
   request_key request;
+  /// A durable journal's own encoding of `records`, made on the committing thread (so that
+  /// the work spreads over the actor threads rather than the store's one writer).
+  std::vector<std::string> prepared;
 };
 
 class journal {

@@ -72,11 +72,22 @@ redis_journal::~redis_journal() {
 }
 
 bool redis_journal::accepting() const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  return stats_.connected && queue_.size() < options_.buffer && !superseded_.load();
+  return connected_.load(std::memory_order_relaxed) &&
+         queued_.load(std::memory_order_relaxed) < options_.buffer &&
+         !superseded_.load(std::memory_order_relaxed);
 }
 
 void redis_journal::commit(actors::change c) {
+  // The records are encoded here, on the committing thread, outside the lock.
+  c.prepared.reserve(c.records.size() * 3);
+  for (auto& r : c.records) {
+    auto place = place_of(*hierarchy_, r);
+    c.prepared.push_back(std::move(place.key));
+    c.prepared.push_back(std::move(place.field));
+    c.prepared.push_back(encode_value(r, place.version));
+  }
+  c.records.clear();
+  bool was_empty = false;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     // Stamped here, under the queue's lock: queue order is sequence order.
@@ -91,23 +102,28 @@ void redis_journal::commit(actors::change c) {
       if (auto* a = c.reply ? std::get_if<protocol::ack>(&*c.reply) : nullptr)
         a->seq = seq;
     }
+    was_empty = queue_.empty();
     queue_.push_back(std::move(c));
     stats_.committed += 1;
-    stats_.pending = queue_.size();
+    queued_.store(queue_.size(), std::memory_order_relaxed);
   }
-  wake_.notify_one();
+  if (was_empty) // the writer sleeps only on an empty queue
+    wake_.notify_one();
 }
 
 bool redis_journal::drain() {
   std::unique_lock<std::mutex> lock{mutex_};
   auto target = stats_.committed;
-  drained_.wait(lock, [&] { return stats_.delivered >= target || !stats_.connected; });
+  drained_.wait(lock, [&] { return stats_.delivered >= target || !connected_.load(); });
   return stats_.delivered >= target;
 }
 
 redis_journal::statistics redis_journal::stats() const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return stats_;
+  auto s = stats_;
+  s.connected = connected_.load();
+  s.pending = queue_.size();
+  return s;
 }
 
 bool redis_journal::connect() {
@@ -133,7 +149,7 @@ bool redis_journal::connect() {
                  static_cast<int>(text_of(r.get()).size()), text_of(r.get()).data());
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    stats_.connected = ok;
+    connected_.store(ok);
   }
   if (!ok)
     conn_.reset();
@@ -142,9 +158,9 @@ bool redis_journal::connect() {
 
 namespace {
 
-void encode_batch(const protocol::hierarchy& h, const store_options& o, const std::string& sha,
-                  std::uint64_t epoch, std::uint64_t& request_counter,
-                  std::vector<actors::change>& changes, std::vector<std::string>& args) {
+void encode_batch(const store_options& o, const std::string& sha, std::uint64_t epoch,
+                  std::uint64_t& request_counter, std::vector<actors::change>& changes,
+                  std::vector<std::string>& args) {
   // Only the last write of a (key, field) in the batch goes out: a unit's counters change at
   // every step, and a city-wide fan-out commits at 22,000 units.
   std::vector<std::string> writes; // key, field, value triples
@@ -154,16 +170,15 @@ void encode_batch(const protocol::hierarchy& h, const store_options& o, const st
   std::string key;
   for (std::uint32_t i = 0; i < changes.size(); ++i) {
     auto& c = changes[i];
-    for (auto& r : c.records) {
-      auto place = place_of(h, r);
-      key.assign(place.key).append(1, '\n').append(place.field);
+    for (std::size_t w = 0; w + 2 < c.prepared.size(); w += 3) {
+      key.assign(c.prepared[w]).append(1, '\n').append(c.prepared[w + 1]);
       auto [it, fresh] = slot.try_emplace(key, writes.size() / 3);
       if (fresh) {
-        writes.push_back(std::move(place.key));
-        writes.push_back(std::move(place.field));
-        writes.push_back(encode_value(r, place.version));
+        writes.push_back(std::move(c.prepared[w]));
+        writes.push_back(std::move(c.prepared[w + 1]));
+        writes.push_back(std::move(c.prepared[w + 2]));
       } else {
-        writes[it->second * 3 + 2] = encode_value(r, place.version);
+        writes[it->second * 3 + 2] = std::move(c.prepared[w + 2]);
       }
     }
     if (c.event) {
@@ -191,7 +206,7 @@ void encode_batch(const protocol::hierarchy& h, const store_options& o, const st
 
 void redis_journal::send(batch& b) {
   if (b.args.empty())
-    encode_batch(*hierarchy_, options_, script_sha_, epoch_, request_counter_, b.changes, b.args);
+    encode_batch(options_, script_sha_, epoch_, request_counter_, b.changes, b.args);
   b.args[1] = script_sha_; // a reconnect may follow a Redis restart: the script was loaded anew
   std::vector<std::string_view> argv(b.args.begin(), b.args.end());
   conn_->append(argv);
@@ -232,7 +247,6 @@ void redis_journal::deliver(batch& b) {
     stats_.delivered += b.changes.size();
     stats_.batches += 1;
     stats_.conflicts += b.superseded ? b.changes.size() : 0;
-    stats_.pending = queue_.size();
   }
   drained_.notify_all();
 }
@@ -258,6 +272,7 @@ void redis_journal::run() {
           b->changes.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
+        queued_.store(queue_.size(), std::memory_order_relaxed);
         in_flight.push_back(std::move(b));
       }
     }
@@ -278,7 +293,7 @@ void redis_journal::run() {
     for (auto& b : in_flight)
       b->sent = false;
     std::unique_lock<std::mutex> lock{mutex_};
-    stats_.connected = false;
+    connected_.store(false);
     stats_.failures += 1;
     drained_.notify_all();
     if (stopping_) {

@@ -74,6 +74,8 @@ private:
   std::uint64_t request_counter_ = 0; // numbers the answered requests in hub:requests
   std::uint64_t epoch_ = 0;           // this writer's, in hub:meta writer
   std::atomic<bool> superseded_{false};
+  std::atomic<bool> connected_{false}; // read by accepting() without the lock
+  std::atomic<std::size_t> queued_{0};
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;    // the writer: work or stop
