@@ -99,9 +99,18 @@ void unit_state::commit(std::optional<protocol::server_message> event, reach to,
   c.event = std::move(event);
   c.to = to;
   c.records = std::move(records);
-  ++version_;
-  if (ctx_->store->durable())
-    c.records.push_back(unit_record{unit_->code, version_, next_seq_, score_sum_, own_});
+  if (ctx_->store->durable()) {
+    // The counters go with the step when they changed (open, yellow and red are recounted on
+    // recovery, so a step that moves only them stores nothing of the unit).
+    unit_record now{unit_->code, version_ + 1, next_seq_, score_sum_, own_};
+    now.counters.open = now.counters.yellow = now.counters.red = 0;
+    if (now.next_id != stored_.next_id || now.score_sum != stored_.score_sum ||
+        !(now.counters == stored_.counters)) {
+      ++version_;
+      stored_ = now;
+      c.records.push_back(std::move(now));
+    }
+  }
   if (cmd != nullptr) {
     c.reply_to = cmd->reply_to;
     c.reply = protocol::ack{cmd->request, ack_case, ack_directive, 0};

@@ -10,6 +10,8 @@ using protocol::directive_action;
 
 void unit_state::restore(unit_restore& r) {
   version_ = r.own.version;
+  stored_ = r.own;
+  stored_.counters.open = stored_.counters.yellow = stored_.counters.red = 0;
   next_seq_ = r.own.next_id;
   score_sum_ = r.own.score_sum;
   own_ = r.own.counters;

@@ -113,7 +113,8 @@ struct unit_state {
   std::uint32_t index_ = 0;
   const protocol::unit* unit_ = nullptr;
   std::uint64_t next_seq_ = 0; // for the ids this unit makes
-  std::uint64_t version_ = 0;  // of this unit's stored counters: one more per commit
+  std::uint64_t version_ = 0;  // of this unit's stored counters: one more per change of them
+  unit_record stored_;         // the counters as last committed
 
   std::unordered_map<protocol::case_id, case_record> cases_;
   std::unordered_map<protocol::case_id, protocol::unit_code> moved_; // cases that left
