@@ -16,7 +16,10 @@ using actors::task_record;
 using actors::unit_record;
 
 namespace keys {
-std::string cases(protocol::unit_code maker) { return "hub:cases:" + std::to_string(maker); }
+std::string case_bucket(std::uint32_t b) { return "hub:cases:" + std::to_string(b); }
+std::string case_hash(protocol::case_id id) {
+  return case_bucket(static_cast<std::uint32_t>(id % case_buckets));
+}
 std::string tasks(protocol::unit_code d) { return "hub:tasks:" + std::to_string(d); }
 std::string directives(protocol::unit_code i) { return "hub:directives:" + std::to_string(i); }
 std::string receipts(protocol::directive_id id) { return "hub:receipts:" + std::to_string(id); }
@@ -45,16 +48,12 @@ std::string fingerprint(const protocol::hierarchy& h) {
   return out;
 }
 
-record_place place_of(const protocol::hierarchy& h, const actors::record& r) {
-  auto maker = [&](std::uint64_t id) {
-    auto i = actors::maker_of(id);
-    return i < h.units.size() ? h.units[i].code : 0;
-  };
+record_place place_of(const actors::record& r) {
   return std::visit(
       [&](const auto& x) -> record_place {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, case_record>) {
-          return {keys::cases(maker(x.id)), std::to_string(x.id), x.history.size()};
+          return {keys::case_hash(x.id), std::to_string(x.id), x.history.size()};
         } else if constexpr (std::is_same_v<T, task_record>) {
           // Stage, then reminders, then rated: each step of a task raises its version.
           auto v = (static_cast<std::uint64_t>(x.task.task.at) << 8) + x.task.reminders +

@@ -29,8 +29,7 @@ struct record_place {
   std::uint64_t version = 0;
 };
 
-/// `h` maps the maker index inside an id to its unit's code.
-record_place place_of(const protocol::hierarchy& h, const actors::record& r);
+record_place place_of(const actors::record& r);
 
 /// The stored value of `r` at `version`.
 std::string encode_value(const actors::record& r, std::uint64_t version);
@@ -68,7 +67,11 @@ inline const std::string meta = "hub:meta";         // hash: hierarchy, seq
 inline const std::string units = "hub:units";       // hash: unit code -> unit_record
 inline const std::string events = "hub:events";     // stream: <seq>-1 {u, r, m}
 inline const std::string requests = "hub:requests"; // stream: {p, i, d, m}
-std::string cases(protocol::unit_code maker);       // hash: case id -> case_record
+/// Cases live in `case_buckets` hashes by id (case id -> case_record): a batch writes each
+/// bucket with one HSET of many fields, and recovery reads a few large hashes.
+constexpr std::uint32_t case_buckets = 64;
+std::string case_bucket(std::uint32_t bucket);      // "hub:cases:<bucket>"
+std::string case_hash(protocol::case_id id);        // the bucket holding case `id`
 std::string tasks(protocol::unit_code department);  // hash: case id -> task_record
 std::string directives(protocol::unit_code issuer); // hash: directive id -> directive_record
 std::string receipts(protocol::directive_id id);    // hash: "unit:person" -> receipt_record

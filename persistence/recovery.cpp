@@ -1,5 +1,7 @@
 #include "persistence/recovery.hpp"
 
+#include "actors/unit_actor.hpp"
+
 #include "persistence/records.hpp"
 #include "persistence/redis_connection.hpp"
 #include "protocol/codec.hpp"
@@ -161,11 +163,15 @@ recovered loader::run() {
 
   // -- cases, kept by their maker, held by their holder --
   keys.clear();
-  for (auto& u : h_.units)
-    keys.push_back(keys::cases(u.code));
-  hashes(keys, [&](std::size_t maker, std::string_view, std::string_view value) {
+  for (std::uint32_t b = 0; b < keys::case_buckets; ++b)
+    keys.push_back(keys::case_bucket(b));
+  hashes(keys, [&](std::size_t bucket, std::string_view, std::string_view value) {
     auto c = decode_case(value);
-    auto holder = index_of(c.holder, keys[maker]);
+    auto holder = index_of(c.holder, keys[bucket]);
+    auto maker = actors::maker_of(c.id);
+    if (maker >= h_.units.size())
+      throw failure{keys[bucket] + " holds case " + std::to_string(c.id) +
+                    ", made by no unit of the hierarchy"};
     if (holder != maker)
       snap.units[maker].moved.emplace_back(c.id, c.holder);
     out.cases += 1;

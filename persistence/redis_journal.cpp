@@ -12,8 +12,9 @@ namespace hub::persistence {
 
 namespace {
 
-// One call per batch, atomic. ARGV: the writer's epoch; the writes (count, then key, field,
-// value each); then the batch's events, packed into one entry of the event stream whose id is
+// One call per batch, atomic. ARGV: the writer's epoch; the writes, grouped by hash (the
+// number of hashes, then for each: its key, the number of fields, then field, value pairs);
+// then the batch's events, packed into one entry of the event stream whose id is
 // the last event's sequence number (trim below, that number, the packed events; "" when the
 // batch has none); then its answered requests likewise, numbered by the journal's request
 // counter. Returns 1, or 0 without writing anything when another writer took the store over
@@ -23,10 +24,17 @@ constexpr const char* batch_script = R"lua(
 local a = ARGV
 if redis.call('HGET', 'hub:meta', 'writer') ~= a[1] then return 0 end
 local i = 2
-local n = tonumber(a[i]); i = i + 1
-for w = 1, n do
-  redis.call('HSET', a[i], a[i + 1], a[i + 2])
-  i = i + 3
+local keys = tonumber(a[i]); i = i + 1
+for k = 1, keys do
+  local key, n = a[i], tonumber(a[i + 1])
+  i = i + 2
+  local j = 0
+  while j < n do -- one HSET of many fields (unpack's stack allows a few thousand values)
+    local m = math.min(n - j, 1000)
+    redis.call('HSET', key, unpack(a, i + 2 * j, i + 2 * (j + m) - 1))
+    j = j + m
+  end
+  i = i + 2 * n
 end
 local function append(stream, counter, trim, last, packed)
   if packed == '' then return end
@@ -81,7 +89,7 @@ void redis_journal::commit(actors::change c) {
   // The records are encoded here, on the committing thread, outside the lock.
   c.prepared.reserve(c.records.size() * 3);
   for (auto& r : c.records) {
-    auto place = place_of(*hierarchy_, r);
+    auto place = place_of(r);
     c.prepared.push_back(std::move(place.key));
     c.prepared.push_back(std::move(place.field));
     c.prepared.push_back(encode_value(r, place.version));
@@ -188,9 +196,26 @@ void encode_batch(const store_options& o, const std::string& sha, std::uint64_t 
     if (c.request.person != 0 && c.reply)
       append_request(requests, ++request_counter, c.request, *c.reply);
   }
-  args.reserve(12 + writes.size());
-  args = {"EVALSHA", sha, "0", std::to_string(epoch), std::to_string(writes.size() / 3)};
-  std::move(writes.begin(), writes.end(), std::back_inserter(args));
+  // Grouped by hash, in the order each hash was first written.
+  std::vector<std::size_t> order;
+  std::unordered_map<std::string_view, std::vector<std::size_t>> by_hash;
+  for (std::size_t w = 0; w < writes.size(); w += 3) {
+    auto [it, fresh] = by_hash.try_emplace(writes[w]);
+    if (fresh)
+      order.push_back(w);
+    it->second.push_back(w);
+  }
+  args.reserve(12 + writes.size() / 3 * 2 + order.size() * 2);
+  args = {"EVALSHA", sha, "0", std::to_string(epoch), std::to_string(order.size())};
+  for (auto first : order) {
+    auto& members = by_hash[writes[first]];
+    args.push_back(writes[first]);
+    args.push_back(std::to_string(members.size()));
+    for (auto w : members) {
+      args.push_back(std::move(writes[w + 1]));
+      args.push_back(std::move(writes[w + 2]));
+    }
+  }
   auto below = [](std::uint64_t last, std::size_t keep) {
     return std::to_string(last > keep ? last - keep : 0);
   };

@@ -22,7 +22,7 @@ class faults_test : public store_test {
 protected:
   std::optional<actors::case_record> stored_case(persistence::redis_connection& spy,
                                                  protocol::case_id id) {
-    auto v = hget(spy, persistence::keys::cases(maker(id)), std::to_string(id));
+    auto v = hget(spy, persistence::keys::case_hash(id), std::to_string(id));
     if (!v)
       return std::nullopt;
     return persistence::decode_case(*v);
@@ -82,7 +82,7 @@ TEST_F(faults_test, a_stale_hub_is_refused_with_conflict_and_the_newer_record_ke
   auto id = report(P(grid_a1_1, 2), grid_a1_1);
   EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
   auto spy = redis_.connect();
-  auto v2 = hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(id));
+  auto v2 = hget(spy, persistence::keys::case_hash(id), std::to_string(id));
   ASSERT_TRUE(v2.has_value());
   ASSERT_EQ(persistence::version_of(*v2), 2u);
   EXPECT_TRUE(journal_->accepting());
@@ -95,11 +95,11 @@ TEST_F(faults_test, a_stale_hub_is_refused_with_conflict_and_the_newer_record_ke
   auto newer = *find_case(grid_a1_1, id);
   newer.title = "written by another hub";
   auto v10 = persistence::encode_value(newer, 10);
-  run(spy, {"HSET", persistence::keys::cases(grid_a1_1), std::to_string(id), v10});
+  run(spy, {"HSET", persistence::keys::case_hash(id), std::to_string(id), v10});
 
   // This hub's next step loses: conflict, nothing written.
   EXPECT_REFUSED(step(P(grid_a1_1, 2), id, case_action::resolve), errc::conflict);
-  EXPECT_EQ(hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(id)), v10);
+  EXPECT_EQ(hget(spy, persistence::keys::case_hash(id), std::to_string(id)), v10);
   EXPECT_GE(journal_->stats().conflicts, 1u);
   EXPECT_FALSE(journal_->accepting());
   // And it takes no more writes: refused before anything is applied or stored.
@@ -111,7 +111,7 @@ TEST_F(faults_test, a_stale_hub_is_refused_with_conflict_and_the_newer_record_ke
     return r;
   }());
   EXPECT_TRUE(std::holds_alternative<protocol::error>(reply)) << describe_reply(reply);
-  EXPECT_EQ(integer(spy, {"HLEN", persistence::keys::cases(grid_a1_2)}), 0);
+  EXPECT_EQ(cases_made_at(spy, grid_a1_2), 0);
 }
 
 // Redis killed: the first write that fails turns the journal away (accepting() false) and is
@@ -166,7 +166,7 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
   ASSERT_TRUE(redis_.start()) << redis_.why(); // same port, same directory
   auto spy = redis_.connect();
   ASSERT_TRUE(spy.ok()) << spy.error();
-  EXPECT_TRUE(hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(a)).has_value())
+  EXPECT_TRUE(hget(spy, persistence::keys::case_hash(a), std::to_string(a)).has_value())
       << "A was acknowledged, so it must be in the AOF";
   // The journal reconnects with its backoff; B's ack is the event that says it did.
   auto b_reply = b_sink->reply_to(700, wait_limit);
@@ -175,7 +175,7 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
   ASSERT_NE(b_ack, nullptr) << describe_reply(*b_reply);
   EXPECT_TRUE(settle());
   EXPECT_TRUE(journal_->accepting());
-  EXPECT_TRUE(hget(spy, persistence::keys::cases(grid_a1_2), std::to_string(b_ack->case_ref)));
+  EXPECT_TRUE(hget(spy, persistence::keys::case_hash(b_ack->case_ref), std::to_string(b_ack->case_ref)));
   EXPECT_EQ(b_ack->seq, seq_a + 1);
   auto seen = watch->all<protocol::case_event>();
   ASSERT_EQ(seen.size(), 3u);
@@ -186,11 +186,11 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
   EXPECT_ACK(step(P(grid_a1_1, 2), a, case_action::sign));
   long long stored = 0;
   for (auto grid : {grid_a1_1, grid_a1_2, grid_b1_1})
-    stored += integer(spy, {"HLEN", persistence::keys::cases(grid)});
+    stored += cases_made_at(spy, grid);
   EXPECT_EQ(stored, 4); // A0, A, B and D; C was never applied
-  EXPECT_TRUE(hget(spy, persistence::keys::cases(grid_b1_1), std::to_string(d)).has_value());
+  EXPECT_TRUE(hget(spy, persistence::keys::case_hash(d), std::to_string(d)).has_value());
   EXPECT_EQ(persistence::version_of(
-                *hget(spy, persistence::keys::cases(grid_a1_1), std::to_string(a))),
+                *hget(spy, persistence::keys::case_hash(a), std::to_string(a))),
             2u);
   EXPECT_GE(journal_->stats().failures, 1u);
 }

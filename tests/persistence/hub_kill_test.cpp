@@ -91,8 +91,8 @@ protected:
   std::map<protocol::case_id, actors::case_record> stored_cases() {
     auto spy = redis_.connect();
     std::map<protocol::case_id, actors::case_record> out;
-    for (auto g : grids) {
-      auto r = run(spy, {"HGETALL", persistence::keys::cases(g)});
+    for (std::uint32_t b = 0; b < persistence::keys::case_buckets; ++b) {
+      auto r = run(spy, {"HGETALL", persistence::keys::case_bucket(b)});
       EXPECT_TRUE(r && r->type == REDIS_REPLY_ARRAY) << spy.error();
       if (!r || r->type != REDIS_REPLY_ARRAY)
         continue;

@@ -100,7 +100,7 @@ TEST_F(journal_test, a_second_city_recovered_from_redis_holds_what_the_first_did
     std::lock_guard<std::mutex> guard{spy_mutex};
     acks_checked += 1;
     if (a->case_ref != 0 &&
-        !hget(spy, persistence::keys::cases(maker(a->case_ref)), std::to_string(a->case_ref)))
+        !hget(spy, persistence::keys::case_hash(a->case_ref), std::to_string(a->case_ref)))
       not_stored.push_back("case " + std::to_string(a->case_ref));
     if (a->directive_ref != 0 && !hget(spy, persistence::keys::directives(maker(a->directive_ref)),
                                        std::to_string(a->directive_ref)))
@@ -291,7 +291,7 @@ TEST_F(journal_test, a_request_retried_after_a_restart_is_answered_and_not_appli
   EXPECT_EQ(state_of(grid_a1_1).cases_.size(), 1u);
   EXPECT_EQ(state_of(grid_a1_1).own_.reported, 1u);
   auto spy = redis_.connect();
-  EXPECT_EQ(integer(spy, {"HLEN", persistence::keys::cases(grid_a1_1)}), 1);
+  EXPECT_EQ(cases_made_at(spy, grid_a1_1), 1);
 
   auto changed = r;
   changed.title = "另一件事";
@@ -299,7 +299,7 @@ TEST_F(journal_test, a_request_retried_after_a_restart_is_answered_and_not_appli
                  errc::invalid_argument);
   // Another person's message 500 is another request.
   EXPECT_NE(report(P(grid_a1_1, 3), grid_a1_1), 0u);
-  EXPECT_EQ(integer(spy, {"HLEN", persistence::keys::cases(grid_a1_1)}), 2);
+  EXPECT_EQ(cases_made_at(spy, grid_a1_1), 2);
 }
 
 } // namespace

@@ -214,36 +214,37 @@ TEST(records, corrupt_values_throw_corrupt_record) {
 
 // Each record lands in the hash and field the key layout names, with the version that must
 // not go backwards (the case's history length; a task's stage, then reminders, then rating).
-TEST(records, records_are_placed_by_maker_and_versioned_by_progress) {
+TEST(records, records_are_placed_by_the_key_layout_and_versioned_by_progress) {
   auto h = make_small_city();
   auto grid_index = static_cast<std::uint32_t>(h->find_unit(grid_a1_1) - h->units.data());
   auto c = full_case();
   c.id = actors::make_id(grid_index, 4);
-  auto p = persistence::place_of(*h, c);
-  EXPECT_EQ(p.key, "hub:cases:" + std::to_string(grid_a1_1));
+  auto p = persistence::place_of(c);
+  EXPECT_EQ(p.key, "hub:cases:" + std::to_string(c.id % persistence::keys::case_buckets));
+  EXPECT_EQ(p.key, persistence::keys::case_hash(c.id));
   EXPECT_EQ(p.field, std::to_string(c.id));
   EXPECT_EQ(p.version, c.history.size());
 
   actors::task_record t{c.id, police, {}};
   t.task.task = {police, actors::whistle_task::stage::summoned, 0};
-  auto summoned = persistence::place_of(*h, t).version;
+  auto summoned = persistence::place_of(t).version;
   t.task.reminders = 2;
-  auto reminded = persistence::place_of(*h, t).version;
+  auto reminded = persistence::place_of(t).version;
   t.task.task.at = actors::whistle_task::stage::fed_back;
-  auto fed_back = persistence::place_of(*h, t).version;
+  auto fed_back = persistence::place_of(t).version;
   t.task.task.score = 1;
-  auto rated = persistence::place_of(*h, t);
+  auto rated = persistence::place_of(t);
   EXPECT_EQ(rated.key, "hub:tasks:" + std::to_string(police));
   EXPECT_LT(summoned, reminded);
   EXPECT_LT(reminded, fed_back);
   EXPECT_LT(fed_back, rated.version);
 
   actors::receipt_record r{c.id, {village_a1, 0}, protocol::directive_action::sign};
-  auto signed_ = persistence::place_of(*h, r);
+  auto signed_ = persistence::place_of(r);
   EXPECT_EQ(signed_.key, "hub:receipts:" + std::to_string(c.id));
   EXPECT_EQ(signed_.field, std::to_string(village_a1) + ":0");
   r.action = protocol::directive_action::complete;
-  EXPECT_LT(signed_.version, persistence::place_of(*h, r).version);
+  EXPECT_LT(signed_.version, persistence::place_of(r).version);
 }
 
 } // namespace

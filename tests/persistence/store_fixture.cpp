@@ -31,6 +31,21 @@ protocol::unit_code store_test::maker(std::uint64_t id) const {
   return h_->units.at(actors::maker_of(id)).code;
 }
 
+long long store_test::cases_made_at(persistence::redis_connection& spy,
+                                    protocol::unit_code unit) const {
+  long long n = 0;
+  for (std::uint32_t b = 0; b < persistence::keys::case_buckets; ++b) {
+    auto r = run(spy, {"HKEYS", persistence::keys::case_bucket(b)});
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+      ADD_FAILURE() << "HKEYS " << persistence::keys::case_bucket(b) << ": " << spy.error();
+      return -1;
+    }
+    for (std::size_t i = 0; i < r->elements; ++i)
+      n += maker(std::stoull(std::string(persistence::text_of(r->element[i])))) == unit ? 1 : 0;
+  }
+  return n;
+}
+
 bool store_test::start_city(protocol::timestamp_ms wall) {
   auto loaded = persistence::recover(*h_, store_options());
   if (auto* why = std::get_if<std::string>(&loaded)) {

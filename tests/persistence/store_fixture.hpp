@@ -112,6 +112,8 @@ protected:
   persistence::store_options store_options() const;
   /// The unit code of the maker of case or directive `id`.
   protocol::unit_code maker(std::uint64_t id) const;
+  /// How many cases made at `unit` Redis holds (read directly from every case bucket).
+  long long cases_made_at(persistence::redis_connection& spy, protocol::unit_code unit) const;
 
   redis_server redis_;
   std::shared_ptr<const protocol::hierarchy> h_;
