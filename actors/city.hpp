@@ -46,6 +46,12 @@ public:
   /// county or city; the hotline the whole city).
   bool may_watch(const principal& who, protocol::unit_code topic) const;
 
+  /// True once every unit actor has initialised (CAF runs an actor's initialisation on a
+  /// scheduler thread after spawn returns; a recovered city is whole only then).
+  bool ready() const {
+    return ctx_->initialised.load(std::memory_order_acquire) == ctx_->directory.size();
+  }
+
   const protocol::hierarchy& hierarchy() const { return *ctx_->hierarchy; }
   bus& events() { return *ctx_->events; }
   journal& store() { return *ctx_->store; }

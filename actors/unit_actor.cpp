@@ -27,6 +27,7 @@ void unit_state::init(std::shared_ptr<const city_context> ctx, std::uint32_t ind
   unit_ = &ctx_->hierarchy->units[index];
   if (ctx_->snapshot)
     restore(ctx_->snapshot->units[index]);
+  ctx_->initialised.fetch_add(1, std::memory_order_release);
 }
 
 unit_actor::behavior_type unit_state::make_behavior() {

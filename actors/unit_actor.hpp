@@ -28,6 +28,7 @@
 
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -119,6 +120,8 @@ struct city_context {
   std::shared_ptr<journal> store; // every step ends here (journal.hpp)
   /// What the units start from (recovery), each taking its own slot in init; null: nothing.
   std::shared_ptr<city_snapshot> snapshot;
+  /// Units whose actor has initialised (adopted its slot of the snapshot, armed its timers).
+  mutable std::atomic<std::uint32_t> initialised{0};
   std::vector<unit_actor> directory; // indexed like hierarchy->units
   wall_clock clock;
   std::chrono::milliseconds flush_interval{1000};

@@ -254,6 +254,8 @@ int main(int argc, char** argv) {
     auto got = recover_into(c);
     auto t1 = now_ns();
     auto city = std::make_unique<actors::city>(*rt.sys, h, c);
+    while (!city->ready()) // every unit has adopted its records and armed its deadlines
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     auto t2 = now_ns();
     std::string sec = "recovery of the whole city holding " + std::to_string(got.cases) + " cases";
     rows.push_back(
