@@ -87,8 +87,7 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
     ctx_->events->unsubscribe(u->unit, reply_to.get());
     return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});
   }
-  auto digest = std::hash<std::string>{}(protocol::encode(msg));
-  reply_to = ledger_->admit(who.id, msg.id, digest, std::move(reply_to));
+  reply_to = ledger_->admit(who.id, msg.id, request_digest(msg.body), std::move(reply_to));
   if (!reply_to)
     return; // a retry: answered by the ledger
   auto target = route(who, msg.body);
