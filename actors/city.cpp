@@ -1,6 +1,7 @@
 #include "actors/city.hpp"
 
 #include "actors/directive.hpp"
+#include "actors/ticker.hpp"
 #include "protocol/codec.hpp"
 
 namespace hub::actors {
@@ -22,6 +23,10 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
           : std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
+  ctx_->flushes = tick_schedule::make(sys, ctx_->flush_interval, tick_schedule::message::flush,
+                                      ctx_);
+  ctx_->tallies = tick_schedule::make(sys, ctx_->tally_interval, tick_schedule::message::tally,
+                                      ctx_);
   // Actors read the directory only when a message arrives, which is after it is complete.
   const auto n = static_cast<std::uint32_t>(ctx_->hierarchy->units.size());
   ctx_->directory.reserve(n);
