@@ -31,23 +31,46 @@ bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
   : hierarchy_(std::move(h))
   , retention_(std::max<std::size_t>(retention, 1))
   , max_replay_(max_replay) {
-  // nop
+  const auto& units = hierarchy_->units;
+  parent_at_.reserve(units.size());
+  for (const auto& u : units)
+    parent_at_.push_back(u.parent != 0 ? index_of(u.parent) : none);
+  topic_at_.assign(units.size(), nullptr);
+}
+
+std::uint32_t bus::index_of(protocol::unit_code code) const {
+  auto* u = hierarchy_->find_unit(code);
+  return u == nullptr ? none : static_cast<std::uint32_t>(u - hierarchy_->units.data());
+}
+
+const std::vector<sink_ptr>* bus::subscribers_of(protocol::unit_code code,
+                                                 std::uint32_t i) const {
+  if (i != none)
+    return topic_at_[i];
+  auto t = topics_.find(code); // a topic outside the hierarchy
+  return t == topics_.end() ? nullptr : &t->second;
 }
 
 template <class F>
-void bus::for_each_subscriber(protocol::unit_code unit, F&& f) {
-  if (topics_.empty())
-    return;
-  for (auto code = unit; code != 0;) {
-    if (auto i = topics_.find(code); i != topics_.end())
-      for (auto& sink : i->second)
+void bus::for_each_subscriber(std::uint32_t i, protocol::unit_code unit, F&& f) {
+  if (i == none) {
+    if (auto* subs = subscribers_of(unit, i))
+      for (auto& sink : *subs)
         f(sink);
-    auto* u = hierarchy_->find_unit(code);
-    code = u != nullptr ? u->parent : 0;
+    return;
   }
+  for (; i != none; i = parent_at_[i])
+    if (auto* subs = topic_at_[i])
+      for (auto& sink : *subs)
+        f(sink);
 }
 
 std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event, reach to) {
+  // Built and looked up before the lock, and the evicted event freed after it: the lock
+  // covers only what orders events (the sequence number, retention, delivery).
+  auto built = std::make_shared<outbound>(std::move(event), unit);
+  const auto at = index_of(unit);
+  outbound_ptr evicted;
   std::lock_guard<std::mutex> guard{mutex_};
   auto seq = ++seq_;
   std::visit(
@@ -55,37 +78,48 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
         if constexpr (requires { e.seq; })
           e.seq = seq;
       },
-      event);
-  auto msg = std::make_shared<const outbound>(std::move(event), unit);
-  if (kept_.size() == retention_)
+      built->msg_);
+  outbound_ptr msg = std::move(built);
+  if (kept_.size() == retention_) {
+    evicted = std::move(kept_.front().msg);
     kept_.pop_front();
+  }
   kept_.push_back({seq, msg, to});
   // Delivery under the lock keeps every sink's events in sequence order; sinks only enqueue.
+  if (topics_.empty())
+    return seq;
   if (to == reach::unit_watchers) {
-    if (auto i = topics_.find(unit); i != topics_.end())
-      for (auto& s : i->second)
+    if (auto* subs = subscribers_of(unit, at))
+      for (auto& s : *subs)
         s->send(msg);
   } else {
-    for_each_subscriber(unit, [&](const sink_ptr& s) { s->send(msg); });
+    for_each_subscriber(at, unit, [&](const sink_ptr& s) { s->send(msg); });
   }
   return seq;
 }
 
 void bus::publish_aggregate(protocol::aggregate a) {
-  auto unit = a.unit;
-  auto* u = hierarchy_->find_unit(unit);
-  auto parent = u != nullptr ? u->parent : 0;
-  auto msg = std::make_shared<const outbound>(std::move(a), unit);
+  const auto unit = a.unit;
+  const auto i = index_of(unit);
+  const auto parent = i != none ? parent_at_[i] : none;
   std::lock_guard<std::mutex> guard{mutex_};
-  for (auto code : {unit, parent})
-    if (auto i = topics_.find(code); code != 0 && i != topics_.end())
-      for (auto& sink : i->second)
+  const std::vector<sink_ptr>* subs[] = {
+      topics_.empty() ? nullptr : subscribers_of(unit, i),
+      parent == none || topics_.empty() ? nullptr : topic_at_[parent]};
+  if (subs[0] == nullptr && subs[1] == nullptr)
+    return; // nobody watches: nothing built (most units, most of the time)
+  auto msg = std::make_shared<const outbound>(std::move(a), unit);
+  for (auto* s : subs)
+    if (s != nullptr)
+      for (auto& sink : *s)
         sink->send(msg);
 }
 
 void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since) {
   std::lock_guard<std::mutex> guard{mutex_};
   auto& subscribers = topics_[topic];
+  if (auto i = index_of(topic); i != none)
+    topic_at_[i] = &subscribers; // map nodes do not move
   if (std::find(subscribers.begin(), subscribers.end(), sink) != subscribers.end())
     return;
   if (since > 0 && since < seq_) {
@@ -126,8 +160,11 @@ bool bus::unsubscribe(protocol::unit_code topic, const client_sink* sink) {
   if (i == subs.end())
     return false;
   subs.erase(i);
-  if (subs.empty())
+  if (subs.empty()) {
+    if (auto at = index_of(topic); at != none)
+      topic_at_[at] = nullptr;
     topics_.erase(t); // a topic goes with its last subscriber
+  }
   auto s = sinks_.find(sink);
   std::erase(s->second, topic);
   if (s->second.empty())

@@ -32,6 +32,8 @@ public:
   const std::string& json() const;
 
 private:
+  friend class bus; // stamps the sequence number before the message is shared
+
   protocol::server_message msg_;
   protocol::unit_code unit_;
   mutable std::once_flag msgpack_once_;
@@ -116,9 +118,16 @@ private:
     reach to;
   };
 
-  /// Calls `f(sink)` for each subscriber of `unit` or an ancestor. Lock held.
+  static constexpr std::uint32_t none = UINT32_MAX;
+
+  /// Index of `code` in the hierarchy's units, or `none`.
+  std::uint32_t index_of(protocol::unit_code code) const;
+  /// The subscribers of topic `code` (index `i` when known), or null. Lock held.
+  const std::vector<sink_ptr>* subscribers_of(protocol::unit_code code,
+                                              std::uint32_t i) const;
+  /// Calls `f(sink)` for each subscriber of `unit` (index `i`) or an ancestor. Lock held.
   template <class F>
-  void for_each_subscriber(protocol::unit_code unit, F&& f);
+  void for_each_subscriber(std::uint32_t i, protocol::unit_code unit, F&& f);
 
   std::shared_ptr<const protocol::hierarchy> hierarchy_;
   std::size_t retention_;
@@ -127,6 +136,9 @@ private:
   std::uint64_t seq_ = 0;
   std::deque<kept> kept_;
   std::unordered_map<protocol::unit_code, std::vector<sink_ptr>> topics_;
+  // Delivery walks indices, not codes: one hash lookup per event instead of two per level.
+  std::vector<std::uint32_t> parent_at_;             // unit index -> parent's index (or none)
+  std::vector<std::vector<sink_ptr>*> topic_at_;     // unit index -> its entry of topics_
   std::unordered_map<const client_sink*, std::vector<protocol::unit_code>> sinks_;
 };
 

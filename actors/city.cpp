@@ -1,6 +1,7 @@
 #include "actors/city.hpp"
 
 #include "actors/directive.hpp"
+#include "actors/ticker.hpp"
 #include "protocol/codec.hpp"
 
 namespace hub::actors {
@@ -24,11 +25,16 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
   }
   ctx_->flush_interval = options.flush_interval;
   ctx_->clock.base_steady = sys.clock().now();
-  ctx_->clock.base_wall = options.wall_now != 0
-                              ? options.wall_now
-                              : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+  ctx_->clock.base_wall =
+      options.wall_now != 0
+          ? options.wall_now
+          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  ctx_->flushes = tick_schedule::make(sys, ctx_->flush_interval, tick_schedule::message::flush,
+                                      ctx_);
+  ctx_->tallies = tick_schedule::make(sys, ctx_->tally_interval, tick_schedule::message::tally,
+                                      ctx_);
   // Actors read the directory only when a message arrives, which is after it is complete.
   const auto n = static_cast<std::uint32_t>(ctx_->hierarchy->units.size());
   ctx_->directory.reserve(n);
@@ -94,9 +100,9 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
     ctx_->events->unsubscribe(u->unit, reply_to.get());
     return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});
   }
-  auto digest = std::hash<std::string>{}(protocol::encode(msg));
+  const auto digest = request_digest(msg.body);
   const auto id = msg.id;
-  reply_to = ledger_->admit(who.id, msg.id, digest, std::move(reply_to));
+  reply_to = ledger_->admit(who.id, id, digest, std::move(reply_to));
   if (!reply_to)
     return; // a retry: answered by the ledger
   auto target = route(who, msg.body);

@@ -1,5 +1,6 @@
 #include "actors/unit_actor.hpp"
 
+#include "actors/ticker.hpp"
 #include "actors/unit_state.hpp"
 
 namespace hub::actors {
@@ -214,7 +215,7 @@ void unit_state::figures_changed() {
   if (flush_pending_)
     return;
   flush_pending_ = true;
-  self_->delayed_send(self_, ctx_->flush_interval, flush_atom::value);
+  ctx_->flushes->mark(index_); // the city's ticker sends `flush` (actors/ticker.hpp)
 }
 
 void unit_state::on_figures(const figures_up& f) {

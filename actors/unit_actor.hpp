@@ -103,6 +103,8 @@ using unit_actor = caf::typed_actor<
 
 // -- what every unit actor shares -----------------------------------------------------------
 
+class tick_schedule; // actors/ticker.hpp
+
 /// Maps the actor system's clock to wall time, so that a test clock drives deadlines too.
 struct wall_clock {
   caf::actor_clock::time_point base_steady{};
@@ -127,6 +129,9 @@ struct city_context {
   std::chrono::milliseconds flush_interval{1000};
   /// An issuer publishes a directive's tally at most this often (receipts coalesce).
   std::chrono::milliseconds tally_interval{100};
+  /// Units due a flush (every flush_interval) or a tally (every tally_interval).
+  std::shared_ptr<tick_schedule> flushes;
+  std::shared_ptr<tick_schedule> tallies;
 
   /// The actor of unit `code` (null handle when unknown).
   unit_actor actor_of(protocol::unit_code code) const;

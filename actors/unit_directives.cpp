@@ -5,8 +5,10 @@
 //
 // Events: a recipient's arrival, signature and completion are published to the watchers of
 // the recipient unit only (a city-wide directive would otherwise send 36,200 events to every
-// city dashboard); the issuer's watchers get the tally, at most once per tally_interval.
+// city dashboard); the issuer's watchers get the tally, at most once per tally_interval, and
+// at once the tally that makes every recipient signed (or done).
 
+#include "actors/ticker.hpp"
 #include "actors/unit_state.hpp"
 
 namespace hub::actors {
@@ -28,6 +30,16 @@ protocol::directive_event event_of(const directive_info& d, directive_action act
   ev.by = by;
   ev.channel = d.what.channel;
   ev.title = d.what.title;
+  return ev;
+}
+
+/// The issuer's tally of `d`: total, signed, done, and the latest receipt's action.
+protocol::directive_event tally_of(protocol::unit_code issuer, const issued_directive& d,
+                                   timestamp_ms at) {
+  auto ev = event_of(*d.info, d.last, issuer, 0, at);
+  ev.total = static_cast<std::uint32_t>(d.progress.size());
+  ev.signed_count = d.signed_count;
+  ev.done = d.done;
   return ev;
 }
 
@@ -137,19 +149,27 @@ void unit_state::on_receipt(const receipt_up& r) {
   auto entry = d.progress.find(r.who);
   if (entry == d.progress.end() || entry->second == directive_action::complete)
     return;
+  const auto total = d.progress.size();
+  bool milestone = false; // this receipt makes every recipient signed, or every one done
   if (entry->second == directive_action::issue)
-    d.signed_count += 1;
+    milestone |= ++d.signed_count == total;
   if (r.action == directive_action::complete)
-    d.done += 1;
+    milestone |= ++d.done == total;
   entry->second = r.action;
   d.last = r.action;
+  if (milestone) {
+    // The issuer's screen shows "all signed" / "all done" at once rather than up to a tally
+    // interval late: at most two such tallies per directive, so the rate stays bounded.
+    d.tally_dirty = false;
+    return commit(tally_of(unit_->code, d, now()), reach::subtree_watchers, {});
+  }
   if (!d.tally_dirty) {
     d.tally_dirty = true;
     dirty_tallies_.push_back(r.id);
   }
   if (!tally_pending_) {
     tally_pending_ = true;
-    self_->delayed_send(self_, ctx_->tally_interval, tally_atom::value);
+    ctx_->tallies->mark(index_); // the city's ticker sends `tally` (actors/ticker.hpp)
   }
 }
 
@@ -158,15 +178,10 @@ void unit_state::on_tally() {
   auto t = now();
   for (auto id : std::exchange(dirty_tallies_, {})) {
     auto found = issued_.find(id);
-    if (found == issued_.end())
+    if (found == issued_.end() || !found->second.tally_dirty)
       continue;
-    auto& d = found->second;
-    d.tally_dirty = false;
-    auto ev = event_of(*d.info, d.last, unit_->code, 0, t);
-    ev.total = static_cast<std::uint32_t>(d.progress.size());
-    ev.signed_count = d.signed_count;
-    ev.done = d.done;
-    commit(std::move(ev), reach::subtree_watchers, {});
+    found->second.tally_dirty = false;
+    commit(tally_of(unit_->code, found->second, t), reach::subtree_watchers, {});
   }
 }
 

@@ -1,7 +1,7 @@
 // hub: the hub's executable.
 //   hub serve --hierarchy FILE [--port 8080] [--address 127.0.0.1] [--secret-file PATH]
-//             [--www DIR] [--threads N] [--io-threads N] [--simulate REPORTS_PER_SECOND]
-//             [--redis HOST:PORT]
+//             [--www DIR] [--threads N] [--io-threads N] [--scheduler stealing|sharing]
+//             [--simulate REPORTS_PER_SECOND] [--redis HOST:PORT]
 //   hub token --hierarchy FILE --person ID [--secret-file PATH] [--ttl SECONDS]
 // `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM, with
 // sim's live workload acting inside the city when --simulate is above 0 (progress on stdout);
@@ -41,11 +41,21 @@ namespace {
 
 using hub::protocol::hierarchy;
 
+// Thread defaults, chosen by measurement on the 2-core VM (sim/README.md, hub-load): 2 actor
+// threads sharing one queue leave the cores to the io threads while a delivery is written,
+// where 4 work-stealing workers spun in their polling loops.
+#define HUB_DEFAULT_SCHEDULER "sharing"
+#define HUB_DEFAULT_ACTOR_THREADS "2"
+#define HUB_DEFAULT_IO_THREADS "2"
+constexpr const char* default_scheduler = HUB_DEFAULT_SCHEDULER;
+
 constexpr const char* usage_text =
     "usage: hub serve --hierarchy FILE [--port PORT (8080; 0: any free port)]\n"
     "                 [--address ADDR (127.0.0.1)] [--secret-file PATH (data/hub.secret)]\n"
-    "                 [--www DIR (" HUB_DEFAULT_WWW ")] [--threads N (actor threads, 4)]\n"
-    "                 [--io-threads N (gateway threads, 1)]\n"
+    "                 [--www DIR (" HUB_DEFAULT_WWW ")]\n"
+    "                 [--threads N (actor threads, " HUB_DEFAULT_ACTOR_THREADS ")]\n"
+    "                 [--io-threads N (gateway threads, " HUB_DEFAULT_IO_THREADS ")]\n"
+    "                 [--scheduler stealing|sharing (CAF's policy, " HUB_DEFAULT_SCHEDULER ")]\n"
     "                 [--simulate REPORTS_PER_SECOND (0: none)]\n"
     "                 [--redis HOST:PORT (none: state in memory only)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
@@ -169,18 +179,21 @@ int serve_command(int argc, char** argv) {
   auto opts = parse_options(
       argc, argv,
       {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads", "--io-threads",
-       "--simulate", "--redis"},
+       "--scheduler", "--simulate", "--redis"},
       why);
   if (!opts) return usage(why);
   auto file = get(*opts, "--hierarchy");
   if (file.empty()) return usage("serve needs --hierarchy");
   auto port = number(get(*opts, "--port", "8080"), 0, 65535);
-  auto threads = number(get(*opts, "--threads", "4"), 1, 1024);
-  auto io_threads = number(get(*opts, "--io-threads", "1"), 1, 1024);
+  auto threads = number(get(*opts, "--threads", HUB_DEFAULT_ACTOR_THREADS), 1, 1024);
+  auto io_threads = number(get(*opts, "--io-threads", HUB_DEFAULT_IO_THREADS), 1, 1024);
   auto simulate = number(get(*opts, "--simulate", "0"), 0, 100000);
   if (!port || !threads || !io_threads || !simulate)
     return usage("--port must be 0..65535, --threads and --io-threads 1..1024, "
                  "--simulate 0..100000");
+  auto policy = get(*opts, "--scheduler", default_scheduler);
+  if (policy != "stealing" && policy != "sharing")
+    return usage("--scheduler must be stealing or sharing");
 
   hub::gateway::config cfg;
   cfg.address = get(*opts, "--address", "127.0.0.1");
@@ -226,6 +239,7 @@ int serve_command(int argc, char** argv) {
 
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(*threads));
+  caf_cfg.set("scheduler.policy", caf::atom_from_string(policy));
   caf_cfg.set("logger.console", caf::atom("none"));
   caf::actor_system sys{caf_cfg};
   hub::actors::city city{sys, h, city_opts};

@@ -31,10 +31,9 @@ struct options {
   int rounds = 5;                      // repetitions of each timed benchmark
   int threads = 2;                     // scheduler.max-threads
   long flush_ms = 1000;                // city_options::flush_interval (production default)
-  /// city_options::remembered_requests for directive and transitions (memory keeps the city's
-  /// default). The default 131,072 loses replies when a request waits while more than 1/16 of
-  /// that many are admitted to its ledger shard, which 36,200 cases in flight do (see notes).
-  std::size_t remembered = 1 << 20;
+  /// city_options::remembered_requests for directive and transitions, when larger than the
+  /// city's default (memory always keeps the default). 0: the city's default.
+  std::size_t remembered = 0;
   /// Extra CAF settings (--caf KEY=VALUE): a number, or an atom such as `sharing` for
   /// scheduler.policy.
   std::vector<std::pair<std::string, std::string>> caf;

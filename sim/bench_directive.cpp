@@ -12,7 +12,8 @@
 //            spot. Two ends: t0 -> the 18,100th sign acked (every grid has signed, its receipt
 //            is on the way to the issuer), and t0 -> the issuer's tally event shows 18,100
 //            signed. The issuer publishes its tally at most once per tally interval (100 ms,
-//            actors/unit_actor.hpp), so the second end is quantised by up to that much.
+//            actors/unit_actor.hpp), but the one that completes a directive at once, so the
+//            second end is when the issuer has counted the last receipt.
 //            Also recorded: issue -> ack (the issuer's own work) and fan-out (t0 -> the 18,100th
 //            arrival event).
 //   split    a second directive, fan-out alone: t0 -> 18,100th arrival (nobody signs); then,
@@ -426,7 +427,7 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
                     fmt("%.2fx", sa.min / sb.min), std::move(note)});
   };
   add("ours  round: issue -> issuer's tally 18,100 signed", round,
-      "headline; grids sign on arrival; tally <= 100 ms late");
+      "headline; grids sign on arrival");
   add("        issue -> 18,100th sign acked", signed_, "every grid signed, receipts sent");
   add("        issue -> ack", ack, "the issuer's own work");
   add("        issue -> 18,100th arrival event", fan, "with signs already flowing");

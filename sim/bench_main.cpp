@@ -4,7 +4,7 @@
 //   hub-bench [--only directive|transitions|memory (repeatable, or comma-separated)]
 //             [--cases N (36200)] [--memory-cases N (1000000)] [--window N (20000)]
 //             [--rounds N (5)] [--threads N (2)] [--flush-ms N (1000)]
-//             [--remembered N (1048576; 0: the city's default)] [--seed N]
+//             [--remembered N (0: the city's default)] [--seed N]
 //             [--caf KEY=VALUE (repeatable: extra CAF settings, e.g. scheduler.policy=sharing)]
 //
 // Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
@@ -34,7 +34,7 @@ int usage(const std::string& why) {
                "usage: hub-bench [--only directive|transitions|memory] [--cases N (36200)]\n"
                "                 [--memory-cases N (1000000)] [--window N (20000)]\n"
                "                 [--rounds N (5)] [--threads N (2)] [--flush-ms N (1000)]\n"
-               "                 [--remembered N (1048576; 0: the city's default)] [--seed N]\n"
+               "                 [--remembered N (0: the city's default)] [--seed N]\n"
                "                 [--caf KEY=VALUE (repeatable; e.g. scheduler.policy=sharing)]\n",
                why.c_str());
   return 2;

@@ -10,9 +10,9 @@
 // rates, the process CPU time per operation (all threads), which other load on the machine
 // disturbs much less.
 //
-// Runs with a request ledger of --remembered entries (default 1,048,576): with the city's
-// default (131,072) some replies are lost under this load (actors/request_ledger.cpp evicts
-// requests still in flight), and the benchmark stalls and says where.
+// Runs with the city's request ledger (131,072 answered requests remembered) unless
+// --remembered asks for more. (Before the ledger kept requests in flight out of its eviction
+// order, this load lost replies with the default and the benchmark stalled.)
 //
 // Baseline: bare CAF ping, one minimal actor per grid; the same N chains of 7 request → reply
 // round trips (one hop each), the next request sent from the reply callback.

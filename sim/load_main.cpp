@@ -14,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -22,6 +23,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -412,7 +414,32 @@ protocol::directive_issue directive_for(run_state& s, protocol::unit_code city) 
 
 struct memory {
   double idle = -1, connected = -1, after = -1, peak = -1, own = -1;
+  // CPU time (user + system, all threads) from the issue to the last delivery, in ms;
+  // -1 unread. With the wall time it tells how many cores the delivery needed.
+  double hub_cpu = -1, own_cpu = -1, wall = -1;
 };
+
+/// CPU time (user + system) of process `pid` in ms (/proc/PID/stat, clock-tick resolution),
+/// or of this process when `pid` is 0; -1 when unreadable.
+double cpu_ms(long pid) {
+  if (pid == 0) {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  }
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')'); // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) { // fields 14 and 15: utime, stime
+    if (i == 14) utime = std::stod(f);
+    if (i == 15) stime = std::stod(f);
+  }
+  return (utime + stime) * 1e3 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 struct phases {
   std::int64_t connect = 0, issue = 0, issue_wall_us = 0;
@@ -449,6 +476,10 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
   print_spread("then: its event to the client", spread_of(out_ms));
   std::printf("  target p99 <= 100 ms: %s\n",
               d.n == 0 ? "no data" : (d.p99 <= 100 ? "met" : "MISSED"));
+  if (m.wall > 0)
+    std::printf("  CPU from the issue to the last delivery (%.0f ms wall, %ld cores): hub %.0f ms, "
+                "hub-load %.0f ms\n",
+                m.wall, sysconf(_SC_NPROCESSORS_ONLN), m.hub_cpu, m.own_cpu);
   if (s.opt.sign()) {
     print_spread("sign round trip (receive -> ack)", spread_of(sign_ms));
     if (s.sign_failed) std::printf("  %zu signs refused\n", s.sign_failed.load());
@@ -559,10 +590,15 @@ int main(int argc, char** argv) {
     if (s.leader_ready) {
       auto d = directive_for(s, city->code);
       auto want = s.subscribed.load();
+      const double hub_cpu0 = opt.hub_pid ? cpu_ms(static_cast<long>(opt.hub_pid)) : -1;
+      const double own_cpu0 = cpu_ms(0);
       p.issue_wall_us = wall_us();
       p.issue = now_ns();
       s.leader->send({issue_id, d});
       p.delivered = wait_for([&] { return s.received.load() >= want || s.leader_failed; }, limit_s);
+      m.wall = ms(p.issue, now_ns());
+      if (opt.hub_pid) m.hub_cpu = cpu_ms(static_cast<long>(opt.hub_pid)) - hub_cpu0;
+      m.own_cpu = cpu_ms(0) - own_cpu0;
       if (opt.sign())
         wait_for([&] { return s.signed_ok.load() + s.sign_failed.load() >= s.received.load(); },
                  limit_s);

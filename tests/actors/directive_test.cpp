@@ -43,6 +43,24 @@ protected:
   const actors::issued_directive& issued(protocol::unit_code at, protocol::directive_id id) {
     return state_of(at).issued_.at(id);
   }
+
+  /// The tally events `watch` got (directive events other than arrivals).
+  static std::vector<protocol::directive_event> tallies_in(const recorder& watch) {
+    std::vector<protocol::directive_event> out;
+    for (auto& e : watch.all<protocol::directive_event>())
+      if (e.action != directive_action::issue)
+        out.push_back(e);
+    return out;
+  }
+
+  /// Subscribes a recorder to the county and issues a directive to its every grid (8).
+  std::pair<std::shared_ptr<recorder>, protocol::directive_id> county_watch_and_directive() {
+    auto watch = std::make_shared<recorder>();
+    EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watch));
+    auto t = target(target_kind::level, {county});
+    t.level = protocol::unit_kind::grid;
+    return {watch, issue(P(county, 1), t)};
+  }
 };
 
 TEST_F(directive_test, a_directive_to_every_grid_tallies_every_receipt_at_the_issuer) {
@@ -140,21 +158,11 @@ TEST_F(directive_test, laggards_are_reminded_at_the_deadline) {
 }
 
 TEST_F(directive_test, the_issuers_watchers_get_the_tally_at_a_bounded_rate) {
-  auto watch = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watch));
-  auto t = target(target_kind::level, {county});
-  t.level = protocol::unit_kind::grid;
-  auto id = issue(P(county, 1), t);
+  auto [watch, id] = county_watch_and_directive();
   for (auto g : {grid_a1_1, grid_a1_2, grid_a2_1})
     EXPECT_ACK(answer(P(g, 2), id, directive_action::sign));
   EXPECT_ACK(answer(P(grid_b1_1, 2), id, directive_action::complete));
-  auto tallies = [&] {
-    std::vector<protocol::directive_event> out;
-    for (auto& e : watch->all<protocol::directive_event>())
-      if (e.action != directive_action::issue)
-        out.push_back(e);
-    return out;
-  };
+  auto tallies = [&] { return tallies_in(*watch); };
   EXPECT_TRUE(tallies().empty()); // the grids' own events stay with the grids' watchers
   advance(std::chrono::milliseconds(100));
   auto seen = tallies();
@@ -165,6 +173,21 @@ TEST_F(directive_test, the_issuers_watchers_get_the_tally_at_a_bounded_rate) {
   EXPECT_EQ(seen[0].done, 1u);
   advance(std::chrono::milliseconds(1000));
   EXPECT_EQ(tallies().size(), 1u); // nothing changed, nothing sent
+}
+
+TEST_F(directive_test, the_tally_that_completes_a_directive_is_published_at_once) {
+  auto [watch, id] = county_watch_and_directive();
+  auto tallies = [&] { return tallies_in(*watch); };
+  for (auto g : {grid_a1_1, grid_a1_2, grid_a2_1, grid_a2_2, grid_b1_1, grid_b1_2, grid_b2_1})
+    EXPECT_ACK(answer(P(g, 2), id, directive_action::sign));
+  EXPECT_TRUE(tallies().empty()); // coalescing: the ticker has not fired
+  EXPECT_ACK(answer(P(grid_b2_2, 2), id, directive_action::sign));
+  auto seen = tallies(); // the 8th signature: every recipient signed, no time passed
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].signed_count, 8u);
+  EXPECT_EQ(seen[0].total, 8u);
+  advance(std::chrono::milliseconds(100));
+  EXPECT_EQ(tallies().size(), 1u); // the coalesced receipts are in it: nothing more to send
 }
 
 TEST_F(directive_test, a_directive_may_have_no_deadline) {
