@@ -1,5 +1,6 @@
 #include "actors/bus.hpp"
 
+#include "actors/lock_soon.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/json.hpp"
 
@@ -25,6 +26,7 @@ void reply(const sink_ptr& to, protocol::server_message msg) {
 }
 
 // -- bus ------------------------------------------------------------------------------------
+
 
 bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
          std::size_t max_replay)
@@ -71,7 +73,7 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   auto built = std::make_shared<outbound>(std::move(event), unit);
   const auto at = index_of(unit);
   outbound_ptr evicted;
-  std::lock_guard<std::mutex> guard{mutex_};
+  auto guard = lock_soon(mutex_);
   auto seq = ++seq_;
   std::visit(
       [seq](auto& e) {
@@ -102,7 +104,7 @@ void bus::publish_aggregate(protocol::aggregate a) {
   const auto unit = a.unit;
   const auto i = index_of(unit);
   const auto parent = i != none ? parent_at_[i] : none;
-  std::lock_guard<std::mutex> guard{mutex_};
+  auto guard = lock_soon(mutex_);
   const std::vector<sink_ptr>* subs[] = {
       topics_.empty() ? nullptr : subscribers_of(unit, i),
       parent == none || topics_.empty() ? nullptr : topic_at_[parent]};

@@ -1,5 +1,7 @@
 #include "actors/request_ledger.hpp"
 
+#include "actors/lock_soon.hpp"
+
 #include <cstring>
 #include <string_view>
 
@@ -119,7 +121,7 @@ sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, std
   auto& s = shard_of(k);
   outbound_ptr again;
   {
-    std::lock_guard<std::mutex> guard{s.mutex};
+    auto guard = lock_soon(s.mutex);
     auto [it, fresh] = s.entries.try_emplace(k);
     if (fresh) {
       // In flight: not in the eviction order until answered (see record).
@@ -157,7 +159,7 @@ bool request_ledger::record(const key& k, const outbound_ptr& reply) {
   std::vector<sink_ptr> waiting;
   {
     auto& s = shard_of(k);
-    std::lock_guard<std::mutex> guard{s.mutex};
+    auto guard = lock_soon(s.mutex);
     auto it = s.entries.find(k);
     if (it == s.entries.end() || it->second.reply)
       return false;

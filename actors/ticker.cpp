@@ -1,5 +1,6 @@
 #include "actors/ticker.hpp"
 
+#include "actors/lock_soon.hpp"
 #include "actors/unit_actor.hpp"
 
 namespace hub::actors {
@@ -66,7 +67,7 @@ tick_schedule::~tick_schedule() {
 void tick_schedule::mark(std::uint32_t index) {
   bool arm = false;
   {
-    std::lock_guard<std::mutex> guard{mutex_};
+    auto guard = lock_soon(mutex_);
     due_.push_back(index);
     arm = !std::exchange(armed_, true);
   }
