@@ -75,9 +75,22 @@ struct change {
   std::vector<std::string> prepared;
 };
 
+/// How the store behind a journal is doing (for /metrics and /healthz).
+struct journal_status {
+  bool durable = false;        // records are stored (Redis), not only kept in memory
+  bool connected = true;       // the store answers
+  bool accepting = true;       // clients' writes are taken (see accepting())
+  std::size_t pending = 0;     // commits waiting to be stored
+  std::uint64_t stored = 0;    // commits stored and delivered
+  std::uint64_t failures = 0;  // round trips to the store that failed
+  std::uint64_t conflicts = 0; // commits refused: another hub process owns the store
+};
+
 class journal {
 public:
   virtual ~journal() = default;
+
+  virtual journal_status status() const = 0;
 
   /// True when commits store records: units only build them then.
   virtual bool durable() const = 0;
@@ -97,6 +110,7 @@ public:
     : events_(std::move(events)) {}
   bool durable() const override { return false; }
   bool accepting() const override { return true; }
+  journal_status status() const override { return {}; }
   void commit(change c) override;
 
 private:

@@ -98,12 +98,17 @@ void http_session::respond(const request& req) {
     res_.body() = "only GET and HEAD\n";
   } else if (path == "/healthz") {
     auto snap = state_->snapshot();
-    char body[256];
+    // "degraded" while the store is away: reads go on, writes are answered try_again.
+    const char* store = !snap.store.durable    ? "memory"
+                        : snap.store.connected ? "connected"
+                                               : "unreachable";
+    char body[320];
     std::snprintf(body, sizeof body,
-                  "{\"status\":\"ok\",\"uptime_seconds\":%.3f,\"connections\":%lld,"
-                  "\"bus_last_seq\":%llu}\n",
-                  snap.uptime_seconds, static_cast<long long>(state_->stats().connections()),
-                  static_cast<unsigned long long>(snap.bus_last_seq));
+                  "{\"status\":\"%s\",\"uptime_seconds\":%.3f,\"connections\":%lld,"
+                  "\"bus_last_seq\":%llu,\"store\":\"%s\"}\n",
+                  snap.store.connected ? "ok" : "degraded", snap.uptime_seconds,
+                  static_cast<long long>(state_->stats().connections()),
+                  static_cast<unsigned long long>(snap.bus_last_seq), store);
     res_.set(http::field::content_type, "application/json");
     res_.set(http::field::cache_control, "no-store");
     res_.body() = body;

@@ -161,6 +161,23 @@ std::string metrics::render(const snapshot& s) const {
   line(out, "hub_bus_last_seq", "", s.bus_last_seq);
   header(out, "hub_bus_topics", "gauge", "Units with at least one subscriber.");
   line(out, "hub_bus_topics", "", static_cast<std::uint64_t>(s.bus_topics));
+
+  const auto& st = s.store;
+  header(out, "hub_store_durable", "gauge", "1 when state is stored in Redis, 0 in memory only.");
+  line(out, "hub_store_durable", "", std::uint64_t{st.durable});
+  header(out, "hub_store_connected", "gauge", "1 while the store answers.");
+  line(out, "hub_store_connected", "", std::uint64_t{st.connected});
+  header(out, "hub_store_accepting", "gauge", "1 while clients' writes are taken (else try_again).");
+  line(out, "hub_store_accepting", "", std::uint64_t{st.accepting});
+  header(out, "hub_store_pending", "gauge", "Commits waiting to be stored.");
+  line(out, "hub_store_pending", "", static_cast<std::uint64_t>(st.pending));
+  header(out, "hub_store_commits_total", "counter", "Commits stored, then published and answered.");
+  line(out, "hub_store_commits_total", "", st.stored);
+  header(out, "hub_store_failures_total", "counter", "Round trips to the store that failed.");
+  line(out, "hub_store_failures_total", "", st.failures);
+  header(out, "hub_store_conflicts_total", "counter",
+         "Commits refused because another hub process took the store over.");
+  line(out, "hub_store_conflicts_total", "", st.conflicts);
   header(out, "hub_uptime_seconds", "gauge", "Seconds since the gateway started.");
   line(out, "hub_uptime_seconds", "", s.uptime_seconds);
   return out;

@@ -4,6 +4,7 @@
 // on any io thread count into relaxed atomics; a scrape reads them without stopping anyone
 // (a scrape may see one counter a message ahead of another, never a torn value).
 
+#include "actors/journal.hpp"
 #include "protocol/messages.hpp"
 
 #include <array>
@@ -28,6 +29,7 @@ public:
     std::uint64_t bus_last_seq = 0;
     std::size_t bus_topics = 0;
     double uptime_seconds = 0;
+    actors::journal_status store;
   };
 
   // -- counting ---------------------------------------------------------------------------

@@ -14,7 +14,8 @@ double server_state::uptime_seconds() const {
 }
 
 metrics::snapshot server_state::snapshot() const {
-  return {city_.events().last_seq(), city_.events().topic_count(), uptime_seconds()};
+  return {city_.events().last_seq(), city_.events().topic_count(), uptime_seconds(),
+          city_.store().status()};
 }
 
 void server_state::join(const std::shared_ptr<websocket_session>& s) {

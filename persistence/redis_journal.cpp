@@ -126,6 +126,11 @@ bool redis_journal::drain() {
   return stats_.delivered >= target;
 }
 
+actors::journal_status redis_journal::status() const {
+  auto s = stats();
+  return {true, s.connected, accepting(), s.pending, s.delivered, s.failures, s.conflicts};
+}
+
 redis_journal::statistics redis_journal::stats() const {
   std::lock_guard<std::mutex> guard{mutex_};
   auto s = stats_;

@@ -41,6 +41,7 @@ public:
 
   bool durable() const override { return true; }
   bool accepting() const override;
+  actors::journal_status status() const override;
   void commit(actors::change c) override;
 
   /// Blocks until every commit made before the call is stored and delivered, or the store

@@ -21,6 +21,7 @@ TEST_F(http_session_test, healthz_says_ok_with_uptime_and_connections) {
   EXPECT_NE(r.body.find("\"status\":\"ok\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"uptime_seconds\":"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("\"connections\":1"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"store\":\"memory\""), std::string::npos) << r.body; // no Redis here
 }
 
 TEST_F(http_session_test, metrics_are_prometheus_text_and_move_with_traffic) {

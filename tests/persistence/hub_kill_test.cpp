@@ -114,6 +114,12 @@ TEST_F(hub_kill_test, sigkill_under_load_loses_no_acknowledged_case_and_doubles_
   auto port = start_hub();
   ASSERT_NE(port, 0);
   ASSERT_TRUE(hub_->wait_for("store at", true)) << hub_->err();
+  // The hub says where its state goes: /healthz and the store's series on /metrics.
+  auto health = http_request(port, "GET", "/healthz");
+  EXPECT_NE(health.body.find("\"store\":\"connected\""), std::string::npos) << health.body;
+  auto metrics = http_request(port, "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("hub_store_durable 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("hub_store_connected 1"), std::string::npos) << metrics.body;
 
   std::vector<client_log> logs;
   for (auto g : grids)
