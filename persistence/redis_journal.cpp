@@ -17,12 +17,15 @@ namespace {
 // then the batch's events, packed into one entry of the event stream whose id is
 // the last event's sequence number (trim below, that number, the packed events; "" when the
 // batch has none); then its answered requests likewise, numbered by the journal's request
-// counter. Returns 1, or 0 without writing anything when another writer took the store over
-// (a newer epoch: this hub's state is stale). A batch sent again after a lost reply finds its
+// counter. Returns 1; or, without writing anything, 0 when another writer took the store over
+// (a newer epoch: this hub's state is stale) and -1 when the store holds no epoch at all (it
+// was emptied, or restarted without its data). A batch sent again after a lost reply finds its
 // numbers stored: its stream entries are not added twice, and its writes are the same again.
 constexpr const char* batch_script = R"lua(
 local a = ARGV
-if redis.call('HGET', 'hub:meta', 'writer') ~= a[1] then return 0 end
+local writer = redis.call('HGET', 'hub:meta', 'writer')
+if writer == false then return -1 end
+if writer ~= a[1] then return 0 end
 local i = 2
 local keys = tonumber(a[i]); i = i + 1
 for k = 1, keys do
@@ -55,7 +58,8 @@ struct redis_journal::batch {
   std::vector<actors::change> changes;
   std::vector<std::string> args;
   bool sent = false;       // on the current connection
-  bool superseded = false; // refused: another writer owns the store
+  bool superseded = false; // refused: another writer owns the store ...
+  bool emptied = false;    // ... or the store lost its data
 };
 
 redis_journal::redis_journal(std::shared_ptr<actors::bus> events,
@@ -253,22 +257,24 @@ bool redis_journal::receive(batch& b) {
       std::fprintf(stderr, "store: %s\n", conn_->error().c_str());
     return false;
   }
-  b.superseded = r->type == REDIS_REPLY_INTEGER && r->integer == 0;
+  b.superseded = r->integer <= 0;
+  b.emptied = r->integer < 0;
   return true;
 }
 
 void redis_journal::deliver(batch& b) {
   if (b.superseded) {
+    const char* why = b.emptied ? "the store lost its data (emptied, or restarted without "
+                                  "persistence): restart the hub to recover from what it holds"
+                                : "another hub process took over the store: this one's state "
+                                  "is stale";
     if (!superseded_.exchange(true))
-      std::fprintf(stderr,
-                   "store: another hub process took over the store at %s; this one's "
-                   "state is stale and its writes are refused from now on\n",
+      std::fprintf(stderr, "store: %s (%s); writes are refused from now on\n", why,
                    options_.address.to_string().c_str());
     for (auto& c : b.changes)
       if (c.reply)
         c.reply = protocol::error{c.request.id, protocol::errc::conflict,
-                                  "another hub process took over the store: this one's state is "
-                                  "stale, and the change was not stored"};
+                                  std::string(why) + "; the change was not stored"};
   }
   for (auto& c : b.changes)
     actors::deliver(*events_, c);

@@ -114,6 +114,24 @@ TEST_F(faults_test, a_stale_hub_is_refused_with_conflict_and_the_newer_record_ke
   EXPECT_EQ(cases_made_at(spy, grid_a1_2), 0);
 }
 
+// A store that lost its data under a running hub (emptied, or restarted without persistence)
+// holds no writer epoch: the hub does not write into it as if nothing happened — the step is
+// refused with conflict, saying why, nothing is stored, and no more writes are taken.
+TEST_F(faults_test, a_store_that_lost_its_data_is_not_written_over) {
+  ASSERT_TRUE(start_city());
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  ASSERT_NE(id, 0u);
+  auto spy = redis_.connect();
+  run(spy, {"FLUSHALL"});
+  auto reply = step(P(grid_a1_1, 2), id, case_action::sign);
+  EXPECT_REFUSED(reply, errc::conflict);
+  auto* e = std::get_if<protocol::error>(&reply);
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(e->message.find("lost its data"), std::string::npos) << e->message;
+  EXPECT_FALSE(hget(spy, persistence::keys::case_hash(id), std::to_string(id)).has_value());
+  EXPECT_FALSE(journal_->accepting());
+}
+
 // Redis killed: the first write that fails turns the journal away (accepting() false) and is
 // held, not acknowledged; later client writes are answered try_again and change nothing;
 // subscriptions and resume still work. Redis restarted on the same port and directory (its
