@@ -76,6 +76,16 @@ std::size_t request_digest(const protocol::client_body& body) {
   return d.value();
 }
 
+namespace {
+
+/// A refusal that says "nothing was applied, send it again" (the store was away).
+bool is_transient(const protocol::server_message& m) {
+  auto* e = std::get_if<protocol::error>(&m);
+  return e != nullptr && e->code == protocol::errc::try_again;
+}
+
+} // namespace
+
 // -- the sink that records ------------------------------------------------------------------
 
 /// Stands between a unit actor and the client: records the reply, then answers everyone who
@@ -163,9 +173,15 @@ bool request_ledger::record(const key& k, const outbound_ptr& reply) {
     auto it = s.entries.find(k);
     if (it == s.entries.end() || it->second.reply)
       return false;
-    it->second.reply = reply;
     waiting.swap(it->second.waiting);
-    keep_answered(s, k);
+    if (is_transient(reply->message())) {
+      // Nothing was applied and the client is told to send the same request again: it must
+      // then be taken afresh, not answered try_again from here forever.
+      s.entries.erase(it);
+    } else {
+      it->second.reply = reply;
+      keep_answered(s, k);
+    }
   }
   for (auto& w : waiting)
     if (w)

@@ -57,6 +57,24 @@ TEST(request_ledger_test, a_reply_sink_dropped_unanswered_lets_a_retry_apply_the
   EXPECT_EQ(acks_for(*client, 1), 1u);
 }
 
+// try_again means "nothing was applied, send the same request again": the ledger must take
+// the retry afresh, not answer it try_again from memory forever.
+TEST(request_ledger_test, a_try_again_answer_is_not_remembered) {
+  auto ledger = std::make_shared<request_ledger>();
+  auto client = std::make_shared<recorder>();
+  auto first = ledger->admit(7, 1, 42, client);
+  ASSERT_NE(first, nullptr);
+  first->send(std::make_shared<const actors::outbound>(
+      protocol::error{1, protocol::errc::try_again, "storage is unavailable"}, 0));
+  ASSERT_EQ(client->all<protocol::error>().size(), 1u);
+  auto retry = ledger->admit(7, 1, 42, client);
+  ASSERT_NE(retry, nullptr) << "the retry was answered from memory instead of being applied";
+  retry->send(ack_of(1));
+  EXPECT_EQ(acks_for(*client, 1), 1u);
+  EXPECT_EQ(ledger->admit(7, 1, 42, client), nullptr); // an ack is remembered
+  EXPECT_EQ(acks_for(*client, 1), 2u);
+}
+
 TEST(request_ledger_test, a_reused_id_with_other_content_is_refused) {
   auto ledger = std::make_shared<request_ledger>(16);
   auto client = std::make_shared<recorder>();

@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <set>
@@ -35,10 +36,10 @@ constexpr int window = 16;      // requests in flight per client
 struct client_log {
   protocol::person_id person = 0;
   protocol::unit_code grid = 0;
-  std::map<std::uint64_t, protocol::case_report> sent;        // message id -> request
-  std::map<std::uint64_t, protocol::case_id> acked;           // message id -> case
-  std::map<std::uint64_t, std::string> refused;               // message id -> error
-  std::string failure;                                        // could not connect
+  std::map<std::uint64_t, protocol::case_report> sent; // message id -> request
+  std::map<std::uint64_t, protocol::case_id> acked;    // message id -> case
+  std::map<std::uint64_t, std::string> refused;        // message id -> error
+  std::string failure;                                 // could not connect
 };
 
 protocol::case_report report_of(const client_log& log, std::uint64_t id) {
@@ -164,11 +165,9 @@ TEST_F(hub_kill_test, sigkill_under_load_loses_no_acknowledged_case_and_doubles_
         }
         c.send({id, r});
         in_flight += 1;
-        while (in_flight >= window && take(patience)) {
-        }
+        while (in_flight >= window && take(patience)) {}
       }
-      while (in_flight > 0 && take(patience)) {
-      }
+      while (in_flight > 0 && take(patience)) {}
     });
 
   {
@@ -266,6 +265,128 @@ TEST_F(hub_kill_test, sigkill_under_load_loses_no_acknowledged_case_and_doubles_
   std::printf("[ counts   ] after the retries: stored %zu of %zu sent (%zu answered from the "
               "store)\n",
               after.size(), sent, answered_from_store);
+}
+
+// Redis killed (SIGKILL) and restarted under WebSocket load. Clients keep sending; while Redis
+// is away the hub answers try_again (nothing applied), and a client that hears it holds that
+// request and sends no new ones until Redis is back (the test tells it: no sleeping), then
+// sends the held ones again. Requests the hub took before it noticed wait and are answered
+// once Redis is back. In the end every request is acknowledged, every acknowledged case is in
+// Redis with what was sent, and none is stored twice.
+TEST_F(hub_kill_test, redis_restarted_mid_load_loses_nothing_and_applies_nothing_twice) {
+  auto port = start_hub();
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(hub_->wait_for("store at", true)) << hub_->err();
+
+  std::vector<client_log> logs;
+  for (auto g : grids)
+    for (int seq = 1; seq <= 2; ++seq)
+      logs.push_back({person_at(g, seq), g, {}, {}, {}, {}});
+  const std::size_t total = logs.size() * per_client;
+  std::mutex mutex;
+  std::condition_variable progress;
+  std::size_t acks = 0, try_agains = 0;
+  bool redis_back = false;
+
+  std::vector<std::thread> threads;
+  for (auto& log : logs)
+    threads.emplace_back([&, token = token_for(log.person)] {
+      test_client c{port, {"/?token=" + token, "", 0}};
+      if (!c.ok()) {
+        log.failure = "cannot connect: " + std::to_string(c.status()) + " " + c.body();
+        return;
+      }
+      std::deque<std::uint64_t> to_send, held;
+      for (std::uint64_t id = 1; id <= per_client; ++id)
+        to_send.push_back(id);
+      std::size_t in_flight = 0;
+      auto take = [&] {
+        auto m = c.read(patience);
+        if (!m)
+          return false;
+        std::lock_guard<std::mutex> guard{mutex};
+        if (auto* a = std::get_if<protocol::ack>(&*m); a != nullptr && a->id != 0) {
+          log.acked[a->id] = a->case_ref;
+          in_flight -= 1;
+          acks += 1;
+          progress.notify_all();
+        } else if (auto* e = std::get_if<protocol::error>(&*m); e != nullptr && e->id != 0) {
+          in_flight -= 1;
+          if (e->code == protocol::errc::try_again) {
+            held.push_back(e->id);
+            try_agains += 1;
+            progress.notify_all();
+          } else {
+            log.refused[e->id] = describe(*m);
+          }
+        }
+        return true;
+      };
+      while (!c.closed() && (!to_send.empty() || !held.empty() || in_flight > 0)) {
+        if (!held.empty() && in_flight == 0) { // wait for Redis, then send the held ones again
+          std::unique_lock<std::mutex> lock{mutex};
+          if (!progress.wait_for(lock, wait_limit, [&] { return redis_back; }))
+            return;
+          to_send.insert(to_send.begin(), held.begin(), held.end());
+          held.clear();
+        }
+        if (held.empty() && !to_send.empty() && in_flight < window) {
+          auto id = to_send.front();
+          to_send.pop_front();
+          auto r = report_of(log, id);
+          {
+            std::lock_guard<std::mutex> guard{mutex};
+            log.sent[id] = r;
+          }
+          c.send({id, r});
+          in_flight += 1;
+        } else if (!take()) {
+          return; // silent for the whole patience: the checks below say what is missing
+        }
+      }
+    });
+
+  {
+    std::unique_lock<std::mutex> lock{mutex};
+    ASSERT_TRUE(progress.wait_for(lock, wait_limit, [&] { return acks >= total / 4; }))
+        << "only " << acks << " acks; hub: " << hub_->err();
+  }
+  redis_.stop(SIGKILL);
+  {
+    std::unique_lock<std::mutex> lock{mutex};
+    EXPECT_TRUE(progress.wait_for(lock, wait_limit, [&] { return try_agains > 0; }))
+        << "no client was told try_again while Redis was down";
+  }
+  ASSERT_TRUE(redis_.start()) << redis_.why(); // same port, same directory (its AOF)
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    redis_back = true;
+  }
+  progress.notify_all();
+  for (auto& t : threads)
+    t.join();
+
+  std::size_t acked = 0;
+  for (auto& log : logs) {
+    ASSERT_TRUE(log.failure.empty()) << log.failure;
+    EXPECT_TRUE(log.refused.empty()) << log.refused.begin()->second;
+    EXPECT_EQ(log.acked.size(), static_cast<std::size_t>(per_client))
+        << "person " << log.person << " got " << log.acked.size() << " acks";
+    acked += log.acked.size();
+  }
+  auto stored = stored_cases();
+  std::set<std::string> externals;
+  for (auto& [id, c] : stored)
+    EXPECT_TRUE(externals.insert(c.external_id).second) << "stored twice: " << c.external_id;
+  for (auto& log : logs)
+    for (auto& [msg, case_id] : log.acked) {
+      auto found = stored.find(case_id);
+      ASSERT_NE(found, stored.end()) << "acknowledged case " << case_id << " is not in Redis";
+      EXPECT_EQ(found->second.external_id, report_of(log, msg).external_id);
+    }
+  EXPECT_EQ(stored.size(), total);
+  std::printf("[ counts   ] sent %zu, try_again %zu, acknowledged %zu, stored %zu\n", total,
+              try_agains, acked, stored.size());
 }
 
 } // namespace
