@@ -267,7 +267,9 @@ int serve_command(int argc, char** argv) {
                    clock::now().time_since_epoch())
             .count();
       };
-      hub::sim::live_workload work{city, {static_cast<double>(rate), 4, 20261125}};
+      // Message ids from the start time: a restarted hub remembers the last run's (person, id).
+      hub::sim::live_workload work{
+          city, {static_cast<double>(rate), 4, 20261125, static_cast<std::uint64_t>(ms()) * 1000}};
       const auto start = ms();
       auto next_print = start + 2000;
       while (!stopping.load()) {

@@ -75,7 +75,11 @@ const protocol::person* person_with(const protocol::hierarchy& h, protocol::unit
 } // namespace
 
 live_workload::live_workload(actors::city& c, workload_options options)
-  : city_(c), options_(options), rng_(options.seed), observer_(std::make_shared<observer>()) {
+  : city_(c)
+  , options_(options)
+  , rng_(options.seed)
+  , observer_(std::make_shared<observer>())
+  , next_request_(options.first_request) {
   const auto& h = city_.hierarchy();
   for (std::uint32_t i = 0; i < h.units.size(); ++i)
     if (h.units[i].kind == unit_kind::grid)

@@ -23,6 +23,9 @@ struct workload_options {
   double reports_per_second = 20;
   double directives_per_minute = 4;
   std::uint64_t seed = 1;
+  /// The first message id. The hub remembers (person, id) across restarts when it has a
+  /// store, so a workload started again must not reuse the ids of the last one.
+  std::uint64_t first_request = 1;
 };
 
 /// Counts what the hub pushed to the workload's observer (thread-safe).
