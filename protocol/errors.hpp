@@ -29,7 +29,7 @@ enum class errc : std::uint16_t {
   rate_limited = 30,
   overloaded = 31,  // the client's send queue overflowed; events were dropped (resume with since)
   try_again = 32,   // storage is unavailable; nothing was applied
-  conflict = 33,    // the store holds a newer version: this hub's copy is stale; not stored
+  conflict = 33,    // another hub process owns the store: this hub is stale; not stored
   internal = 99,
 };
 
