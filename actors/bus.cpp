@@ -75,12 +75,7 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   outbound_ptr evicted;
   auto guard = lock_soon(mutex_);
   auto seq = ++seq_;
-  std::visit(
-      [seq](auto& e) {
-        if constexpr (requires { e.seq; })
-          e.seq = seq;
-      },
-      built->msg_);
+  protocol::set_seq(built->msg_, seq);
   outbound_ptr msg = std::move(built);
   if (kept_.size() == retention_) {
     evicted = std::move(kept_.front().msg);

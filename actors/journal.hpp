@@ -44,7 +44,7 @@ struct receipt_record {
 /// A unit's own counters: what cannot be recounted from the records it holds.
 struct unit_record {
   protocol::unit_code unit = 0;
-  std::uint64_t version = 0;       // one more at each commit of the unit
+  std::uint64_t version = 0;       // one more each time the unit stores changed counters
   std::uint64_t next_id = 0;       // the sequence part of the last case or directive id it made
   std::uint64_t score_sum = 0;     // a department's sum of 评哨 ratings
   protocol::unit_figures counters; // open, yellow and red are recounted on recovery

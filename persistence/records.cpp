@@ -245,7 +245,7 @@ case_record decode_case(std::string_view value) {
   c.state = f.next_enum<case_state>(raw(case_state::duplicate));
   c.level = f.next_enum<actors::case_level>(raw(actors::case_level::department));
   c.category = f.next<std::uint16_t>();
-  c.urgency = f.next_enum<urgency>(1);
+  c.urgency = f.next_enum<urgency>(raw(urgency::urgent));
   auto flags = f.next<unsigned>();
   c.hotline = flags & 1, c.reopened = flags & 2, c.responded = flags & 4, c.supervised = flags & 8;
   c.colour = f.next_enum<deadline_colour>(raw(deadline_colour::red));
@@ -259,7 +259,7 @@ case_record decode_case(std::string_view value) {
     fields t{w.via.array.ptr[i], 3, "whistle task"};
     actors::whistle_task task;
     task.department = t.next<unit_code>();
-    task.at = t.next_enum<actors::whistle_task::stage>(2);
+    task.at = t.next_enum<actors::whistle_task::stage>(raw(actors::whistle_task::stage::fed_back));
     task.score = t.next<std::uint8_t>();
     c.whistle.push_back(task);
   }
@@ -295,10 +295,11 @@ task_record decode_task(std::string_view value) {
   t.department = f.next<protocol::unit_code>();
   t.task.township = f.next<protocol::unit_code>();
   t.task.task.department = t.department;
-  t.task.task.at = f.next_enum<actors::whistle_task::stage>(2);
+  t.task.task.at =
+      f.next_enum<actors::whistle_task::stage>(raw(actors::whistle_task::stage::fed_back));
   t.task.task.score = f.next<std::uint8_t>();
   t.task.category = f.next<std::uint16_t>();
-  t.task.urgency = f.next_enum<protocol::urgency>(1);
+  t.task.urgency = f.next_enum<protocol::urgency>(raw(protocol::urgency::urgent));
   t.task.summoned_at = f.next<protocol::timestamp_ms>();
   t.task.reminders = f.next<std::uint8_t>();
   t.task.next_check = f.next<protocol::timestamp_ms>();
@@ -360,17 +361,6 @@ unit_record decode_unit(std::string_view value) {
 }
 
 // -- the streams' entries ---------------------------------------------------------------------
-
-std::uint64_t seq_of(const protocol::server_message& m) {
-  return std::visit(
-      [](const auto& e) -> std::uint64_t {
-        if constexpr (requires { e.seq; })
-          return e.seq;
-        else
-          return 0;
-      },
-      m);
-}
 
 namespace {
 

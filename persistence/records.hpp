@@ -48,9 +48,6 @@ actors::unit_record decode_unit(std::string_view value);
 // MessagePack arrays one after another, [seq, unit, reach, message] ([number, person, id,
 // digest, reply]), the message in the protocol's own encoding.
 
-/// The sequence number of an event (0 for a message without one).
-std::uint64_t seq_of(const protocol::server_message& m);
-
 void append_event(std::string& packed, std::uint64_t seq, protocol::unit_code unit,
                   actors::reach to, const protocol::server_message& event);
 void append_request(std::string& packed, std::uint64_t number, const actors::request_key& key,

@@ -147,8 +147,9 @@ recovered loader::run() {
       keys.push_back(keys::tasks(h_.units[i].code));
       departments.push_back(i);
     }
-  // (case, department) -> the stored task, for reconciling with the case's whistle
-  std::map<std::pair<protocol::case_id, protocol::unit_code>, actors::department_task*> task_of;
+  // (case, department) -> the stored task's stage, for reconciling with the case's whistle (a
+  // copy: tasks made good below are appended to the same vectors)
+  std::map<std::pair<protocol::case_id, protocol::unit_code>, actors::whistle_task::stage> stage_of;
   hashes(keys, [&](std::size_t k, std::string_view, std::string_view value) {
     auto t = decode_task(value);
     if (t.task.task.score != 0)
@@ -159,7 +160,7 @@ recovered loader::run() {
   });
   for (auto i : departments)
     for (auto& t : snap.units[i].tasks)
-      task_of[{t.id, t.department}] = &t.task;
+      stage_of[{t.id, t.department}] = t.task.task.at;
 
   // -- cases, kept by their maker, held by their holder --
   keys.clear();
@@ -187,8 +188,8 @@ recovered loader::run() {
       for (auto& w : c.whistle) {
         if (w.score != 0)
           continue;
-        if (auto t = task_of.find({c.id, w.department}); t != task_of.end()) {
-          w.at = std::max(w.at, t->second->task.at);
+        if (auto t = stage_of.find({c.id, w.department}); t != stage_of.end()) {
+          w.at = std::max(w.at, t->second);
           continue;
         }
         actors::task_record t;
@@ -228,7 +229,7 @@ recovered loader::run() {
   });
   for (std::size_t k = 0; k < directives.size(); ++k) {
     auto& d = directives[k];
-    auto issuer = index_of(d.info->issuer_unit, keys[k]);
+    auto issuer = index_of(d.info->issuer_unit, keys::directives(d.info->issuer_unit));
     actors::issued_restore issued{d, {}};
     std::unordered_map<protocol::unit_code, std::size_t> slot; // unit -> its received entry
     for (auto& r : actors::all_recipients(h_, *d.info, d.info->issuer_unit)) {

@@ -104,15 +104,9 @@ void redis_journal::commit(actors::change c) {
     std::lock_guard<std::mutex> guard{mutex_};
     // Stamped here, under the queue's lock: queue order is sequence order.
     if (c.event) {
-      auto seq = ++next_seq_;
-      std::visit(
-          [seq](auto& e) {
-            if constexpr (requires { e.seq; })
-              e.seq = seq;
-          },
-          *c.event);
-      if (auto* a = c.reply ? std::get_if<protocol::ack>(&*c.reply) : nullptr)
-        a->seq = seq;
+      protocol::set_seq(*c.event, ++next_seq_);
+      if (c.reply) // an ack, stored in the request log, carries its event's number
+        protocol::set_seq(*c.reply, next_seq_);
     }
     was_empty = queue_.empty();
     queue_.push_back(std::move(c));
@@ -148,22 +142,23 @@ bool redis_journal::connect() {
   reply_ptr r;
   if (conn_->ok())
     r = conn_->command({"SCRIPT", "LOAD", batch_script});
-  if (r && r->type == REDIS_REPLY_STRING && epoch_ == 0) { // the first connection
-    auto e = conn_->command({"HINCRBY", keys::meta, "writer", "1"});
-    if (e && e->type == REDIS_REPLY_INTEGER)
-      epoch_ = static_cast<std::uint64_t>(e->integer);
-  }
-  if (r && r->type == REDIS_REPLY_STRING && request_counter_ == 0) {
-    auto n = conn_->command({"HGET", keys::meta, "requests"});
-    if (n && n->type == REDIS_REPLY_STRING)
-      request_counter_ = std::strtoull(n->str, nullptr, 10);
-  }
-  bool ok = r && r->type == REDIS_REPLY_STRING;
-  if (ok)
+  const bool ok = r && r->type == REDIS_REPLY_STRING;
+  if (ok) {
     script_sha_.assign(r->str, r->len);
-  else if (r)
+    if (epoch_ == 0) { // not taken by recovery: take one now
+      auto e = conn_->command({"HINCRBY", keys::meta, "writer", "1"});
+      if (e && e->type == REDIS_REPLY_INTEGER)
+        epoch_ = static_cast<std::uint64_t>(e->integer);
+    }
+    if (request_counter_ == 0) { // the first connection: continue the request log's numbers
+      auto n = conn_->command({"HGET", keys::meta, "requests"});
+      if (n && n->type == REDIS_REPLY_STRING)
+        request_counter_ = std::strtoull(n->str, nullptr, 10);
+    }
+  } else if (r) {
     std::fprintf(stderr, "store: cannot load the batch script: %.*s\n",
                  static_cast<int>(text_of(r.get()).size()), text_of(r.get()).data());
+  }
   {
     std::lock_guard<std::mutex> guard{mutex_};
     connected_.store(ok);
@@ -178,8 +173,8 @@ namespace {
 void encode_batch(const store_options& o, const std::string& sha, std::uint64_t epoch,
                   std::uint64_t& request_counter, std::vector<actors::change>& changes,
                   std::vector<std::string>& args) {
-  // Only the last write of a (key, field) in the batch goes out: a unit's counters change at
-  // every step, and a city-wide fan-out commits at 22,000 units.
+  // Only the last write of a (key, field) in the batch goes out: a case stepped twice in one
+  // batch, a unit's counters changed by several steps.
   std::vector<std::string> writes; // key, field, value triples
   std::unordered_map<std::string, std::size_t> slot;
   std::string events, requests;
@@ -199,7 +194,7 @@ void encode_batch(const store_options& o, const std::string& sha, std::uint64_t 
       }
     }
     if (c.event) {
-      last_seq = seq_of(*c.event);
+      last_seq = protocol::seq_of(*c.event);
       append_event(events, last_seq, c.unit, c.to, *c.event);
     }
     if (c.request.person != 0 && c.reply)
@@ -271,13 +266,27 @@ void redis_journal::deliver(batch& b) {
     if (!superseded_.exchange(true))
       std::fprintf(stderr, "store: %s (%s); writes are refused from now on\n", why,
                    options_.address.to_string().c_str());
+    // Nothing of the batch was stored: its events are not published either, and its clients
+    // hear why.
     for (auto& c : b.changes)
       if (c.reply)
-        c.reply = protocol::error{c.request.id, protocol::errc::conflict,
-                                  std::string(why) + "; the change was not stored"};
+        actors::reply(c.reply_to,
+                      protocol::error{c.request.id, protocol::errc::conflict,
+                                      std::string(why) + "; the change was not stored"});
+  } else {
+    for (auto& c : b.changes) {
+      // The bus numbers what it publishes; everything sequenced goes through this journal,
+      // so its numbers are the ones stored. Said once if that ever stops being true.
+      const auto stored_seq = c.event ? protocol::seq_of(*c.event) : 0;
+      if (actors::deliver(*events_, c) != stored_seq && !renumbered_) {
+        renumbered_ = true;
+        std::fprintf(stderr,
+                     "store: the bus numbered an event %llu, stored as another; events "
+                     "were published around the journal\n",
+                     static_cast<unsigned long long>(stored_seq));
+      }
+    }
   }
-  for (auto& c : b.changes)
-    actors::deliver(*events_, c);
   {
     std::lock_guard<std::mutex> guard{mutex_};
     stats_.delivered += b.changes.size();

@@ -75,6 +75,7 @@ private:
   std::uint64_t request_counter_ = 0; // numbers the answered requests in hub:requests
   std::uint64_t epoch_ = 0;           // this writer's, in hub:meta writer
   std::atomic<bool> superseded_{false};
+  bool renumbered_ = false;            // the writer's: the bus and the store disagreed on a number
   std::atomic<bool> connected_{false}; // read by accepting() without the lock
   std::atomic<std::size_t> queued_{0};
 

@@ -192,4 +192,27 @@ struct gap {
 
 using server_message = std::variant<ack, error, case_event, directive_event, aggregate, gap>;
 
+/// The sequence number a message carries (an event's own; an ack's, of the event it caused);
+/// 0 for messages without one.
+inline std::uint64_t seq_of(const server_message& m) {
+  return std::visit(
+      [](const auto& x) -> std::uint64_t {
+        if constexpr (requires { x.seq; })
+          return x.seq;
+        else
+          return 0;
+      },
+      m);
+}
+
+/// Sets the sequence number of a message that carries one (see seq_of); others are unchanged.
+inline void set_seq(server_message& m, std::uint64_t seq) {
+  std::visit(
+      [seq](auto& x) {
+        if constexpr (requires { x.seq; })
+          x.seq = seq;
+      },
+      m);
+}
+
 } // namespace hub::protocol
