@@ -67,7 +67,15 @@ private_redis() {
   local port=${HUB_REDIS_PORT:-6390} dir
   mkdir -p "$data_dir/redis"
   dir=$(cd "$data_dir/redis" && pwd)
-  if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
+  if redis-cli -p "$port" ping >/dev/null 2>&1; then
+    # Something answers there already: ours from an earlier run, or somebody else's Redis,
+    # which this must not write into.
+    if [ "$(redis-cli -p "$port" config get dir | tail -1)" != "$dir" ]; then
+      echo "a Redis on 127.0.0.1:$port keeps its data elsewhere: set HUB_REDIS_PORT to a free" \
+        "port, or HUB_REDIS=127.0.0.1:$port to use that one" >&2
+      exit 1
+    fi
+  else
     redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --appendonly yes \
       --appendfsync everysec --save "" --daemonize yes --pidfile "$dir/redis.pid" \
       --logfile "$dir/redis.log" >/dev/null

@@ -21,6 +21,7 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
     ctx_->events->restore(s->last_seq, std::move(s->events));
     for (auto& r : s->requests)
       ledger_->remember(r.key.person, r.key.id, r.key.digest, std::move(r.reply));
+    s->requests = {}; // in the ledger now
     ctx_->snapshot = s;
   }
   ctx_->flush_interval = options.flush_interval;

@@ -213,6 +213,9 @@ int serve_command(int argc, char** argv) {
     auto at = hub::persistence::redis_address::parse(redis);
     if (!at) return usage("--redis must be HOST:PORT");
     store.address = *at;
+    // What recovery hands back is what the city keeps: the bus's resume window, the ledger.
+    store.resume_window = city_opts.retention;
+    store.request_log = city_opts.remembered_requests;
     if (!recover_store(h, store, city_opts)) return 1;
   } else {
     std::fprintf(stderr, "hub: state is kept in memory only; a restart loses it (--redis HOST:PORT "

@@ -226,7 +226,8 @@ int main(int argc, char** argv) {
     return std::make_shared<persistence::redis_journal>(std::move(events), h, store,
                                                         events ? events->last_seq() : 0);
   };
-  recover_into(*std::make_unique<actors::city_options>()); // marks the empty store as ours
+  actors::city_options unused;
+  recover_into(unused); // marks the empty store as ours
   std::vector<row> rows;
   try {
     o.only = {"transitions"};
@@ -244,7 +245,7 @@ int main(int argc, char** argv) {
 
   // 3. Recovery of a city holding recovery_cases cases.
   flushall(store.address);
-  recover_into(*std::make_unique<actors::city_options>());
+  recover_into(unused);
   o.memory_cases = recovery_cases;
   run_memory(o, h, people, 0); // reports them through the journal (and prints its memory)
   {
