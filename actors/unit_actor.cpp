@@ -69,7 +69,8 @@ unit_actor spawn_unit(caf::actor_system& sys, std::shared_ptr<const city_context
 void unit_state::on_command(command& cmd) {
   if (!ctx_->store->accepting())
     return refuse(cmd, protocol::errc::try_again,
-                  "storage is unavailable: nothing was applied; try again shortly");
+                  "storage is unavailable or too far behind: nothing was applied; send the "
+                  "same request again shortly");
   std::visit(
       [&](auto& body) {
         using T = std::decay_t<decltype(body)>;
