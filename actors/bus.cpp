@@ -27,7 +27,6 @@ void reply(const sink_ptr& to, protocol::server_message msg) {
 
 // -- bus ------------------------------------------------------------------------------------
 
-
 bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
          std::size_t max_replay)
   : hierarchy_(std::move(h))
@@ -38,6 +37,7 @@ bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
   for (const auto& u : units)
     parent_at_.push_back(u.parent != 0 ? index_of(u.parent) : none);
   topic_at_.assign(units.size(), nullptr);
+  watched_at_.assign(units.size(), 0);
 }
 
 std::uint32_t bus::index_of(protocol::unit_code code) const {
@@ -45,33 +45,15 @@ std::uint32_t bus::index_of(protocol::unit_code code) const {
   return u == nullptr ? none : static_cast<std::uint32_t>(u - hierarchy_->units.data());
 }
 
-const std::vector<sink_ptr>* bus::subscribers_of(protocol::unit_code code,
-                                                 std::uint32_t i) const {
-  if (i != none)
-    return topic_at_[i];
-  auto t = topics_.find(code); // a topic outside the hierarchy
-  return t == topics_.end() ? nullptr : &t->second;
-}
+// -- publishing -----------------------------------------------------------------------------
 
-template <class F>
-void bus::for_each_subscriber(std::uint32_t i, protocol::unit_code unit, F&& f) {
-  if (i == none) {
-    if (auto* subs = subscribers_of(unit, i))
-      for (auto& sink : *subs)
-        f(sink);
-    return;
-  }
-  for (; i != none; i = parent_at_[i])
-    if (auto* subs = topic_at_[i])
-      for (auto& sink : *subs)
-        f(sink);
-}
-
-std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event, reach to) {
+std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event, reach to,
+                           std::uint32_t index) {
   // Built and looked up before the lock, and the evicted event freed after it: the lock
-  // covers only what orders events (the sequence number, retention, delivery).
+  // covers only numbering, retention and queueing.
   auto built = std::make_shared<outbound>(std::move(event), unit);
-  const auto at = index_of(unit);
+  const auto at = index != none ? index : index_of(unit);
+  const auto aud = to == reach::unit_watchers ? audience::unit : audience::subtree;
   outbound_ptr evicted;
   auto guard = lock_soon(mutex_);
   auto seq = ++seq_;
@@ -82,72 +64,159 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
     kept_.pop_front();
   }
   kept_.push_back({seq, msg, to});
-  // Delivery under the lock keeps every sink's events in sequence order; sinks only enqueue.
-  if (topics_.empty())
-    return seq;
-  if (to == reach::unit_watchers) {
-    if (auto* subs = subscribers_of(unit, at))
-      for (auto& s : *subs)
-        s->send(msg);
-  } else {
-    for_each_subscriber(at, unit, [&](const sink_ptr& s) { s->send(msg); });
-  }
+  if (watched(at, aud))
+    enqueue(std::move(guard), {std::move(msg), at, aud, seq});
   return seq;
 }
 
 void bus::publish_aggregate(protocol::aggregate a) {
   const auto unit = a.unit;
-  const auto i = index_of(unit);
-  const auto parent = i != none ? parent_at_[i] : none;
-  auto guard = lock_soon(mutex_);
-  const std::vector<sink_ptr>* subs[] = {
-      topics_.empty() ? nullptr : subscribers_of(unit, i),
-      parent == none || topics_.empty() ? nullptr : topic_at_[parent]};
-  if (subs[0] == nullptr && subs[1] == nullptr)
-    return; // nobody watches: nothing built (most units, most of the time)
+  const auto at = index_of(unit);
+  {
+    auto guard = lock_soon(mutex_);
+    if (!watched(at, audience::unit_and_parent))
+      return; // nobody watches: nothing built (most units, most of the time)
+  }
   auto msg = std::make_shared<const outbound>(std::move(a), unit);
-  for (auto* s : subs)
-    if (s != nullptr)
-      for (auto& sink : *s)
-        sink->send(msg);
+  enqueue(lock_soon(mutex_), {std::move(msg), at, audience::unit_and_parent, 0});
 }
 
+bool bus::watched(std::uint32_t at, audience to) const {
+  if (at == none)
+    return watched_elsewhere_ != 0;
+  switch (to) {
+    case audience::unit: return watched_at_[at] != 0;
+    case audience::unit_and_parent:
+      return watched_at_[at] != 0 || (parent_at_[at] != none && watched_at_[parent_at_[at]] != 0);
+    case audience::subtree:
+      for (auto i = at; i != none; i = parent_at_[i])
+        if (watched_at_[i] != 0)
+          return true;
+      return false;
+  }
+  return true;
+}
+
+void bus::count_watch(protocol::unit_code code, int delta) {
+  auto at = index_of(code);
+  if (at == none)
+    watched_elsewhere_ += delta;
+  else
+    watched_at_[at] += delta;
+}
+
+// -- the deliverer's role -------------------------------------------------------------------
+
+void bus::enqueue(std::unique_lock<std::mutex> guard, queued q) {
+  queue_.push_back(std::move(q));
+  if (delivering_)
+    return; // the deliverer hands it out after what is queued before it
+  delivering_ = true;
+  deliver_queue(std::move(guard));
+}
+
+void bus::deliver_queue(std::unique_lock<std::mutex> guard) {
+  std::vector<queued> batch;
+  while (!queue_.empty()) {
+    batch.swap(queue_);
+    guard.unlock();
+    for (const auto& q : batch)
+      deliver(q);
+    batch.clear(); // frees delivered messages outside the lock
+    guard.lock();
+  }
+  delivering_ = false;
+  guard.unlock();
+  role_free_.notify_all();
+}
+
+std::unique_lock<std::mutex> bus::take_role() {
+  std::unique_lock<std::mutex> guard{mutex_};
+  role_free_.wait(guard, [&] { return !delivering_; });
+  delivering_ = true;
+  std::vector<queued> batch;
+  while (!queue_.empty()) { // published before the change: delivered to the old lists
+    batch.swap(queue_);
+    guard.unlock();
+    for (const auto& q : batch)
+      deliver(q);
+    batch.clear();
+    guard.lock();
+  }
+  return guard;
+}
+
+const std::vector<sink_ptr>* bus::subscribers_of(protocol::unit_code code, std::uint32_t i) const {
+  if (i != none)
+    return topic_at_[i];
+  auto t = topics_.find(code); // a topic outside the hierarchy
+  return t == topics_.end() ? nullptr : &t->second;
+}
+
+void bus::deliver(const queued& q) {
+  auto to_all = [&](const std::vector<sink_ptr>* subs) {
+    if (subs != nullptr)
+      for (auto& s : *subs)
+        s->send(q.msg);
+  };
+  if (q.at == none || q.to == audience::unit)
+    return to_all(subscribers_of(q.msg->unit(), q.at));
+  if (q.to == audience::unit_and_parent) {
+    to_all(topic_at_[q.at]);
+    if (auto parent = parent_at_[q.at]; parent != none)
+      to_all(topic_at_[parent]);
+    return;
+  }
+  for (auto i = q.at; i != none; i = parent_at_[i])
+    to_all(topic_at_[i]);
+}
+
+// -- subscriptions --------------------------------------------------------------------------
+
 void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since) {
-  std::lock_guard<std::mutex> guard{mutex_};
+  auto guard = take_role();
   auto& subscribers = topics_[topic];
   if (auto i = index_of(topic); i != none)
     topic_at_[i] = &subscribers; // map nodes do not move
   if (std::find(subscribers.begin(), subscribers.end(), sink) != subscribers.end())
-    return;
-  if (since > 0 && since < seq_) {
-    auto oldest = kept_.empty() ? seq_ + 1 : kept_.front().seq;
+    return deliver_queue(std::move(guard));
+  // Every event up to seq_ has been delivered (the queue is empty and we hold the role); the
+  // replay covers (since, seq_], the queue everything after, now that the topic is counted.
+  std::vector<outbound_ptr> replay;
+  bool gap = false;
+  const auto cut = seq_;
+  if (since > 0 && since < cut) {
+    auto oldest = kept_.empty() ? cut + 1 : kept_.front().seq;
     auto first = std::lower_bound(kept_.begin(), kept_.end(), since + 1,
                                   [](const kept& k, std::uint64_t s) { return k.seq < s; });
     auto matches = [&](const kept& k) {
       return k.to == reach::unit_watchers ? k.msg->unit() == topic
                                           : hierarchy_->within(k.msg->unit(), topic);
     };
-    std::vector<outbound_ptr> replay;
-    bool complete = since + 1 >= oldest;
-    for (auto i = first; complete && i != kept_.end(); ++i)
+    gap = since + 1 < oldest;
+    for (auto i = first; !gap && i != kept_.end(); ++i)
       if (matches(*i)) {
         if (replay.size() == max_replay_)
-          complete = false;
+          gap = true;
         else
           replay.push_back(i->msg);
       }
-    if (!complete)
-      sink->send(std::make_shared<const outbound>(protocol::gap{topic, since, seq_ + 1}, topic));
-    else
-      for (auto& m : replay)
-        sink->send(std::move(m));
   }
+  count_watch(topic, +1);
+  topic_count_ = topics_.size();
+  guard.unlock();
+  if (gap)
+    sink->send(std::make_shared<const outbound>(protocol::gap{topic, since, cut + 1}, topic));
+  else
+    for (auto& m : replay)
+      sink->send(std::move(m));
   subscribers.push_back(sink);
   sinks_[sink.get()].push_back(topic);
+  guard.lock();
+  deliver_queue(std::move(guard));
 }
 
-bool bus::unsubscribe(protocol::unit_code topic, const client_sink* sink) {
-  std::lock_guard<std::mutex> guard{mutex_};
+bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink) {
   auto t = topics_.find(topic);
   if (t == topics_.end())
     return false;
@@ -169,19 +238,32 @@ bool bus::unsubscribe(protocol::unit_code topic, const client_sink* sink) {
   return true;
 }
 
+bool bus::unsubscribe(protocol::unit_code topic, const client_sink* sink) {
+  auto guard = take_role();
+  guard.unlock();
+  const bool was = drop_subscription(topic, sink);
+  guard.lock();
+  if (was)
+    count_watch(topic, -1);
+  topic_count_ = topics_.size();
+  deliver_queue(std::move(guard));
+  return was;
+}
+
 std::size_t bus::unsubscribe_all(const client_sink* sink) {
+  auto guard = take_role();
+  guard.unlock();
   std::vector<protocol::unit_code> topics;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    auto s = sinks_.find(sink);
-    if (s == sinks_.end())
-      return 0;
+  if (auto s = sinks_.find(sink); s != sinks_.end())
     topics = s->second;
-  }
-  std::size_t n = 0;
   for (auto topic : topics)
-    n += unsubscribe(topic, sink) ? 1 : 0;
-  return n;
+    drop_subscription(topic, sink);
+  guard.lock();
+  for (auto topic : topics)
+    count_watch(topic, -1);
+  topic_count_ = topics_.size();
+  deliver_queue(std::move(guard));
+  return topics.size();
 }
 
 void bus::restore(std::uint64_t last_seq, std::vector<stored_event> events) {
@@ -201,7 +283,7 @@ std::uint64_t bus::last_seq() const {
 
 std::size_t bus::topic_count() const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return topics_.size();
+  return topic_count_;
 }
 
 } // namespace hub::actors

@@ -4,10 +4,19 @@
 // bounded window (for resume) and handed to the subscribers of its unit and of every unit
 // above it. Topics are unit codes; a subscription covers the unit's whole subtree.
 // Thread-safe: unit actors publish from scheduler threads, the gateway subscribes from its own.
+//
+// Delivery is combined: a publisher numbers and keeps its event under a short lock and queues
+// it; whichever thread finds no delivery running becomes the deliverer and hands out the
+// queue, in sequence order, until it is empty. Publishers never wait for each other's
+// deliveries (with a plain lock around delivery every scheduler thread queued behind the
+// one calling the sinks), and each sink still sees events in sequence order, because only
+// one thread delivers at a time. The subscriber lists belong to the deliverer: subscribe and
+// unsubscribe take the deliverer's role for their change.
 
 #include "protocol/hierarchy.hpp"
 #include "protocol/messages.hpp"
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -45,8 +54,9 @@ private:
 using outbound_ptr = std::shared_ptr<const outbound>;
 
 /// Where the hub sends what one client receives: replies and subscribed events, in order.
-/// Implementations must not block and must not call back into the bus (it may be called
-/// with the bus's lock held).
+/// Implementations must not block, and must not subscribe or unsubscribe from `send`: the bus
+/// calls it from the thread that holds the deliverer's role. Publishing from `send` is fine
+/// (it queues).
 class client_sink {
 public:
   virtual ~client_sink() = default;
@@ -80,10 +90,14 @@ public:
   bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention = 1 << 16,
       std::size_t max_replay = 2048);
 
+  static constexpr std::uint32_t unknown_index = UINT32_MAX;
+
   /// Stamps a case or directive event with the next sequence number, keeps it, and hands it
-  /// to the subscribers of `unit` and (by default) its ancestors. Returns the sequence number.
+  /// to the subscribers of `unit` and (by default) its ancestors. `index`: the unit's index
+  /// in the hierarchy when the caller knows it (a unit actor does), else looked up. Returns
+  /// the sequence number.
   std::uint64_t publish(protocol::unit_code unit, protocol::server_message event,
-                        reach to = reach::subtree_watchers);
+                        reach to = reach::subtree_watchers, std::uint32_t index = unknown_index);
 
   /// Hands an aggregate (not sequenced, not kept: the latest value wins) to the subscribers
   /// of `unit` and of its parent, so a dashboard sees its own figures and its children's.
@@ -117,28 +131,63 @@ private:
     outbound_ptr msg;
     reach to;
   };
+  /// Who a queued message goes to: an event's `reach`, or an aggregate's unit and parent.
+  enum class audience : std::uint8_t { subtree, unit, unit_and_parent };
+  struct queued {
+    outbound_ptr msg;
+    std::uint32_t at; // the unit's index
+    audience to;
+    std::uint64_t seq; // 0 for aggregates
+  };
 
-  static constexpr std::uint32_t none = UINT32_MAX;
+  static constexpr std::uint32_t none = unknown_index;
 
   /// Index of `code` in the hierarchy's units, or `none`.
   std::uint32_t index_of(protocol::unit_code code) const;
-  /// The subscribers of topic `code` (index `i` when known), or null. Lock held.
-  const std::vector<sink_ptr>* subscribers_of(protocol::unit_code code,
-                                              std::uint32_t i) const;
-  /// Calls `f(sink)` for each subscriber of `unit` (index `i`) or an ancestor. Lock held.
-  template <class F>
-  void for_each_subscriber(std::uint32_t i, protocol::unit_code unit, F&& f);
+
+  // -- the deliverer's role (at most one thread at a time) --------------------------------
+  /// Queues `q` (lock held by `guard`) and, unless another thread is delivering, delivers
+  /// the queue until it is empty. Releases the lock.
+  void enqueue(std::unique_lock<std::mutex> guard, queued q);
+  /// Delivers the queue until it is empty, then gives up the role. Lock held on entry
+  /// (released while delivering), released on return.
+  void deliver_queue(std::unique_lock<std::mutex> guard);
+  /// Waits for the role and takes it, delivering what was queued before. Returns with the
+  /// lock held and the queue empty; deliver_queue gives the role up again.
+  std::unique_lock<std::mutex> take_role();
+  void deliver(const queued& q);
+  /// Removes `sink` from `topic`'s subscribers; false if it was not there. Deliverer only.
+  bool drop_subscription(protocol::unit_code topic, const client_sink* sink);
+  /// True when a subscriber of `at` (or, by `to`, of its parent or an ancestor) may want it.
+  /// Lock held.
+  bool watched(std::uint32_t at, audience to) const;
+  /// Counts a subscription of topic `code` in or out of watched_at_. Lock held.
+  void count_watch(protocol::unit_code code, int delta);
+  /// The subscribers of topic `code` (index `i` when known), or null. Deliverer only.
+  const std::vector<sink_ptr>* subscribers_of(protocol::unit_code code, std::uint32_t i) const;
 
   std::shared_ptr<const protocol::hierarchy> hierarchy_;
   std::size_t retention_;
   std::size_t max_replay_;
+  // Vector indices, not codes: one hash lookup per event instead of two per level.
+  std::vector<std::uint32_t> parent_at_; // unit index -> parent's index (or none); const
+
+  // Guarded by mutex_: numbering, retention, the delivery queue, the role.
   mutable std::mutex mutex_;
+  std::condition_variable role_free_;
   std::uint64_t seq_ = 0;
   std::deque<kept> kept_;
+  std::vector<queued> queue_;
+  bool delivering_ = false;
+  std::size_t topic_count_ = 0; // mirrors topics_.size(), for readers without the role
+  // Subscriptions per unit index, and to topics outside the hierarchy: publishers skip what
+  // nobody watches. Counted when the subscriber's replay is cut, so nothing falls between.
+  std::vector<std::uint32_t> watched_at_;
+  std::size_t watched_elsewhere_ = 0;
+
+  // The deliverer's: who is subscribed to what.
   std::unordered_map<protocol::unit_code, std::vector<sink_ptr>> topics_;
-  // Delivery walks indices, not codes: one hash lookup per event instead of two per level.
-  std::vector<std::uint32_t> parent_at_;             // unit index -> parent's index (or none)
-  std::vector<std::vector<sink_ptr>*> topic_at_;     // unit index -> its entry of topics_
+  std::vector<std::vector<sink_ptr>*> topic_at_; // unit index -> its entry of topics_
   std::unordered_map<const client_sink*, std::vector<protocol::unit_code>> sinks_;
 };
 

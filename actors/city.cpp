@@ -11,16 +11,16 @@ using protocol::errc;
 city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
            city_options options)
   : sys_(sys)
-  , ctx_(std::make_shared<city_context>())
-  , ledger_(std::make_shared<request_ledger>(options.remembered_requests)) {
+  , ctx_(std::make_shared<city_context>()) {
   ctx_->hierarchy = std::move(h);
+  ctx_->ledger = std::make_shared<request_ledger>(options.remembered_requests);
   ctx_->events = std::make_shared<bus>(ctx_->hierarchy, options.retention);
   ctx_->store = options.make_store ? options.make_store(ctx_->events)
                                    : std::make_shared<memory_journal>(ctx_->events);
   if (auto& s = options.snapshot) {
     ctx_->events->restore(s->last_seq, std::move(s->events));
     for (auto& r : s->requests)
-      ledger_->remember(r.key.person, r.key.id, r.key.digest, std::move(r.reply));
+      ctx_->ledger->remember(r.key.person, r.key.id, r.key.digest, std::move(r.reply));
     s->requests = {}; // in the ledger now
     ctx_->snapshot = s;
   }
@@ -103,7 +103,7 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
   }
   const auto digest = request_digest(msg.body);
   const auto id = msg.id;
-  reply_to = ledger_->admit(who.id, id, digest, std::move(reply_to));
+  reply_to = ctx_->ledger->admit(who.id, id, digest, std::move(reply_to));
   if (!reply_to)
     return; // a retry: answered by the ledger
   auto target = route(who, msg.body);

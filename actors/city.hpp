@@ -64,7 +64,6 @@ private:
 
   caf::actor_system& sys_;
   std::shared_ptr<city_context> ctx_;
-  std::shared_ptr<request_ledger> ledger_;
 };
 
 } // namespace hub::actors

@@ -42,9 +42,10 @@ unit_kind posted_at(post p) {
 
 bool beside_tree(unit_kind k) { return k == unit_kind::department || k == unit_kind::centre; }
 
-bool in_scope(const protocol::hierarchy& h, const directive_info& d, protocol::unit_code u) {
+/// True when unit index `u` lies in the subtree of one of the target's scope roots.
+bool in_scope(const protocol::hierarchy& h, const directive_info& d, std::uint32_t u) {
   for (auto root : d.what.target.units)
-    if (h.within(u, root))
+    if (h.within_at(u, h.index_of(root)))
       return true;
   return false;
 }
@@ -65,9 +66,8 @@ std::optional<protocol::unit_code> issuing_unit(const protocol::hierarchy& h,
   }
 }
 
-std::optional<refusal> check_target(const protocol::hierarchy& h,
-                                        protocol::unit_code issuer_unit,
-                                        const protocol::directive_issue& d) {
+std::optional<refusal> check_target(const protocol::hierarchy& h, protocol::unit_code issuer_unit,
+                                    const protocol::directive_issue& d) {
   if (d.channel >= protocol::channel_count)
     return refusal{errc::out_of_range, "no command channel " + std::to_string(d.channel)};
   const auto& t = d.target;
@@ -89,7 +89,8 @@ std::optional<refusal> check_target(const protocol::hierarchy& h,
     if (h.find_unit(code) == nullptr)
       return refusal{errc::unknown_unit, "no unit " + std::to_string(code)};
     if (!h.within(code, issuer_unit))
-      return refusal{errc::forbidden, "unit " + std::to_string(code) + " is outside the issuer's jurisdiction"};
+      return refusal{errc::forbidden,
+                     "unit " + std::to_string(code) + " is outside the issuer's jurisdiction"};
   }
   if (t.kind == target_kind::module && t.module >= protocol::module_count)
     return refusal{errc::out_of_range, "no module " + std::to_string(t.module)};
@@ -100,6 +101,7 @@ std::vector<recipient> recipients_at(const protocol::hierarchy& h, const directi
                                      const protocol::unit& u) {
   std::vector<recipient> out;
   const auto& t = d.what.target;
+  const auto ui = h.index_of(u);
   auto people_where = [&](auto&& pred) {
     for (auto i : h.people_at(u.code))
       if (pred(h.people[i]))
@@ -107,21 +109,21 @@ std::vector<recipient> recipients_at(const protocol::hierarchy& h, const directi
   };
   switch (t.kind) {
     case target_kind::subtree:
-      if (!beside_tree(u.kind) && in_scope(h, d, u.code))
+      if (!beside_tree(u.kind) && in_scope(h, d, ui))
         out.push_back({u.code, 0});
       break;
     case target_kind::level:
-      if (u.kind == t.level && in_scope(h, d, u.code))
+      if (u.kind == t.level && in_scope(h, d, ui))
         out.push_back({u.code, 0});
       break;
     case target_kind::module:
-      if (u.kind == unit_kind::township && in_scope(h, d, u.code))
+      if (u.kind == unit_kind::township && in_scope(h, d, ui))
         people_where([&](const protocol::person& p) {
           return p.holds == post::township_module_head && p.module == t.module;
         });
       break;
     case target_kind::post:
-      if (u.kind == posted_at(t.holder) && in_scope(h, d, u.code))
+      if (u.kind == posted_at(t.holder) && in_scope(h, d, ui))
         people_where([&](const protocol::person& p) { return p.holds == t.holder; });
       break;
     case target_kind::people:
@@ -146,8 +148,9 @@ bool reaches(const protocol::hierarchy& h, const directive_info& d, const protoc
     return false;
   }
   bool on_path = false; // child is inside the scope, or above a scope root
+  const auto ci = h.index_of(child);
   for (auto root : t.units)
-    if (h.within(child.code, root) || h.within(root, child.code)) {
+    if (auto ri = h.index_of(root); h.within_at(ci, ri) || h.within_at(ri, ci)) {
       on_path = true;
       break;
     }
@@ -176,7 +179,7 @@ std::vector<recipient> all_recipients(const protocol::hierarchy& h, const direct
     stack.pop_back();
     for (auto& r : recipients_at(h, d, *u))
       out.push_back(r);
-    for (auto i : h.children(u->code))
+    for (auto i : h.children_at(h.index_of(*u)))
       if (reaches(h, d, h.units[i]))
         stack.push_back(&h.units[i]);
   }

@@ -63,6 +63,7 @@ struct request_key {
 
 struct change {
   protocol::unit_code unit = 0; // the unit whose watchers (and ancestors') see the event
+  std::uint32_t unit_index = bus::unknown_index; // its index in the hierarchy, when known
   std::optional<protocol::server_message> event;
   reach to = reach::subtree_watchers;
   std::vector<record> records;

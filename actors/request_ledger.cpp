@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 namespace hub::actors {
 
@@ -15,8 +16,7 @@ namespace {
 class digester {
 public:
   template <class T>
-    requires std::is_arithmetic_v<T> || std::is_enum_v<T>
-  digester& operator<<(T v) {
+  requires std::is_arithmetic_v<T> || std::is_enum_v<T> digester& operator<<(T v) {
     std::uint64_t bits = 0;
     if constexpr (std::is_floating_point_v<T>) {
       static_assert(sizeof(T) == sizeof(bits));
@@ -88,68 +88,142 @@ bool is_transient(const protocol::server_message& m) {
 
 // -- the sink that records ------------------------------------------------------------------
 
-/// Stands between a unit actor and the client: records the reply, then answers everyone who
-/// sent the request. Dropped unanswered, it takes its request out of the ledger.
+/// Stands between a unit actor and the client: records the reply, and the ledger answers
+/// everyone who sent the request. Dropped unanswered, it takes its request out of the ledger.
+/// It refers to the ledger by plain reference: a weak pointer would make every request touch
+/// the ledger's one shared reference count from every thread.
 class request_ledger::recording_sink : public client_sink {
 public:
-  recording_sink(std::weak_ptr<request_ledger> ledger, key k, sink_ptr to)
-    : ledger_(std::move(ledger))
-    , key_(k)
-    , to_(std::move(to)) {}
+  recording_sink(request_ledger& ledger, key k)
+    : ledger_(ledger)
+    , key_(k) {}
 
   ~recording_sink() override {
     if (!answered_)
-      if (auto ledger = ledger_.lock())
-        ledger->abandon(key_);
+      ledger_.abandon(key_);
   }
 
   void send(outbound_ptr msg) override {
-    auto ledger = answered_ ? nullptr : ledger_.lock();
-    answered_ = true;
-    if (!ledger || !ledger->record(key_, msg))
-      if (to_)
-        to_->send(std::move(msg));
+    if (std::exchange(answered_, true))
+      return; // one actor answers once; the sink dies after
+    ledger_.record(key_, msg);
   }
 
 private:
-  std::weak_ptr<request_ledger> ledger_;
+  request_ledger& ledger_;
   key key_;
-  sink_ptr to_;
-  bool answered_ = false; // one actor answers once; the sink dies after
+  bool answered_ = false;
 };
+
+// -- one shard's table ----------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint64_t entry_bits = 0xffffffffull;
+
+} // namespace
+
+std::size_t request_ledger::shard::find(const key& k, std::uint64_t h) const {
+  const auto mask = slots.size() - 1;
+  const auto tag = h >> 32;
+  for (auto i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+    const auto v = slots[i];
+    if (v == 0 || ((v >> 32) == tag && pool[(v & entry_bits) - 1].k == k))
+      return i;
+  }
+}
+
+std::uint32_t request_ledger::shard::insert(const key& k, std::uint64_t h) {
+  if ((live + 1) * 2 > slots.size())
+    grow(); // at most half full: probes stay short
+  const auto at = find(k, h);
+  std::uint32_t e = 0;
+  if (spare.empty()) {
+    e = static_cast<std::uint32_t>(pool.size());
+    pool.emplace_back();
+  } else {
+    e = spare.back();
+    spare.pop_back();
+  }
+  pool[e].k = k;
+  slots[at] = ((h >> 32) << 32) | (std::uint64_t{e} + 1);
+  ++live;
+  return e;
+}
+
+void request_ledger::shard::erase(std::size_t at) {
+  const auto e = static_cast<std::uint32_t>((slots[at] & entry_bits) - 1);
+  auto& gone = pool[e];
+  gone.reply.reset();
+  gone.first.reset();
+  gone.retried.clear();
+  spare.push_back(e);
+  --live;
+  // Backward-shift deletion: pull later entries of the probe run into the hole unless that
+  // would move one before its home slot, so that no tombstones are needed.
+  const auto mask = slots.size() - 1;
+  auto hole = at;
+  for (auto j = (hole + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
+    const auto home = static_cast<std::size_t>(hash(pool[(slots[j] & entry_bits) - 1].k)) & mask;
+    const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!stays) {
+      slots[hole] = slots[j];
+      hole = j;
+    }
+  }
+  slots[hole] = 0;
+}
+
+void request_ledger::shard::grow() {
+  std::vector<std::uint64_t> old(std::max<std::size_t>(slots.size() * 2, 64), 0);
+  old.swap(slots);
+  const auto mask = slots.size() - 1;
+  for (auto v : old) {
+    if (v == 0)
+      continue;
+    auto i = static_cast<std::size_t>(hash(pool[(v & entry_bits) - 1].k)) & mask;
+    while (slots[i] != 0)
+      i = (i + 1) & mask;
+    slots[i] = v;
+  }
+}
 
 // -- the ledger -----------------------------------------------------------------------------
 
 request_ledger::request_ledger(std::size_t capacity)
   : capacity_per_shard_(std::max<std::size_t>(capacity / shards_.size(), 1)) {
-  // nop
+  for (auto& s : shards_)
+    s.grow();
 }
 
 sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, std::size_t digest,
                                sink_ptr to) {
-  key k{person, id};
-  auto& s = shard_of(k);
+  const key k{person, id};
+  const auto h = hash(k);
+  auto& s = shard_of(h);
   outbound_ptr again;
   {
     auto guard = lock_soon(s.mutex);
-    auto [it, fresh] = s.entries.try_emplace(k);
-    if (fresh) {
+    const auto at = s.find(k, h);
+    if (s.slots[at] == 0) {
       // In flight: not in the eviction order until answered (see record).
-      it->second.digest = digest;
-      it->second.waiting.push_back(to);
-      return std::make_shared<recording_sink>(weak_from_this(), k, std::move(to));
+      auto& e = s.pool[s.insert(k, h)];
+      e.digest = digest;
+      e.first = std::move(to);
+      return std::make_shared<recording_sink>(*this, k);
     }
-    if (it->second.digest != digest) {
+    auto& e = s.pool[(s.slots[at] & entry_bits) - 1];
+    if (e.digest != digest) {
       again = std::make_shared<const outbound>(
           protocol::error{id, protocol::errc::invalid_argument,
                           "message id " + std::to_string(id) +
                               " was used for another request: use a new id for each request"},
           0);
-    } else if (!it->second.reply) {
-      it->second.waiting.push_back(std::move(to));
+    } else if (!e.reply) {
+      e.retried.push_back(std::move(to));
       return nullptr;
     } else {
-      again = it->second.reply;
+      again = e.reply;
     }
   }
   if (to)
@@ -157,62 +231,77 @@ sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, std
   return nullptr;
 }
 
-void request_ledger::keep_answered(shard& s, const key& k) {
-  s.order.push_back(k);
+void request_ledger::keep_answered(shard& s, std::uint32_t e) {
+  s.order.push_back(e);
   while (s.order.size() > capacity_per_shard_) {
-    s.entries.erase(s.order.front());
+    const auto& old = s.pool[s.order.front()].k;
+    s.erase(s.find(old, hash(old)));
     s.order.pop_front();
   }
 }
 
-bool request_ledger::record(const key& k, const outbound_ptr& reply) {
-  std::vector<sink_ptr> waiting;
+void request_ledger::record(const key& k, const outbound_ptr& reply) {
+  sink_ptr first;
+  std::vector<sink_ptr> retried;
   {
-    auto& s = shard_of(k);
+    const auto h = hash(k);
+    auto& s = shard_of(h);
     auto guard = lock_soon(s.mutex);
-    auto it = s.entries.find(k);
-    if (it == s.entries.end() || it->second.reply)
-      return false;
-    waiting.swap(it->second.waiting);
+    const auto at = s.find(k, h);
+    if (s.slots[at] == 0)
+      return; // cannot happen: in-flight requests are never forgotten
+    const auto e = static_cast<std::uint32_t>((s.slots[at] & entry_bits) - 1);
+    auto& entry = s.pool[e];
+    if (entry.reply)
+      return;
+    first = std::move(entry.first);
+    retried.swap(entry.retried);
     if (is_transient(reply->message())) {
       // Nothing was applied and the client is told to send the same request again: it must
       // then be taken afresh, not answered try_again from here forever.
-      s.entries.erase(it);
+      s.erase(at);
     } else {
-      it->second.reply = reply;
-      keep_answered(s, k);
+      entry.reply = reply;
+      keep_answered(s, e);
     }
   }
-  for (auto& w : waiting)
+  if (first)
+    first->send(reply);
+  for (auto& w : retried)
     if (w)
       w->send(reply);
-  return true;
 }
 
 void request_ledger::abandon(const key& k) {
-  auto& s = shard_of(k);
+  const auto h = hash(k);
+  auto& s = shard_of(h);
   std::lock_guard<std::mutex> guard{s.mutex};
-  if (auto it = s.entries.find(k); it != s.entries.end() && !it->second.reply)
-    s.entries.erase(it);
+  const auto at = s.find(k, h);
+  if (s.slots[at] != 0 && !s.pool[(s.slots[at] & entry_bits) - 1].reply)
+    s.erase(at);
 }
 
 void request_ledger::remember(protocol::person_id person, std::uint64_t id, std::size_t digest,
                               protocol::server_message reply) {
-  key k{person, id};
-  auto& s = shard_of(k);
+  const key k{person, id};
+  const auto h = hash(k);
+  auto& s = shard_of(h);
   std::lock_guard<std::mutex> guard{s.mutex};
-  auto [it, fresh] = s.entries.try_emplace(k);
-  it->second.digest = digest;
-  it->second.reply = std::make_shared<const outbound>(std::move(reply), 0);
+  auto at = s.find(k, h);
+  const bool fresh = s.slots[at] == 0;
+  const auto e =
+      fresh ? s.insert(k, h) : static_cast<std::uint32_t>((s.slots[at] & entry_bits) - 1);
+  s.pool[e].digest = digest;
+  s.pool[e].reply = std::make_shared<const outbound>(std::move(reply), 0);
   if (fresh)
-    keep_answered(s, k);
+    keep_answered(s, e);
 }
 
 std::size_t request_ledger::size() const {
   std::size_t n = 0;
   for (auto& s : shards_) {
     std::lock_guard<std::mutex> guard{s.mutex};
-    n += s.entries.size();
+    n += s.live;
   }
   return n;
 }

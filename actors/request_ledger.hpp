@@ -20,15 +20,19 @@ namespace hub::actors {
 /// A digest of a request's content, to tell a retry from a reused id (not cryptographic).
 std::size_t request_digest(const protocol::client_body& body);
 
-class request_ledger : public std::enable_shared_from_this<request_ledger> {
+class request_ledger {
 public:
   /// `capacity`: how many answered requests are remembered in all.
   explicit request_ledger(std::size_t capacity = 1 << 17);
+  request_ledger(const request_ledger&) = delete;
+  request_ledger& operator=(const request_ledger&) = delete;
 
   /// Registers request `id` of `person`, whose content hashes to `digest`. Returns the sink the
   /// request's reply must go to (it records the reply and hands it on to `to`), or null when
   /// the id was seen before: then the earlier request's reply has been sent to `to` again (or
   /// will be when it arrives), or, when the content differs, an invalid_argument error.
+  /// The returned sink must not outlive the ledger (the city keeps its ledger in the context
+  /// that its actors and its journal live under).
   sink_ptr admit(protocol::person_id person, std::uint64_t id, std::size_t digest, sink_ptr to);
 
   /// Remembers that request `id` of `person` (content `digest`) was answered `reply`: a
@@ -45,41 +49,52 @@ private:
     std::uint64_t id;
     bool operator==(const key&) const = default;
   };
-  struct key_hash {
-    /// splitmix64's finaliser over both halves: every input bit reaches the high bits, which
-    /// pick the shard, and the low bits, which pick the bucket.
-    std::size_t operator()(const key& k) const noexcept {
-      std::uint64_t z = k.person * 0x9e3779b97f4a7c15ull + k.id;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      return static_cast<std::size_t>(z ^ (z >> 31));
-    }
-  };
+  /// splitmix64's finaliser over both halves: every input bit reaches the high bits, which
+  /// pick the shard, and the low bits, which pick the slot.
+  static std::uint64_t hash(const key& k) noexcept {
+    std::uint64_t z = k.person * 0x9e3779b97f4a7c15ull + k.id;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
   struct entry {
+    key k{};
     std::size_t digest = 0;        // of the request's content
     outbound_ptr reply;            // null while the request is in flight
-    std::vector<sink_ptr> waiting; // everyone who sent it, answered when the reply comes
+    sink_ptr first;                // who sent it first: answered when the reply comes
+    std::vector<sink_ptr> retried; // who sent it again meanwhile
   };
-  static constexpr std::size_t shard_bits = 4;
+  /// One shard: an open-addressing table (linear probing) of indices into a pool of entries,
+  /// so that a look-up touches one slot and one entry, and nothing is allocated per request
+  /// once the pool has grown. Answered entries leave oldest first past the shard's capacity.
   struct shard {
     mutable std::mutex mutex;
-    std::unordered_map<key, entry, key_hash> entries;
-    std::deque<key> order; // answered requests, oldest answer first
+    std::vector<std::uint64_t> slots; // 0: empty; else (hash's top 32 bits << 32) | (entry + 1)
+    std::vector<entry> pool;
+    std::vector<std::uint32_t> spare; // pool entries free for reuse
+    std::deque<std::uint32_t> order;  // answered entries, oldest answer first
+    std::size_t live = 0;
+
+    /// The slot holding `k`, or the empty slot where it would go.
+    std::size_t find(const key& k, std::uint64_t h) const;
+    /// Inserts `k` (absent) and returns its entry's index.
+    std::uint32_t insert(const key& k, std::uint64_t h);
+    /// Removes the entry in slot `at`.
+    void erase(std::size_t at);
+    void grow();
   };
   class recording_sink;
 
-  /// Puts answered request `k` in `s`'s eviction order, forgetting the oldest past capacity.
+  /// Puts answered entry `e` in `s`'s eviction order, forgetting the oldest past capacity.
   /// Lock held.
-  void keep_answered(shard& s, const key& k);
-  shard& shard_of(const key& k) {
-    return shards_[static_cast<std::uint64_t>(key_hash{}(k)) >> (64 - shard_bits)];
-  }
-  /// Stores the reply and answers everyone waiting. Returns false when `k` was not in flight
-  /// (the caller then answers its own sender directly).
-  bool record(const key& k, const outbound_ptr& reply);
+  void keep_answered(shard& s, std::uint32_t e);
+  shard& shard_of(std::uint64_t h) { return shards_[h >> (64 - shard_bits)]; }
+  /// Stores the reply of `k` and answers everyone waiting.
+  void record(const key& k, const outbound_ptr& reply);
   /// The reply sink of `k` went away unanswered: forget the request, so a retry applies it.
   void abandon(const key& k);
 
+  static constexpr std::size_t shard_bits = 4;
   std::size_t capacity_per_shard_;
   std::array<shard, std::size_t{1} << shard_bits> shards_;
 };

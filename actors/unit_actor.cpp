@@ -99,6 +99,7 @@ void unit_state::commit(std::optional<protocol::server_message> event, reach to,
                         protocol::directive_id ack_directive) {
   change c;
   c.unit = unit_->code;
+  c.unit_index = index_;
   c.event = std::move(event);
   c.to = to;
   c.records = std::move(records);

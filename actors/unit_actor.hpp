@@ -24,6 +24,7 @@
 #include "actors/directive.hpp"
 #include "actors/journal.hpp"
 #include "actors/principal.hpp"
+#include "actors/request_ledger.hpp"
 #include "actors/restore.hpp"
 
 #include <caf/all.hpp>
@@ -118,6 +119,10 @@ struct wall_clock {
 /// Read-only after the city is built (the directory is filled before the first message).
 struct city_context {
   std::shared_ptr<const protocol::hierarchy> hierarchy;
+  /// Replies to recent requests (city::submit). Declared before everything that may hold its
+  /// reply sinks (the journal's queue; the actors, which hold this context), so it outlives
+  /// them: a reply sink refers to it by plain reference.
+  std::shared_ptr<request_ledger> ledger;
   std::shared_ptr<bus> events;
   std::shared_ptr<journal> store; // every step ends here (journal.hpp)
   /// What the units start from (recovery), each taking its own slot in init; null: nothing.
@@ -146,9 +151,7 @@ struct city_context {
 constexpr protocol::case_id make_id(std::uint32_t unit_index, std::uint64_t seq) {
   return (static_cast<std::uint64_t>(unit_index) << 40) | (seq & ((1ull << 40) - 1));
 }
-constexpr std::uint32_t maker_of(std::uint64_t id) {
-  return static_cast<std::uint32_t>(id >> 40);
-}
+constexpr std::uint32_t maker_of(std::uint64_t id) { return static_cast<std::uint32_t>(id >> 40); }
 
 // -- the actor ------------------------------------------------------------------------------
 

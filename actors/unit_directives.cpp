@@ -43,7 +43,25 @@ protocol::directive_event tally_of(protocol::unit_code issuer, const issued_dire
   return ev;
 }
 
+/// Every recipient in `rs`, not yet signed.
+std::vector<progress_list::entry> unsigned_all(const std::vector<recipient>& rs) {
+  std::vector<progress_list::entry> out;
+  out.reserve(rs.size());
+  for (auto& r : rs)
+    out.emplace_back(r, directive_action::issue);
+  return out;
+}
+
 } // namespace
+
+progress_list::progress_list(std::vector<entry> entries)
+  : entries_(std::move(entries)) {
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [](const entry& a, const entry& b) { return a.first < b.first; });
+  entries_.erase(std::unique(entries_.begin(), entries_.end(),
+                             [](const entry& a, const entry& b) { return a.first == b.first; }),
+                 entries_.end());
+}
 
 void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
   auto from = issuing_unit(h(), cmd.who);
@@ -67,8 +85,7 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
     return refuse(cmd, errc::invalid_argument, "the target reaches nobody");
   auto& issued = issued_[info->id];
   issued.info = info;
-  for (auto& r : everyone)
-    issued.progress.emplace(r, directive_action::issue);
+  issued.progress = progress_list(unsigned_all(everyone));
   if (d.deadline != 0)
     arm(d.deadline, timer_kind::directive_deadline, info->id);
   auto ev = event_of(*info, directive_action::issue, unit_->code, cmd.who.id, t);
@@ -83,8 +100,7 @@ void unit_state::on_directive_down(const directive_down& d) {
   if (!mine.empty()) {
     auto& received = received_[d.directive->id];
     received.info = d.directive;
-    for (auto& r : mine)
-      received.progress.emplace(r, directive_action::issue);
+    received.progress = progress_list(unsigned_all(mine));
     own_.directives += static_cast<std::uint32_t>(mine.size());
     figures_changed();
     // The recipients' own watchers (a grid's app, a village's screen) see it arrive.
@@ -93,7 +109,7 @@ void unit_state::on_directive_down(const directive_down& d) {
     ev.total = static_cast<std::uint32_t>(mine.size());
     commit(std::move(ev), reach::unit_watchers, {});
   }
-  for (auto i : h().children(unit_->code))
+  for (auto i : h().children_at(index_))
     if (reaches(h(), *d.directive, h().units[i]))
       self_->send(ctx_->directory[i], d);
 }
@@ -115,10 +131,10 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
                   "no directive " + std::to_string(a.id) + " addressed to " + unit_->name);
   auto& progress = found->second.progress;
   // A named person answers for themself; anyone posted at a recipient unit answers for it.
-  auto entry = progress.find(recipient{unit_->code, cmd.who.id});
-  if (entry == progress.end() && cmd.who.unit == unit_->code)
+  auto* entry = progress.find(recipient{unit_->code, cmd.who.id});
+  if (entry == nullptr && cmd.who.unit == unit_->code)
     entry = progress.find(recipient{unit_->code, 0});
-  if (entry == progress.end() || !answers_for(h(), cmd.who, entry->first))
+  if (entry == nullptr || !answers_for(h(), cmd.who, entry->first))
     return refuse(cmd, errc::forbidden, "the directive is not addressed to you");
   auto& state = entry->second;
   if (state == directive_action::complete ||
@@ -146,8 +162,8 @@ void unit_state::on_receipt(const receipt_up& r) {
   if (found == issued_.end())
     return;
   auto& d = found->second;
-  auto entry = d.progress.find(r.who);
-  if (entry == d.progress.end() || entry->second == directive_action::complete)
+  auto* entry = d.progress.find(r.who);
+  if (entry == nullptr || entry->second == directive_action::complete)
     return;
   const auto total = d.progress.size();
   bool milestone = false; // this receipt makes every recipient signed, or every one done

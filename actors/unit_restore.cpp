@@ -48,8 +48,8 @@ void unit_state::restore(unit_restore& r) {
     auto& d = issued_[info->id];
     d.info = info;
     d.reminded = i.directive.reminded;
-    for (auto& [who, action] : i.progress) {
-      d.progress.emplace(who, action);
+    d.progress = progress_list(std::move(i.progress));
+    for (auto& [who, action] : d.progress) {
       d.signed_count += action != directive_action::issue ? 1 : 0;
       d.done += action == directive_action::complete ? 1 : 0;
     }
@@ -59,7 +59,7 @@ void unit_state::restore(unit_restore& r) {
   for (auto& rd : r.received) {
     auto& d = received_[rd.info->id];
     d.info = rd.info;
-    d.progress.insert(rd.progress.begin(), rd.progress.end());
+    d.progress = progress_list(std::move(rd.progress));
   }
   r = {}; // the snapshot's slot is no longer needed
   figures_changed();

@@ -40,6 +40,7 @@ void hierarchy::index() {
   // Children lists, and the parent of each unit as an index so that tree walks need no
   // hashing.
   children_.clear();
+  children_at_.assign(n_units, {});
   parent_index_.assign(n_units, no_parent);
   for (std::uint32_t i = 0; i < n_units; ++i) {
     const unit& u = units[i];
@@ -48,6 +49,7 @@ void hierarchy::index() {
     if (it == unit_index_.end()) continue;
     parent_index_[i] = it->second;
     children_[u.parent].push_back(i);
+    children_at_[it->second].push_back(i);
   }
 
   // Depth of each unit. Parents usually come first, so most depths are known from the parent;
@@ -111,12 +113,17 @@ const std::vector<std::uint32_t>& hierarchy::people_at(unit_code code) const {
 }
 
 bool hierarchy::within(unit_code code, unit_code ancestor) const {
+  return within_at(index_of(code), index_of(ancestor));
+}
+
+std::uint32_t hierarchy::index_of(unit_code code) const {
   auto it = unit_index_.find(code);
-  auto at = unit_index_.find(ancestor);
-  if (it == unit_index_.end() || at == unit_index_.end()) return false;
-  // Climb from `code` to the ancestor's depth; it lies in the subtree iff we land on it.
-  std::uint32_t i = it->second;
-  const std::uint32_t a = at->second;
+  return it == unit_index_.end() ? no_unit : it->second;
+}
+
+bool hierarchy::within_at(std::uint32_t i, std::uint32_t a) const {
+  if (i == no_unit || a == no_unit) return false;
+  // Climb from `i` to the ancestor's depth; it lies in the subtree iff we land on it.
   while (depth_[i] > depth_[a] && parent_index_[i] != no_parent)
     i = parent_index_[i];
   return i == a;

@@ -113,6 +113,20 @@ public:
   const std::vector<std::uint32_t>& people_at(unit_code code) const;
   /// True when `code` is `ancestor` or lies in its subtree.
   bool within(unit_code code, unit_code ancestor) const;
+
+  // By index into `units`, for hot paths that already hold one: no hashing.
+  /// The index of the unit with `code`, or `no_unit`.
+  std::uint32_t index_of(unit_code code) const;
+  std::uint32_t index_of(const unit& u) const {
+    return static_cast<std::uint32_t>(&u - units.data());
+  }
+  /// within() by indices; false when either is `no_unit`.
+  bool within_at(std::uint32_t i, std::uint32_t ancestor) const;
+  /// children() by index.
+  const std::vector<std::uint32_t>& children_at(std::uint32_t i) const {
+    return children_at_[i];
+  }
+  static constexpr std::uint32_t no_unit = UINT32_MAX;
   /// Number of units of `kind`.
   std::size_t count(unit_kind kind) const;
   /// The nearest unit of `kind` on the way from `code` up to the city, `code` itself
@@ -139,6 +153,7 @@ private:
   std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> category_index_;
   std::unordered_map<unit_code, std::vector<std::uint32_t>> children_;
   std::unordered_map<unit_code, std::vector<std::uint32_t>> people_at_;
+  std::vector<std::vector<std::uint32_t>> children_at_; // per unit: children's indices
   std::vector<std::uint32_t> parent_index_; // per unit: index of its parent, or no_parent
   std::vector<std::uint8_t> depth_;         // per unit: steps up to a root (the city: 0)
   std::array<std::size_t, enum_count<unit_kind>> counts_{};

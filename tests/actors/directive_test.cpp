@@ -96,7 +96,7 @@ TEST_F(directive_test, each_kind_of_target_reaches_the_right_recipients) {
   auto by_module = issue(P(county, 1), module);
   const auto& m = issued(county, by_module).progress;
   ASSERT_EQ(m.size(), 2u);
-  EXPECT_EQ(m.count(actors::recipient{town_a, P(town_a, 4)}), 1u);
+  EXPECT_NE(m.find(actors::recipient{town_a, P(town_a, 4)}), nullptr);
   EXPECT_REFUSED(answer(P(town_a, 5), by_module, directive_action::sign), errc::forbidden);
   EXPECT_ACK(answer(P(town_a, 4), by_module, directive_action::sign));
 

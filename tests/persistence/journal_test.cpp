@@ -40,7 +40,7 @@ protected:
       v.tasks.insert(s.tasks_.begin(), s.tasks_.end());
       v.issued.insert(s.issued_.begin(), s.issued_.end());
       for (auto& [id, d] : s.received_)
-        v.received[id] = d.progress;
+        v.received[id].insert(d.progress.begin(), d.progress.end());
       v.own = s.own_;
       v.score_sum = s.score_sum_;
       v.next_seq = s.next_seq_;
