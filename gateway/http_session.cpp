@@ -24,21 +24,17 @@ namespace {
 /// Plain requests carry no body worth having; an upgrade none at all.
 constexpr std::uint64_t body_limit = 16 * 1024;
 
-std::string_view sv(beast::string_view s) {
-  return {s.data(), s.size()};
-}
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
 } // namespace
 
 http_session::http_session(net::ip::tcp::socket&& socket, std::shared_ptr<server_state> state)
-    : stream_(std::move(socket))
-    , state_(std::move(state)) {
+  : stream_(std::move(socket))
+  , state_(std::move(state)) {
   // nop
 }
 
-void http_session::run() {
-  do_read();
-}
+void http_session::run() { do_read(); }
 
 void http_session::do_read() {
   parser_.emplace();
@@ -49,10 +45,13 @@ void http_session::do_read() {
 }
 
 void http_session::on_read(beast::error_code ec, std::size_t) {
-  if (ec == http::error::end_of_stream) return do_close();
-  if (ec) return fail(ec, "read");
+  if (ec == http::error::end_of_stream)
+    return do_close();
+  if (ec)
+    return fail(ec, "read");
   auto req = parser_->release();
-  if (websocket::is_upgrade(req)) return upgrade(std::move(req));
+  if (websocket::is_upgrade(req))
+    return upgrade(std::move(req));
   state_->stats().http_request();
   respond(req);
   do_write();
@@ -123,7 +122,8 @@ void http_session::respond(const request& req) {
     res_.body() = std::move(file.body);
   }
   res_.prepare_payload();
-  if (req.method() == http::verb::head) res_.body().clear(); // Content-Length stays the GET's
+  if (req.method() == http::verb::head)
+    res_.body().clear(); // Content-Length stays the GET's
 }
 
 void http_session::do_write() {
@@ -134,8 +134,10 @@ void http_session::do_write() {
 }
 
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
-  if (ec) return fail(ec, "write");
-  if (close) return do_close();
+  if (ec)
+    return fail(ec, "write");
+  if (close)
+    return do_close();
   res_ = {};
   do_read();
 }

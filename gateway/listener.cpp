@@ -17,13 +17,14 @@ using tcp = net::ip::tcp;
 
 listener::listener(net::io_context& ioc, tcp::endpoint endpoint,
                    std::shared_ptr<server_state> state)
-    : ioc_(ioc)
-    , acceptor_(net::make_strand(ioc))
-    , state_(std::move(state)) {
+  : ioc_(ioc)
+  , acceptor_(net::make_strand(ioc))
+  , state_(std::move(state)) {
   auto where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   beast::error_code ec;
   auto check = [&](const char* what) {
-    if (ec) throw std::system_error(ec, std::string(what) + " " + where);
+    if (ec)
+      throw std::system_error(ec, std::string(what) + " " + where);
   };
   acceptor_.open(endpoint.protocol(), ec);
   check("open");
@@ -35,13 +36,9 @@ listener::listener(net::io_context& ioc, tcp::endpoint endpoint,
   check("listen");
 }
 
-tcp::endpoint listener::local_endpoint() const {
-  return acceptor_.local_endpoint();
-}
+tcp::endpoint listener::local_endpoint() const { return acceptor_.local_endpoint(); }
 
-void listener::run() {
-  do_accept();
-}
+void listener::run() { do_accept(); }
 
 void listener::stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -57,7 +54,8 @@ void listener::do_accept() {
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
-  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return; // stopped
+  if (ec == net::error::operation_aborted || !acceptor_.is_open())
+    return; // stopped
   if (ec)
     std::fprintf(stderr, "hub: accept: %s\n", ec.message().c_str());
   else

@@ -11,17 +11,16 @@ namespace hub::gateway {
 namespace net = boost::asio;
 
 server::server(actors::city& city, config cfg)
-    : ioc_(static_cast<int>(std::max<std::size_t>(cfg.io_threads, 1)))
-    , state_(std::make_shared<server_state>(city, std::move(cfg))) {
+  : ioc_(static_cast<int>(std::max<std::size_t>(cfg.io_threads, 1)))
+  , state_(std::make_shared<server_state>(city, std::move(cfg))) {
   // nop
 }
 
-server::~server() {
-  stop();
-}
+server::~server() { stop(); }
 
 std::uint16_t server::start() {
-  if (started_) return port_;
+  if (started_)
+    return port_;
   const auto& cfg = state_->cfg();
   auto address = net::ip::make_address(cfg.address);
   listener_ = std::make_shared<listener>(ioc_, net::ip::tcp::endpoint{address, cfg.port}, state_);
@@ -36,7 +35,8 @@ std::uint16_t server::start() {
 }
 
 void server::stop() {
-  if (!started_ || stopped_) return;
+  if (!started_ || stopped_)
+    return;
   stopped_ = true;
   listener_->stop();
   for (auto& s : state_->stop_accepting())
@@ -52,12 +52,8 @@ void server::stop() {
   threads_.clear();
 }
 
-std::size_t server::sessions() const {
-  return state_->sessions();
-}
+std::size_t server::sessions() const { return state_->sessions(); }
 
-metrics& server::stats() {
-  return state_->stats();
-}
+metrics& server::stats() { return state_->stats(); }
 
 } // namespace hub::gateway

@@ -5,7 +5,7 @@
 namespace hub::gateway {
 
 session_sink::session_sink(std::weak_ptr<websocket_session> session)
-    : session_(std::move(session)) {
+  : session_(std::move(session)) {
   // nop
 }
 
