@@ -5,6 +5,7 @@
 #include "gateway/token.hpp"
 #include "gateway/websocket_session.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -28,13 +29,18 @@ std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
 } // namespace
 
-http_session::http_session(net::ip::tcp::socket&& socket, std::shared_ptr<server_state> state)
-  : stream_(std::move(socket))
+http_session::http_session(lane::socket&& socket, lane& on, std::shared_ptr<server_state> state)
+  : lane_(on)
+  , stream_(std::move(socket))
   , state_(std::move(state)) {
   // nop
 }
 
-void http_session::run() { do_read(); }
+void http_session::run() {
+  // The listener calls this on its own lane: everything of this session runs on the socket's.
+  net::dispatch(stream_.get_executor(),
+                beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+}
 
 void http_session::do_read() {
   parser_.emplace();
@@ -73,7 +79,7 @@ void http_session::upgrade(request&& req) {
   } else {
     // The WebSocket session sets its own timeouts.
     stream_.expires_never();
-    std::make_shared<websocket_session>(stream_.release_socket(), state_,
+    std::make_shared<websocket_session>(stream_.release_socket(), lane_, state_,
                                         std::get<actors::principal>(auth))
         ->run(std::move(req));
     return;

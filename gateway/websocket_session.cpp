@@ -38,9 +38,10 @@ std::uint64_t id_of(const protocol::server_message& m) {
 
 } // namespace
 
-websocket_session::websocket_session(net::ip::tcp::socket&& socket,
+websocket_session::websocket_session(lane::socket&& socket, lane& on,
                                      std::shared_ptr<server_state> state, actors::principal who)
-  : ws_(std::move(socket))
+  : lane_(on)
+  , ws_(std::move(socket))
   , state_(std::move(state))
   , who_(who)
   , limiter_(state_->cfg().rate, state_->cfg().burst) {
@@ -50,10 +51,8 @@ websocket_session::websocket_session(net::ip::tcp::socket&& socket,
 websocket_session::~websocket_session() { finish(); }
 
 void websocket_session::run(http::request<http::string_body> req) {
-  sink_ = std::make_shared<session_sink>(weak_from_this());
+  sink_ = std::make_shared<session_sink>(weak_from_this(), lane_);
   const auto& cfg = state_->cfg();
-  // The WebSocket stream has its own timeouts from here on.
-  beast::get_lowest_layer(ws_).expires_never();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.handshake_timeout = cfg.handshake_timeout;
   timeouts.idle_timeout = cfg.idle_timeout;
@@ -70,8 +69,15 @@ void websocket_session::run(http::request<http::string_body> req) {
 }
 
 void websocket_session::send(actors::outbound_ptr msg) {
-  net::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_send,
-                                                          shared_from_this(), std::move(msg)));
+  lane_.deliver(shared_from_this(), std::move(msg));
+}
+
+void websocket_session::on_delivered(actors::outbound_ptr msg) {
+  if (msg == nullptr) {
+    resync_ = false; // the marker: what the bus delivers from now on is not stale
+    return;
+  }
+  on_send(std::move(msg));
 }
 
 void websocket_session::shutdown() {
@@ -207,12 +213,12 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
   state_->stats().queue_overflow(1);
   auto seq = send_queue::seq_of(first_dropped);
   auto resume = seq != 0 ? seq - 1 : kept_seq_;
-  // Stop the flow, and drop what the bus already posted to the strand: every handler queued
-  // before the marker below carries a stale event. A new subscribe (read after this point)
-  // posts its replay after the marker, so it goes through.
+  // Stop the flow, and drop what the bus already handed to the lane: every event delivered
+  // before the marker below is stale. A new subscribe (read after this point) delivers its
+  // replay after the marker, so it goes through.
   state_->city().events().unsubscribe_all(sink_.get());
   resync_ = true;
-  net::post(ws_.get_executor(), [self = shared_from_this()] { self->resync_ = false; });
+  lane_.deliver(shared_from_this(), nullptr);
   auto n = std::to_string(resume);
   queue_.push(std::make_shared<const actors::outbound>(
       protocol::error{0, errc::overloaded,
