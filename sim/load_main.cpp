@@ -11,7 +11,6 @@
 #include "sim/ws_client.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -44,7 +43,7 @@ constexpr std::string_view usage =
     "usage: hub-load --url ws://HOST:PORT/ --secret-file F --hierarchy FILE [options]\n"
     "  --hub-pid PID   the hub's process, for its resident memory (/proc/PID/status)\n"
     "  --grids N       clients, one per grid in file order (default: every grid)\n"
-    "  --threads T     io_context threads (default 2)\n"
+    "  --threads T     io threads, each with its own io_context (default 2)\n"
     "  --parallel K    connections being opened at a time (default 1000; 0: all at once)\n"
     "  --json          JSON text frames instead of MessagePack\n"
     "  --no-sign       grid clients do not sign the directive\n"
@@ -177,7 +176,7 @@ std::uint64_t subscribe_id = 1;
 std::uint64_t sign_id = 2;
 std::uint64_t issue_id = 2; // the leader's; its subscribe is subscribe_id
 
-/// One grid's client. Written only on its session's strand; read by main after the threads
+/// One grid's client. Written only on its client's thread; read by main after the threads
 /// have joined (or through the counters, which are atomics).
 struct bot {
   protocol::unit_code grid = 0;
@@ -187,11 +186,23 @@ struct bot {
   std::int64_t hub_at_ms = 0, received_wall_us = 0; // the event's "at"; when it came, wall clock
 };
 
-struct run_state {
-  explicit run_state(net::io_context& io)
-    : ioc(io) {}
+/// The io threads: each runs an io_context of its own, and every client lives on one of them
+/// (its handlers on that thread: no strand per client).
+struct lanes {
+  explicit lanes(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+      contexts.push_back(std::make_unique<net::io_context>(1));
+  }
+  net::io_context& at(std::size_t i) { return *contexts[i % contexts.size()]; }
 
-  net::io_context& ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+};
+
+struct run_state {
+  explicit run_state(lanes& l)
+    : io(l) {}
+
+  lanes& io;
   options opt;
   sim::ws_url url;
   net::ip::tcp::endpoint endpoint;
@@ -225,7 +236,7 @@ struct run_state {
   }
 
   /// Opens the next grid's connection, if any is left (keeps `parallel` in flight).
-  /// Handlers on many strands launch; the main thread stops them (under `launching`).
+  /// Handlers on every io thread launch; the main thread stops them (under `launching`).
   void launch_next() {
     std::lock_guard lock(launching);
     auto i = next.fetch_add(1);
@@ -233,10 +244,10 @@ struct run_state {
       launch(i);
   }
 
-  /// Starts a session on its own strand into `c` (set before it runs: the handlers use it).
-  void open(std::shared_ptr<sim::ws_client>& c, const std::string& token,
+  /// Starts a session on lane `i` into `c` (set before it runs: the handlers use it).
+  void open(std::size_t i, std::shared_ptr<sim::ws_client>& c, const std::string& token,
             sim::ws_client::handlers h) {
-    c = std::make_shared<sim::ws_client>(net::make_strand(ioc), ws);
+    c = std::make_shared<sim::ws_client>(io.at(i).get_executor(), ws);
     c->set_handlers(std::move(h));
     c->run(endpoint, url, token);
   }
@@ -274,7 +285,7 @@ void run_state::launch(std::size_t i) {
       note("grid " + std::to_string(bots[i].grid) + " closed early: " + ec.message());
   };
   bots[i].launched = now_ns();
-  open(bots[i].client, bots[i].token, std::move(h));
+  open(i, bots[i].client, bots[i].token, std::move(h));
 }
 
 void run_state::on_bot_message(std::size_t i, protocol::server_message&& msg) {
@@ -330,7 +341,7 @@ void run_state::start_leader(const std::string& token) {
       note("leader closed early: " + ec.message());
     closed.fetch_add(1);
   };
-  open(leader, token, std::move(h));
+  open(bots.size(), leader, token, std::move(h));
 }
 
 void run_state::on_leader_message(protocol::server_message&& msg) {
@@ -497,6 +508,10 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
     std::printf("  CPU from the issue to the last delivery (%.0f ms wall, %ld cores): hub %.0f ms, "
                 "hub-load %.0f ms\n",
                 m.wall, sysconf(_SC_NPROCESSORS_ONLN), m.hub_cpu, m.own_cpu);
+  if (!deliver_ms.empty()) // steady_clock is CLOCK_MONOTONIC: `perf record -k mono`'s clock
+    std::printf("  on CLOCK_MONOTONIC: issued at %.6f s, last delivery at %.6f s (perf --time)\n",
+                static_cast<double>(p.issue) / 1e9,
+                static_cast<double>(p.issue) / 1e9 + d.max / 1e3);
   if (s.opt.sign()) {
     print_spread("sign round trip (receive -> ack)", spread_of(sign_ms));
     if (s.sign_failed)
@@ -567,8 +582,8 @@ int main(int argc, char** argv) {
 
     subscribe_id = static_cast<std::uint64_t>(wall_us()) * 4;
     sign_id = issue_id = subscribe_id + 1;
-    net::io_context ioc(static_cast<int>(opt.threads));
-    run_state s(ioc);
+    lanes io(opt.threads);
+    run_state s(io);
     s.opt = opt;
     s.url = *url;
     s.ws.format = opt.json ? sim::wire_format::json : sim::wire_format::msgpack;
@@ -579,7 +594,7 @@ int main(int argc, char** argv) {
     if (nofile != 0 && nofile < s.bots.size() + 64)
       std::printf("warning: %zu clients need about %zu open files; the limit is %llu\n",
                   s.bots.size(), s.bots.size() + 64, ull(nofile));
-    net::ip::tcp::resolver resolver(ioc);
+    net::ip::tcp::resolver resolver(io.at(0));
     s.endpoint = *resolver.resolve(url->host, url->port).begin();
     std::printf("hub-load: %zu grid clients against %s (%s, %d io threads, %s)\n", s.bots.size(),
                 opt.url.c_str(), opt.json ? "JSON" : "MessagePack", static_cast<int>(opt.threads),
@@ -589,10 +604,12 @@ int main(int argc, char** argv) {
     memory m;
     if (opt.hub_pid)
       m.idle = status_mib(opt.hub_pid, "VmRSS");
-    auto guard = net::make_work_guard(ioc);
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
     std::vector<std::thread> threads;
-    for (std::uint64_t i = 0; i < opt.threads; ++i)
-      threads.emplace_back([&ioc] { ioc.run(); });
+    for (auto& ioc : io.contexts) {
+      guards.push_back(net::make_work_guard(*ioc));
+      threads.emplace_back([&ioc = *ioc] { ioc.run(); });
+    }
 
     // -- phase 1: every grid connects and subscribes to itself --
     phases p;
@@ -649,8 +666,9 @@ int main(int argc, char** argv) {
     if (s.leader)
       s.leader->close();
     wait_for([&] { return s.closed.load() >= open_now; }, 10s);
-    guard.reset();
-    ioc.stop();
+    guards.clear();
+    for (auto& ioc : io.contexts)
+      ioc->stop();
     for (auto& t : threads)
       t.join();
     report(s, p, m, city->code);

@@ -122,14 +122,28 @@ std::string describe_failure(beast::error_code ec, const ws_client::response& re
 
 // -- the asynchronous session ---------------------------------------------------------------
 
-ws_client::ws_client(net::any_io_executor ex, ws_options options)
+ws_client::ws_client(executor_type ex, ws_options options)
   : resolver_(ex)
+  , connect_timer_(ex)
   , ws_(ex)
   , options_(options) {}
+
+void ws_client::start_connect_timer() {
+  connect_timer_.expires_after(options_.connect_timeout);
+  connect_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->connected_)
+      return; // cancelled, or too late to matter
+    self->timed_out_ = true;
+    self->resolver_.cancel();
+    beast::error_code ignored;
+    self->ws_.next_layer().cancel(ignored); // the pending step reports operation_aborted
+  });
+}
 
 void ws_client::run(const ws_url& url, std::string token) {
   host_ = url.host + ":" + url.port;
   target_ = with_token(url.target, token);
+  start_connect_timer();
   resolver_.async_resolve(url.host, url.port,
                           beast::bind_front_handler(&ws_client::on_resolve, shared_from_this()));
 }
@@ -139,27 +153,29 @@ void ws_client::run(tcp::endpoint endpoint, const ws_url& url, std::string token
   target_ = with_token(url.target, token);
   // Through the executor, so the handlers run there as with run(url, token).
   net::post(ws_.get_executor(), [self = shared_from_this(), endpoint] {
-    beast::get_lowest_layer(self->ws_).expires_after(self->options_.connect_timeout);
-    beast::get_lowest_layer(self->ws_).async_connect(
+    self->start_connect_timer();
+    self->ws_.next_layer().async_connect(
         endpoint, [self, endpoint](beast::error_code ec) { self->on_connect(ec, endpoint); });
   });
 }
 
 void ws_client::on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
   if (ec)
-    return finish(ec);
-  beast::get_lowest_layer(ws_).expires_after(options_.connect_timeout);
-  beast::get_lowest_layer(ws_).async_connect(
-      results, beast::bind_front_handler(&ws_client::on_connect, shared_from_this()));
+    return finish(timed_out_ ? beast::error::timeout : ec);
+  net::async_connect(ws_.next_layer(), results,
+                     beast::bind_front_handler(&ws_client::on_connect, shared_from_this()));
 }
 
 void ws_client::on_connect(beast::error_code ec, tcp::endpoint) {
+  connected_ = !ec;
+  connect_timer_.cancel();
+  if (timed_out_)
+    return finish(beast::error::timeout);
   if (ec)
     return finish(ec);
   if (closing_) // close() came while connecting
     return finish(net::error::operation_aborted);
   // The websocket stream keeps its own timers from here on.
-  beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout{options_.handshake_timeout,
                                                  websocket::stream_base::none(), false});
   ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
@@ -250,7 +266,8 @@ void ws_client::close() {
     if (!self->open_) {
       // Still connecting: abort it; the pending step reports operation_aborted.
       self->resolver_.cancel();
-      beast::get_lowest_layer(self->ws_).cancel();
+      beast::error_code ignored;
+      self->ws_.next_layer().cancel(ignored);
       return;
     }
     if (self->queue_.empty())
@@ -271,6 +288,7 @@ void ws_client::finish(beast::error_code ec) {
   if (finished_)
     return;
   finished_ = true;
+  connect_timer_.cancel();
   queue_.clear();
   bool was_open = open_;
   open_ = false;
@@ -287,7 +305,7 @@ void ws_client::finish(beast::error_code ec) {
     ec = {};
   if (ec && ec != websocket::error::closed) {
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored); // ends the other pending operation
+    ws_.next_layer().close(ignored); // ends the other pending operation
   }
   if (h.closed)
     h.closed(ec);
