@@ -17,7 +17,7 @@ struct config {
   // -- where ----------------------------------------------------------------------------
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (server::start returns it)
-  std::size_t io_threads = 1; // threads running the io_context (sessions are strands)
+  std::size_t io_threads = 1; // lanes: io threads, each with its own io_context
 
   // -- authentication -------------------------------------------------------------------
   std::string secret; // the HMAC key of tokens (gateway/secret_file.hpp)

@@ -5,6 +5,7 @@
 #include "gateway/token.hpp"
 #include "gateway/websocket_session.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -24,20 +25,21 @@ namespace {
 /// Plain requests carry no body worth having; an upgrade none at all.
 constexpr std::uint64_t body_limit = 16 * 1024;
 
-std::string_view sv(beast::string_view s) {
-  return {s.data(), s.size()};
-}
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
 } // namespace
 
-http_session::http_session(net::ip::tcp::socket&& socket, std::shared_ptr<server_state> state)
-    : stream_(std::move(socket))
-    , state_(std::move(state)) {
+http_session::http_session(lane::socket&& socket, lane& on, std::shared_ptr<server_state> state)
+  : lane_(on)
+  , stream_(std::move(socket))
+  , state_(std::move(state)) {
   // nop
 }
 
 void http_session::run() {
-  do_read();
+  // The listener calls this on its own lane: everything of this session runs on the socket's.
+  net::dispatch(stream_.get_executor(),
+                beast::bind_front_handler(&http_session::do_read, shared_from_this()));
 }
 
 void http_session::do_read() {
@@ -49,10 +51,13 @@ void http_session::do_read() {
 }
 
 void http_session::on_read(beast::error_code ec, std::size_t) {
-  if (ec == http::error::end_of_stream) return do_close();
-  if (ec) return fail(ec, "read");
+  if (ec == http::error::end_of_stream)
+    return do_close();
+  if (ec)
+    return fail(ec, "read");
   auto req = parser_->release();
-  if (websocket::is_upgrade(req)) return upgrade(std::move(req));
+  if (websocket::is_upgrade(req))
+    return upgrade(std::move(req));
   state_->stats().http_request();
   respond(req);
   do_write();
@@ -74,7 +79,7 @@ void http_session::upgrade(request&& req) {
   } else {
     // The WebSocket session sets its own timeouts.
     stream_.expires_never();
-    std::make_shared<websocket_session>(stream_.release_socket(), state_,
+    std::make_shared<websocket_session>(stream_.release_socket(), lane_, state_,
                                         std::get<actors::principal>(auth))
         ->run(std::move(req));
     return;
@@ -123,7 +128,8 @@ void http_session::respond(const request& req) {
     res_.body() = std::move(file.body);
   }
   res_.prepare_payload();
-  if (req.method() == http::verb::head) res_.body().clear(); // Content-Length stays the GET's
+  if (req.method() == http::verb::head)
+    res_.body().clear(); // Content-Length stays the GET's
 }
 
 void http_session::do_write() {
@@ -134,8 +140,10 @@ void http_session::do_write() {
 }
 
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
-  if (ec) return fail(ec, "write");
-  if (close) return do_close();
+  if (ec)
+    return fail(ec, "write");
+  if (close)
+    return do_close();
   res_ = {};
   do_read();
 }

@@ -4,7 +4,8 @@
 // GET /metrics and static files, one request at a time with keep-alive, and hands a
 // WebSocket upgrade that carries a valid token to a websocket_session (401 otherwise).
 
-#include <boost/asio/ip/tcp.hpp>
+#include "gateway/lane.hpp"
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -22,14 +23,15 @@ class http_session : public std::enable_shared_from_this<http_session> {
   using request = boost::beast::http::request<boost::beast::http::string_body>;
   using response = boost::beast::http::response<boost::beast::http::string_body>;
 
-  boost::beast::tcp_stream stream_;
+  lane& lane_;
+  boost::beast::basic_stream<boost::asio::ip::tcp, lane::executor_type> stream_;
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<server_state> state_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   response res_; // the response being written
 
 public:
-  http_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
+  http_session(lane::socket&& socket, lane& on, std::shared_ptr<server_state> state);
 
   /// Starts reading requests.
   void run();

@@ -9,8 +9,10 @@ bool send_queue::is_event(const protocol::server_message& m) {
 }
 
 std::uint64_t send_queue::seq_of(const protocol::server_message& m) {
-  if (auto* e = std::get_if<protocol::case_event>(&m)) return e->seq;
-  if (auto* e = std::get_if<protocol::directive_event>(&m)) return e->seq;
+  if (auto* e = std::get_if<protocol::case_event>(&m))
+    return e->seq;
+  if (auto* e = std::get_if<protocol::directive_event>(&m))
+    return e->seq;
   return 0;
 }
 
@@ -52,7 +54,8 @@ send_queue::drop_result send_queue::drop_events() {
   drop_result r;
   auto first = items_.begin() + (writing_ ? 1 : 0);
   auto kept = std::stable_partition(first, items_.end(), [&](const actors::outbound_ptr& m) {
-    if (!is_event(m->message())) return true;
+    if (!is_event(m->message()))
+      return true;
     ++r.dropped;
     if (auto seq = seq_of(m->message()); seq != 0 && (r.first_seq == 0 || seq < r.first_seq))
       r.first_seq = seq;

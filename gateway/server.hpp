@@ -1,18 +1,15 @@
 #pragma once
 
-// The gateway as one object: an io_context with its threads, the listener, and the state the
-// sessions share. `start` binds and runs; `stop` is the graceful shutdown (stop accepting,
-// close(going_away) to every session once its queue drained, bounded wait). The city must
-// outlive the server.
+// The gateway as one object: its lanes (io threads, each with an io_context of its own), the
+// listener, and the state the sessions share. `start` binds and runs; `stop` is the graceful
+// shutdown (stop accepting, close(going_away) to every session once its queue drained, bounded
+// wait). The city must outlive the server.
 
 #include "gateway/config.hpp"
 #include "gateway/metrics.hpp"
 
-#include <boost/asio/io_context.hpp>
-
 #include <cstdint>
 #include <memory>
-#include <thread>
 #include <vector>
 
 namespace hub::actors {
@@ -21,6 +18,7 @@ class city;
 
 namespace hub::gateway {
 
+class lane;
 class listener;
 class server_state;
 
@@ -33,13 +31,13 @@ public:
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  /// Binds, listens and starts the io threads. Returns the bound port (the real one when
-  /// the configuration asks for port 0). Throws std::system_error when it cannot bind.
+  /// Binds, listens and starts the lanes (cfg.io_threads of them). Returns the bound port (the real
+  /// one when the configuration asks for port 0). Throws std::system_error when it cannot bind.
   std::uint16_t start();
 
   /// Graceful shutdown, at most about cfg.drain_timeout: stops accepting, asks every session
   /// to unsubscribe, drain its queued replies and close with going_away, waits, then stops
-  /// the io threads. Blocks; idempotent; not to be called from an io thread.
+  /// the lanes. Blocks; idempotent; not to be called from a lane.
   void stop();
 
   std::uint16_t port() const { return port_; }
@@ -49,10 +47,9 @@ public:
   server_state& state() { return *state_; }
 
 private:
-  boost::asio::io_context ioc_;
+  std::vector<std::unique_ptr<lane>> lanes_;
   std::shared_ptr<server_state> state_;
   std::shared_ptr<listener> listener_;
-  std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
   bool started_ = false;
   bool stopped_ = false;

@@ -1,18 +1,19 @@
 #include "gateway/session_sink.hpp"
 
-#include "gateway/websocket_session.hpp"
+#include "gateway/lane.hpp"
 
 namespace hub::gateway {
 
-session_sink::session_sink(std::weak_ptr<websocket_session> session)
-    : session_(std::move(session)) {
+session_sink::session_sink(std::weak_ptr<websocket_session> session, lane& on)
+  : session_(std::move(session))
+  , lane_(on) {
   // nop
 }
 
 void session_sink::send(actors::outbound_ptr msg) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (auto s = session_.lock())
-    s->send(std::move(msg)); // the posted handler holds its own reference: `s` is not the last
+    lane_.deliver(std::move(s), std::move(msg));
 }
 
 void session_sink::detach() {

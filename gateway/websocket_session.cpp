@@ -29,31 +29,30 @@ constexpr std::size_t max_pending = 4096;
 constexpr std::size_t hard_limit_factor = 4;
 
 std::uint64_t id_of(const protocol::server_message& m) {
-  if (auto* a = std::get_if<protocol::ack>(&m)) return a->id;
-  if (auto* e = std::get_if<protocol::error>(&m)) return e->id;
+  if (auto* a = std::get_if<protocol::ack>(&m))
+    return a->id;
+  if (auto* e = std::get_if<protocol::error>(&m))
+    return e->id;
   return 0;
 }
 
 } // namespace
 
-websocket_session::websocket_session(net::ip::tcp::socket&& socket,
+websocket_session::websocket_session(lane::socket&& socket, lane& on,
                                      std::shared_ptr<server_state> state, actors::principal who)
-    : ws_(std::move(socket))
-    , state_(std::move(state))
-    , who_(who)
-    , limiter_(state_->cfg().rate, state_->cfg().burst) {
+  : lane_(on)
+  , ws_(std::move(socket))
+  , state_(std::move(state))
+  , who_(who)
+  , limiter_(state_->cfg().rate, state_->cfg().burst) {
   // nop
 }
 
-websocket_session::~websocket_session() {
-  finish();
-}
+websocket_session::~websocket_session() { finish(); }
 
 void websocket_session::run(http::request<http::string_body> req) {
-  sink_ = std::make_shared<session_sink>(weak_from_this());
+  sink_ = std::make_shared<session_sink>(weak_from_this(), lane_);
   const auto& cfg = state_->cfg();
-  // The WebSocket stream has its own timeouts from here on.
-  beast::get_lowest_layer(ws_).expires_never();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.handshake_timeout = cfg.handshake_timeout;
   timeouts.idle_timeout = cfg.idle_timeout;
@@ -70,14 +69,22 @@ void websocket_session::run(http::request<http::string_body> req) {
 }
 
 void websocket_session::send(actors::outbound_ptr msg) {
-  net::post(ws_.get_executor(), beast::bind_front_handler(&websocket_session::on_send,
-                                                          shared_from_this(), std::move(msg)));
+  lane_.deliver(shared_from_this(), std::move(msg));
+}
+
+void websocket_session::on_delivered(actors::outbound_ptr msg) {
+  if (msg == nullptr) {
+    resync_ = false; // the marker: what the bus delivers from now on is not stale
+    return;
+  }
+  on_send(std::move(msg));
 }
 
 void websocket_session::shutdown() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
     // Still in the handshake: on_accept sees the server stopping and closes then.
-    if (self->phase_ != phase::open) return;
+    if (self->phase_ != phase::open)
+      return;
     self->state_->city().events().unsubscribe_all(self->sink_.get());
     self->queue_.drop_events(); // replies drain; events are not worth waiting for
     self->close({websocket::close_code::going_away, "the hub is shutting down"}, true);
@@ -94,7 +101,8 @@ void websocket_session::abandon() {
 // -- reading ----------------------------------------------------------------------------------
 
 void websocket_session::on_accept(beast::error_code ec) {
-  if (ec) return fail(ec, "accept");
+  if (ec)
+    return fail(ec, "accept");
   phase_ = phase::open;
   if (state_->stopping()) // the shutdown began during the handshake
     return close({websocket::close_code::going_away, "the hub is shutting down"}, true);
@@ -113,7 +121,8 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
     finish();
     return fail(ec, "read");
   }
-  if (phase_ >= phase::close_pending) return; // the close handshake reads what is left
+  if (phase_ >= phase::close_pending)
+    return; // the close handshake reads what is left
   if (buffer_.size() > state_->cfg().frame_limit) {
     state_->stats().abuse_close();
     buffer_.clear();
@@ -121,7 +130,8 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
                   "message over " + std::to_string(state_->cfg().frame_limit) + " bytes"},
                  false);
   }
-  if (!ws_.is_message_done()) return do_read();
+  if (!ws_.is_message_done())
+    return do_read();
   auto data = buffer_.data();
   on_message({static_cast<const char*>(data.data()), data.size()}, ws_.got_text());
   buffer_.consume(buffer_.size());
@@ -161,7 +171,8 @@ void websocket_session::on_message(std::string_view data, bool text) {
   bad_frames_ = 0;
   if (phase_ != phase::open)
     return reply(protocol::error{id, errc::try_again, "the hub is shutting down; reconnect"});
-  if (pending_.size() < max_pending) pending_[id] = now;
+  if (pending_.size() < max_pending)
+    pending_[id] = now;
   state_->city().submit(who_, std::move(*msg), sink_);
 }
 
@@ -172,14 +183,17 @@ void websocket_session::reply(protocol::server_message msg) {
 }
 
 void websocket_session::on_send(actors::outbound_ptr msg) {
-  if (phase_ >= phase::close_pending) return; // nothing more is written once a close is decided
+  if (phase_ >= phase::close_pending)
+    return; // nothing more is written once a close is decided
   const auto& m = msg->message();
   const auto limit = state_->cfg().queue_limit;
   if (send_queue::is_event(m)) {
     if (phase_ == phase::draining)
       return; // shutting down: events on their way are not worth waiting for
-    if (resync_) return state_->stats().queue_dropped(1); // after an overflow: the client resumes
-    if (queue_.size() >= limit && !queue_.coalesces(m)) return on_overflow(m);
+    if (resync_)
+      return state_->stats().queue_dropped(1); // after an overflow: the client resumes
+    if (queue_.size() >= limit && !queue_.coalesces(m))
+      return on_overflow(m);
     kept_seq_ = std::max(kept_seq_, send_queue::seq_of(m));
   } else if (queue_.size() >= 2 * limit) {
     // Replies are never dropped; a client that sends and never reads is cut off.
@@ -187,7 +201,8 @@ void websocket_session::on_send(actors::outbound_ptr msg) {
                  false);
   }
   queue_.push(std::move(msg));
-  if (phase_ < phase::close_pending && !queue_.writing()) do_write();
+  if (phase_ < phase::close_pending && !queue_.writing())
+    do_write();
 }
 
 void websocket_session::on_overflow(const protocol::server_message& first_dropped) {
@@ -198,12 +213,12 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
   state_->stats().queue_overflow(1);
   auto seq = send_queue::seq_of(first_dropped);
   auto resume = seq != 0 ? seq - 1 : kept_seq_;
-  // Stop the flow, and drop what the bus already posted to the strand: every handler queued
-  // before the marker below carries a stale event. A new subscribe (read after this point)
-  // posts its replay after the marker, so it goes through.
+  // Stop the flow, and drop what the bus already handed to the lane: every event delivered
+  // before the marker below is stale. A new subscribe (read after this point) delivers its
+  // replay after the marker, so it goes through.
   state_->city().events().unsubscribe_all(sink_.get());
   resync_ = true;
-  net::post(ws_.get_executor(), [self = shared_from_this()] { self->resync_ = false; });
+  lane_.deliver(shared_from_this(), nullptr);
   auto n = std::to_string(resume);
   queue_.push(std::make_shared<const actors::outbound>(
       protocol::error{0, errc::overloaded,
@@ -211,7 +226,8 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
                           " messages): events after seq " + n +
                           " were dropped; subscribe again with since=" + n},
       0));
-  if (!queue_.writing()) do_write();
+  if (!queue_.writing())
+    do_write();
 }
 
 void websocket_session::do_write() {
@@ -236,20 +252,26 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
     return fail(ec, "write");
   }
   queue_.finish_write();
-  if (phase_ == phase::done) return;
-  if (phase_ == phase::close_pending) return start_close();
-  if (!queue_.empty()) return do_write();
-  if (phase_ == phase::draining) start_close();
+  if (phase_ == phase::done)
+    return;
+  if (phase_ == phase::close_pending)
+    return start_close();
+  if (!queue_.empty())
+    return do_write();
+  if (phase_ == phase::draining)
+    start_close();
 }
 
 // -- closing ----------------------------------------------------------------------------------
 
 void websocket_session::close(websocket::close_reason reason, bool drain) {
-  if (phase_ >= phase::close_pending || (drain && phase_ == phase::draining)) return;
+  if (phase_ >= phase::close_pending || (drain && phase_ == phase::draining))
+    return;
   close_reason_ = std::move(reason);
   if (drain) {
     phase_ = phase::draining;
-    if (!queue_.writing() && queue_.empty()) start_close();
+    if (!queue_.writing() && queue_.empty())
+      start_close();
     return;
   }
   queue_.drop_pending();
@@ -267,7 +289,8 @@ void websocket_session::start_close() {
 
 void websocket_session::on_close(beast::error_code ec) {
   finish();
-  if (ec) return fail(ec, "close");
+  if (ec)
+    return fail(ec, "close");
 }
 
 void websocket_session::fail(beast::error_code ec, char const* what) {
@@ -281,7 +304,8 @@ void websocket_session::fail(beast::error_code ec, char const* what) {
 }
 
 void websocket_session::finish() {
-  if (phase_ == phase::done) return;
+  if (phase_ == phase::done)
+    return;
   phase_ = phase::done;
   abandon();
   pending_.clear();

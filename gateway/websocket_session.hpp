@@ -4,15 +4,14 @@
 // frames, decodes them (binary: MessagePack, text: JSON), rate-limits them and submits each
 // to the city as its principal; it writes replies and subscribed events from its send queue
 // in the format the client last used. Everything but send/shutdown/abandon runs on the
-// session's strand. The policies and their numbers are in gateway/README.md.
+// session's lane (one thread). The policies and their numbers are in gateway/README.md.
 
 #include "actors/principal.hpp"
+#include "gateway/lane.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "gateway/send_queue.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -40,7 +39,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     done,          // finished: unsubscribed, unregistered
   };
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  lane& lane_;
+  boost::beast::websocket::stream<lane::socket> ws_; // WebSocket keeps its own timeouts
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<server_state> state_;
   actors::principal who_;
@@ -58,15 +58,19 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   boost::beast::websocket::close_reason close_reason_;
 
 public:
-  websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state,
+  websocket_session(lane::socket&& socket, lane& on, std::shared_ptr<server_state> state,
                     actors::principal who);
   ~websocket_session();
 
   /// Answers the upgrade request `req` and starts the session.
   void run(boost::beast::http::request<boost::beast::http::string_body> req);
 
-  /// Queues `msg` for this client. Thread-safe, never blocks: posts to the strand.
+  /// Queues `msg` for this client. Thread-safe, never blocks: hands it to the lane.
   void send(actors::outbound_ptr msg);
+
+  /// What the lane hands over, in order: a message for this client, or (null) the marker
+  /// that ends a resync (on_overflow). On the lane's thread only.
+  void on_delivered(actors::outbound_ptr msg);
 
   /// Graceful shutdown: unsubscribes, lets queued replies drain, then closes with
   /// going_away. Thread-safe.

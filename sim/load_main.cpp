@@ -11,7 +11,6 @@
 #include "sim/ws_client.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -23,11 +22,11 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -44,7 +43,7 @@ constexpr std::string_view usage =
     "usage: hub-load --url ws://HOST:PORT/ --secret-file F --hierarchy FILE [options]\n"
     "  --hub-pid PID   the hub's process, for its resident memory (/proc/PID/status)\n"
     "  --grids N       clients, one per grid in file order (default: every grid)\n"
-    "  --threads T     io_context threads (default 2)\n"
+    "  --threads T     io threads, each with its own io_context (default 2)\n"
     "  --parallel K    connections being opened at a time (default 1000; 0: all at once)\n"
     "  --json          JSON text frames instead of MessagePack\n"
     "  --no-sign       grid clients do not sign the directive\n"
@@ -81,7 +80,8 @@ options parse_args(int argc, char** argv) {
     }
     if (!texts.count(a) && !numbers.count(a))
       throw std::invalid_argument("unknown argument " + std::string(a));
-    if (i + 1 >= argc) throw std::invalid_argument("missing value for " + std::string(a));
+    if (i + 1 >= argc)
+      throw std::invalid_argument("missing value for " + std::string(a));
     std::string_view v = argv[++i];
     if (auto t = texts.find(a); t != texts.end()) {
       *t->second = v;
@@ -131,7 +131,8 @@ struct spread {
 spread spread_of(std::vector<double> v) {
   spread s;
   s.n = v.size();
-  if (v.empty()) return s;
+  if (v.empty())
+    return s;
   std::sort(v.begin(), v.end());
   auto at = [&](double q) {
     auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
@@ -149,17 +150,17 @@ void print_spread(const char* what, const spread& s) {
 }
 
 /// For printf's %llu.
-unsigned long long ull(std::uint64_t n) {
-  return n;
-}
+unsigned long long ull(std::uint64_t n) { return n; }
 
 /// Raises the soft open-file limit to the hard one; returns the new soft limit.
 rlim_t raise_nofile() {
   rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return 0;
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+    return 0;
   rlim_t before = r.rlim_cur;
   r.rlim_cur = r.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &r) != 0) r.rlim_cur = before;
+  if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+    r.rlim_cur = before;
   std::printf("open files: soft limit %llu -> %llu (hard %llu)\n", ull(before), ull(r.rlim_cur),
               ull(r.rlim_max));
   return r.rlim_cur;
@@ -175,7 +176,7 @@ std::uint64_t subscribe_id = 1;
 std::uint64_t sign_id = 2;
 std::uint64_t issue_id = 2; // the leader's; its subscribe is subscribe_id
 
-/// One grid's client. Written only on its session's strand; read by main after the threads
+/// One grid's client. Written only on its client's thread; read by main after the threads
 /// have joined (or through the counters, which are atomics).
 struct bot {
   protocol::unit_code grid = 0;
@@ -185,11 +186,23 @@ struct bot {
   std::int64_t hub_at_ms = 0, received_wall_us = 0; // the event's "at"; when it came, wall clock
 };
 
-struct run_state {
-  explicit run_state(net::io_context& io)
-      : ioc(io) {}
+/// The io threads: each runs an io_context of its own, and every client lives on one of them
+/// (its handlers on that thread: no strand per client).
+struct lanes {
+  explicit lanes(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+      contexts.push_back(std::make_unique<net::io_context>(1));
+  }
+  net::io_context& at(std::size_t i) { return *contexts[i % contexts.size()]; }
 
-  net::io_context& ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+};
+
+struct run_state {
+  explicit run_state(lanes& l)
+    : io(l) {}
+
+  lanes& io;
   options opt;
   sim::ws_url url;
   net::ip::tcp::endpoint endpoint;
@@ -218,21 +231,23 @@ struct run_state {
   /// Keeps the first few problems for the report, and counts them all.
   void note(std::string what) {
     std::lock_guard lock(mutex);
-    if (++note_count <= 8) notes.push_back(std::move(what));
+    if (++note_count <= 8)
+      notes.push_back(std::move(what));
   }
 
   /// Opens the next grid's connection, if any is left (keeps `parallel` in flight).
-  /// Handlers on many strands launch; the main thread stops them (under `launching`).
+  /// Handlers on every io thread launch; the main thread stops them (under `launching`).
   void launch_next() {
     std::lock_guard lock(launching);
     auto i = next.fetch_add(1);
-    if (i < bots.size() && !closing) launch(i);
+    if (i < bots.size() && !closing)
+      launch(i);
   }
 
-  /// Starts a session on its own strand into `c` (set before it runs: the handlers use it).
-  void open(std::shared_ptr<sim::ws_client>& c, const std::string& token,
+  /// Starts a session on lane `i` into `c` (set before it runs: the handlers use it).
+  void open(std::size_t i, std::shared_ptr<sim::ws_client>& c, const std::string& token,
             sim::ws_client::handlers h) {
-    c = std::make_shared<sim::ws_client>(net::make_strand(ioc), ws);
+    c = std::make_shared<sim::ws_client>(io.at(i).get_executor(), ws);
     c->set_handlers(std::move(h));
     c->run(endpoint, url, token);
   }
@@ -270,7 +285,7 @@ void run_state::launch(std::size_t i) {
       note("grid " + std::to_string(bots[i].grid) + " closed early: " + ec.message());
   };
   bots[i].launched = now_ns();
-  open(bots[i].client, bots[i].token, std::move(h));
+  open(i, bots[i].client, bots[i].token, std::move(h));
 }
 
 void run_state::on_bot_message(std::size_t i, protocol::server_message&& msg) {
@@ -322,10 +337,11 @@ void run_state::start_leader(const std::string& token) {
   };
   h.message = [this](protocol::server_message&& msg) { on_leader_message(std::move(msg)); };
   h.closed = [this](beast_error ec) {
-    if (!closing.load()) note("leader closed early: " + ec.message());
+    if (!closing.load())
+      note("leader closed early: " + ec.message());
     closed.fetch_add(1);
   };
-  open(leader, token, std::move(h));
+  open(bots.size(), leader, token, std::move(h));
 }
 
 void run_state::on_leader_message(protocol::server_message&& msg) {
@@ -346,9 +362,11 @@ void run_state::on_leader_message(protocol::server_message&& msg) {
       return leader->send({issue_id + leader_overflows, protocol::subscribe{city, 0}});
     }
     note("leader: " + text_of(*e));
-    if (!leader_ready || e->id == issue_id) leader_failed = true;
+    if (!leader_ready || e->id == issue_id)
+      leader_failed = true;
   } else if (auto* d = std::get_if<protocol::directive_event>(&msg)) {
-    if (d->title != title) return;
+    if (d->title != title)
+      return;
     leader_events.fetch_add(1);
     // The issuer's tally: receipts are published at the issuing unit with the counts.
     if (d->action == protocol::directive_action::sign && d->total > 0 &&
@@ -364,15 +382,14 @@ void run_state::on_leader_message(protocol::server_message&& msg) {
 bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
   auto deadline = steady::now() + timeout;
   while (!done()) {
-    if (steady::now() >= deadline) return false;
+    if (steady::now() >= deadline)
+      return false;
     std::this_thread::sleep_for(2ms);
   }
   return true;
 }
 
-double ms(std::int64_t from, std::int64_t to) {
-  return static_cast<double>(to - from) / 1e6;
-}
+double ms(std::int64_t from, std::int64_t to) { return static_cast<double>(to - from) / 1e6; }
 
 /// The people who act: one grid worker per grid (full-time 专职网格员 when there is one) with
 /// a token, and the city leader. Returns the leader.
@@ -382,7 +399,8 @@ const protocol::person& enlist(run_state& s, const protocol::hierarchy& h,
   for (auto i : h.people_at(city.code))
     if (h.people[i].holds == protocol::post::city_leader && leader == nullptr)
       leader = &h.people[i];
-  if (leader == nullptr) throw std::runtime_error("no city_leader at " + std::to_string(city.code));
+  if (leader == nullptr)
+    throw std::runtime_error("no city_leader at " + std::to_string(city.code));
   s.city_grids = h.count(protocol::unit_kind::grid);
   for (auto& u : h.units) {
     if (u.kind != protocol::unit_kind::grid || (s.opt.grids && s.bots.size() == s.opt.grids))
@@ -391,7 +409,8 @@ const protocol::person& enlist(run_state& s, const protocol::hierarchy& h,
     for (auto i : h.people_at(u.code))
       if (worker == nullptr || h.people[i].holds == protocol::post::grid_fulltime)
         worker = &h.people[i];
-    if (worker == nullptr) continue;
+    if (worker == nullptr)
+      continue;
     s.bots.push_back({u.code, gateway::token::issue(secret, *worker, 2h), {}});
   }
   return *leader;
@@ -430,13 +449,16 @@ double cpu_ms(long pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto close = stat.rfind(')'); // the command name may hold spaces
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos)
+    return -1;
   std::istringstream fields(stat.substr(close + 2));
   std::string f;
   double utime = 0, stime = 0;
   for (int i = 3; i <= 15 && fields >> f; ++i) { // fields 14 and 15: utime, stime
-    if (i == 14) utime = std::stod(f);
-    if (i == 15) stime = std::stod(f);
+    if (i == 14)
+      utime = std::stod(f);
+    if (i == 15)
+      stime = std::stod(f);
   }
   return (utime + stime) * 1e3 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
@@ -450,12 +472,17 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
   std::vector<double> connect_ms, deliver_ms, sign_ms, in_hub_ms, out_ms;
   std::int64_t last = p.connect;
   for (auto& b : s.bots) {
-    if (b.subscribed) connect_ms.push_back(ms(b.launched, b.subscribed));
+    if (b.subscribed)
+      connect_ms.push_back(ms(b.launched, b.subscribed));
     last = std::max(last, b.subscribed);
-    if (b.received) deliver_ms.push_back(ms(p.issue, b.received));
-    if (b.received) in_hub_ms.push_back(static_cast<double>(b.hub_at_ms) - p.issue_wall_us / 1e3);
-    if (b.received) out_ms.push_back(b.received_wall_us / 1e3 - static_cast<double>(b.hub_at_ms));
-    if (b.received && b.signed_at) sign_ms.push_back(ms(b.received, b.signed_at));
+    if (b.received)
+      deliver_ms.push_back(ms(p.issue, b.received));
+    if (b.received)
+      in_hub_ms.push_back(static_cast<double>(b.hub_at_ms) - p.issue_wall_us / 1e3);
+    if (b.received)
+      out_ms.push_back(b.received_wall_us / 1e3 - static_cast<double>(b.hub_at_ms));
+    if (b.received && b.signed_at)
+      sign_ms.push_back(ms(b.received, b.signed_at));
   }
   auto subscribed = s.subscribed.load();
   double connect_s = ms(p.connect, last) / 1000.0;
@@ -464,7 +491,8 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
               connect_s > 0 ? static_cast<double>(subscribed) / connect_s : 0.0,
               p.connected ? "" : "  [timed out]");
   print_spread("each: TCP + upgrade + subscribe ack", spread_of(connect_ms));
-  if (s.failed) std::printf("  %zu failed\n", s.failed.load());
+  if (s.failed)
+    std::printf("  %zu failed\n", s.failed.load());
   if (s.leader_acked)
     std::printf("directive %llu (level=grid under %llu): the leader's ack after %.2f ms\n",
                 ull(s.directive), ull(city), ms(p.issue, s.leader_ack_at));
@@ -480,9 +508,14 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
     std::printf("  CPU from the issue to the last delivery (%.0f ms wall, %ld cores): hub %.0f ms, "
                 "hub-load %.0f ms\n",
                 m.wall, sysconf(_SC_NPROCESSORS_ONLN), m.hub_cpu, m.own_cpu);
+  if (!deliver_ms.empty()) // steady_clock is CLOCK_MONOTONIC: `perf record -k mono`'s clock
+    std::printf("  on CLOCK_MONOTONIC: issued at %.6f s, last delivery at %.6f s (perf --time)\n",
+                static_cast<double>(p.issue) / 1e9,
+                static_cast<double>(p.issue) / 1e9 + d.max / 1e3);
   if (s.opt.sign()) {
     print_spread("sign round trip (receive -> ack)", spread_of(sign_ms));
-    if (s.sign_failed) std::printf("  %zu signs refused\n", s.sign_failed.load());
+    if (s.sign_failed)
+      std::printf("  %zu signs refused\n", s.sign_failed.load());
     if (p.all_signed)
       std::printf("issuer tally: all %llu signed %.2f ms after the issue (the leader's city "
                   "watch saw %llu events of this directive)\n",
@@ -509,7 +542,8 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
     std::printf("hub RSS: pass --hub-pid PID to read it (target <= 1 GiB)\n");
   }
   std::printf("hub-load's own RSS: %.1f MiB\n", m.own);
-  if (s.note_count) std::printf("problems: %zu; the first:\n", s.note_count);
+  if (s.note_count)
+    std::printf("problems: %zu; the first:\n", s.note_count);
   for (auto& note : s.notes)
     std::printf("  %s\n", note.c_str());
 }
@@ -531,7 +565,8 @@ int main(int argc, char** argv) {
   try {
     std::string why;
     auto url = sim::parse_ws_url(opt.url, &why);
-    if (!url) throw std::runtime_error("--url: " + why);
+    if (!url)
+      throw std::runtime_error("--url: " + why);
     auto nofile = raise_nofile();
     auto loaded = protocol::load_hierarchy(opt.hierarchy_file);
     if (auto* e = std::get_if<protocol::hierarchy_error>(&loaded))
@@ -539,14 +574,16 @@ int main(int argc, char** argv) {
     const auto& h = std::get<protocol::hierarchy>(loaded);
     auto city = std::find_if(h.units.begin(), h.units.end(),
                              [](auto& u) { return u.kind == protocol::unit_kind::city; });
-    if (city == h.units.end()) throw std::runtime_error("the hierarchy has no city");
+    if (city == h.units.end())
+      throw std::runtime_error("the hierarchy has no city");
     std::string secret;
-    if (!gateway::read_secret(opt.secret_file, secret, why)) throw std::runtime_error(why);
+    if (!gateway::read_secret(opt.secret_file, secret, why))
+      throw std::runtime_error(why);
 
     subscribe_id = static_cast<std::uint64_t>(wall_us()) * 4;
     sign_id = issue_id = subscribe_id + 1;
-    net::io_context ioc(static_cast<int>(opt.threads));
-    run_state s(ioc);
+    lanes io(opt.threads);
+    run_state s(io);
     s.opt = opt;
     s.url = *url;
     s.ws.format = opt.json ? sim::wire_format::json : sim::wire_format::msgpack;
@@ -557,7 +594,7 @@ int main(int argc, char** argv) {
     if (nofile != 0 && nofile < s.bots.size() + 64)
       std::printf("warning: %zu clients need about %zu open files; the limit is %llu\n",
                   s.bots.size(), s.bots.size() + 64, ull(nofile));
-    net::ip::tcp::resolver resolver(ioc);
+    net::ip::tcp::resolver resolver(io.at(0));
     s.endpoint = *resolver.resolve(url->host, url->port).begin();
     std::printf("hub-load: %zu grid clients against %s (%s, %d io threads, %s)\n", s.bots.size(),
                 opt.url.c_str(), opt.json ? "JSON" : "MessagePack", static_cast<int>(opt.threads),
@@ -565,11 +602,14 @@ int main(int argc, char** argv) {
                     ? "all connecting at once"
                     : (std::to_string(opt.parallel) + " connecting at a time").c_str());
     memory m;
-    if (opt.hub_pid) m.idle = status_mib(opt.hub_pid, "VmRSS");
-    auto guard = net::make_work_guard(ioc);
+    if (opt.hub_pid)
+      m.idle = status_mib(opt.hub_pid, "VmRSS");
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
     std::vector<std::thread> threads;
-    for (std::uint64_t i = 0; i < opt.threads; ++i)
-      threads.emplace_back([&ioc] { ioc.run(); });
+    for (auto& ioc : io.contexts) {
+      guards.push_back(net::make_work_guard(*ioc));
+      threads.emplace_back([&ioc = *ioc] { ioc.run(); });
+    }
 
     // -- phase 1: every grid connects and subscribes to itself --
     phases p;
@@ -581,7 +621,8 @@ int main(int argc, char** argv) {
     p.connected =
         wait_for([&] { return s.subscribed.load() + s.failed.load() >= s.bots.size(); }, limit_s);
     std::this_thread::sleep_for(1s); // let the hub settle before its memory is read
-    if (opt.hub_pid) m.connected = status_mib(opt.hub_pid, "VmRSS");
+    if (opt.hub_pid)
+      m.connected = status_mib(opt.hub_pid, "VmRSS");
 
     // -- phase 2: the leader issues one directive to every grid; each grid signs it --
     s.city = city->code;
@@ -597,7 +638,8 @@ int main(int argc, char** argv) {
       s.leader->send({issue_id, d});
       p.delivered = wait_for([&] { return s.received.load() >= want || s.leader_failed; }, limit_s);
       m.wall = ms(p.issue, now_ns());
-      if (opt.hub_pid) m.hub_cpu = cpu_ms(static_cast<long>(opt.hub_pid)) - hub_cpu0;
+      if (opt.hub_pid)
+        m.hub_cpu = cpu_ms(static_cast<long>(opt.hub_pid)) - hub_cpu0;
       m.own_cpu = cpu_ms(0) - own_cpu0;
       if (opt.sign())
         wait_for([&] { return s.signed_ok.load() + s.sign_failed.load() >= s.received.load(); },
@@ -619,11 +661,14 @@ int main(int argc, char** argv) {
     }
     auto open_now = s.opened.load() + (s.leader_ready ? 1 : 0);
     for (auto& b : s.bots)
-      if (b.client) b.client->close();
-    if (s.leader) s.leader->close();
+      if (b.client)
+        b.client->close();
+    if (s.leader)
+      s.leader->close();
     wait_for([&] { return s.closed.load() >= open_now; }, 10s);
-    guard.reset();
-    ioc.stop();
+    guards.clear();
+    for (auto& ioc : io.contexts)
+      ioc->stop();
     for (auto& t : threads)
       t.join();
     report(s, p, m, city->code);

@@ -22,37 +22,43 @@ namespace websocket = beast::websocket;
 
 std::optional<ws_url> parse_ws_url(std::string_view text, std::string* why) {
   auto fail = [&](std::string reason) -> std::optional<ws_url> {
-    if (why != nullptr) *why = std::move(reason);
+    if (why != nullptr)
+      *why = std::move(reason);
     return std::nullopt;
   };
   constexpr std::string_view scheme = "ws://";
   if (text.starts_with("wss://"))
     return fail("wss:// is not supported: the hub's gateway speaks plain ws://");
-  if (!text.starts_with(scheme)) return fail("the URL must start with ws://");
+  if (!text.starts_with(scheme))
+    return fail("the URL must start with ws://");
   text.remove_prefix(scheme.size());
   auto slash = text.find_first_of("/?");
   auto authority = text.substr(0, slash);
   ws_url url;
   if (slash != std::string_view::npos) {
     url.target = std::string(text.substr(slash));
-    if (url.target.front() == '?') url.target.insert(url.target.begin(), '/');
+    if (url.target.front() == '?')
+      url.target.insert(url.target.begin(), '/');
   }
   std::string_view host = authority;
   std::string_view port;
   if (authority.starts_with('[')) { // [::1]:8080
     auto close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unterminated [ in the host");
+    if (close == std::string_view::npos)
+      return fail("unterminated [ in the host");
     host = authority.substr(1, close - 1);
     auto rest = authority.substr(close + 1);
     if (!rest.empty()) {
-      if (rest.front() != ':') return fail("junk after ] in the host");
+      if (rest.front() != ':')
+        return fail("junk after ] in the host");
       port = rest.substr(1);
     }
   } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
-  if (host.empty()) return fail("the URL has no host");
+  if (host.empty())
+    return fail("the URL has no host");
   if (!port.empty()) {
     if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
         port.size() > 5)
@@ -86,24 +92,29 @@ std::string encode_for(wire_format format, const protocol::client_message& msg) 
 }
 
 std::uint64_t reply_id(const protocol::server_message& msg) {
-  if (auto* a = std::get_if<protocol::ack>(&msg)) return a->id;
-  if (auto* e = std::get_if<protocol::error>(&msg)) return e->id;
+  if (auto* a = std::get_if<protocol::ack>(&msg))
+    return a->id;
+  if (auto* e = std::get_if<protocol::error>(&msg))
+    return e->id;
   return 0;
 }
 
 std::string describe_failure(beast::error_code ec, const ws_client::response& res) {
   if (ec == websocket::error::upgrade_declined) {
     std::string out = "the hub refused the upgrade: HTTP " + std::to_string(res.result_int());
-    if (!res.reason().empty()) out += " " + std::string(res.reason());
+    if (!res.reason().empty())
+      out += " " + std::string(res.reason());
     std::string body = res.body();
     while (!body.empty() && (body.back() == '\n' || body.back() == '\r' || body.back() == ' '))
       body.pop_back();
-    if (!body.empty()) out += ": " + body;
+    if (!body.empty())
+      out += ": " + body;
     return out;
   }
   if (ec == net::error::connection_refused)
     return "connection refused (is the hub running on that port?)";
-  if (ec == beast::error::timeout) return "timed out";
+  if (ec == beast::error::timeout)
+    return "timed out";
   if (ec == net::error::host_not_found || ec == net::error::host_not_found_try_again)
     return "unknown host";
   return ec.message();
@@ -111,14 +122,28 @@ std::string describe_failure(beast::error_code ec, const ws_client::response& re
 
 // -- the asynchronous session ---------------------------------------------------------------
 
-ws_client::ws_client(net::any_io_executor ex, ws_options options)
-    : resolver_(ex)
-    , ws_(ex)
-    , options_(options) {}
+ws_client::ws_client(executor_type ex, ws_options options)
+  : resolver_(ex)
+  , connect_timer_(ex)
+  , ws_(ex)
+  , options_(options) {}
+
+void ws_client::start_connect_timer() {
+  connect_timer_.expires_after(options_.connect_timeout);
+  connect_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->connected_)
+      return; // cancelled, or too late to matter
+    self->timed_out_ = true;
+    self->resolver_.cancel();
+    beast::error_code ignored;
+    self->ws_.next_layer().cancel(ignored); // the pending step reports operation_aborted
+  });
+}
 
 void ws_client::run(const ws_url& url, std::string token) {
   host_ = url.host + ":" + url.port;
   target_ = with_token(url.target, token);
+  start_connect_timer();
   resolver_.async_resolve(url.host, url.port,
                           beast::bind_front_handler(&ws_client::on_resolve, shared_from_this()));
 }
@@ -128,25 +153,29 @@ void ws_client::run(tcp::endpoint endpoint, const ws_url& url, std::string token
   target_ = with_token(url.target, token);
   // Through the executor, so the handlers run there as with run(url, token).
   net::post(ws_.get_executor(), [self = shared_from_this(), endpoint] {
-    beast::get_lowest_layer(self->ws_).expires_after(self->options_.connect_timeout);
-    beast::get_lowest_layer(self->ws_).async_connect(
+    self->start_connect_timer();
+    self->ws_.next_layer().async_connect(
         endpoint, [self, endpoint](beast::error_code ec) { self->on_connect(ec, endpoint); });
   });
 }
 
 void ws_client::on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
-  if (ec) return finish(ec);
-  beast::get_lowest_layer(ws_).expires_after(options_.connect_timeout);
-  beast::get_lowest_layer(ws_).async_connect(
-      results, beast::bind_front_handler(&ws_client::on_connect, shared_from_this()));
+  if (ec)
+    return finish(timed_out_ ? beast::error::timeout : ec);
+  net::async_connect(ws_.next_layer(), results,
+                     beast::bind_front_handler(&ws_client::on_connect, shared_from_this()));
 }
 
 void ws_client::on_connect(beast::error_code ec, tcp::endpoint) {
-  if (ec) return finish(ec);
+  connected_ = !ec;
+  connect_timer_.cancel();
+  if (timed_out_)
+    return finish(beast::error::timeout);
+  if (ec)
+    return finish(ec);
   if (closing_) // close() came while connecting
     return finish(net::error::operation_aborted);
   // The websocket stream keeps its own timers from here on.
-  beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout{options_.handshake_timeout,
                                                  websocket::stream_base::none(), false});
   ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
@@ -158,10 +187,13 @@ void ws_client::on_connect(beast::error_code ec, tcp::endpoint) {
 }
 
 void ws_client::on_handshake(beast::error_code ec) {
-  if (ec) return finish(ec);
+  if (ec)
+    return finish(ec);
   open_ = true;
-  if (handlers_.opened) handlers_.opened({}, response_);
-  if (closing_) return do_close();
+  if (handlers_.opened)
+    handlers_.opened({}, response_);
+  if (closing_)
+    return do_close();
   if (!queue_.empty()) // sent before the upgrade finished
     do_write();
   do_read();
@@ -172,18 +204,21 @@ void ws_client::do_read() {
 }
 
 void ws_client::on_read(beast::error_code ec, std::size_t) {
-  if (ec) return finish(ec);
+  if (ec)
+    return finish(ec);
   auto bytes = buffer_.cdata();
   std::string_view frame(static_cast<const char*>(bytes.data()), bytes.size());
   auto decoded =
       ws_.got_binary() ? protocol::decode_server(frame) : protocol::decode_server_json(frame);
   buffer_.consume(buffer_.size());
   if (auto* msg = std::get_if<protocol::server_message>(&decoded)) {
-    if (handlers_.message) handlers_.message(std::move(*msg));
+    if (handlers_.message)
+      handlers_.message(std::move(*msg));
   } else if (handlers_.undecodable) {
     handlers_.undecodable(std::get<protocol::decode_error>(decoded));
   }
-  if (!finished_) do_read();
+  if (!finished_)
+    do_read();
 }
 
 void ws_client::send(const protocol::client_message& msg) {
@@ -197,11 +232,14 @@ void ws_client::send_frame(std::shared_ptr<const std::string> frame, bool binary
 }
 
 void ws_client::on_send(std::shared_ptr<const std::string> frame, bool binary) {
-  if (finished_ || closing_) return;
-  if (queue_.size() >= options_.queue_limit) return finish(net::error::no_buffer_space);
+  if (finished_ || closing_)
+    return;
+  if (queue_.size() >= options_.queue_limit)
+    return finish(net::error::no_buffer_space);
   queue_.push_back({std::move(frame), binary});
   // Write only when nothing is being written; before the upgrade the queue just waits.
-  if (open_ && queue_.size() == 1) do_write();
+  if (open_ && queue_.size() == 1)
+    do_write();
 }
 
 void ws_client::do_write() {
@@ -211,23 +249,29 @@ void ws_client::do_write() {
 }
 
 void ws_client::on_write(beast::error_code ec, std::size_t) {
-  if (ec) return finish(ec);
+  if (ec)
+    return finish(ec);
   queue_.pop_front();
-  if (!queue_.empty()) return do_write();
-  if (closing_) do_close();
+  if (!queue_.empty())
+    return do_write();
+  if (closing_)
+    do_close();
 }
 
 void ws_client::close() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
-    if (self->finished_ || self->closing_) return;
+    if (self->finished_ || self->closing_)
+      return;
     self->closing_ = true;
     if (!self->open_) {
       // Still connecting: abort it; the pending step reports operation_aborted.
       self->resolver_.cancel();
-      beast::get_lowest_layer(self->ws_).cancel();
+      beast::error_code ignored;
+      self->ws_.next_layer().cancel(ignored);
       return;
     }
-    if (self->queue_.empty()) self->do_close(); // else on_write closes once the queue has drained
+    if (self->queue_.empty())
+      self->do_close(); // else on_write closes once the queue has drained
   });
 }
 
@@ -241,8 +285,10 @@ void ws_client::on_close(beast::error_code ec) {
 }
 
 void ws_client::finish(beast::error_code ec) {
-  if (finished_) return;
+  if (finished_)
+    return;
   finished_ = true;
+  connect_timer_.cancel();
   queue_.clear();
   bool was_open = open_;
   open_ = false;
@@ -250,33 +296,39 @@ void ws_client::finish(beast::error_code ec) {
   auto h = std::move(handlers_);
   handlers_ = {};
   if (!was_open) {
-    if (h.opened) h.opened(ec ? ec : beast::error_code{net::error::operation_aborted}, response_);
+    if (h.opened)
+      h.opened(ec ? ec : beast::error_code{net::error::operation_aborted}, response_);
     return;
   }
   // A close we started ends with a clean code whichever operation saw it first.
-  if (closing_ && (ec == websocket::error::closed || ec == net::error::operation_aborted)) ec = {};
+  if (closing_ && (ec == websocket::error::closed || ec == net::error::operation_aborted))
+    ec = {};
   if (ec && ec != websocket::error::closed) {
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored); // ends the other pending operation
+    ws_.next_layer().close(ignored); // ends the other pending operation
   }
-  if (h.closed) h.closed(ec);
+  if (h.closed)
+    h.closed(ec);
 }
 
 // -- the blocking wrapper -------------------------------------------------------------------
 
 ws_blocking_client::ws_blocking_client(ws_options options)
-    : ioc_(1)
-    , options_(options) {}
+  : ioc_(1)
+  , options_(options) {}
 
 ws_blocking_client::~ws_blocking_client() {
-  if (client_ && !closed_) close(std::chrono::milliseconds{500});
+  if (client_ && !closed_)
+    close(std::chrono::milliseconds{500});
 }
 
 template <class Pred>
 bool ws_blocking_client::run_until(Pred done, std::chrono::steady_clock::time_point deadline) {
   while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    if (ioc_.stopped()) ioc_.restart();
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    if (ioc_.stopped())
+      ioc_.restart();
     if (ioc_.run_one_until(deadline) == 0 && ioc_.stopped())
       return done(); // no work left: nothing more will happen
   }
@@ -324,7 +376,8 @@ std::string ws_blocking_client::connect(const ws_url& url, const std::string& to
 }
 
 void ws_blocking_client::send(const protocol::client_message& msg) {
-  if (client_) client_->send(msg);
+  if (client_)
+    client_->send(msg);
 }
 
 std::optional<protocol::server_message>
@@ -332,7 +385,8 @@ ws_blocking_client::read(std::chrono::milliseconds timeout) {
   interrupted_ = false;
   run_until([&] { return !inbox_.empty() || closed_ || interrupted_; },
             std::chrono::steady_clock::now() + timeout);
-  if (inbox_.empty()) return std::nullopt;
+  if (inbox_.empty())
+    return std::nullopt;
   auto msg = std::move(inbox_.front());
   inbox_.pop_front();
   return msg;
@@ -349,14 +403,16 @@ ws_blocking_client::request(const protocol::client_message& msg,
   run_until([&] { return match() != inbox_.end() || closed_; },
             std::chrono::steady_clock::now() + timeout);
   auto found = match();
-  if (found == inbox_.end()) return std::nullopt;
+  if (found == inbox_.end())
+    return std::nullopt;
   auto reply = std::move(*found);
   inbox_.erase(found);
   return reply;
 }
 
 void ws_blocking_client::close(std::chrono::milliseconds timeout) {
-  if (!client_ || closed_) return;
+  if (!client_ || closed_)
+    return;
   client_->close();
   run_until([&] { return closed_; }, std::chrono::steady_clock::now() + timeout);
   closed_ = true;

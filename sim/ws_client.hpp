@@ -9,11 +9,10 @@
 #include "protocol/codec.hpp"
 #include "protocol/messages.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
@@ -64,12 +63,15 @@ struct ws_options {
 
 // -- the asynchronous session ---------------------------------------------------------------
 
-/// One connection to the hub. Create it with std::make_shared on a strand (or on a
-/// single-threaded io_context), set the handlers, then `run`. Every handler is called on the
-/// session's executor, never concurrently with another of the same session.
+/// One connection to the hub. Create it with std::make_shared on the executor of an
+/// io_context that one thread runs (thousands of clients share it: no strand each), set the
+/// handlers, then `run`. Every handler is called on that thread.
 class ws_client : public std::enable_shared_from_this<ws_client> {
 public:
   using response = beast::http::response<beast::http::string_body>;
+  /// The concrete executor: no type-erased executor copied and queried on every operation.
+  using executor_type = net::io_context::executor_type;
+  using socket_type = net::basic_stream_socket<tcp, executor_type>;
 
   struct handlers {
     /// The handshake finished: `ec` is empty on success. On a refused upgrade `ec` is
@@ -85,7 +87,7 @@ public:
     std::function<void(beast::error_code ec)> closed;
   };
 
-  ws_client(net::any_io_executor ex, ws_options options);
+  ws_client(executor_type ex, ws_options options);
 
   void set_handlers(handlers h) { handlers_ = std::move(h); }
 
@@ -121,6 +123,9 @@ private:
 
   /// Reports the end once: `opened` with the error before the handshake, `closed` after.
   void finish(beast::error_code ec);
+  /// Bounds resolve + connect by options_.connect_timeout (the WebSocket stream times the
+  /// handshake itself).
+  void start_connect_timer();
 
   struct frame {
     std::shared_ptr<const std::string> bytes;
@@ -128,7 +133,10 @@ private:
   };
 
   tcp::resolver resolver_;
-  beast::websocket::stream<beast::tcp_stream> ws_;
+  net::basic_waitable_timer<std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>,
+                            executor_type>
+      connect_timer_;
+  beast::websocket::stream<socket_type> ws_;
   beast::flat_buffer buffer_;
   response response_;
   std::deque<frame> queue_;
@@ -137,6 +145,8 @@ private:
   std::string host_;   // Host header value
   std::string target_; // path?token=...
   bool open_ = false;
+  bool connected_ = false; // TCP is up: the connect timer has nothing more to cut short
+  bool timed_out_ = false; // the connect timer fired
   bool closing_ = false;
   bool finished_ = false;
 };

@@ -1,0 +1,63 @@
+#include "gateway/lane.hpp"
+
+#include "gateway/websocket_session.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace hub::gateway {
+
+namespace net = boost::asio;
+
+lane::lane()
+  : ioc_(1) { // one thread: Asio may skip locking within the context
+  // nop
+}
+
+lane::~lane() {
+  stop();
+  // Sessions still in the inbox are released here, before the io_context their sockets
+  // belong to.
+  inbox_.clear();
+  batch_.clear();
+}
+
+void lane::start() {
+  if (thread_.joinable())
+    return;
+  // The lane runs until stop(), with or without connections.
+  thread_ = std::thread([this] {
+    auto work = net::make_work_guard(ioc_);
+    ioc_.run();
+  });
+}
+
+void lane::stop() {
+  ioc_.stop();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+void lane::deliver(std::shared_ptr<websocket_session> to, actors::outbound_ptr msg) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    inbox_.push_back({std::move(to), std::move(msg)});
+    if (!posted_)
+      wake = posted_ = true;
+  }
+  if (wake)
+    net::post(ioc_, [this] { drain(); });
+}
+
+void lane::drain() {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    inbox_.swap(batch_); // batch_ was empty: the two vectors keep their capacity
+    posted_ = false;
+  }
+  for (auto& i : batch_)
+    i.to->on_delivered(std::move(i.msg));
+  batch_.clear(); // may destroy sessions that finished meanwhile: on their own thread
+}
+
+} // namespace hub::gateway
