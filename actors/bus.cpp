@@ -30,8 +30,8 @@ void reply(const sink_ptr& to, protocol::server_message msg) {
 bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
          std::size_t max_replay)
   : hierarchy_(std::move(h))
-  , retention_(std::max<std::size_t>(retention, 1))
-  , max_replay_(max_replay) {
+  , max_replay_(max_replay)
+  , kept_(std::max<std::size_t>(retention, 1)) {
   const auto& units = hierarchy_->units;
   parent_at_.reserve(units.size());
   for (const auto& u : units)
@@ -43,6 +43,31 @@ bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
 std::uint32_t bus::index_of(protocol::unit_code code) const {
   auto* u = hierarchy_->find_unit(code);
   return u == nullptr ? none : static_cast<std::uint32_t>(u - hierarchy_->units.data());
+}
+
+// -- the kept events ------------------------------------------------------------------------
+
+outbound_ptr bus::ring::push(kept k) {
+  if (size_ < slots_.size()) {
+    slots_[(head_ + size_++) % slots_.size()] = std::move(k);
+    return nullptr;
+  }
+  auto evicted = std::move(slots_[head_].msg);
+  slots_[head_] = std::move(k);
+  head_ = (head_ + 1) % slots_.size();
+  return evicted;
+}
+
+std::size_t bus::ring::lower_bound(std::uint64_t seq) const {
+  std::size_t lo = 0, hi = size_;
+  while (lo < hi) {
+    auto mid = lo + (hi - lo) / 2;
+    if ((*this)[mid].seq < seq)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
 }
 
 // -- publishing -----------------------------------------------------------------------------
@@ -59,11 +84,7 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   auto seq = ++seq_;
   protocol::set_seq(built->msg_, seq);
   outbound_ptr msg = std::move(built);
-  if (kept_.size() == retention_) {
-    evicted = std::move(kept_.front().msg);
-    kept_.pop_front();
-  }
-  kept_.push_back({seq, msg, to});
+  evicted = kept_.push({seq, msg, to});
   if (watched(at, aud))
     enqueue(std::move(guard), {std::move(msg), at, aud, seq});
   return seq;
@@ -186,20 +207,19 @@ void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64
   bool gap = false;
   const auto cut = seq_;
   if (since > 0 && since < cut) {
-    auto oldest = kept_.empty() ? cut + 1 : kept_.front().seq;
-    auto first = std::lower_bound(kept_.begin(), kept_.end(), since + 1,
-                                  [](const kept& k, std::uint64_t s) { return k.seq < s; });
+    auto oldest = kept_.size() == 0 ? cut + 1 : kept_[0].seq;
+    auto first = kept_.lower_bound(since + 1);
     auto matches = [&](const kept& k) {
       return k.to == reach::unit_watchers ? k.msg->unit() == topic
                                           : hierarchy_->within(k.msg->unit(), topic);
     };
     gap = since + 1 < oldest;
-    for (auto i = first; !gap && i != kept_.end(); ++i)
-      if (matches(*i)) {
+    for (auto i = first; !gap && i != kept_.size(); ++i)
+      if (matches(kept_[i])) {
         if (replay.size() == max_replay_)
           gap = true;
         else
-          replay.push_back(i->msg);
+          replay.push_back(kept_[i].msg);
       }
   }
   count_watch(topic, +1);
@@ -270,9 +290,7 @@ void bus::restore(std::uint64_t last_seq, std::vector<stored_event> events) {
   std::lock_guard<std::mutex> guard{mutex_};
   seq_ = std::max(seq_, last_seq);
   for (auto& e : events) {
-    if (kept_.size() == retention_)
-      kept_.pop_front();
-    kept_.push_back({e.seq, std::make_shared<const outbound>(std::move(e.message), e.unit), e.to});
+    kept_.push({e.seq, std::make_shared<const outbound>(std::move(e.message), e.unit), e.to});
   }
 }
 

@@ -127,9 +127,28 @@ public:
 
 private:
   struct kept {
-    std::uint64_t seq;
+    std::uint64_t seq = 0;
     outbound_ptr msg;
-    reach to;
+    reach to = reach::subtree_watchers;
+  };
+  /// The kept events, oldest first, in a ring of fixed capacity: keeping one costs no
+  /// allocation (a deque allocated and freed a block every few events).
+  class ring {
+  public:
+    explicit ring(std::size_t capacity)
+      : slots_(capacity) {}
+    std::size_t size() const { return size_; }
+    /// The `k`-th oldest.
+    const kept& operator[](std::size_t k) const { return slots_[(head_ + k) % slots_.size()]; }
+    /// Keeps `k` (sequence numbers ascending); returns the evicted oldest message, if any.
+    outbound_ptr push(kept k);
+    /// Position of the oldest event with seq >= `seq` (size() when none).
+    std::size_t lower_bound(std::uint64_t seq) const;
+
+  private:
+    std::vector<kept> slots_;
+    std::size_t head_ = 0; // the oldest
+    std::size_t size_ = 0;
   };
   /// Who a queued message goes to: an event's `reach`, or an aggregate's unit and parent.
   enum class audience : std::uint8_t { subtree, unit, unit_and_parent };
@@ -167,7 +186,6 @@ private:
   const std::vector<sink_ptr>* subscribers_of(protocol::unit_code code, std::uint32_t i) const;
 
   std::shared_ptr<const protocol::hierarchy> hierarchy_;
-  std::size_t retention_;
   std::size_t max_replay_;
   // Vector indices, not codes: one hash lookup per event instead of two per level.
   std::vector<std::uint32_t> parent_at_; // unit index -> parent's index (or none); const
@@ -176,7 +194,7 @@ private:
   mutable std::mutex mutex_;
   std::condition_variable role_free_;
   std::uint64_t seq_ = 0;
-  std::deque<kept> kept_;
+  ring kept_;
   std::vector<queued> queue_;
   bool delivering_ = false;
   std::size_t topic_count_ = 0; // mirrors topics_.size(), for readers without the role

@@ -32,19 +32,22 @@ void unit_state::init(std::shared_ptr<const city_context> ctx, std::uint32_t ind
 }
 
 unit_actor::behavior_type unit_state::make_behavior() {
+  // CAF 0.17 tries the handlers in this order and compares each one's types by name until one
+  // matches: the most frequent messages come first (a city-wide directive brings 18,100
+  // directive_down, receipt_up and command messages; figures and ticks flow all the time).
   return {
       [this](command& c) { on_command(c); },
+      [this](const directive_down& d) { on_directive_down(d); },
+      [this](const receipt_up& r) { on_receipt(r); },
+      [this](const figures_up& f) { on_figures(f); },
+      [this](flush_atom) { on_flush(); },
+      [this](tally_atom) { on_tally(); },
+      [this](tick_atom) { on_tick(); },
       [this](case_transfer& t) { on_transfer(t); },
       [this](whistle_summons& s) { on_summons(s); },
       [this](task_update& u) { on_task_update(u); },
       [this](const task_rating& r) { on_task_rating(r); },
-      [this](const directive_down& d) { on_directive_down(d); },
-      [this](const receipt_up& r) { on_receipt(r); },
       [this](const directive_reminder& r) { on_reminder(r); },
-      [this](const figures_up& f) { on_figures(f); },
-      [this](tick_atom) { on_tick(); },
-      [this](flush_atom) { on_flush(); },
-      [this](tally_atom) { on_tally(); },
   };
 }
 
