@@ -38,6 +38,7 @@ void trim_heap() { malloc_trim(0); }
 
 runtime::runtime(const options& o) {
   cfg.set("scheduler.max-threads", o.threads);
+  cfg.set("scheduler.policy", caf::atom_from_string(o.scheduler));
   cfg.set("logger.console", caf::atom("none"));
   for (const auto& [key, value] : o.caf) {
     char* end = nullptr;

@@ -11,10 +11,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <functional>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,20 +24,23 @@
 namespace hub::bench {
 
 struct options {
-  std::vector<std::string> only;       // empty: every benchmark
-  std::size_t cases = 36'200;          // transitions: cases in flight (2 per grid)
+  std::vector<std::string> only;        // empty: every benchmark
+  std::size_t cases = 36'200;           // transitions: cases in flight (2 per grid)
   std::size_t memory_cases = 1'000'000; // memory: open cases held
-  std::size_t window = 20'000;         // memory: reports in flight at most
-  int rounds = 5;                      // repetitions of each timed benchmark
-  int threads = 2;                     // scheduler.max-threads
-  long flush_ms = 1000;                // city_options::flush_interval (production default)
+  std::size_t window = 20'000;          // memory: reports in flight at most
+  int rounds = 5;                       // repetitions of each timed benchmark
+  int threads = 2;                      // scheduler.max-threads
+  /// scheduler.policy for ours and the baselines alike: "stealing" (CAF's default, the bare
+  /// trees' best) or "sharing" (`hub serve`'s default, gateway/main.cpp).
+  std::string scheduler = "stealing";
+  long flush_ms = 1000; // city_options::flush_interval (production default)
   /// city_options::remembered_requests for directive and transitions, when larger than the
   /// city's default (memory always keeps the default). 0: the city's default.
   std::size_t remembered = 0;
   /// Extra CAF settings (--caf KEY=VALUE): a number, or an atom such as `sharing` for
   /// scheduler.policy.
   std::vector<std::pair<std::string, std::string>> caf;
-  std::uint64_t seed = 0;              // 0: hub::sim::default_seed
+  std::uint64_t seed = 0; // 0: hub::sim::default_seed
   /// The city's journal (city_options::make_store): empty for the memory journal; set by
   /// hub-store-bench to write through Redis.
   std::function<std::shared_ptr<actors::journal>(std::shared_ptr<actors::bus>)> make_store;
@@ -98,7 +101,8 @@ void trim_heap();
 
 // -- the actor system -----------------------------------------------------------------------
 
-/// One actor system with the real (work-stealing) scheduler; the config outlives the system.
+/// One actor system with the real scheduler (options::scheduler); the config outlives the
+/// system.
 struct runtime {
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;

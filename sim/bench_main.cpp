@@ -3,9 +3,10 @@
 //
 //   hub-bench [--only directive|transitions|memory (repeatable, or comma-separated)]
 //             [--cases N (36200)] [--memory-cases N (1000000)] [--window N (20000)]
-//             [--rounds N (5)] [--threads N (2)] [--flush-ms N (1000)]
+//             [--rounds N (5)] [--threads N (2)] [--scheduler stealing|sharing (stealing)]
+//             [--flush-ms N (1000)]
 //             [--remembered N (0: the city's default)] [--seed N]
-//             [--caf KEY=VALUE (repeatable: extra CAF settings, e.g. scheduler.policy=sharing)]
+//             [--caf KEY=VALUE (repeatable: extra CAF settings)]
 //
 // Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
 // runs first (on a fresh heap), then directive, then transitions; each in its own actor system.
@@ -33,9 +34,11 @@ int usage(const std::string& why) {
                "hub-bench: %s\n"
                "usage: hub-bench [--only directive|transitions|memory] [--cases N (36200)]\n"
                "                 [--memory-cases N (1000000)] [--window N (20000)]\n"
-               "                 [--rounds N (5)] [--threads N (2)] [--flush-ms N (1000)]\n"
+               "                 [--rounds N (5)] [--threads N (2)]\n"
+               "                 [--scheduler stealing|sharing (stealing: CAF's default)]\n"
+               "                 [--flush-ms N (1000)]\n"
                "                 [--remembered N (0: the city's default)] [--seed N]\n"
-               "                 [--caf KEY=VALUE (repeatable; e.g. scheduler.policy=sharing)]\n",
+               "                 [--caf KEY=VALUE (repeatable: extra CAF settings)]\n",
                why.c_str());
   return 2;
 }
@@ -120,6 +123,11 @@ int main(int argc, char** argv) {
     } else if (arg == "--threads") {
       if (!number(o.threads) || o.threads == 0)
         return usage("--threads needs a positive number");
+    } else if (arg == "--scheduler") {
+      const char* v = value();
+      if (v == nullptr || (std::strcmp(v, "sharing") != 0 && std::strcmp(v, "stealing") != 0))
+        return usage("--scheduler must be stealing or sharing");
+      o.scheduler = v;
     } else if (arg == "--flush-ms") {
       if (!number(o.flush_ms) || o.flush_ms == 0)
         return usage("--flush-ms needs a positive number");
@@ -130,7 +138,7 @@ int main(int argc, char** argv) {
       const char* v = value();
       const char* eq = v != nullptr ? std::strchr(v, '=') : nullptr;
       if (eq == nullptr || eq == v || eq[1] == '\0')
-        return usage("--caf needs KEY=VALUE, e.g. scheduler.policy=sharing");
+        return usage("--caf needs KEY=VALUE, e.g. work-stealing.aggressive-poll-attempts=50");
       o.caf.emplace_back(std::string(v, eq), std::string(eq + 1));
     } else if (arg == "--seed") {
       if (!number(o.seed))
@@ -152,9 +160,9 @@ int main(int argc, char** argv) {
   using hub::protocol::unit_kind;
   progress("hierarchy: %zu counties, %zu townships, %zu villages, %zu grids, %zu departments, "
            "%zu units, %zu people",
-           h->count(unit_kind::county), h->count(unit_kind::township),
-           h->count(unit_kind::village), h->count(unit_kind::grid),
-           h->count(unit_kind::department), h->units.size(), h->people.size());
+           h->count(unit_kind::county), h->count(unit_kind::township), h->count(unit_kind::village),
+           h->count(unit_kind::grid), h->count(unit_kind::department), h->units.size(),
+           h->people.size());
   cast people;
   try {
     people = make_cast(*h);
@@ -190,9 +198,10 @@ int main(int argc, char** argv) {
   std::string extra;
   for (const auto& [key, value] : o.caf)
     extra += ", " + key + "=" + value;
-  std::printf("software  CAF %d.%d.%d, scheduler.max-threads %d%s, g++ %s, %s\n",
+  std::printf("software  CAF %d.%d.%d, scheduler.max-threads %d, scheduler.policy %s%s, g++ %s, "
+              "%s\n",
               CAF_MAJOR_VERSION, CAF_MINOR_VERSION, CAF_PATCH_VERSION, o.threads,
-              extra.empty() ? " (work stealing, CAF defaults)" : extra.c_str(), __VERSION__,
+              o.scheduler.c_str(), extra.c_str(), __VERSION__,
 #ifdef NDEBUG
               "NDEBUG (Release)"
 #else
@@ -204,8 +213,8 @@ int main(int argc, char** argv) {
               load_start.c_str(), loadavg().c_str());
   std::printf("city      %zu units (%zu grids), flush interval %ld ms, request ledger %zu "
               "(directive, transitions; memory: the default %zu); best = min time or max rate\n",
-              h->units.size(), people.grids.size(), o.flush_ms,
-              city_opts(o).remembered_requests, city_opts(o, true).remembered_requests);
+              h->units.size(), people.grids.size(), o.flush_ms, city_opts(o).remembered_requests,
+              city_opts(o, true).remembered_requests);
   print_table(rows);
   std::printf("\nrun time  %.1f s\n", run_s);
   std::printf("reproduce cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && "
