@@ -60,7 +60,7 @@ void read_requests(std::string_view packed,
 
 // -- keys -------------------------------------------------------------------------------------
 namespace keys {
-inline const std::string meta = "hub:meta";         // hash: hierarchy, seq
+inline const std::string meta = "hub:meta";         // hash: hierarchy, writer, seq, batch
 inline const std::string units = "hub:units";       // hash: unit code -> unit_record
 inline const std::string events = "hub:events";     // stream: <seq>-1 {u, r, m}
 inline const std::string requests = "hub:requests"; // stream: {p, i, d, m}

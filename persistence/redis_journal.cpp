@@ -1,5 +1,6 @@
 #include "persistence/redis_journal.hpp"
 
+#include "persistence/batch_script.hpp"
 #include "persistence/records.hpp"
 #include "persistence/redis_connection.hpp"
 #include "protocol/codec.hpp"
@@ -9,49 +10,6 @@
 #include <unordered_map>
 
 namespace hub::persistence {
-
-namespace {
-
-// One call per batch, atomic. ARGV: the writer's epoch; the writes, grouped by hash (the
-// number of hashes, then for each: its key, the number of fields, then field, value pairs);
-// then the batch's events, packed into one entry of the event stream whose id is
-// the last event's sequence number (trim below, that number, the packed events; "" when the
-// batch has none); then its answered requests likewise, numbered by the journal's request
-// counter. Returns 1; or, without writing anything, 0 when another writer took the store over
-// (a newer epoch: this hub's state is stale) and -1 when the store holds no epoch at all (it
-// was emptied, or restarted without its data). A batch sent again after a lost reply finds its
-// numbers stored: its stream entries are not added twice, and its writes are the same again.
-constexpr const char* batch_script = R"lua(
-local a = ARGV
-local writer = redis.call('HGET', 'hub:meta', 'writer')
-if writer == false then return -1 end
-if writer ~= a[1] then return 0 end
-local i = 2
-local keys = tonumber(a[i]); i = i + 1
-for k = 1, keys do
-  local key, n = a[i], tonumber(a[i + 1])
-  i = i + 2
-  local j = 0
-  while j < n do -- one HSET of many fields (unpack's stack allows a few thousand values)
-    local m = math.min(n - j, 1000)
-    redis.call('HSET', key, unpack(a, i + 2 * j, i + 2 * (j + m) - 1))
-    j = j + m
-  end
-  i = i + 2 * n
-end
-local function append(stream, counter, trim, last, packed)
-  if packed == '' then return end
-  local stored = tonumber(redis.call('HGET', 'hub:meta', counter) or '0')
-  if tonumber(last) <= stored then return end
-  redis.call('XADD', stream, 'MINID', '~', trim, last .. '-0', 'm', packed)
-  redis.call('HSET', 'hub:meta', counter, last)
-end
-append('hub:events', 'seq', a[i], a[i + 1], a[i + 2])
-append('hub:requests', 'requests', a[i + 3], a[i + 4], a[i + 5])
-return 1
-)lua";
-
-} // namespace
 
 /// The commits of one round trip, and their encoded arguments (kept for a retry).
 struct redis_journal::batch {
@@ -150,10 +108,16 @@ bool redis_journal::connect() {
       if (e && e->type == REDIS_REPLY_INTEGER)
         epoch_ = static_cast<std::uint64_t>(e->integer);
     }
-    if (request_counter_ == 0) { // the first connection: continue the request log's numbers
-      auto n = conn_->command({"HGET", keys::meta, "requests"});
-      if (n && n->type == REDIS_REPLY_STRING)
-        request_counter_ = std::strtoull(n->str, nullptr, 10);
+    if (!counters_read_) { // the first connection: continue the stored numbering
+      auto n = conn_->command({"HMGET", keys::meta, "requests", "batch"});
+      if (n && n->type == REDIS_REPLY_ARRAY && n->elements == 2) {
+        auto number = [](const redisReply* e) {
+          return e->type == REDIS_REPLY_STRING ? std::strtoull(e->str, nullptr, 10) : 0ull;
+        };
+        request_counter_ = number(n->element[0]);
+        batch_counter_ = number(n->element[1]);
+        counters_read_ = true;
+      }
     }
   } else if (r) {
     std::fprintf(stderr, "store: cannot load the batch script: %.*s\n",
@@ -171,8 +135,8 @@ bool redis_journal::connect() {
 namespace {
 
 void encode_batch(const store_options& o, const std::string& sha, std::uint64_t epoch,
-                  std::uint64_t& request_counter, std::vector<actors::change>& changes,
-                  std::vector<std::string>& args) {
+                  std::uint64_t number, std::uint64_t& request_counter,
+                  std::vector<actors::change>& changes, std::vector<std::string>& args) {
   // Only the last write of a (key, field) in the batch goes out: a case stepped twice in one
   // batch, a unit's counters changed by several steps.
   std::vector<std::string> writes; // key, field, value triples
@@ -210,7 +174,8 @@ void encode_batch(const store_options& o, const std::string& sha, std::uint64_t 
     it->second.push_back(w);
   }
   args.reserve(12 + writes.size() / 3 * 2 + order.size() * 2);
-  args = {"EVALSHA", sha, "0", std::to_string(epoch), std::to_string(order.size())};
+  args = {"EVALSHA", sha, "0", std::to_string(epoch), std::to_string(number),
+          std::to_string(order.size())};
   for (auto first : order) {
     auto& members = by_hash[writes[first]];
     args.push_back(writes[first]);
@@ -235,7 +200,8 @@ void encode_batch(const store_options& o, const std::string& sha, std::uint64_t 
 
 void redis_journal::send(batch& b) {
   if (b.args.empty())
-    encode_batch(options_, script_sha_, epoch_, request_counter_, b.changes, b.args);
+    encode_batch(options_, script_sha_, epoch_, ++batch_counter_, request_counter_, b.changes,
+                 b.args);
   b.args[1] = script_sha_; // a reconnect may follow a Redis restart: the script was loaded anew
   std::vector<std::string_view> argv(b.args.begin(), b.args.end());
   conn_->append(argv);
@@ -250,6 +216,11 @@ bool redis_journal::receive(batch& b) {
                    static_cast<int>(text_of(r.get()).size()), text_of(r.get()).data());
     else
       std::fprintf(stderr, "store: %s\n", conn_->error().c_str());
+    return false;
+  }
+  if (r->integer == 2) { // the one before it was refused: sent again, both, in order
+    std::fprintf(stderr, "store: a batch arrived before the one ahead of it was stored; "
+                         "sending both again\n");
     return false;
   }
   b.superseded = r->integer <= 0;

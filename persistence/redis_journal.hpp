@@ -64,7 +64,7 @@ private:
   void run();
   bool connect();
   void send(batch& b);    // appends the batch's call to the connection
-  bool receive(batch& b); // its reply; false when the connection failed
+  bool receive(batch& b); // its reply; false when the connection failed or Redis refused it
   void deliver(batch& b);
 
   std::shared_ptr<actors::bus> events_;
@@ -73,6 +73,8 @@ private:
   std::unique_ptr<class redis_connection> conn_; // the writer thread's only
   std::string script_sha_;
   std::uint64_t request_counter_ = 0; // numbers the answered requests in hub:requests
+  std::uint64_t batch_counter_ = 0;   // numbers the batches (hub:meta batch: the last stored)
+  bool counters_read_ = false;        // both continued from the store's, on first connect
   std::uint64_t epoch_ = 0;           // this writer's, in hub:meta writer
   std::atomic<bool> superseded_{false};
   bool renumbered_ = false;            // the writer's: the bus and the store disagreed on a number
