@@ -1,6 +1,6 @@
 #include "actors/case_rules.hpp"
 
-#include "tests/actors/small_city.hpp"
+#include "tests/support/small_city.hpp"
 
 #include <gtest/gtest.h>
 

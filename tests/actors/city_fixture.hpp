@@ -5,7 +5,7 @@
 
 #include "actors/city.hpp"
 #include "actors/unit_state.hpp"
-#include "tests/actors/small_city.hpp"
+#include "tests/support/small_city.hpp"
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>

@@ -1,14 +1,14 @@
 #pragma once
 
 // A gtest fixture with the real thing in process: a CAF actor system with two threads, the
-// small city of tests/actors/small_city.hpp, and the gateway on a free port of 127.0.0.1.
+// small city of tests/support/small_city.hpp, and the gateway on a free port of 127.0.0.1.
 // Tests talk to it over real sockets with test_client; nothing sleeps.
 
 #include "actors/city.hpp"
 #include "gateway/config.hpp"
 #include "gateway/server.hpp"
-#include "tests/actors/small_city.hpp"
-#include "tests/gateway/test_client.hpp"
+#include "tests/support/small_city.hpp"
+#include "tests/support/test_client.hpp"
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>

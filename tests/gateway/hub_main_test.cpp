@@ -3,8 +3,8 @@
 // connection with going_away on SIGTERM; usage errors exit with 2.
 
 #include "protocol/hierarchy_file.hpp"
-#include "tests/actors/small_city.hpp"
-#include "tests/gateway/test_client.hpp"
+#include "tests/support/small_city.hpp"
+#include "tests/support/test_client.hpp"
 
 #include <gtest/gtest.h>
 

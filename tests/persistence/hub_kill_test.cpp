@@ -7,9 +7,9 @@
 #include "gateway/token.hpp"
 #include "persistence/records.hpp"
 #include "protocol/hierarchy_file.hpp"
-#include "tests/actors/small_city.hpp"
-#include "tests/gateway/test_client.hpp"
 #include "tests/persistence/processes.hpp"
+#include "tests/support/small_city.hpp"
+#include "tests/support/test_client.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 
 #include "actors/unit_actor.hpp"
 #include "persistence/records.hpp"
-#include "tests/actors/small_city.hpp"
 #include "tests/persistence/compare.hpp"
+#include "tests/support/small_city.hpp"
 
 #include <msgpack.hpp>
 

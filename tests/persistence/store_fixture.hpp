@@ -11,8 +11,8 @@
 #include "persistence/records.hpp"
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
-#include "tests/actors/small_city.hpp"
 #include "tests/persistence/processes.hpp"
+#include "tests/support/small_city.hpp"
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>

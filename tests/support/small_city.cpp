@@ -1,4 +1,4 @@
-#include "tests/actors/small_city.hpp"
+#include "tests/support/small_city.hpp"
 
 namespace hub::testing {
 

@@ -1,4 +1,4 @@
-#include "tests/gateway/test_client.hpp"
+#include "tests/support/test_client.hpp"
 
 #include "protocol/json.hpp"
 

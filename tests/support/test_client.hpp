@@ -1,8 +1,9 @@
 #pragma once
 
-// A blocking WebSocket client for the gateway's tests: every operation runs the client's own
-// io_context for at most a timeout (Beast's test::run_for pattern), so a test waits for a
-// specific frame without ever sleeping and fails instead of hanging. Not thread-safe.
+// A blocking WebSocket client for tests that talk to a running gateway: every operation runs
+// the client's own io_context for at most a timeout (Beast's test::run_for pattern), so a test
+// waits for a specific frame without ever sleeping and fails instead of hanging. Not
+// thread-safe.
 
 #include "protocol/codec.hpp"
 #include "protocol/messages.hpp"
