@@ -7,7 +7,8 @@
 #include "gateway/token.hpp"
 #include "persistence/records.hpp"
 #include "protocol/hierarchy_file.hpp"
-#include "tests/persistence/processes.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/redis_server.hpp"
 #include "tests/support/small_city.hpp"
 #include "tests/support/test_client.hpp"
 

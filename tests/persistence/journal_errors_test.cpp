@@ -5,7 +5,7 @@
 
 #include "persistence/batch_script.hpp"
 #include "persistence/records.hpp"
-#include "tests/persistence/processes.hpp"
+#include "tests/support/redis_server.hpp"
 
 #include <gtest/gtest.h>
 

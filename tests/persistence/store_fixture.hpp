@@ -1,17 +1,18 @@
 #pragma once
 
-// A gtest fixture for the city on a real Redis: each test starts its own redis-server (see
-// processes.hpp), and starts the city on CAF's testing scheduler with the Redis journal as its
-// store, from what recovery reads. The journal delivers (publishes, replies) on its writer
-// thread, so `settle()` alternates running the actors' messages and `redis_journal::drain()`
-// until nothing is left: no sleeps, and time moves only when a test advances it.
+// A gtest fixture for the city on a real Redis: each test starts its own redis-server
+// (tests/support/redis_server.hpp), and starts the city on CAF's testing scheduler with the
+// Redis journal as its store, from what recovery reads. The journal delivers (publishes,
+// replies) on its writer thread, so `settle()` alternates running the actors' messages and
+// `redis_journal::drain()` until nothing is left: no sleeps, and time moves only when a test
+// advances it.
 
 #include "actors/city.hpp"
 #include "actors/unit_state.hpp"
 #include "persistence/records.hpp"
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
-#include "tests/persistence/processes.hpp"
+#include "tests/support/redis_server.hpp"
 #include "tests/support/small_city.hpp"
 
 #include <caf/all.hpp>

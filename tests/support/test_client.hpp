@@ -7,6 +7,7 @@
 
 #include "protocol/codec.hpp"
 #include "protocol/messages.hpp"
+#include "tests/support/limits.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,9 +30,6 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 
 using namespace std::chrono_literals;
-
-/// How long a test waits for one thing before it fails.
-inline constexpr std::chrono::milliseconds patience = 10s;
 
 class test_client {
 public:

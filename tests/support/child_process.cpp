@@ -1,0 +1,157 @@
+#include "tests/support/child_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace hub::testing {
+
+child_process::child_process(std::vector<std::string> args) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe");
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]), ::close(out[1]);
+    throw std::runtime_error("pipe");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(out[0]), ::close(err[0]);
+    pid_ = -1;
+    throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
+  }
+  readers_[0] = std::thread([this, fd = out[0]] { read_into(fd, 0); });
+  readers_[1] = std::thread([this, fd = err[0]] { read_into(fd, 1); });
+}
+
+child_process::~child_process() {
+  if (pid_ > 0)
+    kill_and_wait(SIGKILL);
+  for (auto& t : readers_)
+    if (t.joinable())
+      t.join();
+}
+
+void child_process::read_into(int fd, int which) {
+  char buf[8192];
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (n <= 0) {
+      open_[which] = false;
+      changed_.notify_all();
+      break;
+    }
+    text_[which].append(buf, static_cast<std::size_t>(n));
+    changed_.notify_all();
+  }
+  ::close(fd);
+}
+
+void child_process::signal(int sig) {
+  if (pid_ > 0)
+    ::kill(pid_, sig);
+}
+
+int child_process::kill_and_wait(int sig) {
+  signal(sig);
+  return wait();
+}
+
+int child_process::wait() {
+  int status = 0;
+  if (pid_ > 0) {
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+    pid_ = -1;
+  }
+  return status;
+}
+
+int child_process::finish(std::chrono::milliseconds timeout) {
+  wait_closed(timeout);
+  int status = wait();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool child_process::wait_for(const std::string& text, bool from_stderr,
+                             std::chrono::milliseconds timeout) {
+  int which = from_stderr ? 1 : 0;
+  std::unique_lock<std::mutex> lock{mutex_};
+  changed_.wait_for(lock, timeout,
+                    [&] { return text_[which].find(text) != std::string::npos || !open_[which]; });
+  return text_[which].find(text) != std::string::npos;
+}
+
+std::optional<std::string>
+child_process::next_line_until(std::unique_lock<std::mutex>& lock,
+                               std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    auto nl = text_[0].find('\n', line_pos_);
+    if (nl != std::string::npos) {
+      auto line = text_[0].substr(line_pos_, nl - line_pos_);
+      line_pos_ = nl + 1;
+      return line;
+    }
+    if (!open_[0] || changed_.wait_until(lock, deadline) == std::cv_status::timeout)
+      return std::nullopt;
+  }
+}
+
+std::optional<std::string> child_process::next_line(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock{mutex_};
+  return next_line_until(lock, std::chrono::steady_clock::now() + timeout);
+}
+
+std::optional<std::vector<std::string>>
+child_process::wait_for_line(const std::regex& re, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> lock{mutex_};
+  while (auto line = next_line_until(lock, deadline)) {
+    std::smatch m;
+    if (std::regex_search(*line, m, re)) {
+      std::vector<std::string> out;
+      for (auto& g : m)
+        out.push_back(g.str());
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+bool child_process::wait_closed(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock{mutex_};
+  return changed_.wait_for(lock, timeout, [&] { return !open_[0] && !open_[1]; });
+}
+
+std::string child_process::out() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return text_[0];
+}
+
+std::string child_process::err() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return text_[1];
+}
+
+} // namespace hub::testing
