@@ -5,6 +5,8 @@
 
 #include "actors/city.hpp"
 #include "actors/unit_state.hpp"
+#include "tests/support/expect.hpp"
+#include "tests/support/recorder.hpp"
 #include "tests/support/small_city.hpp"
 
 #include <caf/all.hpp>
@@ -12,47 +14,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <mutex>
+#include <memory>
 
 namespace hub::testing {
-
-/// Records everything the hub sends to one client.
-class recorder : public actors::client_sink {
-public:
-  void send(actors::outbound_ptr msg) override {
-    std::lock_guard<std::mutex> guard{mutex_};
-    all_.push_back(msg->message());
-  }
-  /// Every message of type T received so far.
-  template <class T>
-  std::vector<T> all() const {
-    std::lock_guard<std::mutex> guard{mutex_};
-    std::vector<T> out;
-    for (auto& m : all_)
-      if (auto* t = std::get_if<T>(&m))
-        out.push_back(*t);
-    return out;
-  }
-  /// The reply (ack or error) to request `id`, if any arrived.
-  std::optional<protocol::server_message> reply_to(std::uint64_t id) const {
-    std::lock_guard<std::mutex> guard{mutex_};
-    for (auto& m : all_) {
-      if (auto* a = std::get_if<protocol::ack>(&m); a != nullptr && a->id == id)
-        return m;
-      if (auto* e = std::get_if<protocol::error>(&m); e != nullptr && e->id == id)
-        return m;
-    }
-    return std::nullopt;
-  }
-  void clear() {
-    std::lock_guard<std::mutex> guard{mutex_};
-    all_.clear();
-  }
-
-private:
-  mutable std::mutex mutex_;
-  std::vector<protocol::server_message> all_;
-};
 
 class city_test : public ::testing::Test {
 protected:
@@ -127,12 +91,6 @@ protected:
     return act(who, extra);
   }
 
-  static std::string describe(const protocol::server_message& m) {
-    if (auto* e = std::get_if<protocol::error>(&m))
-      return "error " + std::string(protocol::to_string(e->code)) + ": " + e->message;
-    return "ack";
-  }
-
   /// The state of the actor of `code` (safe: the testing scheduler runs nothing meanwhile).
   actors::unit_state& state_of(protocol::unit_code code) {
     auto* a = caf::actor_cast<caf::abstract_actor*>(city_->actor_of(code));
@@ -157,14 +115,5 @@ protected:
   std::shared_ptr<recorder> replies_ = std::make_shared<recorder>();
   std::uint64_t next_request_ = 1;
 };
-
-#define EXPECT_ACK(reply) EXPECT_TRUE(std::holds_alternative<protocol::ack>(reply)) << describe(reply)
-#define EXPECT_REFUSED(reply, errc_value)                                                     \
-  do {                                                                                        \
-    auto r_ = (reply);                                                                        \
-    auto* e_ = std::get_if<protocol::error>(&r_);                                             \
-    ASSERT_NE(e_, nullptr) << "expected a refusal, got an ack";                               \
-    EXPECT_EQ(e_->code, errc_value) << e_->message;                                           \
-  } while (false)
 
 } // namespace hub::testing

@@ -6,28 +6,6 @@
 
 namespace hub::testing {
 
-// -- waiting_recorder -------------------------------------------------------------------------
-
-void waiting_recorder::send(actors::outbound_ptr msg) {
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    all_.push_back(msg->message());
-  }
-  arrived_.notify_all();
-}
-
-bool waiting_recorder::wait_for(std::size_t n, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock{mutex_};
-  return arrived_.wait_for(lock, timeout, [&] { return all_.size() >= n; });
-}
-
-std::vector<protocol::server_message> waiting_recorder::all() const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  return all_;
-}
-
-// -- gateway_test ---------------------------------------------------------------------------
-
 gateway_test::gateway_test() {
   cfg_.set("scheduler.max-threads", std::size_t{2});
   cfg_.set("logger.console", caf::atom("none"));

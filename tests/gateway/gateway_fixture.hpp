@@ -7,32 +7,17 @@
 #include "actors/city.hpp"
 #include "gateway/config.hpp"
 #include "gateway/server.hpp"
+#include "tests/support/expect.hpp"
+#include "tests/support/recorder.hpp"
 #include "tests/support/small_city.hpp"
 #include "tests/support/test_client.hpp"
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 
 namespace hub::testing {
-
-/// Records replies of in-process submissions (the fixture's workload generator) and lets the
-/// test wait for a number of them.
-class waiting_recorder : public actors::client_sink {
-public:
-  void send(actors::outbound_ptr msg) override;
-  /// Waits until `n` replies arrived in total; false on timeout.
-  bool wait_for(std::size_t n, std::chrono::milliseconds timeout = patience);
-  std::vector<protocol::server_message> all() const;
-
-private:
-  mutable std::mutex mutex_;
-  std::condition_variable arrived_;
-  std::vector<protocol::server_message> all_;
-};
 
 class gateway_test : public ::testing::Test {
 protected:
@@ -82,20 +67,5 @@ protected:
   std::unique_ptr<gateway::server> server_;
   std::uint64_t next_id_ = 1;
 };
-
-/// Evaluates `reply` once (it is often a request).
-#define EXPECT_ACKED(reply)                                                                        \
-  do {                                                                                             \
-    auto r_ = (reply);                                                                             \
-    EXPECT_TRUE(std::holds_alternative<protocol::ack>(r_)) << describe(r_);                        \
-  } while (false)
-
-#define EXPECT_ERROR(reply, errc_value)                                                            \
-  do {                                                                                             \
-    auto r_ = (reply);                                                                             \
-    auto* e_ = std::get_if<protocol::error>(&r_);                                                  \
-    ASSERT_NE(e_, nullptr) << "expected an error, got " << describe(r_);                           \
-    EXPECT_EQ(e_->code, errc_value) << e_->message;                                                \
-  } while (false)
 
 } // namespace hub::testing

@@ -37,11 +37,11 @@ TEST_F(roles_test, a_grid_worker_reports_and_signs_and_another_grid_is_forbidden
   auto neighbour = connect(P(grid_a1_2, 2));
   auto id = case_of(worker->request(msg(report_at(grid_a1_1))));
   ASSERT_NE(id, 0u);
-  EXPECT_ERROR(step(*neighbour, id, case_action::sign), errc::forbidden);
-  EXPECT_ERROR(neighbour->request(msg(report_at(grid_a1_1))), errc::forbidden);
-  EXPECT_ACKED(step(*worker, id, case_action::sign));
-  EXPECT_ACKED(step(*worker, id, case_action::start));
-  EXPECT_ERROR(step(*worker, id, case_action::sign), errc::invalid_transition);
+  EXPECT_REFUSED(step(*neighbour, id, case_action::sign), errc::forbidden);
+  EXPECT_REFUSED(neighbour->request(msg(report_at(grid_a1_1))), errc::forbidden);
+  EXPECT_ACK(step(*worker, id, case_action::sign));
+  EXPECT_ACK(step(*worker, id, case_action::start));
+  EXPECT_REFUSED(step(*worker, id, case_action::sign), errc::invalid_transition);
 }
 
 TEST_F(roles_test, a_case_climbs_to_a_whistle_the_module_head_proposes_and_the_head_approves) {
@@ -58,26 +58,26 @@ TEST_F(roles_test, a_case_climbs_to_a_whistle_the_module_head_proposes_and_the_h
 
   auto id = case_of(worker->request(msg(report_at(grid_a1_1))));
   ASSERT_NE(id, 0u);
-  EXPECT_ACKED(step(*worker, id, case_action::sign));
-  EXPECT_ERROR(step(*worker, id, case_action::escalate), errc::forbidden);
-  EXPECT_ACKED(step(*grid_head, id, case_action::escalate));
-  EXPECT_ACKED(step(*village_staff, id, case_action::sign));
-  EXPECT_ACKED(step(*secretary, id, case_action::escalate));
-  EXPECT_ACKED(step(*operator_, id, case_action::sign));
+  EXPECT_ACK(step(*worker, id, case_action::sign));
+  EXPECT_REFUSED(step(*worker, id, case_action::escalate), errc::forbidden);
+  EXPECT_ACK(step(*grid_head, id, case_action::escalate));
+  EXPECT_ACK(step(*village_staff, id, case_action::sign));
+  EXPECT_ACK(step(*secretary, id, case_action::escalate));
+  EXPECT_ACK(step(*operator_, id, case_action::sign));
 
   protocol::case_act whistle;
   whistle.departments = {police, housing};
-  EXPECT_ERROR(step(*head, id, case_action::propose_whistle, whistle), errc::forbidden);
-  EXPECT_ACKED(step(*module_head, id, case_action::propose_whistle, whistle));
-  EXPECT_ERROR(step(*module_head, id, case_action::approve_whistle), errc::forbidden);
-  EXPECT_ACKED(step(*head, id, case_action::approve_whistle));
+  EXPECT_REFUSED(step(*head, id, case_action::propose_whistle, whistle), errc::forbidden);
+  EXPECT_ACK(step(*module_head, id, case_action::propose_whistle, whistle));
+  EXPECT_REFUSED(step(*module_head, id, case_action::approve_whistle), errc::forbidden);
+  EXPECT_ACK(step(*head, id, case_action::approve_whistle));
 
   // The summoned departments report in (报到) and feed back.
-  EXPECT_ACKED(step(*police_staff, id, case_action::report_in));
-  EXPECT_ACKED(step(*police_head, id, case_action::feedback));
-  EXPECT_ACKED(step(*housing_staff, id, case_action::report_in));
+  EXPECT_ACK(step(*police_staff, id, case_action::report_in));
+  EXPECT_ACK(step(*police_head, id, case_action::feedback));
+  EXPECT_ACK(step(*housing_staff, id, case_action::report_in));
   auto environment_staff = connect(P(environment, 2));
-  EXPECT_ERROR(step(*environment_staff, id, case_action::report_in), errc::unknown_case);
+  EXPECT_REFUSED(step(*environment_staff, id, case_action::report_in), errc::unknown_case);
 }
 
 TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
@@ -86,7 +86,7 @@ TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
   auto village = connect(P(village_a1, 1));
   auto worker = connect(P(grid_a1_1, 2));
   // The grid's app watches its grid: that is how it learns a directive arrived.
-  EXPECT_ACKED(grid->request(msg(protocol::subscribe{grid_a1_1, 0})));
+  EXPECT_ACK(grid->request(msg(protocol::subscribe{grid_a1_1, 0})));
 
   protocol::directive_issue d;
   d.channel = 2;
@@ -95,7 +95,7 @@ TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
   d.target.kind = protocol::target_kind::level;
   d.target.units = {county};
   d.target.level = protocol::unit_kind::grid;
-  EXPECT_ERROR(worker->request(msg(d)), errc::forbidden);
+  EXPECT_REFUSED(worker->request(msg(d)), errc::forbidden);
   auto reply = leader->request(msg(d));
   auto* a = std::get_if<protocol::ack>(&reply);
   ASSERT_NE(a, nullptr) << describe(reply);
@@ -111,12 +111,12 @@ TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
   EXPECT_EQ(e->action, directive_action::issue);
   EXPECT_EQ(e->unit, grid_a1_1);
 
-  EXPECT_ACKED(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})));
-  EXPECT_ERROR(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})),
+  EXPECT_ACK(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})));
+  EXPECT_REFUSED(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})),
                errc::invalid_transition);
-  EXPECT_ACKED(
+  EXPECT_ACK(
       grid->request(msg(protocol::directive_act{id, directive_action::complete, "全部到岗"})));
-  EXPECT_ERROR(village->request(msg(protocol::directive_act{id, directive_action::sign, ""})),
+  EXPECT_REFUSED(village->request(msg(protocol::directive_act{id, directive_action::sign, ""})),
                errc::unknown_directive);
 }
 
@@ -126,13 +126,13 @@ TEST_F(roles_test, json_text_frames_work_like_binary_ones_and_are_answered_in_js
   auto id = case_of(worker->request(msg(report_at(grid_a1_1))));
   ASSERT_NE(id, 0u);
   EXPECT_TRUE(worker->last_was_text());
-  EXPECT_ERROR(step(*neighbour, id, case_action::sign), errc::forbidden);
+  EXPECT_REFUSED(step(*neighbour, id, case_action::sign), errc::forbidden);
   EXPECT_TRUE(neighbour->last_was_text());
-  EXPECT_ACKED(step(*worker, id, case_action::sign));
+  EXPECT_ACK(step(*worker, id, case_action::sign));
   EXPECT_TRUE(worker->last_was_text());
   // The client switches to binary: so does the hub.
   worker->use_json(false);
-  EXPECT_ACKED(step(*worker, id, case_action::start));
+  EXPECT_ACK(step(*worker, id, case_action::start));
   EXPECT_FALSE(worker->last_was_text());
   // A hand-written JSON request, as wscat would send it.
   worker->send_raw(R"({"t":"case.act","id":900,"case":)" + std::to_string(id) +
@@ -140,7 +140,7 @@ TEST_F(roles_test, json_text_frames_work_like_binary_ones_and_are_answered_in_js
                    true);
   auto r = worker->reply_to(900);
   ASSERT_TRUE(r.has_value());
-  EXPECT_ACKED(*r);
+  EXPECT_ACK(*r);
   EXPECT_TRUE(worker->last_was_text());
 }
 

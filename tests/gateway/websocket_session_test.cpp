@@ -32,7 +32,7 @@ protected:
 
   /// Proves the connection still works.
   void expect_usable(test_client& c) {
-    EXPECT_ACKED(c.request(msg(protocol::subscribe{grid_a1_1, 0})));
+    EXPECT_ACK(c.request(msg(protocol::subscribe{grid_a1_1, 0})));
   }
 
   /// {"t": "subscribe", "id": id, "unit": <a string>} in MessagePack.
@@ -146,7 +146,7 @@ TEST_F(websocket_session_test, a_client_over_its_rate_is_refused_with_rate_limit
   EXPECT_EQ(acked, 5);
   EXPECT_EQ(limited, 15);
   // Refused requests were not applied: a report now is refused too, and nothing was made.
-  EXPECT_ERROR(c->request(msg(report_at(grid_a1_1))), errc::rate_limited);
+  EXPECT_REFUSED(c->request(msg(report_at(grid_a1_1))), errc::rate_limited);
   EXPECT_EQ(city_->events().last_seq(), 0u);
   auto text = http_request(port(), "GET", "/metrics").body;
   EXPECT_EQ(metric(text, "hub_errors_total{code=\"rate_limited\"}"), 16);

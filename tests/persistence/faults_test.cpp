@@ -110,7 +110,7 @@ TEST_F(faults_test, a_stale_hub_is_refused_with_conflict_and_the_newer_record_ke
     r.title = "after the takeover";
     return r;
   }());
-  EXPECT_TRUE(std::holds_alternative<protocol::error>(reply)) << describe_reply(reply);
+  EXPECT_TRUE(std::holds_alternative<protocol::error>(reply)) << describe(reply);
   EXPECT_EQ(cases_made_at(spy, grid_a1_2), 0);
 }
 
@@ -190,7 +190,7 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
   auto b_reply = b_sink->reply_to(700, wait_limit);
   ASSERT_TRUE(b_reply.has_value()) << "the held write was not stored after Redis came back";
   auto* b_ack = std::get_if<protocol::ack>(&*b_reply);
-  ASSERT_NE(b_ack, nullptr) << describe_reply(*b_reply);
+  ASSERT_NE(b_ack, nullptr) << describe(*b_reply);
   EXPECT_TRUE(settle());
   EXPECT_TRUE(journal_->accepting());
   EXPECT_TRUE(hget(spy, persistence::keys::case_hash(b_ack->case_ref), std::to_string(b_ack->case_ref)));

@@ -8,6 +8,7 @@
 #include "persistence/records.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/expect.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/small_city.hpp"
 #include "tests/support/test_client.hpp"

@@ -73,7 +73,7 @@ protected:
     d.target.level = protocol::unit_kind::village;
     auto r = act(P(county, 1), d);
     auto* a = std::get_if<protocol::ack>(&r);
-    EXPECT_NE(a, nullptr) << describe_reply(r);
+    EXPECT_NE(a, nullptr) << describe(r);
     return a != nullptr ? a->directive_ref : 0;
   }
 };
@@ -256,7 +256,7 @@ TEST_F(journal_test, recovery_continues_the_sequence_and_serves_resume) {
   r.title = "after the restart";
   auto reply = act(P(grid_a2_1, 2), r);
   auto* a = std::get_if<protocol::ack>(&reply);
-  ASSERT_NE(a, nullptr) << describe_reply(reply);
+  ASSERT_NE(a, nullptr) << describe(reply);
   EXPECT_EQ(a->seq, last + 1);
   auto live = again->all<protocol::case_event>();
   ASSERT_EQ(live.size(), 3u);
@@ -277,7 +277,7 @@ TEST_F(journal_test, a_request_retried_after_a_restart_is_answered_and_not_appli
   r.external_id = "retry-1";
   auto original = act(P(grid_a1_1, 2), r, nullptr, 500);
   auto* first = std::get_if<protocol::ack>(&original);
-  ASSERT_NE(first, nullptr) << describe_reply(original);
+  ASSERT_NE(first, nullptr) << describe(original);
   stop_city();
 
   ASSERT_TRUE(start_city());
@@ -285,7 +285,7 @@ TEST_F(journal_test, a_request_retried_after_a_restart_is_answered_and_not_appli
   auto retry = std::make_shared<waiting_recorder>();
   auto again = act(P(grid_a1_1, 2), r, retry, 500);
   auto* second = std::get_if<protocol::ack>(&again);
-  ASSERT_NE(second, nullptr) << describe_reply(again);
+  ASSERT_NE(second, nullptr) << describe(again);
   EXPECT_EQ(second->case_ref, first->case_ref);
   EXPECT_EQ(second->seq, first->seq);
   EXPECT_EQ(state_of(grid_a1_1).cases_.size(), 1u);

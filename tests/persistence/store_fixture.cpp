@@ -2,14 +2,6 @@
 
 namespace hub::testing {
 
-std::string describe_reply(const protocol::server_message& m) {
-  if (auto* e = std::get_if<protocol::error>(&m))
-    return "error " + std::string(protocol::to_string(e->code)) + ": " + e->message;
-  if (std::holds_alternative<protocol::ack>(m))
-    return "ack";
-  return "not a reply";
-}
-
 store_test::store_test()
   : h_(make_small_city()) {}
 
@@ -129,7 +121,7 @@ protocol::case_id store_test::report(protocol::person_id who, protocol::unit_cod
   r.title = std::move(title);
   auto reply = act(who, r);
   auto* a = std::get_if<protocol::ack>(&reply);
-  EXPECT_NE(a, nullptr) << describe_reply(reply);
+  EXPECT_NE(a, nullptr) << describe(reply);
   return a != nullptr ? a->case_ref : 0;
 }
 

@@ -12,6 +12,8 @@
 #include "persistence/records.hpp"
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
+#include "tests/support/expect.hpp"
+#include "tests/support/recorder.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/small_city.hpp"
 
@@ -19,61 +21,9 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
 
-#include <functional>
-#include <mutex>
+#include <memory>
 
 namespace hub::testing {
-
-/// Records everything the hub sends to one client; a test may wait for a reply, and
-/// `on_reply` (if set) runs in send(), on the thread that delivers the reply.
-class waiting_recorder : public actors::client_sink {
-public:
-  std::function<void(const protocol::server_message&)> on_reply;
-
-  void send(actors::outbound_ptr msg) override {
-    const auto& m = msg->message();
-    if (on_reply && (std::holds_alternative<protocol::ack>(m) ||
-                     std::holds_alternative<protocol::error>(m)))
-      on_reply(m);
-    std::lock_guard<std::mutex> guard{mutex_};
-    all_.push_back(m);
-    arrived_.notify_all();
-  }
-  template <class T>
-  std::vector<T> all() const {
-    std::lock_guard<std::mutex> guard{mutex_};
-    std::vector<T> out;
-    for (auto& m : all_)
-      if (auto* t = std::get_if<T>(&m))
-        out.push_back(*t);
-    return out;
-  }
-  /// The reply (ack or error) to request `id`, waiting up to `timeout` for it.
-  std::optional<protocol::server_message> reply_to(std::uint64_t id,
-                                                   std::chrono::milliseconds timeout = {}) const {
-    std::unique_lock<std::mutex> lock{mutex_};
-    std::optional<protocol::server_message> found;
-    arrived_.wait_for(lock, timeout, [&] {
-      for (auto& m : all_) {
-        auto* a = std::get_if<protocol::ack>(&m);
-        auto* e = std::get_if<protocol::error>(&m);
-        if ((a != nullptr && a->id == id) || (e != nullptr && e->id == id)) {
-          found = m;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found;
-  }
-
-private:
-  mutable std::mutex mutex_;
-  mutable std::condition_variable arrived_;
-  std::vector<protocol::server_message> all_;
-};
-
-std::string describe_reply(const protocol::server_message& m);
 
 class store_test : public ::testing::Test {
 protected:
@@ -127,15 +77,5 @@ protected:
   std::shared_ptr<waiting_recorder> replies_ = std::make_shared<waiting_recorder>();
   std::uint64_t next_request_ = 1;
 };
-
-#define EXPECT_ACK(reply)                                                                     \
-  EXPECT_TRUE(std::holds_alternative<protocol::ack>(reply)) << describe_reply(reply)
-#define EXPECT_REFUSED(reply, errc_value)                                                     \
-  do {                                                                                        \
-    auto r_ = (reply);                                                                        \
-    auto* e_ = std::get_if<protocol::error>(&r_);                                             \
-    ASSERT_NE(e_, nullptr) << "expected a refusal, got an ack";                               \
-    EXPECT_EQ(e_->code, errc_value) << e_->message;                                           \
-  } while (false)
 
 } // namespace hub::testing

@@ -30,14 +30,6 @@ std::uint64_t reply_id(const protocol::server_message& m) {
 
 } // namespace
 
-std::string describe(const protocol::server_message& m) {
-  if (auto* e = std::get_if<protocol::error>(&m))
-    return "error " + std::string(protocol::to_string(e->code)) + " (id " + std::to_string(e->id) +
-           "): " + e->message;
-  if (auto* a = std::get_if<protocol::ack>(&m)) return "ack " + std::to_string(a->id);
-  return protocol::to_json(m);
-}
-
 test_client::test_client(std::uint16_t port, const connect_options& opts)
     : ws_(ioc_) {
   auto& socket = beast::get_lowest_layer(ws_).socket();

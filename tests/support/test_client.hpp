@@ -128,7 +128,4 @@ struct http_reply {
 /// One HTTP/1.1 request on a fresh connection; status 0 when it failed or timed out.
 http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target);
 
-/// "error forbidden: ..." or "ack" etc., for assertion messages.
-std::string describe(const protocol::server_message& m);
-
 } // namespace hub::testing
