@@ -1,5 +1,6 @@
 #include "protocol/codec.hpp"
 
+#include "decode_checks.hpp"
 #include "samples.hpp"
 
 #include <gmock/gmock.h>
@@ -17,27 +18,8 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 
 // -- helpers ------------------------------------------------------------------------------------
 
-/// Matches a decoded<...> that is a decode_error with `code` at `field`.
-MATCHER_P2(Refused, code, field,
-           "is refused with " + std::string(to_string(code)) + " at '" + std::string(field) + "'") {
-  const decode_error* e = std::get_if<decode_error>(&arg);
-  if (e == nullptr) {
-    *result_listener << "was accepted";
-    return false;
-  }
-  *result_listener << "got " << to_string(e->code) << " at '" << e->field << "': " << e->message;
-  return e->code == code && e->field == field;
-}
-
-template <class Message>
-Message accepted(const decoded<Message>& result) {
-  if (const decode_error* e = std::get_if<decode_error>(&result)) {
-    ADD_FAILURE() << "refused: " << to_string(e->code) << " at '" << e->field
-                  << "': " << e->message;
-    return {};
-  }
-  return std::get<Message>(result);
-}
+using checks::accepted;
+using checks::Refused;
 
 template <class Message>
 decode_error error_of(const decoded<Message>& result) {

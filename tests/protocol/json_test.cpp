@@ -1,5 +1,6 @@
 #include "protocol/json.hpp"
 
+#include "decode_checks.hpp"
 #include "samples.hpp"
 
 #include <gmock/gmock.h>
@@ -11,26 +12,8 @@
 namespace hub::protocol {
 namespace {
 
-MATCHER_P2(Refused, code, field,
-           "is refused with " + std::string(to_string(code)) + " at '" + std::string(field) + "'") {
-  const decode_error* e = std::get_if<decode_error>(&arg);
-  if (e == nullptr) {
-    *result_listener << "was accepted";
-    return false;
-  }
-  *result_listener << "got " << to_string(e->code) << " at '" << e->field << "': " << e->message;
-  return e->code == code && e->field == field;
-}
-
-template <class Message>
-Message accepted(const decoded<Message>& result) {
-  if (const decode_error* e = std::get_if<decode_error>(&result)) {
-    ADD_FAILURE() << "refused: " << to_string(e->code) << " at '" << e->field
-                  << "': " << e->message;
-    return {};
-  }
-  return std::get<Message>(result);
-}
+using checks::accepted;
+using checks::Refused;
 
 /// A subscribe frame with `value` as the text of its "since" field.
 std::string subscribe_since(const std::string& value) {
