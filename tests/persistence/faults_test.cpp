@@ -213,5 +213,71 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
   EXPECT_GE(journal_->stats().failures, 1u);
 }
 
+// A whistle's department steps are stored twice: by the department (its task) and by the
+// township (the case's whistle entry), in two batches. A crash between them leaves one
+// behind, and recovery makes it good: a department whose task was never stored gets it
+// rebuilt from the case (summoned when the whistle was approved, its report-in deadline from
+// the category), and a case whose entry lags the department's stored task takes the task's
+// stage. Both departments then carry on as if nothing had happened.
+TEST_F(faults_test, a_crash_between_a_departments_write_and_its_townships_is_made_good) {
+  ASSERT_TRUE(start_city());
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  ASSERT_NE(id, 0u);
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::escalate));
+  EXPECT_ACK(step(P(village_a1, 1), id, case_action::sign));
+  EXPECT_ACK(step(P(village_a1, 1), id, case_action::escalate));
+  EXPECT_ACK(step(P(town_a, 2), id, case_action::sign));
+  protocol::case_act whistle;
+  whistle.departments = {police, housing};
+  EXPECT_ACK(step(P(town_a, 4), id, case_action::propose_whistle, whistle));
+  advance(minutes(5));
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::approve_whistle));
+  advance(minutes(5));
+  EXPECT_ACK(step(P(police, 2), id, case_action::report_in));
+  const auto housing_task = state_of(housing).tasks_.at(id);
+  stop_city();
+
+  // The crash's leftovers: housing's task never stored; the township's record of police's
+  // report-in never stored (the case says police was only summoned).
+  auto spy = redis_.connect();
+  auto gone = spy.command({"HDEL", persistence::keys::tasks(housing), std::to_string(id)});
+  ASSERT_TRUE(gone && gone->type == REDIS_REPLY_INTEGER && gone->integer == 1);
+  auto c = stored_case(spy, id);
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->whistle.size(), 2u);
+  for (auto& w : c->whistle)
+    if (w.department == police) {
+      ASSERT_EQ(w.at, actors::whistle_task::stage::reported_in);
+      w.at = actors::whistle_task::stage::summoned;
+    }
+  const auto key = persistence::keys::case_hash(id);
+  const auto field = std::to_string(id);
+  auto version = persistence::version_of(*hget(spy, key, field));
+  auto put = spy.command({"HSET", key, field, persistence::encode_value(*c, version)});
+  ASSERT_TRUE(put && put->type == REDIS_REPLY_INTEGER);
+
+  ASSERT_TRUE(start_city(start_wall + 10 * 60 * 1000));
+  EXPECT_EQ(recovered_.tasks, 2u);
+  ASSERT_EQ(state_of(housing).tasks_.count(id), 1u) << "the lost task was not rebuilt";
+  const auto& rebuilt = state_of(housing).tasks_.at(id);
+  EXPECT_EQ(rebuilt.township, housing_task.township);
+  EXPECT_EQ(rebuilt.task, housing_task.task);
+  EXPECT_EQ(rebuilt.category, housing_task.category);
+  EXPECT_EQ(rebuilt.urgency, housing_task.urgency);
+  EXPECT_EQ(rebuilt.summoned_at, housing_task.summoned_at);
+  EXPECT_EQ(rebuilt.next_check, housing_task.next_check);
+  const auto* held = find_case(town_a, id);
+  ASSERT_NE(held, nullptr);
+  for (auto& w : held->whistle)
+    if (w.department == police)
+      EXPECT_EQ(w.at, actors::whistle_task::stage::reported_in) << "the case lags its task";
+
+  EXPECT_ACK(step(P(police, 1), id, case_action::feedback));
+  EXPECT_ACK(step(P(housing, 2), id, case_action::report_in));
+  EXPECT_ACK(step(P(housing, 1), id, case_action::feedback));
+  EXPECT_EQ(find_case(town_a, id)->state, protocol::case_state::resolved);
+}
+
 } // namespace
 } // namespace hub::testing
