@@ -223,11 +223,7 @@ TEST_F(faults_test, a_crash_between_a_departments_write_and_its_townships_is_mad
   ASSERT_TRUE(start_city());
   auto id = report(P(grid_a1_1, 2), grid_a1_1);
   ASSERT_NE(id, 0u);
-  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
-  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::escalate));
-  EXPECT_ACK(step(P(village_a1, 1), id, case_action::sign));
-  EXPECT_ACK(step(P(village_a1, 1), id, case_action::escalate));
-  EXPECT_ACK(step(P(town_a, 2), id, case_action::sign));
+  escalate_to_township(id, grid_a1_1, village_a1, town_a);
   protocol::case_act whistle;
   whistle.departments = {police, housing};
   EXPECT_ACK(step(P(town_a, 4), id, case_action::propose_whistle, whistle));

@@ -113,11 +113,7 @@ TEST_F(journal_test, a_second_city_recovered_from_redis_holds_what_the_first_did
   ASSERT_NE(two, 0u);
   for (auto [id, grid, village, town] : {std::tuple{one, grid_a1_1, village_a1, town_a},
                                          std::tuple{two, grid_b1_1, village_b1, town_b}}) {
-    EXPECT_ACK(step(P(grid, 2), id, case_action::sign));
-    EXPECT_ACK(step(P(grid, 1), id, case_action::escalate));
-    EXPECT_ACK(step(P(village, 1), id, case_action::sign));
-    EXPECT_ACK(step(P(village, 1), id, case_action::escalate));
-    EXPECT_ACK(step(P(town, 2), id, case_action::sign));
+    escalate_to_township(id, grid, village, town);
     protocol::case_act whistle;
     whistle.departments = {police, housing};
     EXPECT_ACK(step(P(town, 4), id, case_action::propose_whistle, whistle));

@@ -134,6 +134,16 @@ protocol::server_message store_test::step(protocol::person_id who, protocol::cas
   return act(who, extra);
 }
 
+void store_test::escalate_to_township(protocol::case_id id, protocol::unit_code grid,
+                                      protocol::unit_code village, protocol::unit_code town) {
+  using protocol::case_action;
+  EXPECT_ACK(step(person_at(grid, 2), id, case_action::sign));
+  EXPECT_ACK(step(person_at(grid, 1), id, case_action::escalate));
+  EXPECT_ACK(step(person_at(village, 1), id, case_action::sign));
+  EXPECT_ACK(step(person_at(village, 1), id, case_action::escalate));
+  EXPECT_ACK(step(person_at(town, 2), id, case_action::sign));
+}
+
 actors::unit_state& store_test::state_of(protocol::unit_code code) {
   auto* a = caf::actor_cast<caf::abstract_actor*>(city_->actor_of(code));
   auto* s = dynamic_cast<actors::unit_actor::stateful_pointer<actors::unit_state>>(a);

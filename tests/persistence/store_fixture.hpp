@@ -57,6 +57,10 @@ protected:
                            std::string title = "邻里噪音纠纷");
   protocol::server_message step(protocol::person_id who, protocol::case_id id,
                                 protocol::case_action action, protocol::case_act extra = {});
+  /// Takes case `id`, reported at `grid`, up to `town` (each level signs, grid and village
+  /// escalate), where a whistle can start; every step must be acked.
+  void escalate_to_township(protocol::case_id id, protocol::unit_code grid,
+                            protocol::unit_code village, protocol::unit_code town);
 
   actors::unit_state& state_of(protocol::unit_code code);
   const actors::case_record* find_case(protocol::unit_code holder, protocol::case_id id);
