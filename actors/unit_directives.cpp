@@ -56,6 +56,8 @@ std::vector<progress_list::entry> unsigned_all(const std::vector<recipient>& rs)
 
 progress_list::progress_list(std::vector<entry> entries)
   : entries_(std::move(entries)) {
+  if (entries_.size() < 2)
+    return; // a recipient unit's usual list: nothing to sort, no sort buffer allocated
   std::stable_sort(entries_.begin(), entries_.end(),
                    [](const entry& a, const entry& b) { return a.first < b.first; });
   entries_.erase(std::unique(entries_.begin(), entries_.end(),

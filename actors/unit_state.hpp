@@ -4,6 +4,7 @@
 // unit_actor.cpp only dispatches here. Cases live in unit_cases.cpp, directives in
 // unit_directives.cpp, deadlines and figures in unit_actor.cpp.
 
+#include "actors/flat_map.hpp"
 #include "actors/journal.hpp"
 #include "actors/restore.hpp"
 #include "actors/unit_actor.hpp"
@@ -153,7 +154,7 @@ struct unit_state {
   std::unordered_map<protocol::case_id, protocol::unit_code> moved_; // cases that left
   std::unordered_map<protocol::case_id, department_task> tasks_;
   std::unordered_map<protocol::directive_id, issued_directive> issued_;
-  std::unordered_map<protocol::directive_id, received_directive> received_;
+  flat_map<protocol::directive_id, received_directive> received_;
   std::vector<protocol::directive_id> dirty_tallies_;
   bool tally_pending_ = false;
 

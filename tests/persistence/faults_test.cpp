@@ -265,9 +265,11 @@ TEST_F(faults_test, a_crash_between_a_departments_write_and_its_townships_is_mad
   EXPECT_EQ(rebuilt.next_check, housing_task.next_check);
   const auto* held = find_case(town_a, id);
   ASSERT_NE(held, nullptr);
-  for (auto& w : held->whistle)
-    if (w.department == police)
+  for (auto& w : held->whistle) {
+    if (w.department == police) {
       EXPECT_EQ(w.at, actors::whistle_task::stage::reported_in) << "the case lags its task";
+    }
+  }
 
   EXPECT_ACK(step(P(police, 1), id, case_action::feedback));
   EXPECT_ACK(step(P(housing, 2), id, case_action::report_in));
