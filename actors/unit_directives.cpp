@@ -10,6 +10,7 @@
 
 #include "actors/ticker.hpp"
 #include "actors/unit_state.hpp"
+#include "protocol/codec.hpp"
 
 namespace hub::actors {
 
@@ -73,6 +74,14 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
                       " cannot issue directives from " + unit_->name);
   if (auto no = check_target(h(), unit_->code, d))
     return refuse(cmd, no->code, std::move(no->reason));
+  // A directive is stored in its wire form and read back by the strict decoder at recovery:
+  // one the wire would refuse (a field its target kind does not use, a title over the limit),
+  // built in process rather than decoded from a client, is refused here, so that it can never
+  // make a store unreadable.
+  auto wire = protocol::decode_client(protocol::encode(protocol::client_message{cmd.request, d}));
+  if (auto* bad = std::get_if<protocol::decode_error>(&wire))
+    return refuse(cmd, errc::invalid_argument,
+                  "not a valid directive (" + bad->field + "): " + bad->message);
   auto t = now();
   if (d.deadline != 0 && d.deadline <= t) // 0: no deadline
     return refuse(cmd, errc::invalid_argument, "the deadline has passed already");

@@ -87,6 +87,21 @@ TEST_F(directive_test, a_directive_to_every_grid_tallies_every_receipt_at_the_is
   EXPECT_EQ(std::count(laggards.begin(), laggards.end(), actors::recipient{grid_a1_1, 0}), 0);
 }
 
+// What the wire decoder refuses is refused in process too (the simulator and benchmarks submit
+// directives without the decoder): a directive is stored in its wire form, and recovery reads
+// it back with the decoder.
+TEST_F(directive_test, a_directive_the_wire_would_refuse_is_refused_in_process) {
+  auto t = target(target_kind::level, {county});
+  t.level = protocol::unit_kind::grid;
+  t.people = {P(grid_a1_1, 1)}; // a field the level kind does not use
+  protocol::server_message reply;
+  EXPECT_EQ(issue(P(county, 1), t, &reply), 0u);
+  EXPECT_REFUSED(reply, errc::invalid_argument);
+  EXPECT_TRUE(state_of(county).issued_.empty()) << "a refused directive was kept";
+  t.people.clear();
+  EXPECT_NE(issue(P(county, 1), t), 0u); // the same without the stray field
+}
+
 TEST_F(directive_test, each_kind_of_target_reaches_the_right_recipients) {
   auto subtree = issue(P(county, 1), target(target_kind::subtree, {town_a}));
   EXPECT_EQ(issued(county, subtree).progress.size(), 7u); // town, 2 villages, 4 grids
