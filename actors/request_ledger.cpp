@@ -88,29 +88,27 @@ bool is_transient(const protocol::server_message& m) {
 
 // -- the sink that records ------------------------------------------------------------------
 
-/// Stands between a unit actor and the client: records the reply, and the ledger answers
+/// Stands between a unit actor and the client: records the reply, and its shard answers
 /// everyone who sent the request. Dropped unanswered, it takes its request out of the ledger.
-/// It refers to the ledger by plain reference: a weak pointer would make every request touch
-/// the ledger's one shared reference count from every thread.
 class request_ledger::recording_sink : public client_sink {
 public:
-  recording_sink(request_ledger& ledger, key k)
-    : ledger_(ledger)
+  recording_sink(std::shared_ptr<shard> in, key k)
+    : shard_(std::move(in))
     , key_(k) {}
 
   ~recording_sink() override {
     if (!answered_)
-      ledger_.abandon(key_);
+      shard_->abandon(key_);
   }
 
   void send(outbound_ptr msg) override {
     if (std::exchange(answered_, true))
       return; // one actor answers once; the sink dies after
-    ledger_.record(key_, msg);
+    shard_->record(key_, msg);
   }
 
 private:
-  request_ledger& ledger_;
+  std::shared_ptr<shard> shard_;
   key key_;
   bool answered_ = false;
 };
@@ -122,6 +120,11 @@ namespace {
 constexpr std::uint64_t entry_bits = 0xffffffffull;
 
 } // namespace
+
+request_ledger::shard::shard(std::size_t capacity)
+  : capacity(capacity) {
+  grow();
+}
 
 std::size_t request_ledger::shard::find(const key& k, std::uint64_t h) const {
   const auto mask = slots.size() - 1;
@@ -190,10 +193,9 @@ void request_ledger::shard::grow() {
 
 // -- the ledger -----------------------------------------------------------------------------
 
-request_ledger::request_ledger(std::size_t capacity)
-  : capacity_per_shard_(std::max<std::size_t>(capacity / shards_.size(), 1)) {
+request_ledger::request_ledger(std::size_t capacity) {
   for (auto& s : shards_)
-    s.grow();
+    s = std::make_shared<shard>(std::max<std::size_t>(capacity / shards_.size(), 1));
 }
 
 sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, std::size_t digest,
@@ -210,7 +212,7 @@ sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, std
       auto& e = s.pool[s.insert(k, h)];
       e.digest = digest;
       e.first = std::move(to);
-      return std::make_shared<recording_sink>(*this, k);
+      return std::make_shared<recording_sink>(shards_[h >> (64 - shard_bits)], k);
     }
     auto& e = s.pool[(s.slots[at] & entry_bits) - 1];
     if (e.digest != digest) {
@@ -231,21 +233,21 @@ sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, std
   return nullptr;
 }
 
-void request_ledger::keep_answered(shard& s, std::uint32_t e) {
-  s.order.push_back(e);
-  while (s.order.size() > capacity_per_shard_) {
-    const auto& old = s.pool[s.order.front()].k;
-    s.erase(s.find(old, hash(old)));
-    s.order.pop_front();
+void request_ledger::shard::keep_answered(std::uint32_t e) {
+  order.push_back(e);
+  while (order.size() > capacity) {
+    const auto& old = pool[order.front()].k;
+    erase(find(old, hash(old)));
+    order.pop_front();
   }
 }
 
-void request_ledger::record(const key& k, const outbound_ptr& reply) {
+void request_ledger::shard::record(const key& k, const outbound_ptr& reply) {
   sink_ptr first;
   std::vector<sink_ptr> retried;
   {
     const auto h = hash(k);
-    auto& s = shard_of(h);
+    auto& s = *this;
     auto guard = lock_soon(s.mutex);
     const auto at = s.find(k, h);
     if (s.slots[at] == 0)
@@ -262,7 +264,7 @@ void request_ledger::record(const key& k, const outbound_ptr& reply) {
       s.erase(at);
     } else {
       entry.reply = reply;
-      keep_answered(s, e);
+      s.keep_answered(e);
     }
   }
   if (first)
@@ -272,9 +274,9 @@ void request_ledger::record(const key& k, const outbound_ptr& reply) {
       w->send(reply);
 }
 
-void request_ledger::abandon(const key& k) {
+void request_ledger::shard::abandon(const key& k) {
   const auto h = hash(k);
-  auto& s = shard_of(h);
+  auto& s = *this;
   std::lock_guard<std::mutex> guard{s.mutex};
   const auto at = s.find(k, h);
   if (s.slots[at] != 0 && !s.pool[(s.slots[at] & entry_bits) - 1].reply)
@@ -294,14 +296,14 @@ void request_ledger::remember(protocol::person_id person, std::uint64_t id, std:
   s.pool[e].digest = digest;
   s.pool[e].reply = std::make_shared<const outbound>(std::move(reply), 0);
   if (fresh)
-    keep_answered(s, e);
+    s.keep_answered(e);
 }
 
 std::size_t request_ledger::size() const {
   std::size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard<std::mutex> guard{s.mutex};
-    n += s.live;
+    std::lock_guard<std::mutex> guard{s->mutex};
+    n += s->live;
   }
   return n;
 }

@@ -31,8 +31,8 @@ public:
   /// request's reply must go to (it records the reply and hands it on to `to`), or null when
   /// the id was seen before: then the earlier request's reply has been sent to `to` again (or
   /// will be when it arrives), or, when the content differs, an invalid_argument error.
-  /// The returned sink must not outlive the ledger (the city keeps its ledger in the context
-  /// that its actors and its journal live under).
+  /// The returned sink may outlive the ledger (it keeps its shard alive; CAF destroys an
+  /// actor's state, and with it the city's context, before the commands left in its mailbox).
   sink_ptr admit(protocol::person_id person, std::uint64_t id, std::size_t digest, sink_ptr to);
 
   /// Remembers that request `id` of `person` (content `digest`) was answered `reply`: a
@@ -67,7 +67,12 @@ private:
   /// One shard: an open-addressing table (linear probing) of indices into a pool of entries,
   /// so that a look-up touches one slot and one entry, and nothing is allocated per request
   /// once the pool has grown. Answered entries leave oldest first past the shard's capacity.
+  /// Shared with its reply sinks: each holds its own shard, so that the reference counts the
+  /// requests touch from every thread are spread over the shards (one count for the whole
+  /// ledger was a cache line every reply fought over).
   struct shard {
+    explicit shard(std::size_t capacity);
+    const std::size_t capacity; // answered entries kept
     mutable std::mutex mutex;
     std::vector<std::uint64_t> slots; // 0: empty; else (hash's top 32 bits << 32) | (entry + 1)
     std::vector<entry> pool;
@@ -82,21 +87,20 @@ private:
     /// Removes the entry in slot `at`.
     void erase(std::size_t at);
     void grow();
+    /// Puts answered entry `e` in the eviction order, forgetting the oldest past capacity.
+    /// Lock held.
+    void keep_answered(std::uint32_t e);
+    /// Stores the reply of `k` and answers everyone waiting.
+    void record(const key& k, const outbound_ptr& reply);
+    /// The reply sink of `k` went away unanswered: forget the request, so a retry applies it.
+    void abandon(const key& k);
   };
   class recording_sink;
 
-  /// Puts answered entry `e` in `s`'s eviction order, forgetting the oldest past capacity.
-  /// Lock held.
-  void keep_answered(shard& s, std::uint32_t e);
-  shard& shard_of(std::uint64_t h) { return shards_[h >> (64 - shard_bits)]; }
-  /// Stores the reply of `k` and answers everyone waiting.
-  void record(const key& k, const outbound_ptr& reply);
-  /// The reply sink of `k` went away unanswered: forget the request, so a retry applies it.
-  void abandon(const key& k);
+  shard& shard_of(std::uint64_t h) { return *shards_[h >> (64 - shard_bits)]; }
 
   static constexpr std::size_t shard_bits = 4;
-  std::size_t capacity_per_shard_;
-  std::array<shard, std::size_t{1} << shard_bits> shards_;
+  std::array<std::shared_ptr<shard>, std::size_t{1} << shard_bits> shards_;
 };
 
 } // namespace hub::actors

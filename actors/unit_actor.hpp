@@ -119,9 +119,7 @@ struct wall_clock {
 /// Read-only after the city is built (the directory is filled before the first message).
 struct city_context {
   std::shared_ptr<const protocol::hierarchy> hierarchy;
-  /// Replies to recent requests (city::submit). Declared before everything that may hold its
-  /// reply sinks (the journal's queue; the actors, which hold this context), so it outlives
-  /// them: a reply sink refers to it by plain reference.
+  /// Replies to recent requests (city::submit); its reply sinks keep their shard alive.
   std::shared_ptr<request_ledger> ledger;
   std::shared_ptr<bus> events;
   std::shared_ptr<journal> store; // every step ends here (journal.hpp)

@@ -75,6 +75,24 @@ TEST(request_ledger_test, a_try_again_answer_is_not_remembered) {
   EXPECT_EQ(acks_for(*client, 1), 2u);
 }
 
+// CAF destroys an actor's state, and with it the city's context and ledger, before the
+// commands left in its mailbox: a reply sink may be answered or dropped after its ledger.
+TEST(request_ledger_test, a_reply_sink_may_outlive_its_ledger) {
+  auto client = std::make_shared<recorder>();
+  auto ledger = std::make_shared<request_ledger>(16);
+  auto answered = ledger->admit(7, 1, 42, client);
+  auto dropped = ledger->admit(7, 2, 43, client);
+  ASSERT_NE(answered, nullptr);
+  ASSERT_NE(dropped, nullptr);
+  std::weak_ptr<request_ledger> gone = ledger;
+  ledger.reset();
+  ASSERT_TRUE(gone.expired());
+  answered->send(ack_of(1));
+  EXPECT_EQ(acks_for(*client, 1), 1u);
+  dropped.reset(); // unanswered: forgotten in its shard, which it kept alive
+  EXPECT_TRUE(client->all<protocol::error>().empty());
+}
+
 TEST(request_ledger_test, a_reused_id_with_other_content_is_refused) {
   auto ledger = std::make_shared<request_ledger>(16);
   auto client = std::make_shared<recorder>();
