@@ -128,7 +128,7 @@ request_ledger::shard::shard(std::size_t capacity)
 
 std::size_t request_ledger::shard::find(const key& k, std::uint64_t h) const {
   const auto mask = slots.size() - 1;
-  const auto tag = h >> 32;
+  const auto tag = h & entry_bits;
   for (auto i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
     const auto v = slots[i];
     if (v == 0 || ((v >> 32) == tag && pool[(v & entry_bits) - 1].k == k))
@@ -149,7 +149,7 @@ std::uint32_t request_ledger::shard::insert(const key& k, std::uint64_t h) {
     spare.pop_back();
   }
   pool[e].k = k;
-  slots[at] = ((h >> 32) << 32) | (std::uint64_t{e} + 1);
+  slots[at] = ((h & entry_bits) << 32) | (std::uint64_t{e} + 1);
   ++live;
   return e;
 }
@@ -167,7 +167,7 @@ void request_ledger::shard::erase(std::size_t at) {
   const auto mask = slots.size() - 1;
   auto hole = at;
   for (auto j = (hole + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
-    const auto home = static_cast<std::size_t>(hash(pool[(slots[j] & entry_bits) - 1].k)) & mask;
+    const auto home = static_cast<std::size_t>(slots[j] >> 32) & mask;
     const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!stays) {
       slots[hole] = slots[j];
@@ -184,7 +184,7 @@ void request_ledger::shard::grow() {
   for (auto v : old) {
     if (v == 0)
       continue;
-    auto i = static_cast<std::size_t>(hash(pool[(v & entry_bits) - 1].k)) & mask;
+    auto i = static_cast<std::size_t>(v >> 32) & mask;
     while (slots[i] != 0)
       i = (i + 1) & mask;
     slots[i] = v;

@@ -74,7 +74,10 @@ private:
     explicit shard(std::size_t capacity);
     const std::size_t capacity; // answered entries kept
     mutable std::mutex mutex;
-    std::vector<std::uint64_t> slots; // 0: empty; else (hash's top 32 bits << 32) | (entry + 1)
+    /// 0: empty; else (the hash's low 32 bits << 32) | (entry + 1). The low bits are the
+    /// home slot's too (tables stay far below 2^32 slots), so moving and rehashing slots never
+    /// reads the entries they point to: those are cold.
+    std::vector<std::uint64_t> slots;
     std::vector<entry> pool;
     std::vector<std::uint32_t> spare; // pool entries free for reuse
     std::deque<std::uint32_t> order;  // answered entries, oldest answer first
