@@ -39,7 +39,6 @@ void hierarchy::index() {
 
   // Children lists, and the parent of each unit as an index so that tree walks need no
   // hashing.
-  children_.clear();
   children_at_.assign(n_units, {});
   parent_index_.assign(n_units, no_parent);
   for (std::uint32_t i = 0; i < n_units; ++i) {
@@ -48,7 +47,6 @@ void hierarchy::index() {
     auto it = unit_index_.find(u.parent);
     if (it == unit_index_.end()) continue;
     parent_index_[i] = it->second;
-    children_[u.parent].push_back(i);
     children_at_[it->second].push_back(i);
   }
 
@@ -103,8 +101,8 @@ const category* hierarchy::find_category(std::string_view code) const {
 }
 
 const std::vector<std::uint32_t>& hierarchy::children(unit_code code) const {
-  auto it = children_.find(code);
-  return it == children_.end() ? empty_list() : it->second;
+  auto i = index_of(code);
+  return i == no_unit ? empty_list() : children_at_[i];
 }
 
 const std::vector<std::uint32_t>& hierarchy::people_at(unit_code code) const {

@@ -151,7 +151,6 @@ private:
   std::unordered_map<unit_code, std::uint32_t> unit_index_;
   std::unordered_map<person_id, std::uint32_t> person_index_;
   std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> category_index_;
-  std::unordered_map<unit_code, std::vector<std::uint32_t>> children_;
   std::unordered_map<unit_code, std::vector<std::uint32_t>> people_at_;
   std::vector<std::vector<std::uint32_t>> children_at_; // per unit: children's indices
   std::vector<std::uint32_t> parent_index_; // per unit: index of its parent, or no_parent

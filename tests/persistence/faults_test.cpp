@@ -1,6 +1,7 @@
 // The journal when things go wrong: deadlines that passed while the hub was down, a stale
 // writer, and Redis going away and coming back.
 
+#include "tests/persistence/compare.hpp"
 #include "tests/persistence/store_fixture.hpp"
 
 #include <signal.h>
@@ -256,13 +257,7 @@ TEST_F(faults_test, a_crash_between_a_departments_write_and_its_townships_is_mad
   ASSERT_TRUE(start_city(start_wall + 10 * 60 * 1000));
   EXPECT_EQ(recovered_.tasks, 2u);
   ASSERT_EQ(state_of(housing).tasks_.count(id), 1u) << "the lost task was not rebuilt";
-  const auto& rebuilt = state_of(housing).tasks_.at(id);
-  EXPECT_EQ(rebuilt.township, housing_task.township);
-  EXPECT_EQ(rebuilt.task, housing_task.task);
-  EXPECT_EQ(rebuilt.category, housing_task.category);
-  EXPECT_EQ(rebuilt.urgency, housing_task.urgency);
-  EXPECT_EQ(rebuilt.summoned_at, housing_task.summoned_at);
-  EXPECT_EQ(rebuilt.next_check, housing_task.next_check);
+  expect_same(state_of(housing).tasks_.at(id), housing_task);
   const auto* held = find_case(town_a, id);
   ASSERT_NE(held, nullptr);
   for (auto& w : held->whistle) {

@@ -131,25 +131,24 @@ std::optional<protocol::server_message> test_client::reply_to(std::uint64_t id,
         return r;
       }
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left <= 0ms) return std::nullopt;
-    auto m = read(left);
-    if (!m) return std::nullopt;
-    sort(std::move(*m));
+    if (!read_one_before(deadline)) return std::nullopt;
   }
+}
+
+bool test_client::read_one_before(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (left <= 0ms) return false;
+  auto m = read(left);
+  if (!m) return false;
+  sort(std::move(*m));
+  return true;
 }
 
 std::optional<protocol::server_message> test_client::next_event(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (kept_.empty()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left <= 0ms) return std::nullopt;
-    auto m = read(left);
-    if (!m) return std::nullopt;
-    sort(std::move(*m));
-  }
+  while (kept_.empty())
+    if (!read_one_before(deadline)) return std::nullopt;
   auto e = std::move(kept_.front());
   kept_.pop_front();
   return e;
@@ -170,12 +169,7 @@ bool test_client::wait_aggregate(const std::function<bool(const protocol::aggreg
   for (std::size_t checked = 0;;) {
     for (; checked < aggregates_.size(); ++checked)
       if (pred(aggregates_[checked])) return true;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left <= 0ms) return false;
-    auto m = read(left);
-    if (!m) return false;
-    sort(std::move(*m));
+    if (!read_one_before(deadline)) return false;
   }
 }
 

@@ -99,6 +99,8 @@ public:
 private:
   /// Files a frame as a reply, an aggregate or a kept event.
   void sort(protocol::server_message&& m);
+  /// Reads one message, if one comes before `deadline`, and sorts it; false when none came.
+  bool read_one_before(std::chrono::steady_clock::time_point deadline);
   /// Runs the io_context until `done` or `timeout`; on timeout the connection is dropped.
   bool run(const bool& done, std::chrono::milliseconds timeout);
 
