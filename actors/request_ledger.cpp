@@ -157,6 +157,7 @@ std::uint32_t request_ledger::shard::insert(const key& k, std::uint64_t h) {
 void request_ledger::shard::erase(std::size_t at) {
   const auto e = static_cast<std::uint32_t>((slots[at] & entry_bits) - 1);
   auto& gone = pool[e];
+  gone.answered = false;
   gone.reply.reset();
   gone.first.reset();
   gone.retried.clear();
@@ -221,11 +222,11 @@ sink_ptr request_ledger::admit(protocol::person_id person, std::uint64_t id, std
                           "message id " + std::to_string(id) +
                               " was used for another request: use a new id for each request"},
           0);
-    } else if (!e.reply) {
+    } else if (!e.answered) {
       e.retried.push_back(std::move(to));
       return nullptr;
     } else {
-      again = e.reply;
+      again = shard::reply_of(e);
     }
   }
   if (to)
@@ -254,7 +255,7 @@ void request_ledger::shard::record(const key& k, const outbound_ptr& reply) {
       return; // cannot happen: in-flight requests are never forgotten
     const auto e = static_cast<std::uint32_t>((s.slots[at] & entry_bits) - 1);
     auto& entry = s.pool[e];
-    if (entry.reply)
+    if (entry.answered)
       return;
     first = std::move(entry.first);
     retried.swap(entry.retried);
@@ -263,7 +264,11 @@ void request_ledger::shard::record(const key& k, const outbound_ptr& reply) {
       // then be taken afresh, not answered try_again from here forever.
       s.erase(at);
     } else {
-      entry.reply = reply;
+      entry.answered = true;
+      if (auto* a = std::get_if<protocol::ack>(&reply->message()))
+        entry.ack = *a;
+      else
+        entry.reply = reply;
       s.keep_answered(e);
     }
   }
@@ -274,12 +279,16 @@ void request_ledger::shard::record(const key& k, const outbound_ptr& reply) {
       w->send(reply);
 }
 
+outbound_ptr request_ledger::shard::reply_of(const entry& e) {
+  return e.reply ? e.reply : std::make_shared<const outbound>(e.ack, 0);
+}
+
 void request_ledger::shard::abandon(const key& k) {
   const auto h = hash(k);
   auto& s = *this;
   std::lock_guard<std::mutex> guard{s.mutex};
   const auto at = s.find(k, h);
-  if (s.slots[at] != 0 && !s.pool[(s.slots[at] & entry_bits) - 1].reply)
+  if (s.slots[at] != 0 && !s.pool[(s.slots[at] & entry_bits) - 1].answered)
     s.erase(at);
 }
 
@@ -293,8 +302,13 @@ void request_ledger::remember(protocol::person_id person, std::uint64_t id, std:
   const bool fresh = s.slots[at] == 0;
   const auto e =
       fresh ? s.insert(k, h) : static_cast<std::uint32_t>((s.slots[at] & entry_bits) - 1);
-  s.pool[e].digest = digest;
-  s.pool[e].reply = std::make_shared<const outbound>(std::move(reply), 0);
+  auto& entry = s.pool[e];
+  entry.digest = digest;
+  entry.answered = true;
+  if (auto* a = std::get_if<protocol::ack>(&reply))
+    entry.ack = *a;
+  else
+    entry.reply = std::make_shared<const outbound>(std::move(reply), 0);
   if (fresh)
     s.keep_answered(e);
 }

@@ -59,8 +59,13 @@ private:
   }
   struct entry {
     key k{};
-    std::size_t digest = 0;        // of the request's content
-    outbound_ptr reply;            // null while the request is in flight
+    std::size_t digest = 0; // of the request's content
+    /// The reply, once answered. An ack (nearly every reply) is kept as its few fields, not
+    /// as the message that carried it: a full ledger then holds 131,072 small entries rather
+    /// than as many shared messages, and forgetting one frees nothing cold.
+    bool answered = false;
+    protocol::ack ack;             // the reply, when it was an ack
+    outbound_ptr reply;            // the reply, when it was anything else
     sink_ptr first;                // who sent it first: answered when the reply comes
     std::vector<sink_ptr> retried; // who sent it again meanwhile
   };
@@ -95,6 +100,8 @@ private:
     void keep_answered(std::uint32_t e);
     /// Stores the reply of `k` and answers everyone waiting.
     void record(const key& k, const outbound_ptr& reply);
+    /// The reply entry `e` was answered with, as a message to send again.
+    static outbound_ptr reply_of(const entry& e);
     /// The reply sink of `k` went away unanswered: forget the request, so a retry applies it.
     void abandon(const key& k);
   };

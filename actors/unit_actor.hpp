@@ -140,6 +140,9 @@ struct city_context {
   unit_actor actor_of(protocol::unit_code code) const;
   /// Index of `code` in hierarchy->units.
   std::uint32_t index_of(protocol::unit_code code) const;
+  /// The actor of the unit that made case or directive `id` (its index is in the id: no
+  /// look-up by code), or a null handle when the id names no unit.
+  unit_actor maker_of_id(std::uint64_t id) const;
 };
 
 // -- ids ------------------------------------------------------------------------------------
@@ -150,6 +153,11 @@ constexpr protocol::case_id make_id(std::uint32_t unit_index, std::uint64_t seq)
   return (static_cast<std::uint64_t>(unit_index) << 40) | (seq & ((1ull << 40) - 1));
 }
 constexpr std::uint32_t maker_of(std::uint64_t id) { return static_cast<std::uint32_t>(id >> 40); }
+
+inline unit_actor city_context::maker_of_id(std::uint64_t id) const {
+  const auto i = maker_of(id);
+  return i < directory.size() ? directory[i] : unit_actor{};
+}
 
 // -- the actor ------------------------------------------------------------------------------
 

@@ -157,8 +157,7 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
   if (a.action == directive_action::complete)
     own_.directives_done += 1;
   state = a.action;
-  self_->send(ctx_->actor_of(found->second.info->issuer_unit),
-              receipt_up{a.id, entry->first, a.action});
+  self_->send(ctx_->maker_of_id(a.id), receipt_up{a.id, entry->first, a.action}); // the issuer
   auto ev = event_of(*found->second.info, a.action, unit_->code, cmd.who.id, now());
   ev.total = 1;
   ev.signed_count = 1;

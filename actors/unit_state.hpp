@@ -142,10 +142,19 @@ struct unit_state {
   void count_colour(protocol::deadline_colour colour, int delta);
 
   // -- data --
+  // What every directive message touches comes first, in the state's first two cache lines:
+  // a city-wide fan-out reads each of 18,100 grids' states cold, once or twice, and each
+  // line the handlers touch there is a miss.
   self_pointer self_;
   std::shared_ptr<const city_context> ctx_;
-  std::uint32_t index_ = 0;
   const protocol::unit* unit_ = nullptr;
+  std::uint32_t index_ = 0;
+  bool flush_pending_ = false;
+  bool tally_pending_ = false;
+  bool ever_sent_ = false;
+  flat_map<protocol::directive_id, received_directive> received_;
+  protocol::unit_figures own_; // this unit's own counters
+
   std::uint64_t next_seq_ = 0; // for the ids this unit makes
   std::uint64_t version_ = 0;  // of this unit's stored counters: one more per change of them
   unit_record stored_;         // the counters as last committed
@@ -154,9 +163,7 @@ struct unit_state {
   std::unordered_map<protocol::case_id, protocol::unit_code> moved_; // cases that left
   std::unordered_map<protocol::case_id, department_task> tasks_;
   std::unordered_map<protocol::directive_id, issued_directive> issued_;
-  flat_map<protocol::directive_id, received_directive> received_;
   std::vector<protocol::directive_id> dirty_tallies_;
-  bool tally_pending_ = false;
 
   struct timer {
     protocol::timestamp_ms at;
@@ -167,12 +174,9 @@ struct unit_state {
   std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
   protocol::timestamp_ms armed_for_ = INT64_MAX; // when the pending tick fires
 
-  protocol::unit_figures own_;  // this unit's own counters
   std::uint64_t score_sum_ = 0; // department: sum of 评哨 ratings
   std::unordered_map<protocol::unit_code, protocol::unit_figures> children_;
   protocol::unit_figures last_sent_;
-  bool flush_pending_ = false;
-  bool ever_sent_ = false;
 
   static inline const char* name = "unit";
 };

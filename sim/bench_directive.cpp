@@ -379,14 +379,14 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
     const std::string name = r == 0 ? "warm-up" : "round " + std::to_string(r);
     auto f = ours_round();
     progress("directive %s: ours  ack %.1f ms, fan-out %.1f ms, all signed %.1f ms, tally %.1f ms "
-             "| split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms)",
-             name.c_str(), f.ack_ms, f.fanout_ms, f.signed_ms, f.round_ms, f.split_fanout_ms,
-             f.split_signs_ms, f.submit_ms);
+             "(CPU %.1f ms) | split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms)",
+             name.c_str(), f.ack_ms, f.fanout_ms, f.signed_ms, f.round_ms, f.round_cpu_ms,
+             f.split_fanout_ms, f.split_signs_ms, f.submit_ms);
     auto b = bare_round();
-    progress("directive %s: bare  fan-out %.1f ms, all signed %.1f ms, tally %.1f ms | split: "
-             "fan-out %.1f ms, signs %.1f ms (submitting %.1f ms) | auto receipts %.1f ms",
-             name.c_str(), b.fanout_ms, b.signed_ms, b.round_ms, b.split_fanout_ms, b.split_signs_ms,
-             b.submit_ms, b.auto_ms);
+    progress("directive %s: bare  fan-out %.1f ms, all signed %.1f ms, tally %.1f ms (CPU %.1f ms) "
+             "| split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms) | auto receipts %.1f ms",
+             name.c_str(), b.fanout_ms, b.signed_ms, b.round_ms, b.round_cpu_ms, b.split_fanout_ms,
+             b.split_signs_ms, b.submit_ms, b.auto_ms);
     if (r == 0)
       continue;
     ack.push_back(f.ack_ms);

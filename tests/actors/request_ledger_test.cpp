@@ -93,6 +93,25 @@ TEST(request_ledger_test, a_reply_sink_may_outlive_its_ledger) {
   EXPECT_TRUE(client->all<protocol::error>().empty());
 }
 
+// The ledger keeps an ack as its fields and any other reply as the message itself: a retry
+// gets either back exactly, after the original message is gone.
+TEST(request_ledger_test, a_retry_gets_the_same_reply_field_for_field) {
+  auto ledger = std::make_shared<request_ledger>(16);
+  auto client = std::make_shared<recorder>();
+  const protocol::ack acked{1, 11, 12, 13};
+  const protocol::error refused{2, protocol::errc::forbidden, "not yours"};
+  ledger->admit(7, 1, 42, client)->send(std::make_shared<const actors::outbound>(acked, 0));
+  ledger->admit(7, 2, 43, client)->send(std::make_shared<const actors::outbound>(refused, 0));
+  auto retry = std::make_shared<recorder>();
+  EXPECT_EQ(ledger->admit(7, 1, 42, retry), nullptr);
+  EXPECT_EQ(ledger->admit(7, 2, 43, retry), nullptr);
+  ASSERT_EQ(retry->all<protocol::ack>().size(), 1u);
+  EXPECT_EQ(retry->all<protocol::ack>()[0], acked);
+  ASSERT_EQ(retry->all<protocol::error>().size(), 1u);
+  EXPECT_EQ(retry->all<protocol::error>()[0].code, refused.code);
+  EXPECT_EQ(retry->all<protocol::error>()[0].message, refused.message);
+}
+
 TEST(request_ledger_test, a_reused_id_with_other_content_is_refused) {
   auto ledger = std::make_shared<request_ledger>(16);
   auto client = std::make_shared<recorder>();
