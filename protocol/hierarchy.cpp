@@ -29,11 +29,10 @@ void hierarchy::index() {
   const auto n_units = static_cast<std::uint32_t>(units.size());
   const auto n_people = static_cast<std::uint32_t>(people.size());
 
-  unit_index_.clear();
-  unit_index_.reserve(n_units);
+  unit_index_.reset(n_units);
   counts_ = {};
   for (std::uint32_t i = 0; i < n_units; ++i) {
-    unit_index_.emplace(units[i].code, i); // codes are unique in a valid hierarchy
+    unit_index_.insert(units[i].code, i); // codes are unique in a valid hierarchy
     ++counts_[static_cast<std::size_t>(units[i].kind)];
   }
 
@@ -44,10 +43,10 @@ void hierarchy::index() {
   for (std::uint32_t i = 0; i < n_units; ++i) {
     const unit& u = units[i];
     if (u.kind == unit_kind::city) continue;
-    auto it = unit_index_.find(u.parent);
-    if (it == unit_index_.end()) continue;
-    parent_index_[i] = it->second;
-    children_at_[it->second].push_back(i);
+    const auto p = unit_index_.find(u.parent);
+    if (p == no_unit) continue;
+    parent_index_[i] = p;
+    children_at_[p].push_back(i);
   }
 
   // Depth of each unit. Parents usually come first, so most depths are known from the parent;
@@ -70,11 +69,10 @@ void hierarchy::index() {
     known[i] = true;
   }
 
-  person_index_.clear();
-  person_index_.reserve(n_people);
+  person_index_.reset(n_people);
   people_at_.clear();
   for (std::uint32_t i = 0; i < n_people; ++i) {
-    person_index_.emplace(people[i].id, i);
+    person_index_.insert(people[i].id, i);
     people_at_[people[i].unit].push_back(i);
   }
 
@@ -86,13 +84,13 @@ void hierarchy::index() {
 // -- look-ups -------------------------------------------------------------------------------
 
 const unit* hierarchy::find_unit(unit_code code) const {
-  auto it = unit_index_.find(code);
-  return it == unit_index_.end() ? nullptr : &units[it->second];
+  const auto i = unit_index_.find(code);
+  return i == no_unit ? nullptr : &units[i];
 }
 
 const person* hierarchy::find_person(person_id id) const {
-  auto it = person_index_.find(id);
-  return it == person_index_.end() ? nullptr : &people[it->second];
+  const auto i = person_index_.find(id);
+  return i == detail::id_index::absent ? nullptr : &people[i];
 }
 
 const category* hierarchy::find_category(std::string_view code) const {
@@ -115,8 +113,7 @@ bool hierarchy::within(unit_code code, unit_code ancestor) const {
 }
 
 std::uint32_t hierarchy::index_of(unit_code code) const {
-  auto it = unit_index_.find(code);
-  return it == unit_index_.end() ? no_unit : it->second;
+  return unit_index_.find(code); // id_index::absent is no_unit
 }
 
 bool hierarchy::within_at(std::uint32_t i, std::uint32_t a) const {
@@ -133,9 +130,9 @@ std::size_t hierarchy::count(unit_kind kind) const {
 }
 
 const unit* hierarchy::ancestor_of_kind(unit_code code, unit_kind kind) const {
-  auto it = unit_index_.find(code);
-  if (it == unit_index_.end()) return nullptr;
-  for (std::uint32_t i = it->second, steps = 0; steps <= max_depth; ++steps) {
+  const auto from = unit_index_.find(code);
+  if (from == no_unit) return nullptr;
+  for (std::uint32_t i = from, steps = 0; steps <= max_depth; ++steps) {
     if (units[i].kind == kind) return &units[i];
     if (parent_index_[i] == no_parent) return nullptr;
     i = parent_index_[i];
@@ -145,9 +142,8 @@ const unit* hierarchy::ancestor_of_kind(unit_code code, unit_kind kind) const {
 
 std::vector<unit_code> hierarchy::path(unit_code code) const {
   std::vector<unit_code> out;
-  auto it = unit_index_.find(code);
-  if (it == unit_index_.end()) return out;
-  std::uint32_t i = it->second;
+  std::uint32_t i = unit_index_.find(code);
+  if (i == no_unit) return out;
   out.resize(depth_[i] + 1u);
   for (std::size_t k = out.size(); k-- > 0;) {
     out[k] = units[i].code;

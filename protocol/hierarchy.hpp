@@ -5,6 +5,7 @@
 // command channels and the case categories with their time limits. Loaded once from a
 // hierarchy file (protocol/hierarchy_file.hpp) and then read-only, shared by every actor.
 
+#include "protocol/detail/id_index.hpp"
 #include "protocol/types.hpp"
 
 #include <array>
@@ -126,7 +127,7 @@ public:
   const std::vector<std::uint32_t>& children_at(std::uint32_t i) const {
     return children_at_[i];
   }
-  static constexpr std::uint32_t no_unit = UINT32_MAX;
+  static constexpr std::uint32_t no_unit = detail::id_index::absent;
   /// Number of units of `kind`.
   std::size_t count(unit_kind kind) const;
   /// The nearest unit of `kind` on the way from `code` up to the city, `code` itself
@@ -148,8 +149,8 @@ private:
     }
   };
 
-  std::unordered_map<unit_code, std::uint32_t> unit_index_;
-  std::unordered_map<person_id, std::uint32_t> person_index_;
+  detail::id_index unit_index_;   // code -> index into units
+  detail::id_index person_index_; // id -> index into people
   std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> category_index_;
   std::unordered_map<unit_code, std::vector<std::uint32_t>> people_at_;
   std::vector<std::vector<std::uint32_t>> children_at_; // per unit: children's indices
