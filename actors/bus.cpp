@@ -10,14 +10,28 @@ namespace hub::actors {
 
 // -- outbound -------------------------------------------------------------------------------
 
+outbound::~outbound() {
+  delete msgpack_.load(std::memory_order_relaxed);
+  delete json_.load(std::memory_order_relaxed);
+}
+
+template <class Encode>
+const std::string& outbound::cached(std::atomic<const std::string*>& slot, Encode encode) const {
+  if (auto* done = slot.load(std::memory_order_acquire))
+    return *done;
+  auto made = std::make_unique<const std::string>(encode(msg_));
+  const std::string* expected = nullptr;
+  if (slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel))
+    return *made.release();
+  return *expected; // another thread's encoding won; ours is freed
+}
+
 const std::string& outbound::msgpack() const {
-  std::call_once(msgpack_once_, [this] { msgpack_ = protocol::encode(msg_); });
-  return msgpack_;
+  return cached(msgpack_, [](const protocol::server_message& m) { return protocol::encode(m); });
 }
 
 const std::string& outbound::json() const {
-  std::call_once(json_once_, [this] { json_ = protocol::to_json(msg_); });
-  return json_;
+  return cached(json_, [](const protocol::server_message& m) { return protocol::to_json(m); });
 }
 
 void reply(const sink_ptr& to, protocol::server_message msg) {

@@ -1,4 +1,6 @@
 #include "actors/bus.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/json.hpp"
 
 #include "tests/actors/city_fixture.hpp"
 
@@ -105,6 +107,35 @@ TEST(bus_test, concurrent_publishers_and_subscribers_see_every_event_once_in_ord
     got.push_back(e.seq);
   EXPECT_TRUE(late->all<protocol::gap>().empty());
   EXPECT_EQ(got, expected);
+}
+
+// Sessions on different gateway threads ask for the same event's bytes at once: each form is
+// encoded correctly, and every caller gets the one cached copy.
+TEST(bus_test, an_outbound_is_encoded_once_per_form_for_concurrent_readers) {
+  auto event = event_at(grid_a1_1);
+  event.seq = 42;
+  event.note = "积水，已联系社区";
+  const actors::outbound out{event, grid_a1_1};
+  constexpr int readers = 4;
+  std::atomic<int> ready{0};
+  std::vector<const std::string*> packed(readers), text(readers);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < readers; ++t)
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < readers)
+        std::this_thread::yield();
+      packed[t] = &out.msgpack();
+      text[t] = &out.json();
+    });
+  for (auto& t : threads)
+    t.join();
+  for (int t = 1; t < readers; ++t) {
+    EXPECT_EQ(packed[t], packed[0]);
+    EXPECT_EQ(text[t], text[0]);
+  }
+  EXPECT_EQ(*packed[0], protocol::encode(protocol::server_message{event}));
+  EXPECT_EQ(*text[0], protocol::to_json(protocol::server_message{event}));
 }
 
 } // namespace
