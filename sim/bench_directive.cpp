@@ -37,7 +37,6 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 namespace hub::bench {
 
@@ -119,9 +118,11 @@ constexpr std::uint64_t phase_base(std::uint64_t p) { return p << 32; }
 /// The issuing client (the city leader's screen plus, for the round, every grid's app).
 class client : public actors::client_sink, public std::enable_shared_from_this<client> {
 public:
-  client(actors::city& c, const cast& people, tracker& t,
-         std::unordered_map<protocol::unit_code, std::uint32_t> grid_pos)
+  /// `grid_pos`: per hierarchy index, the grid's position in `people.grids` (or no_grid).
+  client(actors::city& c, const cast& people, tracker& t, std::vector<std::uint32_t> grid_pos)
     : city_(c), people_(people), tracker_(t), grid_pos_(std::move(grid_pos)) {}
+
+  static constexpr std::uint32_t no_grid = UINT32_MAX;
 
   /// Starts phase `p`; with `sign_on_arrival` every grid signs as soon as the directive arrives.
   void start(std::uint64_t p, bool sign_on_arrival) {
@@ -151,9 +152,11 @@ public:
       } else if (d->action == directive_action::issue) { // arrival at a grid
         tracker_.arrived();
         if (sign_on_arrival_.load(std::memory_order_relaxed)) {
-          auto g = grid_pos_.find(d->unit);
-          if (g != grid_pos_.end())
-            sign(g->second); // under the bus's lock: submit only enqueues, never publishes
+          // By the hierarchy's own index (one probe), as the bare tree's client is handed
+          // the grid's position: the client's look-up is not ours to pay for.
+          const auto i = city_.context().hierarchy->index_of(d->unit);
+          if (i < grid_pos_.size() && grid_pos_[i] != no_grid)
+            sign(grid_pos_[i]); // on the bus's deliverer: submit only enqueues, never publishes
         }
       }
     } else if (auto* a = std::get_if<protocol::ack>(&msg)) {
@@ -189,7 +192,7 @@ private:
   actors::city& city_;
   const cast& people_;
   tracker& tracker_;
-  const std::unordered_map<protocol::unit_code, std::uint32_t> grid_pos_;
+  const std::vector<std::uint32_t> grid_pos_;
   std::atomic<std::uint64_t> base_{0};
   std::atomic<protocol::directive_id> directive_{0};
   std::atomic<bool> sign_on_arrival_{false};
@@ -234,9 +237,9 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
   auto city = std::make_unique<actors::city>(sys, h, city_opts(o));
 
   tracker ours(grids);
-  std::unordered_map<protocol::unit_code, std::uint32_t> grid_pos;
+  std::vector<std::uint32_t> grid_pos(h->units.size(), client::no_grid);
   for (std::uint32_t g = 0; g < grids; ++g)
-    grid_pos.emplace(h->units[people.grids[g]].code, g);
+    grid_pos[people.grids[g]] = g;
   auto sink = std::make_shared<client>(*city, people, ours, std::move(grid_pos));
   std::uint64_t sub = 1;
   city->submit(people.city_leader, {sub++, protocol::subscribe{411500, 0}}, sink);
