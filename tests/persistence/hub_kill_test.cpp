@@ -44,6 +44,14 @@ struct client_log {
   std::string failure;                                 // could not connect
 };
 
+/// True when `c` is connected; otherwise says why in `log.failure`.
+bool connected(const test_client& c, client_log& log) {
+  if (c.ok())
+    return true;
+  log.failure = "cannot connect: " + std::to_string(c.status()) + " " + c.body();
+  return false;
+}
+
 protocol::case_report report_of(const client_log& log, std::uint64_t id) {
   protocol::case_report r;
   r.unit = log.grid;
@@ -137,10 +145,8 @@ TEST_F(hub_kill_test, sigkill_under_load_loses_no_acknowledged_case_and_doubles_
   for (auto& log : logs)
     threads.emplace_back([&, token = token_for(log.person)] {
       test_client c{port, {"/?token=" + token, "", 0}};
-      if (!c.ok()) {
-        log.failure = "cannot connect: " + std::to_string(c.status()) + " " + c.body();
+      if (!connected(c, log))
         return;
-      }
       std::size_t in_flight = 0;
       auto take = [&](std::chrono::milliseconds timeout) {
         auto m = c.read(timeout);
@@ -294,10 +300,8 @@ TEST_F(hub_kill_test, redis_restarted_mid_load_loses_nothing_and_applies_nothing
   for (auto& log : logs)
     threads.emplace_back([&, token = token_for(log.person)] {
       test_client c{port, {"/?token=" + token, "", 0}};
-      if (!c.ok()) {
-        log.failure = "cannot connect: " + std::to_string(c.status()) + " " + c.body();
+      if (!connected(c, log))
         return;
-      }
       std::deque<std::uint64_t> to_send, held;
       for (std::uint64_t id = 1; id <= per_client; ++id)
         to_send.push_back(id);
