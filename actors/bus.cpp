@@ -49,14 +49,14 @@ bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
   const auto& units = hierarchy_->units;
   parent_at_.reserve(units.size());
   for (const auto& u : units)
-    parent_at_.push_back(u.parent != 0 ? index_of(u.parent) : none);
+    parent_at_.push_back(u.parent != 0 ? index_of(u.parent) : unknown_index);
   topic_at_.assign(units.size(), nullptr);
   watched_at_.assign(units.size(), 0);
 }
 
 std::uint32_t bus::index_of(protocol::unit_code code) const {
-  auto* u = hierarchy_->find_unit(code);
-  return u == nullptr ? none : static_cast<std::uint32_t>(u - hierarchy_->units.data());
+  static_assert(unknown_index == protocol::hierarchy::no_unit);
+  return hierarchy_->index_of(code);
 }
 
 // -- the kept events ------------------------------------------------------------------------
@@ -91,7 +91,7 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   // Built and looked up before the lock, and the evicted event freed after it: the lock
   // covers only numbering, retention and queueing.
   auto built = std::make_shared<outbound>(std::move(event), unit);
-  const auto at = index != none ? index : index_of(unit);
+  const auto at = index != unknown_index ? index : index_of(unit);
   const auto aud = to == reach::unit_watchers ? audience::unit : audience::subtree;
   outbound_ptr evicted;
   auto guard = lock_soon(mutex_);
@@ -117,14 +117,15 @@ void bus::publish_aggregate(protocol::aggregate a) {
 }
 
 bool bus::watched(std::uint32_t at, audience to) const {
-  if (at == none)
+  if (at == unknown_index)
     return watched_elsewhere_ != 0;
   switch (to) {
     case audience::unit: return watched_at_[at] != 0;
     case audience::unit_and_parent:
-      return watched_at_[at] != 0 || (parent_at_[at] != none && watched_at_[parent_at_[at]] != 0);
+      return watched_at_[at] != 0 ||
+             (parent_at_[at] != unknown_index && watched_at_[parent_at_[at]] != 0);
     case audience::subtree:
-      for (auto i = at; i != none; i = parent_at_[i])
+      for (auto i = at; i != unknown_index; i = parent_at_[i])
         if (watched_at_[i] != 0)
           return true;
       return false;
@@ -134,7 +135,7 @@ bool bus::watched(std::uint32_t at, audience to) const {
 
 void bus::count_watch(protocol::unit_code code, int delta) {
   auto at = index_of(code);
-  if (at == none)
+  if (at == unknown_index)
     watched_elsewhere_ += delta;
   else
     watched_at_[at] += delta;
@@ -182,7 +183,7 @@ std::unique_lock<std::mutex> bus::take_role() {
 }
 
 const std::vector<sink_ptr>* bus::subscribers_of(protocol::unit_code code, std::uint32_t i) const {
-  if (i != none)
+  if (i != unknown_index)
     return topic_at_[i];
   auto t = topics_.find(code); // a topic outside the hierarchy
   return t == topics_.end() ? nullptr : &t->second;
@@ -194,15 +195,15 @@ void bus::deliver(const queued& q) {
       for (auto& s : *subs)
         s->send(q.msg);
   };
-  if (q.at == none || q.to == audience::unit)
+  if (q.at == unknown_index || q.to == audience::unit)
     return to_all(subscribers_of(q.msg->unit(), q.at));
   if (q.to == audience::unit_and_parent) {
     to_all(topic_at_[q.at]);
-    if (auto parent = parent_at_[q.at]; parent != none)
+    if (auto parent = parent_at_[q.at]; parent != unknown_index)
       to_all(topic_at_[parent]);
     return;
   }
-  for (auto i = q.at; i != none; i = parent_at_[i])
+  for (auto i = q.at; i != unknown_index; i = parent_at_[i])
     to_all(topic_at_[i]);
 }
 
@@ -211,7 +212,7 @@ void bus::deliver(const queued& q) {
 void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since) {
   auto guard = take_role();
   auto& subscribers = topics_[topic];
-  if (auto i = index_of(topic); i != none)
+  if (auto i = index_of(topic); i != unknown_index)
     topic_at_[i] = &subscribers; // map nodes do not move
   if (std::find(subscribers.begin(), subscribers.end(), sink) != subscribers.end())
     return deliver_queue(std::move(guard));
@@ -261,7 +262,7 @@ bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink) 
     return false;
   subs.erase(i);
   if (subs.empty()) {
-    if (auto at = index_of(topic); at != none)
+    if (auto at = index_of(topic); at != unknown_index)
       topic_at_[at] = nullptr;
     topics_.erase(t); // a topic goes with its last subscriber
   }

@@ -168,9 +168,7 @@ private:
     std::uint64_t seq; // 0 for aggregates
   };
 
-  static constexpr std::uint32_t none = unknown_index;
-
-  /// Index of `code` in the hierarchy's units, or `none`.
+  /// Index of `code` in the hierarchy's units, or `unknown_index`.
   std::uint32_t index_of(protocol::unit_code code) const;
 
   // -- the deliverer's role (at most one thread at a time) --------------------------------
@@ -197,7 +195,7 @@ private:
   std::shared_ptr<const protocol::hierarchy> hierarchy_;
   std::size_t max_replay_;
   // Vector indices, not codes: one hash lookup per event instead of two per level.
-  std::vector<std::uint32_t> parent_at_; // unit index -> parent's index (or none); const
+  std::vector<std::uint32_t> parent_at_; // unit index -> parent's index (or unknown_index)
 
   // Guarded by mutex_: numbering, retention, the delivery queue, the role.
   mutable std::mutex mutex_;
