@@ -41,6 +41,10 @@ struct options {
   /// scheduler.policy.
   std::vector<std::pair<std::string, std::string>> caf;
   std::uint64_t seed = 0; // 0: hub::sim::default_seed
+  /// Print each directive round's window as `perf report --time` takes it (seconds of
+  /// CLOCK_MONOTONIC, which steady_clock reads): profile with `perf record -k CLOCK_MONOTONIC`
+  /// and look at the rounds alone, not at the pauses and set-up around them.
+  bool windows = false;
   /// The city's journal (city_options::make_store): empty for the memory journal; set by
   /// hub-store-bench to write through Redis.
   std::function<std::shared_ptr<actors::journal>(std::shared_ptr<actors::bus>)> make_store;

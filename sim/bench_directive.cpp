@@ -257,6 +257,12 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
   std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the spawns initialise
 
   auto now_wall = [&] { return city->context().clock.at(sys.clock().now()); };
+  // --windows: "window ours 123.456789,123.512345" from t0 to now, for `perf report --time`.
+  auto print_window = [&](const char* who, std::int64_t t0) {
+    if (o.windows)
+      progress("window %s %.6f,%.6f", who, static_cast<double>(t0) / 1e9,
+               static_cast<double>(now_ns()) / 1e9);
+  };
   std::uint64_t phase = 0;
   auto fail = [&](const char* what) {
     std::fprintf(stderr, "hub-bench: %s: %s\n", what, sink->first_error().c_str());
@@ -297,6 +303,7 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
     f.ack_ms = ms_between(t0, sink->t_ack());
     ours.wait_signed();
     f.round_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    print_window("ours", t0);
     if (ours.failures() != 0)
       fail("a sign was refused");
     f.fanout_ms = ms_between(t0, ours.t_arrived());
@@ -337,6 +344,7 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
     tree.fanout(r, false);
     bare.wait_signed();
     f.round_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    print_window("bare", t0);
     f.fanout_ms = ms_between(t0, bare.t_arrived());
     f.signed_ms = ms_between(t0, bare.t_accepted());
     f.round_ms = ms_between(t0, bare.t_tally());

@@ -6,7 +6,7 @@
 //             [--rounds N (5)] [--threads N (2)] [--scheduler stealing|sharing (stealing)]
 //             [--flush-ms N (1000)]
 //             [--remembered N (0: the city's default)] [--seed N]
-//             [--caf KEY=VALUE (repeatable: extra CAF settings)]
+//             [--caf KEY=VALUE (repeatable: extra CAF settings)] [--windows]
 //
 // Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
 // runs first (on a fresh heap), then directive, then transitions; each in its own actor system.
@@ -38,7 +38,9 @@ int usage(const std::string& why) {
                "                 [--scheduler stealing|sharing (stealing: CAF's default)]\n"
                "                 [--flush-ms N (1000)]\n"
                "                 [--remembered N (0: the city's default)] [--seed N]\n"
-               "                 [--caf KEY=VALUE (repeatable: extra CAF settings)]\n",
+               "                 [--caf KEY=VALUE (repeatable: extra CAF settings)]\n"
+               "                 [--windows (print each directive round's time window, for\n"
+               "                  perf record -k CLOCK_MONOTONIC; perf report --time)]\n",
                why.c_str());
   return 2;
 }
@@ -143,6 +145,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--seed") {
       if (!number(o.seed))
         return usage("--seed needs a number");
+    } else if (arg == "--windows") {
+      o.windows = true;
     } else if (arg == "--help" || arg == "-h") {
       usage("benchmarks of the city of actors");
       return 0;
