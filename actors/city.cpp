@@ -61,29 +61,28 @@ bool city::may_watch(const principal& who, protocol::unit_code topic) const {
   return h.within(topic, root);
 }
 
-protocol::unit_code city::route(const principal& who, const protocol::client_body& body) const {
+std::uint32_t city::route(const principal& who, const protocol::client_body& body) const {
   const auto& h = *ctx_->hierarchy;
-  auto maker = [&](std::uint64_t id) -> protocol::unit_code {
-    auto i = maker_of(id);
-    return id != 0 && i < h.units.size() ? h.units[i].code : 0;
-  };
+  // Case and directive ids carry their maker's index: no look-up by code.
+  auto maker = [&](std::uint64_t id) { return id != 0 ? maker_of(id) : h.no_unit; };
   return std::visit(
-      [&](const auto& b) -> protocol::unit_code {
+      [&](const auto& b) -> std::uint32_t {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, protocol::case_report>) {
-          return b.unit;
+          return h.index_of(b.unit);
         } else if constexpr (std::is_same_v<T, protocol::case_act>) {
           // A department's own steps go to its task; all else to the case's maker.
           if (b.action == protocol::case_action::report_in ||
               b.action == protocol::case_action::feedback)
-            return who.unit;
+            return h.index_of(who.unit);
           return maker(b.id);
         } else if constexpr (std::is_same_v<T, protocol::directive_issue>) {
-          return issuing_unit(h, who).value_or(who.unit);
+          return h.index_of(issuing_unit(h, who).value_or(who.unit));
         } else if constexpr (std::is_same_v<T, protocol::directive_act>) {
-          return b.action == protocol::directive_action::remind ? maker(b.id) : who.unit;
+          return b.action == protocol::directive_action::remind ? maker(b.id)
+                                                                : h.index_of(who.unit);
         } else {
-          return 0;
+          return h.no_unit;
         }
       },
       body);
@@ -106,8 +105,7 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
   reply_to = ctx_->ledger->admit(who.id, id, digest, std::move(reply_to));
   if (!reply_to)
     return; // a retry: answered by the ledger
-  auto target = route(who, msg.body);
-  auto actor = ctx_->actor_of(target);
+  auto actor = ctx_->actor_at(route(who, msg.body));
   if (!actor) {
     auto code = std::holds_alternative<protocol::case_act>(msg.body) ? errc::unknown_case
                 : std::holds_alternative<protocol::directive_act>(msg.body)

@@ -59,8 +59,9 @@ public:
   unit_actor actor_of(protocol::unit_code code) const { return ctx_->actor_of(code); }
 
 private:
-  /// The unit whose actor owns `msg`, or 0 when it names nothing known.
-  protocol::unit_code route(const principal& who, const protocol::client_body& body) const;
+  /// The index of the unit whose actor takes `body` from `who`, or hierarchy::no_unit when it
+  /// names nothing known.
+  std::uint32_t route(const principal& who, const protocol::client_body& body) const;
 
   caf::actor_system& sys_;
   std::shared_ptr<city_context> ctx_;

@@ -8,18 +8,6 @@ namespace hub::actors {
 using protocol::deadline_colour;
 using protocol::timestamp_ms;
 
-// -- city_context ---------------------------------------------------------------------------
-
-std::uint32_t city_context::index_of(protocol::unit_code code) const {
-  auto* u = hierarchy->find_unit(code);
-  return u == nullptr ? UINT32_MAX : static_cast<std::uint32_t>(u - hierarchy->units.data());
-}
-
-unit_actor city_context::actor_of(protocol::unit_code code) const {
-  auto i = index_of(code);
-  return i < directory.size() ? directory[i] : unit_actor{};
-}
-
 // -- set-up ---------------------------------------------------------------------------------
 
 void unit_state::init(std::shared_ptr<const city_context> ctx, std::uint32_t index) {

@@ -102,6 +102,15 @@ using unit_actor = caf::typed_actor<
     caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<figures_up>,
     caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom>, caf::reacts_to<tally_atom>>;
 
+// -- ids ------------------------------------------------------------------------------------
+
+/// Case and directive ids carry the index of the unit that made them (top 24 bits), so a
+/// request finds the maker, which knows where the case went.
+constexpr protocol::case_id make_id(std::uint32_t unit_index, std::uint64_t seq) {
+  return (static_cast<std::uint64_t>(unit_index) << 40) | (seq & ((1ull << 40) - 1));
+}
+constexpr std::uint32_t maker_of(std::uint64_t id) { return static_cast<std::uint32_t>(id >> 40); }
+
 // -- what every unit actor shares -----------------------------------------------------------
 
 class tick_schedule; // actors/ticker.hpp
@@ -137,27 +146,17 @@ struct city_context {
   std::shared_ptr<tick_schedule> tallies;
 
   /// The actor of unit `code` (null handle when unknown).
-  unit_actor actor_of(protocol::unit_code code) const;
-  /// Index of `code` in hierarchy->units.
-  std::uint32_t index_of(protocol::unit_code code) const;
+  unit_actor actor_of(protocol::unit_code code) const { return actor_at(index_of(code)); }
+  /// The actor of the unit at index `i` of hierarchy->units (null handle when out of range).
+  unit_actor actor_at(std::uint32_t i) const {
+    return i < directory.size() ? directory[i] : unit_actor{};
+  }
+  /// Index of `code` in hierarchy->units, or hierarchy::no_unit.
+  std::uint32_t index_of(protocol::unit_code code) const { return hierarchy->index_of(code); }
   /// The actor of the unit that made case or directive `id` (its index is in the id: no
   /// look-up by code), or a null handle when the id names no unit.
-  unit_actor maker_of_id(std::uint64_t id) const;
+  unit_actor maker_of_id(std::uint64_t id) const { return actor_at(maker_of(id)); }
 };
-
-// -- ids ------------------------------------------------------------------------------------
-
-/// Case and directive ids carry the index of the unit that made them (top 24 bits), so a
-/// request finds the maker, which knows where the case went.
-constexpr protocol::case_id make_id(std::uint32_t unit_index, std::uint64_t seq) {
-  return (static_cast<std::uint64_t>(unit_index) << 40) | (seq & ((1ull << 40) - 1));
-}
-constexpr std::uint32_t maker_of(std::uint64_t id) { return static_cast<std::uint32_t>(id >> 40); }
-
-inline unit_actor city_context::maker_of_id(std::uint64_t id) const {
-  const auto i = maker_of(id);
-  return i < directory.size() ? directory[i] : unit_actor{};
-}
 
 // -- the actor ------------------------------------------------------------------------------
 
