@@ -104,6 +104,8 @@ TEST_F(city_test, a_refused_action_changes_nothing_and_publishes_nothing) {
   EXPECT_REFUSED(step(P(grid_a1_1, 2), id, case_action::close), errc::forbidden);
   EXPECT_REFUSED(step(P(grid_a1_1, 1), id, case_action::close), errc::invalid_transition);
   EXPECT_REFUSED(step(P(grid_a1_1, 1), id + 1000, case_action::sign), errc::unknown_case);
+  // An id whose maker index names no unit (forged, or from another hierarchy).
+  EXPECT_REFUSED(step(P(grid_a1_1, 1), ~0ull, case_action::sign), errc::unknown_case);
   const auto& after = *find_case(grid_a1_1, id);
   EXPECT_EQ(after.state, before.state);
   EXPECT_EQ(after.history, before.history);
