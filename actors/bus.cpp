@@ -151,7 +151,7 @@ void bus::enqueue(std::unique_lock<std::mutex> guard, queued q) {
   deliver_queue(std::move(guard));
 }
 
-void bus::deliver_queue(std::unique_lock<std::mutex> guard) {
+void bus::hand_out(std::unique_lock<std::mutex>& guard) {
   std::vector<queued> batch;
   while (!queue_.empty()) {
     batch.swap(queue_);
@@ -161,6 +161,10 @@ void bus::deliver_queue(std::unique_lock<std::mutex> guard) {
     batch.clear(); // frees delivered messages outside the lock
     guard.lock();
   }
+}
+
+void bus::deliver_queue(std::unique_lock<std::mutex> guard) {
+  hand_out(guard);
   delivering_ = false;
   guard.unlock();
   role_free_.notify_all();
@@ -170,15 +174,7 @@ std::unique_lock<std::mutex> bus::take_role() {
   std::unique_lock<std::mutex> guard{mutex_};
   role_free_.wait(guard, [&] { return !delivering_; });
   delivering_ = true;
-  std::vector<queued> batch;
-  while (!queue_.empty()) { // published before the change: delivered to the old lists
-    batch.swap(queue_);
-    guard.unlock();
-    for (const auto& q : batch)
-      deliver(q);
-    batch.clear();
-    guard.lock();
-  }
+  hand_out(guard); // published before the change: delivered to the old lists
   return guard;
 }
 

@@ -174,6 +174,9 @@ private:
   /// Queues `q` (lock held by `guard`) and, unless another thread is delivering, delivers
   /// the queue until it is empty. Releases the lock.
   void enqueue(std::unique_lock<std::mutex> guard, queued q);
+  /// Delivers the queue until it is empty (the role held; lock held on entry and return,
+  /// released while delivering).
+  void hand_out(std::unique_lock<std::mutex>& guard);
   /// Delivers the queue until it is empty, then gives up the role. Lock held on entry
   /// (released while delivering), released on return.
   void deliver_queue(std::unique_lock<std::mutex> guard);
