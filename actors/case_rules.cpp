@@ -23,22 +23,17 @@ bool one_of(post p, std::initializer_list<post> posts) {
 bool handles(unit_kind kind, post p) {
   switch (kind) {
     case unit_kind::grid:
-      return one_of(p, {post::grid_head, post::grid_fulltime, post::grid_parttime,
-                        post::grid_instructor});
+      return one_of(
+          p, {post::grid_head, post::grid_fulltime, post::grid_parttime, post::grid_instructor});
     case unit_kind::village:
-      return one_of(p, {post::village_secretary, post::village_discipline,
-                        post::village_publicity, post::village_security,
-                        post::village_environment, post::village_property,
+      return one_of(p, {post::village_secretary, post::village_discipline, post::village_publicity,
+                        post::village_security, post::village_environment, post::village_property,
                         post::village_grid_affairs});
     case unit_kind::township:
-      return one_of(p, {post::township_head, post::township_module_head,
-                        post::township_operator});
-    case unit_kind::department:
-      return one_of(p, {post::department_head, post::department_staff});
-    case unit_kind::centre:
-      return p == post::centre_operator;
-    default:
-      return false;
+      return one_of(p, {post::township_head, post::township_module_head, post::township_operator});
+    case unit_kind::department: return one_of(p, {post::department_head, post::department_staff});
+    case unit_kind::centre: return p == post::centre_operator;
+    default: return false;
   }
 }
 
@@ -48,8 +43,7 @@ bool leads(unit_kind kind, post p) {
     case unit_kind::grid: return one_of(p, {post::grid_head, post::grid_instructor});
     case unit_kind::village: return p == post::village_secretary;
     case unit_kind::township:
-      return one_of(p, {post::township_head, post::township_module_head,
-                        post::township_operator});
+      return one_of(p, {post::township_head, post::township_module_head, post::township_operator});
     case unit_kind::department: return p == post::department_head;
     case unit_kind::centre: return p == post::centre_operator;
     default: return false;
@@ -76,8 +70,8 @@ protocol::unit_code oversight_root(const protocol::hierarchy& h, const principal
 
 /// True when `who` supervises the holder `holder` (may remind): a leader or centre above it.
 bool supervises(const protocol::hierarchy& h, const principal& who, protocol::unit_code holder) {
-  if (!one_of(who.holds, {post::city_leader, post::county_leader, post::centre_operator,
-                          post::township_head}))
+  if (!one_of(who.holds,
+              {post::city_leader, post::county_leader, post::centre_operator, post::township_head}))
     return false;
   auto root = oversight_root(h, who);
   if (holder == root)
@@ -113,9 +107,8 @@ bool in(case_state s, std::initializer_list<case_state> states) {
 }
 
 /// States in which the holder is working the case.
-constexpr std::initializer_list<case_state> working = {case_state::signed_for,
-                                                       case_state::in_progress,
-                                                       case_state::reopened};
+constexpr std::initializer_list<case_state> working = {
+    case_state::signed_for, case_state::in_progress, case_state::reopened};
 
 case_step stay(const case_record& c, case_state next, case_clock clock = case_clock::keep) {
   return {next, c.holder, clock, false};
@@ -217,8 +210,8 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
     case case_action::sign:
       if (!at_holder || !handles(kind, who.holds) || kind == unit_kind::centre)
         return forbidden("only the holder's staff sign for a case");
-      if (!in(c.state, {case_state::reported, case_state::dispatched,
-                        case_state::return_requested}))
+      if (!in(c.state,
+              {case_state::reported, case_state::dispatched, case_state::return_requested}))
         return wrong_state(c, action);
       return stay(c, case_state::signed_for, case_clock::handle);
     case case_action::start:
@@ -237,12 +230,10 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
       if (kind != unit_kind::grid && kind != unit_kind::village)
         return forbidden(kind == unit_kind::township
                              ? std::string("a township escalates by blowing the whistle")
-                             : "a " + std::string(protocol::to_string(kind)) +
-                                   " cannot escalate");
+                             : "a " + std::string(protocol::to_string(kind)) + " cannot escalate");
       if (!at_holder || !leads(kind, who.holds))
-        return forbidden(kind == unit_kind::grid
-                             ? "only the grid head or instructor escalates"
-                             : "only the village secretary escalates");
+        return forbidden(kind == unit_kind::grid ? "only the grid head or instructor escalates"
+                                                 : "only the village secretary escalates");
       if (!in(c.state, {case_state::reported, case_state::signed_for, case_state::in_progress,
                         case_state::reopened}))
         return wrong_state(c, action);
@@ -260,8 +251,7 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
       for (std::size_t i = 0; i < act.departments.size(); ++i) {
         auto* d = h.find_unit(act.departments[i]);
         if (d == nullptr || d->kind != unit_kind::department)
-          return refusal{errc::unknown_unit,
-                         "no department " + std::to_string(act.departments[i])};
+          return refusal{errc::unknown_unit, "no department " + std::to_string(act.departments[i])};
         if (d->parent != holder->parent)
           return forbidden(d->name + " is not a department of this township's county");
         for (std::size_t j = 0; j < i; ++j)
@@ -287,9 +277,9 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
       if (task == c.whistle.end())
         return refusal{errc::invalid_argument, "that department was not summoned"};
       if (task->at != whistle_task::stage::fed_back || task->score != 0)
-        return refusal{errc::invalid_transition,
-                       task->score != 0 ? "that department is already rated"
-                                        : "that department has not fed back yet"};
+        return refusal{errc::invalid_transition, task->score != 0
+                                                     ? "that department is already rated"
+                                                     : "that department has not fed back yet"};
       if (act.score < 1 || act.score > 5)
         return refusal{errc::invalid_argument, "a rating is 1..5"};
       return stay(c, c.state);
@@ -312,7 +302,8 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
       if (!at_holder || !leads(kind, who.holds))
         return forbidden("only the holder's leaders return a case");
       if (c.sender == 0 || c.sender == c.holder)
-        return refusal{errc::invalid_transition, "the case was reported here: nobody to return it to"};
+        return refusal{errc::invalid_transition,
+                       "the case was reported here: nobody to return it to"};
       if (!in(c.state, {case_state::dispatched, case_state::signed_for}))
         return wrong_state(c, action);
       return case_step{case_state::return_requested, c.sender, case_clock::sign, false};
@@ -323,7 +314,8 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
       if (!in(c.state, {case_state::reported, case_state::triaged, case_state::dispatched,
                         case_state::return_requested}))
         return wrong_state(c, action);
-      if (action == case_action::mark_duplicate && (act.duplicate_of == 0 || act.duplicate_of == c.id))
+      if (action == case_action::mark_duplicate &&
+          (act.duplicate_of == 0 || act.duplicate_of == c.id))
         return refusal{errc::invalid_argument, "name the case this one duplicates"};
       return stay(c, action == case_action::reject ? case_state::rejected : case_state::duplicate,
                   case_clock::stop);

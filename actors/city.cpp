@@ -26,16 +26,15 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
   }
   ctx_->flush_interval = options.flush_interval;
   ctx_->clock.base_steady = sys.clock().now();
-  ctx_->clock.base_wall =
-      options.wall_now != 0
-          ? options.wall_now
-          : std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  ctx_->flushes = tick_schedule::make(sys, ctx_->flush_interval, tick_schedule::message::flush,
-                                      ctx_);
-  ctx_->tallies = tick_schedule::make(sys, ctx_->tally_interval, tick_schedule::message::tally,
-                                      ctx_);
+  ctx_->clock.base_wall = options.wall_now != 0
+                              ? options.wall_now
+                              : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+  ctx_->flushes =
+      tick_schedule::make(sys, ctx_->flush_interval, tick_schedule::message::flush, ctx_);
+  ctx_->tallies =
+      tick_schedule::make(sys, ctx_->tally_interval, tick_schedule::message::tally, ctx_);
   // Actors read the directory only when a message arrives, which is after it is complete.
   const auto n = static_cast<std::uint32_t>(ctx_->hierarchy->units.size());
   ctx_->directory.reserve(n);

@@ -39,9 +39,8 @@ std::optional<protocol::unit_code> issuing_unit(const protocol::hierarchy& h, co
 
 /// Checks a directive before it is issued from `issuer_unit`: channel, scope inside the
 /// issuer's subtree, people known and inside it. Returns the reason it is refused, if it is.
-std::optional<refusal> check_target(const protocol::hierarchy& h,
-                                        protocol::unit_code issuer_unit,
-                                        const protocol::directive_issue& d);
+std::optional<refusal> check_target(const protocol::hierarchy& h, protocol::unit_code issuer_unit,
+                                    const protocol::directive_issue& d);
 
 /// The recipients posted at unit `u` itself (not below it).
 std::vector<recipient> recipients_at(const protocol::hierarchy& h, const directive_info& d,

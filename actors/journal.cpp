@@ -14,8 +14,6 @@ std::uint64_t deliver(bus& events, change& c) {
   return seq;
 }
 
-void memory_journal::commit(change c) {
-  deliver(*events_, c);
-}
+void memory_journal::commit(change c) { deliver(*events_, c); }
 
 } // namespace hub::actors

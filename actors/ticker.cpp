@@ -47,22 +47,20 @@ caf::behavior ticker(caf::stateful_actor<ticker_state>* self, std::weak_ptr<tick
 } // namespace
 
 tick_schedule::tick_schedule(std::chrono::milliseconds interval, message what)
-  : interval_(interval), what_(what) {
+  : interval_(interval)
+  , what_(what) {
   // nop
 }
 
 std::shared_ptr<tick_schedule> tick_schedule::make(caf::actor_system& sys,
-                                                   std::chrono::milliseconds interval,
-                                                   message what,
+                                                   std::chrono::milliseconds interval, message what,
                                                    std::weak_ptr<const city_context> ctx) {
   std::shared_ptr<tick_schedule> s{new tick_schedule(interval, what)};
   s->ticker_ = sys.spawn(ticker, std::weak_ptr<tick_schedule>{s}, std::move(ctx));
   return s;
 }
 
-tick_schedule::~tick_schedule() {
-  caf::anon_send_exit(ticker_, caf::exit_reason::user_shutdown);
-}
+tick_schedule::~tick_schedule() { caf::anon_send_exit(ticker_, caf::exit_reason::user_shutdown); }
 
 void tick_schedule::mark(std::uint32_t index) {
   bool arm = false;

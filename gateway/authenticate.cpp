@@ -21,7 +21,8 @@ std::string token_of(std::string_view target, std::string_view authorization) {
     }
   }
   auto q = target.find('?');
-  if (q == std::string_view::npos) return {};
+  if (q == std::string_view::npos)
+    return {};
   auto query = target.substr(q + 1);
   while (!query.empty()) {
     auto amp = query.find('&');
@@ -29,7 +30,8 @@ std::string token_of(std::string_view target, std::string_view authorization) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.substr(0, 6) == "token=") {
       std::string out;
-      if (static_files::percent_decode(pair.substr(6), out)) return out;
+      if (static_files::percent_decode(pair.substr(6), out))
+        return out;
       return {};
     }
   }
@@ -46,12 +48,10 @@ authenticate(std::string_view target, std::string_view authorization, std::strin
   auto verified = token::verify(secret, text, now);
   if (auto* e = std::get_if<token::error>(&verified)) {
     switch (*e) {
-    case token::error::malformed:
-      return auth_failure{"malformed", "malformed token"};
-    case token::error::bad_signature:
-      return auth_failure{"bad_signature", "bad signature: the token was not issued by this hub"};
-    case token::error::expired:
-      return auth_failure{"expired", "token expired"};
+      case token::error::malformed: return auth_failure{"malformed", "malformed token"};
+      case token::error::bad_signature:
+        return auth_failure{"bad_signature", "bad signature: the token was not issued by this hub"};
+      case token::error::expired: return auth_failure{"expired", "token expired"};
     }
   }
   const auto& c = std::get<token::claims>(verified);

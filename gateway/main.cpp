@@ -20,6 +20,8 @@
 
 #include <caf/all.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -27,8 +29,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <atomic>
-#include <chrono>
 #include <sys/resource.h>
 #include <system_error>
 #include <thread>
@@ -99,7 +99,8 @@ std::optional<unsigned long long> number(const std::string& text, unsigned long 
     return std::nullopt;
   errno = 0;
   auto n = std::strtoull(text.c_str(), nullptr, 10);
-  if (errno != 0 || n < lo || n > hi) return std::nullopt;
+  if (errno != 0 || n < lo || n > hi)
+    return std::nullopt;
   return n;
 }
 
@@ -122,7 +123,8 @@ std::shared_ptr<const hierarchy> load(const std::string& file) {
 int token_command(int argc, char** argv) {
   std::string why;
   auto opts = parse_options(argc, argv, {"--hierarchy", "--person", "--secret-file", "--ttl"}, why);
-  if (!opts) return usage(why);
+  if (!opts)
+    return usage(why);
   auto file = get(*opts, "--hierarchy");
   if (file.empty() || !opts->count("--person"))
     return usage("token needs --hierarchy and --person");
@@ -131,7 +133,8 @@ int token_command(int argc, char** argv) {
   if (!person || !ttl)
     return usage("--person must be a person id, --ttl a positive number of seconds");
   auto h = load(file);
-  if (!h) return 1;
+  if (!h)
+    return 1;
   const auto* p = h->find_person(*person);
   if (p == nullptr) {
     std::fprintf(stderr, "hub: no person %llu in %s\n", *person, file.c_str());
@@ -168,22 +171,23 @@ bool recover_store(const std::shared_ptr<const hierarchy>& h,
   auto epoch = r.epoch;
   opts.snapshot = std::move(r.snapshot);
   opts.make_store = [h, store, last_seq, epoch](std::shared_ptr<hub::actors::bus> events) {
-    return std::make_shared<hub::persistence::redis_journal>(std::move(events), h, store,
-                                                             last_seq, epoch);
+    return std::make_shared<hub::persistence::redis_journal>(std::move(events), h, store, last_seq,
+                                                             epoch);
   };
   return true;
 }
 
 int serve_command(int argc, char** argv) {
   std::string why;
-  auto opts = parse_options(
-      argc, argv,
-      {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads", "--io-threads",
-       "--scheduler", "--simulate", "--redis"},
-      why);
-  if (!opts) return usage(why);
+  auto opts = parse_options(argc, argv,
+                            {"--hierarchy", "--port", "--address", "--secret-file", "--www",
+                             "--threads", "--io-threads", "--scheduler", "--simulate", "--redis"},
+                            why);
+  if (!opts)
+    return usage(why);
   auto file = get(*opts, "--hierarchy");
-  if (file.empty()) return usage("serve needs --hierarchy");
+  if (file.empty())
+    return usage("serve needs --hierarchy");
   auto port = number(get(*opts, "--port", "8080"), 0, 65535);
   auto threads = number(get(*opts, "--threads", HUB_DEFAULT_ACTOR_THREADS), 1, 1024);
   auto io_threads = number(get(*opts, "--io-threads", HUB_DEFAULT_IO_THREADS), 1, 1024);
@@ -203,23 +207,27 @@ int serve_command(int argc, char** argv) {
   {
     boost::system::error_code ec;
     boost::asio::ip::make_address(cfg.address, ec);
-    if (ec) return usage("--address must be an IP address");
+    if (ec)
+      return usage("--address must be an IP address");
   }
   auto h = load(file);
-  if (!h) return 1;
+  if (!h)
+    return 1;
   hub::actors::city_options city_opts;
   if (auto redis = get(*opts, "--redis"); !redis.empty()) {
     hub::persistence::store_options store;
     auto at = hub::persistence::redis_address::parse(redis);
-    if (!at) return usage("--redis must be HOST:PORT");
+    if (!at)
+      return usage("--redis must be HOST:PORT");
     store.address = *at;
     // What recovery hands back is what the city keeps: the bus's resume window, the ledger.
     store.resume_window = city_opts.retention;
     store.request_log = city_opts.remembered_requests;
-    if (!recover_store(h, store, city_opts)) return 1;
+    if (!recover_store(h, store, city_opts))
+      return 1;
   } else {
     std::fprintf(stderr, "hub: state is kept in memory only; a restart loses it (--redis HOST:PORT "
-                "stores it)\n");
+                         "stores it)\n");
   }
   // One descriptor per connection: take all the open-file limit allows (18,100 grids at once).
   if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
@@ -302,10 +310,13 @@ int serve_command(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage("a command is required");
+  if (argc < 2)
+    return usage("a command is required");
   std::string command = argv[1];
-  if (command == "serve") return serve_command(argc, argv);
-  if (command == "token") return token_command(argc, argv);
+  if (command == "serve")
+    return serve_command(argc, argv);
+  if (command == "token")
+    return token_command(argc, argv);
   if (command == "--help" || command == "-h" || command == "help") {
     std::printf("%s", usage_text);
     return 0;

@@ -28,9 +28,7 @@ constexpr std::array all_codes{
     errc::unknown_directive, errc::invalid_transition, errc::invalid_argument, errc::rate_limited,
     errc::overloaded,        errc::try_again,          errc::internal};
 
-std::uint64_t get(const std::atomic<std::uint64_t>& c) {
-  return c.load(std::memory_order_relaxed);
-}
+std::uint64_t get(const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); }
 
 void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
   c.fetch_add(n, std::memory_order_relaxed);
@@ -95,14 +93,16 @@ void metrics::request_latency(std::chrono::nanoseconds d) {
   std::size_t i = 0;
   while (i < latency_buckets.size() && seconds > latency_buckets[i])
     ++i;
-  if (i < latency_buckets.size()) add(latency_[i]);
+  if (i < latency_buckets.size())
+    add(latency_[i]);
   add(latency_count_);
   add(latency_sum_ns_, ns);
 }
 
 void metrics::auth_refused(std::string_view reason) {
   for (std::size_t i = 0; i < auth_reasons.size(); ++i)
-    if (auth_reasons[i] == reason) return add(auth_refused_[i]);
+    if (auth_reasons[i] == reason)
+      return add(auth_refused_[i]);
 }
 
 std::string metrics::render(const snapshot& s) const {
@@ -167,7 +167,8 @@ std::string metrics::render(const snapshot& s) const {
   line(out, "hub_store_durable", "", std::uint64_t{st.durable});
   header(out, "hub_store_connected", "gauge", "1 while the store answers.");
   line(out, "hub_store_connected", "", std::uint64_t{st.connected});
-  header(out, "hub_store_accepting", "gauge", "1 while clients' writes are taken (else try_again).");
+  header(out, "hub_store_accepting", "gauge",
+         "1 while clients' writes are taken (else try_again).");
   line(out, "hub_store_accepting", "", std::uint64_t{st.accepting});
   header(out, "hub_store_pending", "gauge", "Commits waiting to be stored.");
   line(out, "hub_store_pending", "", static_cast<std::uint64_t>(st.pending));

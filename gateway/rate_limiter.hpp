@@ -14,10 +14,10 @@ public:
 
   /// A full bucket at `now`.
   rate_limiter(double rate, double burst, clock::time_point now = clock::now())
-      : rate_(rate)
-      , burst_(std::max(burst, 1.0))
-      , tokens_(burst_)
-      , last_(now) {
+    : rate_(rate)
+    , burst_(std::max(burst, 1.0))
+    , tokens_(burst_)
+    , last_(now) {
     // nop
   }
 
@@ -28,7 +28,8 @@ public:
       tokens_ = std::min(burst_, tokens_ + elapsed.count() * rate_);
       last_ = now;
     }
-    if (tokens_ < 1.0) return false;
+    if (tokens_ < 1.0)
+      return false;
     tokens_ -= 1.0;
     return true;
   }

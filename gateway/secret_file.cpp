@@ -16,16 +16,16 @@ namespace {
 
 constexpr std::size_t secret_bytes = 32;
 
-std::string errno_text() {
-  return std::strerror(errno);
-}
+std::string errno_text() { return std::strerror(errno); }
 
 /// Writes all of `data` to `fd`; false on any error.
 bool write_all(int fd, const char* data, std::size_t n) {
   while (n > 0) {
     auto w = ::write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
     data += w;
     n -= static_cast<std::size_t>(w);
   }
@@ -50,7 +50,8 @@ bool read_secret(const std::string& path, std::string& secret, std::string& why)
 
 bool load_or_create_secret(const std::string& path, std::string& secret, std::string& why) {
   std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return read_secret(path, secret, why);
+  if (std::filesystem::exists(path, ec))
+    return read_secret(path, secret, why);
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty() && !std::filesystem::create_directories(dir, ec) && ec) {
     why = dir.string() + ": cannot create the directory: " + ec.message();
@@ -67,7 +68,8 @@ bool load_or_create_secret(const std::string& path, std::string& secret, std::st
   // O_EXCL: if another process created the file meanwhile, use theirs.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return read_secret(path, secret, why);
+    if (errno == EEXIST)
+      return read_secret(path, secret, why);
     why = path + ": cannot create the secret file: " + errno_text();
     return false;
   }

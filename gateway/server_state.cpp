@@ -3,9 +3,9 @@
 namespace hub::gateway {
 
 server_state::server_state(actors::city& city, config cfg)
-    : city_(city)
-    , cfg_(std::move(cfg))
-    , files_(cfg_.www_dir) {
+  : city_(city)
+  , cfg_(std::move(cfg))
+  , files_(cfg_.www_dir) {
   // nop
 }
 
@@ -21,7 +21,8 @@ metrics::snapshot server_state::snapshot() const {
 void server_state::join(const std::shared_ptr<websocket_session>& s) {
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    if (!sessions_.emplace(s.get(), s).second) return;
+    if (!sessions_.emplace(s.get(), s).second)
+      return;
   }
   metrics_.connection_opened();
 }
@@ -30,11 +31,13 @@ void server_state::leave(const websocket_session* s) {
   bool empty = false;
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    if (sessions_.erase(s) == 0) return;
+    if (sessions_.erase(s) == 0)
+      return;
     empty = sessions_.empty();
   }
   metrics_.connection_closed();
-  if (empty) emptied_.notify_all();
+  if (empty)
+    emptied_.notify_all();
 }
 
 std::size_t server_state::sessions() const {
@@ -46,7 +49,8 @@ std::vector<std::shared_ptr<websocket_session>> server_state::open_sessions_lock
   std::vector<std::shared_ptr<websocket_session>> out;
   out.reserve(sessions_.size());
   for (auto& [_, weak] : sessions_)
-    if (auto s = weak.lock()) out.push_back(std::move(s));
+    if (auto s = weak.lock())
+      out.push_back(std::move(s));
   return out;
 }
 

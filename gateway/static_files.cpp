@@ -19,9 +19,12 @@ static_files::result refuse(http::status status, std::string why) {
 }
 
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -31,7 +34,8 @@ static_files::static_files(std::filesystem::path root) {
   std::error_code ec;
   if (!root.empty()) {
     root_ = std::filesystem::weakly_canonical(root, ec);
-    if (ec) root_.clear();
+    if (ec)
+      root_.clear();
   }
 }
 
@@ -43,10 +47,12 @@ bool static_files::percent_decode(std::string_view in, std::string& out) {
       out += in[i];
       continue;
     }
-    if (i + 2 >= in.size()) return false;
+    if (i + 2 >= in.size())
+      return false;
     int hi = hex_value(in[i + 1]);
     int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
+    if (hi < 0 || lo < 0)
+      return false;
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }
@@ -83,7 +89,8 @@ std::string_view static_files::mime_type(std::string_view path) {
       bool same = e.size() == ext.size();
       for (std::size_t i = 0; same && i < e.size(); ++i)
         same = e[i] == (ext[i] >= 'A' && ext[i] <= 'Z' ? ext[i] - 'A' + 'a' : ext[i]);
-      if (same) return type;
+      if (same)
+        return type;
     }
   }
   return "application/octet-stream";
@@ -97,29 +104,35 @@ static_files::result static_files::get(std::string_view target) const {
   // Refuse `..` anywhere as a segment, and anything that is not a plain relative path.
   for (std::size_t start = 1; start <= path.size();) {
     auto end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
+    if (end == std::string::npos)
+      end = path.size();
     if (path.compare(start, end - start, "..") == 0)
       return refuse(http::status::bad_request, "'..' is not allowed in a path");
     start = end + 1;
   }
   if (path.find('\\') != std::string::npos || path.find('\0') != std::string::npos)
     return refuse(http::status::bad_request, "bad path");
-  if (root_.empty()) return refuse(http::status::not_found, "not found");
+  if (root_.empty())
+    return refuse(http::status::not_found, "not found");
 
   std::error_code ec;
   auto file = root_ / std::filesystem::path(path.substr(1));
-  if (std::filesystem::is_directory(file, ec)) file /= "index.html";
+  if (std::filesystem::is_directory(file, ec))
+    file /= "index.html";
   // The real file must be inside the root (a symlink may point out of it).
   auto real = std::filesystem::weakly_canonical(file, ec);
   if (ec || !std::filesystem::is_regular_file(real, ec))
     return refuse(http::status::not_found, "not found");
   auto rel = real.lexically_relative(root_);
-  if (rel.empty() || *rel.begin() == "..") return refuse(http::status::not_found, "not found");
+  if (rel.empty() || *rel.begin() == "..")
+    return refuse(http::status::not_found, "not found");
   auto size = std::filesystem::file_size(real, ec);
-  if (ec || size > max_file_bytes) return refuse(http::status::not_found, "not found");
+  if (ec || size > max_file_bytes)
+    return refuse(http::status::not_found, "not found");
 
   std::ifstream in(real, std::ios::binary);
-  if (!in) return refuse(http::status::not_found, "not found");
+  if (!in)
+    return refuse(http::status::not_found, "not found");
   result r;
   r.status = http::status::ok;
   r.content_type = std::string(mime_type(real.filename().string()));

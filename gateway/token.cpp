@@ -39,18 +39,22 @@ std::optional<std::map<std::string, flat_value>> parse_flat_object(std::string_v
       ++i;
   };
   auto string = [&]() -> std::optional<std::string> {
-    if (i >= s.size() || s[i] != '"') return std::nullopt;
+    if (i >= s.size() || s[i] != '"')
+      return std::nullopt;
     auto end = s.find('"', ++i);
-    if (end == std::string_view::npos) return std::nullopt;
+    if (end == std::string_view::npos)
+      return std::nullopt;
     std::string out{s.substr(i, end - i)};
     for (unsigned char c : out)
-      if (c == '\\' || c < 0x20) return std::nullopt;
+      if (c == '\\' || c < 0x20)
+        return std::nullopt;
     i = end + 1;
     return out;
   };
   std::map<std::string, flat_value> out;
   skip_ws();
-  if (i >= s.size() || s[i++] != '{') return std::nullopt;
+  if (i >= s.size() || s[i++] != '{')
+    return std::nullopt;
   skip_ws();
   if (i < s.size() && s[i] == '}') {
     ++i;
@@ -59,12 +63,14 @@ std::optional<std::map<std::string, flat_value>> parse_flat_object(std::string_v
       skip_ws();
       auto key = string();
       skip_ws();
-      if (!key || i >= s.size() || s[i++] != ':') return std::nullopt;
+      if (!key || i >= s.size() || s[i++] != ':')
+        return std::nullopt;
       skip_ws();
       flat_value value;
       if (i < s.size() && s[i] == '"') {
         auto text = string();
-        if (!text) return std::nullopt;
+        if (!text)
+          return std::nullopt;
         value = std::move(*text);
       } else {
         std::uint64_t n = 0;
@@ -74,7 +80,8 @@ std::optional<std::map<std::string, flat_value>> parse_flat_object(std::string_v
         i = static_cast<std::size_t>(end - s.data());
         value = n;
       }
-      if (!out.emplace(std::move(*key), std::move(value)).second) return std::nullopt;
+      if (!out.emplace(std::move(*key), std::move(value)).second)
+        return std::nullopt;
       skip_ws();
       if (i < s.size() && s[i] == ',') {
         ++i;
@@ -88,7 +95,8 @@ std::optional<std::map<std::string, flat_value>> parse_flat_object(std::string_v
     }
   }
   skip_ws();
-  if (i != s.size()) return std::nullopt;
+  if (i != s.size())
+    return std::nullopt;
   return out;
 }
 
@@ -102,12 +110,9 @@ const T* field(const std::map<std::string, flat_value>& obj, const char* key) {
 
 std::string_view to_string(error e) {
   switch (e) {
-  case error::malformed:
-    return "malformed";
-  case error::bad_signature:
-    return "bad signature";
-  case error::expired:
-    return "expired";
+    case error::malformed: return "malformed";
+    case error::bad_signature: return "bad signature";
+    case error::expired: return "expired";
   }
   return "?";
 }
@@ -145,12 +150,14 @@ std::string base64url_encode(std::string_view bytes) {
 
 bool base64url_decode(std::string_view text, std::string& out) {
   out.clear();
-  if (text.size() % 4 == 1) return false;
+  if (text.size() % 4 == 1)
+    return false;
   std::uint32_t acc = 0;
   int bits = 0;
   for (char c : text) {
     auto pos = alphabet.find(c);
-    if (pos == std::string_view::npos) return false;
+    if (pos == std::string_view::npos)
+      return false;
     acc = (acc << 6) | static_cast<std::uint32_t>(pos);
     bits += 6;
     if (bits >= 8) {
@@ -186,14 +193,17 @@ std::variant<claims, error> verify(std::string_view secret, std::string_view tok
       !base64url_decode(token.substr(second + 1), sig) || sig.size() != 32)
     return error::malformed;
   auto h = parse_flat_object(header);
-  if (!h) return error::malformed;
+  if (!h)
+    return error::malformed;
   auto* alg = field<std::string>(*h, "alg");
   if (alg == nullptr || *alg != "HS256")
     return error::malformed; // never "none", never another algorithm
   auto expected = hmac_sha256(secret, token.substr(0, second));
-  if (CRYPTO_memcmp(expected.data(), sig.data(), expected.size()) != 0) return error::bad_signature;
+  if (CRYPTO_memcmp(expected.data(), sig.data(), expected.size()) != 0)
+    return error::bad_signature;
   auto p = parse_flat_object(payload);
-  if (!p || p->size() != 4) return error::malformed;
+  if (!p || p->size() != 4)
+    return error::malformed;
   auto* sub = field<std::uint64_t>(*p, "sub");
   auto* post_name = field<std::string>(*p, "post");
   auto* unit = field<std::uint64_t>(*p, "unit");
@@ -201,9 +211,11 @@ std::variant<claims, error> verify(std::string_view secret, std::string_view tok
   if (sub == nullptr || post_name == nullptr || unit == nullptr || exp == nullptr)
     return error::malformed;
   auto holds = protocol::parse<protocol::post>(*post_name);
-  if (!holds || *exp > static_cast<std::uint64_t>(INT64_MAX)) return error::malformed;
+  if (!holds || *exp > static_cast<std::uint64_t>(INT64_MAX))
+    return error::malformed;
   claims c{*sub, *holds, *unit, static_cast<std::int64_t>(*exp)};
-  if (c.expires <= now) return error::expired;
+  if (c.expires <= now)
+    return error::expired;
   return c;
 }
 

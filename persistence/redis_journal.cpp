@@ -174,7 +174,11 @@ void encode_batch(const store_options& o, const std::string& sha, std::uint64_t 
     it->second.push_back(w);
   }
   args.reserve(12 + writes.size() / 3 * 2 + order.size() * 2);
-  args = {"EVALSHA", sha, "0", std::to_string(epoch), std::to_string(number),
+  args = {"EVALSHA",
+          sha,
+          "0",
+          std::to_string(epoch),
+          std::to_string(number),
           std::to_string(order.size())};
   for (auto first : order) {
     auto& members = by_hash[writes[first]];

@@ -20,9 +20,7 @@ decode_error frame_error(errc code, std::string message, std::uint64_t id = 0) {
 
 /// Strings and binaries of the unpacked object point into the frame instead of being copied:
 /// the object lives only while the frame is being decoded.
-bool reference_frame(msgpack::type::object_type, std::size_t, void*) {
-  return true;
-}
+bool reference_frame(msgpack::type::object_type, std::size_t, void*) { return true; }
 
 /// Unpacks `frame` as exactly one MessagePack value and hands it to `decode`.
 template <class Message>
@@ -32,7 +30,8 @@ decoded<Message> decode_frame(std::string_view frame,
     return frame_error(errc::too_large, "frame of " + std::to_string(frame.size()) +
                                             " bytes, the limit is " +
                                             std::to_string(limits::frame_bytes));
-  if (frame.empty()) return frame_error(errc::malformed, "empty frame");
+  if (frame.empty())
+    return frame_error(errc::malformed, "empty frame");
   try {
     // Binary and extension values are never valid fields; their limit is the frame's, so the
     // reader can name the field (wrong_type) rather than the unpacker refusing the frame.
@@ -75,13 +74,9 @@ decoded<Message> decode_frame(std::string_view frame,
 
 } // namespace
 
-std::string encode(const client_message& msg) {
-  return detail::pack(msg);
-}
+std::string encode(const client_message& msg) { return detail::pack(msg); }
 
-std::string encode(const server_message& msg) {
-  return detail::pack(msg);
-}
+std::string encode(const server_message& msg) { return detail::pack(msg); }
 
 decoded<client_message> decode_client(std::string_view frame) {
   return decode_frame<client_message>(frame, &detail::decode_client);

@@ -15,7 +15,7 @@ namespace hub::protocol {
 
 namespace limits {
 constexpr std::size_t frame_bytes = 64 * 1024;
-constexpr std::size_t short_text = 64;     // codes: category, external id
+constexpr std::size_t short_text = 64; // codes: category, external id
 constexpr std::size_t title_bytes = 256;
 constexpr std::size_t text_bytes = 8 * 1024; // description, body, note
 constexpr std::size_t address_bytes = 512;

@@ -41,35 +41,28 @@ struct act_rule {
 constexpr act_rule rule_of(case_action action) {
   using enum case_action;
   switch (action) {
-  case report:
-    return {false, 0, 0};
-  case dispatch:
-    return {true, act::unit, act::note | act::unit};
-  case propose_whistle:
-    return {true, act::departments, act::note | act::departments};
-  case rate:
-    return {true, act::unit | act::score, act::note | act::unit | act::score};
-  case mark_duplicate:
-    return {true, act::duplicate_of, act::note | act::duplicate_of};
-  // These must say why.
-  case decline_whistle:
-  case reopen:
-  case return_case:
-  case reject:
-    return {true, act::note, act::note};
-  // These need nothing but the case; a note is optional.
-  case triage:
-  case sign:
-  case start:
-  case resolve:
-  case escalate:
-  case approve_whistle:
-  case report_in:
-  case feedback:
-  case close:
-  case remind:
-  case supervise:
-    return {};
+    case report: return {false, 0, 0};
+    case dispatch: return {true, act::unit, act::note | act::unit};
+    case propose_whistle: return {true, act::departments, act::note | act::departments};
+    case rate: return {true, act::unit | act::score, act::note | act::unit | act::score};
+    case mark_duplicate: return {true, act::duplicate_of, act::note | act::duplicate_of};
+    // These must say why.
+    case decline_whistle:
+    case reopen:
+    case return_case:
+    case reject: return {true, act::note, act::note};
+    // These need nothing but the case; a note is optional.
+    case triage:
+    case sign:
+    case start:
+    case resolve:
+    case escalate:
+    case approve_whistle:
+    case report_in:
+    case feedback:
+    case close:
+    case remind:
+    case supervise: return {};
   }
   return {false, 0, 0};
 }
@@ -86,16 +79,11 @@ constexpr unsigned units = 1u << 0, level = 1u << 1, module = 1u << 2, post = 1u
 /// A target kind needs exactly its own fields (README: "directive.issue").
 constexpr unsigned fields_of(target_kind kind) {
   switch (kind) {
-  case target_kind::subtree:
-    return tgt::units;
-  case target_kind::level:
-    return tgt::units | tgt::level;
-  case target_kind::module:
-    return tgt::units | tgt::module;
-  case target_kind::post:
-    return tgt::units | tgt::post;
-  case target_kind::people:
-    return tgt::people;
+    case target_kind::subtree: return tgt::units;
+    case target_kind::level: return tgt::units | tgt::level;
+    case target_kind::module: return tgt::units | tgt::module;
+    case target_kind::post: return tgt::units | tgt::post;
+    case target_kind::people: return tgt::people;
   }
   return 0;
 }
@@ -129,15 +117,19 @@ struct fields<case_report> {
   static void write(map_writer& w, const case_report& m) {
     w.put("unit", m.unit);
     w.put("category", m.category);
-    if (m.level != urgency::normal) w.put("urgency", m.level);
+    if (m.level != urgency::normal)
+      w.put("urgency", m.level);
     w.put("title", m.title);
-    if (!m.description.empty()) w.put("description", m.description);
+    if (!m.description.empty())
+      w.put("description", m.description);
     if (m.lat != 0 || m.lon != 0) {
       w.put("lat", m.lat);
       w.put("lon", m.lon);
     }
-    if (!m.address.empty()) w.put("address", m.address);
-    if (!m.external_id.empty()) w.put("external_id", m.external_id);
+    if (!m.address.empty())
+      w.put("address", m.address);
+    if (!m.external_id.empty())
+      w.put("external_id", m.external_id);
   }
 };
 
@@ -150,7 +142,8 @@ struct fields<case_act> {
   static void read(map_reader& r, case_act& m) {
     r.read_uint("case", m.id, required, 1);
     r.read_enum("action", m.action, required);
-    if (!r.ok()) return;
+    if (!r.ok())
+      return;
     const act_rule rule = rule_of(m.action);
     if (!rule.in_case_act) {
       r.fail(errc::out_of_range, "action", "'report' is not a case.act action: send case.report");
@@ -170,11 +163,16 @@ struct fields<case_act> {
     const unsigned req = rule_of(m.action).required;
     w.put("case", m.id);
     w.put("action", m.action);
-    if (wanted(req, act::note, !m.note.empty())) w.put("note", m.note);
-    if (wanted(req, act::departments, !m.departments.empty())) w.put("departments", m.departments);
-    if (wanted(req, act::unit, m.unit != 0)) w.put("unit", m.unit);
-    if (wanted(req, act::score, m.score != 0)) w.put("score", m.score);
-    if (wanted(req, act::duplicate_of, m.duplicate_of != 0)) w.put("duplicate_of", m.duplicate_of);
+    if (wanted(req, act::note, !m.note.empty()))
+      w.put("note", m.note);
+    if (wanted(req, act::departments, !m.departments.empty()))
+      w.put("departments", m.departments);
+    if (wanted(req, act::unit, m.unit != 0))
+      w.put("unit", m.unit);
+    if (wanted(req, act::score, m.score != 0))
+      w.put("score", m.score);
+    if (wanted(req, act::duplicate_of, m.duplicate_of != 0))
+      w.put("duplicate_of", m.duplicate_of);
   }
 };
 
@@ -184,7 +182,8 @@ struct fields<directive_target> {
 
   static void read(map_reader& r, directive_target& m) {
     r.read_enum("kind", m.kind, required);
-    if (!r.ok()) return;
+    if (!r.ok())
+      return;
     const unsigned need_bits = fields_of(m.kind);
     r.check_rule(target_keys, need_bits, need_bits,
                  "target kind '" + std::string(to_string(m.kind)) + "'");
@@ -200,11 +199,16 @@ struct fields<directive_target> {
     const directive_target defaults;
     const unsigned req = fields_of(m.kind);
     w.put("kind", m.kind);
-    if (wanted(req, tgt::units, !m.units.empty())) w.put("units", m.units);
-    if (wanted(req, tgt::level, m.level != defaults.level)) w.put("level", m.level);
-    if (wanted(req, tgt::module, m.module != defaults.module)) w.put("module", m.module);
-    if (wanted(req, tgt::post, m.holder != defaults.holder)) w.put("post", m.holder);
-    if (wanted(req, tgt::people, !m.people.empty())) w.put("people", m.people);
+    if (wanted(req, tgt::units, !m.units.empty()))
+      w.put("units", m.units);
+    if (wanted(req, tgt::level, m.level != defaults.level))
+      w.put("level", m.level);
+    if (wanted(req, tgt::module, m.module != defaults.module))
+      w.put("module", m.module);
+    if (wanted(req, tgt::post, m.holder != defaults.holder))
+      w.put("post", m.holder);
+    if (wanted(req, tgt::people, !m.people.empty()))
+      w.put("people", m.people);
   }
 };
 
@@ -225,8 +229,10 @@ struct fields<directive_issue> {
   static void write(map_writer& w, const directive_issue& m) {
     w.put("channel", m.channel);
     w.put("title", m.title);
-    if (!m.body.empty()) w.put("body", m.body);
-    if (m.deadline != 0) w.put("deadline", m.deadline);
+    if (!m.body.empty())
+      w.put("body", m.body);
+    if (m.deadline != 0)
+      w.put("deadline", m.deadline);
     map_writer target;
     fields<directive_target>::write(target, m.target);
     w.put("target", target);
@@ -249,7 +255,8 @@ struct fields<directive_act> {
   static void write(map_writer& w, const directive_act& m) {
     w.put("directive", m.id);
     w.put("action", m.action);
-    if (!m.note.empty()) w.put("note", m.note);
+    if (!m.note.empty())
+      w.put("note", m.note);
   }
 };
 
@@ -264,7 +271,8 @@ struct fields<subscribe> {
 
   static void write(map_writer& w, const subscribe& m) {
     w.put("unit", m.unit);
-    if (m.since != 0) w.put("since", m.since);
+    if (m.since != 0)
+      w.put("since", m.since);
   }
 };
 
@@ -287,7 +295,8 @@ void read_message(read_state& state, const msgpack::object& obj, client_message&
   r.read_uint("id", out.id, required, 1);
   body_type body;
   fields<body_type>::read(r, body);
-  if (r.ok()) out.body = std::move(body);
+  if (r.ok())
+    out.body = std::move(body);
 }
 
 /// Calls read_message<type>: a compile-time loop over client_body's alternatives, so that the
@@ -309,8 +318,10 @@ decoded<client_message> decode_client(const msgpack::object& obj) {
   read_state state;
   const header head = read_header(state, obj, client_type_names);
   client_message msg;
-  if (!state.failed) read_body(state, obj, head.type, msg);
-  if (state.failed) return std::move(state.error);
+  if (!state.failed)
+    read_body(state, obj, head.type, msg);
+  if (state.failed)
+    return std::move(state.error);
   return msg;
 }
 

@@ -31,9 +31,12 @@ struct fields<ack> {
 
   static void write(map_writer& w, const ack& m) {
     w.put("id", m.id);
-    if (m.case_ref != 0) w.put("case", m.case_ref);
-    if (m.directive_ref != 0) w.put("directive", m.directive_ref);
-    if (m.seq != 0) w.put("seq", m.seq);
+    if (m.case_ref != 0)
+      w.put("case", m.case_ref);
+    if (m.directive_ref != 0)
+      w.put("directive", m.directive_ref);
+    if (m.seq != 0)
+      w.put("seq", m.seq);
   }
 };
 
@@ -57,7 +60,8 @@ struct fields<error> {
   static void write(map_writer& w, const error& m) {
     w.put("id", m.id);
     w.put("code", static_cast<std::uint16_t>(m.code));
-    if (!m.message.empty()) w.put("message", m.message);
+    if (!m.message.empty())
+      w.put("message", m.message);
   }
 };
 
@@ -92,15 +96,24 @@ struct fields<case_event> {
     w.put("action", m.action);
     w.put("state", m.state);
     w.put("unit", m.unit);
-    if (m.from_unit != 0) w.put("from_unit", m.from_unit);
-    if (m.by != 0) w.put("by", m.by);
-    if (!m.category.empty()) w.put("category", m.category);
-    if (m.level != urgency::normal) w.put("urgency", m.level);
-    if (m.colour != deadline_colour::green) w.put("colour", m.colour);
-    if (m.deadline != 0) w.put("deadline", m.deadline);
-    if (!m.note.empty()) w.put("note", m.note);
-    if (!m.departments.empty()) w.put("departments", m.departments);
-    if (m.score != 0) w.put("score", m.score);
+    if (m.from_unit != 0)
+      w.put("from_unit", m.from_unit);
+    if (m.by != 0)
+      w.put("by", m.by);
+    if (!m.category.empty())
+      w.put("category", m.category);
+    if (m.level != urgency::normal)
+      w.put("urgency", m.level);
+    if (m.colour != deadline_colour::green)
+      w.put("colour", m.colour);
+    if (m.deadline != 0)
+      w.put("deadline", m.deadline);
+    if (!m.note.empty())
+      w.put("note", m.note);
+    if (!m.departments.empty())
+      w.put("departments", m.departments);
+    if (m.score != 0)
+      w.put("score", m.score);
   }
 };
 
@@ -130,12 +143,18 @@ struct fields<directive_event> {
     w.put("directive", m.id);
     w.put("action", m.action);
     w.put("unit", m.unit);
-    if (m.by != 0) w.put("by", m.by);
-    if (m.channel != 0) w.put("channel", m.channel);
-    if (!m.title.empty()) w.put("title", m.title);
-    if (m.total != 0) w.put("total", m.total);
-    if (m.signed_count != 0) w.put("signed", m.signed_count);
-    if (m.done != 0) w.put("done", m.done);
+    if (m.by != 0)
+      w.put("by", m.by);
+    if (m.channel != 0)
+      w.put("channel", m.channel);
+    if (!m.title.empty())
+      w.put("title", m.title);
+    if (m.total != 0)
+      w.put("total", m.total);
+    if (m.signed_count != 0)
+      w.put("signed", m.signed_count);
+    if (m.done != 0)
+      w.put("done", m.done);
   }
 };
 
@@ -168,8 +187,10 @@ struct fields<unit_figures> {
 
   static void write(map_writer& w, const unit_figures& m) {
     for (const auto& [key, member] : counters)
-      if (m.*member != 0) w.put(key, m.*member);
-    if (m.closed_at != decltype(m.closed_at){}) w.put("closed_at", m.closed_at);
+      if (m.*member != 0)
+        w.put(key, m.*member);
+    if (m.closed_at != decltype(m.closed_at){})
+      w.put("closed_at", m.closed_at);
   }
 };
 
@@ -219,7 +240,8 @@ void read_message(read_state& state, const msgpack::object& obj, server_message&
   map_reader r(state, obj, "", server_type_names[I], fields<message_type>::keys);
   message_type msg;
   fields<message_type>::read(r, msg);
-  if (r.ok()) out = std::move(msg);
+  if (r.ok())
+    out = std::move(msg);
 }
 
 /// Calls read_message<type>: a compile-time loop over server_message's alternatives.
@@ -240,8 +262,10 @@ decoded<server_message> decode_server(const msgpack::object& obj) {
   read_state state;
   const header head = read_header(state, obj, server_type_names);
   server_message msg;
-  if (!state.failed) read_any(state, obj, head.type, msg);
-  if (state.failed) return std::move(state.error);
+  if (!state.failed)
+    read_any(state, obj, head.type, msg);
+  if (state.failed)
+    return std::move(state.error);
   return msg;
 }
 

@@ -20,16 +20,16 @@ enum class errc : std::uint16_t {
   unknown_field = 8, // a key the message does not have
   // -- the request was read but refused (hub) --
   unauthenticated = 20,
-  forbidden = 21,          // the user's role and unit do not allow the action
+  forbidden = 21, // the user's role and unit do not allow the action
   unknown_unit = 22,
   unknown_case = 23,
   unknown_directive = 24,
   invalid_transition = 25, // the action is not possible in the case's current state
   invalid_argument = 26,   // a well-formed value the hub cannot accept (e.g. unknown category)
   rate_limited = 30,
-  overloaded = 31,  // the client's send queue overflowed; events were dropped (resume with since)
-  try_again = 32,   // storage is unavailable; nothing was applied
-  conflict = 33,    // another hub process owns the store: this hub is stale; not stored
+  overloaded = 31, // the client's send queue overflowed; events were dropped (resume with since)
+  try_again = 32,  // storage is unavailable; nothing was applied
+  conflict = 33,   // another hub process owns the store: this hub is stale; not stored
   internal = 99,
 };
 

@@ -42,9 +42,11 @@ void hierarchy::index() {
   parent_index_.assign(n_units, no_parent);
   for (std::uint32_t i = 0; i < n_units; ++i) {
     const unit& u = units[i];
-    if (u.kind == unit_kind::city) continue;
+    if (u.kind == unit_kind::city)
+      continue;
     const auto p = unit_index_.find(u.parent);
-    if (p == no_unit) continue;
+    if (p == no_unit)
+      continue;
     parent_index_[i] = p;
     children_at_[p].push_back(i);
   }
@@ -117,7 +119,8 @@ std::uint32_t hierarchy::index_of(unit_code code) const {
 }
 
 bool hierarchy::within_at(std::uint32_t i, std::uint32_t a) const {
-  if (i == no_unit || a == no_unit) return false;
+  if (i == no_unit || a == no_unit)
+    return false;
   // Climb from `i` to the ancestor's depth; it lies in the subtree iff we land on it.
   while (depth_[i] > depth_[a] && parent_index_[i] != no_parent)
     i = parent_index_[i];
@@ -131,10 +134,13 @@ std::size_t hierarchy::count(unit_kind kind) const {
 
 const unit* hierarchy::ancestor_of_kind(unit_code code, unit_kind kind) const {
   const auto from = unit_index_.find(code);
-  if (from == no_unit) return nullptr;
+  if (from == no_unit)
+    return nullptr;
   for (std::uint32_t i = from, steps = 0; steps <= max_depth; ++steps) {
-    if (units[i].kind == kind) return &units[i];
-    if (parent_index_[i] == no_parent) return nullptr;
+    if (units[i].kind == kind)
+      return &units[i];
+    if (parent_index_[i] == no_parent)
+      return nullptr;
     i = parent_index_[i];
   }
   return nullptr;
@@ -143,11 +149,13 @@ const unit* hierarchy::ancestor_of_kind(unit_code code, unit_kind kind) const {
 std::vector<unit_code> hierarchy::path(unit_code code) const {
   std::vector<unit_code> out;
   std::uint32_t i = unit_index_.find(code);
-  if (i == no_unit) return out;
+  if (i == no_unit)
+    return out;
   out.resize(depth_[i] + 1u);
   for (std::size_t k = out.size(); k-- > 0;) {
     out[k] = units[i].code;
-    if (parent_index_[i] == no_parent) break;
+    if (parent_index_[i] == no_parent)
+      break;
     i = parent_index_[i];
   }
   return out;

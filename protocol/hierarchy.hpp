@@ -42,9 +42,9 @@ struct time_limits {
 };
 
 struct category {
-  std::string code; // e.g. "enforce.noise"
-  std::string name; // e.g. "噪音扰民"
-  std::uint8_t module = 0; // the township module that owns it, 0..9
+  std::string code;                    // e.g. "enforce.noise"
+  std::string name;                    // e.g. "噪音扰民"
+  std::uint8_t module = 0;             // the township module that owns it, 0..9
   std::array<time_limits, 2> limits{}; // indexed by urgency
   friend bool operator==(const category&, const category&) = default;
 };
@@ -67,10 +67,10 @@ struct unit {
   std::string name;
   unit_code parent = 0; // 0 for the city; a department's or centre's parent is its county
   // Each of the next three matters for one kind only; other kinds keep the default.
-  bool community = false;           // villages: a 社区 (urban community) rather than a 村
+  bool community = false; // villages: a 社区 (urban community) rather than a 村
   township_type township = township_type::town; // townships: 街道, 镇 or 乡
-  std::vector<std::uint8_t> modules; // departments: the township modules they mirror
-  double lat = 0;                    // grids carry a coordinate; others may
+  std::vector<std::uint8_t> modules;            // departments: the township modules they mirror
+  double lat = 0;                               // grids carry a coordinate; others may
   double lon = 0;
   friend bool operator==(const unit&, const unit&) = default;
 };
@@ -124,9 +124,7 @@ public:
   /// within() by indices; false when either is `no_unit`.
   bool within_at(std::uint32_t i, std::uint32_t ancestor) const;
   /// children() by index.
-  const std::vector<std::uint32_t>& children_at(std::uint32_t i) const {
-    return children_at_[i];
-  }
+  const std::vector<std::uint32_t>& children_at(std::uint32_t i) const { return children_at_[i]; }
   static constexpr std::uint32_t no_unit = detail::id_index::absent;
   /// Number of units of `kind`.
   std::size_t count(unit_kind kind) const;

@@ -32,7 +32,6 @@ using namespace detail;
 
 namespace {
 
-
 /// Posts that only a community (社区) has.
 bool community_only(post p) {
   return p == post::village_property || p == post::village_grid_affairs;
@@ -77,7 +76,7 @@ std::string wire_names() {
 class parser {
 public:
   explicit parser(std::string_view text)
-      : text_(text) {}
+    : text_(text) {}
 
   hierarchy run();
 
@@ -141,7 +140,8 @@ void parser::split(std::string_view line) {
       return;
     }
     field_[n_fields_++] = line.substr(start, tab == std::string_view::npos ? tab : tab - start);
-    if (tab == std::string_view::npos) return;
+    if (tab == std::string_view::npos)
+      return;
     start = tab + 1;
   }
 }
@@ -168,9 +168,12 @@ std::uint64_t parser::number(std::size_t col, std::uint64_t min, std::uint64_t m
 
 std::string parser::text(std::size_t col) const {
   std::string_view f = field_[col];
-  if (f.empty()) fail(col, "empty");
-  if (f.size() > max_name) fail(col, "longer than " + std::to_string(max_name) + " bytes");
-  if (!valid_text(f)) fail(col, "not UTF-8 text, or holds a control character: " + in_quotes(f));
+  if (f.empty())
+    fail(col, "empty");
+  if (f.size() > max_name)
+    fail(col, "longer than " + std::to_string(max_name) + " bytes");
+  if (!valid_text(f))
+    fail(col, "not UTF-8 text, or holds a control character: " + in_quotes(f));
   return std::string(f);
 }
 
@@ -186,20 +189,11 @@ std::uint32_t parser::duration(std::size_t col) const {
   std::uint64_t scale = 1;
   if (!f.empty()) {
     switch (f.back()) {
-    case 's':
-      scale = 1;
-      break;
-    case 'm':
-      scale = 60;
-      break;
-    case 'h':
-      scale = 3600;
-      break;
-    case 'd':
-      scale = 86400;
-      break;
-    default:
-      scale = 0;
+      case 's': scale = 1; break;
+      case 'm': scale = 60; break;
+      case 'h': scale = 3600; break;
+      case 'd': scale = 86400; break;
+      default: scale = 0;
     }
   }
   std::string_view digits = scale == 0 ? f : f.substr(0, f.size() - 1);
@@ -229,7 +223,8 @@ double parser::coordinate(std::size_t col, double limit) const {
 
 template <class Enum>
 Enum parser::enumeration(std::size_t col) const {
-  if (auto value = parse<Enum>(field_[col])) return *value;
+  if (auto value = parse<Enum>(field_[col]))
+    return *value;
   fail(col, "unknown " + std::string(columns_[col]) + " " + in_quotes(field_[col]) + " (one of " +
                 wire_names<Enum>() + ")");
 }
@@ -245,7 +240,8 @@ void parser::require_none(std::size_t col, std::string_view why) const {
 std::string parser::not_above(unit_code code, std::string_view rule) const {
   const std::string needle = "\nunit\t" + std::to_string(code) + "\t";
   const std::size_t at = text_.find(needle);
-  if (at == std::string_view::npos) return "no unit " + std::to_string(code) + " in the file";
+  if (at == std::string_view::npos)
+    return "no unit " + std::to_string(code) + " in the file";
   const auto line =
       2 + static_cast<std::size_t>(std::count(text_.begin(), text_.begin() + at, '\n'));
   return "unit " + std::to_string(code) + " is defined only further down, on line " +
@@ -347,7 +343,8 @@ void parser::unit_record() {
   } else {
     u.parent = number(4, 1, std::numeric_limits<std::uint64_t>::max());
     auto it = units_.find(u.parent);
-    if (it == units_.end()) fail(4, not_above(u.parent, "a unit must come after its parent"));
+    if (it == units_.end())
+      fail(4, not_above(u.parent, "a unit must come after its parent"));
     const unit& p = h_.units[it->second];
     if ((rule_of(u.kind).parents & bit(p.kind)) == 0)
       fail(4, "parent " + std::to_string(p.code) + " is a " + std::string(to_string(p.kind)) +
@@ -376,10 +373,12 @@ void parser::unit_record() {
       if (item.empty() || end != item.data() + item.size() || ec != std::errc{} ||
           m >= module_count)
         fail(6, "not a list of module indices 0..9 like \"1,4\": " + in_quotes(field_[6]));
-      if (seen & (1u << m)) fail(6, "module " + std::to_string(m) + " is listed twice");
+      if (seen & (1u << m))
+        fail(6, "module " + std::to_string(m) + " is listed twice");
       seen |= static_cast<std::uint16_t>(1u << m);
       u.modules.push_back(static_cast<std::uint8_t>(m));
-      if (comma == std::string_view::npos) break;
+      if (comma == std::string_view::npos)
+        break;
       list.remove_prefix(comma + 1);
     }
   } else {
@@ -396,7 +395,8 @@ void parser::unit_record() {
     u.lon = coordinate(8, 180);
   }
 
-  if (u.kind == unit_kind::city) city_line_ = line_;
+  if (u.kind == unit_kind::city)
+    city_line_ = line_;
   units_.emplace(u.code, static_cast<std::uint32_t>(h_.units.size()));
   unit_line_.push_back(line_);
   h_.units.push_back(std::move(u));
@@ -414,7 +414,8 @@ void parser::person_record() {
   p.holds = enumeration<post>(3);
   p.unit = number(4, 1, std::numeric_limits<std::uint64_t>::max());
   auto at = units_.find(p.unit);
-  if (at == units_.end()) fail(4, not_above(p.unit, "a person must come after their unit"));
+  if (at == units_.end())
+    fail(4, not_above(p.unit, "a person must come after their unit"));
   const unit& u = h_.units[at->second];
   const unit_kind wanted = post_unit_kind(p.holds);
   if (u.kind != wanted)
@@ -425,7 +426,8 @@ void parser::person_record() {
     fail(3, "a " + std::string(to_string(p.holds)) + " is posted at a community (社区), but " +
                 std::to_string(u.code) + " is a village (村)");
   if (p.holds == post::township_module_head) {
-    if (none(5)) fail(5, "a township_module_head needs the module (0..9) they lead");
+    if (none(5))
+      fail(5, "a township_module_head needs the module (0..9) they lead");
     p.module = static_cast<std::uint8_t>(number(5, 0, module_count - 1));
   } else {
     require_none(5, "for a " + std::string(to_string(p.holds)) + " (only module heads)");
@@ -446,7 +448,8 @@ void parser::finish() {
   for (std::size_t i = 0; i < channel_count; ++i)
     if (channel_line_[i] == 0)
       fail(1, "no channel " + std::to_string(i) + " (all fourteen channels 0..13 are required)");
-  if (city_line_ == 0) fail(2, "no city: a file has exactly one unit of kind city");
+  if (city_line_ == 0)
+    fail(2, "no city: a file has exactly one unit of kind city");
   columns_ = category_columns;
   for (std::size_t c = 0; c < h_.categories.size(); ++c)
     for (std::size_t u = 0; u < 2; ++u)
@@ -476,11 +479,13 @@ hierarchy parser::run() {
   std::size_t pos = 0;
   while (pos < text_.size()) {
     std::size_t end = text_.find('\n', pos);
-    if (end == std::string_view::npos) end = text_.size();
+    if (end == std::string_view::npos)
+      end = text_.size();
     std::string_view line = text_.substr(pos, end - pos);
     pos = end + 1;
     ++line_;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1); // tolerate CRLF line ends
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1); // tolerate CRLF line ends
     if (line_ == 1 && line.starts_with("\xEF\xBB\xBF"))
       line.remove_prefix(3); // and a byte-order mark
     if (line.empty() || line.front() == '#' ||
@@ -518,8 +523,10 @@ hierarchy parser::run() {
 
 std::string hierarchy_error::to_string() const {
   std::string out;
-  if (line != 0) out += "line " + std::to_string(line);
-  if (!field.empty()) out += (out.empty() ? "field " : ", field ") + field;
+  if (line != 0)
+    out += "line " + std::to_string(line);
+  if (!field.empty())
+    out += (out.empty() ? "field " : ", field ") + field;
   return out.empty() ? message : out + ": " + message;
 }
 
@@ -547,6 +554,5 @@ std::variant<hierarchy, hierarchy_error> load_hierarchy(const std::string& path)
                            "cannot read " + in_quotes(path) + ": " + std::strerror(errno)};
   return parse_hierarchy(text);
 }
-
 
 } // namespace hub::protocol

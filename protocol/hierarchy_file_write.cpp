@@ -23,7 +23,7 @@ namespace {
 class record_writer {
 public:
   explicit record_writer(std::ostream& out)
-      : out_(out) {
+    : out_(out) {
     buf_.reserve(flush_at + 4096);
   }
 
@@ -62,7 +62,8 @@ public:
   }
   void end() {
     buf_ += '\n';
-    if (buf_.size() >= flush_at) flush();
+    if (buf_.size() >= flush_at)
+      flush();
   }
   void flush() {
     out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
@@ -93,7 +94,8 @@ std::vector<std::uint32_t> unit_order(const hierarchy& h) {
   seen.reserve(h.units.size());
   bool parents_first = true;
   for (const unit& u : h.units) {
-    if (u.kind != unit_kind::city && !seen.contains(u.parent)) parents_first = false;
+    if (u.kind != unit_kind::city && !seen.contains(u.parent))
+      parents_first = false;
     seen.insert(u.code);
   }
   if (!parents_first)

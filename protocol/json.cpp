@@ -32,13 +32,14 @@ using msgpack::type::object_type;
 class json_parser {
 public:
   json_parser(std::string_view text, msgpack::zone& zone)
-      : text_(text)
-      , zone_(zone) {}
+    : text_(text)
+    , zone_(zone) {}
 
   /// Parses the whole text; false on failure, with error() telling why.
   bool parse(msgpack::object& out) {
     skip_space();
-    if (!value(out, 0)) return false;
+    if (!value(out, 0))
+      return false;
     skip_space();
     if (pos_ != text_.size())
       return fail(errc::malformed, "unexpected " + describe_here() + " after the JSON value");
@@ -52,67 +53,73 @@ private:
     if (pos_ == text_.size())
       return fail(errc::malformed, "the text ends where a value should start");
     switch (text_[pos_]) {
-    case '{':
-      return object(out, depth + 1);
-    case '[':
-      return array(out, depth + 1);
-    case '"':
-      return string(out);
-    case 't':
-      return literal("true", out, true);
-    case 'f':
-      return literal("false", out, false);
-    case 'n':
-      return literal("null", out, std::nullopt);
-    default:
-      if (text_[pos_] == '-' || is_digit(text_[pos_])) return number(out);
-      return fail(errc::malformed, "unexpected " + describe_here());
+      case '{': return object(out, depth + 1);
+      case '[': return array(out, depth + 1);
+      case '"': return string(out);
+      case 't': return literal("true", out, true);
+      case 'f': return literal("false", out, false);
+      case 'n': return literal("null", out, std::nullopt);
+      default:
+        if (text_[pos_] == '-' || is_digit(text_[pos_]))
+          return number(out);
+        return fail(errc::malformed, "unexpected " + describe_here());
     }
   }
 
   bool object(msgpack::object& out, std::size_t depth) {
-    if (depth > detail::max_depth) return too_deep();
+    if (depth > detail::max_depth)
+      return too_deep();
     ++pos_; // '{'
     std::vector<msgpack::object_kv> members;
     skip_space();
-    if (take('}')) return finish_map(out, members);
+    if (take('}'))
+      return finish_map(out, members);
     for (;;) {
       msgpack::object_kv kv;
       if (pos_ == text_.size() || text_[pos_] != '"')
         return fail(errc::malformed, "expected a string key, found " + describe_here());
-      if (!string(kv.key)) return false;
+      if (!string(kv.key))
+        return false;
       skip_space();
       if (!take(':'))
         return fail(errc::malformed, "expected ':' after a key, found " + describe_here());
       skip_space();
-      if (!value(kv.val, depth)) return false;
+      if (!value(kv.val, depth))
+        return false;
       if (members.size() == detail::max_map)
         return fail(errc::too_large,
                     "an object of more than " + std::to_string(detail::max_map) + " members");
       members.push_back(kv);
       skip_space();
-      if (take('}')) return finish_map(out, members);
-      if (!take(',')) return fail(errc::malformed, "expected ',' or '}', found " + describe_here());
+      if (take('}'))
+        return finish_map(out, members);
+      if (!take(','))
+        return fail(errc::malformed, "expected ',' or '}', found " + describe_here());
       skip_space();
     }
   }
 
   bool array(msgpack::object& out, std::size_t depth) {
-    if (depth > detail::max_depth) return too_deep();
+    if (depth > detail::max_depth)
+      return too_deep();
     ++pos_; // '['
     std::vector<msgpack::object> items;
     skip_space();
-    if (take(']')) return finish_array(out, items);
+    if (take(']'))
+      return finish_array(out, items);
     for (;;) {
       msgpack::object item;
-      if (!value(item, depth)) return false;
+      if (!value(item, depth))
+        return false;
       if (items.size() == detail::max_array)
         return fail(errc::too_large,
                     "an array of more than " + std::to_string(detail::max_array) + " entries");
       items.push_back(item);
       skip_space();
-      if (take(']')) return finish_array(out, items);
-      if (!take(',')) return fail(errc::malformed, "expected ',' or ']', found " + describe_here());
+      if (take(']'))
+        return finish_array(out, items);
+      if (!take(','))
+        return fail(errc::malformed, "expected ',' or ']', found " + describe_here());
       skip_space();
     }
   }
@@ -122,9 +129,11 @@ private:
     ++pos_; // '"'
     scratch_.clear();
     for (;;) {
-      if (pos_ == text_.size()) return fail(errc::malformed, "unterminated string");
+      if (pos_ == text_.size())
+        return fail(errc::malformed, "unterminated string");
       const char c = text_[pos_++];
-      if (c == '"') break;
+      if (c == '"')
+        break;
       if (static_cast<unsigned char>(c) < 0x20)
         return fail(errc::malformed, "control character in a string (escape it)");
       if (c != '\\') {
@@ -144,39 +153,24 @@ private:
 
   /// The escape after a backslash, appended to scratch_ as UTF-8.
   bool escape() {
-    if (pos_ == text_.size()) return fail(errc::malformed, "unterminated string");
+    if (pos_ == text_.size())
+      return fail(errc::malformed, "unterminated string");
     switch (const char c = text_[pos_++]) {
-    case '"':
-      scratch_ += '"';
-      return true;
-    case '\\':
-      scratch_ += '\\';
-      return true;
-    case '/':
-      scratch_ += '/';
-      return true;
-    case 'b':
-      scratch_ += '\b';
-      return true;
-    case 'f':
-      scratch_ += '\f';
-      return true;
-    case 'n':
-      scratch_ += '\n';
-      return true;
-    case 'r':
-      scratch_ += '\r';
-      return true;
-    case 't':
-      scratch_ += '\t';
-      return true;
-    case 'u':
-      break;
-    default:
-      return fail(errc::malformed, "unknown escape '\\" + detail::printable({&c, 1}) + "'");
+      case '"': scratch_ += '"'; return true;
+      case '\\': scratch_ += '\\'; return true;
+      case '/': scratch_ += '/'; return true;
+      case 'b': scratch_ += '\b'; return true;
+      case 'f': scratch_ += '\f'; return true;
+      case 'n': scratch_ += '\n'; return true;
+      case 'r': scratch_ += '\r'; return true;
+      case 't': scratch_ += '\t'; return true;
+      case 'u': break;
+      default:
+        return fail(errc::malformed, "unknown escape '\\" + detail::printable({&c, 1}) + "'");
     }
     char32_t cp = 0;
-    if (!hex4(cp)) return false;
+    if (!hex4(cp))
+      return false;
     if (cp >= 0xDC00 && cp <= 0xDFFF)
       return fail(errc::malformed, "a low surrogate escape without a high one");
     if (cp >= 0xD800 && cp <= 0xDBFF) { // a high surrogate: its low half must follow
@@ -190,7 +184,8 @@ private:
   }
 
   bool hex4(char32_t& out) {
-    if (text_.size() - pos_ < 4) return fail(errc::malformed, "\\u needs four hex digits");
+    if (text_.size() - pos_ < 4)
+      return fail(errc::malformed, "\\u needs four hex digits");
     for (int i = 0; i < 4; ++i) {
       const char c = text_[pos_++];
       int digit = 0;
@@ -239,12 +234,15 @@ private:
     bool integral = true;
     if (take('.')) {
       integral = false;
-      if (!skip_digits()) return fail(errc::malformed, "a number needs digits after '.'");
+      if (!skip_digits())
+        return fail(errc::malformed, "a number needs digits after '.'");
     }
     if (take('e') || take('E')) {
       integral = false;
-      if (!take('+')) take('-');
-      if (!skip_digits()) return fail(errc::malformed, "a number needs digits in its exponent");
+      if (!take('+'))
+        take('-');
+      if (!skip_digits())
+        return fail(errc::malformed, "a number needs digits in its exponent");
     }
     const char* first = text_.data() + start;
     const char* last = text_.data() + pos_;
@@ -304,14 +302,16 @@ private:
 
   template <class T>
   T* copy_to_zone(const std::vector<T>& items) {
-    if (items.empty()) return nullptr;
+    if (items.empty())
+      return nullptr;
     void* p = zone_.allocate_align(items.size() * sizeof(T), alignof(T));
     std::memcpy(p, items.data(), items.size() * sizeof(T));
     return static_cast<T*>(p);
   }
 
   const char* copy_to_zone(const char* data, std::size_t size) {
-    if (size == 0) return nullptr;
+    if (size == 0)
+      return nullptr;
     char* p = static_cast<char*>(zone_.allocate_no_align(size));
     std::memcpy(p, data, size);
     return p;
@@ -344,7 +344,8 @@ private:
   }
 
   std::string describe_here() const {
-    if (pos_ >= text_.size()) return "end of text";
+    if (pos_ >= text_.size())
+      return "end of text";
     // Appended piecewise: `"'" + std::string` trips GCC 12's false -Wrestrict (bug 105329).
     std::string quoted = "'";
     quoted += detail::printable(text_.substr(pos_, 1));
@@ -385,7 +386,8 @@ decoded<Message> decode_json(std::string_view text,
     msgpack::zone zone;
     msgpack::object obj;
     json_parser parser(text, zone);
-    if (!parser.parse(obj)) return parser.error();
+    if (!parser.parse(obj))
+      return parser.error();
     return decode(obj);
   } catch (const std::bad_alloc&) {
     return decode_error{errc::internal, 0, "", "out of memory while decoding"};
@@ -404,32 +406,22 @@ void write_string(std::string& out, std::string_view s) {
   for (const char c : s) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (u < 0x20) {
-        constexpr char hex[] = "0123456789abcdef";
-        out += "\\u00";
-        out += hex[u >> 4];
-        out += hex[u & 0xF];
-      } else if (u >= 0x80 && !utf8) {
-        out += "\\ufffd";
-      } else {
-        out += c;
-      }
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          constexpr char hex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[u >> 4];
+          out += hex[u & 0xF];
+        } else if (u >= 0x80 && !utf8) {
+          out += "\\ufffd";
+        } else {
+          out += c;
+        }
     }
   }
   out += '"';
@@ -444,48 +436,40 @@ void write_number(std::string& out, Number n) {
 
 void write_value(std::string& out, const msgpack::object& obj) {
   switch (obj.type) {
-  case object_type::BOOLEAN:
-    out += obj.via.boolean ? "true" : "false";
-    break;
-  case object_type::POSITIVE_INTEGER:
-    write_number(out, obj.via.u64);
-    break;
-  case object_type::NEGATIVE_INTEGER:
-    write_number(out, obj.via.i64);
-    break;
-  case object_type::FLOAT32:
-  case object_type::FLOAT64:
-    if (std::isfinite(obj.via.f64))
-      write_number(out, obj.via.f64);
-    else
-      out += "null"; // JSON has no infinity or NaN; the receiver refuses null for a number
-    break;
-  case object_type::STR:
-    write_string(out, {obj.via.str.ptr, obj.via.str.size});
-    break;
-  case object_type::ARRAY:
-    out += '[';
-    for (std::uint32_t i = 0; i < obj.via.array.size; ++i) {
-      if (i > 0) out += ',';
-      write_value(out, obj.via.array.ptr[i]);
-    }
-    out += ']';
-    break;
-  case object_type::MAP:
-    out += '{';
-    for (std::uint32_t i = 0; i < obj.via.map.size; ++i) {
-      if (i > 0) out += ',';
-      write_value(out, obj.via.map.ptr[i].key);
-      out += ':';
-      write_value(out, obj.via.map.ptr[i].val);
-    }
-    out += '}';
-    break;
-  case object_type::NIL:
-  case object_type::BIN:
-  case object_type::EXT:
-    out += "null";
-    break; // never produced by our encoder
+    case object_type::BOOLEAN: out += obj.via.boolean ? "true" : "false"; break;
+    case object_type::POSITIVE_INTEGER: write_number(out, obj.via.u64); break;
+    case object_type::NEGATIVE_INTEGER: write_number(out, obj.via.i64); break;
+    case object_type::FLOAT32:
+    case object_type::FLOAT64:
+      if (std::isfinite(obj.via.f64))
+        write_number(out, obj.via.f64);
+      else
+        out += "null"; // JSON has no infinity or NaN; the receiver refuses null for a number
+      break;
+    case object_type::STR: write_string(out, {obj.via.str.ptr, obj.via.str.size}); break;
+    case object_type::ARRAY:
+      out += '[';
+      for (std::uint32_t i = 0; i < obj.via.array.size; ++i) {
+        if (i > 0)
+          out += ',';
+        write_value(out, obj.via.array.ptr[i]);
+      }
+      out += ']';
+      break;
+    case object_type::MAP:
+      out += '{';
+      for (std::uint32_t i = 0; i < obj.via.map.size; ++i) {
+        if (i > 0)
+          out += ',';
+        write_value(out, obj.via.map.ptr[i].key);
+        out += ':';
+        write_value(out, obj.via.map.ptr[i].val);
+      }
+      out += '}';
+      break;
+    case object_type::NIL:
+    case object_type::BIN:
+    case object_type::EXT: out += "null"; break; // never produced by our encoder
   }
 }
 
@@ -500,13 +484,9 @@ std::string frame_to_json(const std::string& frame) {
 
 } // namespace
 
-std::string to_json(const client_message& msg) {
-  return frame_to_json(detail::pack(msg));
-}
+std::string to_json(const client_message& msg) { return frame_to_json(detail::pack(msg)); }
 
-std::string to_json(const server_message& msg) {
-  return frame_to_json(detail::pack(msg));
-}
+std::string to_json(const server_message& msg) { return frame_to_json(detail::pack(msg)); }
 
 decoded<client_message> decode_client_json(std::string_view text) {
   return decode_json<client_message>(text, &detail::decode_client);

@@ -47,11 +47,11 @@ struct case_act {
 /// Recipients of a directive; see target_kind.
 struct directive_target {
   target_kind kind = target_kind::subtree;
-  std::vector<unit_code> units;  // scope: roots of the subtrees searched (all kinds but people)
-  unit_kind level = unit_kind::grid;  // kind == level
-  std::uint8_t module = 0;            // kind == module: 0..9
+  std::vector<unit_code> units;      // scope: roots of the subtrees searched (all kinds but people)
+  unit_kind level = unit_kind::grid; // kind == level
+  std::uint8_t module = 0;           // kind == module: 0..9
   post holder = post::village_security; // kind == post
-  std::vector<person_id> people;      // kind == people
+  std::vector<person_id> people;        // kind == people
   friend bool operator==(const directive_target&, const directive_target&) = default;
 };
 
@@ -157,9 +157,9 @@ struct directive_event {
 
 /// Live figures of one unit's subtree (evaluation, "三率").
 struct unit_figures {
-  std::uint32_t open = 0;    // cases held in the subtree and not closed
-  std::uint32_t yellow = 0;  // open cases past 80 % of their time
-  std::uint32_t red = 0;     // open cases overdue
+  std::uint32_t open = 0;   // cases held in the subtree and not closed
+  std::uint32_t yellow = 0; // open cases past 80 % of their time
+  std::uint32_t red = 0;    // open cases overdue
   std::uint32_t reported = 0;
   std::uint32_t responded = 0; // signed within the time limit (响应)
   std::uint32_t resolved = 0;  // closed with a result (解决)

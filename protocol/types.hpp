@@ -32,10 +32,10 @@ enum class unit_kind : std::uint8_t { city, county, township, village, grid, dep
 /// Posts of people. The role a person acts in follows from the post and its unit.
 enum class post : std::uint8_t {
   // grid staff, "一长三员"
-  grid_head,        // 网格长
-  grid_fulltime,    // 专职网格员
-  grid_parttime,    // 兼职网格员
-  grid_instructor,  // 网格指导员
+  grid_head,       // 网格长
+  grid_fulltime,   // 专职网格员
+  grid_parttime,   // 兼职网格员
+  grid_instructor, // 网格指导员
   // village "两委" cadres
   village_secretary,    // 党支部书记(主任)
   village_discipline,   // 纪检(组织)委员
@@ -119,32 +119,30 @@ enum class deadline_colour : std::uint8_t { green, yellow, red };
 template <class Enum>
 struct enum_names; // specialised below: a std::array of the wire names, in enum order
 
-#define HUB_ENUM_NAMES(Enum, ...)                                                               \
-  template <>                                                                                   \
-  struct enum_names<Enum> {                                                                     \
-    static constexpr std::array names{__VA_ARGS__};                                             \
+#define HUB_ENUM_NAMES(Enum, ...)                                                                  \
+  template <>                                                                                      \
+  struct enum_names<Enum> {                                                                        \
+    static constexpr std::array names{__VA_ARGS__};                                                \
   }
 
 using namespace std::string_view_literals;
 
-HUB_ENUM_NAMES(unit_kind, "city"sv, "county"sv, "township"sv, "village"sv, "grid"sv,
-               "department"sv, "centre"sv);
+HUB_ENUM_NAMES(unit_kind, "city"sv, "county"sv, "township"sv, "village"sv, "grid"sv, "department"sv,
+               "centre"sv);
 HUB_ENUM_NAMES(post, "grid_head"sv, "grid_fulltime"sv, "grid_parttime"sv, "grid_instructor"sv,
                "village_secretary"sv, "village_discipline"sv, "village_publicity"sv,
                "village_security"sv, "village_environment"sv, "village_property"sv,
                "village_grid_affairs"sv, "township_head"sv, "township_module_head"sv,
-               "township_operator"sv, "department_head"sv, "department_staff"sv,
-               "county_leader"sv, "centre_operator"sv, "city_leader"sv, "hotline_operator"sv);
+               "township_operator"sv, "department_head"sv, "department_staff"sv, "county_leader"sv,
+               "centre_operator"sv, "city_leader"sv, "hotline_operator"sv);
 HUB_ENUM_NAMES(urgency, "normal"sv, "urgent"sv);
-HUB_ENUM_NAMES(case_state, "reported"sv, "triaged"sv, "dispatched"sv, "signed"sv,
-               "in_progress"sv, "resolved"sv, "closed"sv, "escalation_requested"sv,
-               "whistle_blown"sv, "return_requested"sv, "reopened"sv, "rejected"sv,
-               "duplicate"sv);
-HUB_ENUM_NAMES(case_action, "report"sv, "triage"sv, "dispatch"sv, "sign"sv, "start"sv,
-               "resolve"sv, "escalate"sv, "propose_whistle"sv, "approve_whistle"sv,
-               "decline_whistle"sv, "report_in"sv, "feedback"sv, "rate"sv, "close"sv,
-               "reopen"sv, "return"sv, "reject"sv, "mark_duplicate"sv, "remind"sv,
-               "supervise"sv);
+HUB_ENUM_NAMES(case_state, "reported"sv, "triaged"sv, "dispatched"sv, "signed"sv, "in_progress"sv,
+               "resolved"sv, "closed"sv, "escalation_requested"sv, "whistle_blown"sv,
+               "return_requested"sv, "reopened"sv, "rejected"sv, "duplicate"sv);
+HUB_ENUM_NAMES(case_action, "report"sv, "triage"sv, "dispatch"sv, "sign"sv, "start"sv, "resolve"sv,
+               "escalate"sv, "propose_whistle"sv, "approve_whistle"sv, "decline_whistle"sv,
+               "report_in"sv, "feedback"sv, "rate"sv, "close"sv, "reopen"sv, "return"sv, "reject"sv,
+               "mark_duplicate"sv, "remind"sv, "supervise"sv);
 HUB_ENUM_NAMES(directive_action, "issue"sv, "sign"sv, "complete"sv, "remind"sv);
 HUB_ENUM_NAMES(target_kind, "subtree"sv, "level"sv, "module"sv, "post"sv, "people"sv);
 HUB_ENUM_NAMES(deadline_colour, "green"sv, "yellow"sv, "red"sv);

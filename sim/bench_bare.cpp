@@ -13,8 +13,8 @@ struct bare_state {
   std::shared_ptr<const std::vector<caf::actor>> dir;
   std::vector<std::uint32_t> children; // indices into dir
   bare_listener* listener = nullptr;
-  std::uint32_t grid = UINT32_MAX;     // grid position, for grids
-  std::uint64_t seen = 0;              // the latest round that reached this actor
+  std::uint32_t grid = UINT32_MAX; // grid position, for grids
+  std::uint64_t seen = 0;          // the latest round that reached this actor
   // the root only:
   std::uint64_t round = 0;
   std::uint32_t expected = 0;
@@ -71,8 +71,7 @@ bool in_tree(unit_kind k) {
 
 } // namespace
 
-bare_tree::bare_tree(caf::actor_system& sys, const protocol::hierarchy& h,
-                     bare_listener* listener)
+bare_tree::bare_tree(caf::actor_system& sys, const protocol::hierarchy& h, bare_listener* listener)
   : dir_(std::make_shared<std::vector<caf::actor>>()) {
   // dir_ order: the city first, then the other tree units in hierarchy order.
   std::unordered_map<protocol::unit_code, std::uint32_t> slot;
@@ -105,8 +104,8 @@ bare_tree::bare_tree(caf::actor_system& sys, const protocol::hierarchy& h,
       grid = static_cast<std::uint32_t>(grid_actor_.size());
       grid_actor_.push_back(d);
     }
-    dir_->push_back(sys.spawn(bare_unit, dir, std::move(children), listener, grid,
-                              d == 0 ? grids : 0u));
+    dir_->push_back(
+        sys.spawn(bare_unit, dir, std::move(children), listener, grid, d == 0 ? grids : 0u));
   }
 }
 

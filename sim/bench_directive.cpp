@@ -48,7 +48,8 @@ namespace {
 /// scheduler threads (atomics only, one notify per phase).
 class tracker {
 public:
-  explicit tracker(std::size_t grids) : total_(grids) {}
+  explicit tracker(std::size_t grids)
+    : total_(grids) {}
 
   void start() {
     arrived_ = 0;
@@ -120,7 +121,10 @@ class client : public actors::client_sink, public std::enable_shared_from_this<c
 public:
   /// `grid_pos`: per hierarchy index, the grid's position in `people.grids` (or no_grid).
   client(actors::city& c, const cast& people, tracker& t, std::vector<std::uint32_t> grid_pos)
-    : city_(c), people_(people), tracker_(t), grid_pos_(std::move(grid_pos)) {}
+    : city_(c)
+    , people_(people)
+    , tracker_(t)
+    , grid_pos_(std::move(grid_pos)) {}
 
   static constexpr std::uint32_t no_grid = UINT32_MAX;
 
@@ -135,8 +139,8 @@ public:
   void sign(std::uint32_t g) {
     city_.submit(people_.worker[g],
                  {base_.load(std::memory_order_relaxed) | (g + 1),
-                  protocol::directive_act{directive_.load(std::memory_order_relaxed),
-                                          directive_action::sign, {}}},
+                  protocol::directive_act{
+                      directive_.load(std::memory_order_relaxed), directive_action::sign, {}}},
                  shared_from_this());
   }
 
@@ -203,7 +207,8 @@ private:
 
 class bare_client : public bare_listener {
 public:
-  explicit bare_client(tracker& t) : tracker_(t) {}
+  explicit bare_client(tracker& t)
+    : tracker_(t) {}
   void attach(bare_tree* tree) { tree_ = tree; }
   void start(std::uint64_t round, bool sign_on_arrival) {
     round_ = round;
@@ -292,7 +297,7 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
   struct figures {
     double ack_ms = 0, fanout_ms = 0, signed_ms = 0, round_ms = 0; // round
     double split_fanout_ms = 0, split_signs_ms = 0, submit_ms = 0;
-    double auto_ms = 0; // bare only
+    double auto_ms = 0;                                           // bare only
     double round_cpu_ms = 0, fanout_cpu_ms = 0, signs_cpu_ms = 0; // process CPU, all threads
   };
 
@@ -427,8 +432,8 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
                           std::to_string(o.rounds) + " rounds + 1 warm-up)";
   auto add = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
     auto s = summarise(v);
-    rows.push_back({sec, std::move(what), fmt("%.1f ms", s.median), fmt("%.1f ms", s.min),
-                    std::move(note)});
+    rows.push_back(
+        {sec, std::move(what), fmt("%.1f ms", s.median), fmt("%.1f ms", s.min), std::move(note)});
   };
   auto ratio = [&](std::string what, const std::vector<double>& a, const std::vector<double>& b,
                    std::string note = {}) {
@@ -458,7 +463,8 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
   add("CPU   bare split fan-out / signs", b_cpu_fan,
       "signs: " + fmt("%.1f ms", summarise(b_cpu_signs).median));
   ratio("ratio round       ours / bare (tally)", round, b_round, "target <= 1.5x");
-  ratio("ratio round       ours / bare (all signed)", signed_, b_signed, "without the tally interval");
+  ratio("ratio round       ours / bare (all signed)", signed_, b_signed,
+        "without the tally interval");
   ratio("ratio fan-out     ours / bare (split)", s_fan, b_s_fan);
   ratio("ratio signs       ours / bare (split)", s_signs, b_s_signs);
   ratio("ratio round       ours / bare auto receipts", round, b_auto,

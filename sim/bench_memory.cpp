@@ -25,7 +25,9 @@ namespace {
 
 class reporter : public actors::client_sink, public std::enable_shared_from_this<reporter> {
 public:
-  reporter(actors::city& c, const cast& people) : city_(c), people_(people) {}
+  reporter(actors::city& c, const cast& people)
+    : city_(c)
+    , people_(people) {}
 
   /// Reports cases until `limit` are acked in all, with at most `window` in flight.
   void run_until(std::uint64_t limit, std::uint64_t window) {

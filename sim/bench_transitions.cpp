@@ -34,8 +34,8 @@ namespace {
 constexpr int steps = 7; // transitions per case after the report
 
 constexpr case_action action_of(int step) {
-  constexpr case_action a[] = {case_action::report, case_action::sign,    case_action::escalate,
-                               case_action::sign,   case_action::escalate, case_action::sign,
+  constexpr case_action a[] = {case_action::report,  case_action::sign,     case_action::escalate,
+                               case_action::sign,    case_action::escalate, case_action::sign,
                                case_action::resolve, case_action::close};
   return a[step];
 }
@@ -53,7 +53,10 @@ constexpr int step_of(std::uint64_t id) { return static_cast<int>((id >> 40) & 1
 class driver : public actors::client_sink, public std::enable_shared_from_this<driver> {
 public:
   driver(actors::city& c, const cast& people, std::size_t n)
-    : city_(c), people_(people), ids_(n), acked_step_(n) {}
+    : city_(c)
+    , people_(people)
+    , ids_(n)
+    , acked_step_(n) {}
 
   /// Starts a phase of round `gen`: reports (drive = false) or the 7 steps (drive = true).
   void start(std::uint64_t gen, bool drive, std::uint64_t target) {
@@ -126,8 +129,8 @@ public:
   /// unfinished cases stand and exits.
   void wait(const char* what, int first_step) {
     std::uint64_t last = 0;
-    while (!signal.wait_for([&] { return finished_.load() >= target_; },
-                            std::chrono::seconds(30))) {
+    while (
+        !signal.wait_for([&] { return finished_.load() >= target_; }, std::chrono::seconds(30))) {
       auto now = acks_.load();
       if (now != last) {
         last = now;
@@ -142,11 +145,14 @@ public:
         at[std::min<int>(s.load(), steps + 1)] += 1;
       for (int k = 0; k <= steps + 1; ++k)
         if (at[k] != 0)
-          std::fprintf(stderr, "  %llu cases: last ack %s (waiting for step %d: %s)\n",
-                       static_cast<unsigned long long>(at[k]),
-                       k == 0 ? "none" : std::string(protocol::to_string(action_of(k - 1))).c_str(),
-                       std::max(k, first_step),
-                       k <= steps ? std::string(protocol::to_string(action_of(std::max(k, first_step)))).c_str() : "-");
+          std::fprintf(
+              stderr, "  %llu cases: last ack %s (waiting for step %d: %s)\n",
+              static_cast<unsigned long long>(at[k]),
+              k == 0 ? "none" : std::string(protocol::to_string(action_of(k - 1))).c_str(),
+              std::max(k, first_step),
+              k <= steps
+                  ? std::string(protocol::to_string(action_of(std::max(k, first_step)))).c_str()
+                  : "-");
       std::exit(3);
     }
   }
@@ -185,7 +191,8 @@ private:
 
 class ping_client : public bare_listener {
 public:
-  ping_client(std::size_t n) : n_(n) {}
+  ping_client(std::size_t n)
+    : n_(n) {}
   void attach(bare_pingers* p) { pingers_ = p; }
   void start() {
     finished_ = 0;
@@ -208,7 +215,9 @@ public:
   void sign_accepted(std::uint32_t) override {}
   void sign_refused(std::uint32_t) override {}
   void tally_done(std::uint64_t) override {}
-  void wait() { signal.wait([&] { return finished_.load() >= n_; }, "the bare pings"); }
+  void wait() {
+    signal.wait([&] { return finished_.load() >= n_; }, "the bare pings");
+  }
   std::int64_t t_last() const { return t_last_.load(); }
 
 private:
@@ -270,9 +279,9 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     const double drv_cpu_us = static_cast<double>(c3 - c2) / 1e3 / static_cast<double>(acked);
     progress("transitions %s: %zu reports in %.0f ms (%.0f/s, %.2f us CPU each); %llu "
              "transitions in %.0f ms (%.0f/s, %.2f us CPU each)",
-             r == 0 ? "warm-up" : ("round " + std::to_string(r)).c_str(), n, rep_s * 1e3,
-             n / rep_s, rep_cpu_us, static_cast<unsigned long long>(acked), drv_s * 1e3,
-             acked / drv_s, drv_cpu_us);
+             r == 0 ? "warm-up" : ("round " + std::to_string(r)).c_str(), n, rep_s * 1e3, n / rep_s,
+             rep_cpu_us, static_cast<unsigned long long>(acked), drv_s * 1e3, acked / drv_s,
+             drv_cpu_us);
     if (r > 0) {
       report_rate.push_back(n / rep_s);
       rate.push_back(acked / drv_s);
@@ -316,16 +325,16 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
                           std::to_string(o.rounds) + " rounds + 1 warm-up)";
   auto rate_row = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
     auto s = summarise(v);
-    rows.push_back({sec, std::move(what), fmt("%.0f /s", s.median), fmt("%.0f /s", s.max),
-                    std::move(note)});
+    rows.push_back(
+        {sec, std::move(what), fmt("%.0f /s", s.median), fmt("%.0f /s", s.max), std::move(note)});
   };
   rate_row("ours   reports acked", report_rate);
   rate_row("ours   transitions acked", rate, "7 per case; target >= 200,000/s");
   rate_row("bare   ping round trips (1 hop)", bare_rate, "same count, same pipelining");
   auto cpu_row = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
     auto s = summarise(v);
-    rows.push_back({sec, std::move(what), fmt("%.2f us", s.median), fmt("%.2f us", s.min),
-                    std::move(note)});
+    rows.push_back(
+        {sec, std::move(what), fmt("%.2f us", s.median), fmt("%.2f us", s.min), std::move(note)});
   };
   cpu_row("ours   CPU per report (all threads)", report_cpu);
   cpu_row("ours   CPU per transition (all threads)", drive_cpu, "robust to other load");

@@ -66,9 +66,7 @@ struct usage_error {
   std::string what;
 };
 
-[[noreturn]] void bad(std::string what) {
-  throw usage_error{std::move(what)};
-}
+[[noreturn]] void bad(std::string what) { throw usage_error{std::move(what)}; }
 
 // -- argument parsing -----------------------------------------------------------------------
 
@@ -89,7 +87,8 @@ struct args {
   }
   std::string need(const std::string& key) {
     auto v = get(key);
-    if (!v || v->empty()) bad(command + " needs --" + key);
+    if (!v || v->empty())
+      bad(command + " needs --" + key);
     return *v;
   }
   /// Fails on options the command did not read (typos, options of another command).
@@ -106,18 +105,22 @@ args split(int argc, char** argv) {
   args a;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "-h") arg = "--help";
+    if (arg == "-h")
+      arg = "--help";
     if (!arg.starts_with("--")) {
-      if (!a.command.empty()) bad("unexpected argument " + std::string(arg));
+      if (!a.command.empty())
+        bad("unexpected argument " + std::string(arg));
       a.command = arg;
       continue;
     }
     std::string key(arg.substr(2));
-    if (a.opts.count(key)) bad("--" + key + " given twice");
+    if (a.opts.count(key))
+      bad("--" + key + " given twice");
     if (flags.count(key)) {
       a.opts[key] = "";
     } else {
-      if (i + 1 >= argc) bad("missing value for --" + key);
+      if (i + 1 >= argc)
+        bad("missing value for --" + key);
       a.opts[key] = argv[++i];
     }
   }
@@ -136,9 +139,9 @@ double to_double(const std::string& key, const std::string& v) {
   try {
     std::size_t used = 0;
     double d = std::stod(v, &used);
-    if (used == v.size()) return d;
-  } catch (const std::exception&) {
-  }
+    if (used == v.size())
+      return d;
+  } catch (const std::exception&) {}
   bad("--" + key + " needs a number, not \"" + v + "\"");
 }
 
@@ -147,14 +150,16 @@ std::vector<std::uint64_t> to_list(const std::string& key, std::string_view v) {
   while (true) {
     auto comma = v.find(',');
     out.push_back(to_uint(key, v.substr(0, comma)));
-    if (comma == std::string_view::npos) return out;
+    if (comma == std::string_view::npos)
+      return out;
     v.remove_prefix(comma + 1);
   }
 }
 
 template <class Enum>
 Enum to_enum(const std::string& key, const std::string& v) {
-  if (auto e = protocol::parse<Enum>(v)) return *e;
+  if (auto e = protocol::parse<Enum>(v))
+    return *e;
   std::string names;
   for (auto n : protocol::enum_names<Enum>::names)
     names += (names.empty() ? "" : ", ") + std::string(n);
@@ -171,7 +176,8 @@ protocol::client_body report_of(args& a) {
   r.level = a.has("urgent") ? protocol::urgency::urgent : protocol::urgency::normal;
   auto lat = a.get("lat");
   auto lon = a.get("lon");
-  if (lat.has_value() != lon.has_value()) bad("report needs both --lat and --lon, or neither");
+  if (lat.has_value() != lon.has_value())
+    bad("report needs both --lat and --lon, or neither");
   if (lat) {
     r.lat = to_double("lat", *lat);
     r.lon = to_double("lon", *lon);
@@ -187,21 +193,26 @@ protocol::client_body act_of(args& a) {
   c.id = to_uint("case", a.need("case"));
   c.action = to_enum<protocol::case_action>("action", a.need("action"));
   c.note = a.get("note").value_or("");
-  if (auto d = a.get("departments")) c.departments = to_list("departments", *d);
-  if (auto u = a.get("unit")) c.unit = to_uint("unit", *u);
+  if (auto d = a.get("departments"))
+    c.departments = to_list("departments", *d);
+  if (auto u = a.get("unit"))
+    c.unit = to_uint("unit", *u);
   if (auto s = a.get("score")) {
     auto score = to_uint("score", *s);
-    if (score > 255) bad("--score must be 1..5");
+    if (score > 255)
+      bad("--score must be 1..5");
     c.score = static_cast<std::uint8_t>(score);
   }
-  if (auto d = a.get("duplicate-of")) c.duplicate_of = to_uint("duplicate-of", *d);
+  if (auto d = a.get("duplicate-of"))
+    c.duplicate_of = to_uint("duplicate-of", *d);
   return c;
 }
 
 protocol::client_body issue_of(args& a) {
   protocol::directive_issue d;
   auto channel = to_uint("channel", a.need("channel"));
-  if (channel > 255) bad("--channel must be 0..13");
+  if (channel > 255)
+    bad("--channel must be 0..13");
   d.channel = static_cast<std::uint8_t>(channel);
   d.title = a.need("title");
   d.body = a.get("body").value_or("");
@@ -214,16 +225,20 @@ protocol::client_body issue_of(args& a) {
   auto& t = d.target;
   t.kind = to_enum<protocol::target_kind>("target", a.need("target"));
   using protocol::target_kind;
-  if (t.kind != target_kind::people) t.units = to_list("units", a.need("units"));
+  if (t.kind != target_kind::people)
+    t.units = to_list("units", a.need("units"));
   if (t.kind == target_kind::level)
     t.level = to_enum<protocol::unit_kind>("level", a.need("level"));
   if (t.kind == target_kind::module) {
     auto m = to_uint("module", a.need("module"));
-    if (m > 255) bad("--module must be 0..9");
+    if (m > 255)
+      bad("--module must be 0..9");
     t.module = static_cast<std::uint8_t>(m);
   }
-  if (t.kind == target_kind::post) t.holder = to_enum<protocol::post>("post", a.need("post"));
-  if (t.kind == target_kind::people) t.people = to_list("people", a.need("people"));
+  if (t.kind == target_kind::post)
+    t.holder = to_enum<protocol::post>("post", a.need("post"));
+  if (t.kind == target_kind::people)
+    t.people = to_list("people", a.need("people"));
   return d;
 }
 
@@ -244,7 +259,8 @@ std::string token_of(args& a) {
   auto person = a.get("token-for");
   if (given.has_value() == person.has_value())
     bad("give either --token or --token-for PERSON --secret-file F --hierarchy FILE");
-  if (given) return *given;
+  if (given)
+    return *given;
   auto id = to_uint("token-for", *person);
   auto secret_file = a.need("secret-file");
   auto hierarchy_file = a.need("hierarchy");
@@ -256,7 +272,8 @@ std::string token_of(args& a) {
   if (who == nullptr)
     throw std::runtime_error("no person " + std::to_string(id) + " in " + hierarchy_file);
   std::string secret, why;
-  if (!gateway::read_secret(secret_file, secret, why)) throw std::runtime_error(why);
+  if (!gateway::read_secret(secret_file, secret, why))
+    throw std::runtime_error(why);
   return gateway::token::issue(secret, *who, std::chrono::hours{12});
 }
 
@@ -290,7 +307,8 @@ int answer(const std::optional<protocol::server_message>& reply, sim::ws_blockin
 int watch(sim::ws_blocking_client& c, protocol::client_message sub,
           std::chrono::milliseconds timeout) {
   auto reply = c.request(sub, timeout);
-  if (!reply || !std::holds_alternative<protocol::ack>(*reply)) return answer(reply, c, timeout);
+  if (!reply || !std::holds_alternative<protocol::ack>(*reply))
+    return answer(reply, c, timeout);
   auto unit = std::get<protocol::subscribe>(sub.body).unit;
   std::cerr << "hub-cli: watching unit " << unit << " (Ctrl-C to stop)\n";
   bool stop = false;
@@ -322,9 +340,11 @@ int run(args& a) {
   }
   std::string why;
   auto url = sim::parse_ws_url(a.need("url"), &why);
-  if (!url) bad("--url: " + why);
+  if (!url)
+    bad("--url: " + why);
   std::chrono::milliseconds timeout{10'000};
-  if (auto t = a.get("timeout-ms")) timeout = std::chrono::milliseconds{to_uint("timeout-ms", *t)};
+  if (auto t = a.get("timeout-ms"))
+    timeout = std::chrono::milliseconds{to_uint("timeout-ms", *t)};
   protocol::client_message msg;
   // The hub remembers replies by (person, id) and answers a repeated id from memory without
   // applying the request: so a fresh id per invocation (microseconds since the epoch) unless
@@ -333,7 +353,8 @@ int run(args& a) {
       std::chrono::system_clock::now().time_since_epoch());
   auto retry = a.get("msg-id");
   msg.id = retry ? to_uint("msg-id", *retry) : static_cast<std::uint64_t>(micros.count());
-  if (msg.id == 0) bad("--msg-id must be at least 1");
+  if (msg.id == 0)
+    bad("--msg-id must be at least 1");
   sim::ws_options options;
   options.format = a.has("json") ? sim::wire_format::json : sim::wire_format::msgpack;
   const auto& cmd = a.command;
@@ -348,7 +369,8 @@ int run(args& a) {
   else if (cmd == "watch") {
     protocol::subscribe s;
     s.unit = to_uint("unit", a.need("unit"));
-    if (auto since = a.get("since")) s.since = to_uint("since", *since);
+    if (auto since = a.get("since"))
+      s.since = to_uint("since", *since);
     msg.body = s;
   } else
     bad("unknown command " + cmd);
@@ -362,7 +384,8 @@ int run(args& a) {
               << ": " << failed << "\n";
     return 1;
   }
-  if (cmd == "watch") return watch(client, msg, timeout);
+  if (cmd == "watch")
+    return watch(client, msg, timeout);
   auto code = answer(client.request(msg, timeout), client, timeout);
   client.close();
   return code;

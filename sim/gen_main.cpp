@@ -82,13 +82,17 @@ void summary(const protocol::hierarchy& h) {
   using protocol::unit_kind;
   std::size_t streets = 0, towns = 0, communities = 0, grid_staff = 0;
   for (const auto& u : h.units) {
-    if (u.kind == unit_kind::township && u.township == protocol::township_type::town) ++towns;
-    if (u.kind == unit_kind::township && u.township == protocol::township_type::street) ++streets;
-    if (u.kind == unit_kind::village && u.community) ++communities;
+    if (u.kind == unit_kind::township && u.township == protocol::township_type::town)
+      ++towns;
+    if (u.kind == unit_kind::township && u.township == protocol::township_type::street)
+      ++streets;
+    if (u.kind == unit_kind::village && u.community)
+      ++communities;
   }
   // The four grid posts come first in enum post.
   for (const auto& p : h.people)
-    if (p.holds <= post::grid_instructor) ++grid_staff;
+    if (p.holds <= post::grid_instructor)
+      ++grid_staff;
   const std::size_t townships = h.count(unit_kind::township);
   std::cerr << "units " << h.units.size() << ": 1 city, " << h.count(unit_kind::county)
             << " counties, " << townships << " townships (" << streets << " streets, " << towns

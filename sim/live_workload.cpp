@@ -85,8 +85,8 @@ live_workload::live_workload(actors::city& c, workload_options options)
     if (h.units[i].kind == unit_kind::grid)
       grids_.push_back(i);
   if (auto* leader = person_with(h, h.units.front().code, post::city_leader))
-    city_.submit(actors::principal::of(*leader), {next_request_++, protocol::subscribe{h.units.front().code, 0}},
-                 observer_);
+    city_.submit(actors::principal::of(*leader),
+                 {next_request_++, protocol::subscribe{h.units.front().code, 0}}, observer_);
 }
 
 live_counts live_workload::counts() const { return observer_->counts(); }
@@ -97,17 +97,16 @@ std::string live_workload::progress_line(std::int64_t elapsed_ms) const {
   auto closed = f.closed_at[0] + f.closed_at[1] + f.closed_at[2] + f.closed_at[3];
   auto share = [&](int i) { return closed == 0 ? 0.0 : 100.0 * f.closed_at[i] / closed; };
   char line[512];
-  std::snprintf(line, sizeof line,
-                "t=%llds reported %llu closed %llu whistles %llu | city: open %u (yellow %u, "
-                "red %u), closed at grid %.0f%% village %.0f%% township %.0f%% department "
-                "%.0f%% | directives %llu | events %llu, refused %llu",
-                static_cast<long long>(elapsed_ms / 1000),
-                static_cast<unsigned long long>(c.reported),
-                static_cast<unsigned long long>(c.closed),
-                static_cast<unsigned long long>(c.whistles), f.open, f.yellow, f.red, share(0),
-                share(1), share(2), share(3), static_cast<unsigned long long>(c.directives),
-                static_cast<unsigned long long>(c.events),
-                static_cast<unsigned long long>(c.refused));
+  std::snprintf(
+      line, sizeof line,
+      "t=%llds reported %llu closed %llu whistles %llu | city: open %u (yellow %u, "
+      "red %u), closed at grid %.0f%% village %.0f%% township %.0f%% department "
+      "%.0f%% | directives %llu | events %llu, refused %llu",
+      static_cast<long long>(elapsed_ms / 1000), static_cast<unsigned long long>(c.reported),
+      static_cast<unsigned long long>(c.closed), static_cast<unsigned long long>(c.whistles),
+      f.open, f.yellow, f.red, share(0), share(1), share(2), share(3),
+      static_cast<unsigned long long>(c.directives), static_cast<unsigned long long>(c.events),
+      static_cast<unsigned long long>(c.refused));
   return line;
 }
 
@@ -127,7 +126,7 @@ void live_workload::start_case(std::int64_t) {
   const auto& grid = h.units[grids_[rng_() % grids_.size()]];
   walk w;
   auto roll = rng_() % 100;
-  w.script = roll < 60 ? walk::kind::grid_case
+  w.script = roll < 60   ? walk::kind::grid_case
              : roll < 88 ? walk::kind::village_case
                          : walk::kind::whistle_case;
   w.grid = grid.code;
@@ -279,7 +278,8 @@ bool live_workload::next_step(std::uint64_t no) {
 void live_workload::run_until(std::int64_t now_ms) {
   if (next_report_ == 0)
     next_report_ = next_directive_ = now_ms;
-  const auto report_gap = static_cast<std::int64_t>(1000.0 / std::max(options_.reports_per_second, 0.001));
+  const auto report_gap =
+      static_cast<std::int64_t>(1000.0 / std::max(options_.reports_per_second, 0.001));
   const auto directive_gap =
       static_cast<std::int64_t>(60000.0 / std::max(options_.directives_per_minute, 0.001));
   for (; next_report_ <= now_ms; next_report_ += report_gap)

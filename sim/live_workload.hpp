@@ -12,9 +12,9 @@
 #include <deque>
 #include <mutex>
 #include <queue>
-#include <unordered_map>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace hub::sim {

@@ -43,7 +43,7 @@ constexpr int max_extra_parttime = 6;               // per grid, beyond the firs
 class rng {
 public:
   explicit rng(std::uint64_t seed)
-      : state_(seed) {}
+    : state_(seed) {}
 
   std::uint64_t next() {
     std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
@@ -86,9 +86,7 @@ void fit_total(std::vector<int>& counts, long target, int lo, int hi, rng& r) {
 }
 
 /// Rounded to six decimals (about 0.1 m), so that the file stays short and readable.
-double round6(double x) {
-  return std::round(x * 1e6) / 1e6;
-}
+double round6(double x) { return std::round(x * 1e6) / 1e6; }
 
 // -- the plan -------------------------------------------------------------------------------
 
@@ -131,15 +129,9 @@ plan make_plan(rng& r) {
     tp.first_village = p.grids_per_village.size();
     // Streets are mostly communities; a town has a few around its seat; a township rarely.
     switch (tp.type) {
-    case township_type::street:
-      tp.communities = tp.villages - r.between(0, 2);
-      break;
-    case township_type::town:
-      tp.communities = r.between(1, 3);
-      break;
-    case township_type::township:
-      tp.communities = r.between(0, 1);
-      break;
+      case township_type::street: tp.communities = tp.villages - r.between(0, 2); break;
+      case township_type::town: tp.communities = r.between(1, 3); break;
+      case township_type::township: tp.communities = r.between(0, 1); break;
     }
     for (int v = 0; v < tp.villages; ++v) {
       const bool community = v < tp.communities;
@@ -174,7 +166,7 @@ struct point {
 class builder {
 public:
   explicit builder(std::uint64_t seed)
-      : r_(seed) {}
+    : r_(seed) {}
 
   protocol::hierarchy run();
 
@@ -212,8 +204,10 @@ template <class Make>
 std::string builder::unique_name(std::vector<std::string>& taken, Make make) {
   for (int attempt = 0;; ++attempt) {
     std::string name = make();
-    if (attempt >= 20) name = std::string(r_.pick(data::name_prefixes())) + name;
-    if (attempt >= 100) name += std::to_string(attempt);
+    if (attempt >= 20)
+      name = std::string(r_.pick(data::name_prefixes())) + name;
+    if (attempt >= 100)
+      name += std::to_string(attempt);
     if (std::find(taken.begin(), taken.end(), name) == taken.end()) {
       taken.push_back(name);
       return name;
@@ -267,7 +261,8 @@ std::string builder::person_name() {
   // Half the draws come from the twenty most common surnames, as in real rosters.
   std::string name(r_.chance(0.5) ? surnames[r_.below(20)] : r_.pick(surnames));
   name += r_.pick(data::given_chars());
-  if (r_.chance(0.7)) name += r_.pick(data::given_chars());
+  if (r_.chance(0.7))
+    name += r_.pick(data::given_chars());
   return name;
 }
 
@@ -347,24 +342,25 @@ void builder::county(std::size_t index) {
   std::vector<std::string> taken;
   int n_street = 0, n_town = 0, n_township = 0;
   for (const township_plan& tp : plan_.townships) {
-    if (tp.county != index) continue;
+    if (tp.county != index)
+      continue;
     unit_code code = c.code * 1000;
     std::string name;
     switch (tp.type) {
-    case township_type::street:
-      code += static_cast<unit_code>(++n_street);
-      name = unique_name(
-          taken, [&] { return place_name(data::urban_first(), data::urban_second(), "街道"); });
-      break;
-    case township_type::town:
-    case township_type::township:
-      code += static_cast<unit_code>(tp.type == township_type::town ? 100 + ++n_town
-                                                                    : 200 + ++n_township);
-      name = unique_name(taken, [&] {
-        return place_name(data::rural_first(), data::rural_second(),
-                          tp.type == township_type::town ? "镇" : "乡");
-      });
-      break;
+      case township_type::street:
+        code += static_cast<unit_code>(++n_street);
+        name = unique_name(
+            taken, [&] { return place_name(data::urban_first(), data::urban_second(), "街道"); });
+        break;
+      case township_type::town:
+      case township_type::township:
+        code += static_cast<unit_code>(tp.type == township_type::town ? 100 + ++n_town
+                                                                      : 200 + ++n_township);
+        name = unique_name(taken, [&] {
+          return place_name(data::rural_first(), data::rural_second(),
+                            tp.type == township_type::town ? "镇" : "乡");
+        });
+        break;
     }
     township(tp, code, std::move(name), b);
   }
@@ -374,13 +370,15 @@ void builder::departments(const data::county& c, const box& b) {
   const auto table = data::departments();
   for (std::size_t i = 0; i < table.size(); ++i) {
     const data::department& d = table[i];
-    if (!d.core && !r_.chance(0.5)) continue;
+    if (!d.core && !r_.chance(0.5))
+      continue;
     const unit_code code = c.code * 1000 + 901 + i;
     const point at = near(c.seat_lat, c.seat_lon, 0.01, b);
     protocol::unit& u = add_unit(code, unit_kind::department,
                                  std::string(c.name) + std::string(d.name), c.code, at.lat, at.lon);
     for (std::uint8_t m = 0; m < protocol::module_count; ++m)
-      if (d.modules & (1u << m)) u.modules.push_back(m);
+      if (d.modules & (1u << m))
+        u.modules.push_back(m);
     int seq = 0;
     add_person(code, seq, post::department_head);
     add_people(code, seq, post::department_staff, r_.between(2, 5));
@@ -414,7 +412,8 @@ void builder::township(const township_plan& tp, unit_code code, std::string name
     const unit_code vcode =
         code * 1000 + static_cast<unit_code>(community ? 1 + v : 201 + (v - tp.communities));
     std::string vname = unique_name(taken, [&] {
-      if (community) return std::string(r_.pick(data::community_words())) + "社区";
+      if (community)
+        return std::string(r_.pick(data::community_words())) + "社区";
       return place_name(data::rural_first(), data::rural_second(), "村");
     });
     const point centre = near(at.lat, at.lon, community ? 0.012 : 0.06, b);
@@ -465,8 +464,6 @@ protocol::hierarchy builder::run() {
 
 } // namespace
 
-protocol::hierarchy generate_xinyang(std::uint64_t seed) {
-  return builder(seed).run();
-}
+protocol::hierarchy generate_xinyang(std::uint64_t seed) { return builder(seed).run(); }
 
 } // namespace hub::sim

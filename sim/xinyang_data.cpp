@@ -183,45 +183,19 @@ constexpr std::array prefix_table{"大"sv, "小"sv, "新"sv, "前"sv, "后"sv, "
 
 } // namespace
 
-std::span<const county> counties() {
-  return county_table;
-}
-std::span<const named> modules() {
-  return module_table;
-}
-std::span<const named> channels() {
-  return channel_table;
-}
-std::span<const category> categories() {
-  return category_table;
-}
-std::span<const department> departments() {
-  return department_table;
-}
+std::span<const county> counties() { return county_table; }
+std::span<const named> modules() { return module_table; }
+std::span<const named> channels() { return channel_table; }
+std::span<const category> categories() { return category_table; }
+std::span<const department> departments() { return department_table; }
 
-std::span<const std::string_view> surnames() {
-  return surname_table;
-}
-std::span<const std::string_view> given_chars() {
-  return given_table;
-}
-std::span<const std::string_view> rural_first() {
-  return rural_first_table;
-}
-std::span<const std::string_view> rural_second() {
-  return rural_second_table;
-}
-std::span<const std::string_view> urban_first() {
-  return urban_first_table;
-}
-std::span<const std::string_view> urban_second() {
-  return urban_second_table;
-}
-std::span<const std::string_view> community_words() {
-  return community_table;
-}
-std::span<const std::string_view> name_prefixes() {
-  return prefix_table;
-}
+std::span<const std::string_view> surnames() { return surname_table; }
+std::span<const std::string_view> given_chars() { return given_table; }
+std::span<const std::string_view> rural_first() { return rural_first_table; }
+std::span<const std::string_view> rural_second() { return rural_second_table; }
+std::span<const std::string_view> urban_first() { return urban_first_table; }
+std::span<const std::string_view> urban_second() { return urban_second_table; }
+std::span<const std::string_view> community_words() { return community_table; }
+std::span<const std::string_view> name_prefixes() { return prefix_table; }
 
 } // namespace hub::sim::data

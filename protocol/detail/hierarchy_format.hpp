@@ -58,9 +58,7 @@ constexpr std::array<kind_rule, enum_count<unit_kind>> kind_rules{{
     {bit(unit_kind::county), "county", 2},                                    // department
     {bit(unit_kind::county) | bit(unit_kind::city), "county or the city", 2}, // centre
 }};
-inline const kind_rule& rule_of(unit_kind k) {
-  return kind_rules[static_cast<std::size_t>(k)];
-}
+inline const kind_rule& rule_of(unit_kind k) { return kind_rules[static_cast<std::size_t>(k)]; }
 
 /// Per post, in enum order: the kind of unit it is held at.
 constexpr std::array<unit_kind, enum_count<post>> post_units{
@@ -69,9 +67,7 @@ constexpr std::array<unit_kind, enum_count<post>> post_units{
     unit_kind::village,  unit_kind::village,  unit_kind::village,    unit_kind::township,
     unit_kind::township, unit_kind::township, unit_kind::department, unit_kind::department,
     unit_kind::county,   unit_kind::centre,   unit_kind::city,       unit_kind::centre};
-constexpr unit_kind post_unit_kind(post p) {
-  return post_units[static_cast<std::size_t>(p)];
-}
+constexpr unit_kind post_unit_kind(post p) { return post_units[static_cast<std::size_t>(p)]; }
 static_assert(post_unit_kind(post::grid_instructor) == unit_kind::grid &&
                   post_unit_kind(post::village_grid_affairs) == unit_kind::village &&
                   post_unit_kind(post::township_operator) == unit_kind::township &&

@@ -13,7 +13,8 @@ using msgpack::type::object_type;
 /// Length of the well-formed UTF-8 sequence starting at `s[i]`, or 0 when there is none.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   const auto lead = static_cast<unsigned char>(s[i]);
-  if (lead < 0x80) return 1;
+  if (lead < 0x80)
+    return 1;
   std::size_t len = 0;
   char32_t cp = 0;
   char32_t min = 0; // the smallest code point this length may carry (no overlong forms)
@@ -26,13 +27,16 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   } else {
     return 0; // a continuation byte or 0xF8..0xFF
   }
-  if (s.size() - i < len) return 0;
+  if (s.size() - i < len)
+    return 0;
   for (std::size_t k = 1; k < len; ++k) {
     const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
+    if ((c & 0xC0) != 0x80)
+      return 0;
     cp = (cp << 6) | (c & 0x3F);
   }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
   return len;
 }
 
@@ -53,7 +57,8 @@ std::string_view key_of(const msgpack::object_kv& kv) {
 bool valid_utf8(std::string_view bytes) {
   for (std::size_t i = 0; i < bytes.size();) {
     const std::size_t len = utf8_sequence(bytes, i);
-    if (len == 0) return false;
+    if (len == 0)
+      return false;
     i += len;
   }
   return true;
@@ -77,39 +82,31 @@ std::string printable(std::string_view bytes) {
       i += len;
     }
   }
-  if (i < bytes.size()) out += "...";
+  if (i < bytes.size())
+    out += "...";
   return out;
 }
 
 std::string_view type_name(const msgpack::object& obj) {
   switch (obj.type) {
-  case object_type::NIL:
-    return "nil";
-  case object_type::BOOLEAN:
-    return "a boolean";
-  case object_type::POSITIVE_INTEGER:
-    return "an unsigned integer";
-  case object_type::NEGATIVE_INTEGER:
-    return "a negative integer";
-  case object_type::FLOAT32:
-  case object_type::FLOAT64:
-    return "a floating-point number";
-  case object_type::STR:
-    return "a string";
-  case object_type::BIN:
-    return "binary data";
-  case object_type::ARRAY:
-    return "an array";
-  case object_type::MAP:
-    return "a map";
-  case object_type::EXT:
-    return "an extension value";
+    case object_type::NIL: return "nil";
+    case object_type::BOOLEAN: return "a boolean";
+    case object_type::POSITIVE_INTEGER: return "an unsigned integer";
+    case object_type::NEGATIVE_INTEGER: return "a negative integer";
+    case object_type::FLOAT32:
+    case object_type::FLOAT64: return "a floating-point number";
+    case object_type::STR: return "a string";
+    case object_type::BIN: return "binary data";
+    case object_type::ARRAY: return "an array";
+    case object_type::MAP: return "a map";
+    case object_type::EXT: return "an extension value";
   }
   return "an unknown value";
 }
 
 void read_state::fail(errc code, std::string field, std::string message) {
-  if (failed) return;
+  if (failed)
+    return;
   failed = true;
   error.code = code; // error.id was set by read_header and stays
   error.field = std::move(field);
@@ -119,7 +116,8 @@ void read_state::fail(errc code, std::string field, std::string message) {
 // -- the header ---------------------------------------------------------------------------------
 
 std::uint64_t recover_id(const msgpack::object& obj) {
-  if (obj.type != object_type::MAP) return 0;
+  if (obj.type != object_type::MAP)
+    return 0;
   for (std::uint32_t i = 0; i < obj.via.map.size; ++i) {
     const msgpack::object_kv& kv = obj.via.map.ptr[i];
     if (kv.key.type == object_type::STR && key_of(kv) == "id")
@@ -142,7 +140,8 @@ header read_header(read_state& state, const msgpack::object& obj,
   const msgpack::object* type = nullptr;
   for (std::uint32_t i = 0; i < obj.via.map.size && type == nullptr; ++i) {
     const msgpack::object_kv& kv = obj.via.map.ptr[i];
-    if (kv.key.type == object_type::STR && key_of(kv) == "t") type = &kv.val;
+    if (kv.key.type == object_type::STR && key_of(kv) == "t")
+      type = &kv.val;
   }
   if (type == nullptr) {
     state.fail(errc::missing_field, "t", "field 't' (the message type) is required");
@@ -152,7 +151,8 @@ header read_header(read_state& state, const msgpack::object& obj,
   } else {
     const std::string_view name(type->via.str.ptr, type->via.str.size);
     for (h.type = 0; h.type < type_names.size(); ++h.type)
-      if (type_names[h.type] == name) return h;
+      if (type_names[h.type] == name)
+        return h;
     state.fail(errc::unknown_type, "t", "unknown message type '" + printable(name) + "'");
   }
   return h;
@@ -162,11 +162,12 @@ header read_header(read_state& state, const msgpack::object& obj,
 
 map_reader::map_reader(read_state& state, const msgpack::object& obj, std::string path,
                        std::string_view what, key_table keys)
-    : state_(state)
-    , path_(std::move(path))
-    , keys_(keys) {
+  : state_(state)
+  , path_(std::move(path))
+  , keys_(keys) {
   assert(keys_.size() <= values_.size());
-  if (!ok()) return;
+  if (!ok())
+    return;
   if (obj.type != object_type::MAP) {
     state_.fail(errc::wrong_type, path_,
                 "field '" + path_ + "': expected a map, got " + std::string(type_name(obj)));
@@ -211,7 +212,8 @@ const msgpack::object* map_reader::find(std::string_view key) const {
 }
 
 const msgpack::object* map_reader::get(std::string_view key, presence p) {
-  if (!ok()) return nullptr;
+  if (!ok())
+    return nullptr;
   const msgpack::object* value = find(key);
   if (value == nullptr && p == presence::required)
     state_.fail(errc::missing_field, path_of(key), "field '" + path_of(key) + "' is required");
@@ -221,7 +223,8 @@ const msgpack::object* map_reader::get(std::string_view key, presence p) {
 std::optional<map_reader> map_reader::nested(std::string_view key, presence p,
                                              std::string_view what, key_table keys) {
   const msgpack::object* value = get(key, p);
-  if (value == nullptr) return std::nullopt;
+  if (value == nullptr)
+    return std::nullopt;
   return map_reader(state_, *value, path_of(key), what, keys);
 }
 
@@ -259,7 +262,8 @@ std::pair<errc, std::string> check_unsigned(const msgpack::object& v, std::uint6
   if (v.type != object_type::POSITIVE_INTEGER)
     return {errc::wrong_type, "expected an unsigned integer, got " + std::string(type_name(v))};
   const std::uint64_t u = v.via.u64;
-  if (u >= min && u <= max) return {errc{}, {}};
+  if (u >= min && u <= max)
+    return {errc{}, {}};
   if (max == std::numeric_limits<std::uint64_t>::max())
     return {errc::out_of_range,
             "must be at least " + std::to_string(min) + ", got " + std::to_string(u)};
@@ -272,7 +276,8 @@ std::pair<errc, std::string> check_unsigned(const msgpack::object& v, std::uint6
 bool map_reader::read_unsigned(std::string_view key, presence p, std::uint64_t min,
                                std::uint64_t max, std::uint64_t& out) {
   const msgpack::object* v = get(key, p);
-  if (v == nullptr) return false;
+  if (v == nullptr)
+    return false;
   auto [code, message] = check_unsigned(*v, min, max);
   if (code != errc{}) {
     fail(code, key, std::move(message));
@@ -284,7 +289,8 @@ bool map_reader::read_unsigned(std::string_view key, presence p, std::uint64_t m
 
 void map_reader::read_timestamp(std::string_view key, timestamp_ms& out, presence p) {
   const msgpack::object* v = get(key, p);
-  if (v == nullptr) return;
+  if (v == nullptr)
+    return;
   if (v->type == object_type::NEGATIVE_INTEGER)
     fail(errc::out_of_range, key, "must not be negative, got " + std::to_string(v->via.i64));
   else if (v->type != object_type::POSITIVE_INTEGER)
@@ -298,7 +304,8 @@ void map_reader::read_timestamp(std::string_view key, timestamp_ms& out, presenc
 bool map_reader::read_string(std::string_view key, presence p, std::size_t max_bytes,
                              std::string_view& out) {
   const msgpack::object* v = get(key, p);
-  if (v == nullptr) return false;
+  if (v == nullptr)
+    return false;
   if (v->type != object_type::STR) {
     fail(errc::wrong_type, key, "expected a string, got " + std::string(type_name(*v)));
     return false;
@@ -320,7 +327,8 @@ bool map_reader::read_string(std::string_view key, presence p, std::size_t max_b
 void map_reader::read_text(std::string_view key, std::string& out, presence p,
                            std::size_t max_bytes) {
   std::string_view s;
-  if (!read_string(key, p, max_bytes, s)) return;
+  if (!read_string(key, p, max_bytes, s))
+    return;
   if (s.empty() && p == presence::required)
     state_.fail(errc::missing_field, path_of(key),
                 "field '" + path_of(key) + "' must not be empty");
@@ -330,22 +338,17 @@ void map_reader::read_text(std::string_view key, std::string& out, presence p,
 
 void map_reader::read_coordinate(std::string_view key, double& out, presence p, double bound) {
   const msgpack::object* v = get(key, p);
-  if (v == nullptr) return;
+  if (v == nullptr)
+    return;
   double d = 0;
   switch (v->type) {
-  case object_type::POSITIVE_INTEGER:
-    d = static_cast<double>(v->via.u64);
-    break;
-  case object_type::NEGATIVE_INTEGER:
-    d = static_cast<double>(v->via.i64);
-    break;
-  case object_type::FLOAT32:
-  case object_type::FLOAT64:
-    d = v->via.f64;
-    break; // msgpack-cxx widens float32 into f64
-  default:
-    fail(errc::wrong_type, key, "expected a number, got " + std::string(type_name(*v)));
-    return;
+    case object_type::POSITIVE_INTEGER: d = static_cast<double>(v->via.u64); break;
+    case object_type::NEGATIVE_INTEGER: d = static_cast<double>(v->via.i64); break;
+    case object_type::FLOAT32:
+    case object_type::FLOAT64: d = v->via.f64; break; // msgpack-cxx widens float32 into f64
+    default:
+      fail(errc::wrong_type, key, "expected a number, got " + std::string(type_name(*v)));
+      return;
   }
   if (!std::isfinite(d))
     fail(errc::wrong_type, key, "must be a finite number");
@@ -359,7 +362,8 @@ void map_reader::read_coordinate(std::string_view key, double& out, presence p, 
 void map_reader::read_ids(std::string_view key, std::vector<std::uint64_t>& out, presence p,
                           std::size_t max_count) {
   const msgpack::object* v = get(key, p);
-  if (v == nullptr) return;
+  if (v == nullptr)
+    return;
   if (v->type != object_type::ARRAY) {
     fail(errc::wrong_type, key, "expected an array, got " + std::string(type_name(*v)));
     return;
@@ -391,7 +395,8 @@ void map_reader::read_ids(std::string_view key, std::vector<std::uint64_t>& out,
 
 void map_reader::read_count_list(std::string_view key, presence p, std::span<std::uint32_t> out) {
   const msgpack::object* v = get(key, p);
-  if (v == nullptr) return;
+  if (v == nullptr)
+    return;
   if (v->type != object_type::ARRAY) {
     fail(errc::wrong_type, key, "expected an array, got " + std::string(type_name(*v)));
     return;

@@ -131,7 +131,8 @@ public:
   void read_uint(std::string_view key, T& out, presence p, std::uint64_t min = 0,
                  std::uint64_t max = std::numeric_limits<T>::max()) {
     std::uint64_t value = 0;
-    if (read_unsigned(key, p, min, max, value)) out = static_cast<T>(value);
+    if (read_unsigned(key, p, min, max, value))
+      out = static_cast<T>(value);
   }
 
   /// A timestamp: an integer ≥ 0 (milliseconds since the epoch).
@@ -146,7 +147,8 @@ public:
   requires std::is_enum_v<Enum>
   void read_enum(std::string_view key, Enum& out, presence p) {
     std::string_view name;
-    if (!read_string(key, p, max_string, name)) return;
+    if (!read_string(key, p, max_string, name))
+      return;
     if (auto value = parse<Enum>(name))
       out = *value;
     else

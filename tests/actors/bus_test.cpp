@@ -99,8 +99,8 @@ TEST(bus_test, concurrent_publishers_and_subscribers_see_every_event_once_in_ord
   // The late subscriber: exactly town_a's subtree events after `since`, in order.
   std::vector<std::uint64_t> expected;
   for (auto& e : all)
-    if (e.seq > since && (e.unit == grid_a1_1 || e.unit == village_a1 || e.unit == town_a ||
-                          e.unit == grid_a1_2))
+    if (e.seq > since &&
+        (e.unit == grid_a1_1 || e.unit == village_a1 || e.unit == town_a || e.unit == grid_a1_2))
       expected.push_back(e.seq);
   std::vector<std::uint64_t> got;
   for (auto& e : late->all<protocol::case_event>())

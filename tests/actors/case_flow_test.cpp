@@ -60,13 +60,21 @@ TEST_F(city_test, a_case_climbs_to_a_whistle_to_two_departments_and_is_rated_and
   EXPECT_EQ(c->whistle[1].score, 3);
 
   // The county's watcher saw every step, in sequence, with the holder at each step.
-  std::vector<case_action> expected = {
-      case_action::report,    case_action::sign,      case_action::escalate,
-      case_action::sign,      case_action::escalate,  case_action::sign,
-      case_action::propose_whistle, case_action::approve_whistle,
-      case_action::report_in, case_action::feedback,  case_action::report_in,
-      case_action::feedback,  case_action::rate,      case_action::rate,
-      case_action::close};
+  std::vector<case_action> expected = {case_action::report,
+                                       case_action::sign,
+                                       case_action::escalate,
+                                       case_action::sign,
+                                       case_action::escalate,
+                                       case_action::sign,
+                                       case_action::propose_whistle,
+                                       case_action::approve_whistle,
+                                       case_action::report_in,
+                                       case_action::feedback,
+                                       case_action::report_in,
+                                       case_action::feedback,
+                                       case_action::rate,
+                                       case_action::rate,
+                                       case_action::close};
   auto events = watcher->all<protocol::case_event>();
   ASSERT_EQ(events.size(), expected.size());
   for (std::size_t i = 0; i < events.size(); ++i) {

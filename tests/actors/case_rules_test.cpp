@@ -81,29 +81,54 @@ std::vector<row> matrix() {
   auto stranger = person_at(grid_b2_2, 1);
   return {
       {case_action::triage, city_centre, centre_op, {S::reported}, person_at(city_centre, 1), true},
-      {case_action::dispatch, city_centre, centre_op,
-       {S::reported, S::triaged, S::return_requested, S::signed_for}, person_at(city_centre, 1), true},
-      {case_action::sign, grid_a1_1, grid_staff, {S::reported, S::dispatched, S::return_requested},
+      {case_action::dispatch,
+       city_centre,
+       centre_op,
+       {S::reported, S::triaged, S::return_requested, S::signed_for},
+       person_at(city_centre, 1),
+       true},
+      {case_action::sign,
+       grid_a1_1,
+       grid_staff,
+       {S::reported, S::dispatched, S::return_requested},
        stranger},
       {case_action::start, grid_a1_1, grid_staff, {S::signed_for, S::reopened}, stranger},
-      {case_action::resolve, grid_a1_1, grid_staff, {S::signed_for, S::in_progress, S::reopened},
+      {case_action::resolve,
+       grid_a1_1,
+       grid_staff,
+       {S::signed_for, S::in_progress, S::reopened},
        stranger},
-      {case_action::escalate, grid_a1_1, grid_head,
-       {S::reported, S::signed_for, S::in_progress, S::reopened}, grid_staff},
-      {case_action::propose_whistle, town_a, module_head,
-       {S::signed_for, S::in_progress, S::reopened}, town_head},
+      {case_action::escalate,
+       grid_a1_1,
+       grid_head,
+       {S::reported, S::signed_for, S::in_progress, S::reopened},
+       grid_staff},
+      {case_action::propose_whistle,
+       town_a,
+       module_head,
+       {S::signed_for, S::in_progress, S::reopened},
+       town_head},
       {case_action::approve_whistle, town_a, town_head, {S::escalation_requested}, module_head},
       {case_action::decline_whistle, town_a, town_head, {S::escalation_requested}, module_head},
       {case_action::rate, town_a, town_head, all_states, person_at(town_b, 1)},
       {case_action::close, grid_a1_1, grid_head, {S::resolved}, grid_staff},
       {case_action::reopen, grid_a1_1, grid_head, {S::resolved, S::closed}, grid_staff},
-      {case_action::return_case, village_a1, secretary, {S::dispatched, S::signed_for},
+      {case_action::return_case,
+       village_a1,
+       secretary,
+       {S::dispatched, S::signed_for},
        person_at(village_a1, 2)},
-      {case_action::reject, city_centre, centre_op,
-       {S::reported, S::triaged, S::dispatched, S::return_requested}, person_at(city_centre, 1),
+      {case_action::reject,
+       city_centre,
+       centre_op,
+       {S::reported, S::triaged, S::dispatched, S::return_requested},
+       person_at(city_centre, 1),
        true},
-      {case_action::mark_duplicate, city_centre, centre_op,
-       {S::reported, S::triaged, S::dispatched, S::return_requested}, person_at(city_centre, 1),
+      {case_action::mark_duplicate,
+       city_centre,
+       centre_op,
+       {S::reported, S::triaged, S::dispatched, S::return_requested},
+       person_at(city_centre, 1),
        true},
       {case_action::remind, grid_a1_1, person_at(county, 1), non_terminal, grid_head},
       {case_action::supervise, grid_a1_1, person_at(centre, 1), non_terminal, grid_staff},
@@ -139,11 +164,13 @@ TEST_F(case_rules_test, every_action_is_forbidden_to_the_wrong_person) {
 
 TEST_F(case_rules_test, steps_move_the_case_where_the_flow_says) {
   auto step_of = [&](const row& r, case_state s) {
-    return std::get<actors::case_step>(actors::decide(*h_, make_case(r, s), who(r.who),
-                                                      make_act(r.action)));
+    return std::get<actors::case_step>(
+        actors::decide(*h_, make_case(r, s), who(r.who), make_act(r.action)));
   };
   auto rows = matrix();
-  auto find = [&](case_action a) { return *std::find_if(rows.begin(), rows.end(), [&](const row& r) { return r.action == a; }); };
+  auto find = [&](case_action a) {
+    return *std::find_if(rows.begin(), rows.end(), [&](const row& r) { return r.action == a; });
+  };
   auto esc = step_of(find(case_action::escalate), case_state::signed_for);
   EXPECT_EQ(esc.holder, village_a1);
   EXPECT_EQ(esc.next, case_state::dispatched);
@@ -177,11 +204,15 @@ TEST_F(case_rules_test, whistles_summon_only_departments_of_the_townships_county
 TEST_F(case_rules_test, a_township_cannot_escalate_and_a_case_reported_here_cannot_be_returned) {
   row r{case_action::escalate, town_a, person_at(town_a, 1), {}, 0};
   auto c = make_case(r, case_state::in_progress);
-  EXPECT_EQ(std::get<actors::refusal>(actors::decide(*h_, c, who(r.who), make_act(case_action::escalate))).code,
-            errc::forbidden);
+  EXPECT_EQ(
+      std::get<actors::refusal>(actors::decide(*h_, c, who(r.who), make_act(case_action::escalate)))
+          .code,
+      errc::forbidden);
   row g{case_action::return_case, grid_a1_1, person_at(grid_a1_1, 1), {}, 0};
   auto own = make_case(g, case_state::signed_for);
-  EXPECT_EQ(std::get<actors::refusal>(actors::decide(*h_, own, who(g.who), make_act(case_action::return_case))).code,
+  EXPECT_EQ(std::get<actors::refusal>(
+                actors::decide(*h_, own, who(g.who), make_act(case_action::return_case)))
+                .code,
             errc::invalid_transition);
 }
 
@@ -194,9 +225,9 @@ TEST_F(case_rules_test, departments_report_in_before_feeding_back) {
   act.action = case_action::report_in;
   EXPECT_EQ(std::get<actors::whistle_task::stage>(actors::decide_task(*h_, t, staff, act)),
             actors::whistle_task::stage::reported_in);
-  EXPECT_EQ(std::get<actors::refusal>(
-                actors::decide_task(*h_, t, who(person_at(housing, 2)), act)).code,
-            errc::forbidden);
+  EXPECT_EQ(
+      std::get<actors::refusal>(actors::decide_task(*h_, t, who(person_at(housing, 2)), act)).code,
+      errc::forbidden);
 }
 
 TEST_F(case_rules_test, reports_come_from_the_units_own_staff) {

@@ -28,7 +28,8 @@ protected:
     return a != nullptr ? a->directive_ref : 0;
   }
 
-  static protocol::directive_target target(target_kind kind, std::vector<protocol::unit_code> units) {
+  static protocol::directive_target target(target_kind kind,
+                                           std::vector<protocol::unit_code> units) {
     protocol::directive_target t;
     t.kind = kind;
     t.units = std::move(units);

@@ -19,25 +19,18 @@ template <class Message>
 void check_round_trip(const decoded<Message>& first, decoded<Message> (*decode)(std::string_view),
                       std::string (*encode)(const Message&)) {
   const auto* m = std::get_if<Message>(&first);
-  if (m == nullptr) return;
+  if (m == nullptr)
+    return;
   auto again = decode(encode(*m));
   const auto* n = std::get_if<Message>(&again);
   if (n == nullptr || !(*n == *m))
     std::abort(); // an accepted message that its own encoding does not reproduce
 }
 
-std::string encode_client(const client_message& m) {
-  return encode(m);
-}
-std::string encode_server(const server_message& m) {
-  return encode(m);
-}
-std::string json_client(const client_message& m) {
-  return to_json(m);
-}
-std::string json_server(const server_message& m) {
-  return to_json(m);
-}
+std::string encode_client(const client_message& m) { return encode(m); }
+std::string encode_server(const server_message& m) { return encode(m); }
+std::string json_client(const client_message& m) { return to_json(m); }
+std::string json_server(const server_message& m) { return to_json(m); }
 
 } // namespace
 

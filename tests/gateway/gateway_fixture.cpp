@@ -46,14 +46,16 @@ void gateway_test::stop() {
 }
 
 std::uint16_t gateway_test::port() {
-  if (!server_) start();
+  if (!server_)
+    start();
   return server_->port();
 }
 
 std::string gateway_test::token_for(protocol::person_id who, std::chrono::seconds ttl) {
   const auto* p = h_->find_person(who);
   EXPECT_NE(p, nullptr) << "no person " << who << " in the small city";
-  if (p == nullptr) return {};
+  if (p == nullptr)
+    return {};
   return gateway::token::issue(secret, *p, ttl);
 }
 
@@ -105,7 +107,8 @@ std::vector<std::uint64_t> gateway_test::report_in_process(protocol::unit_code g
   for (auto& m : sink->all()) {
     auto* a = std::get_if<protocol::ack>(&m);
     EXPECT_NE(a, nullptr) << describe(m);
-    if (a != nullptr) seqs.push_back(a->seq);
+    if (a != nullptr)
+      seqs.push_back(a->seq);
   }
   std::sort(seqs.begin(), seqs.end());
   return seqs;

@@ -21,7 +21,8 @@ protected:
                                 protocol::case_act extra = {}) {
     extra.id = id;
     extra.action = a;
-    if (extra.note.empty()) extra.note = "note";
+    if (extra.note.empty())
+      extra.note = "note";
     return c.request(msg(extra));
   }
 
@@ -113,11 +114,11 @@ TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
 
   EXPECT_ACK(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})));
   EXPECT_REFUSED(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})),
-               errc::invalid_transition);
+                 errc::invalid_transition);
   EXPECT_ACK(
       grid->request(msg(protocol::directive_act{id, directive_action::complete, "全部到岗"})));
   EXPECT_REFUSED(village->request(msg(protocol::directive_act{id, directive_action::sign, ""})),
-               errc::unknown_directive);
+                 errc::unknown_directive);
 }
 
 TEST_F(roles_test, json_text_frames_work_like_binary_ones_and_are_answered_in_json) {

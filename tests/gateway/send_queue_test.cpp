@@ -24,16 +24,15 @@ actors::outbound_ptr aggregate(protocol::unit_code unit, std::uint32_t open) {
   return out(a, unit);
 }
 
-actors::outbound_ptr ack(std::uint64_t id) {
-  return out(protocol::ack{id, 0, 0, 0});
-}
+actors::outbound_ptr ack(std::uint64_t id) { return out(protocol::ack{id, 0, 0, 0}); }
 
 /// What the queue holds, as short names: "e5" event seq 5, "a411502=3", "r7" reply to 7.
 std::vector<std::string> contents(send_queue& q) {
   std::vector<std::string> names;
   send_queue copy;
   while (!q.empty()) {
-    if (!q.writing()) q.start_write();
+    if (!q.writing())
+      q.start_write();
     auto m = q.finish_write();
     std::visit(
         [&](const auto& x) {

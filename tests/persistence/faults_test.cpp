@@ -91,7 +91,8 @@ TEST_F(faults_test, a_stale_hub_is_refused_with_conflict_and_the_newer_record_ke
   // Another hub starts on the same store (recovery takes the writer epoch) and stores a
   // newer version of the case.
   auto other = persistence::recover(*h_, store_options());
-  ASSERT_TRUE(std::holds_alternative<persistence::recovered>(other)) << std::get<std::string>(other);
+  ASSERT_TRUE(std::holds_alternative<persistence::recovered>(other))
+      << std::get<std::string>(other);
   EXPECT_GT(std::get<persistence::recovered>(other).epoch, recovered_.epoch);
   auto newer = *find_case(grid_a1_1, id);
   newer.title = "written by another hub";
@@ -194,7 +195,8 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
   ASSERT_NE(b_ack, nullptr) << describe(*b_reply);
   EXPECT_TRUE(settle());
   EXPECT_TRUE(journal_->accepting());
-  EXPECT_TRUE(hget(spy, persistence::keys::case_hash(b_ack->case_ref), std::to_string(b_ack->case_ref)));
+  EXPECT_TRUE(
+      hget(spy, persistence::keys::case_hash(b_ack->case_ref), std::to_string(b_ack->case_ref)));
   EXPECT_EQ(b_ack->seq, seq_a + 1);
   auto seen = watch->all<protocol::case_event>();
   ASSERT_EQ(seen.size(), 3u);
@@ -208,8 +210,7 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
     stored += cases_made_at(spy, grid);
   EXPECT_EQ(stored, 4); // A0, A, B and D; C was never applied
   EXPECT_TRUE(hget(spy, persistence::keys::case_hash(d), std::to_string(d)).has_value());
-  EXPECT_EQ(persistence::version_of(
-                *hget(spy, persistence::keys::case_hash(a), std::to_string(a))),
+  EXPECT_EQ(persistence::version_of(*hget(spy, persistence::keys::case_hash(a), std::to_string(a))),
             2u);
   EXPECT_GE(journal_->stats().failures, 1u);
 }

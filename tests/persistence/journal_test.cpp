@@ -188,8 +188,8 @@ TEST_F(journal_test, a_second_city_recovered_from_redis_holds_what_the_first_did
       EXPECT_EQ(r.reminded, d.reminded);
     }
     EXPECT_EQ(a.received, b.received);
-    EXPECT_TRUE(a.own == b.own) << "open " << a.own.open << " vs " << b.own.open
-                                << ", reported " << a.own.reported << " vs " << b.own.reported;
+    EXPECT_TRUE(a.own == b.own) << "open " << a.own.open << " vs " << b.own.open << ", reported "
+                                << a.own.reported << " vs " << b.own.reported;
     EXPECT_EQ(a.score_sum, b.score_sum);
     EXPECT_EQ(a.next_seq, b.next_seq);
   }
@@ -206,7 +206,8 @@ TEST_F(journal_test, a_second_city_recovered_from_redis_holds_what_the_first_did
   EXPECT_ACK(step(P(housing, 2), two, case_action::report_in));
   EXPECT_ACK(step(P(housing, 1), two, case_action::feedback));
   EXPECT_EQ(find_case(town_b, two)->state, case_state::resolved);
-  EXPECT_ACK(act(P(village_b2, 1), protocol::directive_act{directive, directive_action::complete, ""}));
+  EXPECT_ACK(
+      act(P(village_b2, 1), protocol::directive_act{directive, directive_action::complete, ""}));
   auto three = report(P(grid_a1_1, 2), grid_a1_1);
   EXPECT_NE(three, 0u);
   EXPECT_NE(three, one);

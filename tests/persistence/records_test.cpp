@@ -69,8 +69,8 @@ TEST(records, a_case_with_history_and_whistle_tasks_round_trips) {
     expect_same(f, persistence::decode_case(persistence::encode_value(f, 1)));
   }
   // An empty case round-trips too.
-  expect_same(actors::case_record{}, persistence::decode_case(persistence::encode_value(
-                                         actors::case_record{}, 0)));
+  expect_same(actors::case_record{},
+              persistence::decode_case(persistence::encode_value(actors::case_record{}, 0)));
 }
 
 // Department tasks, directives (with their whole directive.issue), receipts and a unit's own
@@ -79,8 +79,13 @@ TEST(records, tasks_directives_receipts_and_units_round_trip) {
   actors::task_record t;
   t.id = actors::make_id(20, 99);
   t.department = housing;
-  t.task = {town_b, {housing, actors::whistle_task::stage::reported_in, 4}, 7,
-            protocol::urgency::urgent, 1795564800000, 3, 1795568400000};
+  t.task = {town_b,
+            {housing, actors::whistle_task::stage::reported_in, 4},
+            7,
+            protocol::urgency::urgent,
+            1795564800000,
+            3,
+            1795568400000};
   auto tb = persistence::decode_task(persistence::encode_value(t, 9));
   EXPECT_EQ(tb.id, t.id);
   EXPECT_EQ(tb.department, t.department);
@@ -112,8 +117,8 @@ TEST(records, tasks_directives_receipts_and_units_round_trip) {
       EXPECT_EQ(db.reminded, reminded);
     }
 
-  actors::receipt_record r{info->id, {grid_b2_2, person_at(grid_b2_2, 1)},
-                           protocol::directive_action::complete};
+  actors::receipt_record r{
+      info->id, {grid_b2_2, person_at(grid_b2_2, 1)}, protocol::directive_action::complete};
   auto rb = persistence::decode_receipt(persistence::encode_value(r, 2));
   EXPECT_EQ(rb.id, r.id);
   EXPECT_EQ(rb.who, r.who);
@@ -185,17 +190,14 @@ TEST(records, corrupt_values_throw_corrupt_record) {
   };
   EXPECT_THROW(persistence::decode_receipt(with_body([](auto& p) { p.pack_map(0); })),
                corrupt_record);
-  EXPECT_THROW(persistence::decode_receipt(with_body([](auto& p) {
-                 p.pack_array(4), p.pack("x"), p.pack(1), p.pack(2), p.pack(1);
-               })),
+  EXPECT_THROW(persistence::decode_receipt(with_body(
+                   [](auto& p) { p.pack_array(4), p.pack("x"), p.pack(1), p.pack(2), p.pack(1); })),
                corrupt_record);
-  EXPECT_THROW(persistence::decode_receipt(with_body([](auto& p) {
-                 p.pack_array(4), p.pack(1), p.pack(2), p.pack(3), p.pack(9);
-               })),
+  EXPECT_THROW(persistence::decode_receipt(with_body(
+                   [](auto& p) { p.pack_array(4), p.pack(1), p.pack(2), p.pack(3), p.pack(9); })),
                corrupt_record);
-  EXPECT_NO_THROW(persistence::decode_receipt(with_body([](auto& p) {
-    p.pack_array(4), p.pack(1), p.pack(2), p.pack(3), p.pack(2);
-  })));
+  EXPECT_NO_THROW(persistence::decode_receipt(
+      with_body([](auto& p) { p.pack_array(4), p.pack(1), p.pack(2), p.pack(3), p.pack(2); })));
   EXPECT_THROW(persistence::decode_unit(with_body([](auto& p) {
                  p.pack_array(5), p.pack(1), p.pack(2), p.pack(3), p.pack(4);
                  p.pack_array(14);

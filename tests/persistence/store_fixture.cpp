@@ -5,13 +5,9 @@ namespace hub::testing {
 store_test::store_test()
   : h_(make_small_city()) {}
 
-store_test::~store_test() {
-  stop_city();
-}
+store_test::~store_test() { stop_city(); }
 
-void store_test::SetUp() {
-  ASSERT_TRUE(redis_.start()) << redis_.why();
-}
+void store_test::SetUp() { ASSERT_TRUE(redis_.start()) << redis_.why(); }
 
 persistence::store_options store_test::store_options() const {
   persistence::store_options o;
@@ -57,8 +53,8 @@ bool store_test::start_city(protocol::timestamp_ms wall) {
   auto last_seq = recovered_.snapshot->last_seq;
   auto epoch = recovered_.epoch;
   opts.make_store = [this, last_seq, epoch](std::shared_ptr<actors::bus> events) {
-    journal_ = std::make_shared<persistence::redis_journal>(std::move(events), h_,
-                                                            store_options(), last_seq, epoch);
+    journal_ = std::make_shared<persistence::redis_journal>(std::move(events), h_, store_options(),
+                                                            last_seq, epoch);
     return journal_;
   };
   city_ = std::make_unique<actors::city>(*sys_, h_, opts);
@@ -71,8 +67,7 @@ void store_test::stop_city() {
     return;
   settle();
   city_.reset();
-  while (sched_->try_run_once()) {
-  }
+  while (sched_->try_run_once()) {}
   journal_.reset();
   sys_.reset(); // the last unit actors go, and with them the journal (its writer stops)
   cfg_.reset();

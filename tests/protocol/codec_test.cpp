@@ -23,7 +23,8 @@ using checks::Refused;
 
 template <class Message>
 decode_error error_of(const decoded<Message>& result) {
-  if (const decode_error* e = std::get_if<decode_error>(&result)) return *e;
+  if (const decode_error* e = std::get_if<decode_error>(&result))
+    return *e;
   ADD_FAILURE() << "accepted";
   return {};
 }
@@ -52,8 +53,10 @@ void repack(packer& pk, const msgpack::object& obj, std::string_view path, edit 
   for (std::uint32_t i = 0; i < obj.via.map.size; ++i)
     found = found || key_of(obj.via.map.ptr[i]) == head;
   std::uint32_t size = obj.via.map.size;
-  if (tail.empty() && op == edit::remove && found) --size;
-  if (tail.empty() && (op == edit::add || (op == edit::set && !found))) ++size;
+  if (tail.empty() && op == edit::remove && found)
+    --size;
+  if (tail.empty() && (op == edit::add || (op == edit::set && !found)))
+    ++size;
   pk.pack_map(size);
   for (std::uint32_t i = 0; i < obj.via.map.size; ++i) {
     const msgpack::object_kv& kv = obj.via.map.ptr[i];
@@ -108,9 +111,7 @@ std::vector<std::string> keys_of(const std::string& frame) {
   return keys;
 }
 
-client_message message(std::uint64_t id, client_body body) {
-  return {id, std::move(body)};
-}
+client_message message(std::uint64_t id, client_body body) { return {id, std::move(body)}; }
 
 case_report noise_report() {
   case_report r;

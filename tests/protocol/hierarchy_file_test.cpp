@@ -25,7 +25,8 @@ using ::testing::HasSubstr;
 std::string row(std::initializer_list<std::string_view> fields) {
   std::string out;
   for (auto f : fields) {
-    if (!out.empty()) out += '\t';
+    if (!out.empty())
+      out += '\t';
     out += f;
   }
   return out;
@@ -103,7 +104,8 @@ std::string join(const std::vector<std::string>& lines) {
 /// 1-based number of the first line starting with `prefix`.
 std::size_t line_of(const std::vector<std::string>& lines, std::string_view prefix) {
   for (std::size_t i = 0; i < lines.size(); ++i)
-    if (std::string_view(lines[i]).starts_with(prefix)) return i + 1;
+    if (std::string_view(lines[i]).starts_with(prefix))
+      return i + 1;
   ADD_FAILURE() << "no line starts with " << prefix;
   return 0;
 }
@@ -113,8 +115,10 @@ std::size_t line_of(const std::vector<std::string>& lines, std::string_view pref
 std::vector<std::string> replaced(std::vector<std::string> lines, std::string_view prefix,
                                   std::string replacement, std::size_t* at = nullptr) {
   std::size_t n = line_of(lines, prefix);
-  if (n != 0) lines[n - 1] = std::move(replacement);
-  if (at) *at = n;
+  if (n != 0)
+    lines[n - 1] = std::move(replacement);
+  if (at)
+    *at = n;
   return lines;
 }
 
@@ -129,7 +133,8 @@ hierarchy parsed(const std::string& text) {
 
 hierarchy_error rejection(const std::string& text) {
   auto result = parse_hierarchy(text);
-  if (auto* err = std::get_if<hierarchy_error>(&result)) return *err;
+  if (auto* err = std::get_if<hierarchy_error>(&result))
+    return *err;
   ADD_FAILURE() << "accepted a bad file";
   return {};
 }

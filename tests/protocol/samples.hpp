@@ -21,21 +21,11 @@ inline directive_target target_of(target_kind kind) {
   directive_target t;
   t.kind = kind;
   switch (kind) {
-  case target_kind::subtree:
-    t.units = {411502, 411503};
-    break;
-  case target_kind::level:
-    t.units = {411502}, t.level = unit_kind::township;
-    break;
-  case target_kind::module:
-    t.units = {411502}, t.module = 0;
-    break; // module 0: a default value
-  case target_kind::post:
-    t.units = {411500}, t.holder = post::village_security;
-    break;
-  case target_kind::people:
-    t.people = {1, 2, 88600};
-    break;
+    case target_kind::subtree: t.units = {411502, 411503}; break;
+    case target_kind::level: t.units = {411502}, t.level = unit_kind::township; break;
+    case target_kind::module: t.units = {411502}, t.module = 0; break; // module 0: a default value
+    case target_kind::post: t.units = {411500}, t.holder = post::village_security; break;
+    case target_kind::people: t.people = {1, 2, 88600}; break;
   }
   return t;
 }
@@ -46,26 +36,15 @@ inline case_act act_of(case_action action) {
   a.id = 1001;
   a.action = action;
   switch (action) {
-  case case_action::dispatch:
-    a.unit = 411502001;
-    break;
-  case case_action::propose_whistle:
-    a.departments = {411502901, 411502902};
-    break;
-  case case_action::rate:
-    a.unit = 411502901, a.score = 4;
-    break;
-  case case_action::mark_duplicate:
-    a.duplicate_of = 998;
-    break;
-  case case_action::decline_whistle:
-  case case_action::reopen:
-  case case_action::return_case:
-  case case_action::reject:
-    a.note = "理由: wrongly assigned";
-    break;
-  default:
-    break;
+    case case_action::dispatch: a.unit = 411502001; break;
+    case case_action::propose_whistle: a.departments = {411502901, 411502902}; break;
+    case case_action::rate: a.unit = 411502901, a.score = 4; break;
+    case case_action::mark_duplicate: a.duplicate_of = 998; break;
+    case case_action::decline_whistle:
+    case case_action::reopen:
+    case case_action::return_case:
+    case case_action::reject: a.note = "理由: wrongly assigned"; break;
+    default: break;
   }
   return a;
 }

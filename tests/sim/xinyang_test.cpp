@@ -50,7 +50,8 @@ TEST(xinyang, has_one_city_and_the_ten_real_counties) {
       {411527, "淮滨县"}, {411528, "息县"}};
   std::map<unit_code, std::string> counties;
   for (const unit& u : h.units)
-    if (u.kind == unit_kind::county) counties.emplace(u.code, u.name);
+    if (u.kind == unit_kind::county)
+      counties.emplace(u.code, u.name);
   EXPECT_EQ(counties, expected);
 }
 
@@ -65,15 +66,9 @@ TEST(xinyang, has_215_townships_45_streets_86_towns_84_townships) {
       EXPECT_EQ(u.code / 1000, u.parent); // county * 1000 + nnn
       const auto nnn = u.code % 1000;
       switch (u.township) {
-      case township_type::street:
-        EXPECT_TRUE(nnn >= 1 && nnn <= 99) << u.code;
-        break;
-      case township_type::town:
-        EXPECT_TRUE(nnn >= 100 && nnn <= 199) << u.code;
-        break;
-      case township_type::township:
-        EXPECT_TRUE(nnn >= 200 && nnn <= 399) << u.code;
-        break;
+        case township_type::street: EXPECT_TRUE(nnn >= 1 && nnn <= 99) << u.code; break;
+        case township_type::town: EXPECT_TRUE(nnn >= 100 && nnn <= 199) << u.code; break;
+        case township_type::township: EXPECT_TRUE(nnn >= 200 && nnn <= 399) << u.code; break;
       }
     }
   EXPECT_EQ(h.count(unit_kind::township), 215u);
@@ -105,7 +100,8 @@ TEST(xinyang, has_exactly_18100_grids_with_the_four_kinds_of_staff) {
   EXPECT_EQ(grid_staff, 88600u);
 
   for (const unit& u : h.units) {
-    if (u.kind != unit_kind::grid) continue;
+    if (u.kind != unit_kind::grid)
+      continue;
     auto posts = posts_at(h, u.code);
     ASSERT_EQ(posts[post::grid_head], 1) << u.code;
     ASSERT_EQ(posts[post::grid_fulltime], 1) << u.code;
@@ -121,7 +117,8 @@ TEST(xinyang, villages_have_their_cadres) {
                                  post::village_publicity, post::village_security,
                                  post::village_environment};
   for (const unit& u : h.units) {
-    if (u.kind != unit_kind::village) continue;
+    if (u.kind != unit_kind::village)
+      continue;
     auto posts = posts_at(h, u.code);
     for (post p : village_posts)
       ASSERT_GE(posts[p], 1) << u.code << " lacks " << to_string(p);
@@ -139,14 +136,16 @@ TEST(xinyang, villages_have_their_cadres) {
 TEST(xinyang, townships_have_a_head_and_a_head_for_every_module) {
   const hierarchy& h = city();
   for (const unit& u : h.units) {
-    if (u.kind != unit_kind::township) continue;
+    if (u.kind != unit_kind::township)
+      continue;
     std::set<int> modules;
     int heads = 0, operators = 0;
     for (auto i : h.people_at(u.code)) {
       const person& p = h.people[i];
       heads += p.holds == post::township_head;
       operators += p.holds == post::township_operator;
-      if (p.holds == post::township_module_head) modules.insert(p.module);
+      if (p.holds == post::township_module_head)
+        modules.insert(p.module);
     }
     ASSERT_EQ(heads, 1) << u.code;
     ASSERT_EQ(modules.size(), module_count) << u.code;
@@ -157,12 +156,14 @@ TEST(xinyang, townships_have_a_head_and_a_head_for_every_module) {
 TEST(xinyang, every_county_has_departments_for_every_module_and_a_centre) {
   const hierarchy& h = city();
   for (const unit& county : h.units) {
-    if (county.kind != unit_kind::county) continue;
+    if (county.kind != unit_kind::county)
+      continue;
     std::set<int> covered;
     int departments = 0;
     for (auto i : h.children(county.code)) {
       const unit& d = h.units[i];
-      if (d.kind != unit_kind::department) continue;
+      if (d.kind != unit_kind::department)
+        continue;
       ++departments;
       EXPECT_GE(d.code, county.code * 1000 + 901);
       EXPECT_LE(d.code, county.code * 1000 + 998);

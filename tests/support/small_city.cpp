@@ -53,8 +53,8 @@ std::shared_ptr<const protocol::hierarchy> make_small_city() {
   cat.module = 1;
   constexpr std::uint32_t hour = 3600, day = 24 * hour;
   cat.limits[0] = {2 * hour, day, 3 * day, 7 * day, 15 * day, day, 3 * day, day};
-  cat.limits[1] = {hour / 2, day / 4, 3 * day / 4, 7 * day / 4, 15 * day / 4, day / 4,
-                   3 * day / 4, day / 4};
+  cat.limits[1] = {hour / 2,     day / 4, 3 * day / 4, 7 * day / 4,
+                   15 * day / 4, day / 4, 3 * day / 4, day / 4};
   h->categories.push_back(cat);
 
   add_unit(*h, city, unit_kind::city, 0, "信阳市");
@@ -64,9 +64,8 @@ std::shared_ptr<const protocol::hierarchy> make_small_city() {
   add_unit(*h, police, unit_kind::department, county, "公安分局", {1});
   add_unit(*h, housing, unit_kind::department, county, "住建局", {9});
   add_unit(*h, environment, unit_kind::department, county, "生态环境分局", {4});
-  for (auto [town, villages] :
-       {std::pair{town_a, std::pair{village_a1, village_a2}},
-        std::pair{town_b, std::pair{village_b1, village_b2}}}) {
+  for (auto [town, villages] : {std::pair{town_a, std::pair{village_a1, village_a2}},
+                                std::pair{town_b, std::pair{village_b1, village_b2}}}) {
     add_unit(*h, town, unit_kind::township, county, "town " + std::to_string(town));
     for (auto village : {villages.first, villages.second}) {
       add_unit(*h, village, unit_kind::village, town, "village " + std::to_string(village));
@@ -87,18 +86,20 @@ std::shared_ptr<const protocol::hierarchy> make_small_city() {
     add_people(*h, d, {post::department_head, post::department_staff});
   for (auto t : {town_a, town_b, other_town})
     // seq 1 head, 2 operator, 3.. module heads 0..9 (module = seq - 3)
-    add_people(*h, t, {post::township_head, post::township_operator, post::township_module_head,
-                       post::township_module_head, post::township_module_head,
-                       post::township_module_head, post::township_module_head,
-                       post::township_module_head, post::township_module_head,
-                       post::township_module_head, post::township_module_head,
-                       post::township_module_head});
+    add_people(*h, t,
+               {post::township_head, post::township_operator, post::township_module_head,
+                post::township_module_head, post::township_module_head, post::township_module_head,
+                post::township_module_head, post::township_module_head, post::township_module_head,
+                post::township_module_head, post::township_module_head,
+                post::township_module_head});
   for (auto v : {village_a1, village_a2, village_b1, village_b2}) {
-    add_people(*h, v, {post::village_secretary, post::village_discipline, post::village_publicity,
-                       post::village_security, post::village_environment});
+    add_people(*h, v,
+               {post::village_secretary, post::village_discipline, post::village_publicity,
+                post::village_security, post::village_environment});
     for (int g = 1; g <= 2; ++g)
-      add_people(*h, v * 1000 + g, {post::grid_head, post::grid_fulltime, post::grid_parttime,
-                                    post::grid_instructor});
+      add_people(
+          *h, v * 1000 + g,
+          {post::grid_head, post::grid_fulltime, post::grid_parttime, post::grid_instructor});
   }
   h->index();
   return h;

@@ -17,36 +17,43 @@ using tcp = net::ip::tcp;
 namespace {
 
 bool is_reply(const protocol::server_message& m) {
-  if (auto* a = std::get_if<protocol::ack>(&m)) return a->id != 0;
-  if (auto* e = std::get_if<protocol::error>(&m)) return e->id != 0;
+  if (auto* a = std::get_if<protocol::ack>(&m))
+    return a->id != 0;
+  if (auto* e = std::get_if<protocol::error>(&m))
+    return e->id != 0;
   return false;
 }
 
 std::uint64_t reply_id(const protocol::server_message& m) {
-  if (auto* a = std::get_if<protocol::ack>(&m)) return a->id;
-  if (auto* e = std::get_if<protocol::error>(&m)) return e->id;
+  if (auto* a = std::get_if<protocol::ack>(&m))
+    return a->id;
+  if (auto* e = std::get_if<protocol::error>(&m))
+    return e->id;
   return 0;
 }
 
 } // namespace
 
 test_client::test_client(std::uint16_t port, const connect_options& opts)
-    : ws_(ioc_) {
+  : ws_(ioc_) {
   auto& socket = beast::get_lowest_layer(ws_).socket();
   socket.open(tcp::v4(), error_);
   if (!error_ && opts.receive_buffer > 0)
     socket.set_option(net::socket_base::receive_buffer_size(opts.receive_buffer), error_);
-  if (error_) return;
+  if (error_)
+    return;
   bool done = false;
   beast::get_lowest_layer(ws_).async_connect(
       tcp::endpoint{net::ip::make_address("127.0.0.1"), port}, [&](beast::error_code ec) {
         error_ = ec;
         done = true;
       });
-  if (!run(done, patience) || error_) return;
+  if (!run(done, patience) || error_)
+    return;
   auto authorization = opts.authorization;
   ws_.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& req) {
-    if (!authorization.empty()) req.set(http::field::authorization, authorization);
+    if (!authorization.empty())
+      req.set(http::field::authorization, authorization);
   }));
   websocket::response_type res;
   done = false;
@@ -63,7 +70,8 @@ test_client::test_client(std::uint16_t port, const connect_options& opts)
 bool test_client::run(const bool& done, std::chrono::milliseconds timeout) {
   ioc_.restart();
   ioc_.run_for(timeout);
-  if (done) return true;
+  if (done)
+    return true;
   beast::get_lowest_layer(ws_).close(); // the pending operation completes with an error
   ioc_.restart();
   ioc_.run();
@@ -84,17 +92,20 @@ void test_client::send_raw(std::string_view bytes, bool text) {
     error_ = ec;
     done = true;
   });
-  if (run(done, patience) && error_) closed_ = true;
+  if (run(done, patience) && error_)
+    closed_ = true;
 }
 
 std::optional<protocol::server_message> test_client::read(std::chrono::milliseconds timeout) {
-  if (!open_ || closed_) return std::nullopt;
+  if (!open_ || closed_)
+    return std::nullopt;
   bool done = false;
   ws_.async_read(buffer_, [&](beast::error_code ec, std::size_t) {
     error_ = ec;
     done = true;
   });
-  if (!run(done, timeout)) return std::nullopt;
+  if (!run(done, timeout))
+    return std::nullopt;
   if (error_) {
     closed_ = true;
     return std::nullopt;
@@ -131,16 +142,19 @@ std::optional<protocol::server_message> test_client::reply_to(std::uint64_t id,
         return r;
       }
     }
-    if (!read_one_before(deadline)) return std::nullopt;
+    if (!read_one_before(deadline))
+      return std::nullopt;
   }
 }
 
 bool test_client::read_one_before(std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
-  if (left <= 0ms) return false;
+  if (left <= 0ms)
+    return false;
   auto m = read(left);
-  if (!m) return false;
+  if (!m)
+    return false;
   sort(std::move(*m));
   return true;
 }
@@ -148,7 +162,8 @@ bool test_client::read_one_before(std::chrono::steady_clock::time_point deadline
 std::optional<protocol::server_message> test_client::next_event(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (kept_.empty())
-    if (!read_one_before(deadline)) return std::nullopt;
+    if (!read_one_before(deadline))
+      return std::nullopt;
   auto e = std::move(kept_.front());
   kept_.pop_front();
   return e;
@@ -168,8 +183,10 @@ bool test_client::wait_aggregate(const std::function<bool(const protocol::aggreg
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (std::size_t checked = 0;;) {
     for (; checked < aggregates_.size(); ++checked)
-      if (pred(aggregates_[checked])) return true;
-    if (!read_one_before(deadline)) return false;
+      if (pred(aggregates_[checked]))
+        return true;
+    if (!read_one_before(deadline))
+      return false;
   }
 }
 
@@ -178,7 +195,8 @@ bool test_client::wait_closed(std::chrono::milliseconds timeout) {
   while (!closed_) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left <= 0ms) return false;
+    if (left <= 0ms)
+      return false;
     read(left);
   }
   return error_ == websocket::error::closed;
@@ -191,13 +209,15 @@ bool test_client::wait_dropped_without_answering(std::chrono::milliseconds timeo
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left <= 0ms) return false;
+    if (left <= 0ms)
+      return false;
     bool done = false;
     socket.async_read_some(net::buffer(sink), [&](beast::error_code ec, std::size_t) {
       error_ = ec;
       done = true;
     });
-    if (!run(done, left)) return false;
+    if (!run(done, left))
+      return false;
     if (error_) {
       closed_ = true;
       return true;
@@ -206,7 +226,8 @@ bool test_client::wait_dropped_without_answering(std::chrono::milliseconds timeo
 }
 
 void test_client::close() {
-  if (!open_ || closed_) return;
+  if (!open_ || closed_)
+    return;
   bool done = false;
   ws_.async_close(websocket::close_code::normal, [&](beast::error_code ec) {
     error_ = ec;
@@ -229,13 +250,16 @@ http_reply http_request(std::uint16_t port, std::string_view method, std::string
   stream.expires_after(patience);
   stream.async_connect(
       tcp::endpoint{net::ip::make_address("127.0.0.1"), port}, [&](beast::error_code ec) {
-        if (ec) return;
+        if (ec)
+          return;
         stream.expires_after(patience);
         http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
-          if (ec) return;
+          if (ec)
+            return;
           stream.expires_after(patience);
           http::async_read(stream, buffer, res, [&](beast::error_code ec, std::size_t) {
-            if (!ec) out.status = static_cast<int>(res.result_int());
+            if (!ec)
+              out.status = static_cast<int>(res.result_int());
           });
         });
       });
