@@ -4,7 +4,7 @@
 #   ./dev.sh test   install what is missing, build, and pass the whole test suite
 # Both are idempotent and quick when nothing changed. Settings come from the environment:
 #   HUB_BUILD_DIR (build), HUB_DATA_DIR (data), HUB_SEED (20261125), HUB_SANITIZERS (empty),
-#   HUB_PORT (8080), HUB_SIMULATE (reports a second of the built-in workload, 20),
+#   HUB_PORT (8080), HUB_SIMULATE (reports a second of hub-sim's live workload, 20; 0: none),
 #   HUB_REDIS (empty: a private redis-server on 127.0.0.1:HUB_REDIS_PORT (6390) with its data
 #   in $HUB_DATA_DIR/redis, stopped with the hub; HOST:PORT: your own Redis instead).
 set -euo pipefail
@@ -37,16 +37,18 @@ install_missing() {
   fi
 }
 
+# build [TARGET...]: configures once, then builds the targets named (every target when none).
 build() {
-  local werror=OFF
+  local werror=OFF targets=()
   [ -n "${CI:-}" ] && werror=ON
   if [ ! -f "$build_dir/build.ninja" ]; then
     say "configuring $build_dir"
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DHUB_WERROR="$werror" -DHUB_SANITIZERS="${HUB_SANITIZERS:-}" >/dev/null
   fi
-  say "building"
-  cmake --build "$build_dir" -j "$(nproc)"
+  (($#)) && targets=(--target "$@")
+  say "building${1:+ $*}"
+  cmake --build "$build_dir" -j "$(nproc)" "${targets[@]}"
 }
 
 # The generated Xinyang hierarchy, made once per seed.
@@ -54,7 +56,7 @@ hierarchy_file() {
   local file="$data_dir/xinyang-$seed.tsv"
   if [ ! -s "$file" ]; then
     mkdir -p "$data_dir"
-    "$build_dir/sim/hub-gen" --seed "$seed" --out "$file.tmp"
+    "$build_dir/sim/gen/hub-gen" --seed "$seed" --out "$file.tmp"
     mv "$file.tmp" "$file"
   fi
   echo "$file"
@@ -96,22 +98,45 @@ stop_private_redis() {
   fi
 }
 
+# Waits until something accepts connections on 127.0.0.1:$1 while process $2 lives.
+wait_listening() {
+  local port=$1 pid=$2
+  while kill -0 "$pid" 2>/dev/null; do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 run() {
   local file port=${HUB_PORT:-8080} rate=${HUB_SIMULATE:-20} redis
+  hub_pid= sim_pid= # global: the EXIT trap stops them
   file=$(hierarchy_file)
   if [ -n "${HUB_REDIS:-}" ]; then
     redis=$HUB_REDIS
   else
     private_redis
-    trap stop_private_redis EXIT
     say "state in Redis at $redis (data in $data_dir/redis, AOF fsync every second)"
   fi
-  # A dashboard viewer's token: the city's first leader (ids are unit code * 100 + n).
-  say "the city from $file, ${rate} reports/s simulated; watch it live with:"
-  echo "  $build_dir/sim/hub-cli --url ws://127.0.0.1:$port/ --secret-file $data_dir/hub.secret \\" >&2
-  echo "    --hierarchy $file --token-for 41150001 watch --unit 411500" >&2
   "$build_dir/gateway/hub" serve --hierarchy "$file" --port "$port" \
-    --secret-file "$data_dir/hub.secret" --simulate "$rate" --redis "$redis" "$@"
+    --secret-file "$data_dir/hub.secret" --redis "$redis" "$@" &
+  hub_pid=$!
+  # Ctrl-C reaches the whole process group; the hub and hub-sim stop on it by themselves.
+  trap 'kill -TERM $hub_pid $sim_pid 2>/dev/null; wait; stop_private_redis' EXIT
+  trap 'exit 130' INT TERM
+  if ! wait_listening "$port" "$hub_pid"; then
+    wait "$hub_pid" && exit 1 || exit $?
+  fi
+  say "the city from $file; watch it live with:"
+  echo "  $build_dir/sim/client/hub-cli --url ws://127.0.0.1:$port/ --secret-file $data_dir/hub.secret \\" >&2
+  echo "    --hierarchy $file --token-for 41150001 watch --unit 411500" >&2
+  if [ "$rate" != 0 ]; then
+    say "hub-sim: $rate reports/s as the city's people, over WebSocket (HUB_SIMULATE=0: none)"
+    "$build_dir/sim/load/hub-sim" --url "ws://127.0.0.1:$port/" --hierarchy "$file" \
+      --secret-file "$data_dir/hub.secret" --rate "$rate" &
+    sim_pid=$!
+  fi
+  wait "$hub_pid"
 }
 
 run_tests() {
@@ -120,7 +145,7 @@ run_tests() {
 }
 
 case "${1:-}" in
-  run) shift; install_missing; build; run "$@" ;;
+  run) shift; install_missing; build hub hub-gen hub-sim hub-cli; run "$@" ;;
   test) shift; install_missing; build; run_tests "$@" ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac

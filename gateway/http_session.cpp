@@ -2,7 +2,7 @@
 
 #include "gateway/authenticate.hpp"
 #include "gateway/server_state.hpp"
-#include "gateway/token.hpp"
+#include "gateway/net/token.hpp"
 #include "gateway/websocket_session.hpp"
 
 #include <boost/asio/dispatch.hpp>

@@ -1,26 +1,23 @@
 // hub: the hub's executable.
 //   hub serve --hierarchy FILE [--port 8080] [--address 127.0.0.1] [--secret-file PATH]
 //             [--www DIR] [--threads N] [--io-threads N] [--scheduler stealing|sharing]
-//             [--simulate REPORTS_PER_SECOND] [--redis HOST:PORT]
+//             [--redis HOST:PORT]
 //   hub token --hierarchy FILE --person ID [--secret-file PATH] [--ttl SECONDS]
-// `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM, with
-// sim's live workload acting inside the city when --simulate is above 0 (progress on stdout);
+// `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM;
 // `token` prints a token for a person of the hierarchy. Usage errors exit with 2.
 
 #include "actors/city.hpp"
-#include "gateway/secret_file.hpp"
+#include "gateway/net/secret_file.hpp"
+#include "gateway/net/token.hpp"
 #include "gateway/server.hpp"
-#include "gateway/token.hpp"
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
 #include "protocol/hierarchy_file.hpp"
-#include "sim/live_workload.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
 #include <caf/all.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -31,7 +28,6 @@
 #include <string>
 #include <sys/resource.h>
 #include <system_error>
-#include <thread>
 
 #ifndef HUB_DEFAULT_WWW
 #define HUB_DEFAULT_WWW "gateway/www"
@@ -56,7 +52,6 @@ constexpr const char* usage_text =
     "                 [--threads N (actor threads, " HUB_DEFAULT_ACTOR_THREADS ")]\n"
     "                 [--io-threads N (gateway threads, " HUB_DEFAULT_IO_THREADS ")]\n"
     "                 [--scheduler stealing|sharing (CAF's policy, " HUB_DEFAULT_SCHEDULER ")]\n"
-    "                 [--simulate REPORTS_PER_SECOND (0: none)]\n"
     "                 [--redis HOST:PORT (none: state in memory only)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400)]\n";
@@ -181,7 +176,7 @@ int serve_command(int argc, char** argv) {
   std::string why;
   auto opts = parse_options(argc, argv,
                             {"--hierarchy", "--port", "--address", "--secret-file", "--www",
-                             "--threads", "--io-threads", "--scheduler", "--simulate", "--redis"},
+                             "--threads", "--io-threads", "--scheduler", "--redis"},
                             why);
   if (!opts)
     return usage(why);
@@ -191,10 +186,8 @@ int serve_command(int argc, char** argv) {
   auto port = number(get(*opts, "--port", "8080"), 0, 65535);
   auto threads = number(get(*opts, "--threads", HUB_DEFAULT_ACTOR_THREADS), 1, 1024);
   auto io_threads = number(get(*opts, "--io-threads", HUB_DEFAULT_IO_THREADS), 1, 1024);
-  auto simulate = number(get(*opts, "--simulate", "0"), 0, 100000);
-  if (!port || !threads || !io_threads || !simulate)
-    return usage("--port must be 0..65535, --threads and --io-threads 1..1024, "
-                 "--simulate 0..100000");
+  if (!port || !threads || !io_threads)
+    return usage("--port must be 0..65535, --threads and --io-threads 1..1024");
   auto policy = get(*opts, "--scheduler", default_scheduler);
   if (policy != "stealing" && policy != "sharing")
     return usage("--scheduler must be stealing or sharing");
@@ -266,41 +259,8 @@ int serve_command(int argc, char** argv) {
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
 
-  // The optional live workload: people of the city acting through city::submit, as the
-  // gateway's clients do, so dashboards have something to watch.
-  std::atomic<bool> stopping{false};
-  std::thread workload;
-  if (*simulate > 0) {
-    workload = std::thread([&city, &stopping, rate = *simulate] {
-      using clock = std::chrono::system_clock;
-      auto ms = [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   clock::now().time_since_epoch())
-            .count();
-      };
-      // Message ids from the start time: a restarted hub remembers the last run's (person, id).
-      hub::sim::live_workload work{
-          city, {static_cast<double>(rate), 4, 20261125, static_cast<std::uint64_t>(ms()) * 1000}};
-      const auto start = ms();
-      auto next_print = start + 2000;
-      while (!stopping.load()) {
-        auto now = ms();
-        work.run_until(now);
-        if (now >= next_print) {
-          std::printf("%s\n", work.progress_line(now - start).c_str());
-          std::fflush(stdout);
-          next_print += 2000;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // the workload's pace
-      }
-    });
-  }
-
   int sig = 0;
   sigwait(&signals, &sig);
-  stopping = true;
-  if (workload.joinable())
-    workload.join();
   std::fprintf(stderr, "hub: %s: closing %zu connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
                server.sessions());
   server.stop();

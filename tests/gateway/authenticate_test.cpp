@@ -1,6 +1,6 @@
 #include "gateway/authenticate.hpp"
 
-#include "gateway/token.hpp"
+#include "gateway/net/token.hpp"
 #include "tests/gateway/gateway_fixture.hpp"
 
 namespace hub::testing {

@@ -1,6 +1,6 @@
 #include "tests/gateway/gateway_fixture.hpp"
 
-#include "gateway/token.hpp"
+#include "gateway/net/token.hpp"
 
 #include <sstream>
 

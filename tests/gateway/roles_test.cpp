@@ -1,7 +1,7 @@
 // The city's roles over real WebSocket connections: each person connects with their own
 // token and takes their typical steps; the city's refusals arrive as error frames.
 
-#include "gateway/token.hpp"
+#include "gateway/net/token.hpp"
 #include "tests/gateway/gateway_fixture.hpp"
 
 namespace hub::testing {

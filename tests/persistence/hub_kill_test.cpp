@@ -3,8 +3,8 @@
 // stored, none twice; retrying the unanswered requests after the restart applies each
 // exactly once (a stored one is answered with its original reply from hub:requests).
 
-#include "gateway/secret_file.hpp"
-#include "gateway/token.hpp"
+#include "gateway/net/secret_file.hpp"
+#include "gateway/net/token.hpp"
 #include "persistence/records.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "tests/support/child_process.hpp"

@@ -1,4 +1,4 @@
-#include "sim/xinyang.hpp"
+#include "sim/gen/xinyang.hpp"
 
 #include "protocol/hierarchy_file.hpp"
 

@@ -1,4 +1,4 @@
-#include "sim/bench_bare.hpp"
+#include "sim/bench/bench_bare.hpp"
 
 #include <stdexcept>
 #include <unordered_map>

@@ -11,8 +11,8 @@
 // Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
 // runs first (on a fresh heap), then directive, then transitions; each in its own actor system.
 
-#include "sim/bench_common.hpp"
-#include "sim/xinyang.hpp"
+#include "sim/bench/bench_common.hpp"
+#include "sim/gen/xinyang.hpp"
 
 #include <caf/config.hpp>
 

@@ -6,9 +6,9 @@
 // Every random choice comes from one splitmix64 stream seeded by the caller, consumed in a
 // fixed order, so a seed always gives the same city on every platform.
 
-#include "sim/xinyang.hpp"
+#include "sim/gen/xinyang.hpp"
 
-#include "sim/xinyang_data.hpp"
+#include "sim/gen/xinyang_data.hpp"
 
 #include <algorithm>
 #include <cmath>

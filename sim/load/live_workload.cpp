@@ -1,61 +1,15 @@
-#include "sim/live_workload.hpp"
+#include "sim/load/live_workload.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <utility>
 
 namespace hub::sim {
 
 using protocol::case_action;
 using protocol::post;
 using protocol::unit_kind;
-
-// -- the observer: acknowledgements and events, from scheduler threads ------------------------
-
-class live_workload::observer : public actors::client_sink {
-public:
-  void send(actors::outbound_ptr msg) override {
-    std::lock_guard<std::mutex> guard{mutex_};
-    std::visit(
-        [&](const auto& m) {
-          using T = std::decay_t<decltype(m)>;
-          if constexpr (std::is_same_v<T, protocol::ack>) {
-            acked_.push_back(m);
-          } else if constexpr (std::is_same_v<T, protocol::error>) {
-            ++counts_.refused;
-          } else if constexpr (std::is_same_v<T, protocol::case_event>) {
-            ++counts_.events;
-            counts_.reported += m.action == case_action::report;
-            counts_.closed += m.action == case_action::close;
-            counts_.whistles += m.action == case_action::approve_whistle;
-          } else if constexpr (std::is_same_v<T, protocol::directive_event>) {
-            ++counts_.events;
-            counts_.directives += m.action == protocol::directive_action::issue;
-            counts_.directive_receipts += m.action == protocol::directive_action::sign ||
-                                          m.action == protocol::directive_action::complete;
-          } else if constexpr (std::is_same_v<T, protocol::aggregate>) {
-            if (m.unit == 411500)
-              counts_.city = m.figures;
-          }
-        },
-        msg->message());
-  }
-
-  /// Moves the acknowledgements received so far out.
-  std::vector<protocol::ack> take() {
-    std::lock_guard<std::mutex> guard{mutex_};
-    return std::exchange(acked_, {});
-  }
-
-  live_counts counts() const {
-    std::lock_guard<std::mutex> guard{mutex_};
-    return counts_;
-  }
-
-private:
-  mutable std::mutex mutex_;
-  std::vector<protocol::ack> acked_;
-  live_counts counts_;
-};
 
 // -- the workload -----------------------------------------------------------------------------
 
@@ -74,22 +28,62 @@ const protocol::person* person_with(const protocol::hierarchy& h, protocol::unit
 
 } // namespace
 
-live_workload::live_workload(actors::city& c, workload_options options)
-  : city_(c)
+live_workload::live_workload(std::shared_ptr<const protocol::hierarchy> h, workload_options options,
+                             send_fn send)
+  : h_(std::move(h))
   , options_(options)
+  , send_(std::move(send))
   , rng_(options.seed)
-  , observer_(std::make_shared<observer>())
   , next_request_(options.first_request) {
-  const auto& h = city_.hierarchy();
-  for (std::uint32_t i = 0; i < h.units.size(); ++i)
-    if (h.units[i].kind == unit_kind::grid)
+  for (std::uint32_t i = 0; i < h_->units.size(); ++i)
+    if (h_->units[i].kind == unit_kind::grid)
       grids_.push_back(i);
-  if (auto* leader = person_with(h, h.units.front().code, post::city_leader))
-    city_.submit(actors::principal::of(*leader),
-                 {next_request_++, protocol::subscribe{h.units.front().code, 0}}, observer_);
+  if (!h_->units.empty())
+    watcher_ = person_with(*h_, h_->units.front().code, post::city_leader);
 }
 
-live_counts live_workload::counts() const { return observer_->counts(); }
+protocol::client_message live_workload::watch_request() {
+  return {next_request_++, protocol::subscribe{h_->units.front().code, 0}};
+}
+
+void live_workload::on_message(const protocol::server_message& msg) {
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, protocol::ack>) {
+          acked_.push_back(m);
+        } else if constexpr (std::is_same_v<T, protocol::error>) {
+          ++counts_.refused;
+          on_lost({m.id});
+        } else if constexpr (std::is_same_v<T, protocol::case_event>) {
+          ++counts_.events;
+          counts_.reported += m.action == case_action::report;
+          counts_.closed += m.action == case_action::close;
+          counts_.whistles += m.action == case_action::approve_whistle;
+        } else if constexpr (std::is_same_v<T, protocol::directive_event>) {
+          ++counts_.events;
+          counts_.directives += m.action == protocol::directive_action::issue;
+          counts_.directive_receipts += m.action == protocol::directive_action::sign ||
+                                        m.action == protocol::directive_action::complete;
+        } else if constexpr (std::is_same_v<T, protocol::aggregate>) {
+          if (!h_->units.empty() && m.unit == h_->units.front().code)
+            counts_.city = m.figures;
+        }
+      },
+      msg);
+}
+
+void live_workload::on_lost(const std::vector<std::uint64_t>& ids) {
+  for (auto id : ids) {
+    auto r = walk_of_request_.find(id);
+    if (r == walk_of_request_.end())
+      continue;
+    walks_.erase(r->second);
+    walk_of_request_.erase(r);
+  }
+}
+
+live_counts live_workload::counts() const { return counts_; }
 
 std::string live_workload::progress_line(std::int64_t elapsed_ms) const {
   auto c = counts();
@@ -116,13 +110,13 @@ void live_workload::submit(std::uint64_t walk_no, const protocol::person* who,
     return;
   auto id = next_request_++;
   walk_of_request_[id] = walk_no;
-  city_.submit(actors::principal::of(*who), {id, std::move(body)}, observer_);
+  send_(*who, {id, std::move(body)});
 }
 
 void live_workload::start_case(std::int64_t) {
   if (grids_.empty())
     return;
-  const auto& h = city_.hierarchy();
+  const auto& h = *h_;
   const auto& grid = h.units[grids_[rng_() % grids_.size()]];
   walk w;
   auto roll = rng_() % 100;
@@ -145,7 +139,7 @@ void live_workload::start_case(std::int64_t) {
 }
 
 void live_workload::start_directive() {
-  const auto& h = city_.hierarchy();
+  const auto& h = *h_;
   const auto& city = h.units.front();
   std::vector<protocol::unit_code> counties;
   for (auto i : h.children(city.code))
@@ -178,7 +172,7 @@ bool live_workload::next_step(std::uint64_t no) {
   if (found == walks_.end())
     return false;
   auto& w = found->second;
-  const auto& h = city_.hierarchy();
+  const auto& h = *h_;
   auto act = [&](case_action a) {
     protocol::case_act c;
     c.id = w.ref;
@@ -266,8 +260,7 @@ bool live_workload::next_step(std::uint64_t no) {
           auto a = rng_() % 4 == 0 ? protocol::directive_action::sign
                                    : protocol::directive_action::complete;
           if (sec != nullptr)
-            city_.submit(actors::principal::of(*sec),
-                         {next_request_++, protocol::directive_act{w.ref, a, ""}}, observer_);
+            send_(*sec, {next_request_++, protocol::directive_act{w.ref, a, ""}});
         }
       return false;
     }
@@ -287,7 +280,7 @@ void live_workload::run_until(std::int64_t now_ms) {
   for (; next_directive_ <= now_ms; next_directive_ += directive_gap)
     start_directive();
   // Each acknowledged step schedules the walk's next one a little later, like people do.
-  for (auto& a : observer_->take()) {
+  for (auto& a : std::exchange(acked_, {})) {
     auto r = walk_of_request_.find(a.id);
     if (r == walk_of_request_.end())
       continue;

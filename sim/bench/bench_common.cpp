@@ -1,4 +1,4 @@
-#include "sim/bench_common.hpp"
+#include "sim/bench/bench_common.hpp"
 
 #include <malloc.h>
 

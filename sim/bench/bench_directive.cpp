@@ -30,9 +30,9 @@
 // waves a phase sets off (grid → village → ... → city, one flush interval per level) do not land
 // in the next one.
 
-#include "sim/bench_bare.hpp"
-#include "sim/bench_common.hpp"
-#include "sim/bench_wait.hpp"
+#include "sim/bench/bench_bare.hpp"
+#include "sim/bench/bench_common.hpp"
+#include "sim/bench/bench_wait.hpp"
 
 #include <atomic>
 #include <mutex>

@@ -5,10 +5,10 @@
 // the sign round trip, the issuer's tally and the hub's memory beside the targets. Starts
 // nothing: the hub runs separately. `hub-load --help`; sim/README.md has the figures.
 
-#include "gateway/secret_file.hpp"
-#include "gateway/token.hpp"
+#include "gateway/net/secret_file.hpp"
+#include "gateway/net/token.hpp"
 #include "protocol/hierarchy_file.hpp"
-#include "sim/ws_client.hpp"
+#include "sim/client/ws_client.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 

@@ -8,11 +8,11 @@
 // usage error. `watch` prints every event and aggregate as one JSON line until Ctrl-C.
 // `hub-cli --help` lists the commands.
 
-#include "gateway/secret_file.hpp"
-#include "gateway/token.hpp"
+#include "gateway/net/secret_file.hpp"
+#include "gateway/net/token.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "protocol/json.hpp"
-#include "sim/ws_client.hpp"
+#include "sim/client/ws_client.hpp"
 
 #include <boost/asio/signal_set.hpp>
 

@@ -17,9 +17,9 @@
 // Baseline: bare CAF ping, one minimal actor per grid; the same N chains of 7 request → reply
 // round trips (one hop each), the next request sent from the reply callback.
 
-#include "sim/bench_bare.hpp"
-#include "sim/bench_common.hpp"
-#include "sim/bench_wait.hpp"
+#include "sim/bench/bench_bare.hpp"
+#include "sim/bench/bench_common.hpp"
+#include "sim/bench/bench_wait.hpp"
 
 #include <atomic>
 #include <mutex>

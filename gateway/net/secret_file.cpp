@@ -1,4 +1,4 @@
-#include "gateway/secret_file.hpp"
+#include "gateway/net/secret_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

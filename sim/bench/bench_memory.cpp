@@ -12,8 +12,8 @@
 // one more open case.
 
 #include "actors/case_record.hpp"
-#include "sim/bench_common.hpp"
-#include "sim/bench_wait.hpp"
+#include "sim/bench/bench_common.hpp"
+#include "sim/bench/bench_wait.hpp"
 
 #include <atomic>
 #include <mutex>

@@ -8,7 +8,7 @@
 // 0 done, 1 could not write or check, 2 bad arguments.
 
 #include "protocol/hierarchy_file.hpp"
-#include "sim/xinyang.hpp"
+#include "sim/gen/xinyang.hpp"
 
 #include <cerrno>
 #include <charconv>

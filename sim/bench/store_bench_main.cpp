@@ -18,8 +18,8 @@
 
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
-#include "sim/bench_common.hpp"
-#include "sim/xinyang.hpp"
+#include "sim/bench/bench_common.hpp"
+#include "sim/gen/xinyang.hpp"
 
 #include <netinet/in.h>
 #include <spawn.h>

@@ -1,4 +1,4 @@
-#include "gateway/token.hpp"
+#include "gateway/net/token.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

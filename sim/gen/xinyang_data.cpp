@@ -2,7 +2,7 @@
 // boxes are rough rectangles around each seat inside Xinyang (lat 30.4-32.7 N,
 // lon 113.7-115.9 E); the township split per county is plausible, not official.
 
-#include "sim/xinyang_data.hpp"
+#include "sim/gen/xinyang_data.hpp"
 
 #include <array>
 

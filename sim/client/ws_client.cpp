@@ -1,7 +1,7 @@
 // The hub's WebSocket client: the asynchronous session (after Beast's websocket_client_async)
 // and the blocking wrapper the command line uses. See ws_client.hpp.
 
-#include "sim/ws_client.hpp"
+#include "sim/client/ws_client.hpp"
 
 #include "protocol/json.hpp"
 
