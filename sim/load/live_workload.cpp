@@ -1,5 +1,7 @@
 #include "sim/load/live_workload.hpp"
 
+#include "protocol/errors.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -53,7 +55,11 @@ void live_workload::on_message(const protocol::server_message& msg) {
         if constexpr (std::is_same_v<T, protocol::ack>) {
           acked_.push_back(m);
         } else if constexpr (std::is_same_v<T, protocol::error>) {
-          ++counts_.refused;
+          // The scripts only do what the hub allows: a refusal is worth a line, up to a few.
+          if (++counts_.refused <= 10)
+            std::fprintf(stderr, "hub-sim: request %llu refused: %s: %s\n",
+                         static_cast<unsigned long long>(m.id),
+                         std::string(protocol::to_string(m.code)).c_str(), m.message.c_str());
           on_lost({m.id});
         } else if constexpr (std::is_same_v<T, protocol::case_event>) {
           ++counts_.events;
@@ -141,9 +147,18 @@ void live_workload::start_case(std::int64_t) {
 void live_workload::start_directive() {
   const auto& h = *h_;
   const auto& city = h.units.front();
+  // Counties with a village below them: a directive to the villages of one without any
+  // would reach nobody, and the hub refuses such a directive.
   std::vector<protocol::unit_code> counties;
+  auto has_villages = [&](protocol::unit_code county) {
+    for (auto t : h.children(county))
+      for (auto v : h.children(h.units[t].code))
+        if (h.units[v].kind == unit_kind::village)
+          return true;
+    return false;
+  };
   for (auto i : h.children(city.code))
-    if (h.units[i].kind == unit_kind::county)
+    if (h.units[i].kind == unit_kind::county && has_villages(h.units[i].code))
       counties.push_back(h.units[i].code);
   if (counties.empty())
     return;
