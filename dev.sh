@@ -4,6 +4,7 @@
 #   ./dev.sh test   install what is missing, build, and pass the whole test suite
 # Both are idempotent and quick when nothing changed. Settings come from the environment:
 #   HUB_BUILD_DIR (build), HUB_DATA_DIR (data), HUB_SEED (20261125), HUB_SANITIZERS (empty),
+#   HUB_GENERATOR (Ninja; any CMake generator, e.g. "Unix Makefiles"),
 #   HUB_PORT (8080), HUB_SIMULATE (reports a second of hub-sim's live workload, 20; 0: none),
 #   HUB_REDIS (empty: a private redis-server on 127.0.0.1:HUB_REDIS_PORT (6390) with its data
 #   in $HUB_DATA_DIR/redis, stopped with the hub; HOST:PORT: your own Redis instead).
@@ -15,7 +16,7 @@ data_dir=${HUB_DATA_DIR:-data}
 seed=${HUB_SEED:-20261125}
 
 # Debian 12 packages the build, the tests and the run need.
-packages=(g++ cmake ninja-build ccache pkg-config
+packages=(g++ cmake ninja-build make ccache pkg-config clang-format
           libcaf-dev libboost-dev libmsgpack-cxx-dev libhiredis-dev libssl-dev
           libgtest-dev libgmock-dev libbenchmark-dev redis-server clang libclang-rt-14-dev
           libjemalloc-dev)
@@ -41,9 +42,9 @@ install_missing() {
 build() {
   local werror=OFF targets=()
   [ -n "${CI:-}" ] && werror=ON
-  if [ ! -f "$build_dir/build.ninja" ]; then
+  if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     say "configuring $build_dir"
-    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    cmake -S . -B "$build_dir" -G "${HUB_GENERATOR:-Ninja}" -DCMAKE_BUILD_TYPE=Release \
       -DHUB_WERROR="$werror" -DHUB_SANITIZERS="${HUB_SANITIZERS:-}" >/dev/null
   fi
   (($#)) && targets=(--target "$@")
