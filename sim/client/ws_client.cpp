@@ -149,13 +149,30 @@ void ws_client::run(const ws_url& url, std::string token) {
 }
 
 void ws_client::run(tcp::endpoint endpoint, const ws_url& url, std::string token) {
-  host_ = url.host + ":" + url.port;
-  target_ = with_token(url.target, token);
+  run_target(endpoint, url.host + ":" + url.port, with_token(url.target, token));
+}
+
+void ws_client::run_target(tcp::endpoint endpoint, std::string host, std::string target) {
+  host_ = std::move(host);
+  target_ = std::move(target);
   // Through the executor, so the handlers run there as with run(url, token).
-  net::post(ws_.get_executor(), [self = shared_from_this(), endpoint] {
-    self->start_connect_timer();
-    self->ws_.next_layer().async_connect(
-        endpoint, [self, endpoint](beast::error_code ec) { self->on_connect(ec, endpoint); });
+  net::post(ws_.get_executor(),
+            [self = shared_from_this(), endpoint] { self->connect_to(endpoint); });
+}
+
+void ws_client::connect_to(tcp::endpoint endpoint) {
+  start_connect_timer();
+  auto& socket = ws_.next_layer();
+  if (options_.receive_buffer > 0) {
+    beast::error_code ec;
+    socket.open(endpoint.protocol(), ec);
+    if (!ec)
+      socket.set_option(net::socket_base::receive_buffer_size(options_.receive_buffer), ec);
+    if (ec)
+      return finish(ec);
+  }
+  socket.async_connect(endpoint, [self = shared_from_this(), endpoint](beast::error_code ec) {
+    self->on_connect(ec, endpoint);
   });
 }
 
@@ -178,9 +195,12 @@ void ws_client::on_connect(beast::error_code ec, tcp::endpoint) {
   // The websocket stream keeps its own timers from here on.
   ws_.set_option(websocket::stream_base::timeout{options_.handshake_timeout,
                                                  websocket::stream_base::none(), false});
-  ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::user_agent, "hub-sim (" BOOST_BEAST_VERSION_STRING ")");
-  }));
+  ws_.set_option(websocket::stream_base::decorator(
+      [authorization = options_.authorization](websocket::request_type& req) {
+        req.set(beast::http::field::user_agent, "hub-sim (" BOOST_BEAST_VERSION_STRING ")");
+        if (!authorization.empty())
+          req.set(beast::http::field::authorization, authorization);
+      }));
   ws_.read_message_max(protocol::limits::frame_bytes);
   ws_.async_handshake(response_, host_, target_,
                       beast::bind_front_handler(&ws_client::on_handshake, shared_from_this()));
@@ -196,16 +216,25 @@ void ws_client::on_handshake(beast::error_code ec) {
     return do_close();
   if (!queue_.empty()) // sent before the upgrade finished
     do_write();
-  do_read();
+  if (!options_.read_on_demand)
+    do_read();
+}
+
+void ws_client::read_one() {
+  if (open_ && !reading_ && !finished_)
+    do_read();
 }
 
 void ws_client::do_read() {
+  reading_ = true;
   ws_.async_read(buffer_, beast::bind_front_handler(&ws_client::on_read, shared_from_this()));
 }
 
 void ws_client::on_read(beast::error_code ec, std::size_t) {
+  reading_ = false;
   if (ec)
     return finish(ec);
+  last_text_ = ws_.got_text();
   auto bytes = buffer_.cdata();
   std::string_view frame(static_cast<const char*>(bytes.data()), bytes.size());
   auto decoded =
@@ -217,8 +246,21 @@ void ws_client::on_read(beast::error_code ec, std::size_t) {
   } else if (handlers_.undecodable) {
     handlers_.undecodable(std::get<protocol::decode_error>(decoded));
   }
-  if (!finished_)
+  if (!finished_ && !options_.read_on_demand)
     do_read();
+}
+
+void ws_client::read_raw_until_closed() {
+  if (!open_ || reading_ || finished_)
+    return;
+  reading_ = true;
+  ws_.next_layer().async_read_some(net::buffer(raw_),
+                                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                     self->reading_ = false;
+                                     if (ec)
+                                       return self->finish(ec);
+                                     self->read_raw_until_closed();
+                                   });
 }
 
 void ws_client::send(const protocol::client_message& msg) {
@@ -315,7 +357,9 @@ void ws_client::finish(beast::error_code ec) {
 
 ws_blocking_client::ws_blocking_client(ws_options options)
   : ioc_(1)
-  , options_(options) {}
+  , options_(std::move(options)) {
+  options_.read_on_demand = true;
+}
 
 ws_blocking_client::~ws_blocking_client() {
   if (client_ && !closed_)
@@ -323,10 +367,13 @@ ws_blocking_client::~ws_blocking_client() {
 }
 
 template <class Pred>
-bool ws_blocking_client::run_until(Pred done, std::chrono::steady_clock::time_point deadline) {
+bool ws_blocking_client::run_until(Pred done, std::chrono::steady_clock::time_point deadline,
+                                   bool reading) {
   while (!done()) {
     if (std::chrono::steady_clock::now() >= deadline)
       return false;
+    if (reading && client_ && !closed_)
+      client_->read_one(); // nothing when a read is pending or the upgrade is under way
     if (ioc_.stopped())
       ioc_.restart();
     if (ioc_.run_one_until(deadline) == 0 && ioc_.stopped())
@@ -337,18 +384,33 @@ bool ws_blocking_client::run_until(Pred done, std::chrono::steady_clock::time_po
 
 std::string ws_blocking_client::connect(const ws_url& url, const std::string& token,
                                         std::chrono::milliseconds timeout) {
+  return open([&] { client_->run(url, token); }, timeout);
+}
+
+std::string ws_blocking_client::connect(tcp::endpoint endpoint, const std::string& host,
+                                        const std::string& target,
+                                        std::chrono::milliseconds timeout) {
+  return open([&] { client_->run_target(endpoint, host, target); }, timeout);
+}
+
+std::string ws_blocking_client::open(const std::function<void()>& start,
+                                     std::chrono::milliseconds timeout) {
   client_ = std::make_shared<ws_client>(ioc_.get_executor(), options_);
   std::optional<std::string> outcome;
   ws_client::handlers h;
   h.opened = [&outcome](beast::error_code ec, const ws_client::response& res) {
     outcome = ec ? describe_failure(ec, res) : std::string{};
   };
-  h.message = [this](protocol::server_message&& msg) { inbox_.push_back(std::move(msg)); };
+  h.message = [this](protocol::server_message&& msg) {
+    inbox_.push_back({std::move(msg), client_->got_text(), false});
+  };
   h.undecodable = [this](const protocol::decode_error& e) {
-    inbox_.push_back(protocol::error{0, e.code, "undecodable frame from the hub: " + e.message});
+    inbox_.push_back({protocol::error{0, e.code, "undecodable frame from the hub: " + e.message},
+                      client_->got_text(), true});
   };
   h.closed = [this](beast::error_code ec) {
     closed_ = true;
+    close_error_ = ec;
     if (ec == websocket::error::closed) {
       auto& r = client_->close_reason();
       why_closed_ = "the hub closed the connection (code " + std::to_string(r.code) +
@@ -360,7 +422,7 @@ std::string ws_blocking_client::connect(const ws_url& url, const std::string& to
     }
   };
   client_->set_handlers(std::move(h));
-  client_->run(url, token);
+  start();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!run_until([&] { return outcome.has_value(); }, deadline)) {
     client_->close();
@@ -380,16 +442,33 @@ void ws_blocking_client::send(const protocol::client_message& msg) {
     client_->send(msg);
 }
 
+void ws_blocking_client::send_raw(std::string_view bytes, bool text) {
+  if (client_)
+    client_->send_frame(std::make_shared<const std::string>(bytes), !text);
+}
+
+bool ws_blocking_client::flush(std::chrono::milliseconds timeout) {
+  if (!client_)
+    return false;
+  // send_frame posts: run until the frame has been queued and written.
+  net::post(ioc_, [] {});
+  run_until([&] { return closed_ || client_->queued() == 0; },
+            std::chrono::steady_clock::now() + timeout);
+  return !closed_ && client_->queued() == 0;
+}
+
 std::optional<protocol::server_message>
 ws_blocking_client::read(std::chrono::milliseconds timeout) {
   interrupted_ = false;
   run_until([&] { return !inbox_.empty() || closed_ || interrupted_; },
-            std::chrono::steady_clock::now() + timeout);
+            std::chrono::steady_clock::now() + timeout, true);
   if (inbox_.empty())
     return std::nullopt;
-  auto msg = std::move(inbox_.front());
+  auto in = std::move(inbox_.front());
   inbox_.pop_front();
-  return msg;
+  last_text_ = in.text;
+  last_undecodable_ = in.undecodable;
+  return std::move(in.message);
 }
 
 std::optional<protocol::server_message>
@@ -398,16 +477,23 @@ ws_blocking_client::request(const protocol::client_message& msg,
   send(msg);
   auto match = [&] {
     return std::find_if(inbox_.begin(), inbox_.end(),
-                        [&](auto& m) { return reply_id(m) == msg.id; });
+                        [&](auto& in) { return reply_id(in.message) == msg.id; });
   };
   run_until([&] { return match() != inbox_.end() || closed_; },
-            std::chrono::steady_clock::now() + timeout);
+            std::chrono::steady_clock::now() + timeout, true);
   auto found = match();
   if (found == inbox_.end())
     return std::nullopt;
-  auto reply = std::move(*found);
+  auto reply = std::move(found->message);
   inbox_.erase(found);
   return reply;
+}
+
+bool ws_blocking_client::wait_dropped(std::chrono::milliseconds timeout) {
+  if (!client_ || closed_)
+    return closed_;
+  client_->read_raw_until_closed();
+  return run_until([&] { return closed_; }, std::chrono::steady_clock::now() + timeout);
 }
 
 void ws_blocking_client::close(std::chrono::milliseconds timeout) {

@@ -16,6 +16,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -59,6 +60,11 @@ struct ws_options {
   std::chrono::milliseconds connect_timeout{10'000};   // TCP connect
   std::chrono::milliseconds handshake_timeout{10'000}; // the HTTP upgrade
   std::size_t queue_limit = 4096; // frames waiting to be written; beyond it the session closes
+  int receive_buffer = 0;         // SO_RCVBUF before connecting (0: the OS default; endpoint runs)
+  std::string authorization;      // an Authorization header on the upgrade, when not empty
+  /// Read a frame only when asked (`read_one`), as a slow consumer does, instead of reading
+  /// all the time. The blocking client reads on demand.
+  bool read_on_demand = false;
 };
 
 // -- the asynchronous session ---------------------------------------------------------------
@@ -95,6 +101,17 @@ public:
   void run(const ws_url& url, std::string token);
   /// As above, to an endpoint already resolved (thousands of bots resolve once).
   void run(tcp::endpoint endpoint, const ws_url& url, std::string token);
+  /// Connects to `endpoint` and upgrades on exactly `target` (path and query) with `host` as
+  /// the Host header: no token added (tests present theirs, or none, as they please).
+  void run_target(tcp::endpoint endpoint, std::string host, std::string target);
+
+  /// With `read_on_demand`: reads the next frame (its `message` or `undecodable` follows) unless
+  /// a read is pending or the connection is not open. Call it on the executor's thread.
+  void read_one();
+  /// Reads below the WebSocket layer, answering nothing (not even pings), until the connection
+  /// ends; `closed` follows. For a client that plays dead; only with `read_on_demand` and no
+  /// read pending. Call it on the executor's thread.
+  void read_raw_until_closed();
 
   /// Queues `msg` (thread-safe: posts to the session's executor). Dropped when not open.
   void send(const protocol::client_message& msg);
@@ -107,6 +124,12 @@ public:
   /// The hub's close frame, once `closed` has reported websocket::error::closed.
   const beast::websocket::close_reason& close_reason() const { return ws_.reason(); }
   bool is_open() const { return open_; }
+  /// The hub's answer to the upgrade (its status and body when it refused).
+  const response& upgrade_response() const { return response_; }
+  /// Whether the frame last handed to `message` or `undecodable` was a text frame.
+  bool got_text() const { return last_text_; }
+  /// Frames queued and not yet written.
+  std::size_t queued() const { return queue_.size(); }
 
 private:
   // -- the steps, in order ------------------------------------------------------------------
@@ -126,6 +149,8 @@ private:
   /// Bounds resolve + connect by options_.connect_timeout (the WebSocket stream times the
   /// handshake itself).
   void start_connect_timer();
+  /// Connects to `endpoint` (host_ and target_ set), on the executor.
+  void connect_to(tcp::endpoint endpoint);
 
   struct frame {
     std::shared_ptr<const std::string> bytes;
@@ -149,12 +174,17 @@ private:
   bool timed_out_ = false; // the connect timer fired
   bool closing_ = false;
   bool finished_ = false;
+  bool reading_ = false;         // a WebSocket read is pending
+  bool last_text_ = false;       // the last frame read was text
+  std::array<char, 4096> raw_{}; // read_raw_until_closed's scratch
 };
 
 // -- a blocking wrapper for the command line ------------------------------------------------
 
-/// Connect, send, read one message with a timeout: the asynchronous client driven by a
-/// private single-threaded io_context. Not thread-safe; one per thread.
+/// Connect, send, read one message with a timeout: the asynchronous client, reading on demand,
+/// driven by a private single-threaded io_context. Frames are read only while a call waits for
+/// one, so a caller that stops calling is a slow consumer to the hub. Not thread-safe; one per
+/// thread.
 class ws_blocking_client {
 public:
   explicit ws_blocking_client(ws_options options = {});
@@ -167,41 +197,74 @@ public:
   /// (connection refused, timed out, "HTTP 401 Unauthorized: token expired", ...).
   std::string connect(const ws_url& url, const std::string& token,
                       std::chrono::milliseconds timeout);
+  /// As above, to `endpoint`, upgrading on exactly `target` (see ws_client::run_target).
+  std::string connect(tcp::endpoint endpoint, const std::string& host, const std::string& target,
+                      std::chrono::milliseconds timeout);
 
-  /// Queues one message; it is written while `read` or `request` wait.
+  /// Queues one message; it is written while a call waits (or by `flush`).
   void send(const protocol::client_message& msg);
+  /// Queues one frame as it is (`text`: a text frame, else binary).
+  void send_raw(std::string_view bytes, bool text);
+  /// Waits until every queued frame is written; false on timeout or a closed connection.
+  bool flush(std::chrono::milliseconds timeout);
 
   /// The next message from the hub, or nullopt after `timeout`, or when the connection has
   /// ended (then `closed()` is true and `why_closed()` says why).
   std::optional<protocol::server_message> read(std::chrono::milliseconds timeout);
+  /// Whether the message `read` returned last came in a text frame.
+  bool last_was_text() const { return last_text_; }
+  /// Whether it was a frame that did not decode (read returned an error with id 0 saying so).
+  bool last_was_undecodable() const { return last_undecodable_; }
 
   /// Sends `msg` and waits for its ack or error (same id); other messages that arrive
   /// meanwhile are kept for `read`. nullopt on timeout or a closed connection.
   std::optional<protocol::server_message> request(const protocol::client_message& msg,
                                                   std::chrono::milliseconds timeout);
 
+  /// Reads below the WebSocket layer, answering nothing, until the hub drops the connection;
+  /// true if it did within `timeout`.
+  bool wait_dropped(std::chrono::milliseconds timeout);
+
   /// Closes politely, waiting at most `timeout`.
   void close(std::chrono::milliseconds timeout = std::chrono::milliseconds{2000});
 
   bool closed() const { return closed_; }
   const std::string& why_closed() const { return why_closed_; }
+  /// How the connection ended: websocket::error::closed when the hub closed it (see
+  /// `close_reason`), another error when it was dropped, empty for a close we asked for.
+  beast::error_code close_error() const { return close_error_; }
+  const beast::websocket::close_reason& close_reason() const { return client_->close_reason(); }
+  /// The hub's answer to the upgrade (status and body of a refusal).
+  const ws_client::response& upgrade_response() const { return client_->upgrade_response(); }
   /// The io_context the client runs on (e.g. for a signal_set that calls `close`).
   net::io_context& context() { return ioc_; }
   /// Asks a waiting `read` to return (callable from a handler on `context()`).
   void interrupt() { interrupted_ = true; }
 
 private:
-  /// Runs handlers until `done()` or the deadline; false on timeout.
+  struct frame_in {
+    protocol::server_message message;
+    bool text = false;
+    bool undecodable = false;
+  };
+
+  /// Starts the client and waits for the handshake's outcome.
+  std::string open(const std::function<void()>& start, std::chrono::milliseconds timeout);
+  /// Runs handlers until `done()` or the deadline, with one read kept pending when `reading`
+  /// (only then are frames read); false on timeout.
   template <class Pred>
-  bool run_until(Pred done, std::chrono::steady_clock::time_point deadline);
+  bool run_until(Pred done, std::chrono::steady_clock::time_point deadline, bool reading = false);
 
   net::io_context ioc_;
   ws_options options_;
   std::shared_ptr<ws_client> client_;
-  std::deque<protocol::server_message> inbox_;
+  std::deque<frame_in> inbox_;
   std::string why_closed_;
+  beast::error_code close_error_;
   bool closed_ = false;
   bool interrupted_ = false;
+  bool last_text_ = false;
+  bool last_undecodable_ = false;
 };
 
 /// The reply's request id: ack.id or error.id; 0 for events.

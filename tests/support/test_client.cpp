@@ -3,7 +3,7 @@
 #include "protocol/json.hpp"
 
 #include <boost/asio/ip/address.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <gtest/gtest.h>
@@ -16,68 +16,26 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-bool is_reply(const protocol::server_message& m) {
-  if (auto* a = std::get_if<protocol::ack>(&m))
-    return a->id != 0;
-  if (auto* e = std::get_if<protocol::error>(&m))
-    return e->id != 0;
-  return false;
-}
+bool is_reply(const protocol::server_message& m) { return sim::reply_id(m) != 0; }
 
-std::uint64_t reply_id(const protocol::server_message& m) {
-  if (auto* a = std::get_if<protocol::ack>(&m))
-    return a->id;
-  if (auto* e = std::get_if<protocol::error>(&m))
-    return e->id;
-  return 0;
+sim::ws_options options_for(const test_client::connect_options& opts) {
+  sim::ws_options o;
+  o.connect_timeout = patience;
+  o.handshake_timeout = patience;
+  o.receive_buffer = opts.receive_buffer;
+  o.authorization = opts.authorization;
+  return o;
 }
 
 } // namespace
 
 test_client::test_client(std::uint16_t port, const connect_options& opts)
-  : ws_(ioc_) {
-  auto& socket = beast::get_lowest_layer(ws_).socket();
-  socket.open(tcp::v4(), error_);
-  if (!error_ && opts.receive_buffer > 0)
-    socket.set_option(net::socket_base::receive_buffer_size(opts.receive_buffer), error_);
-  if (error_)
-    return;
-  bool done = false;
-  beast::get_lowest_layer(ws_).async_connect(
-      tcp::endpoint{net::ip::make_address("127.0.0.1"), port}, [&](beast::error_code ec) {
-        error_ = ec;
-        done = true;
-      });
-  if (!run(done, patience) || error_)
-    return;
-  auto authorization = opts.authorization;
-  ws_.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& req) {
-    if (!authorization.empty())
-      req.set(http::field::authorization, authorization);
-  }));
-  websocket::response_type res;
-  done = false;
-  ws_.async_handshake(res, "127.0.0.1", opts.target, [&](beast::error_code ec) {
-    error_ = ec;
-    done = true;
-  });
-  bool finished = run(done, patience);
-  status_ = static_cast<int>(res.result_int());
-  body_ = res.body();
-  open_ = finished && !error_;
-}
-
-bool test_client::run(const bool& done, std::chrono::milliseconds timeout) {
-  ioc_.restart();
-  ioc_.run_for(timeout);
-  if (done)
-    return true;
-  beast::get_lowest_layer(ws_).close(); // the pending operation completes with an error
-  ioc_.restart();
-  ioc_.run();
-  closed_ = true;
-  error_ = net::error::timed_out;
-  return false;
+  : client_(options_for(opts)) {
+  auto failed = client_.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port},
+                                "127.0.0.1", opts.target, patience);
+  status_ = static_cast<int>(client_.upgrade_response().result_int());
+  body_ = client_.upgrade_response().body();
+  open_ = failed.empty();
 }
 
 void test_client::send(const protocol::client_message& msg) {
@@ -85,40 +43,21 @@ void test_client::send(const protocol::client_message& msg) {
 }
 
 void test_client::send_raw(std::string_view bytes, bool text) {
-  ASSERT_TRUE(open_ && !closed_) << "send on a closed connection";
-  ws_.text(text);
-  bool done = false;
-  ws_.async_write(net::buffer(bytes.data(), bytes.size()), [&](beast::error_code ec, std::size_t) {
-    error_ = ec;
-    done = true;
-  });
-  if (run(done, patience) && error_)
-    closed_ = true;
+  ASSERT_TRUE(open_ && !client_.closed()) << "send on a closed connection";
+  client_.send_raw(bytes, text);
+  client_.flush(patience);
 }
 
 std::optional<protocol::server_message> test_client::read(std::chrono::milliseconds timeout) {
-  if (!open_ || closed_)
+  if (!open_ || client_.closed())
     return std::nullopt;
-  bool done = false;
-  ws_.async_read(buffer_, [&](beast::error_code ec, std::size_t) {
-    error_ = ec;
-    done = true;
-  });
-  if (!run(done, timeout))
-    return std::nullopt;
-  if (error_) {
-    closed_ = true;
+  auto m = client_.read(timeout);
+  if (m && client_.last_was_undecodable()) {
+    ADD_FAILURE() << "the hub sent a frame that does not decode: "
+                  << std::get<protocol::error>(*m).message;
     return std::nullopt;
   }
-  last_text_ = ws_.got_text();
-  auto frame = beast::buffers_to_string(buffer_.data());
-  buffer_.consume(buffer_.size());
-  auto decoded = last_text_ ? protocol::decode_server_json(frame) : protocol::decode_server(frame);
-  if (auto* e = std::get_if<protocol::decode_error>(&decoded)) {
-    ADD_FAILURE() << "the hub sent a frame that does not decode: " << e->message;
-    return std::nullopt;
-  }
-  return std::get<protocol::server_message>(std::move(decoded));
+  return m;
 }
 
 protocol::server_message test_client::request(const protocol::client_message& msg) {
@@ -136,7 +75,7 @@ std::optional<protocol::server_message> test_client::reply_to(std::uint64_t id,
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     for (auto i = replies_.begin(); i != replies_.end(); ++i) {
-      if (reply_id(*i) == id) {
+      if (sim::reply_id(*i) == id) {
         auto r = std::move(*i);
         replies_.erase(i);
         return r;
@@ -192,49 +131,23 @@ bool test_client::wait_aggregate(const std::function<bool(const protocol::aggreg
 
 bool test_client::wait_closed(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!closed_) {
+  while (!client_.closed()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left <= 0ms)
       return false;
-    read(left);
+    client_.read(left);
   }
-  return error_ == websocket::error::closed;
+  return client_.close_error() == beast::websocket::error::closed;
 }
 
 bool test_client::wait_dropped_without_answering(std::chrono::milliseconds timeout) {
-  auto& socket = beast::get_lowest_layer(ws_).socket();
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char sink[4096];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left <= 0ms)
-      return false;
-    bool done = false;
-    socket.async_read_some(net::buffer(sink), [&](beast::error_code ec, std::size_t) {
-      error_ = ec;
-      done = true;
-    });
-    if (!run(done, left))
-      return false;
-    if (error_) {
-      closed_ = true;
-      return true;
-    }
-  }
+  return client_.wait_dropped(timeout);
 }
 
 void test_client::close() {
-  if (!open_ || closed_)
-    return;
-  bool done = false;
-  ws_.async_close(websocket::close_code::normal, [&](beast::error_code ec) {
-    error_ = ec;
-    done = true;
-  });
-  run(done, patience);
-  closed_ = true;
+  if (open_)
+    client_.close(patience);
 }
 
 http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target) {

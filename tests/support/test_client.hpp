@@ -1,19 +1,16 @@
 #pragma once
 
-// A blocking WebSocket client for tests that talk to a running gateway: every operation runs
-// the client's own io_context for at most a timeout (Beast's test::run_for pattern), so a test
-// waits for a specific frame without ever sleeping and fails instead of hanging. Not
-// thread-safe.
+// A blocking WebSocket client for tests that talk to a running gateway, on the hub's own
+// client (sim/client's ws_blocking_client, reading on demand): every operation runs the
+// client's io_context for at most a timeout, so a test waits for a specific frame without ever
+// sleeping and fails instead of hanging, and a test that stops reading is a slow consumer.
+// What it adds is the tests' bookkeeping: replies, events and aggregates sorted apart, and a
+// frame that does not decode failing the test. Not thread-safe.
 
 #include "protocol/codec.hpp"
 #include "protocol/messages.hpp"
+#include "sim/client/ws_client.hpp"
 #include "tests/support/limits.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -46,7 +43,8 @@ public:
   bool ok() const { return open_; }
   int status() const { return status_; }
   const std::string& body() const { return body_; }
-  const beast::error_code& error() const { return error_; }
+  /// How the connection ended (websocket::error::closed: the hub closed it), or why it failed.
+  beast::error_code error() const { return client_.close_error(); }
 
   // -- sending --------------------------------------------------------------------------------
 
@@ -62,7 +60,7 @@ public:
   /// hub message fails the test.
   std::optional<protocol::server_message> read(std::chrono::milliseconds timeout = patience);
   /// Whether the last frame read was a text frame.
-  bool last_was_text() const { return last_text_; }
+  bool last_was_text() const { return client_.last_was_text(); }
 
   /// Sends `msg` and returns its reply (ack or error), keeping events that arrive meanwhile
   /// for next_event(). Aggregates are counted in aggregates() and not kept as events.
@@ -82,11 +80,12 @@ public:
 
   /// Reads (discarding) until the hub closes the connection; true if it did within `timeout`.
   bool wait_closed(std::chrono::milliseconds timeout = patience);
-  bool closed() const { return closed_; }
-  beast::websocket::close_reason close_reason() const { return ws_.reason(); }
+  bool closed() const { return client_.closed(); }
+  beast::websocket::close_reason close_reason() const { return client_.close_reason(); }
   /// The close frame's reason text.
   std::string close_text() const {
-    return {ws_.reason().reason.data(), ws_.reason().reason.size()};
+    auto& r = client_.close_reason();
+    return {r.reason.data(), r.reason.size()};
   }
 
   /// Reads raw bytes below the WebSocket layer, answering nothing (not even pings), until
@@ -101,19 +100,12 @@ private:
   void sort(protocol::server_message&& m);
   /// Reads one message, if one comes before `deadline`, and sorts it; false when none came.
   bool read_one_before(std::chrono::steady_clock::time_point deadline);
-  /// Runs the io_context until `done` or `timeout`; on timeout the connection is dropped.
-  bool run(const bool& done, std::chrono::milliseconds timeout);
 
-  net::io_context ioc_;
-  beast::websocket::stream<beast::tcp_stream> ws_;
-  beast::flat_buffer buffer_;
+  sim::ws_blocking_client client_;
   bool open_ = false;
-  bool closed_ = false;
   bool json_ = false;
-  bool last_text_ = false;
   int status_ = 0;
   std::string body_;
-  beast::error_code error_;
   std::deque<protocol::server_message> kept_;
   std::vector<protocol::aggregate> aggregates_;
   std::vector<protocol::server_message> replies_; // replies read while waiting for another
