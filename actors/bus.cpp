@@ -87,7 +87,7 @@ std::size_t bus::ring::lower_bound(std::uint64_t seq) const {
 // -- publishing -----------------------------------------------------------------------------
 
 std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event, reach to,
-                           std::uint32_t index) {
+                           std::uint32_t index, std::uint64_t seq) {
   // Built and looked up before the lock, and the evicted event freed after it: the lock
   // covers only numbering, retention and queueing.
   auto built = std::make_shared<outbound>(std::move(event), unit);
@@ -95,7 +95,8 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   const auto aud = to == reach::unit_watchers ? audience::unit : audience::subtree;
   outbound_ptr evicted;
   auto guard = lock_soon(mutex_);
-  auto seq = ++seq_;
+  seq_ = seq != 0 ? seq : seq_ + 1;
+  seq = seq_;
   protocol::set_seq(built->msg_, seq);
   outbound_ptr msg = std::move(built);
   evicted = kept_.push({seq, msg, to});

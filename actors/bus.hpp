@@ -100,12 +100,16 @@ public:
 
   static constexpr std::uint32_t unknown_index = UINT32_MAX;
 
-  /// Stamps a case or directive event with the next sequence number, keeps it, and hands it
-  /// to the subscribers of `unit` and (by default) its ancestors. `index`: the unit's index
-  /// in the hierarchy when the caller knows it (a unit actor does), else looked up. Returns
-  /// the sequence number.
+  /// Keeps a case or directive event under sequence number `seq` and hands it to the
+  /// subscribers of `unit` and (by default) its ancestors. `seq` is the number the journal
+  /// gave the event at commit (actors/journal.hpp): greater than any published before, and
+  /// kept as given. 0: the next after the last published, for a journal that publishes as it
+  /// commits (the memory journal: publish order is its commit order). `index`: the unit's
+  /// index in the hierarchy when the caller knows it (a unit actor does), else looked up.
+  /// Returns the sequence number.
   std::uint64_t publish(protocol::unit_code unit, protocol::server_message event,
-                        reach to = reach::subtree_watchers, std::uint32_t index = unknown_index);
+                        reach to = reach::subtree_watchers, std::uint32_t index = unknown_index,
+                        std::uint64_t seq = 0);
 
   /// Hands an aggregate (not sequenced, not kept: the latest value wins) to the subscribers
   /// of `unit` and of its parent, so a dashboard sees its own figures and its children's.
@@ -123,8 +127,9 @@ public:
   /// Drops every subscription of `sink` (a closed connection). Returns how many there were.
   std::size_t unsubscribe_all(const client_sink* sink);
 
-  /// Continues the sequence after `last_seq` and keeps `events` (oldest first; the newest
-  /// `retention` of them) for resume: a recovered city's recent past. Before any subscriber.
+  /// Sets the last published sequence number to `last_seq` (the last stored) and keeps
+  /// `events` (oldest first; the newest `retention` of them) for resume: a recovered city's
+  /// recent past. Before any subscriber.
   void restore(std::uint64_t last_seq, std::vector<stored_event> events);
 
   /// The sequence number of the latest event (0 before the first).
@@ -199,10 +204,10 @@ private:
   // Vector indices, not codes: one hash lookup per event instead of two per level.
   std::vector<std::uint32_t> parent_at_; // unit index -> parent's index (or unknown_index)
 
-  // Guarded by mutex_: numbering, retention, the delivery queue, the role.
+  // Guarded by mutex_: the last sequence number, retention, the delivery queue, the role.
   mutable std::mutex mutex_;
   std::condition_variable role_free_;
-  std::uint64_t seq_ = 0;
+  std::uint64_t seq_ = 0; // of the latest event published
   ring kept_;
   std::vector<queued> queue_;
   bool delivering_ = false;

@@ -4,8 +4,10 @@ namespace hub::actors {
 
 std::uint64_t deliver(bus& events, change& c) {
   std::uint64_t seq = 0;
-  if (c.event)
-    seq = events.publish(c.unit, std::move(*c.event), c.to, c.unit_index);
+  if (c.event) {
+    const auto given = protocol::seq_of(*c.event);
+    seq = events.publish(c.unit, std::move(*c.event), c.to, c.unit_index, given);
+  }
   if (c.reply) {
     if (auto* a = std::get_if<protocol::ack>(&*c.reply); a != nullptr && seq != 0)
       a->seq = seq;

@@ -3,12 +3,15 @@
 // The journal: where a unit's step becomes durable before anyone hears of it.
 //
 // Every step a unit actor takes ends in one `commit`: the records the step changed, the event
-// it produced and the reply to the client who asked. The journal stamps the event with the
-// next sequence number, stores the records (a durable journal: in Redis, see persistence/),
-// and only then publishes the event on the bus and sends the reply — in commit order, so
-// that "acknowledged" means "stored" and subscribers see sequence numbers in order.
+// it produced and the reply to the client who asked. The journal stores the records (a
+// durable journal: in Redis, see persistence/), and only then publishes the event on the bus
+// and sends the reply — in commit order, so that "acknowledged" means "stored".
 //
-// The memory journal stores nothing and publishes at once: the city without a store.
+// Sequence numbers: the journal is their one owner. A durable journal numbers each event at
+// commit, in commit order, stores it with its number and publishes it under that number (the
+// bus keeps what it is given); after a restart it continues from the last stored number,
+// which recovery also hands the bus. The memory journal stores nothing and publishes at once:
+// its commit order is the bus's publish order, so it lets the bus number (bus::publish, seq 0).
 
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
@@ -118,8 +121,9 @@ private:
   std::shared_ptr<bus> events_;
 };
 
-/// Publishes `c`'s event and sends its reply (an ack with the event's sequence number): the
-/// second half of every commit. Returns the sequence number (0 without an event).
+/// Publishes `c`'s event under the sequence number it carries (0: the bus's next) and sends
+/// its reply (an ack with the event's sequence number): the second half of every commit.
+/// Returns the sequence number (0 without an event).
 std::uint64_t deliver(bus& events, change& c);
 
 } // namespace hub::actors

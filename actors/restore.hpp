@@ -1,11 +1,15 @@
 #pragma once
 
 // What a unit actor starts from when the city is recovered from a store: the records it held
-// when the hub stopped, grouped by unit (persistence/ builds it; the units adopt it in init).
+// when the hub stopped, grouped by unit. persistence/ reads the records and hands them to a
+// `snapshot_builder`, which knows what they mean (restore.cpp); the units adopt their slots in
+// init (unit_restore.cpp).
 
 #include "actors/journal.hpp"
+#include "protocol/hierarchy.hpp"
 
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 namespace hub::actors {
@@ -42,6 +46,54 @@ struct city_snapshot {
   std::uint64_t last_seq = 0;               // the event sequence continues after it
   std::vector<stored_event> events;         // the latest events, oldest first (resume)
   std::vector<remembered_request> requests; // the latest answered requests, oldest first
+};
+
+/// A stored record that names a unit the hierarchy lacks (what() says which record).
+struct foreign_record : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Builds a city_snapshot's units from the stored records, handed over as they are read: the
+/// domain's half of recovery.
+/// - a case goes to the unit that holds it, and its maker keeps a forwarding entry when that
+///   is another unit;
+/// - a department's task goes to the department, unless it was rated (its part is over);
+/// - a directive goes to its issuer with every recipient (they follow from the target, as in
+///   the live fan-out), each with its stored answer or `issue`, and each recipient's unit gets
+///   the directive with its own recipients' answers;
+/// - finish() makes good what a crash between a department's write and its township's left
+///   behind (both are stored, in two batches): a whistle's department whose task was not
+///   stored gets it back from the case (summoned when the whistle was approved, its report-in
+///   deadline from the category's limits), and a case's whistle entry that lags the
+///   department's stored task takes the task's stage.
+class snapshot_builder {
+public:
+  struct counts {
+    std::size_t cases = 0, open_cases = 0, tasks = 0, directives = 0, receipts = 0;
+  };
+
+  /// Fills `into.units` (one slot per unit of `h`); both must outlive the builder.
+  snapshot_builder(const protocol::hierarchy& h, city_snapshot& into);
+
+  // Each throws foreign_record when the record names a unit the hierarchy lacks.
+  void add(const unit_record& u);
+  void add(task_record t);
+  void add(case_record c);
+  /// A directive with the answers stored for it (a recipient who never answered has none).
+  void add(directive_record d, const std::vector<receipt_record>& answers);
+  /// Once, after every task and case was added. Throws foreign_record.
+  void finish();
+
+  /// What was added and made good: cases (open ones), tasks (rebuilt ones too), directives,
+  /// receipts.
+  const counts& counted() const { return counts_; }
+
+private:
+  std::uint32_t index_of(protocol::unit_code code, const char* what, std::uint64_t id) const;
+
+  const protocol::hierarchy& h_;
+  city_snapshot& snap_;
+  counts counts_;
 };
 
 } // namespace hub::actors

@@ -22,6 +22,7 @@
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
 #include "actors/directive.hpp"
+#include "actors/ids.hpp"
 #include "actors/journal.hpp"
 #include "actors/principal.hpp"
 #include "actors/request_ledger.hpp"
@@ -101,15 +102,6 @@ using unit_actor = caf::typed_actor<
     caf::reacts_to<task_update>, caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
     caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<figures_up>,
     caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom>, caf::reacts_to<tally_atom>>;
-
-// -- ids ------------------------------------------------------------------------------------
-
-/// Case and directive ids carry the index of the unit that made them (top 24 bits), so a
-/// request finds the maker, which knows where the case went.
-constexpr protocol::case_id make_id(std::uint32_t unit_index, std::uint64_t seq) {
-  return (static_cast<std::uint64_t>(unit_index) << 40) | (seq & ((1ull << 40) - 1));
-}
-constexpr std::uint32_t maker_of(std::uint64_t id) { return static_cast<std::uint32_t>(id >> 40); }
 
 // -- what every unit actor shares -----------------------------------------------------------
 

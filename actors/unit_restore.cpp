@@ -2,6 +2,7 @@
 // from the records; every deadline is armed again from its stored time, so one that passed
 // while the hub was down fires at once; the figures flow up the tree again.
 
+#include "actors/ids.hpp"
 #include "actors/unit_state.hpp"
 
 namespace hub::actors {
@@ -18,7 +19,7 @@ void unit_state::restore(unit_restore& r) {
   own_.open = own_.yellow = own_.red = 0;
   auto made_here = [&](std::uint64_t id) {
     if (maker_of(id) == index_)
-      next_seq_ = std::max<std::uint64_t>(next_seq_, id & ((1ull << 40) - 1));
+      next_seq_ = std::max(next_seq_, serial_of(id));
   };
 
   for (auto& c : r.cases) {

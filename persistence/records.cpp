@@ -1,6 +1,5 @@
 #include "persistence/records.hpp"
 
-#include "actors/unit_actor.hpp"
 #include "protocol/codec.hpp"
 
 #include <msgpack.hpp>

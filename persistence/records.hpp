@@ -60,10 +60,12 @@ void read_requests(std::string_view packed,
 
 // -- keys -------------------------------------------------------------------------------------
 namespace keys {
-inline const std::string meta = "hub:meta";         // hash: hierarchy, writer, seq, batch
-inline const std::string units = "hub:units";       // hash: unit code -> unit_record
-inline const std::string events = "hub:events";     // stream: <seq>-1 {u, r, m}
-inline const std::string requests = "hub:requests"; // stream: {p, i, d, m}
+inline const std::string meta = "hub:meta";   // hash: hierarchy, writer, seq, requests, batch
+inline const std::string units = "hub:units"; // hash: unit code -> unit_record
+/// Streams of one entry per batch, field m: the packed events (id <last seq>-0) and the
+/// packed answered requests (see above).
+inline const std::string events = "hub:events";
+inline const std::string requests = "hub:requests";
 /// Cases live in `case_buckets` hashes by id (case id -> case_record): a batch writes each
 /// bucket with one HSET of many fields, and recovery reads a few large hashes.
 constexpr std::uint32_t case_buckets = 64;

@@ -1,20 +1,12 @@
 #include "persistence/recovery.hpp"
 
-#include "actors/unit_actor.hpp"
-
 #include "persistence/records.hpp"
 #include "persistence/redis_connection.hpp"
 #include "protocol/codec.hpp"
 
-#include <algorithm>
 #include <charconv>
-#include <map>
-#include <unordered_map>
 
 namespace hub::persistence {
-
-using actors::case_record;
-using actors::whistle_task;
 
 namespace {
 
@@ -22,6 +14,8 @@ struct failure {
   std::string why;
 };
 
+/// Reads the store, step by step, and hands every record to the snapshot builder, which
+/// knows what they mean (actors/restore.hpp): this side reads and checks records only.
 class loader {
 public:
   loader(const protocol::hierarchy& h, const store_options& o, redis_connection& c)
@@ -32,14 +26,28 @@ public:
   recovered run();
 
 private:
+  // -- the steps of run(), in order --
+  /// Checks the hierarchy fingerprint (writes it into an empty store) and takes a new writer
+  /// epoch.
+  void claim_store(recovered& out);
+  void read_units(actors::snapshot_builder& city);
+  void read_tasks(actors::snapshot_builder& city);
+  void read_cases(actors::snapshot_builder& city);
+  void read_directives(actors::snapshot_builder& city);
+  /// The event log's tail (for resume) and the last sequence number.
+  void read_event_log(actors::city_snapshot& snap);
+  /// The request log's tail (answers to retries after the restart).
+  void read_request_log(actors::city_snapshot& snap);
+
   /// HGETALL of each key, pipelined; `each(key index, field, value)`.
   template <class F>
   void hashes(const std::vector<std::string>& keys, F&& each);
   /// The entries of stream `key` from id `first` on, oldest first; `each(packed)`.
   template <class F>
   void stream_from(const std::string& key, std::uint64_t first, F&& each);
+  /// A counter of hub:meta (0 when it is not there).
+  std::uint64_t meta_counter(const char* field);
   reply_ptr must(reply_ptr r, const std::string& what);
-  std::uint32_t index_of(protocol::unit_code code, const std::string& where) const;
 
   const protocol::hierarchy& h_;
   const store_options& o_;
@@ -54,13 +62,6 @@ reply_ptr loader::must(reply_ptr r, const std::string& what) {
   return r;
 }
 
-std::uint32_t loader::index_of(protocol::unit_code code, const std::string& where) const {
-  auto* u = h_.find_unit(code);
-  if (u == nullptr)
-    throw failure{where + " names unit " + std::to_string(code) + ", which the hierarchy lacks"};
-  return static_cast<std::uint32_t>(u - h_.units.data());
-}
-
 template <class F>
 void loader::hashes(const std::vector<std::string>& keys, F&& each) {
   constexpr std::size_t window = 4096; // commands in flight
@@ -70,11 +71,13 @@ void loader::hashes(const std::vector<std::string>& keys, F&& each) {
       conn_.append({"HGETALL", keys[sent++]});
     auto r = must(conn_.next_reply(), keys[got]);
     for (std::size_t i = 0; i + 1 < r->elements; i += 2) {
+      auto at = [&] { return keys[got] + " field " + std::string(text_of(r->element[i])) + ": "; };
       try {
         each(got, text_of(r->element[i]), text_of(r->element[i + 1]));
       } catch (const corrupt_record& e) {
-        throw failure{keys[got] + " field " + std::string(text_of(r->element[i])) + ": " +
-                      e.what()};
+        throw failure{at() + e.what()};
+      } catch (const actors::foreign_record& e) {
+        throw failure{at() + e.what()};
       }
     }
   }
@@ -104,14 +107,47 @@ std::uint64_t number(std::string_view s, const std::string& what) {
   return v;
 }
 
+std::uint64_t loader::meta_counter(const char* field) {
+  auto r = must(conn_.command({"HGET", keys::meta, field}), keys::meta);
+  return r->type == REDIS_REPLY_STRING ? number(text_of(r.get()), keys::meta + " " + field) : 0;
+}
+
+/// The first of the last `keep` numbers up to `last`.
+std::uint64_t first_of_last(std::uint64_t last, std::size_t keep) {
+  return (last > keep ? last - keep : 0) + 1;
+}
+
 recovered loader::run() {
   auto start = std::chrono::steady_clock::now();
   recovered out;
   out.snapshot = std::make_shared<actors::city_snapshot>();
-  auto& snap = *out.snapshot;
-  snap.units.resize(h_.units.size());
+  actors::snapshot_builder city{h_, *out.snapshot};
+  claim_store(out);
+  read_units(city);
+  read_tasks(city);
+  read_cases(city);
+  read_directives(city);
+  try {
+    city.finish();
+  } catch (const actors::foreign_record& e) {
+    throw failure{std::string("a stored record does not fit the hierarchy: ") + e.what()};
+  }
+  read_event_log(*out.snapshot);
+  read_request_log(*out.snapshot);
+  const auto& n = city.counted();
+  out.cases = n.cases;
+  out.open_cases = n.open_cases;
+  out.tasks = n.tasks;
+  out.directives = n.directives;
+  out.receipts = n.receipts;
+  out.events = out.snapshot->events.size();
+  out.requests = out.snapshot->requests.size();
+  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  return out;
+}
 
-  // -- the hierarchy this store belongs to --
+void loader::claim_store(recovered& out) {
   auto mine = fingerprint(h_);
   auto stored = must(conn_.command({"HGET", keys::meta, "hierarchy"}), keys::meta);
   if (stored->type == REDIS_REPLY_NIL) {
@@ -127,91 +163,39 @@ recovered loader::run() {
                   "): start the hub with the hierarchy file it was made with, or point it at "
                   "another Redis (--redis) or an empty one"};
   }
-
   // A new writer epoch before reading: from now on, a hub still running on this store cannot
   // write what this one would not see.
   auto epoch = must(conn_.command({"HINCRBY", keys::meta, "writer", "1"}), keys::meta);
   out.epoch = static_cast<std::uint64_t>(epoch->integer);
+}
 
-  // -- units' counters --
+void loader::read_units(actors::snapshot_builder& city) {
   hashes({keys::units}, [&](std::size_t, std::string_view, std::string_view value) {
-    auto u = decode_unit(value);
-    snap.units[index_of(u.unit, keys::units)].own = u;
+    city.add(decode_unit(value));
   });
+}
 
-  // -- department tasks --
+void loader::read_tasks(actors::snapshot_builder& city) {
   std::vector<std::string> keys;
-  std::vector<std::uint32_t> departments;
-  for (std::uint32_t i = 0; i < h_.units.size(); ++i)
-    if (h_.units[i].kind == protocol::unit_kind::department) {
-      keys.push_back(keys::tasks(h_.units[i].code));
-      departments.push_back(i);
-    }
-  // (case, department) -> the stored task's stage, for reconciling with the case's whistle (a
-  // copy: tasks made good below are appended to the same vectors)
-  std::map<std::pair<protocol::case_id, protocol::unit_code>, actors::whistle_task::stage> stage_of;
-  hashes(keys, [&](std::size_t k, std::string_view, std::string_view value) {
-    auto t = decode_task(value);
-    if (t.task.task.score != 0)
-      return; // rated: the department's part is over
-    auto& list = snap.units[departments[k]].tasks;
-    list.push_back(t);
-    out.tasks += 1;
+  for (auto& u : h_.units)
+    if (u.kind == protocol::unit_kind::department)
+      keys.push_back(keys::tasks(u.code));
+  hashes(keys, [&](std::size_t, std::string_view, std::string_view value) {
+    city.add(decode_task(value));
   });
-  for (auto i : departments)
-    for (auto& t : snap.units[i].tasks)
-      stage_of[{t.id, t.department}] = t.task.task.at;
+}
 
-  // -- cases, kept by their maker, held by their holder --
-  keys.clear();
+void loader::read_cases(actors::snapshot_builder& city) {
+  std::vector<std::string> keys;
   for (std::uint32_t b = 0; b < keys::case_buckets; ++b)
     keys.push_back(keys::case_bucket(b));
-  hashes(keys, [&](std::size_t bucket, std::string_view, std::string_view value) {
-    auto c = decode_case(value);
-    auto holder = index_of(c.holder, keys[bucket]);
-    auto maker = actors::maker_of(c.id);
-    if (maker >= h_.units.size())
-      throw failure{keys[bucket] + " holds case " + std::to_string(c.id) +
-                    ", made by no unit of the hierarchy"};
-    if (holder != maker)
-      snap.units[maker].moved.emplace_back(c.id, c.holder);
-    out.cases += 1;
-    out.open_cases += c.terminal() ? 0 : 1;
-    snap.units[holder].cases.push_back(std::move(c));
+  hashes(keys, [&](std::size_t, std::string_view, std::string_view value) {
+    city.add(decode_case(value));
   });
-  // A whistle's department steps are stored by the department and then by the township: a
-  // crash between the two leaves one behind, which is made good here.
-  for (auto& u : snap.units)
-    for (auto& c : u.cases) {
-      if (c.state != protocol::case_state::whistle_blown)
-        continue;
-      for (auto& w : c.whistle) {
-        if (w.score != 0)
-          continue;
-        if (auto t = stage_of.find({c.id, w.department}); t != stage_of.end()) {
-          w.at = std::max(w.at, t->second);
-          continue;
-        }
-        actors::task_record t;
-        t.id = c.id;
-        t.department = w.department;
-        t.task.township = c.holder;
-        t.task.task = w;
-        t.task.category = c.category;
-        t.task.urgency = c.urgency;
-        t.task.summoned_at = c.clock_start;
-        for (auto& e : c.history)
-          if (e.action == protocol::case_action::approve_whistle)
-            t.task.summoned_at = e.at;
-        const auto& l = h_.categories.at(c.category).limits[static_cast<int>(c.urgency)];
-        t.task.next_check = t.task.summoned_at + protocol::timestamp_ms{l.department_sign} * 1000;
-        snap.units[index_of(w.department, "a whistle")].tasks.push_back(t);
-        out.tasks += 1;
-      }
-    }
+}
 
-  // -- directives and their receipts --
-  keys.clear();
+void loader::read_directives(actors::snapshot_builder& city) {
+  std::vector<std::string> keys;
   for (auto& u : h_.units)
     keys.push_back(keys::directives(u.code));
   std::vector<actors::directive_record> directives;
@@ -221,59 +205,40 @@ recovered loader::run() {
   keys.clear();
   for (auto& d : directives)
     keys.push_back(keys::receipts(d.info->id));
-  std::vector<std::map<actors::recipient, protocol::directive_action>> answers(directives.size());
+  std::vector<std::vector<actors::receipt_record>> answers(directives.size());
   hashes(keys, [&](std::size_t k, std::string_view, std::string_view value) {
-    auto r = decode_receipt(value);
-    answers[k][r.who] = r.action;
-    out.receipts += 1;
+    answers[k].push_back(decode_receipt(value));
   });
   for (std::size_t k = 0; k < directives.size(); ++k) {
-    auto& d = directives[k];
-    auto issuer = index_of(d.info->issuer_unit, keys::directives(d.info->issuer_unit));
-    actors::issued_restore issued{d, {}};
-    std::unordered_map<protocol::unit_code, std::size_t> slot; // unit -> its received entry
-    for (auto& r : actors::all_recipients(h_, *d.info, d.info->issuer_unit)) {
-      auto a = answers[k].find(r);
-      auto action = a != answers[k].end() ? a->second : protocol::directive_action::issue;
-      issued.progress.emplace_back(r, action);
-      auto& received = snap.units[index_of(r.unit, keys[k])].received;
-      auto [it, fresh] = slot.try_emplace(r.unit, received.size());
-      if (fresh)
-        received.push_back({d.info, {}});
-      received[it->second].progress.emplace_back(r, action);
+    const auto issuer = directives[k].info->issuer_unit;
+    const auto id = directives[k].info->id;
+    try {
+      city.add(std::move(directives[k]), answers[k]);
+    } catch (const actors::foreign_record& e) {
+      throw failure{keys::directives(issuer) + " field " + std::to_string(id) + ": " + e.what()};
     }
-    snap.units[issuer].issued.push_back(std::move(issued));
-    out.directives += 1;
   }
+}
 
-  // -- the event log's tail (resume) and the sequence --
-  auto counter = [&](const char* field) -> std::uint64_t {
-    auto r = must(conn_.command({"HGET", keys::meta, field}), keys::meta);
-    return r->type == REDIS_REPLY_STRING ? number(text_of(r.get()), keys::meta + " " + field) : 0;
-  };
-  auto from = [](std::uint64_t last, std::size_t keep) { return last > keep ? last - keep : 0; };
-  snap.last_seq = counter("seq");
-  const auto first_event = from(snap.last_seq, o_.resume_window) + 1;
-  stream_from(keys::events, first_event, [&](std::string_view packed) {
+void loader::read_event_log(actors::city_snapshot& snap) {
+  snap.last_seq = meta_counter("seq");
+  const auto first = first_of_last(snap.last_seq, o_.resume_window);
+  stream_from(keys::events, first, [&](std::string_view packed) {
     read_events(packed, [&](actors::stored_event e) {
-      if (e.seq >= first_event)
+      if (e.seq >= first)
         snap.events.push_back(std::move(e));
     });
   });
-  out.events = snap.events.size();
+}
 
-  // -- answered requests (retries after the restart) --
-  const auto first_request = from(counter("requests"), o_.request_log) + 1;
-  stream_from(keys::requests, first_request, [&](std::string_view packed) {
+void loader::read_request_log(actors::city_snapshot& snap) {
+  const auto first = first_of_last(meta_counter("requests"), o_.request_log);
+  stream_from(keys::requests, first, [&](std::string_view packed) {
     read_requests(packed, [&](std::uint64_t n, actors::remembered_request r) {
-      if (n >= first_request)
+      if (n >= first)
         snap.requests.push_back(std::move(r));
     });
   });
-  out.requests = snap.requests.size();
-  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
-  return out;
 }
 
 } // namespace

@@ -1,7 +1,8 @@
 #pragma once
 
-// Recovery: reads what the store holds and builds the snapshot the city's units start from
-// (actors/restore.hpp). Runs before the city exists, on the starting thread.
+// Recovery: reads the records the store holds and hands them to actors::snapshot_builder,
+// which makes the snapshot the city's units start from (actors/restore.hpp); the event and
+// request logs' tails go into it as read. Runs before the city exists, on the starting thread.
 
 #include "actors/restore.hpp"
 #include "persistence/store_options.hpp"

@@ -60,7 +60,8 @@ void redis_journal::commit(actors::change c) {
   bool was_empty = false;
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    // Stamped here, under the queue's lock: queue order is sequence order.
+    // Numbered here, under the queue's lock: queue order (the order stored and published)
+    // is sequence order. The bus publishes under this number.
     if (c.event) {
       protocol::set_seq(*c.event, ++next_seq_);
       if (c.reply) // an ack, stored in the request log, carries its event's number
@@ -249,18 +250,8 @@ void redis_journal::deliver(batch& b) {
                       protocol::error{c.request.id, protocol::errc::conflict,
                                       std::string(why) + "; the change was not stored"});
   } else {
-    for (auto& c : b.changes) {
-      // The bus numbers what it publishes; everything sequenced goes through this journal,
-      // so its numbers are the ones stored. Said once if that ever stops being true.
-      const auto stored_seq = c.event ? protocol::seq_of(*c.event) : 0;
-      if (actors::deliver(*events_, c) != stored_seq && !renumbered_) {
-        renumbered_ = true;
-        std::fprintf(stderr,
-                     "store: the bus numbered an event %llu, stored as another; events "
-                     "were published around the journal\n",
-                     static_cast<unsigned long long>(stored_seq));
-      }
-    }
+    for (auto& c : b.changes) // under the numbers given at commit, which are stored
+      actors::deliver(*events_, c);
   }
   {
     std::lock_guard<std::mutex> guard{mutex_};

@@ -77,7 +77,6 @@ private:
   bool counters_read_ = false;        // both continued from the store's, on first connect
   std::uint64_t epoch_ = 0;           // this writer's, in hub:meta writer
   std::atomic<bool> superseded_{false};
-  bool renumbered_ = false;            // the writer's: the bus and the store disagreed on a number
   std::atomic<bool> connected_{false}; // read by accepting() without the lock
   std::atomic<std::size_t> queued_{0};
 
@@ -85,7 +84,7 @@ private:
   std::condition_variable wake_;    // the writer: work or stop
   std::condition_variable drained_; // drain(): progress
   std::deque<actors::change> queue_;
-  std::uint64_t next_seq_;
+  std::uint64_t next_seq_; // the last sequence number given (actors/journal.hpp: the only count)
   bool stopping_ = false;
   statistics stats_;
   std::thread writer_;

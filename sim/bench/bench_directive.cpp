@@ -231,180 +231,21 @@ private:
   std::atomic<bool> sign_on_arrival_{false};
 };
 
-} // namespace
+/// One round's figures, ours or the bare tree's (milliseconds).
+struct figures {
+  double ack_ms = 0, fanout_ms = 0, signed_ms = 0, round_ms = 0; // round
+  double split_fanout_ms = 0, split_signs_ms = 0, submit_ms = 0;
+  double auto_ms = 0;                                           // bare only
+  double round_cpu_ms = 0, fanout_cpu_ms = 0, signs_cpu_ms = 0; // process CPU, all threads
+};
 
-std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol::hierarchy> h,
-                               const cast& people) {
-  const auto grids = people.grids.size();
-  progress("directive: spawning the city and the bare tree (%d scheduler threads)", o.threads);
-  runtime rt(o);
-  auto& sys = *rt.sys;
-  auto city = std::make_unique<actors::city>(sys, h, city_opts(o));
-
-  tracker ours(grids);
-  std::vector<std::uint32_t> grid_pos(h->units.size(), client::no_grid);
-  for (std::uint32_t g = 0; g < grids; ++g)
-    grid_pos[people.grids[g]] = g;
-  auto sink = std::make_shared<client>(*city, people, ours, std::move(grid_pos));
-  std::uint64_t sub = 1;
-  city->submit(people.city_leader, {sub++, protocol::subscribe{411500, 0}}, sink);
-  for (auto g : people.grids)
-    city->submit(people.city_leader, {sub++, protocol::subscribe{h->units[g].code, 0}}, sink);
-
-  tracker bare(grids);
-  bare_client bare_listener_(bare);
-  bare_tree tree(sys, *h, &bare_listener_);
-  bare_listener_.attach(&tree);
-  progress("directive: %zu unit actors, %zu bare actors (%zu grids); %d rounds + 1 warm-up, "
-           "%.1f s pauses for the figure waves",
-           h->units.size(), tree.actors(), tree.grids(), o.rounds,
-           static_cast<double>(settle_time(o).count()) / 1000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the spawns initialise
-
-  auto now_wall = [&] { return city->context().clock.at(sys.clock().now()); };
-  // --windows: "window ours 123.456789,123.512345" from t0 to now, for `perf report --time`.
-  auto print_window = [&](const char* who, std::int64_t t0) {
-    if (o.windows)
-      progress("window %s %.6f,%.6f", who, static_cast<double>(t0) / 1e9,
-               static_cast<double>(now_ns()) / 1e9);
-  };
-  std::uint64_t phase = 0;
-  auto fail = [&](const char* what) {
-    std::fprintf(stderr, "hub-bench: %s: %s\n", what, sink->first_error().c_str());
-    std::exit(1);
-  };
-
-  // Issues a directive to every grid; returns t0.
-  auto issue = [&](bool sign_on_arrival) -> std::int64_t {
-    ours.start();
-    sink->start(++phase, sign_on_arrival);
-    protocol::directive_issue d;
-    d.channel = 0;
-    d.title = "防汛检查";
-    d.body = "排查辖区隐患，签收后反馈";
-    d.deadline = now_wall() + 24 * 3600 * 1000;
-    d.target.kind = protocol::target_kind::level;
-    d.target.level = protocol::unit_kind::grid;
-    d.target.units = {411500};
-    const auto t0 = now_ns();
-    city->submit(people.city_leader, {phase_base(phase), std::move(d)}, sink);
-    ours.signal.wait([&] { return sink->t_ack() != 0; }, "the issue's ack");
-    if (sink->t_ack() < 0)
-      fail("the issue was refused");
-    return t0;
-  };
-
-  struct figures {
-    double ack_ms = 0, fanout_ms = 0, signed_ms = 0, round_ms = 0; // round
-    double split_fanout_ms = 0, split_signs_ms = 0, submit_ms = 0;
-    double auto_ms = 0;                                           // bare only
-    double round_cpu_ms = 0, fanout_cpu_ms = 0, signs_cpu_ms = 0; // process CPU, all threads
-  };
-
-  auto ours_round = [&]() -> figures {
-    figures f;
-    auto c0 = cpu_ns();
-    auto t0 = issue(true);
-    f.ack_ms = ms_between(t0, sink->t_ack());
-    ours.wait_signed();
-    f.round_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
-    print_window("ours", t0);
-    if (ours.failures() != 0)
-      fail("a sign was refused");
-    f.fanout_ms = ms_between(t0, ours.t_arrived());
-    f.signed_ms = ms_between(t0, ours.t_accepted());
-    f.round_ms = ms_between(t0, ours.t_tally());
-
-    std::this_thread::sleep_for(settle_time(o));
-    // split: fan-out alone, then the signs at once
-    c0 = cpu_ns();
-    t0 = issue(false);
-    ours.wait_arrived();
-    f.fanout_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
-    f.split_fanout_ms = ms_between(t0, ours.t_arrived());
-    std::this_thread::sleep_for(settle_time(o));
-    ours.start();
-    c0 = cpu_ns();
-    const auto t1 = now_ns();
-    for (std::uint32_t g = 0; g < grids; ++g)
-      sink->sign(g);
-    f.submit_ms = ms_between(t1, now_ns());
-    ours.wait_signed();
-    f.signs_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
-    if (ours.failures() != 0)
-      fail("a sign was refused");
-    f.split_signs_ms = ms_between(t1, ours.t_tally());
-    std::this_thread::sleep_for(settle_time(o));
-    return f;
-  };
-
-  std::uint64_t bare_round_no = 0;
-  auto bare_round = [&]() -> figures {
-    figures f;
-    auto r = ++bare_round_no;
-    bare.start();
-    bare_listener_.start(r, true);
-    auto c0 = cpu_ns();
-    auto t0 = now_ns();
-    tree.fanout(r, false);
-    bare.wait_signed();
-    f.round_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
-    print_window("bare", t0);
-    f.fanout_ms = ms_between(t0, bare.t_arrived());
-    f.signed_ms = ms_between(t0, bare.t_accepted());
-    f.round_ms = ms_between(t0, bare.t_tally());
-    // split
-    r = ++bare_round_no;
-    bare.start();
-    bare_listener_.start(r, false);
-    c0 = cpu_ns();
-    t0 = now_ns();
-    tree.fanout(r, false);
-    bare.wait_arrived();
-    f.fanout_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
-    f.split_fanout_ms = ms_between(t0, bare.t_arrived());
-    bare.start();
-    c0 = cpu_ns();
-    const auto t1 = now_ns();
-    for (std::uint32_t g = 0; g < grids; ++g)
-      tree.sign(g, r);
-    f.submit_ms = ms_between(t1, now_ns());
-    bare.wait_signed();
-    f.signs_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
-    f.split_signs_ms = ms_between(t1, bare.t_tally());
-
-    // auto receipts (the brief's baseline)
-    r = ++bare_round_no;
-    bare.start();
-    bare_listener_.start(r, false);
-    t0 = now_ns();
-    tree.fanout(r, true);
-    bare.wait_tally();
-    f.auto_ms = ms_between(t0, bare.t_tally());
-    if (bare.failures() != 0) {
-      std::fprintf(stderr, "hub-bench: a bare sign was refused\n");
-      std::exit(1);
-    }
-    return f;
-  };
-
+/// Every timed round's figures (the warm-up's left out), for the table.
+struct samples {
   std::vector<double> ack, fan, signed_, round, s_fan, s_signs, s_submit;
   std::vector<double> b_fan, b_signed, b_round, b_s_fan, b_s_signs, b_auto;
   std::vector<double> cpu_round, cpu_fan, cpu_signs, b_cpu_round, b_cpu_fan, b_cpu_signs;
-  for (int r = 0; r <= o.rounds; ++r) {
-    const std::string name = r == 0 ? "warm-up" : "round " + std::to_string(r);
-    auto f = ours_round();
-    progress("directive %s: ours  ack %.1f ms, fan-out %.1f ms, all signed %.1f ms, tally %.1f ms "
-             "(CPU %.1f ms) | split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms)",
-             name.c_str(), f.ack_ms, f.fanout_ms, f.signed_ms, f.round_ms, f.round_cpu_ms,
-             f.split_fanout_ms, f.split_signs_ms, f.submit_ms);
-    auto b = bare_round();
-    progress("directive %s: bare  fan-out %.1f ms, all signed %.1f ms, tally %.1f ms (CPU %.1f ms) "
-             "| split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms) | auto receipts %.1f ms",
-             name.c_str(), b.fanout_ms, b.signed_ms, b.round_ms, b.round_cpu_ms, b.split_fanout_ms,
-             b.split_signs_ms, b.submit_ms, b.auto_ms);
-    if (r == 0)
-      continue;
+
+  void add(const figures& f, const figures& b) {
     ack.push_back(f.ack_ms);
     fan.push_back(f.fanout_ms);
     signed_.push_back(f.signed_ms);
@@ -425,15 +266,201 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
     b_cpu_fan.push_back(b.fanout_cpu_ms);
     b_cpu_signs.push_back(b.signs_cpu_ms);
   }
-  city.reset();
+};
 
+/// Per hierarchy index, the grid's position in `people.grids` (or client::no_grid).
+std::vector<std::uint32_t> grid_positions(const protocol::hierarchy& h, const cast& people) {
+  std::vector<std::uint32_t> pos(h.units.size(), client::no_grid);
+  for (std::uint32_t g = 0; g < people.grids.size(); ++g)
+    pos[people.grids[g]] = g;
+  return pos;
+}
+
+/// The city and the bare tree in one actor system, each with its client: set up once, then
+/// a round of each at a time.
+class directive_bench {
+public:
+  directive_bench(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                  const cast& people)
+    : o_(o)
+    , h_(std::move(h))
+    , people_(people)
+    , grids_(people.grids.size())
+    , rt_(o)
+    , city_(std::make_unique<actors::city>(*rt_.sys, h_, city_opts(o)))
+    , ours_(grids_)
+    , sink_(std::make_shared<client>(*city_, people, ours_, grid_positions(*h_, people)))
+    , bare_(grids_)
+    , bare_listener_(bare_) {
+    subscribe();
+    tree_ = std::make_unique<bare_tree>(*rt_.sys, *h_, &bare_listener_);
+    bare_listener_.attach(tree_.get());
+    progress("directive: %zu unit actors, %zu bare actors (%zu grids); %d rounds + 1 warm-up, "
+             "%.1f s pauses for the figure waves",
+             h_->units.size(), tree_->actors(), tree_->grids(), o.rounds,
+             static_cast<double>(settle_time(o).count()) / 1000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the spawns initialise
+  }
+
+  /// Ours: the round (grids sign on arrival), then the split (fan-out alone, then the signs
+  /// at once), with the pauses for the figure waves after each phase.
+  figures ours_round() {
+    figures f;
+    auto c0 = cpu_ns();
+    auto t0 = issue(true);
+    f.ack_ms = ms_between(t0, sink_->t_ack());
+    ours_.wait_signed();
+    f.round_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    print_window("ours", t0);
+    if (ours_.failures() != 0)
+      fail("a sign was refused");
+    f.fanout_ms = ms_between(t0, ours_.t_arrived());
+    f.signed_ms = ms_between(t0, ours_.t_accepted());
+    f.round_ms = ms_between(t0, ours_.t_tally());
+
+    std::this_thread::sleep_for(settle_time(o_));
+    // split: fan-out alone, then the signs at once
+    c0 = cpu_ns();
+    t0 = issue(false);
+    ours_.wait_arrived();
+    f.fanout_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    f.split_fanout_ms = ms_between(t0, ours_.t_arrived());
+    std::this_thread::sleep_for(settle_time(o_));
+    ours_.start();
+    c0 = cpu_ns();
+    const auto t1 = now_ns();
+    for (std::uint32_t g = 0; g < grids_; ++g)
+      sink_->sign(g);
+    f.submit_ms = ms_between(t1, now_ns());
+    ours_.wait_signed();
+    f.signs_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    if (ours_.failures() != 0)
+      fail("a sign was refused");
+    f.split_signs_ms = ms_between(t1, ours_.t_tally());
+    std::this_thread::sleep_for(settle_time(o_));
+    return f;
+  }
+
+  /// The bare tree: the round, the split, and the auto receipts (the brief's baseline).
+  figures bare_round() {
+    figures f;
+    auto r = ++bare_round_no_;
+    bare_.start();
+    bare_listener_.start(r, true);
+    auto c0 = cpu_ns();
+    auto t0 = now_ns();
+    tree_->fanout(r, false);
+    bare_.wait_signed();
+    f.round_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    print_window("bare", t0);
+    f.fanout_ms = ms_between(t0, bare_.t_arrived());
+    f.signed_ms = ms_between(t0, bare_.t_accepted());
+    f.round_ms = ms_between(t0, bare_.t_tally());
+    // split
+    r = ++bare_round_no_;
+    bare_.start();
+    bare_listener_.start(r, false);
+    c0 = cpu_ns();
+    t0 = now_ns();
+    tree_->fanout(r, false);
+    bare_.wait_arrived();
+    f.fanout_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    f.split_fanout_ms = ms_between(t0, bare_.t_arrived());
+    bare_.start();
+    c0 = cpu_ns();
+    const auto t1 = now_ns();
+    for (std::uint32_t g = 0; g < grids_; ++g)
+      tree_->sign(g, r);
+    f.submit_ms = ms_between(t1, now_ns());
+    bare_.wait_signed();
+    f.signs_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    f.split_signs_ms = ms_between(t1, bare_.t_tally());
+
+    // auto receipts (the brief's baseline)
+    r = ++bare_round_no_;
+    bare_.start();
+    bare_listener_.start(r, false);
+    t0 = now_ns();
+    tree_->fanout(r, true);
+    bare_.wait_tally();
+    f.auto_ms = ms_between(t0, bare_.t_tally());
+    if (bare_.failures() != 0) {
+      std::fprintf(stderr, "hub-bench: a bare sign was refused\n");
+      std::exit(1);
+    }
+    return f;
+  }
+
+  /// Stops the city's actors (the bare tree and the actor system stay until destruction).
+  void stop_city() { city_.reset(); }
+
+private:
+  /// The client watches the city (the issuer's tallies) and every grid (arrivals).
+  void subscribe() {
+    std::uint64_t sub = 1;
+    city_->submit(people_.city_leader, {sub++, protocol::subscribe{411500, 0}}, sink_);
+    for (auto g : people_.grids)
+      city_->submit(people_.city_leader, {sub++, protocol::subscribe{h_->units[g].code, 0}}, sink_);
+  }
+
+  /// Issues a directive to every grid; returns t0.
+  std::int64_t issue(bool sign_on_arrival) {
+    ours_.start();
+    sink_->start(++phase_, sign_on_arrival);
+    protocol::directive_issue d;
+    d.channel = 0;
+    d.title = "防汛检查";
+    d.body = "排查辖区隐患，签收后反馈";
+    d.deadline = now_wall() + 24 * 3600 * 1000;
+    d.target.kind = protocol::target_kind::level;
+    d.target.level = protocol::unit_kind::grid;
+    d.target.units = {411500};
+    const auto t0 = now_ns();
+    city_->submit(people_.city_leader, {phase_base(phase_), std::move(d)}, sink_);
+    ours_.signal.wait([&] { return sink_->t_ack() != 0; }, "the issue's ack");
+    if (sink_->t_ack() < 0)
+      fail("the issue was refused");
+    return t0;
+  }
+
+  protocol::timestamp_ms now_wall() { return city_->context().clock.at(rt_.sys->clock().now()); }
+
+  /// --windows: "window ours 123.456789,123.512345" from t0 to now, for `perf report --time`.
+  void print_window(const char* who, std::int64_t t0) const {
+    if (o_.windows)
+      progress("window %s %.6f,%.6f", who, static_cast<double>(t0) / 1e9,
+               static_cast<double>(now_ns()) / 1e9);
+  }
+
+  [[noreturn]] void fail(const char* what) {
+    std::fprintf(stderr, "hub-bench: %s: %s\n", what, sink_->first_error().c_str());
+    std::exit(1);
+  }
+
+  const options& o_;
+  std::shared_ptr<const protocol::hierarchy> h_;
+  const cast& people_;
+  const std::size_t grids_;
+  runtime rt_;
+  std::unique_ptr<actors::city> city_;
+  tracker ours_;
+  std::shared_ptr<client> sink_;
+  tracker bare_;
+  bare_client bare_listener_;
+  std::unique_ptr<bare_tree> tree_;
+  std::uint64_t phase_ = 0;
+  std::uint64_t bare_round_no_ = 0;
+};
+
+/// The result table: ours, the bare tree, the CPU times and the ratios.
+std::vector<row> table(const options& o, std::size_t grids, const samples& s) {
   std::vector<row> rows;
   const std::string sec = "directive to " + std::to_string(grids) + " grids, all sign (" +
                           std::to_string(o.rounds) + " rounds + 1 warm-up)";
   auto add = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
-    auto s = summarise(v);
+    auto m = summarise(v);
     rows.push_back(
-        {sec, std::move(what), fmt("%.1f ms", s.median), fmt("%.1f ms", s.min), std::move(note)});
+        {sec, std::move(what), fmt("%.1f ms", m.median), fmt("%.1f ms", m.min), std::move(note)});
   };
   auto ratio = [&](std::string what, const std::vector<double>& a, const std::vector<double>& b,
                    std::string note = {}) {
@@ -442,35 +469,62 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
     rows.push_back({sec, std::move(what), fmt("%.2fx", sa.median / sb.median),
                     fmt("%.2fx", sa.min / sb.min), std::move(note)});
   };
-  add("ours  round: issue -> issuer's tally 18,100 signed", round,
+  add("ours  round: issue -> issuer's tally 18,100 signed", s.round,
       "headline; grids sign on arrival");
-  add("        issue -> 18,100th sign acked", signed_, "every grid signed, receipts sent");
-  add("        issue -> ack", ack, "the issuer's own work");
-  add("        issue -> 18,100th arrival event", fan, "with signs already flowing");
-  add("ours  split: fan-out alone", s_fan, "issue -> 18,100th arrival, no signs");
-  add("ours  split: 18,100 signs -> tally", s_signs, "submitted at once by the main thread");
-  add("        of which submitting", s_submit, "the client's own cost, 3rd thread");
-  add("bare  round: fan-out -> root counted 18,100", b_round, "grids sign on arrival");
-  add("        fan-out -> 18,100th sign taken", b_signed);
-  add("        fan-out -> 18,100th arrival", b_fan);
-  add("bare  split: fan-out alone", b_s_fan);
-  add("bare  split: 18,100 signs -> root counted", b_s_signs);
-  add("bare  auto receipts (the brief's baseline)", b_auto, "fan-out + receipt to root, no client");
-  add("CPU   ours round (all threads)", cpu_round, "process CPU time: robust to other load");
-  add("CPU   ours split fan-out / signs", cpu_fan,
-      "signs: " + fmt("%.1f ms", summarise(cpu_signs).median));
-  add("CPU   bare round (all threads)", b_cpu_round);
-  add("CPU   bare split fan-out / signs", b_cpu_fan,
-      "signs: " + fmt("%.1f ms", summarise(b_cpu_signs).median));
-  ratio("ratio round       ours / bare (tally)", round, b_round, "target <= 1.5x");
-  ratio("ratio round       ours / bare (all signed)", signed_, b_signed,
+  add("        issue -> 18,100th sign acked", s.signed_, "every grid signed, receipts sent");
+  add("        issue -> ack", s.ack, "the issuer's own work");
+  add("        issue -> 18,100th arrival event", s.fan, "with signs already flowing");
+  add("ours  split: fan-out alone", s.s_fan, "issue -> 18,100th arrival, no signs");
+  add("ours  split: 18,100 signs -> tally", s.s_signs, "submitted at once by the main thread");
+  add("        of which submitting", s.s_submit, "the client's own cost, 3rd thread");
+  add("bare  round: fan-out -> root counted 18,100", s.b_round, "grids sign on arrival");
+  add("        fan-out -> 18,100th sign taken", s.b_signed);
+  add("        fan-out -> 18,100th arrival", s.b_fan);
+  add("bare  split: fan-out alone", s.b_s_fan);
+  add("bare  split: 18,100 signs -> root counted", s.b_s_signs);
+  add("bare  auto receipts (the brief's baseline)", s.b_auto,
+      "fan-out + receipt to root, no client");
+  add("CPU   ours round (all threads)", s.cpu_round, "process CPU time: robust to other load");
+  add("CPU   ours split fan-out / signs", s.cpu_fan,
+      "signs: " + fmt("%.1f ms", summarise(s.cpu_signs).median));
+  add("CPU   bare round (all threads)", s.b_cpu_round);
+  add("CPU   bare split fan-out / signs", s.b_cpu_fan,
+      "signs: " + fmt("%.1f ms", summarise(s.b_cpu_signs).median));
+  ratio("ratio round       ours / bare (tally)", s.round, s.b_round, "target <= 1.5x");
+  ratio("ratio round       ours / bare (all signed)", s.signed_, s.b_signed,
         "without the tally interval");
-  ratio("ratio fan-out     ours / bare (split)", s_fan, b_s_fan);
-  ratio("ratio signs       ours / bare (split)", s_signs, b_s_signs);
-  ratio("ratio round       ours / bare auto receipts", round, b_auto,
+  ratio("ratio fan-out     ours / bare (split)", s.s_fan, s.b_s_fan);
+  ratio("ratio signs       ours / bare (split)", s.s_signs, s.b_s_signs);
+  ratio("ratio round       ours / bare auto receipts", s.round, s.b_auto,
         "bare does no client step here");
-  ratio("ratio CPU round   ours / bare", cpu_round, b_cpu_round);
+  ratio("ratio CPU round   ours / bare", s.cpu_round, s.b_cpu_round);
   return rows;
+}
+
+} // namespace
+
+std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                               const cast& people) {
+  progress("directive: spawning the city and the bare tree (%d scheduler threads)", o.threads);
+  directive_bench bench(o, std::move(h), people);
+  samples s;
+  for (int r = 0; r <= o.rounds; ++r) {
+    const std::string name = r == 0 ? "warm-up" : "round " + std::to_string(r);
+    auto f = bench.ours_round();
+    progress("directive %s: ours  ack %.1f ms, fan-out %.1f ms, all signed %.1f ms, tally %.1f ms "
+             "(CPU %.1f ms) | split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms)",
+             name.c_str(), f.ack_ms, f.fanout_ms, f.signed_ms, f.round_ms, f.round_cpu_ms,
+             f.split_fanout_ms, f.split_signs_ms, f.submit_ms);
+    auto b = bench.bare_round();
+    progress("directive %s: bare  fan-out %.1f ms, all signed %.1f ms, tally %.1f ms (CPU %.1f ms) "
+             "| split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms) | auto receipts %.1f ms",
+             name.c_str(), b.fanout_ms, b.signed_ms, b.round_ms, b.round_cpu_ms, b.split_fanout_ms,
+             b.split_signs_ms, b.submit_ms, b.auto_ms);
+    if (r != 0)
+      s.add(f, b);
+  }
+  bench.stop_city();
+  return table(o, people.grids.size(), s);
 }
 
 } // namespace hub::bench

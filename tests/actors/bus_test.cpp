@@ -1,4 +1,5 @@
 #include "actors/bus.hpp"
+#include "actors/journal.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/json.hpp"
 
@@ -61,6 +62,47 @@ TEST(bus_test, a_resume_past_retention_or_too_long_gets_a_gap) {
   b.subscribe(county, recent, 4);
   EXPECT_EQ(recent->all<protocol::case_event>().size(), 2u);
   EXPECT_TRUE(recent->all<protocol::gap>().empty());
+}
+
+// A durable journal numbers each event at commit and the bus publishes it under that number
+// (actors/journal.hpp): the bus numbers nothing again. After a restore the numbers go on from
+// the store's; subscribers, resumes, acks and last_seq all carry the journal's number, even
+// past one the journal gave to a commit that was never published (a refused batch); and a
+// journal that publishes as it commits (seq 0) gets the next number after the last.
+TEST(bus_test, events_keep_the_sequence_numbers_their_journal_gave_them) {
+  actors::bus b{make_small_city(), 16};
+  b.restore(40, {});
+  auto live = std::make_shared<recorder>();
+  b.subscribe(county, live);
+  auto commit = [&](protocol::unit_code unit, std::uint64_t seq, std::uint64_t request) {
+    actors::change c;
+    c.unit = unit;
+    auto e = event_at(unit);
+    e.seq = seq;
+    c.event = e;
+    c.reply = protocol::ack{request, 0, 0, seq};
+    c.reply_to = live;
+    return actors::deliver(b, c);
+  };
+  EXPECT_EQ(commit(grid_a1_1, 41, 1), 41u);
+  EXPECT_EQ(commit(grid_b1_1, 43, 2), 43u);
+  EXPECT_EQ(b.last_seq(), 43u);
+  auto seen = live->all<protocol::case_event>();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].seq, 41u);
+  EXPECT_EQ(seen[1].seq, 43u);
+  auto acks = live->all<protocol::ack>();
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[1].seq, 43u);
+
+  auto resumed = std::make_shared<recorder>();
+  b.subscribe(county, resumed, 41);
+  auto missed = resumed->all<protocol::case_event>();
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].seq, 43u);
+
+  EXPECT_EQ(b.publish(village_a1, event_at(village_a1)), 44u);
+  EXPECT_EQ(live->all<protocol::case_event>().back().seq, 44u);
 }
 
 // Publishers on several threads, and subscribers joining while they publish: every subscriber

@@ -273,5 +273,29 @@ TEST_F(faults_test, a_crash_between_a_departments_write_and_its_townships_is_mad
   EXPECT_EQ(find_case(town_a, id)->state, protocol::case_state::resolved);
 }
 
+// A stored record that does not fit the hierarchy (here a case held by a unit it lacks) is
+// refused at recovery with the key and field at fault, and no city starts from it.
+TEST_F(faults_test, a_record_naming_a_unit_the_hierarchy_lacks_is_refused_with_its_place) {
+  ASSERT_TRUE(start_city());
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  ASSERT_NE(id, 0u);
+  stop_city();
+  auto spy = redis_.connect();
+  auto c = stored_case(spy, id);
+  ASSERT_TRUE(c.has_value());
+  c->holder = 411599;
+  const auto key = persistence::keys::case_hash(id);
+  const auto field = std::to_string(id);
+  auto version = persistence::version_of(*hget(spy, key, field));
+  auto put = spy.command({"HSET", key, field, persistence::encode_value(*c, version)});
+  ASSERT_TRUE(put && put->type == REDIS_REPLY_INTEGER);
+
+  auto loaded = persistence::recover(*h_, store_options());
+  auto* why = std::get_if<std::string>(&loaded);
+  ASSERT_NE(why, nullptr) << "a case held by no unit was recovered";
+  EXPECT_NE(why->find(key + " field " + field + ": "), std::string::npos) << *why;
+  EXPECT_NE(why->find("names unit 411599, which the hierarchy lacks"), std::string::npos) << *why;
+}
+
 } // namespace
 } // namespace hub::testing

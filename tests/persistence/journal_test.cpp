@@ -214,8 +214,8 @@ TEST_F(journal_test, a_second_city_recovered_from_redis_holds_what_the_first_did
 }
 
 // The event sequence continues after a restart: the next event is the last stored one + 1
-// (in the ack and on the bus), and a watcher resuming with `since` gets the events it missed
-// from the recovered window, as they were published before the restart.
+// (in the ack, on the bus and in the store), and a watcher resuming with `since` gets the
+// events it missed from the recovered window, as they were published before the restart.
 TEST_F(journal_test, recovery_continues_the_sequence_and_serves_resume) {
   ASSERT_TRUE(start_city());
   auto first = std::make_shared<waiting_recorder>();
@@ -260,6 +260,25 @@ TEST_F(journal_test, recovery_continues_the_sequence_and_serves_resume) {
   EXPECT_EQ(live.back().seq, last + 1);
   EXPECT_EQ(live.back().id, a->case_ref);
   EXPECT_EQ(city_->events().last_seq(), last + 1);
+
+  // The number the event was published under is the one stored, and the next restart goes
+  // on after it: its resume replays that event under the same number.
+  stop_city();
+  EXPECT_EQ(hget(spy, persistence::keys::meta, "seq"), std::to_string(last + 1));
+  ASSERT_TRUE(start_city());
+  EXPECT_EQ(recovered_.snapshot->last_seq, last + 1);
+  EXPECT_EQ(recovered_.events, 5u);
+  auto third = std::make_shared<waiting_recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, last}, third));
+  auto replayed = third->all<protocol::case_event>();
+  ASSERT_EQ(replayed.size(), 1u);
+  EXPECT_EQ(replayed[0].seq, last + 1);
+  EXPECT_EQ(replayed[0].id, a->case_ref);
+  auto next = act(P(grid_a2_1, 2), r);
+  auto* b = std::get_if<protocol::ack>(&next);
+  ASSERT_NE(b, nullptr) << describe(next);
+  EXPECT_EQ(b->seq, last + 2);
+  EXPECT_EQ(third->all<protocol::case_event>().back().seq, last + 2);
 }
 
 // A client that retries a request after the restart (same person, same message id, same

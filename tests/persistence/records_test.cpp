@@ -1,7 +1,7 @@
 // The stored form of every record kind: encode_value then decode_* gives back every field;
 // the version heads the value; and damaged values are refused with corrupt_record.
 
-#include "actors/unit_actor.hpp"
+#include "actors/ids.hpp"
 #include "persistence/records.hpp"
 #include "tests/persistence/compare.hpp"
 #include "tests/support/small_city.hpp"
