@@ -450,8 +450,11 @@ void ws_blocking_client::send_raw(std::string_view bytes, bool text) {
 bool ws_blocking_client::flush(std::chrono::milliseconds timeout) {
   if (!client_)
     return false;
-  // send_frame posts: run until the frame has been queued and written.
-  net::post(ioc_, [] {});
+  // send_frame posts the frame to the session: run what is ready first, so that every frame
+  // sent before this call is in the session's queue, then until the queue is written.
+  if (ioc_.stopped())
+    ioc_.restart();
+  ioc_.poll();
   run_until([&] { return closed_ || client_->queued() == 0; },
             std::chrono::steady_clock::now() + timeout);
   return !closed_ && client_->queued() == 0;
