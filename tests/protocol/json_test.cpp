@@ -263,6 +263,29 @@ TEST(json, the_id_is_reported_whenever_it_was_readable) {
   EXPECT_EQ(std::get<decode_error>(result).id, 42u);
   EXPECT_EQ(std::get<decode_error>(decode_client_json(R"({"t":"nope","id":43})")).id, 43u);
   EXPECT_EQ(std::get<decode_error>(decode_client_json(R"({"t":"nope","id":43)")).id, 0u);
+  // bytes after the message: the message was read, so its id is answered (as in MessagePack)
+  const auto trailing = decode_client_json(R"({"t":"unsubscribe","id":44,"unit":1} {})");
+  ASSERT_THAT(trailing, Refused(errc::malformed, ""));
+  EXPECT_EQ(std::get<decode_error>(trailing).id, 44u);
+  // a container over its limit: the frame's id when the rest of it can be read
+  std::string many = "[1";
+  for (int i = 0; i < 5000; ++i)
+    many += ",1";
+  std::string wide = R"({"t":"case.report")";
+  for (int i = 0; i < 38; ++i)
+    wide += ",\"k" + std::to_string(i) + "\":1";
+  for (const std::string& text :
+       {report_titled('"' + std::string(limits::text_bytes + 1, 'x') + '"'),
+        report_titled(many + "]"), report_titled(std::string(20, '[') + std::string(20, ']')),
+        report_titled(R"([[[[[[[[[["]]]\"",{"a":[]}]]]]]]]]]])"), wide + R"(,"id":7})"}) {
+    SCOPED_TRACE(text.substr(0, 80));
+    const auto result = decode_client_json(text);
+    ASSERT_THAT(result, Refused(errc::too_large, ""));
+    EXPECT_EQ(std::get<decode_error>(result).id, 7u);
+  }
+  const auto cut = decode_client_json(report_titled(std::string(20, '[')));
+  ASSERT_THAT(cut, Refused(errc::too_large, ""));
+  EXPECT_EQ(std::get<decode_error>(cut).id, 0u);
 }
 
 TEST(json, the_output_is_compact_and_in_key_order) {
