@@ -70,10 +70,10 @@ std::uint32_t city::route(const principal& who, const protocol::client_body& bod
         if constexpr (std::is_same_v<T, protocol::case_report>) {
           return h.index_of(b.unit);
         } else if constexpr (std::is_same_v<T, protocol::case_act>) {
-          // A department's own steps go to its task; all else to the case's maker.
-          if (b.action == protocol::case_action::report_in ||
-              b.action == protocol::case_action::feedback)
-            return h.index_of(who.unit);
+          // To the case's maker (which forwards to the holder); mark_duplicate first to the
+          // maker of the earlier case, which knows whether that case exists.
+          if (b.action == protocol::case_action::mark_duplicate)
+            return maker(b.duplicate_of);
           return maker(b.id);
         } else if constexpr (std::is_same_v<T, protocol::directive_issue>) {
           return h.index_of(issuing_unit(h, who).value_or(who.unit));

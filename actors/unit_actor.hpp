@@ -9,7 +9,7 @@
 //   command(who, request, body, sink)   a person's request, routed here by the city
 //   case_transfer(record)               a case now held here (escalate, dispatch, return)
 //   whistle_summons(...)                a township blew the whistle to this department
-//   task_update(...)                    a department reported in or fed back (to the township)
+//   task_update(...)                    the township took this department's report-in or feedback
 //   task_rating(case, score)            the township rated this department (评哨)
 //   directive_down(directive)           fan-out: register own recipients, forward to children
 //   receipt_up(directive, recipient, action)   a recipient signed or completed (to the issuer)
@@ -44,6 +44,9 @@ struct command {
   std::size_t digest = 0;    // of the request's content (request_ledger)
   protocol::client_body body;
   sink_ptr reply_to; // may be null (fire and forget, e.g. the simulator)
+  /// mark_duplicate: the maker of `duplicate_of` found that case (the request goes there
+  /// first, then on to the case it marks).
+  bool duplicate_found = false;
 };
 
 struct case_transfer {
@@ -59,12 +62,14 @@ struct whistle_summons {
   std::string title;
 };
 
+/// From the township holding a whistled case to a summoned department: the department's
+/// report-in or feedback was taken (stored, published, acknowledged) at `at`; the department's
+/// own task, timers and figures follow.
 struct task_update {
   protocol::case_id id = 0;
   protocol::unit_code department = 0;
   whistle_task::stage stage = whistle_task::stage::reported_in;
-  protocol::person_id by = 0;
-  std::string note;
+  protocol::timestamp_ms at = 0;
 };
 
 struct task_rating {

@@ -79,10 +79,12 @@ struct unit_state {
   void on_command(command& cmd);
   void on_report(command& cmd, const protocol::case_report& r);
   void on_case_act(command& cmd, const protocol::case_act& act);
-  void on_task_act(command& cmd, const protocol::case_act& act);
+  /// mark_duplicate at the maker of `duplicate_of`: refused unless that case was made here,
+  /// else sent on to the case it marks.
+  void check_duplicate(command& cmd, const protocol::case_act& act);
   void on_transfer(case_transfer& t);
   void on_summons(whistle_summons& s);
-  void on_task_update(task_update& u);
+  void on_task_update(const task_update& u);
   void on_task_rating(const task_rating& r);
   /// Deadline processing for one case or task; returns the next time it needs a look.
   void check_case(protocol::case_id id, protocol::timestamp_ms now);
@@ -123,7 +125,8 @@ struct unit_state {
   /// The event of `c`'s latest history entry.
   protocol::case_event case_event_of(const case_record& c, protocol::unit_code from_unit,
                                      std::vector<protocol::unit_code> departments = {},
-                                     std::uint8_t score = 0) const;
+                                     std::uint8_t score = 0,
+                                     protocol::case_id duplicate_of = 0) const;
   /// Ends a step through the journal (journal.hpp): `records` stored with this unit's counters,
   /// then `event` published and `cmd` (if any) acknowledged with `ack_case`/`ack_directive`.
   void commit(std::optional<protocol::server_message> event, reach to, std::vector<record> records,

@@ -147,20 +147,19 @@ recovered loader::run() {
       keys.push_back(keys::tasks(h_.units[i].code));
       departments.push_back(i);
     }
-  // (case, department) -> the stored task's stage, for reconciling with the case's whistle (a
-  // copy: tasks made good below are appended to the same vectors)
-  std::map<std::pair<protocol::case_id, protocol::unit_code>, actors::whistle_task::stage> stage_of;
+  // (case, department) -> where the department's stored task is: (unit index, position in its
+  // tasks), for reconciling it with the case's whistle entry
+  std::map<std::pair<protocol::case_id, protocol::unit_code>, std::pair<std::uint32_t, std::size_t>>
+      task_at;
   hashes(keys, [&](std::size_t k, std::string_view, std::string_view value) {
     auto t = decode_task(value);
     if (t.task.task.score != 0)
       return; // rated: the department's part is over
     auto& list = snap.units[departments[k]].tasks;
+    task_at[{t.id, t.department}] = {departments[k], list.size()};
     list.push_back(t);
     out.tasks += 1;
   });
-  for (auto i : departments)
-    for (auto& t : snap.units[i].tasks)
-      stage_of[{t.id, t.department}] = t.task.task.at;
 
   // -- cases, kept by their maker, held by their holder --
   keys.clear();
@@ -179,34 +178,63 @@ recovered loader::run() {
     out.open_cases += c.terminal() ? 0 : 1;
     snap.units[holder].cases.push_back(std::move(c));
   });
-  // A whistle's department steps are stored by the department and then by the township: a
-  // crash between the two leaves one behind, which is made good here.
+  // A summoned department's step is stored twice: with the case by its township, then with
+  // the department's task (stores written before that order was adopted have it the other way
+  // round). A crash between the two leaves one behind, which is made good here: both take the
+  // later stage, and the department's figures get what the steps it missed would have counted;
+  // a department whose task was never stored gets it rebuilt from the case.
   for (auto& u : snap.units)
     for (auto& c : u.cases) {
       if (c.state != protocol::case_state::whistle_blown)
         continue;
+      const auto& l = h_.categories.at(c.category).limits[static_cast<int>(c.urgency)];
       for (auto& w : c.whistle) {
         if (w.score != 0)
           continue;
-        if (auto t = stage_of.find({c.id, w.department}); t != stage_of.end()) {
-          w.at = std::max(w.at, t->second);
-          continue;
+        actors::task_record* task = nullptr;
+        auto& dept = snap.units[index_of(w.department, "a whistle")];
+        if (auto t = task_at.find({c.id, w.department}); t != task_at.end()) {
+          task = &snap.units[t->second.first].tasks[t->second.second];
+        } else {
+          actors::task_record made;
+          made.id = c.id;
+          made.department = w.department;
+          made.task.township = c.holder;
+          made.task.task = {w.department, whistle_task::stage::summoned, 0};
+          made.task.category = c.category;
+          made.task.urgency = c.urgency;
+          made.task.summoned_at = c.clock_start;
+          for (auto& e : c.history)
+            if (e.action == protocol::case_action::approve_whistle)
+              made.task.summoned_at = e.at;
+          made.task.next_check =
+              made.task.summoned_at + protocol::timestamp_ms{l.department_sign} * 1000;
+          dept.own.counters.reported += 1; // the summons, as on_summons counts it
+          dept.tasks.push_back(made);
+          task = &dept.tasks.back();
+          out.tasks += 1;
         }
-        actors::task_record t;
-        t.id = c.id;
-        t.department = w.department;
-        t.task.township = c.holder;
-        t.task.task = w;
-        t.task.category = c.category;
-        t.task.urgency = c.urgency;
-        t.task.summoned_at = c.clock_start;
-        for (auto& e : c.history)
-          if (e.action == protocol::case_action::approve_whistle)
-            t.task.summoned_at = e.at;
-        const auto& l = h_.categories.at(c.category).limits[static_cast<int>(c.urgency)];
-        t.task.next_check = t.task.summoned_at + protocol::timestamp_ms{l.department_sign} * 1000;
-        snap.units[index_of(w.department, "a whistle")].tasks.push_back(t);
-        out.tasks += 1;
+        auto& stage = task->task.task.at;
+        if (stage < w.at) { // the department's figures, as on_task_update counts them
+          auto& f = dept.own.counters;
+          if (stage == whistle_task::stage::summoned) {
+            const auto due =
+                task->task.summoned_at + protocol::timestamp_ms{l.department_sign} * 1000;
+            // the department's latest report-in is this whistle's (the case says it took one)
+            for (auto e = c.history.rbegin(); e != c.history.rend(); ++e) {
+              auto* by = h_.find_person(e->by);
+              if (e->action == protocol::case_action::report_in && by != nullptr &&
+                  by->unit == w.department) {
+                f.responded += e->at <= due ? 1 : 0;
+                break;
+              }
+            }
+          }
+          if (w.at == whistle_task::stage::fed_back)
+            f.resolved += 1;
+          stage = w.at;
+        }
+        w.at = stage;
       }
     }
 

@@ -134,6 +134,7 @@ struct case_event {
   std::string note;
   std::vector<unit_code> departments; // whistle: the departments summoned
   std::uint8_t score = 0;             // rate
+  case_id duplicate_of = 0;           // mark_duplicate: the earlier case
   friend bool operator==(const case_event&, const case_event&) = default;
 };
 

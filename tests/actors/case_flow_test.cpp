@@ -34,17 +34,43 @@ TEST_F(city_test, a_case_climbs_to_a_whistle_to_two_departments_and_is_rated_and
   EXPECT_ACK(step(P(town_a, 1), id, case_action::approve_whistle));
   EXPECT_EQ(find_case(town_a, id)->state, case_state::whistle_blown);
 
-  EXPECT_REFUSED(step(P(environment, 2), id, case_action::report_in), errc::unknown_case);
+  // A department that was not summoned may not step in; one that was reports in first.
+  EXPECT_REFUSED(step(P(environment, 2), id, case_action::report_in), errc::forbidden);
   EXPECT_REFUSED(step(P(police, 2), id, case_action::feedback), errc::invalid_transition);
   for (auto dept : {police, housing}) {
-    EXPECT_ACK(step(P(dept, 2), id, case_action::report_in));
-    EXPECT_ACK(step(P(dept, 1), id, case_action::feedback));
+    for (auto [who, action] : {std::pair{P(dept, 2), case_action::report_in},
+                               std::pair{P(dept, 1), case_action::feedback}}) {
+      // The department's step is acknowledged with the seq of the event it produced.
+      auto reply = step(who, id, action);
+      auto* a = std::get_if<protocol::ack>(&reply);
+      ASSERT_NE(a, nullptr) << describe(reply);
+      EXPECT_EQ(a->case_ref, id);
+      auto events = watcher->all<protocol::case_event>();
+      ASSERT_FALSE(events.empty());
+      EXPECT_EQ(a->seq, events.back().seq) << "the ack's seq is not the step's event";
+      EXPECT_EQ(events.back().action, action);
+      EXPECT_EQ(events.back().departments, std::vector<protocol::unit_code>{dept});
+    }
+    if (dept == police) { // housing has not fed back yet
+      EXPECT_REFUSED(step(P(town_a, 4), id, case_action::resolve), errc::invalid_transition);
+    }
   }
-  EXPECT_EQ(find_case(town_a, id)->state, case_state::resolved);
+  EXPECT_EQ(state_of(police).tasks_.at(id).task.at, actors::whistle_task::stage::fed_back);
+  EXPECT_EQ(state_of(police).own_.resolved, 1u);
 
+  // Every department has fed back: the township confirms the result (resolve), which starts
+  // the rating clock; only then does it rate the departments (评哨), and then it closes.
+  EXPECT_EQ(find_case(town_a, id)->state, case_state::whistle_blown);
   protocol::case_act rating;
   rating.unit = police;
   rating.score = 5;
+  EXPECT_REFUSED(step(P(town_a, 1), id, case_action::rate, rating), errc::invalid_transition);
+  EXPECT_REFUSED(step(P(town_a, 1), id, case_action::close), errc::invalid_transition);
+  EXPECT_ACK(step(P(town_a, 4), id, case_action::resolve));
+  EXPECT_EQ(find_case(town_a, id)->state, case_state::resolved);
+  const auto rating_limit = h_->categories[0].limits[0].rating;
+  EXPECT_EQ(find_case(town_a, id)->deadline,
+            find_case(town_a, id)->history.back().at + protocol::timestamp_ms{rating_limit} * 1000);
   EXPECT_ACK(step(P(town_a, 1), id, case_action::rate, rating));
   EXPECT_REFUSED(step(P(town_a, 1), id, case_action::rate, rating), errc::invalid_transition);
   rating.unit = housing;
@@ -72,6 +98,7 @@ TEST_F(city_test, a_case_climbs_to_a_whistle_to_two_departments_and_is_rated_and
                                        case_action::feedback,
                                        case_action::report_in,
                                        case_action::feedback,
+                                       case_action::resolve,
                                        case_action::rate,
                                        case_action::rate,
                                        case_action::close};
@@ -136,6 +163,18 @@ TEST_F(city_test, a_wrongly_escalated_case_is_returned_with_a_reason) {
   EXPECT_TRUE(find_case(grid_a1_1, id)->reopened);
 }
 
+TEST_F(city_test, a_close_is_not_a_rating) {
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::resolve));
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::close));
+  const auto& f = state_of(grid_a1_1).own_;
+  EXPECT_EQ(f.resolved, 1u);
+  EXPECT_EQ(f.closed_at[0], 1u);
+  EXPECT_EQ(f.rated, 0u); // rated and satisfied count the township's ratings (评哨) only
+  EXPECT_EQ(f.satisfied, 0u);
+}
+
 TEST_F(city_test, a_hotline_case_is_triaged_dispatched_and_closed_by_the_hotline) {
   auto hotline = P(city_centre, 1), centre_op = P(city_centre, 2);
   auto id = report(hotline, city_centre);
@@ -153,6 +192,35 @@ TEST_F(city_test, a_hotline_case_is_triaged_dispatched_and_closed_by_the_hotline
   EXPECT_EQ(c->state, case_state::closed);
   EXPECT_TRUE(c->hotline);
   EXPECT_EQ(c->level, actors::case_level::township);
+}
+
+TEST_F(city_test, a_duplicate_names_an_earlier_case_that_exists_and_its_event_says_which) {
+  auto watcher = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watcher));
+  auto earlier = report(P(grid_b1_1, 2), grid_b1_1);
+  EXPECT_ACK(step(P(grid_b1_1, 1), earlier, case_action::escalate)); // held elsewhere now
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  auto marking = [&](protocol::case_id of) {
+    protocol::case_act m;
+    m.duplicate_of = of;
+    return step(P(grid_a1_1, 1), id, case_action::mark_duplicate, m);
+  };
+  const auto seq = city_->events().last_seq();
+  EXPECT_REFUSED(marking(id + 1000), errc::unknown_case); // its maker made no such case
+  EXPECT_REFUSED(marking(~0ull), errc::unknown_case);     // no unit made it
+  EXPECT_REFUSED(marking(id), errc::invalid_argument);    // itself
+  EXPECT_EQ(find_case(grid_a1_1, id)->state, case_state::reported);
+  EXPECT_EQ(city_->events().last_seq(), seq);
+
+  auto reply = marking(earlier);
+  auto* a = std::get_if<protocol::ack>(&reply);
+  ASSERT_NE(a, nullptr) << describe(reply);
+  EXPECT_EQ(find_case(grid_a1_1, id)->state, case_state::duplicate);
+  auto events = watcher->all<protocol::case_event>();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().seq, a->seq);
+  EXPECT_EQ(events.back().action, case_action::mark_duplicate);
+  EXPECT_EQ(events.back().duplicate_of, earlier);
 }
 
 TEST_F(city_test, watchers_see_only_what_their_unit_may_see) {
