@@ -79,6 +79,7 @@ struct task_rating {
 
 struct directive_down {
   directive_ptr directive;
+  std::uint32_t total = 0; // every recipient, as the issuer tallies them (its issue event's total)
 };
 
 struct receipt_up {
@@ -90,6 +91,10 @@ struct receipt_up {
 struct directive_reminder {
   protocol::directive_id id = 0;
   std::vector<recipient> laggards;
+  protocol::person_id by = 0; // 0: the deadline's automatic reminder
+  std::uint32_t total = 0;    // the issuer's tally when it reminded
+  std::uint32_t signed_count = 0;
+  std::uint32_t done = 0;
 };
 
 struct figures_up {

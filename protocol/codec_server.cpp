@@ -124,8 +124,9 @@ struct fields<case_event> {
 template <>
 struct fields<directive_event> {
   // "signed" for signed_count: `signed` is a C++ keyword, not a problem on the wire.
-  static constexpr std::array<sv, 12> keys{"t",  "seq",     "at",    "directive", "action", "unit",
-                                           "by", "channel", "title", "total",     "signed", "done"};
+  static constexpr std::array<sv, 13> keys{"t",      "seq",  "at",       "directive", "action",
+                                           "unit",   "by",   "channel",  "title",     "total",
+                                           "signed", "done", "recipient"};
 
   static void read(map_reader& r, directive_event& m) {
     r.read_uint("seq", m.seq, required, 1);
@@ -139,6 +140,7 @@ struct fields<directive_event> {
     r.read_uint("total", m.total, optional);
     r.read_uint("signed", m.signed_count, optional);
     r.read_uint("done", m.done, optional);
+    r.read_uint("recipient", m.recipient, optional);
   }
 
   static void write(map_writer& w, const directive_event& m) {
@@ -159,6 +161,8 @@ struct fields<directive_event> {
       w.put("signed", m.signed_count);
     if (m.done != 0)
       w.put("done", m.done);
+    if (m.recipient != 0)
+      w.put("recipient", m.recipient);
   }
 };
 

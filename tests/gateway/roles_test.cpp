@@ -128,7 +128,8 @@ TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
   ASSERT_NE(e, nullptr) << describe(*arrived);
   EXPECT_EQ(e->id, id);
   EXPECT_EQ(e->action, directive_action::issue);
-  EXPECT_EQ(e->unit, grid_a1_1);
+  EXPECT_EQ(e->unit, county);         // the issuer's ...
+  EXPECT_EQ(e->recipient, grid_a1_1); // ... arrived here
 
   EXPECT_ACK(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})));
   EXPECT_REFUSED(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})),

@@ -136,7 +136,7 @@ inline std::vector<sample<server_message>> server_samples() {
                                  411502001, 88001,
                                  13,        "防汛 flood duty",
                                  18100,     9000,
-                                 12};
+                                 12,        411502001001};
   out.push_back({"directive.event full", full_directive});
   directive_event minimal_directive;
   minimal_directive.seq = 1, minimal_directive.id = 1, minimal_directive.unit = 411500;
