@@ -14,9 +14,8 @@
 //   directive_down(directive)           fan-out: register own recipients, forward to children
 //   receipt_up(directive, recipient, action)   a recipient signed or completed (to the issuer)
 //   directive_reminder(directive, recipients)  the issuer reminds laggards here
-//   figures_up(child, figures)          a child's subtree figures (bounded rate)
 //   tick                                 the earliest deadline may be due
-//   flush                                publish this subtree's figures if they changed
+//   flush(wave)                          report own figures to the flush ticker (figures_report)
 //   tally                                publish the changed tallies of directives issued here
 
 #include "actors/bus.hpp"
@@ -97,9 +96,11 @@ struct directive_reminder {
   std::uint32_t done = 0;
 };
 
-struct figures_up {
-  protocol::unit_code child = 0;
-  protocol::unit_figures figures;
+/// A unit's own counters, its answer to the flush ticker's `flush` of wave `wave`.
+struct figures_report {
+  std::uint32_t index = 0; // the unit's index in the hierarchy
+  std::uint64_t wave = 0;
+  protocol::unit_figures own;
 };
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
@@ -109,8 +110,8 @@ using tally_atom = caf::atom_constant<caf::atom("tally")>;
 using unit_actor = caf::typed_actor<
     caf::reacts_to<command>, caf::reacts_to<case_transfer>, caf::reacts_to<whistle_summons>,
     caf::reacts_to<task_update>, caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
-    caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<figures_up>,
-    caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom>, caf::reacts_to<tally_atom>>;
+    caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<tick_atom>,
+    caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>>;
 
 // -- ids ------------------------------------------------------------------------------------
 
@@ -186,4 +187,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::task_rating)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_down)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::receipt_up)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_reminder)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_up)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_report)

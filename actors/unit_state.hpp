@@ -111,8 +111,8 @@ struct unit_state {
   void arm(protocol::timestamp_ms at, timer_kind kind, std::uint64_t id);
   void on_tick();
   void figures_changed();
-  void on_figures(const figures_up& f);
-  void on_flush();
+  /// Reports own counters to the flush ticker, for wave `wave`.
+  void on_flush(std::uint64_t wave);
 
   // -- helpers --
   const protocol::hierarchy& h() const { return *ctx_->hierarchy; }
@@ -154,7 +154,6 @@ struct unit_state {
   std::uint32_t index_ = 0;
   bool flush_pending_ = false;
   bool tally_pending_ = false;
-  bool ever_sent_ = false;
   flat_map<protocol::directive_id, received_directive> received_;
   protocol::unit_figures own_; // this unit's own counters
 
@@ -178,8 +177,6 @@ struct unit_state {
   protocol::timestamp_ms armed_for_ = INT64_MAX; // when the pending tick fires
 
   std::uint64_t score_sum_ = 0; // department: sum of 评哨 ratings
-  std::unordered_map<protocol::unit_code, protocol::unit_figures> children_;
-  protocol::unit_figures last_sent_;
 
   static inline const char* name = "unit";
 };

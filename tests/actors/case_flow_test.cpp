@@ -131,6 +131,31 @@ TEST_F(city_test, a_case_climbs_to_a_whistle_to_two_departments_and_is_rated_and
   EXPECT_EQ(state_of(police).score_sum_, 5u);
 }
 
+// Aggregates: a change anywhere reaches every level within one push interval (the flush
+// interval, 1 s here), each unit's aggregate at most once per interval and only when it
+// changed; a watcher gets its unit's and its direct children's.
+TEST_F(city_test, a_change_reaches_the_city_within_one_push_interval) {
+  auto watcher = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(city, 1), protocol::subscribe{city, 0}, watcher));
+  report(P(grid_a1_1, 2), grid_a1_1);
+  report(P(grid_b2_2, 2), grid_b2_2);
+  advance(std::chrono::milliseconds(999));
+  EXPECT_TRUE(watcher->all<protocol::aggregate>().empty());
+  advance(std::chrono::milliseconds(1));
+  auto aggregates = watcher->all<protocol::aggregate>();
+  std::map<protocol::unit_code, int> pushed;
+  for (auto& a : aggregates) {
+    pushed[a.unit] += 1;
+    EXPECT_EQ(a.figures.reported, 2u) << a.unit;
+    EXPECT_EQ(a.figures.open, 2u) << a.unit;
+    EXPECT_EQ(a.at, start_wall + 1000);
+  }
+  // the city's own and its direct children's (the county; nothing changed in the other)
+  EXPECT_EQ(pushed, (std::map<protocol::unit_code, int>{{city, 1}, {county, 1}}));
+  advance(std::chrono::milliseconds(5000)); // nothing changed: nothing pushed
+  EXPECT_EQ(watcher->all<protocol::aggregate>().size(), aggregates.size());
+}
+
 TEST_F(city_test, a_refused_action_changes_nothing_and_publishes_nothing) {
   auto id = report(P(grid_a1_1, 2), grid_a1_1);
   auto before = *find_case(grid_a1_1, id);
