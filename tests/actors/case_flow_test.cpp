@@ -1,5 +1,7 @@
 #include "tests/actors/city_fixture.hpp"
 
+#include <set>
+
 namespace hub::testing {
 namespace {
 
@@ -258,6 +260,52 @@ TEST_F(city_test, watchers_see_only_what_their_unit_may_see) {
   auto events = town_watch->all<protocol::case_event>();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].unit, grid_a2_2);
+}
+
+// The table "Who may watch what" of protocol/README.md, row by row: each post, at its kind of
+// unit, may subscribe to exactly these units; every other unit is refused (forbidden), and a
+// unit that does not exist is unknown_unit for everyone.
+TEST_F(city_test, who_may_watch_what_follows_the_table_of_the_specification) {
+  struct row {
+    std::string what;
+    std::vector<protocol::person_id> people; // every post of the row, at one unit
+    std::set<protocol::unit_code> may;       // empty: the whole city
+  };
+  const std::set<protocol::unit_code> whole_county = {
+      county,     centre,     police,     housing,    environment, town_a,    town_b,
+      village_a1, village_a2, village_b1, village_b2, grid_a1_1,   grid_a1_2, grid_a2_1,
+      grid_a2_2,  grid_b1_1,  grid_b1_2,  grid_b2_1,  grid_b2_2};
+  const std::vector<row> table = {
+      {"grid staff: their grid",
+       {P(grid_a1_1, 1), P(grid_a1_1, 2), P(grid_a1_1, 3), P(grid_a1_1, 4)},
+       {grid_a1_1}},
+      {"village cadres: their village and its grids",
+       {P(village_a1, 1), P(village_a1, 2), P(village_a1, 3), P(village_a1, 4), P(village_a1, 5)},
+       {village_a1, grid_a1_1, grid_a1_2}},
+      {"township staff: their township, its villages and grids",
+       {P(town_a, 1), P(town_a, 2), P(town_a, 4)},
+       {town_a, village_a1, village_a2, grid_a1_1, grid_a1_2, grid_a2_1, grid_a2_2}},
+      {"department staff: their department", {P(police, 1), P(police, 2)}, {police}},
+      {"county leader: their county, all in it", {P(county, 1)}, whole_county},
+      {"county centre operator: the centre's county", {P(centre, 1)}, whole_county},
+      {"city centre operator: the city", {P(city_centre, 2)}, {}},
+      {"hotline operator: the city", {P(city_centre, 1)}, {}},
+      {"city leader: the city", {P(city, 1)}, {}},
+  };
+  for (const auto& r : table)
+    for (auto who : r.people) {
+      SCOPED_TRACE(r.what + ", person " + std::to_string(who));
+      for (const auto& u : h_->units) {
+        auto reply = act(who, protocol::subscribe{u.code, 0});
+        if (r.may.empty() || r.may.count(u.code) == 1) {
+          EXPECT_ACK(reply);
+          act(who, protocol::unsubscribe{u.code});
+        } else {
+          EXPECT_REFUSED(reply, errc::forbidden);
+        }
+      }
+      EXPECT_REFUSED(act(who, protocol::subscribe{411599, 0}), errc::unknown_unit);
+    }
 }
 
 TEST_F(city_test, a_watcher_resumes_from_its_last_sequence_number) {
