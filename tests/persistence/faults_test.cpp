@@ -215,6 +215,53 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
   EXPECT_GE(journal_->stats().failures, 1u);
 }
 
+// With Redis up but behind (here paused: it answers nothing for a while, less than the
+// store's time-out, so the hub stays connected), commits wait; once `buffer` of them wait,
+// writes are refused with try_again before anything is applied, as while Redis is away. When
+// Redis catches up, the waiting writes are stored and acknowledged, and writes go through.
+TEST_F(faults_test, a_store_too_far_behind_refuses_writes_with_try_again_while_connected) {
+  tune_store = [](persistence::store_options& o) {
+    o.buffer = 2;
+    o.timeout = std::chrono::seconds(30);
+  };
+  ASSERT_TRUE(start_city());
+  auto spy = redis_.connect();
+  ASSERT_TRUE(spy.ok()) << spy.error();
+  auto paused = run(spy, {"CLIENT", "PAUSE", "2000", "ALL"});
+  ASSERT_TRUE(paused && paused->type == REDIS_REPLY_STATUS);
+  auto waiting = std::make_shared<waiting_recorder>();
+  std::vector<std::uint64_t> sent;
+  std::size_t refused = 0;
+  for (std::uint64_t id = 800; id < 812; ++id) {
+    protocol::case_report r;
+    r.unit = grid_a1_1;
+    r.category = "safety.dispute";
+    r.title = "behind " + std::to_string(id);
+    city_->submit(actors::principal::of(*h_->find_person(P(grid_a1_1, 2))), {id, r}, waiting);
+    while (sched_->try_run_once()) {
+      // the unit applies it, or refuses it at once; the journal's writer is stuck meanwhile
+    }
+    auto reply = waiting->reply_to(id);
+    if (reply) {
+      EXPECT_REFUSED(*reply, errc::try_again);
+      refused += 1;
+    } else {
+      sent.push_back(id);
+    }
+    EXPECT_TRUE(journal_->stats().connected);
+  }
+  EXPECT_GT(refused, 0u) << "nothing refused with " << sent.size() << " commits waiting";
+  EXPECT_EQ(state_of(grid_a1_1).cases_.size(), sent.size()); // refused ones: nothing applied
+  for (auto id : sent) {
+    auto reply = waiting->reply_to(id, wait_limit);
+    ASSERT_TRUE(reply.has_value()) << "held write " << id << " never stored";
+    EXPECT_ACK(*reply);
+  }
+  EXPECT_TRUE(settle());
+  EXPECT_TRUE(journal_->accepting());
+  EXPECT_NE(report(P(grid_a1_1, 2), grid_a1_1, "after"), 0u);
+}
+
 // A summoned department's step is stored twice, in two batches: with the case by its township
 // (which decides the step, publishes it and acknowledges it), then with the department's own
 // task and figures. A crash between them leaves the task behind, and recovery makes it good:
