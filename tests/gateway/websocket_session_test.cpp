@@ -84,6 +84,19 @@ TEST_F(websocket_session_test, malformed_input_of_every_kind_is_answered_and_the
   EXPECT_EQ(metric(text, "hub_errors_total{code=\"wrong_type\"}"), 2);
 }
 
+// RFC 6455 makes a text frame UTF-8: one that is not is closed with 1007 by the WebSocket
+// layer before the hub reads it (protocol/README.md, Transport). A JSON string escape that
+// makes no character (a lone surrogate) is valid UTF-8 on the wire and is the codec's:
+// malformed, on an open connection.
+TEST_F(websocket_session_test, a_text_frame_that_is_not_utf8_closes_with_1007) {
+  auto c = connect(P(grid_a1_1, 2));
+  expect_error(*c, R"({"t":"subscribe","id":5,"unit":1,"x":"\ud800"})", true, errc::malformed, 0);
+  expect_usable(*c);
+  c->send_raw("{\"t\":\"subscribe\",\"id\":6,\"unit\":\"\xff\"}", true);
+  ASSERT_TRUE(c->wait_closed());
+  EXPECT_EQ(c->close_reason().code, websocket::close_code::bad_payload);
+}
+
 TEST_F(websocket_session_test, an_oversized_message_closes_the_connection_with_a_reason) {
   auto c = connect(P(grid_a1_1, 2));
   expect_usable(*c);

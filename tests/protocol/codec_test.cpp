@@ -427,6 +427,8 @@ TEST(codec, each_kind_of_field_checks_its_type) {
               Refused(errc::wrong_type, "title"));
   EXPECT_THAT(decode_client(with(report_frame, "urgency", 1)),
               Refused(errc::wrong_type, "urgency"));
+  EXPECT_THAT(decode_client(without(report_frame, "lon")), Refused(errc::missing_field, "lon"));
+  EXPECT_THAT(decode_client(without(report_frame, "lat")), Refused(errc::missing_field, "lat"));
   EXPECT_THAT(decode_client(with(report_frame, "lat", "32")), Refused(errc::wrong_type, "lat"));
   EXPECT_THAT(decode_client(with(report_frame, "lat", std::numeric_limits<double>::quiet_NaN())),
               Refused(errc::wrong_type, "lat"));

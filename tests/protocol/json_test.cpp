@@ -255,6 +255,15 @@ TEST(json, validation_errors_match_messagepack) {
       decode_client_json(R"({"t":"case.act","id":1,"case":5,"action":"rate","unit":9,"score":9})"),
       Refused(errc::out_of_range, "score"));
   EXPECT_THAT(decode_client_json(R"({"t":"fly","id":1})"), Refused(errc::unknown_type, "t"));
+  // the refusals protocol/README.md lists under "Which error each refusal gets"
+  EXPECT_THAT(decode_client_json(R"({"id":1,"unit":1})"), Refused(errc::missing_field, "t"));
+  EXPECT_THAT(decode_client_json(R"({"t":7,"id":1,"unit":1})"), Refused(errc::wrong_type, "t"));
+  EXPECT_THAT(decode_client_json(
+                  R"({"t":"case.report","id":1,"unit":1,"category":"c","title":"x","lat":32.1})"),
+              Refused(errc::missing_field, "lon"));
+  EXPECT_THAT(decode_client_json(
+                  R"({"t":"case.report","id":1,"unit":1,"category":"c","title":"x","lon":114.1})"),
+              Refused(errc::missing_field, "lat"));
 }
 
 TEST(json, the_id_is_reported_whenever_it_was_readable) {
