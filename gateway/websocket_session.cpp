@@ -118,8 +118,6 @@ void websocket_session::do_read() {
 
 void websocket_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
-    if (ec == websocket::error::message_too_big) // refused by Beast at the frame's header
-      state_->stats().abuse_close();
     finish();
     return fail(ec, "read");
   }
