@@ -194,25 +194,71 @@ void bus::deliver(const queued& q) {
   };
   if (q.at == unknown_index || q.to == audience::unit)
     return to_all(subscribers_of(q.msg->unit(), q.at));
-  if (q.to == audience::unit_and_parent) {
-    to_all(topic_at_[q.at]);
-    if (auto parent = parent_at_[q.at]; parent != unknown_index)
-      to_all(topic_at_[parent]);
-    return;
-  }
-  for (auto i = q.at; i != unknown_index; i = parent_at_[i])
-    to_all(topic_at_[i]);
+  // The topics the message falls under: its unit's and its parent's (an aggregate), or its
+  // unit's and every ancestor's (an event).
+  auto each_topic = [&](auto&& f) {
+    if (q.to == audience::unit_and_parent) {
+      f(topic_at_[q.at]);
+      if (auto parent = parent_at_[q.at]; parent != unknown_index)
+        f(topic_at_[parent]);
+      return;
+    }
+    for (auto i = q.at; i != unknown_index; i = parent_at_[i])
+      f(topic_at_[i]);
+  };
+  std::size_t watched_topics = 0;
+  if (!multi_.empty())
+    each_topic([&](const std::vector<sink_ptr>* subs) { watched_topics += subs != nullptr; });
+  if (watched_topics < 2)
+    return each_topic(to_all);
+  // A sink subscribed to more than one of these topics gets the message once.
+  sent_.clear();
+  each_topic([&](const std::vector<sink_ptr>* subs) {
+    if (subs == nullptr)
+      return;
+    for (auto& s : *subs) {
+      if (multi_.contains(s.get())) {
+        if (std::find(sent_.begin(), sent_.end(), s.get()) != sent_.end())
+          continue;
+        sent_.push_back(s.get());
+      }
+      s->send(q.msg);
+    }
+  });
+}
+
+bool bus::had_already(const std::vector<subscription>* others, protocol::unit_code topic,
+                      const kept& k) const {
+  if (others == nullptr)
+    return false;
+  for (const auto& sub : *others)
+    if (sub.topic != topic && k.seq > sub.from &&
+        (k.to == reach::unit_watchers ? k.msg->unit() == sub.topic
+                                      : hierarchy_->within(k.msg->unit(), sub.topic)))
+      return true;
+  return false;
 }
 
 // -- subscriptions --------------------------------------------------------------------------
 
-void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since) {
+void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since,
+                    std::uint64_t ack_id) {
   auto guard = take_role();
   auto& subscribers = topics_[topic];
   if (auto i = index_of(topic); i != unknown_index)
     topic_at_[i] = &subscribers; // map nodes do not move
-  if (std::find(subscribers.begin(), subscribers.end(), sink) != subscribers.end())
+  // After the replay (or the gap), before the live events: where the replay ended.
+  auto ack = [&, ack_id](std::uint64_t cut) {
+    if (ack_id != 0)
+      sink->send(std::make_shared<const outbound>(protocol::ack{ack_id, 0, 0, cut}, 0));
+  };
+  if (std::find(subscribers.begin(), subscribers.end(), sink) != subscribers.end()) {
+    const auto cut = seq_;
+    guard.unlock();
+    ack(cut);
+    guard.lock();
     return deliver_queue(std::move(guard));
+  }
   // Every event up to seq_ has been delivered (the queue is empty and we hold the role); the
   // replay covers (since, seq_], the queue everything after, now that the topic is counted.
   std::vector<outbound_ptr> replay;
@@ -226,8 +272,10 @@ void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64
                                           : hierarchy_->within(k.msg->unit(), topic);
     };
     gap = since + 1 < oldest;
+    const auto mine = sinks_.find(sink.get());
+    const auto* others = mine != sinks_.end() ? &mine->second : nullptr;
     for (auto i = first; !gap && i != kept_.size(); ++i)
-      if (matches(kept_[i])) {
+      if (matches(kept_[i]) && !had_already(others, topic, kept_[i])) {
         if (replay.size() == max_replay_)
           gap = true;
         else
@@ -242,8 +290,12 @@ void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64
   else
     for (auto& m : replay)
       sink->send(std::move(m));
+  ack(cut);
   subscribers.push_back(sink);
-  sinks_[sink.get()].push_back(topic);
+  auto& mine = sinks_[sink.get()];
+  mine.push_back({topic, gap || since == 0 || since > cut ? cut : since});
+  if (mine.size() == 2)
+    multi_.insert(sink.get());
   guard.lock();
   deliver_queue(std::move(guard));
 }
@@ -264,7 +316,9 @@ bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink) 
     topics_.erase(t); // a topic goes with its last subscriber
   }
   auto s = sinks_.find(sink);
-  std::erase(s->second, topic);
+  std::erase_if(s->second, [&](const subscription& sub) { return sub.topic == topic; });
+  if (s->second.size() < 2)
+    multi_.erase(sink);
   if (s->second.empty())
     sinks_.erase(s);
   return true;
@@ -287,7 +341,8 @@ std::size_t bus::unsubscribe_all(const client_sink* sink) {
   guard.unlock();
   std::vector<protocol::unit_code> topics;
   if (auto s = sinks_.find(sink); s != sinks_.end())
-    topics = s->second;
+    for (const auto& sub : s->second)
+      topics.push_back(sub.topic);
   for (auto topic : topics)
     drop_subscription(topic, sink);
   guard.lock();

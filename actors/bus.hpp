@@ -2,7 +2,8 @@
 
 // The event bus: every state change becomes an event with a sequence number, kept for a
 // bounded window (for resume) and handed to the subscribers of its unit and of every unit
-// above it. Topics are unit codes; a subscription covers the unit's whole subtree.
+// above it. Topics are unit codes; a subscription covers the unit's whole subtree. A sink
+// (one connection) subscribed to several topics that an event falls under gets it once.
 // Thread-safe: unit actors publish from scheduler threads, the gateway subscribes from its own.
 //
 // Delivery is combined: a publisher numbers and keeps its event under a short lock and queues
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace hub::actors {
@@ -79,7 +81,8 @@ void reply(const sink_ptr& to, protocol::server_message msg);
 /// Who an event is delivered to.
 enum class reach : std::uint8_t {
   subtree_watchers, // subscribers of the unit and of every unit above it
-  unit_watchers,    // subscribers of the unit itself only (per-recipient noise of a fan-out)
+  unit_watchers,    // subscribers of the unit itself only (no event is published so now; events
+                    // stored so by earlier versions are still replayed so)
 };
 
 /// An event as the store keeps it (recovery hands the latest ones back to the bus).
@@ -117,9 +120,12 @@ public:
 
   /// Subscribes `sink` to the subtree of `topic`. With `since` > 0 it first receives the kept
   /// events after `since`, or a gap message when some are no longer kept or there are more
-  /// than `max_replay`; nothing published meanwhile is missed or doubled. Subscribing twice to
-  /// a topic is a no-op.
-  void subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since = 0);
+  /// than `max_replay`; nothing published meanwhile is missed or doubled. The replay leaves out
+  /// what the sink had through its other subscriptions already. Then, when `ack_id` is not 0,
+  /// the sink gets ack{ack_id, seq = the last event before the live ones}, so the subscriber
+  /// knows where its replay ended. Subscribing twice to a topic changes nothing (but the ack).
+  void subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since = 0,
+                 std::uint64_t ack_id = 0);
 
   /// Returns true if `sink` was subscribed to `topic` (and no longer is).
   bool unsubscribe(protocol::unit_code topic, const client_sink* sink);
@@ -189,6 +195,11 @@ private:
   /// lock held and the queue empty; deliver_queue gives the role up again.
   std::unique_lock<std::mutex> take_role();
   void deliver(const queued& q);
+  struct subscription;
+  /// True when subscriptions `others` (a sink's, but for `topic`) gave it kept event `k`
+  /// already. Deliverer only.
+  bool had_already(const std::vector<subscription>* others, protocol::unit_code topic,
+                   const kept& k) const;
   /// Removes `sink` from `topic`'s subscribers; false if it was not there. Deliverer only.
   bool drop_subscription(protocol::unit_code topic, const client_sink* sink);
   /// True when a subscriber of `at` (or, by `to`, of its parent or an ancestor) may want it.
@@ -220,7 +231,16 @@ private:
   // The deliverer's: who is subscribed to what.
   std::unordered_map<protocol::unit_code, std::vector<sink_ptr>> topics_;
   std::vector<std::vector<sink_ptr>*> topic_at_; // unit index -> its entry of topics_
-  std::unordered_map<const client_sink*, std::vector<protocol::unit_code>> sinks_;
+  /// A sink's subscriptions: each topic, with the seq after which the sink has had every
+  /// event of it (the `since` it resumed from, or where its live events began).
+  struct subscription {
+    protocol::unit_code topic = 0;
+    std::uint64_t from = 0;
+  };
+  std::unordered_map<const client_sink*, std::vector<subscription>> sinks_;
+  /// Sinks with more than one subscription: only they can be due an event twice.
+  std::unordered_set<const client_sink*> multi_;
+  std::vector<const client_sink*> sent_; // deliver's scratch: such sinks an event reached
 };
 
 } // namespace hub::actors

@@ -184,10 +184,22 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
     return wrong_state(c, action);
   switch (action) {
     case case_action::report:
+      return refusal{errc::invalid_argument, "report is not an action on a held case"};
     case case_action::report_in:
-    case case_action::feedback:
-      return refusal{errc::invalid_argument,
-                     std::string(protocol::to_string(action)) + " is not an action on a held case"};
+    case case_action::feedback: {
+      // A summoned department's own steps, decided here by the holder like every other step,
+      // so that the event and the ack come from the one commit that stores them.
+      auto task = std::find_if(c.whistle.begin(), c.whistle.end(),
+                               [&](const whistle_task& t) { return t.department == who.unit; });
+      if (task == c.whistle.end())
+        return forbidden("only a department summoned to this case reports in and feeds back");
+      if (c.state != case_state::whistle_blown)
+        return wrong_state(c, action);
+      auto stage = decide_task(h, *task, who, act);
+      if (auto* no = std::get_if<refusal>(&stage))
+        return std::move(*no);
+      return stay(c, case_state::whistle_blown);
+    }
     case case_action::triage:
       if (kind != unit_kind::centre || !at_holder || who.holds != post::centre_operator)
         return forbidden("only the centre holding a hotline case triages it");
@@ -223,6 +235,18 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
     case case_action::resolve:
       if (!at_holder || !handles(kind, who.holds) || kind == unit_kind::centre)
         return forbidden("only the holder's staff resolve a case");
+      if (c.state == case_state::whistle_blown && !c.whistle.empty()) {
+        // After a whistle the township confirms the departments' result; that starts the
+        // rating clock (评哨).
+        auto waiting = std::count_if(c.whistle.begin(), c.whistle.end(), [](const whistle_task& t) {
+          return t.at != whistle_task::stage::fed_back;
+        });
+        if (waiting != 0)
+          return refusal{errc::invalid_transition,
+                         std::to_string(waiting) + " of the summoned departments " +
+                             (waiting == 1 ? "has" : "have") + " not fed back yet"};
+        return stay(c, case_state::resolved, case_clock::rating);
+      }
       if (!in(c.state, working))
         return wrong_state(c, action);
       return stay(c, case_state::resolved, case_clock::stop);
@@ -272,6 +296,10 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
     case case_action::rate: {
       if (!at_holder || kind != unit_kind::township || !leads(kind, who.holds))
         return forbidden("only the township that blew the whistle rates the departments");
+      if (!in(c.state, {case_state::resolved, case_state::closed}))
+        return refusal{errc::invalid_transition,
+                       "cannot rate a case that is " + std::string(protocol::to_string(c.state)) +
+                           ": confirm the departments' result (resolve) first"};
       auto task = std::find_if(c.whistle.begin(), c.whistle.end(),
                                [&](const whistle_task& t) { return t.department == act.unit; });
       if (task == c.whistle.end())
@@ -314,9 +342,8 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
       if (!in(c.state, {case_state::reported, case_state::triaged, case_state::dispatched,
                         case_state::return_requested}))
         return wrong_state(c, action);
-      if (action == case_action::mark_duplicate &&
-          (act.duplicate_of == 0 || act.duplicate_of == c.id))
-        return refusal{errc::invalid_argument, "name the case this one duplicates"};
+      if (action == case_action::mark_duplicate && act.duplicate_of == c.id)
+        return refusal{errc::invalid_argument, "a case cannot duplicate itself"};
       return stay(c, action == case_action::reject ? case_state::rejected : case_state::duplicate,
                   case_clock::stop);
     case case_action::remind:

@@ -41,8 +41,10 @@ struct case_step {
 };
 
 /// Decides whether `who` may take `act` on `c` (held by `c.holder`). Every action of
-/// protocol::case_action but report, report_in and feedback is decided here; those three are
-/// decided by `decide_report` and `decide_task`. Never changes anything.
+/// protocol::case_action but report (`decide_report`) is decided here, a summoned department's
+/// report_in and feedback too (with `decide_task` on its whistle entry). Whether the case
+/// named by mark_duplicate's `duplicate_of` exists is the city's to check (it is elsewhere).
+/// Never changes anything.
 std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case_record& c,
                                         const principal& who, const protocol::case_act& act);
 
@@ -50,8 +52,8 @@ std::variant<case_step, refusal> decide(const protocol::hierarchy& h, const case
 std::optional<refusal> decide_report(const protocol::hierarchy& h, const principal& who,
                                      const protocol::case_report& r);
 
-/// Decides a department's own step on its whistle task (report_in or feedback) at department
-/// `department`; returns the stage the task moves to.
+/// Decides a department's own step (report_in or feedback) on its entry `task` of a case's
+/// whistle; returns the stage the entry moves to.
 std::variant<whistle_task::stage, refusal> decide_task(const protocol::hierarchy& h,
                                                        const whistle_task& task,
                                                        const principal& who,

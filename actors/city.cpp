@@ -70,10 +70,10 @@ std::uint32_t city::route(const principal& who, const protocol::client_body& bod
         if constexpr (std::is_same_v<T, protocol::case_report>) {
           return h.index_of(b.unit);
         } else if constexpr (std::is_same_v<T, protocol::case_act>) {
-          // A department's own steps go to its task; all else to the case's maker.
-          if (b.action == protocol::case_action::report_in ||
-              b.action == protocol::case_action::feedback)
-            return h.index_of(who.unit);
+          // To the case's maker (which forwards to the holder); mark_duplicate first to the
+          // maker of the earlier case, which knows whether that case exists.
+          if (b.action == protocol::case_action::mark_duplicate)
+            return maker(b.duplicate_of);
           return maker(b.id);
         } else if constexpr (std::is_same_v<T, protocol::directive_issue>) {
           return h.index_of(issuing_unit(h, who).value_or(who.unit));
@@ -89,11 +89,14 @@ std::uint32_t city::route(const principal& who, const protocol::client_body& bod
 
 void city::submit(const principal& who, protocol::client_message msg, sink_ptr reply_to) {
   if (auto* s = std::get_if<protocol::subscribe>(&msg.body)) {
+    if (ctx_->hierarchy->find_unit(s->unit) == nullptr)
+      return reply(reply_to, protocol::error{msg.id, errc::unknown_unit,
+                                             "no unit " + std::to_string(s->unit)});
     if (!may_watch(who, s->unit))
       return reply(reply_to, protocol::error{msg.id, errc::forbidden,
                                              "you may not watch unit " + std::to_string(s->unit)});
-    reply(reply_to, protocol::ack{msg.id, 0, 0, ctx_->events->last_seq()});
-    return ctx_->events->subscribe(s->unit, reply_to, s->since);
+    // The ack comes from the bus, after the replay: its seq is where the replay ended.
+    return ctx_->events->subscribe(s->unit, reply_to, s->since, msg.id);
   }
   if (auto* u = std::get_if<protocol::unsubscribe>(&msg.body)) {
     ctx_->events->unsubscribe(u->unit, reply_to.get());

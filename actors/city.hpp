@@ -43,7 +43,8 @@ public:
   void submit(const principal& who, protocol::client_message msg, sink_ptr reply_to);
 
   /// True when `who` may watch the subtree of `topic` (their own unit's subtree; a centre's
-  /// county or city; the hotline the whole city).
+  /// county or city; the hotline the whole city): the table in protocol/README.md,
+  /// "subscribe". False for a unit the hierarchy does not have.
   bool may_watch(const principal& who, protocol::unit_code topic) const;
 
   /// True once every unit actor has initialised (CAF runs an actor's initialisation on a

@@ -79,41 +79,74 @@ void snapshot_builder::add(directive_record d, const std::vector<receipt_record>
 }
 
 void snapshot_builder::finish() {
-  // (case, department) -> the stored task's stage (a copy: tasks made good below are appended
-  // to the same lists)
-  std::map<std::pair<protocol::case_id, protocol::unit_code>, whistle_task::stage> stage_of;
-  for (auto& u : snap_.units)
-    for (auto& t : u.tasks)
-      stage_of[{t.id, t.department}] = t.task.task.at;
+  // (case, department) -> where the department's stored task is: (unit index, position in its
+  // tasks), for reconciling it with the case's whistle entry (positions, not pointers: tasks
+  // made good below are appended to the same lists)
+  std::map<std::pair<protocol::case_id, protocol::unit_code>, std::pair<std::uint32_t, std::size_t>>
+      task_at;
+  for (std::uint32_t i = 0; i < snap_.units.size(); ++i)
+    for (std::size_t k = 0; k < snap_.units[i].tasks.size(); ++k)
+      task_at[{snap_.units[i].tasks[k].id, snap_.units[i].tasks[k].department}] = {i, k};
+  // A summoned department's step is stored twice: with the case by its township, then with
+  // the department's task (stores written before that order was adopted have it the other way
+  // round). A crash between the two leaves one behind, which is made good here: both take the
+  // later stage, and the department's figures get what the steps it missed would have counted;
+  // a department whose task was never stored gets it rebuilt from the case.
   for (auto& u : snap_.units)
     for (auto& c : u.cases) {
       if (c.state != protocol::case_state::whistle_blown)
         continue;
+      if (c.category >= h_.categories.size())
+        throw foreign_record("case " + std::to_string(c.id) + " names category " +
+                             std::to_string(c.category) + ", which the hierarchy lacks");
+      const auto& l = h_.categories[c.category].limits[static_cast<int>(c.urgency)];
       for (auto& w : c.whistle) {
         if (w.score != 0)
           continue;
-        if (auto t = stage_of.find({c.id, w.department}); t != stage_of.end()) {
-          w.at = std::max(w.at, t->second);
-          continue;
+        auto& dept = snap_.units[index_of(w.department, "the whistle of case", c.id)];
+        task_record* task = nullptr;
+        if (auto t = task_at.find({c.id, w.department}); t != task_at.end()) {
+          task = &snap_.units[t->second.first].tasks[t->second.second];
+        } else {
+          task_record made;
+          made.id = c.id;
+          made.department = w.department;
+          made.task.township = c.holder;
+          made.task.task = {w.department, whistle_task::stage::summoned, 0};
+          made.task.category = c.category;
+          made.task.urgency = c.urgency;
+          made.task.summoned_at = c.clock_start;
+          for (auto& e : c.history)
+            if (e.action == protocol::case_action::approve_whistle)
+              made.task.summoned_at = e.at;
+          made.task.next_check =
+              made.task.summoned_at + protocol::timestamp_ms{l.department_sign} * 1000;
+          dept.own.counters.reported += 1; // the summons, as on_summons counts it
+          dept.tasks.push_back(made);
+          task = &dept.tasks.back();
+          counts_.tasks += 1;
         }
-        task_record t;
-        t.id = c.id;
-        t.department = w.department;
-        t.task.township = c.holder;
-        t.task.task = w;
-        t.task.category = c.category;
-        t.task.urgency = c.urgency;
-        t.task.summoned_at = c.clock_start;
-        for (auto& e : c.history)
-          if (e.action == protocol::case_action::approve_whistle)
-            t.task.summoned_at = e.at;
-        if (c.category >= h_.categories.size())
-          throw foreign_record("case " + std::to_string(c.id) + " names category " +
-                               std::to_string(c.category) + ", which the hierarchy lacks");
-        const auto& l = h_.categories[c.category].limits[static_cast<int>(c.urgency)];
-        t.task.next_check = t.task.summoned_at + protocol::timestamp_ms{l.department_sign} * 1000;
-        snap_.units[index_of(w.department, "the whistle of case", c.id)].tasks.push_back(t);
-        counts_.tasks += 1;
+        auto& stage = task->task.task.at;
+        if (stage < w.at) { // the department's figures, as on_task_update counts them
+          auto& f = dept.own.counters;
+          if (stage == whistle_task::stage::summoned) {
+            const auto due =
+                task->task.summoned_at + protocol::timestamp_ms{l.department_sign} * 1000;
+            // the department's latest report-in is this whistle's (the case says it took one)
+            for (auto e = c.history.rbegin(); e != c.history.rend(); ++e) {
+              auto* by = h_.find_person(e->by);
+              if (e->action == protocol::case_action::report_in && by != nullptr &&
+                  by->unit == w.department) {
+                f.responded += e->at <= due ? 1 : 0;
+                break;
+              }
+            }
+          }
+          if (w.at == whistle_task::stage::fed_back)
+            f.resolved += 1;
+          stage = w.at;
+        }
+        w.at = stage;
       }
     }
 }

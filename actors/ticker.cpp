@@ -1,7 +1,10 @@
 #include "actors/ticker.hpp"
 
+#include "actors/figures.hpp"
 #include "actors/lock_soon.hpp"
 #include "actors/unit_actor.hpp"
+
+#include <optional>
 
 namespace hub::actors {
 
@@ -13,6 +16,20 @@ using fire_atom = caf::atom_constant<caf::atom("tsfire")>;
 struct ticker_state {
   std::weak_ptr<tick_schedule> schedule;
   std::weak_ptr<const city_context> ctx;
+  // The flush schedule's: the city's figures, and the wave being collected.
+  std::optional<figure_book> book;
+  std::uint64_t wave = 0;
+  std::size_t awaiting = 0; // reports of `wave` not in yet
+  std::vector<bool> sent;   // units sent this wave's flush (a unit marked twice gets one)
+
+  /// Publishes the aggregate of every unit whose subtree figures changed.
+  void publish(const city_context& c, caf::actor_clock::time_point now) {
+    const auto at = c.clock.at(now);
+    book->publish_changed([&](std::uint32_t i, const protocol::unit_figures& total) {
+      c.events->publish_aggregate(protocol::aggregate{c.hierarchy->units[i].code, at, total});
+    });
+  }
+
   static inline const char* name = "ticker";
 };
 
@@ -31,15 +48,42 @@ caf::behavior ticker(caf::stateful_actor<ticker_state>* self, std::weak_ptr<tick
         auto ctx = self->state.ctx.lock();
         if (!s || !ctx)
           return;
-        const bool flush = s->what() == tick_schedule::message::flush;
-        for (auto i : s->take()) {
-          if (i >= ctx->directory.size())
-            continue;
-          if (flush)
-            self->send(ctx->directory[i], flush_atom::value);
-          else
-            self->send(ctx->directory[i], tally_atom::value);
+        auto& st = self->state;
+        if (s->what() == tick_schedule::message::tally) {
+          for (auto i : s->take())
+            if (i < ctx->directory.size())
+              self->send(ctx->directory[i], tally_atom::value);
+          return;
         }
+        // A new wave of flushes. A wave whose reports are not all in by now (busy units) is
+        // published as it stands; its late reports still count, in the next publication.
+        if (!st.book) {
+          st.book.emplace(*ctx->hierarchy);
+          st.sent.assign(ctx->directory.size(), false);
+        }
+        if (st.awaiting != 0)
+          st.publish(*ctx, self->clock().now());
+        st.wave += 1;
+        st.awaiting = 0;
+        auto due = s->take();
+        for (auto i : due)
+          if (i < ctx->directory.size() && !st.sent[i]) {
+            st.sent[i] = true;
+            st.awaiting += 1;
+            self->send(ctx->directory[i], flush_atom::value, st.wave);
+          }
+        for (auto i : due)
+          if (i < st.sent.size())
+            st.sent[i] = false;
+      },
+      [self](const figures_report& r) {
+        auto ctx = self->state.ctx.lock();
+        auto& st = self->state;
+        if (!ctx || !st.book)
+          return;
+        st.book->report(r.index, r.own);
+        if (r.wave == st.wave && st.awaiting != 0 && --st.awaiting == 0)
+          st.publish(*ctx, self->clock().now());
       },
   };
 }

@@ -11,6 +11,13 @@
 // keeps a pending flag), so it gets at most one message per interval, at most `interval`
 // after it marked itself. Time is the actor system's clock, so CAF's test coordinator fires
 // ticks with advance_time like any other timeout.
+//
+// The flush schedule's ticker also keeps the city's figures (figures.hpp): each tick starts a
+// wave, in which every due unit is sent `flush` with the wave's number and answers with its
+// own counters (figures_report); when the last answer of the wave is in (or the next tick
+// comes first), every unit whose subtree total changed publishes one aggregate. So a change
+// anywhere reaches every level's watchers within one interval, and each unit's aggregate goes
+// out at most once per interval.
 
 #include <caf/all.hpp>
 
@@ -46,6 +53,8 @@ public:
 
   std::chrono::milliseconds interval() const { return interval_; }
   message what() const { return what_; }
+  /// The ticker actor; a unit answers a flush to it (figures_report).
+  const caf::actor& ticker_actor() const { return ticker_; }
 
 private:
   tick_schedule(std::chrono::milliseconds interval, message what);

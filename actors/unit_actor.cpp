@@ -27,8 +27,7 @@ unit_actor::behavior_type unit_state::make_behavior() {
       [this](command& c) { on_command(c); },
       [this](const directive_down& d) { on_directive_down(d); },
       [this](const receipt_up& r) { on_receipt(r); },
-      [this](const figures_up& f) { on_figures(f); },
-      [this](flush_atom) { on_flush(); },
+      [this](flush_atom, std::uint64_t wave) { on_flush(wave); },
       [this](tally_atom) { on_tally(); },
       [this](tick_atom) { on_tick(); },
       [this](case_transfer& t) { on_transfer(t); },
@@ -184,26 +183,6 @@ void unit_state::watch(case_record& c) {
 
 // -- figures --------------------------------------------------------------------------------
 
-namespace {
-
-void add(protocol::unit_figures& into, const protocol::unit_figures& f) {
-  into.open += f.open;
-  into.yellow += f.yellow;
-  into.red += f.red;
-  into.reported += f.reported;
-  into.responded += f.responded;
-  into.resolved += f.resolved;
-  into.rated += f.rated;
-  into.satisfied += f.satisfied;
-  for (std::size_t i = 0; i < into.closed_at.size(); ++i)
-    into.closed_at[i] += f.closed_at[i];
-  into.directives += f.directives;
-  into.directives_signed += f.directives_signed;
-  into.directives_done += f.directives_done;
-}
-
-} // namespace
-
 void unit_state::figures_changed() {
   if (flush_pending_)
     return;
@@ -211,23 +190,10 @@ void unit_state::figures_changed() {
   ctx_->flushes->mark(index_); // the city's ticker sends `flush` (actors/ticker.hpp)
 }
 
-void unit_state::on_figures(const figures_up& f) {
-  children_[f.child] = f.figures;
-  figures_changed();
-}
-
-void unit_state::on_flush() {
+void unit_state::on_flush(std::uint64_t wave) {
   flush_pending_ = false;
-  auto total = own_;
-  for (auto& [child, f] : children_)
-    add(total, f);
-  if (ever_sent_ && total == last_sent_)
-    return;
-  ever_sent_ = true;
-  last_sent_ = total;
-  if (unit_->parent != 0)
-    self_->send(ctx_->actor_of(unit_->parent), figures_up{unit_->code, total});
-  ctx_->events->publish_aggregate(protocol::aggregate{unit_->code, now(), total});
+  // The ticker sums every unit's own counters up the tree (figures.hpp) and publishes.
+  caf::anon_send(ctx_->flushes->ticker_actor(), figures_report{index_, wave, own_});
 }
 
 } // namespace hub::actors

@@ -9,14 +9,13 @@
 //   command(who, request, body, sink)   a person's request, routed here by the city
 //   case_transfer(record)               a case now held here (escalate, dispatch, return)
 //   whistle_summons(...)                a township blew the whistle to this department
-//   task_update(...)                    a department reported in or fed back (to the township)
+//   task_update(...)                    the township took this department's report-in or feedback
 //   task_rating(case, score)            the township rated this department (评哨)
 //   directive_down(directive)           fan-out: register own recipients, forward to children
 //   receipt_up(directive, recipient, action)   a recipient signed or completed (to the issuer)
 //   directive_reminder(directive, recipients)  the issuer reminds laggards here
-//   figures_up(child, figures)          a child's subtree figures (bounded rate)
 //   tick                                 the earliest deadline may be due
-//   flush                                publish this subtree's figures if they changed
+//   flush(wave)                          report own figures to the flush ticker (figures_report)
 //   tally                                publish the changed tallies of directives issued here
 
 #include "actors/bus.hpp"
@@ -45,6 +44,9 @@ struct command {
   std::size_t digest = 0;    // of the request's content (request_ledger)
   protocol::client_body body;
   sink_ptr reply_to; // may be null (fire and forget, e.g. the simulator)
+  /// mark_duplicate: the maker of `duplicate_of` found that case (the request goes there
+  /// first, then on to the case it marks).
+  bool duplicate_found = false;
 };
 
 struct case_transfer {
@@ -60,12 +62,14 @@ struct whistle_summons {
   std::string title;
 };
 
+/// From the township holding a whistled case to a summoned department: the department's
+/// report-in or feedback was taken (stored, published, acknowledged) at `at`; the department's
+/// own task, timers and figures follow.
 struct task_update {
   protocol::case_id id = 0;
   protocol::unit_code department = 0;
   whistle_task::stage stage = whistle_task::stage::reported_in;
-  protocol::person_id by = 0;
-  std::string note;
+  protocol::timestamp_ms at = 0;
 };
 
 struct task_rating {
@@ -75,6 +79,7 @@ struct task_rating {
 
 struct directive_down {
   directive_ptr directive;
+  std::uint32_t total = 0; // every recipient, as the issuer tallies them (its issue event's total)
 };
 
 struct receipt_up {
@@ -86,11 +91,17 @@ struct receipt_up {
 struct directive_reminder {
   protocol::directive_id id = 0;
   std::vector<recipient> laggards;
+  protocol::person_id by = 0; // 0: the deadline's automatic reminder
+  std::uint32_t total = 0;    // the issuer's tally when it reminded
+  std::uint32_t signed_count = 0;
+  std::uint32_t done = 0;
 };
 
-struct figures_up {
-  protocol::unit_code child = 0;
-  protocol::unit_figures figures;
+/// A unit's own counters, its answer to the flush ticker's `flush` of wave `wave`.
+struct figures_report {
+  std::uint32_t index = 0; // the unit's index in the hierarchy
+  std::uint64_t wave = 0;
+  protocol::unit_figures own;
 };
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
@@ -100,8 +111,8 @@ using tally_atom = caf::atom_constant<caf::atom("tally")>;
 using unit_actor = caf::typed_actor<
     caf::reacts_to<command>, caf::reacts_to<case_transfer>, caf::reacts_to<whistle_summons>,
     caf::reacts_to<task_update>, caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
-    caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<figures_up>,
-    caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom>, caf::reacts_to<tally_atom>>;
+    caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<tick_atom>,
+    caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 
@@ -168,4 +179,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::task_rating)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_down)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::receipt_up)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_reminder)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_up)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_report)

@@ -22,7 +22,8 @@ std::size_t level_slot(case_level l) { return static_cast<std::size_t>(l); }
 
 protocol::case_event unit_state::case_event_of(const case_record& c, protocol::unit_code from_unit,
                                                std::vector<protocol::unit_code> departments,
-                                               std::uint8_t score) const {
+                                               std::uint8_t score,
+                                               protocol::case_id duplicate_of) const {
   const auto& e = c.history.back();
   protocol::case_event ev;
   ev.at = e.at;
@@ -39,6 +40,7 @@ protocol::case_event unit_state::case_event_of(const case_record& c, protocol::u
   ev.note = e.note;
   ev.departments = std::move(departments);
   ev.score = score;
+  ev.duplicate_of = duplicate_of;
   return ev;
 }
 
@@ -74,8 +76,8 @@ void unit_state::on_report(command& cmd, const protocol::case_report& r) {
 // -- actions on a held case -----------------------------------------------------------------
 
 void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
-  if (act.action == case_action::report_in || act.action == case_action::feedback)
-    return on_task_act(cmd, act);
+  if (act.action == case_action::mark_duplicate && !cmd.duplicate_found)
+    return check_duplicate(cmd, act);
   auto found = cases_.find(act.id);
   if (found == cases_.end()) {
     if (auto m = moved_.find(act.id); m != moved_.end())
@@ -95,6 +97,17 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
 
   // Effects particular to the action, before the state moves.
   switch (act.action) {
+    case case_action::report_in:
+    case case_action::feedback: { // the summoned department's own step (decide checked it)
+      auto task = std::find_if(c.whistle.begin(), c.whistle.end(),
+                               [&](const whistle_task& w) { return w.department == cmd.who.unit; });
+      task->at = act.action == case_action::report_in ? whistle_task::stage::reported_in
+                                                      : whistle_task::stage::fed_back;
+      self_->send(ctx_->actor_of(task->department),
+                  task_update{c.id, task->department, task->at, t});
+      departments = {task->department};
+      break;
+    }
     case case_action::sign: // a case responds once: its first signature within the limit
       if (!c.responded && (c.deadline == 0 || t <= c.deadline)) {
         c.responded = true;
@@ -126,11 +139,9 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
       score = act.score;
       break;
     }
-    case case_action::close:
+    case case_action::close: // a close is not a rating: rated and satisfied count 评哨 only
       own_.resolved += 1;
       own_.closed_at[level_slot(c.level)] += 1;
-      own_.rated += 1;
-      own_.satisfied += c.reopened ? 0 : 1;
       break;
     case case_action::reopen:
       c.reopened = true;
@@ -176,9 +187,24 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
     c.deadline = 0;
   }
   watch(c);
-  commit(case_event_of(c, 0, std::move(departments), score), reach::subtree_watchers, keep(c), &cmd,
-         act.id);
+  commit(case_event_of(c, 0, std::move(departments), score,
+                       act.action == case_action::mark_duplicate ? act.duplicate_of : 0),
+         reach::subtree_watchers, keep(c), &cmd, act.id);
   figures_changed();
+}
+
+void unit_state::check_duplicate(command& cmd, const protocol::case_act& act) {
+  // Case ids carry their maker's index, and a maker keeps every case it made (held, or a
+  // forwarding entry once it left), so the maker alone knows whether the case exists.
+  if (maker_of(act.duplicate_of) != index_ ||
+      (!cases_.contains(act.duplicate_of) && !moved_.contains(act.duplicate_of)))
+    return refuse(cmd, errc::unknown_case,
+                  "no case " + std::to_string(act.duplicate_of) + " to be a duplicate of");
+  auto marked = ctx_->maker_of_id(act.id);
+  if (!marked)
+    return refuse(cmd, errc::unknown_case, "no case " + std::to_string(act.id));
+  cmd.duplicate_found = true;
+  self_->send(marked, std::move(cmd));
 }
 
 void unit_state::on_transfer(case_transfer& t) {
@@ -253,29 +279,23 @@ void unit_state::on_summons(whistle_summons& s) {
   figures_changed();
 }
 
-void unit_state::on_task_act(command& cmd, const protocol::case_act& act) {
-  auto found = tasks_.find(act.id);
+void unit_state::on_task_update(const task_update& u) {
+  auto found = tasks_.find(u.id);
   if (found == tasks_.end())
-    return refuse(cmd, errc::unknown_case,
-                  unit_->name + " was not summoned to case " + std::to_string(act.id));
+    return; // rated and done with, or lost to a crash (recovery rebuilds it from the case)
   auto& task = found->second;
-  auto decision = decide_task(h(), task.task, cmd.who, act);
-  if (auto* no = std::get_if<refusal>(&decision))
-    return refuse(cmd, no->code, std::move(no->reason));
-  auto t = now();
-  task.task.at = std::get<whistle_task::stage>(decision);
+  if (u.stage <= task.task.at)
+    return; // there already (recovery caught the task up with the case)
   const auto& l = h().categories[task.category].limits[static_cast<int>(task.urgency)];
-  if (task.task.at == whistle_task::stage::reported_in &&
-      t <= task.summoned_at + timestamp_ms{l.department_sign} * 1000)
+  if (task.task.at == whistle_task::stage::summoned &&
+      u.at <= task.summoned_at + timestamp_ms{l.department_sign} * 1000)
     own_.responded += 1;
-  if (task.task.at == whistle_task::stage::fed_back) {
+  if (u.stage == whistle_task::stage::fed_back) {
     own_.open -= 1;
     own_.resolved += 1;
   }
-  self_->send(ctx_->actor_of(task.township),
-              task_update{act.id, unit_->code, task.task.at, cmd.who.id, act.note});
-  commit(std::nullopt, reach::unit_watchers, keep(task_record{act.id, unit_->code, task}), &cmd,
-         act.id);
+  task.task.at = u.stage;
+  commit(std::nullopt, reach::unit_watchers, keep(task_record{u.id, unit_->code, task}));
   figures_changed();
 }
 
@@ -321,35 +341,6 @@ void unit_state::on_task_rating(const task_rating& r) {
     tasks_.erase(found);
   }
   commit(std::nullopt, reach::unit_watchers, std::move(records));
-  figures_changed();
-}
-
-// -- whistles: the township's side ----------------------------------------------------------
-
-void unit_state::on_task_update(task_update& u) {
-  auto found = cases_.find(u.id);
-  if (found == cases_.end())
-    return; // the case moved on or was reopened since; the department's step stands alone
-  auto& c = found->second;
-  auto task = std::find_if(c.whistle.begin(), c.whistle.end(),
-                           [&](const whistle_task& w) { return w.department == u.department; });
-  if (task == c.whistle.end() || c.state != case_state::whistle_blown)
-    return;
-  task->at = u.stage;
-  auto t = now();
-  bool all_fed_back = std::all_of(c.whistle.begin(), c.whistle.end(), [](const whistle_task& w) {
-    return w.at == whistle_task::stage::fed_back;
-  });
-  auto action =
-      u.stage == whistle_task::stage::reported_in ? case_action::report_in : case_action::feedback;
-  if (all_fed_back) {
-    c.state = case_state::resolved;
-    count_colour(c.colour, -1);
-    set_clock(c, case_clock::rating, unit_->kind, t);
-  }
-  c.history.push_back({t, action, c.state, c.holder, u.by, std::move(u.note)});
-  watch(c);
-  commit(case_event_of(c, 0, {u.department}), reach::subtree_watchers, keep(c));
   figures_changed();
 }
 

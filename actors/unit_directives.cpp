@@ -1,12 +1,16 @@
 // Unit actor: directives. The issuer tallies every recipient; the fan-out goes down level by
 // level (each unit forwards to the children whose subtrees hold recipients); receipts go
 // straight back to the issuer, one hop, so the tally it shows is never stale ("no signal
-// decay"). Subtree figures aggregate on the way up through figures_up.
+// decay"). Subtree figures aggregate through the city's figure waves (ticker.hpp).
 //
-// Events: a recipient's arrival, signature and completion are published to the watchers of
-// the recipient unit only (a city-wide directive would otherwise send 36,200 events to every
-// city dashboard); the issuer's watchers get the tally, at most once per tally_interval, and
-// at once the tally that makes every recipient signed (or done).
+// Events (protocol/README.md, directive.event): a recipient unit publishes the directive's
+// arrival (issue), its reminders, and its own sign and complete, each carrying `recipient`;
+// like every event they reach the watchers of that unit and of every unit above it, so a
+// county watches a city-wide directive inside the county. An arrival or a reminder names the
+// issuer as `unit` with the issuer's tally when it issued or reminded; a sign or complete names
+// the recipient and carries no counts (the recipient does not know the tally). The issuer's
+// watchers get the tally, at most once per tally_interval, and at once the tally that makes
+// every recipient signed (or done).
 
 #include "actors/ticker.hpp"
 #include "actors/unit_state.hpp"
@@ -99,11 +103,12 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
   issued.progress = progress_list(unsigned_all(everyone));
   if (d.deadline != 0)
     arm(d.deadline, timer_kind::directive_deadline, info->id);
+  const auto total = static_cast<std::uint32_t>(everyone.size());
   auto ev = event_of(*info, directive_action::issue, unit_->code, cmd.who.id, t);
-  ev.total = static_cast<std::uint32_t>(everyone.size());
+  ev.total = total;
   commit(std::move(ev), reach::subtree_watchers, keep(directive_record{info, false}), &cmd, 0,
          info->id);
-  on_directive_down(directive_down{std::move(info)});
+  on_directive_down(directive_down{std::move(info), total});
 }
 
 void unit_state::on_directive_down(const directive_down& d) {
@@ -114,11 +119,13 @@ void unit_state::on_directive_down(const directive_down& d) {
     received.progress = progress_list(unsigned_all(mine));
     own_.directives += static_cast<std::uint32_t>(mine.size());
     figures_changed();
-    // The recipients' own watchers (a grid's app, a village's screen) see it arrive.
-    auto ev =
-        event_of(*d.directive, directive_action::issue, unit_->code, d.directive->issuer, now());
-    ev.total = static_cast<std::uint32_t>(mine.size());
-    commit(std::move(ev), reach::unit_watchers, {});
+    // The recipient's watchers (a grid's app, a village's screen) and those above see it
+    // arrive: the issuer's directive, with the issuer's tally as issued.
+    auto ev = event_of(*d.directive, directive_action::issue, d.directive->issuer_unit,
+                       d.directive->issuer, now());
+    ev.total = d.total;
+    ev.recipient = unit_->code;
+    commit(std::move(ev), reach::subtree_watchers, {});
   }
   for (auto i : h().children_at(index_))
     if (reaches(h(), *d.directive, h().units[i]))
@@ -159,10 +166,8 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
   state = a.action;
   self_->send(ctx_->maker_of_id(a.id), receipt_up{a.id, entry->first, a.action}); // the issuer
   auto ev = event_of(*found->second.info, a.action, unit_->code, cmd.who.id, now());
-  ev.total = 1;
-  ev.signed_count = 1;
-  ev.done = a.action == directive_action::complete ? 1 : 0;
-  commit(std::move(ev), reach::unit_watchers, keep(receipt_record{a.id, entry->first, a.action}),
+  ev.recipient = unit_->code; // no counts: the issuer's tally events carry them
+  commit(std::move(ev), reach::subtree_watchers, keep(receipt_record{a.id, entry->first, a.action}),
          &cmd, 0, a.id);
   figures_changed();
 }
@@ -219,7 +224,10 @@ void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id 
     if (state != directive_action::complete)
       by_unit[r.unit].push_back(r);
   for (auto& [unit, laggards] : by_unit)
-    self_->send(ctx_->actor_of(unit), directive_reminder{id, std::move(laggards)});
+    self_->send(ctx_->actor_of(unit),
+                directive_reminder{id, std::move(laggards), by,
+                                   static_cast<std::uint32_t>(d.progress.size()), d.signed_count,
+                                   d.done});
   d.reminded = true;
   auto ev = event_of(*d.info, directive_action::remind, unit_->code, by, now());
   ev.total = static_cast<std::uint32_t>(d.progress.size());
@@ -232,9 +240,13 @@ void unit_state::on_reminder(const directive_reminder& r) {
   auto found = received_.find(r.id);
   if (found == received_.end())
     return;
-  auto ev = event_of(*found->second.info, directive_action::remind, unit_->code, 0, now());
-  ev.total = static_cast<std::uint32_t>(r.laggards.size());
-  commit(std::move(ev), reach::unit_watchers, {});
+  const auto& info = *found->second.info;
+  auto ev = event_of(info, directive_action::remind, info.issuer_unit, r.by, now());
+  ev.total = r.total;
+  ev.signed_count = r.signed_count;
+  ev.done = r.done;
+  ev.recipient = unit_->code;
+  commit(std::move(ev), reach::subtree_watchers, {});
 }
 
 void unit_state::check_directive(protocol::directive_id id, timestamp_ms t) {

@@ -79,10 +79,12 @@ struct unit_state {
   void on_command(command& cmd);
   void on_report(command& cmd, const protocol::case_report& r);
   void on_case_act(command& cmd, const protocol::case_act& act);
-  void on_task_act(command& cmd, const protocol::case_act& act);
+  /// mark_duplicate at the maker of `duplicate_of`: refused unless that case was made here,
+  /// else sent on to the case it marks.
+  void check_duplicate(command& cmd, const protocol::case_act& act);
   void on_transfer(case_transfer& t);
   void on_summons(whistle_summons& s);
-  void on_task_update(task_update& u);
+  void on_task_update(const task_update& u);
   void on_task_rating(const task_rating& r);
   /// Deadline processing for one case or task; returns the next time it needs a look.
   void check_case(protocol::case_id id, protocol::timestamp_ms now);
@@ -109,8 +111,8 @@ struct unit_state {
   void arm(protocol::timestamp_ms at, timer_kind kind, std::uint64_t id);
   void on_tick();
   void figures_changed();
-  void on_figures(const figures_up& f);
-  void on_flush();
+  /// Reports own counters to the flush ticker, for wave `wave`.
+  void on_flush(std::uint64_t wave);
 
   // -- helpers --
   const protocol::hierarchy& h() const { return *ctx_->hierarchy; }
@@ -123,7 +125,8 @@ struct unit_state {
   /// The event of `c`'s latest history entry.
   protocol::case_event case_event_of(const case_record& c, protocol::unit_code from_unit,
                                      std::vector<protocol::unit_code> departments = {},
-                                     std::uint8_t score = 0) const;
+                                     std::uint8_t score = 0,
+                                     protocol::case_id duplicate_of = 0) const;
   /// Ends a step through the journal (journal.hpp): `records` stored with this unit's counters,
   /// then `event` published and `cmd` (if any) acknowledged with `ack_case`/`ack_directive`.
   void commit(std::optional<protocol::server_message> event, reach to, std::vector<record> records,
@@ -151,7 +154,6 @@ struct unit_state {
   std::uint32_t index_ = 0;
   bool flush_pending_ = false;
   bool tally_pending_ = false;
-  bool ever_sent_ = false;
   flat_map<protocol::directive_id, received_directive> received_;
   protocol::unit_figures own_; // this unit's own counters
 
@@ -175,8 +177,6 @@ struct unit_state {
   protocol::timestamp_ms armed_for_ = INT64_MAX; // when the pending tick fires
 
   std::uint64_t score_sum_ = 0; // department: sum of 评哨 ratings
-  std::unordered_map<protocol::unit_code, protocol::unit_figures> children_;
-  protocol::unit_figures last_sent_;
 
   static inline const char* name = "unit";
 };

@@ -54,7 +54,7 @@ constexpr const char* usage_text =
     "                 [--scheduler stealing|sharing (CAF's policy, " HUB_DEFAULT_SCHEDULER ")]\n"
     "                 [--redis HOST:PORT (none: state in memory only)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
-    "                 [--ttl SECONDS (86400)]\n";
+    "                 [--ttl SECONDS (86400; 0: already expired, to test expiry)]\n";
 
 int usage(const std::string& why) {
   std::fprintf(stderr, "hub: %s\n%s", why.c_str(), usage_text);
@@ -124,9 +124,9 @@ int token_command(int argc, char** argv) {
   if (file.empty() || !opts->count("--person"))
     return usage("token needs --hierarchy and --person");
   auto person = number(get(*opts, "--person"), 1, UINT64_MAX);
-  auto ttl = number(get(*opts, "--ttl", "86400"), 1, 10ull * 365 * 86400);
+  auto ttl = number(get(*opts, "--ttl", "86400"), 0, 10ull * 365 * 86400);
   if (!person || !ttl)
-    return usage("--person must be a person id, --ttl a positive number of seconds");
+    return usage("--person must be a person id, --ttl a number of seconds");
   auto h = load(file);
   if (!h)
     return 1;

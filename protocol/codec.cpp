@@ -22,6 +22,22 @@ decode_error frame_error(errc code, std::string message, std::uint64_t id = 0) {
 /// the object lives only while the frame is being decoded.
 bool reference_frame(msgpack::type::object_type, std::size_t, void*) { return true; }
 
+/// The `id` of a frame refused for a container limit, read again without those limits, or 0
+/// when it still cannot be read. Only the refusal takes this path, and what a frame can hold is
+/// bounded by its size anyway (msgpack-cxx parses iteratively, so depth costs no stack).
+std::uint64_t id_despite_limits(std::string_view frame) {
+  try {
+    constexpr auto n = limits::frame_bytes;
+    const msgpack::unpack_limit relaxed(n, n, n, n, n, n);
+    std::size_t offset = 0;
+    const msgpack::object_handle handle =
+        msgpack::unpack(frame.data(), frame.size(), offset, &reference_frame, nullptr, relaxed);
+    return detail::recover_id(handle.get());
+  } catch (...) {
+    return 0; // not readable after all: the refusal goes out with id 0
+  }
+}
+
 /// Unpacks `frame` as exactly one MessagePack value and hands it to `decode`.
 template <class Message>
 decoded<Message> decode_frame(std::string_view frame,
@@ -32,6 +48,10 @@ decoded<Message> decode_frame(std::string_view frame,
                                             std::to_string(limits::frame_bytes));
   if (frame.empty())
     return frame_error(errc::malformed, "empty frame");
+  // A container over its limit: the frame's id is still answered when it can be read.
+  auto too_large = [frame](std::string message) {
+    return frame_error(errc::too_large, std::move(message), id_despite_limits(frame));
+  };
   try {
     // Binary and extension values are never valid fields; their limit is the frame's, so the
     // reader can name the field (wrong_type) rather than the unpacker refusing the frame.
@@ -49,19 +69,15 @@ decoded<Message> decode_frame(std::string_view frame,
   } catch (const msgpack::insufficient_bytes&) {
     return frame_error(errc::malformed, "truncated: the frame ends inside the message");
   } catch (const msgpack::depth_size_overflow&) {
-    return frame_error(errc::too_large,
-                       "nested deeper than " + std::to_string(detail::max_depth) + " levels");
+    return too_large("nested deeper than " + std::to_string(detail::max_depth) + " levels");
   } catch (const msgpack::array_size_overflow&) {
-    return frame_error(errc::too_large,
-                       "an array of more than " + std::to_string(detail::max_array) + " entries");
+    return too_large("an array of more than " + std::to_string(detail::max_array) + " entries");
   } catch (const msgpack::map_size_overflow&) {
-    return frame_error(errc::too_large,
-                       "a map of more than " + std::to_string(detail::max_map) + " entries");
+    return too_large("a map of more than " + std::to_string(detail::max_map) + " entries");
   } catch (const msgpack::str_size_overflow&) {
-    return frame_error(errc::too_large,
-                       "a string of more than " + std::to_string(detail::max_string) + " bytes");
+    return too_large("a string of more than " + std::to_string(detail::max_string) + " bytes");
   } catch (const msgpack::size_overflow&) {
-    return frame_error(errc::too_large, "a value over its size limit");
+    return too_large("a value over its size limit");
   } catch (const msgpack::unpack_error&) { // parse_error and anything else the parser refuses
     return frame_error(errc::malformed, "not MessagePack");
   } catch (const std::bad_alloc&) {

@@ -67,9 +67,10 @@ struct fields<error> {
 
 template <>
 struct fields<case_event> {
-  static constexpr std::array<sv, 16> keys{
-      "t",  "seq",      "at",      "case",   "action",   "state", "unit",        "from_unit",
-      "by", "category", "urgency", "colour", "deadline", "note",  "departments", "score"};
+  static constexpr std::array<sv, 17> keys{
+      "t",        "seq",       "at",          "case",     "action",      "state",
+      "unit",     "from_unit", "by",          "category", "urgency",     "colour",
+      "deadline", "note",      "departments", "score",    "duplicate_of"};
 
   static void read(map_reader& r, case_event& m) {
     r.read_uint("seq", m.seq, required, 1);
@@ -87,6 +88,7 @@ struct fields<case_event> {
     r.read_text("note", m.note, optional, limits::text_bytes);
     r.read_ids("departments", m.departments, optional, limits::departments);
     r.read_uint("score", m.score, optional, 0, 5);
+    r.read_uint("duplicate_of", m.duplicate_of, optional);
   }
 
   static void write(map_writer& w, const case_event& m) {
@@ -114,14 +116,17 @@ struct fields<case_event> {
       w.put("departments", m.departments);
     if (m.score != 0)
       w.put("score", m.score);
+    if (m.duplicate_of != 0)
+      w.put("duplicate_of", m.duplicate_of);
   }
 };
 
 template <>
 struct fields<directive_event> {
   // "signed" for signed_count: `signed` is a C++ keyword, not a problem on the wire.
-  static constexpr std::array<sv, 12> keys{"t",  "seq",     "at",    "directive", "action", "unit",
-                                           "by", "channel", "title", "total",     "signed", "done"};
+  static constexpr std::array<sv, 13> keys{"t",      "seq",  "at",       "directive", "action",
+                                           "unit",   "by",   "channel",  "title",     "total",
+                                           "signed", "done", "recipient"};
 
   static void read(map_reader& r, directive_event& m) {
     r.read_uint("seq", m.seq, required, 1);
@@ -135,6 +140,7 @@ struct fields<directive_event> {
     r.read_uint("total", m.total, optional);
     r.read_uint("signed", m.signed_count, optional);
     r.read_uint("done", m.done, optional);
+    r.read_uint("recipient", m.recipient, optional);
   }
 
   static void write(map_writer& w, const directive_event& m) {
@@ -155,6 +161,8 @@ struct fields<directive_event> {
       w.put("signed", m.signed_count);
     if (m.done != 0)
       w.put("done", m.done);
+    if (m.recipient != 0)
+      w.put("recipient", m.recipient);
   }
 };
 

@@ -29,22 +29,31 @@ using msgpack::type::object_type;
 /// double range), so an integer field refuses 1.0, 1e3 and 2^64 as wrong_type. Errors are
 /// `malformed` (not JSON) or `too_large` (string, array, object or nesting over the limits
 /// of detail/reader.hpp, the same as for MessagePack).
+///
+/// `relaxed` lifts those limits (a nesting too deep is skipped, not recursed into): only to
+/// read the `id` of a text already refused as too_large, so that the refusal can name it.
 class json_parser {
 public:
-  json_parser(std::string_view text, msgpack::zone& zone)
+  json_parser(std::string_view text, msgpack::zone& zone, bool relaxed = false)
     : text_(text)
-    , zone_(zone) {}
+    , zone_(zone)
+    , relaxed_(relaxed) {}
 
   /// Parses the whole text; false on failure, with error() telling why.
   bool parse(msgpack::object& out) {
     skip_space();
     if (!value(out, 0))
       return false;
+    complete_ = true;
     skip_space();
     if (pos_ != text_.size())
       return fail(errc::malformed, "unexpected " + describe_here() + " after the JSON value");
     return true;
   }
+
+  /// True when parse() read a whole JSON value into its `out` (it may still have failed on
+  /// what follows the value).
+  bool value_complete() const { return complete_; }
 
   decode_error error() const { return decode_error{code_, 0, "", message_}; }
 
@@ -68,7 +77,7 @@ private:
 
   bool object(msgpack::object& out, std::size_t depth) {
     if (depth > detail::max_depth)
-      return too_deep();
+      return relaxed_ ? skip_nested(out) : too_deep();
     ++pos_; // '{'
     std::vector<msgpack::object_kv> members;
     skip_space();
@@ -86,7 +95,7 @@ private:
       skip_space();
       if (!value(kv.val, depth))
         return false;
-      if (members.size() == detail::max_map)
+      if (members.size() == detail::max_map && !relaxed_)
         return fail(errc::too_large,
                     "an object of more than " + std::to_string(detail::max_map) + " members");
       members.push_back(kv);
@@ -101,7 +110,7 @@ private:
 
   bool array(msgpack::object& out, std::size_t depth) {
     if (depth > detail::max_depth)
-      return too_deep();
+      return relaxed_ ? skip_nested(out) : too_deep();
     ++pos_; // '['
     std::vector<msgpack::object> items;
     skip_space();
@@ -111,7 +120,7 @@ private:
       msgpack::object item;
       if (!value(item, depth))
         return false;
-      if (items.size() == detail::max_array)
+      if (items.size() == detail::max_array && !relaxed_)
         return fail(errc::too_large,
                     "an array of more than " + std::to_string(detail::max_array) + " entries");
       items.push_back(item);
@@ -141,7 +150,7 @@ private:
       } else if (!escape()) {
         return false;
       }
-      if (scratch_.size() > detail::max_string)
+      if (scratch_.size() > detail::max_string && !relaxed_)
         return fail(errc::too_large,
                     "a string of more than " + std::to_string(detail::max_string) + " bytes");
     }
@@ -353,6 +362,29 @@ private:
     return quoted;
   }
 
+  /// Skips the array or object starting at pos_ without recursing (relaxed mode: the
+  /// nesting is over the limit already); `out` becomes nil.
+  bool skip_nested(msgpack::object& out) {
+    std::size_t open = 0;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_++];
+      if (c == '"') {
+        while (pos_ < text_.size() && text_[pos_] != '"')
+          pos_ += text_[pos_] == '\\' ? 2 : 1;
+        if (pos_ >= text_.size())
+          break;
+        ++pos_;
+      } else if (c == '[' || c == '{') {
+        ++open;
+      } else if ((c == ']' || c == '}') && --open == 0) {
+        out.type = object_type::NIL;
+        return true;
+      }
+    }
+    pos_ = text_.size();
+    return fail(errc::malformed, "unterminated array or object");
+  }
+
   bool too_deep() {
     return fail(errc::too_large,
                 "nested deeper than " + std::to_string(detail::max_depth) + " levels");
@@ -368,6 +400,8 @@ private:
   std::size_t pos_ = 0;
   msgpack::zone& zone_;
   std::string scratch_; // the string being decoded (strings do not nest)
+  bool relaxed_ = false;
+  bool complete_ = false;
   errc code_ = errc::malformed;
   std::string message_;
 };
@@ -386,8 +420,20 @@ decoded<Message> decode_json(std::string_view text,
     msgpack::zone zone;
     msgpack::object obj;
     json_parser parser(text, zone);
-    if (!parser.parse(obj))
-      return parser.error();
+    if (!parser.parse(obj)) {
+      // The refusal names the message's id when it can be read, as in MessagePack: after a
+      // whole value (bytes follow it), or when only a container limit was exceeded.
+      auto e = parser.error();
+      if (parser.value_complete()) {
+        e.id = detail::recover_id(obj);
+      } else if (e.code == errc::too_large) {
+        msgpack::zone again;
+        json_parser relaxed(text, again, /*relaxed=*/true);
+        if (relaxed.parse(obj) || relaxed.value_complete())
+          e.id = detail::recover_id(obj);
+      }
+      return e;
+    }
     return decode(obj);
   } catch (const std::bad_alloc&) {
     return decode_error{errc::internal, 0, "", "out of memory while decoding"};

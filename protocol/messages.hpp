@@ -134,12 +134,15 @@ struct case_event {
   std::string note;
   std::vector<unit_code> departments; // whistle: the departments summoned
   std::uint8_t score = 0;             // rate
+  case_id duplicate_of = 0;           // mark_duplicate: the earlier case
   friend bool operator==(const case_event&, const case_event&) = default;
 };
 
 /// "directive.event": a directive was issued, signed, completed or reminded. `unit` is the
 /// recipient unit that acted (or the issuer's unit for issue and remind); the counts are the
-/// tally at the issuer after the change.
+/// issuer's tally (absent from a recipient's own sign and complete). `recipient` is set on
+/// every event published at a recipient unit, to that unit; the issuer's own events
+/// (its issue and remind, and the tallies) have none.
 struct directive_event {
   std::uint64_t seq = 0;
   timestamp_ms at = 0;
@@ -152,6 +155,7 @@ struct directive_event {
   std::uint32_t total = 0;
   std::uint32_t signed_count = 0;
   std::uint32_t done = 0;
+  unit_code recipient = 0;
   friend bool operator==(const directive_event&, const directive_event&) = default;
 };
 

@@ -186,8 +186,10 @@ map_reader::map_reader(read_state& state, const msgpack::object& obj, std::strin
     while (slot < keys_.size() && keys_[slot] != key)
       ++slot;
     if (slot == keys_.size()) {
-      state_.fail(errc::unknown_field, path_of(printable(key)),
-                  "unknown field '" + printable(key) + "' in " + std::string(what));
+      // Named by its path, as every other field is: 'target.extra', not 'extra'.
+      const std::string path = path_of(printable(key));
+      state_.fail(errc::unknown_field, path,
+                  "unknown field '" + path + "' in " + std::string(what));
       return;
     }
     if (values_[slot] != nullptr) {

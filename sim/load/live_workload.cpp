@@ -220,7 +220,7 @@ bool live_workload::next_step(std::uint64_t no) {
     }
     case walk::kind::whistle_case: {
       // escalate, sign, escalate, sign, propose, approve, (report_in, feedback) per department,
-      // rate per department, close
+      // the township's resolve, rate per department, close
       const int n = static_cast<int>(w.departments.size());
       if (s == 0)
         return submit(no, grid_head, act(case_action::escalate)), true;
@@ -252,14 +252,16 @@ bool live_workload::next_step(std::uint64_t no) {
         submit(no, person_with(h, dept, post::department_staff), act(a));
         return true;
       }
-      if (s < 6 + 3 * n) {
+      if (s == 6 + 2 * n)
+        return submit(no, operator_, act(case_action::resolve)), true;
+      if (s < 7 + 3 * n) {
         auto c = act(case_action::rate);
-        c.unit = w.departments[s - 6 - 2 * n];
+        c.unit = w.departments[s - 7 - 2 * n];
         c.score = static_cast<std::uint8_t>(3 + rng_() % 3);
         submit(no, head, c);
         return true;
       }
-      if (s == 6 + 3 * n)
+      if (s == 7 + 3 * n)
         return submit(no, head, act(case_action::close)), true;
       return false;
     }

@@ -25,6 +25,8 @@ struct row {
   std::set<case_state> allowed;
   protocol::person_id wrong_person; // in an allowed state, still refused as forbidden
   bool hotline = false;
+  /// A township's case carries a whistle to police at this stage.
+  actors::whistle_task::stage police_at = actors::whistle_task::stage::fed_back;
 };
 
 class case_rules_test : public ::testing::Test {
@@ -39,7 +41,8 @@ protected:
     c.sender = r.holder == grid_a1_1 ? 0 : grid_a1_1;
     c.hotline = r.hotline;
     c.state = s;
-    c.whistle = {{police, actors::whistle_task::stage::fed_back, 0}};
+    if (r.holder == town_a)
+      c.whistle = {{police, r.police_at, 0}};
     return c;
   }
 
@@ -79,6 +82,7 @@ std::vector<row> matrix() {
   auto town_head = person_at(town_a, 1), module_head = person_at(town_a, 4);
   auto secretary = person_at(village_a1, 1), centre_op = person_at(city_centre, 2);
   auto stranger = person_at(grid_b2_2, 1);
+  using stage = actors::whistle_task::stage;
   return {
       {case_action::triage, city_centre, centre_op, {S::reported}, person_at(city_centre, 1), true},
       {case_action::dispatch,
@@ -98,6 +102,26 @@ std::vector<row> matrix() {
        grid_staff,
        {S::signed_for, S::in_progress, S::reopened},
        stranger},
+      // after a whistle, once every department has fed back
+      {case_action::resolve,
+       town_a,
+       module_head,
+       {S::signed_for, S::in_progress, S::reopened, S::whistle_blown},
+       person_at(town_b, 2)},
+      {case_action::report_in,
+       town_a,
+       person_at(police, 2),
+       {S::whistle_blown},
+       person_at(housing, 2),
+       false,
+       stage::summoned},
+      {case_action::feedback,
+       town_a,
+       person_at(police, 1),
+       {S::whistle_blown},
+       person_at(environment, 1),
+       false,
+       stage::reported_in},
       {case_action::escalate,
        grid_a1_1,
        grid_head,
@@ -110,7 +134,7 @@ std::vector<row> matrix() {
        town_head},
       {case_action::approve_whistle, town_a, town_head, {S::escalation_requested}, module_head},
       {case_action::decline_whistle, town_a, town_head, {S::escalation_requested}, module_head},
-      {case_action::rate, town_a, town_head, all_states, person_at(town_b, 1)},
+      {case_action::rate, town_a, town_head, {S::resolved, S::closed}, person_at(town_b, 1)},
       {case_action::close, grid_a1_1, grid_head, {S::resolved}, grid_staff},
       {case_action::reopen, grid_a1_1, grid_head, {S::resolved, S::closed}, grid_staff},
       {case_action::return_case,
@@ -214,6 +238,35 @@ TEST_F(case_rules_test, a_township_cannot_escalate_and_a_case_reported_here_cann
                 actors::decide(*h_, own, who(g.who), make_act(case_action::return_case)))
                 .code,
             errc::invalid_transition);
+}
+
+TEST_F(case_rules_test, a_whistled_case_is_resolved_once_every_department_has_fed_back) {
+  row r{case_action::resolve, town_a, person_at(town_a, 2), {}, 0};
+  auto c = make_case(r, case_state::whistle_blown);
+  c.whistle.push_back({housing, actors::whistle_task::stage::reported_in, 0});
+  auto d = actors::decide(*h_, c, who(r.who), make_act(case_action::resolve));
+  ASSERT_TRUE(std::holds_alternative<actors::refusal>(d));
+  EXPECT_EQ(std::get<actors::refusal>(d).code, errc::invalid_transition);
+  c.whistle.back().at = actors::whistle_task::stage::fed_back;
+  auto step = std::get<actors::case_step>(
+      actors::decide(*h_, c, who(r.who), make_act(case_action::resolve)));
+  EXPECT_EQ(step.next, case_state::resolved);
+  EXPECT_EQ(step.clock, actors::case_clock::rating); // 评哨 starts
+  c.state = case_state::in_progress;                 // resolved without a whistle pending
+  EXPECT_EQ(std::get<actors::case_step>(
+                actors::decide(*h_, c, who(r.who), make_act(case_action::resolve)))
+                .clock,
+            actors::case_clock::stop);
+}
+
+TEST_F(case_rules_test, a_case_cannot_be_marked_a_duplicate_of_itself) {
+  row r{case_action::mark_duplicate, grid_a1_1, person_at(grid_a1_1, 1), {}, 0};
+  auto c = make_case(r, case_state::reported);
+  auto act = make_act(case_action::mark_duplicate);
+  act.duplicate_of = c.id;
+  auto d = actors::decide(*h_, c, who(r.who), act);
+  ASSERT_TRUE(std::holds_alternative<actors::refusal>(d));
+  EXPECT_EQ(std::get<actors::refusal>(d).code, errc::invalid_argument);
 }
 
 TEST_F(case_rules_test, departments_report_in_before_feeding_back) {

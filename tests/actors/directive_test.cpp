@@ -45,11 +45,11 @@ protected:
     return state_of(at).issued_.at(id);
   }
 
-  /// The tally events `watch` got (directive events other than arrivals).
+  /// The tally events `watch` got: the issuer's events (no recipient) other than its issue.
   static std::vector<protocol::directive_event> tallies_in(const recorder& watch) {
     std::vector<protocol::directive_event> out;
     for (auto& e : watch.all<protocol::directive_event>())
-      if (e.action != directive_action::issue)
+      if (e.action != directive_action::issue && e.recipient == 0)
         out.push_back(e);
     return out;
   }
@@ -163,13 +163,22 @@ TEST_F(directive_test, laggards_are_reminded_at_the_deadline) {
   EXPECT_TRUE(reminders(county_watch).empty());
   EXPECT_TRUE(reminders(village_watch).empty());
   advance(std::chrono::hours(1));
+  // The county sees its own reminder and the laggard's copy (the laggard is in its subtree);
+  // the laggard's watchers its copy: the issuer's reminder with the issuer's tally.
   auto at_issuer = reminders(county_watch);
-  ASSERT_EQ(at_issuer.size(), 1u); // the issuer's; the laggard's own goes to its own watchers
-  EXPECT_EQ(at_issuer[0].unit, county);
-  EXPECT_EQ(at_issuer[0].done, 1u);
+  ASSERT_EQ(at_issuer.size(), 2u);
+  EXPECT_EQ(at_issuer[0].recipient, 0u);
+  EXPECT_EQ(at_issuer[1].recipient, village_a2);
+  for (auto& e : at_issuer) {
+    EXPECT_EQ(e.unit, county);
+    EXPECT_EQ(e.total, 2u);
+    EXPECT_EQ(e.signed_count, 1u);
+    EXPECT_EQ(e.done, 1u);
+    EXPECT_EQ(e.by, 0u); // the deadline's, not a person's
+  }
   auto at_laggard = reminders(village_watch);
   ASSERT_EQ(at_laggard.size(), 1u);
-  EXPECT_EQ(at_laggard[0].unit, village_a2);
+  EXPECT_EQ(at_laggard[0], at_issuer[1]);
   EXPECT_TRUE(issued(county, id).reminded);
 }
 
@@ -179,7 +188,7 @@ TEST_F(directive_test, the_issuers_watchers_get_the_tally_at_a_bounded_rate) {
     EXPECT_ACK(answer(P(g, 2), id, directive_action::sign));
   EXPECT_ACK(answer(P(grid_b1_1, 2), id, directive_action::complete));
   auto tallies = [&] { return tallies_in(*watch); };
-  EXPECT_TRUE(tallies().empty()); // the grids' own events stay with the grids' watchers
+  EXPECT_TRUE(tallies().empty()); // the grids' own events came, but no tally yet
   advance(std::chrono::milliseconds(100));
   auto seen = tallies();
   ASSERT_EQ(seen.size(), 1u); // four receipts, one tally
@@ -233,8 +242,56 @@ TEST_F(directive_test, each_recipient_unit_sees_the_directive_arrive) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].id, id);
   EXPECT_EQ(events[0].action, directive_action::issue);
-  EXPECT_EQ(events[0].unit, grid_b1_2);
+  EXPECT_EQ(events[0].recipient, grid_b1_2);
+  // the issuer's directive, with the issuer's tally as issued
+  EXPECT_EQ(events[0].unit, county);
+  EXPECT_EQ(events[0].by, person_at(county, 1));
+  EXPECT_EQ(events[0].total, 8u);
+  EXPECT_EQ(events[0].signed_count, 0u);
   EXPECT_EQ(events[0].title, "防汛检查");
+}
+
+// A subscription receives the events of its unit's subtree, directive events too: a county
+// (or a village) watches a city-wide directive arrive and get signed inside it, each event
+// once, while the issuer's tally stays with the issuer's watchers.
+TEST_F(directive_test, the_watchers_above_a_recipient_see_its_directive_events) {
+  using namespace codes;
+  auto county_watch = std::make_shared<recorder>(), village_watch = std::make_shared<recorder>(),
+       city_watch = std::make_shared<recorder>();
+  EXPECT_ACK(act(person_at(county, 1), protocol::subscribe{county, 0}, county_watch));
+  EXPECT_ACK(act(person_at(village_a1, 1), protocol::subscribe{village_a1, 0}, village_watch));
+  EXPECT_ACK(act(person_at(city, 1), protocol::subscribe{city, 0}, city_watch));
+  auto t = target(target_kind::level, {city});
+  t.level = protocol::unit_kind::grid;
+  auto id = issue(person_at(city, 1), t);
+  ASSERT_NE(id, 0u);
+  EXPECT_ACK(answer(person_at(grid_a1_1, 2), id, directive_action::sign));
+  advance(std::chrono::milliseconds(100)); // the issuer's tally
+
+  auto recipients = [](const recorder& r, directive_action a) {
+    std::vector<protocol::unit_code> out;
+    for (auto& e : r.all<protocol::directive_event>())
+      if (e.action == a && e.recipient != 0)
+        out.push_back(e.recipient);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(recipients(*village_watch, directive_action::issue),
+            (std::vector<protocol::unit_code>{grid_a1_1, grid_a1_2}));
+  EXPECT_EQ(recipients(*county_watch, directive_action::issue).size(), 8u);
+  EXPECT_EQ(recipients(*city_watch, directive_action::issue).size(), 8u);
+  for (auto* r : {village_watch.get(), county_watch.get(), city_watch.get()}) {
+    EXPECT_EQ(recipients(*r, directive_action::sign), std::vector<protocol::unit_code>{grid_a1_1});
+  }
+  auto signs = village_watch->all<protocol::directive_event>();
+  auto sign = std::find_if(signs.begin(), signs.end(),
+                           [](auto& e) { return e.action == directive_action::sign; });
+  ASSERT_NE(sign, signs.end());
+  EXPECT_EQ(sign->unit, grid_a1_1); // the recipient that acted ...
+  EXPECT_EQ(sign->by, person_at(grid_a1_1, 2));
+  EXPECT_EQ(sign->total, 0u); // ... without counts: those are the issuer's
+  EXPECT_EQ(tallies_in(*city_watch).size(), 1u);
+  EXPECT_TRUE(tallies_in(*county_watch).empty());
 }
 
 } // namespace

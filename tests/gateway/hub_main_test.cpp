@@ -2,6 +2,7 @@
 // free one), creates its secret, serves tokens made by `hub token`, and closes every
 // connection with going_away on SIGTERM; usage errors exit with 2.
 
+#include "gateway/net/token.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/small_city.hpp"
@@ -63,6 +64,22 @@ TEST_F(hub_main_test, usage_errors_exit_with_2_and_say_how_to_use_it) {
     EXPECT_EQ(c.finish(patience), 2) << ::testing::PrintToString(args);
     EXPECT_NE(c.err().find("usage: hub serve"), std::string::npos) << c.err();
   }
+}
+
+// `hub token --ttl 0` makes a token that is expired already: what a client writer needs to
+// test their expiry handling. The hub refuses it at the upgrade like any expired token.
+TEST_F(hub_main_test, token_with_ttl_0_is_expired_at_once) {
+  auto secret = (dir_ / "hub.secret").string();
+  std::ofstream(secret) << std::string(32, 's');
+  child_process token{
+      hub_command({"token", "--hierarchy", hierarchy_, "--person",
+                   std::to_string(person_at(county, 1)), "--secret-file", secret, "--ttl", "0"})};
+  ASSERT_EQ(token.finish(patience), 0) << token.err();
+  auto t = token.out().substr(0, token.out().find('\n'));
+  auto checked = gateway::token::verify(std::string(32, 's'), t, gateway::token::unix_now());
+  auto* failure = std::get_if<gateway::token::error>(&checked);
+  ASSERT_NE(failure, nullptr) << "the token is valid";
+  EXPECT_EQ(*failure, gateway::token::error::expired);
 }
 
 TEST_F(hub_main_test, a_bad_hierarchy_is_refused_with_its_line_and_field) {

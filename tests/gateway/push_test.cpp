@@ -102,6 +102,43 @@ TEST_F(push_test, resuming_with_since_after_a_reconnect_replays_exactly_the_miss
   EXPECT_EQ(seq_of(leader->next_event()), live[0]);
 }
 
+// One connection watching a county and a township in it: an event of the township arrives
+// once, not once per subscription. After a reconnect the client resubscribes both with the one
+// highest seq it saw on the connection and gets every missed event once; each subscribe's ack
+// follows its replay and names where the replay ended.
+TEST_F(push_test, overlapping_subscriptions_deliver_and_resume_each_event_once) {
+  std::uint64_t highest = 0;
+  {
+    auto leader = connect(P(county, 1));
+    EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+    EXPECT_ACK(leader->request(msg(protocol::subscribe{town_a, 0})));
+    auto seqs = report_in_process(grid_a1_1, 2);
+    auto more = report_in_process(grid_b1_1, 1); // the county's only
+    seqs.insert(seqs.end(), more.begin(), more.end());
+    for (auto seq : seqs)
+      EXPECT_EQ(seq_of(leader->next_event()), seq);
+    highest = seqs.back();
+    EXPECT_ACK(leader->request(msg(protocol::unsubscribe{grid_a1_1})));      // a round trip: ...
+    EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front()); // ... no copies
+    leader->close();
+  }
+  auto missed = report_in_process(grid_a1_2, 2);
+  auto other = report_in_process(grid_b2_2, 1);
+  missed.insert(missed.end(), other.begin(), other.end());
+  auto leader = connect(P(county, 1));
+  auto town = leader->request(msg(protocol::subscribe{town_a, highest}));
+  auto* town_ack = std::get_if<protocol::ack>(&town);
+  ASSERT_NE(town_ack, nullptr) << describe(town);
+  EXPECT_EQ(town_ack->seq, missed.back()); // the replay ended there; live events follow
+  ASSERT_EQ(leader->kept().size(), 2u);    // the township's replay came before its ack
+  auto county_reply = leader->request(msg(protocol::subscribe{county, highest}));
+  EXPECT_ACK(county_reply);
+  std::vector<std::uint64_t> got;
+  while (!leader->kept().empty())
+    got.push_back(seq_of(leader->next_event()));
+  EXPECT_EQ(got, missed); // the township's two, then the county's one not already had
+}
+
 TEST_F(push_test, resuming_past_retention_sends_a_gap) {
   auto opts = city_defaults();
   opts.retention = 4;

@@ -73,12 +73,30 @@ TEST_F(roles_test, a_case_climbs_to_a_whistle_the_module_head_proposes_and_the_h
   EXPECT_REFUSED(step(*module_head, id, case_action::approve_whistle), errc::forbidden);
   EXPECT_ACK(step(*head, id, case_action::approve_whistle));
 
-  // The summoned departments report in (报到) and feed back.
-  EXPECT_ACK(step(*police_staff, id, case_action::report_in));
-  EXPECT_ACK(step(*police_head, id, case_action::feedback));
-  EXPECT_ACK(step(*housing_staff, id, case_action::report_in));
+  // The summoned departments report in (报到) and feed back, each step acknowledged with the
+  // seq of its event; a department that was not summoned is refused.
+  for (auto* c : {police_staff.get(), police_head.get(), housing_staff.get()}) {
+    auto reply =
+        step(*c, id, c == police_head.get() ? case_action::feedback : case_action::report_in);
+    auto* a = std::get_if<protocol::ack>(&reply);
+    ASSERT_NE(a, nullptr) << describe(reply);
+    EXPECT_EQ(a->case_ref, id);
+    EXPECT_NE(a->seq, 0u);
+  }
   auto environment_staff = connect(P(environment, 2));
-  EXPECT_REFUSED(step(*environment_staff, id, case_action::report_in), errc::unknown_case);
+  EXPECT_REFUSED(step(*environment_staff, id, case_action::report_in), errc::forbidden);
+  EXPECT_REFUSED(step(*module_head, id, case_action::resolve), errc::invalid_transition);
+  EXPECT_ACK(step(*housing_staff, id, case_action::feedback));
+
+  // The township confirms the result, rates each department (评哨), and closes.
+  EXPECT_ACK(step(*module_head, id, case_action::resolve));
+  for (auto dept : {police, housing}) {
+    protocol::case_act rating;
+    rating.unit = dept;
+    rating.score = 4;
+    EXPECT_ACK(step(*head, id, case_action::rate, rating));
+  }
+  EXPECT_ACK(step(*head, id, case_action::close));
 }
 
 TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
@@ -110,7 +128,8 @@ TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
   ASSERT_NE(e, nullptr) << describe(*arrived);
   EXPECT_EQ(e->id, id);
   EXPECT_EQ(e->action, directive_action::issue);
-  EXPECT_EQ(e->unit, grid_a1_1);
+  EXPECT_EQ(e->unit, county);         // the issuer's ...
+  EXPECT_EQ(e->recipient, grid_a1_1); // ... arrived here
 
   EXPECT_ACK(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})));
   EXPECT_REFUSED(grid->request(msg(protocol::directive_act{id, directive_action::sign, ""})),

@@ -84,6 +84,19 @@ TEST_F(websocket_session_test, malformed_input_of_every_kind_is_answered_and_the
   EXPECT_EQ(metric(text, "hub_errors_total{code=\"wrong_type\"}"), 2);
 }
 
+// RFC 6455 makes a text frame UTF-8: one that is not is closed with 1007 by the WebSocket
+// layer before the hub reads it (protocol/README.md, Transport). A JSON string escape that
+// makes no character (a lone surrogate) is valid UTF-8 on the wire and is the codec's:
+// malformed, on an open connection.
+TEST_F(websocket_session_test, a_text_frame_that_is_not_utf8_closes_with_1007) {
+  auto c = connect(P(grid_a1_1, 2));
+  expect_error(*c, R"({"t":"subscribe","id":5,"unit":1,"x":"\ud800"})", true, errc::malformed, 0);
+  expect_usable(*c);
+  c->send_raw("{\"t\":\"subscribe\",\"id\":6,\"unit\":\"\xff\"}", true);
+  ASSERT_TRUE(c->wait_closed());
+  EXPECT_EQ(c->close_reason().code, websocket::close_code::bad_payload);
+}
+
 TEST_F(websocket_session_test, an_oversized_message_closes_the_connection_with_a_reason) {
   auto c = connect(P(grid_a1_1, 2));
   expect_usable(*c);
@@ -91,7 +104,12 @@ TEST_F(websocket_session_test, an_oversized_message_closes_the_connection_with_a
   ASSERT_TRUE(c->wait_closed());
   EXPECT_EQ(c->close_reason().code, websocket::close_code::too_big);
   EXPECT_NE(c->close_text().find("65536"), std::string::npos) << c->close_text();
-  // Far over the limit, Beast refuses it at the frame header, with the same code.
+  auto abuse_closes = [&] {
+    return metric(http_request(port(), "GET", "/metrics").body, "hub_abuse_closes_total");
+  };
+  EXPECT_EQ(abuse_closes(), 1);
+  // Far over the limit, Beast refuses it at the frame header, with the same code (the session
+  // never reads it, so it is not counted as an abuse close).
   auto d = connect(P(grid_a1_1, 2));
   d->send_raw(std::string(8 * protocol::limits::frame_bytes, 'x'), false);
   ASSERT_TRUE(d->wait_closed());
@@ -117,6 +135,7 @@ TEST_F(websocket_session_test, too_many_undecodable_messages_in_a_row_close_the_
   ASSERT_TRUE(c->wait_closed());
   EXPECT_EQ(c->close_reason().code, websocket::close_code::policy_error);
   EXPECT_NE(c->close_text().find("undecodable"), std::string::npos) << c->close_text();
+  EXPECT_EQ(metric(http_request(port(), "GET", "/metrics").body, "hub_abuse_closes_total"), 1);
 }
 
 TEST_F(websocket_session_test, a_client_over_its_rate_is_refused_with_rate_limited) {

@@ -215,62 +215,130 @@ TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_s
   EXPECT_GE(journal_->stats().failures, 1u);
 }
 
-// A whistle's department steps are stored twice: by the department (its task) and by the
-// township (the case's whistle entry), in two batches. A crash between them leaves one
-// behind, and recovery makes it good: a department whose task was never stored gets it
-// rebuilt from the case (summoned when the whistle was approved, its report-in deadline from
-// the category), and a case whose entry lags the department's stored task takes the task's
-// stage. Both departments then carry on as if nothing had happened.
-TEST_F(faults_test, a_crash_between_a_departments_write_and_its_townships_is_made_good) {
+// With Redis up but behind (here paused: it answers nothing for a while, less than the
+// store's time-out, so the hub stays connected), commits wait; once `buffer` of them wait,
+// writes are refused with try_again before anything is applied, as while Redis is away. When
+// Redis catches up, the waiting writes are stored and acknowledged, and writes go through.
+TEST_F(faults_test, a_store_too_far_behind_refuses_writes_with_try_again_while_connected) {
+  tune_store = [](persistence::store_options& o) {
+    o.buffer = 2;
+    o.timeout = std::chrono::seconds(30);
+  };
+  ASSERT_TRUE(start_city());
+  auto spy = redis_.connect();
+  ASSERT_TRUE(spy.ok()) << spy.error();
+  auto paused = run(spy, {"CLIENT", "PAUSE", "2000", "ALL"});
+  ASSERT_TRUE(paused && paused->type == REDIS_REPLY_STATUS);
+  auto waiting = std::make_shared<waiting_recorder>();
+  std::vector<std::uint64_t> sent;
+  std::size_t refused = 0;
+  for (std::uint64_t id = 800; id < 812; ++id) {
+    protocol::case_report r;
+    r.unit = grid_a1_1;
+    r.category = "safety.dispute";
+    r.title = "behind " + std::to_string(id);
+    city_->submit(actors::principal::of(*h_->find_person(P(grid_a1_1, 2))), {id, r}, waiting);
+    while (sched_->try_run_once()) {
+      // the unit applies it, or refuses it at once; the journal's writer is stuck meanwhile
+    }
+    auto reply = waiting->reply_to(id);
+    if (reply) {
+      EXPECT_REFUSED(*reply, errc::try_again);
+      refused += 1;
+    } else {
+      sent.push_back(id);
+    }
+    EXPECT_TRUE(journal_->stats().connected);
+  }
+  EXPECT_GT(refused, 0u) << "nothing refused with " << sent.size() << " commits waiting";
+  EXPECT_EQ(state_of(grid_a1_1).cases_.size(), sent.size()); // refused ones: nothing applied
+  for (auto id : sent) {
+    auto reply = waiting->reply_to(id, wait_limit);
+    ASSERT_TRUE(reply.has_value()) << "held write " << id << " never stored";
+    EXPECT_ACK(*reply);
+  }
+  EXPECT_TRUE(settle());
+  EXPECT_TRUE(journal_->accepting());
+  EXPECT_NE(report(P(grid_a1_1, 2), grid_a1_1, "after"), 0u);
+}
+
+// A summoned department's step is stored twice, in two batches: with the case by its township
+// (which decides the step, publishes it and acknowledges it), then with the department's own
+// task and figures. A crash between them leaves the task behind, and recovery makes it good:
+// the task takes the case's stage and the department's figures count what the step would
+// have. A department whose task was never stored gets it rebuilt from the case (summoned when
+// the whistle was approved, its report-in deadline from the category), and a case whose entry
+// lags the task (stores written when the department's write came first) takes the task's
+// stage. All three departments then carry on as if nothing had happened.
+TEST_F(faults_test, a_crash_between_a_townships_write_and_its_departments_is_made_good) {
   ASSERT_TRUE(start_city());
   auto id = report(P(grid_a1_1, 2), grid_a1_1);
   ASSERT_NE(id, 0u);
   escalate_to_township(id, grid_a1_1, village_a1, town_a);
   protocol::case_act whistle;
-  whistle.departments = {police, housing};
+  whistle.departments = {police, housing, environment};
   EXPECT_ACK(step(P(town_a, 4), id, case_action::propose_whistle, whistle));
   advance(minutes(5));
   EXPECT_ACK(step(P(town_a, 1), id, case_action::approve_whistle));
   advance(minutes(5));
   EXPECT_ACK(step(P(police, 2), id, case_action::report_in));
+  EXPECT_ACK(step(P(environment, 2), id, case_action::report_in));
   const auto housing_task = state_of(housing).tasks_.at(id);
+  const auto police_task = state_of(police).tasks_.at(id);
+  const auto police_own = state_of(police).own_;
+  ASSERT_EQ(police_own.responded, 1u);
   stop_city();
 
-  // The crash's leftovers: housing's task never stored; the township's record of police's
-  // report-in never stored (the case says police was only summoned).
+  // The crash's leftovers: housing's task never stored; police's task and figures stored as
+  // before its report-in (the case has it); the case's entry for environment lagging its task.
   auto spy = redis_.connect();
   auto gone = spy.command({"HDEL", persistence::keys::tasks(housing), std::to_string(id)});
   ASSERT_TRUE(gone && gone->type == REDIS_REPLY_INTEGER && gone->integer == 1);
+  auto rewrite = [&](const std::string& key, const std::string& field, const actors::record& r) {
+    auto version = persistence::version_of(*hget(spy, key, field));
+    auto put = spy.command({"HSET", key, field, persistence::encode_value(r, version)});
+    ASSERT_TRUE(put && put->type == REDIS_REPLY_INTEGER);
+  };
+  auto lagging = police_task;
+  lagging.task.at = actors::whistle_task::stage::summoned;
+  rewrite(persistence::keys::tasks(police), std::to_string(id),
+          actors::task_record{id, police, lagging});
+  auto police_record =
+      persistence::decode_unit(*hget(spy, persistence::keys::units, std::to_string(police)));
+  police_record.counters.responded -= 1;
+  rewrite(persistence::keys::units, std::to_string(police), police_record);
   auto c = stored_case(spy, id);
   ASSERT_TRUE(c.has_value());
-  ASSERT_EQ(c->whistle.size(), 2u);
+  ASSERT_EQ(c->whistle.size(), 3u);
   for (auto& w : c->whistle)
-    if (w.department == police) {
+    if (w.department == environment) {
       ASSERT_EQ(w.at, actors::whistle_task::stage::reported_in);
       w.at = actors::whistle_task::stage::summoned;
     }
-  const auto key = persistence::keys::case_hash(id);
-  const auto field = std::to_string(id);
-  auto version = persistence::version_of(*hget(spy, key, field));
-  auto put = spy.command({"HSET", key, field, persistence::encode_value(*c, version)});
-  ASSERT_TRUE(put && put->type == REDIS_REPLY_INTEGER);
+  rewrite(persistence::keys::case_hash(id), std::to_string(id), *c);
 
   ASSERT_TRUE(start_city(start_wall + 10 * 60 * 1000));
-  EXPECT_EQ(recovered_.tasks, 2u);
+  EXPECT_EQ(recovered_.tasks, 3u);
   ASSERT_EQ(state_of(housing).tasks_.count(id), 1u) << "the lost task was not rebuilt";
   expect_same(state_of(housing).tasks_.at(id), housing_task);
+  expect_same(state_of(police).tasks_.at(id), police_task);
+  EXPECT_EQ(state_of(police).own_.responded, police_own.responded) << "the figures lag the task";
   const auto* held = find_case(town_a, id);
   ASSERT_NE(held, nullptr);
   for (auto& w : held->whistle) {
-    if (w.department == police) {
+    if (w.department == environment) {
       EXPECT_EQ(w.at, actors::whistle_task::stage::reported_in) << "the case lags its task";
     }
   }
 
   EXPECT_ACK(step(P(police, 1), id, case_action::feedback));
+  EXPECT_ACK(step(P(environment, 1), id, case_action::feedback));
   EXPECT_ACK(step(P(housing, 2), id, case_action::report_in));
   EXPECT_ACK(step(P(housing, 1), id, case_action::feedback));
+  EXPECT_EQ(find_case(town_a, id)->state, protocol::case_state::whistle_blown);
+  EXPECT_ACK(step(P(town_a, 2), id, case_action::resolve));
   EXPECT_EQ(find_case(town_a, id)->state, protocol::case_state::resolved);
+  EXPECT_EQ(state_of(police).own_.resolved, 1u);
 }
 
 // A stored record that does not fit the hierarchy (here a case held by a unit it lacks) is

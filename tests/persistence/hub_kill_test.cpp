@@ -363,6 +363,10 @@ TEST_F(hub_kill_test, redis_restarted_mid_load_loses_nothing_and_applies_nothing
     EXPECT_TRUE(progress.wait_for(lock, wait_limit, [&] { return try_agains > 0; }))
         << "no client was told try_again while Redis was down";
   }
+  // Meanwhile the hub says so (gateway/README.md, /healthz).
+  auto health = http_request(port, "GET", "/healthz");
+  EXPECT_NE(health.body.find("\"status\":\"degraded\""), std::string::npos) << health.body;
+  EXPECT_NE(health.body.find("\"store\":\"unreachable\""), std::string::npos) << health.body;
   ASSERT_TRUE(redis_.start()) << redis_.why(); // same port, same directory (its AOF)
   {
     std::lock_guard<std::mutex> guard{mutex};

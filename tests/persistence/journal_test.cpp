@@ -124,6 +124,7 @@ TEST_F(journal_test, a_second_city_recovered_from_redis_holds_what_the_first_did
     EXPECT_ACK(step(P(dept, 1), one, case_action::feedback));
   }
   EXPECT_ACK(step(P(police, 2), two, case_action::report_in)); // case two stops here
+  EXPECT_ACK(step(P(town_a, 2), one, case_action::resolve));
   protocol::case_act rating;
   rating.unit = police;
   rating.score = 5;
@@ -205,6 +206,7 @@ TEST_F(journal_test, a_second_city_recovered_from_redis_holds_what_the_first_did
   EXPECT_ACK(step(P(police, 1), two, case_action::feedback));
   EXPECT_ACK(step(P(housing, 2), two, case_action::report_in));
   EXPECT_ACK(step(P(housing, 1), two, case_action::feedback));
+  EXPECT_ACK(step(P(town_b, 2), two, case_action::resolve));
   EXPECT_EQ(find_case(town_b, two)->state, case_state::resolved);
   EXPECT_ACK(
       act(P(village_b2, 1), protocol::directive_act{directive, directive_action::complete, ""}));

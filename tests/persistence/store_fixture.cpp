@@ -12,6 +12,8 @@ void store_test::SetUp() { ASSERT_TRUE(redis_.start()) << redis_.why(); }
 persistence::store_options store_test::store_options() const {
   persistence::store_options o;
   o.address = redis_.address();
+  if (tune_store)
+    tune_store(o);
   return o;
 }
 

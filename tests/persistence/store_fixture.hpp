@@ -21,6 +21,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 
 namespace hub::testing {
@@ -65,6 +66,8 @@ protected:
   actors::unit_state& state_of(protocol::unit_code code);
   const actors::case_record* find_case(protocol::unit_code holder, protocol::case_id id);
   persistence::store_options store_options() const;
+  /// Changes the store's settings before the next start_city (none by default).
+  std::function<void(persistence::store_options&)> tune_store;
   /// The unit code of the maker of case or directive `id`.
   protocol::unit_code maker(std::uint64_t id) const;
   /// How many cases made at `unit` Redis holds (read directly from every case bucket).

@@ -293,6 +293,35 @@ TEST(codec, deep_nesting_is_too_large) {
               Refused(errc::wrong_type, "title"));
 }
 
+// A frame refused for a container limit still names its id when the id can be read, like
+// every other refusal (protocol/README.md, "The envelope"); a frame whose id cannot be read
+// (here cut short after the oversized value) is answered with id 0.
+TEST(codec, a_container_over_its_limit_is_refused_with_the_frames_id) {
+  const std::string long_text = with(report_frame, "description", std::string(9000, 'x'));
+  const std::string long_array = with(report_frame, "title", std::vector<int>(5000, 1));
+  const std::string deep = packed([](packer& pk) {
+    pk.pack_map(3);
+    pk.pack("t"), pk.pack("case.report");
+    pk.pack("title");
+    for (int i = 0; i < 12; ++i)
+      pk.pack_array(1);
+    pk.pack(1);
+    pk.pack("id"), pk.pack(7);
+  });
+  const std::string wide = packed([](packer& pk) {
+    pk.pack_map(40);
+    pk.pack("t"), pk.pack("case.report");
+    for (int i = 0; i < 38; ++i)
+      pk.pack("k" + std::to_string(i)), pk.pack(i);
+    pk.pack("id"), pk.pack(7); // after the 32nd key: still found
+  });
+  for (const auto& frame : {long_text, long_array, deep, wide}) {
+    EXPECT_THAT(decode_client(frame), Refused(errc::too_large, ""));
+    EXPECT_EQ(error_of(decode_client(frame)).id, 7u);
+  }
+  EXPECT_EQ(error_of(decode_client(long_text.substr(0, long_text.size() - 1))).id, 0u);
+}
+
 // -- the envelope -------------------------------------------------------------------------------
 
 TEST(codec, the_type_must_be_known) {
@@ -332,6 +361,10 @@ TEST(codec, unknown_fields_are_refused_with_their_path) {
   const auto e = error_of(decode_client(with(report_frame, "\xff\x01", 1)));
   EXPECT_EQ(e.code, errc::unknown_field);
   EXPECT_EQ(e.message, "unknown field '\\xff\\x01' in case.report");
+  // a nested one is named by its whole path, in the field and in the message
+  const auto nested = error_of(decode_client(with(issue_frame, "target.extra", 1)));
+  EXPECT_EQ(nested.field, "target.extra");
+  EXPECT_EQ(nested.message, "unknown field 'target.extra' in target");
 }
 
 TEST(codec, keys_must_be_strings) {
@@ -394,6 +427,8 @@ TEST(codec, each_kind_of_field_checks_its_type) {
               Refused(errc::wrong_type, "title"));
   EXPECT_THAT(decode_client(with(report_frame, "urgency", 1)),
               Refused(errc::wrong_type, "urgency"));
+  EXPECT_THAT(decode_client(without(report_frame, "lon")), Refused(errc::missing_field, "lon"));
+  EXPECT_THAT(decode_client(without(report_frame, "lat")), Refused(errc::missing_field, "lat"));
   EXPECT_THAT(decode_client(with(report_frame, "lat", "32")), Refused(errc::wrong_type, "lat"));
   EXPECT_THAT(decode_client(with(report_frame, "lat", std::numeric_limits<double>::quiet_NaN())),
               Refused(errc::wrong_type, "lat"));

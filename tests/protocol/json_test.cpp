@@ -2,6 +2,7 @@
 
 #include "decode_checks.hpp"
 #include "samples.hpp"
+#include "tests/support/spec_examples.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -46,59 +47,60 @@ TEST(json, every_server_message_survives_a_round_trip) {
   }
 }
 
-// The examples of protocol/README.md, verbatim: each must decode, and encoding the result must
-// give back the same text (the examples are in the encoder's key order, without defaults).
-const std::vector<std::string> client_examples{
-    R"({"t":"case.report","id":1,"unit":411502001001001,"category":"enforce.noise","urgency":"urgent","title":"工地夜间施工噪音","description":"Construction noise after 22:00 every night.","lat":32.1234,"lon":114.0987,"address":"浉河区 北京路 12号"})",
-    R"({"t":"case.report","id":2,"unit":411502900,"category":"road.damage","title":"路面塌陷","external_id":"SR-20240611-0042"})",
-    R"({"t":"case.act","id":3,"case":1001,"action":"sign"})",
-    R"({"t":"case.act","id":4,"case":1001,"action":"escalate","note":"needs the township"})",
-    R"({"t":"case.act","id":5,"case":1001,"action":"propose_whistle","note":"住建 and 生态环境 must act together","departments":[411502901,411502905]})",
-    R"({"t":"case.act","id":6,"case":1001,"action":"rate","unit":411502901,"score":5})",
-    R"({"t":"case.act","id":7,"case":1001,"action":"return","note":"the address is in grid 411502001001004"})",
-    R"({"t":"case.act","id":8,"case":1002,"action":"dispatch","unit":411502003})",
-    R"({"t":"case.act","id":9,"case":1003,"action":"mark_duplicate","duplicate_of":1001})",
-    R"({"t":"directive.issue","id":10,"channel":0,"title":"防汛值班","body":"All 综治主任 on duty from 20:00.","deadline":1718100000000,"target":{"kind":"post","units":[411500],"post":"village_security"}})",
-    R"({"t":"directive.issue","id":11,"channel":2,"title":"Report staffing","target":{"kind":"level","units":[411502],"level":"township"}})",
-    R"({"t":"directive.issue","id":12,"channel":3,"title":"Call me","target":{"kind":"people","people":[52001,52002]}})",
-    R"({"t":"directive.act","id":13,"directive":77,"action":"complete","note":"全部到岗"})",
-    R"({"t":"subscribe","id":14,"unit":411502,"since":12000})",
-    R"({"t":"unsubscribe","id":15,"unit":411502})",
-};
-const std::vector<std::string> server_examples{
-    R"({"t":"ack","id":5,"case":1001,"seq":12001})",
-    R"({"t":"error","id":6,"code":25,"message":"rate is not possible in state in_progress"})",
-    R"({"t":"error","id":0,"code":6,"message":"field 'unit': expected an unsigned integer, got a string"})",
-    R"({"t":"case.event","seq":12001,"at":1718000000000,"case":1001,"action":"propose_whistle","state":"escalation_requested","unit":411502001,"by":52001,"category":"enforce.noise","urgency":"urgent","colour":"yellow","deadline":1718600000000,"note":"住建 and 生态环境 must act together","departments":[411502901,411502905]})",
-    R"({"t":"directive.event","seq":12002,"at":1718000100000,"directive":77,"action":"sign","unit":411502001001,"by":60321,"title":"防汛值班","total":3700,"signed":1200,"done":300})",
-    R"({"t":"aggregate","unit":411502,"at":1718000200000,"figures":{"open":120,"yellow":10,"red":3,"reported":5000,"responded":4900,"resolved":4700,"rated":3000,"satisfied":2800,"directives":3700,"directives_signed":3600,"directives_done":3500,"closed_at":[3000,1000,600,100]}})",
-    R"({"t":"gap","unit":411502,"since":100,"next":12000})",
-};
-
+// The examples of protocol/README.md, read from the page: each must decode, as a client or a
+// hub message by its "t", and encoding the result must give back the same text (the examples
+// are in the encoder's key order, without defaults).
 TEST(json, the_examples_of_the_specification_are_canonical) {
-  for (const auto& example : client_examples) {
+  const auto examples = hub::testing::json_examples();
+  ASSERT_GE(examples.size(), 25u) << "protocol/README.md was not read";
+  std::size_t clients = 0, servers = 0;
+  for (const auto& example : examples) {
     SCOPED_TRACE(example);
-    EXPECT_EQ(to_json(accepted(decode_client_json(example))), example);
-  }
-  for (const auto& example : server_examples) {
-    SCOPED_TRACE(example);
+    auto as_client = decode_client_json(example);
+    if (auto* m = std::get_if<client_message>(&as_client)) {
+      EXPECT_EQ(to_json(*m), example);
+      ++clients;
+      continue;
+    }
+    EXPECT_THAT(as_client, Refused(errc::unknown_type, "t")); // not a client message at all
     EXPECT_EQ(to_json(accepted(decode_server_json(example))), example);
+    ++servers;
   }
+  EXPECT_GE(clients, 15u);
+  EXPECT_GE(servers, 10u);
 }
 
 TEST(json, an_example_decodes_to_the_expected_values) {
-  const auto msg = accepted(decode_client_json(client_examples[0]));
+  const auto msg = accepted(decode_client_json(hub::testing::json_examples().at(0)));
   EXPECT_EQ(msg.id, 1u);
   const case_report expected{411502001001001,
                              "enforce.noise",
                              urgency::urgent,
                              "工地夜间施工噪音",
                              "Construction noise after 22:00 every night.",
-                             32.1234,
-                             114.0987,
+                             32.0851,
+                             114.0653,
                              "浉河区 北京路 12号",
                              ""};
   EXPECT_EQ(msg.body, client_body(expected));
+}
+
+// Ids beyond 2^53 (17-digit person ids, 64-bit case ids) are written and read as exact JSON
+// integers, which a JavaScript client keeps as BigInt (protocol/README.md, "Ids beyond 2^53").
+TEST(json, ids_beyond_2_to_the_53_are_exact_integers_both_ways) {
+  case_event e;
+  e.seq = 1, e.id = 0xFFFF'FFFF'FFFF'FFFEull, e.unit = 411502001001001;
+  e.by = 41150200100100102ull, e.duplicate_of = (1ull << 53) + 1;
+  const auto text = to_json(server_message{e});
+  EXPECT_NE(text.find(R"("case":18446744073709551614)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("by":41150200100100102)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("duplicate_of":9007199254740993)"), std::string::npos) << text;
+  EXPECT_EQ(accepted(decode_server_json(text)), server_message{e});
+  const auto act = accepted(decode_client_json(
+      R"({"t":"case.act","id":1,"case":9007199254740993,"action":"mark_duplicate","duplicate_of":18446744073709551615})"));
+  const auto& body = std::get<case_act>(act.body);
+  EXPECT_EQ(body.id, 9007199254740993ull);
+  EXPECT_EQ(body.duplicate_of, 18446744073709551615ull);
 }
 
 TEST(json, json_and_messagepack_agree) {
@@ -123,7 +125,7 @@ TEST(json, strings_are_escaped_and_unescaped_exactly) {
   const std::string text = to_json(client_message{1, report});
   EXPECT_THAT(
       text,
-      testing::HasSubstr(
+      ::testing::HasSubstr(
           R"(quote \" backslash \\ slash / controls \u0008\u000c\n\r\t \u0001 \u001f 噪音 😀)"));
   EXPECT_EQ(title_of(text), tricky);
 }
@@ -203,7 +205,7 @@ TEST(json, text_that_is_not_one_json_value_is_malformed) {
 }
 
 TEST(json, every_prefix_of_a_valid_text_is_refused_cleanly) {
-  for (const auto& example : client_examples)
+  for (const auto& example : hub::testing::json_examples())
     for (std::size_t n = 0; n < example.size(); ++n)
       ASSERT_TRUE(std::holds_alternative<decode_error>(decode_client_json(example.substr(0, n))))
           << example.substr(0, n);
@@ -255,6 +257,15 @@ TEST(json, validation_errors_match_messagepack) {
       decode_client_json(R"({"t":"case.act","id":1,"case":5,"action":"rate","unit":9,"score":9})"),
       Refused(errc::out_of_range, "score"));
   EXPECT_THAT(decode_client_json(R"({"t":"fly","id":1})"), Refused(errc::unknown_type, "t"));
+  // the refusals protocol/README.md lists under "Which error each refusal gets"
+  EXPECT_THAT(decode_client_json(R"({"id":1,"unit":1})"), Refused(errc::missing_field, "t"));
+  EXPECT_THAT(decode_client_json(R"({"t":7,"id":1,"unit":1})"), Refused(errc::wrong_type, "t"));
+  EXPECT_THAT(decode_client_json(
+                  R"({"t":"case.report","id":1,"unit":1,"category":"c","title":"x","lat":32.1})"),
+              Refused(errc::missing_field, "lon"));
+  EXPECT_THAT(decode_client_json(
+                  R"({"t":"case.report","id":1,"unit":1,"category":"c","title":"x","lon":114.1})"),
+              Refused(errc::missing_field, "lat"));
 }
 
 TEST(json, the_id_is_reported_whenever_it_was_readable) {
@@ -263,6 +274,29 @@ TEST(json, the_id_is_reported_whenever_it_was_readable) {
   EXPECT_EQ(std::get<decode_error>(result).id, 42u);
   EXPECT_EQ(std::get<decode_error>(decode_client_json(R"({"t":"nope","id":43})")).id, 43u);
   EXPECT_EQ(std::get<decode_error>(decode_client_json(R"({"t":"nope","id":43)")).id, 0u);
+  // bytes after the message: the message was read, so its id is answered (as in MessagePack)
+  const auto trailing = decode_client_json(R"({"t":"unsubscribe","id":44,"unit":1} {})");
+  ASSERT_THAT(trailing, Refused(errc::malformed, ""));
+  EXPECT_EQ(std::get<decode_error>(trailing).id, 44u);
+  // a container over its limit: the frame's id when the rest of it can be read
+  std::string many = "[1";
+  for (int i = 0; i < 5000; ++i)
+    many += ",1";
+  std::string wide = R"({"t":"case.report")";
+  for (int i = 0; i < 38; ++i)
+    wide += ",\"k" + std::to_string(i) + "\":1";
+  for (const std::string& text :
+       {report_titled('"' + std::string(limits::text_bytes + 1, 'x') + '"'),
+        report_titled(many + "]"), report_titled(std::string(20, '[') + std::string(20, ']')),
+        report_titled(R"([[[[[[[[[["]]]\"",{"a":[]}]]]]]]]]]])"), wide + R"(,"id":7})"}) {
+    SCOPED_TRACE(text.substr(0, 80));
+    const auto result = decode_client_json(text);
+    ASSERT_THAT(result, Refused(errc::too_large, ""));
+    EXPECT_EQ(std::get<decode_error>(result).id, 7u);
+  }
+  const auto cut = decode_client_json(report_titled(std::string(20, '[')));
+  ASSERT_THAT(cut, Refused(errc::too_large, ""));
+  EXPECT_EQ(std::get<decode_error>(cut).id, 0u);
 }
 
 TEST(json, the_output_is_compact_and_in_key_order) {

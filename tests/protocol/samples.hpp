@@ -123,6 +123,10 @@ inline std::vector<sample<server_message>> server_samples() {
   case_event rated = full_event;
   rated.action = case_action::rate, rated.score = 5, rated.departments = {};
   out.push_back({"case.event rate", rated});
+  case_event duplicate = full_event;
+  duplicate.action = case_action::mark_duplicate, duplicate.state = case_state::duplicate;
+  duplicate.departments = {}, duplicate.duplicate_of = 0x1234'0000'0000'0042; // beyond 2^53
+  out.push_back({"case.event mark_duplicate", duplicate});
   case_event minimal_event;
   minimal_event.seq = 1, minimal_event.id = 1, minimal_event.unit = 411502001001001;
   out.push_back({"case.event minimal", minimal_event});
@@ -132,7 +136,7 @@ inline std::vector<sample<server_message>> server_samples() {
                                  411502001, 88001,
                                  13,        "防汛 flood duty",
                                  18100,     9000,
-                                 12};
+                                 12,        411502001001};
   out.push_back({"directive.event full", full_directive});
   directive_event minimal_directive;
   minimal_directive.seq = 1, minimal_directive.id = 1, minimal_directive.unit = 411500;
