@@ -75,6 +75,8 @@ caf::behavior ticker(caf::stateful_actor<ticker_state>* self, std::weak_ptr<tick
         for (auto i : due)
           if (i < st.sent.size())
             st.sent[i] = false;
+        if (st.awaiting == 0) // nobody to wait for: what came late from the last wave goes now
+          st.publish(*ctx, self->clock().now());
       },
       [self](const figures_report& r) {
         auto ctx = self->state.ctx.lock();
