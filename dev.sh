@@ -16,7 +16,7 @@ data_dir=${HUB_DATA_DIR:-data}
 seed=${HUB_SEED:-20261125}
 
 # Debian 12 packages the build, the tests and the run need.
-packages=(g++ cmake ninja-build make ccache pkg-config clang-format
+packages=(g++ cmake ninja-build make ccache pkg-config clang-format nodejs
           libcaf-dev libboost-dev libmsgpack-cxx-dev libhiredis-dev libssl-dev
           libgtest-dev libgmock-dev libbenchmark-dev redis-server clang libclang-rt-14-dev
           libjemalloc-dev)

@@ -1,7 +1,7 @@
 #include "gateway/authenticate.hpp"
 
-#include "gateway/static_files.hpp"
 #include "gateway/net/token.hpp"
+#include "gateway/static_files.hpp"
 
 namespace hub::gateway {
 

@@ -1,8 +1,8 @@
 #include "gateway/http_session.hpp"
 
 #include "gateway/authenticate.hpp"
-#include "gateway/server_state.hpp"
 #include "gateway/net/token.hpp"
+#include "gateway/server_state.hpp"
 #include "gateway/websocket_session.hpp"
 
 #include <boost/asio/dispatch.hpp>

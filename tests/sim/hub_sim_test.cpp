@@ -35,8 +35,8 @@ protected:
 
   /// hub-sim against `url` with `extra` arguments.
   std::vector<std::string> sim_command(const std::string& url, std::vector<std::string> extra) {
-    std::vector<std::string> args{HUB_SIM_BINARY, "--url",     url, "--hierarchy", hierarchy_,
-                                  "--secret-file", secret_};
+    std::vector<std::string> args{HUB_SIM_BINARY, "--url",         url,    "--hierarchy",
+                                  hierarchy_,     "--secret-file", secret_};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -46,8 +46,8 @@ protected:
 };
 
 TEST_F(hub_sim_test, walks_cases_to_their_close_over_websocket_without_a_refusal) {
-  child_process hub{{HUB_BINARY, "serve", "--hierarchy", hierarchy_, "--port", "0",
-                     "--secret-file", secret_}};
+  child_process hub{
+      {HUB_BINARY, "serve", "--hierarchy", hierarchy_, "--port", "0", "--secret-file", secret_}};
   auto listening = hub.wait_for_line(std::regex(R"(listening on (ws://127\.0\.0\.1:\d+/))"));
   ASSERT_TRUE(listening) << hub.err();
 
@@ -65,8 +65,8 @@ TEST_F(hub_sim_test, says_why_when_no_hub_answers_and_exits_1) {
   // A port nothing listens on: the hub this test started and stopped again.
   std::string url;
   {
-    child_process hub{{HUB_BINARY, "serve", "--hierarchy", hierarchy_, "--port", "0",
-                       "--secret-file", secret_}};
+    child_process hub{
+        {HUB_BINARY, "serve", "--hierarchy", hierarchy_, "--port", "0", "--secret-file", secret_}};
     auto listening = hub.wait_for_line(std::regex(R"(listening on (ws://127\.0\.0\.1:\d+/))"));
     ASSERT_TRUE(listening) << hub.err();
     url = (*listening)[1];
