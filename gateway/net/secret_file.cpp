@@ -14,7 +14,7 @@ namespace hub::gateway {
 
 namespace {
 
-constexpr std::size_t secret_bytes = 32;
+constexpr std::size_t secret_bytes = min_secret_bytes;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -41,8 +41,11 @@ bool read_secret(const std::string& path, std::string& secret, std::string& why)
     return false;
   }
   secret.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (secret.empty()) {
-    why = path + ": the secret file is empty";
+  if (secret.size() < min_secret_bytes) {
+    why = path + ": the secret is " + std::to_string(secret.size()) + " bytes; at least " +
+          std::to_string(min_secret_bytes) +
+          " are needed (remove the file and `hub serve` makes one of 32 random bytes)";
+    secret.clear();
     return false;
   }
   return true;

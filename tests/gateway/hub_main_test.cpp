@@ -91,6 +91,27 @@ TEST_F(hub_main_test, a_bad_hierarchy_is_refused_with_its_line_and_field) {
   EXPECT_NE(c.err().find("line 2"), std::string::npos) << c.err();
 }
 
+TEST_F(hub_main_test, a_secret_shorter_than_32_bytes_is_refused_by_serve_and_token) {
+  for (std::size_t bytes : {1u, 31u}) {
+    auto secret = (dir_ / ("short-" + std::to_string(bytes))).string();
+    std::ofstream(secret) << std::string(bytes, 'k');
+    child_process serve{
+        hub_command({"serve", "--hierarchy", hierarchy_, "--port", "0", "--secret-file", secret})};
+    ASSERT_TRUE(serve.wait_closed(patience)) << "it serves with a short secret: " << serve.out();
+    EXPECT_EQ(serve.finish(patience), 1) << serve.out();
+    EXPECT_NE(serve.err().find("the secret is " + std::to_string(bytes) +
+                               " bytes; at least 32 are needed"),
+              std::string::npos)
+        << serve.err();
+    child_process token{
+        hub_command({"token", "--hierarchy", hierarchy_, "--person",
+                     std::to_string(person_at(county, 1)), "--secret-file", secret})};
+    EXPECT_EQ(token.finish(patience), 1);
+    EXPECT_TRUE(token.out().empty()) << "a token was made: " << token.out();
+    EXPECT_NE(token.err().find("at least 32"), std::string::npos) << token.err();
+  }
+}
+
 TEST_F(hub_main_test, serve_prints_its_port_and_token_makes_tokens_it_accepts_until_sigterm) {
   auto secret = (dir_ / "data" / "hub.secret").string();
   child_process hub{hub_command({"serve", "--hierarchy", hierarchy_, "--port", "0", "--secret-file",
