@@ -2,6 +2,19 @@
 
 namespace hub::actors {
 
+const char* explain(fence f) {
+  switch (f) {
+    case fence::none: return "the store takes writes";
+    case fence::superseded:
+      return "another hub process took over the store, so this one's state is stale and it "
+             "stores nothing more: reconnect to the hub that took over";
+    case fence::emptied:
+      return "the store lost its data (emptied, or restarted without persistence), so this hub "
+             "stores nothing more: it must be restarted to recover from what the store holds";
+  }
+  return "";
+}
+
 std::uint64_t deliver(bus& events, change& c) {
   std::uint64_t seq = 0;
   if (c.event) {

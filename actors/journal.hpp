@@ -79,11 +79,23 @@ struct change {
   std::vector<std::string> prepared;
 };
 
+/// Why a durable journal stopped taking writes for good. Either way this process can never
+/// store anything again: its clients' writes are refused with `conflict`.
+enum class fence : std::uint8_t {
+  none,
+  superseded, // another hub process took the store over (a newer writer epoch)
+  emptied,    // the store lost its data under the running hub (no writer epoch at all)
+};
+
+/// One sentence for clients and the log: what happened and what to do.
+const char* explain(fence f);
+
 /// How the store behind a journal is doing (for /metrics and /healthz).
 struct journal_status {
   bool durable = false;        // records are stored (Redis), not only kept in memory
   bool connected = true;       // the store answers
   bool accepting = true;       // clients' writes are taken (see accepting())
+  fence fenced = fence::none;  // set for good once the store refused this hub
   std::size_t pending = 0;     // commits waiting to be stored
   std::uint64_t stored = 0;    // commits stored and delivered
   std::uint64_t failures = 0;  // round trips to the store that failed
@@ -100,8 +112,12 @@ public:
   virtual bool durable() const = 0;
 
   /// False while the store is unreachable and the journal's buffer is full: a unit then
-  /// refuses a client's request with try_again before changing anything.
+  /// refuses a client's request with try_again before changing anything. Also false for good
+  /// once fenced: then the refusal is conflict.
   virtual bool accepting() const = 0;
+
+  /// Whether (and why) the store refused this process for good.
+  virtual fence fenced() const { return fence::none; }
 
   /// Stores, then publishes and replies (see above). Never blocks; thread-safe.
   virtual void commit(change c) = 0;

@@ -57,10 +57,15 @@ unit_actor spawn_unit(caf::actor_system& sys, std::shared_ptr<const city_context
 }
 
 void unit_state::on_command(command& cmd) {
-  if (!ctx_->store->accepting())
+  if (!ctx_->store->accepting()) {
+    // Fenced for good: try_again would never succeed here.
+    if (auto f = ctx_->store->fenced(); f != fence::none)
+      return refuse(cmd, protocol::errc::conflict,
+                    std::string("nothing was applied: ") + explain(f));
     return refuse(cmd, protocol::errc::try_again,
                   "storage is unavailable or too far behind: nothing was applied; send the "
                   "same request again shortly");
+  }
   std::visit(
       [&](auto& body) {
         using T = std::decay_t<decltype(body)>;

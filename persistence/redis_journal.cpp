@@ -44,7 +44,7 @@ redis_journal::~redis_journal() {
 bool redis_journal::accepting() const {
   return connected_.load(std::memory_order_relaxed) &&
          queued_.load(std::memory_order_relaxed) < options_.buffer &&
-         !superseded_.load(std::memory_order_relaxed);
+         fenced_.load(std::memory_order_relaxed) == actors::fence::none;
 }
 
 void redis_journal::commit(actors::change c) {
@@ -85,7 +85,8 @@ bool redis_journal::drain() {
 
 actors::journal_status redis_journal::status() const {
   auto s = stats();
-  return {true, s.connected, accepting(), s.pending, s.delivered, s.failures, s.conflicts};
+  return {true,      s.connected, accepting(), fenced(),
+          s.pending, s.delivered, s.failures,  s.conflicts};
 }
 
 redis_journal::statistics redis_journal::stats() const {
@@ -235,20 +236,23 @@ bool redis_journal::receive(batch& b) {
 
 void redis_journal::deliver(batch& b) {
   if (b.superseded) {
-    const char* why = b.emptied ? "the store lost its data (emptied, or restarted without "
-                                  "persistence): restart the hub to recover from what it holds"
-                                : "another hub process took over the store: this one's state "
-                                  "is stale";
-    if (!superseded_.exchange(true))
-      std::fprintf(stderr, "store: %s (%s); writes are refused from now on\n", why,
-                   options_.address.to_string().c_str());
+    // The first refusal fences the journal for good; what it was fenced for stays (a later
+    // batch of the same hub cannot tell the two apart better than the first did).
+    auto f = b.emptied ? actors::fence::emptied : actors::fence::superseded;
+    auto none = actors::fence::none;
+    if (fenced_.compare_exchange_strong(none, f))
+      std::fprintf(stderr,
+                   "store: fenced: %s (%s); every write is refused with conflict from now on, "
+                   "/healthz answers 503\n",
+                   actors::explain(f), options_.address.to_string().c_str());
+    const char* why = actors::explain(fenced_.load());
     // Nothing of the batch was stored: its events are not published either, and its clients
     // hear why.
     for (auto& c : b.changes)
       if (c.reply)
         actors::reply(c.reply_to,
                       protocol::error{c.request.id, protocol::errc::conflict,
-                                      std::string(why) + "; the change was not stored"});
+                                      std::string("the change was not stored: ") + why});
   } else {
     for (auto& c : b.changes) // under the numbers given at commit, which are stored
       actors::deliver(*events_, c);

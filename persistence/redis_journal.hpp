@@ -15,7 +15,8 @@
 // Stale writers: each journal writes under an epoch (hub:meta writer), taken when its hub
 // started; a hub started later on the same store takes a newer one, and from then on every
 // batch of the older hub is refused whole: its clients are told `conflict`, and it accepts no
-// more writes. Every stored value also carries its record's own version.
+// more writes (fenced(): units answer every later write `conflict` too). Every stored value
+// also carries its record's own version.
 
 #include "actors/journal.hpp"
 #include "persistence/store_options.hpp"
@@ -41,6 +42,7 @@ public:
 
   bool durable() const override { return true; }
   bool accepting() const override;
+  actors::fence fenced() const override { return fenced_.load(std::memory_order_relaxed); }
   actors::journal_status status() const override;
   void commit(actors::change c) override;
 
@@ -76,7 +78,7 @@ private:
   std::uint64_t batch_counter_ = 0;   // numbers the batches (hub:meta batch: the last stored)
   bool counters_read_ = false;        // both continued from the store's, on first connect
   std::uint64_t epoch_ = 0;           // this writer's, in hub:meta writer
-  std::atomic<bool> superseded_{false};
+  std::atomic<actors::fence> fenced_{actors::fence::none}; // set once, by the writer
   std::atomic<bool> connected_{false}; // read by accepting() without the lock
   std::atomic<std::size_t> queued_{0};
 

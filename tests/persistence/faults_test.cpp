@@ -77,7 +77,8 @@ TEST_F(faults_test, a_deadline_that_passed_while_the_hub_was_down_fires_at_once)
 // A stale writer is fenced off: once another hub has taken the store over (recovery takes
 // a new writer epoch), this hub's next write is refused whole — its client is answered
 // errc::conflict — and Redis keeps what the newer hub wrote; this hub then accepts no more
-// writes, and what it refuses is not stored either.
+// writes, every one refused with conflict too (try_again would never succeed here), and what
+// it refuses is not stored either.
 TEST_F(faults_test, a_stale_hub_is_refused_with_conflict_and_the_newer_record_kept) {
   ASSERT_TRUE(start_city());
   auto id = report(P(grid_a1_1, 2), grid_a1_1);
@@ -104,15 +105,24 @@ TEST_F(faults_test, a_stale_hub_is_refused_with_conflict_and_the_newer_record_ke
   EXPECT_EQ(hget(spy, persistence::keys::case_hash(id), std::to_string(id)), v10);
   EXPECT_GE(journal_->stats().conflicts, 1u);
   EXPECT_FALSE(journal_->accepting());
-  // And it takes no more writes: refused before anything is applied or stored.
-  auto reply = act(P(grid_a1_2, 2), [] {
-    protocol::case_report r;
-    r.unit = grid_a1_2;
-    r.category = "safety.dispute";
-    r.title = "after the takeover";
-    return r;
-  }());
-  EXPECT_TRUE(std::holds_alternative<protocol::error>(reply)) << describe(reply);
+  EXPECT_EQ(journal_->status().fenced, actors::fence::superseded);
+  // And it takes no more writes: each refused with conflict before anything is applied or
+  // stored, saying why.
+  for (int i = 0; i < 3; ++i) {
+    auto reply = act(P(grid_a1_2, 2), [] {
+      protocol::case_report r;
+      r.unit = grid_a1_2;
+      r.category = "safety.dispute";
+      r.title = "after the takeover";
+      return r;
+    }());
+    EXPECT_REFUSED(reply, errc::conflict);
+    if (auto* e = std::get_if<protocol::error>(&reply)) {
+      EXPECT_NE(e->message.find("another hub process took over the store"), std::string::npos)
+          << e->message;
+    }
+  }
+  EXPECT_REFUSED(step(P(grid_a1_1, 2), id, case_action::resolve), errc::conflict);
   EXPECT_EQ(cases_made_at(spy, grid_a1_2), 0);
 }
 
@@ -132,6 +142,8 @@ TEST_F(faults_test, a_store_that_lost_its_data_is_not_written_over) {
   EXPECT_NE(e->message.find("lost its data"), std::string::npos) << e->message;
   EXPECT_FALSE(hget(spy, persistence::keys::case_hash(id), std::to_string(id)).has_value());
   EXPECT_FALSE(journal_->accepting());
+  EXPECT_EQ(journal_->status().fenced, actors::fence::emptied);
+  EXPECT_REFUSED(step(P(grid_a1_1, 2), id, case_action::sign), errc::conflict);
 }
 
 // Redis killed: the first write that fails turns the journal away (accepting() false) and is
