@@ -150,15 +150,15 @@ public:
     if (auto* d = std::get_if<protocol::directive_event>(&msg)) {
       if (d->id == 0 || d->id != directive_.load(std::memory_order_relaxed))
         return;
-      if (d->unit == 411500) { // the issuer's events: its own issue event, then tallies
+      if (d->recipient == 0) { // the issuer's events: its own issue event, then tallies
         if (d->action != directive_action::issue && d->signed_count == d->total)
           tracker_.tally();
-      } else if (d->action == directive_action::issue) { // arrival at a grid
+      } else if (d->action == directive_action::issue) { // arrival at a grid (its copy)
         tracker_.arrived();
         if (sign_on_arrival_.load(std::memory_order_relaxed)) {
           // By the hierarchy's own index (one probe), as the bare tree's client is handed
           // the grid's position: the client's look-up is not ours to pay for.
-          const auto i = city_.context().hierarchy->index_of(d->unit);
+          const auto i = city_.context().hierarchy->index_of(d->recipient);
           if (i < grid_pos_.size() && grid_pos_[i] != no_grid)
             sign(grid_pos_[i]); // on the bus's deliverer: submit only enqueues, never publishes
         }
