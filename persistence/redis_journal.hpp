@@ -79,7 +79,7 @@ private:
   bool counters_read_ = false;        // both continued from the store's, on first connect
   std::uint64_t epoch_ = 0;           // this writer's, in hub:meta writer
   std::atomic<actors::fence> fenced_{actors::fence::none}; // set once, by the writer
-  std::atomic<bool> connected_{false}; // read by accepting() without the lock
+  std::atomic<bool> connected_{false};                     // read by accepting() without the lock
   std::atomic<std::size_t> queued_{0};
 
   mutable std::mutex mutex_;
