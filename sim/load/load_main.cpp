@@ -9,6 +9,7 @@
 #include "gateway/net/token.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "sim/client/ws_client.hpp"
+#include "sim/load/command_line.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 
@@ -17,14 +18,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -60,39 +59,22 @@ struct options {
 
 options parse_args(int argc, char** argv) {
   options o;
-  const std::map<std::string_view, std::string*> texts = {
-      {"--url", &o.url}, {"--secret-file", &o.secret_file}, {"--hierarchy", &o.hierarchy_file}};
-  const std::map<std::string_view, std::uint64_t*> numbers = {{"--hub-pid", &o.hub_pid},
-                                                              {"--grids", &o.grids},
-                                                              {"--threads", &o.threads},
-                                                              {"--parallel", &o.parallel},
-                                                              {"--timeout-s", &o.timeout_s}};
-  const std::map<std::string_view, bool*> flags = {{"--json", &o.json},
-                                                   {"--no-sign", &o.no_sign},
-                                                   {"--no-watch", &o.no_watch},
-                                                   {"--help", &o.help},
-                                                   {"-h", &o.help}};
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (auto f = flags.find(a); f != flags.end()) {
-      *f->second = true;
-      continue;
-    }
-    if (!texts.count(a) && !numbers.count(a))
-      throw std::invalid_argument("unknown argument " + std::string(a));
-    if (i + 1 >= argc)
-      throw std::invalid_argument("missing value for " + std::string(a));
-    std::string_view v = argv[++i];
-    if (auto t = texts.find(a); t != texts.end()) {
-      *t->second = v;
-      continue;
-    }
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *numbers.at(a));
-    if (v.empty() || ec != std::errc{} || end != v.data() + v.size())
-      throw std::invalid_argument(std::string(a) + " needs an unsigned number");
-  }
-  if (!o.help && (o.url.empty() || o.secret_file.empty() || o.hierarchy_file.empty()))
-    throw std::invalid_argument("--url, --secret-file and --hierarchy are required");
+  sim::parse_options(argc, argv,
+                     {.texts = {{"--url", &o.url},
+                                {"--secret-file", &o.secret_file},
+                                {"--hierarchy", &o.hierarchy_file}},
+                      .numbers = {{"--hub-pid", &o.hub_pid},
+                                  {"--grids", &o.grids},
+                                  {"--threads", &o.threads},
+                                  {"--parallel", &o.parallel},
+                                  {"--timeout-s", &o.timeout_s}},
+                      .flags = {{"--json", &o.json},
+                                {"--no-sign", &o.no_sign},
+                                {"--no-watch", &o.no_watch},
+                                {"--help", &o.help},
+                                {"-h", &o.help}}});
+  if (!o.help)
+    sim::require_hub_options(o.url, o.secret_file, o.hierarchy_file);
   o.threads = std::clamp<std::uint64_t>(o.threads, 1, 64);
   return o;
 }

@@ -8,15 +8,14 @@
 #include "gateway/net/secret_file.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "sim/client/person_pool.hpp"
+#include "sim/load/command_line.hpp"
 #include "sim/load/live_workload.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <string>
 #include <string_view>
 
@@ -45,36 +44,20 @@ struct options {
 
 options parse_args(int argc, char** argv) {
   options o;
-  const std::map<std::string_view, std::string*> texts = {
-      {"--url", &o.url}, {"--secret-file", &o.secret_file}, {"--hierarchy", &o.hierarchy_file}};
-  const std::map<std::string_view, std::uint64_t*> numbers = {
-      {"--rate", &o.rate},
-      {"--directives", &o.directives},
-      {"--seed", &o.seed},
-      {"--max-connections", &o.max_connections},
-      {"--until-closed", &o.until_closed},
-      {"--timeout-s", &o.timeout_s}};
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--json" || a == "--help" || a == "-h") {
-      (a == "--json" ? o.json : o.help) = true;
-      continue;
-    }
-    if (!texts.count(a) && !numbers.count(a))
-      throw std::invalid_argument("unknown argument " + std::string(a));
-    if (i + 1 >= argc)
-      throw std::invalid_argument(std::string(a) + " needs a value");
-    std::string_view v = argv[++i];
-    if (auto t = texts.find(a); t != texts.end()) {
-      *t->second = v;
-      continue;
-    }
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *numbers.at(a));
-    if (v.empty() || ec != std::errc{} || end != v.data() + v.size())
-      throw std::invalid_argument(std::string(a) + " needs an unsigned number");
-  }
-  if (!o.help && (o.url.empty() || o.secret_file.empty() || o.hierarchy_file.empty()))
-    throw std::invalid_argument("--url, --secret-file and --hierarchy are required");
+  sim::parse_options(argc, argv,
+                     {.texts = {{"--url", &o.url},
+                                {"--secret-file", &o.secret_file},
+                                {"--hierarchy", &o.hierarchy_file}},
+                      .numbers = {{"--rate", &o.rate},
+                                  {"--directives", &o.directives},
+                                  {"--seed", &o.seed},
+                                  {"--max-connections", &o.max_connections},
+                                  {"--until-closed", &o.until_closed},
+                                  {"--timeout-s", &o.timeout_s}},
+                      .flags = {{"--json", &o.json}, {"--help", &o.help}, {"-h", &o.help}}});
+  if (o.help)
+    return o;
+  sim::require_hub_options(o.url, o.secret_file, o.hierarchy_file);
   if (o.max_connections == 0)
     throw std::invalid_argument("--max-connections must be at least 1");
   return o;

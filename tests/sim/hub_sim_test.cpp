@@ -81,6 +81,11 @@ TEST_F(hub_sim_test, bad_arguments_exit_2_with_the_usage) {
   child_process sim{{HUB_SIM_BINARY, "--rate", "fast"}};
   EXPECT_EQ(sim.finish(), 2);
   EXPECT_NE(sim.err().find("usage: hub-sim"), std::string::npos) << sim.err();
+  EXPECT_NE(sim.err().find("--rate needs an unsigned number"), std::string::npos) << sim.err();
+
+  child_process unknown{{HUB_SIM_BINARY, "--rates", "5"}};
+  EXPECT_EQ(unknown.finish(), 2);
+  EXPECT_NE(unknown.err().find("unknown argument --rates"), std::string::npos) << unknown.err();
 }
 
 } // namespace
