@@ -19,7 +19,7 @@ seed=${HUB_SEED:-20261125}
 packages=(g++ cmake ninja-build make ccache pkg-config clang-format nodejs
           libcaf-dev libboost-dev libmsgpack-cxx-dev libhiredis-dev libssl-dev
           libgtest-dev libgmock-dev libbenchmark-dev redis-server clang libclang-rt-14-dev
-          libjemalloc-dev)
+          libjemalloc-dev chromium fonts-wqy-microhei)
 
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
@@ -35,6 +35,19 @@ install_missing() {
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
       "${missing[@]}" >/dev/null
+  fi
+}
+
+# The browser pages' npm packages (gateway/www/package-lock.json), installed with `npm ci` when
+# node_modules is missing or was installed from another lockfile (a stamp holds its hash).
+web_packages() {
+  local www=gateway/www stamp=gateway/www/node_modules/.hub-lock-sha256 sum
+  command -v npm >/dev/null || { packages=(npm); install_missing; }
+  sum=$(sha256sum "$www/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    say "npm ci in $www"
+    (cd "$www" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$sum" >"$stamp"
   fi
 }
 
@@ -146,7 +159,7 @@ run_tests() {
 }
 
 case "${1:-}" in
-  run) shift; install_missing; build hub hub-gen hub-sim hub-cli; run "$@" ;;
-  test) shift; install_missing; build; run_tests "$@" ;;
+  run) shift; install_missing; web_packages; build hub hub-gen hub-sim hub-cli; run "$@" ;;
+  test) shift; install_missing; web_packages; build; run_tests "$@" ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
