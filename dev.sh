@@ -141,6 +141,21 @@ run() {
   if ! wait_listening "$port" "$hub_pid"; then
     wait "$hub_pid" && exit 1 || exit $?
   fi
+  # One ready-to-open page per role, logged in by the token in the URL fragment (which the
+  # browser keeps to itself: it never reaches the hub's logs).
+  say "open in a browser (each link logs in as the person named; tokens last a day):"
+  local role person page
+  for role in "city dashboard (city leader 41150001):41150001:dashboard" \
+              "leader console, one-key directives (city leader 41150001):41150001:leader" \
+              "township console, whistle button (township head 41150200101):41150200101:township" \
+              "township console, propose a whistle (module head 41150200106):41150200106:township" \
+              "department console (浉河区生态环境分局 head 41150290301):41150290301:department" \
+              "grid worker's phone page (41150200100100102):41150200100100102:grid"; do
+    person=${role#*:}; page=${person#*:}; person=${person%%:*}
+    printf '  %-72s http://127.0.0.1:%s/%s.html#token=%s\n' "${role%%:*}" "$port" "$page" \
+      "$("$build_dir/gateway/hub" token --hierarchy "$file" --secret-file "$data_dir/hub.secret" \
+         --person "$person")" >&2
+  done
   say "the city from $file; watch it live with:"
   echo "  $build_dir/sim/client/hub-cli --url ws://127.0.0.1:$port/ --secret-file $data_dir/hub.secret \\" >&2
   echo "    --hierarchy $file --token-for 41150001 watch --unit 411500" >&2
