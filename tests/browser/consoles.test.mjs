@@ -115,7 +115,15 @@ test('the whistle: proposed, blown, reported in and fed back live, rated; the da
   await until(() => dashboard.evaluate(() => window.dashboard.stats.chartDraws > 1), T, 'a chart redraw');
   await shot(dashboard, 'dashboard');
   // Drill down to the county, then the township, and back.
-  await dashboard.evaluate(() => window.dashboard.drill?.(411502));
+  await dashboard.evaluate(() => window.dashboard.drill(411502));
+  await dashboard.locator('#map-title', { hasText: '浉河区' }).waitFor({ timeout: T });
+  await until(() => dashboard.frames_.sent.find((m) => m.t === 'subscribe' && m.unit === 411502), T, 'the county subscription');
+  await dashboard.evaluate(() => window.dashboard.drill(411502001));
+  await dashboard.locator('#map-title', { hasText: '乡镇' }).waitFor({ timeout: T });
+  await shot(dashboard, 'dashboard-township');
+  await dashboard.click('#back');
+  await dashboard.locator('#map-title', { hasText: '浉河区' }).waitFor({ timeout: T });
+  await until(() => dashboard.frames_.sent.find((m) => m.t === 'unsubscribe' && m.unit === 411502001), T, 'the township unsubscribed');
   for (const p of [dashboard, worker, moduleHead, head, dept]) {
     assert.deepEqual(p.errors, []);
     await p.close();

@@ -21,7 +21,7 @@ let dirty = true, chartsDirty = true, lastCharts = 0;
 let dir, hub, root, focus;
 const pinned = new Set();    // subscriptions kept whatever the focus
 const stats = { events: 0 }; // for the browser test
-window.dashboard = { stats, agg, cases, gridLoad };
+window.dashboard = { stats, agg, cases, gridLoad, drill: (code) => drill(code) };
 
 const charts = {};
 const hulls = new Map();
@@ -206,7 +206,7 @@ function drill(code) {
 
 function drawCharts() {
   const kids = dir.children(focus).filter((k) => k.kind !== 'department' && k.kind !== 'centre' && k.kind !== 'grid');
-  const areas = kids.map((k) => ({ code: k.code, name: k.name, points: hull(k.code), f: agg.get(k.code) }));
+  const areas = kids.map((k) => ({ code: k.code, name: k.name, points: hull(k.code), f: agg.get(k.code) })).filter((a) => a.points.length >= 3);
   const live = [];
   for (const [grid, g] of gridLoad) {
     const u = dir.unit(grid);
@@ -215,7 +215,7 @@ function drawCharts() {
   }
   charts.map.setOption({
     series: [
-      { id: 'areas', data: areas.map((a, i) => ({ value: [i], name: a.name, code: a.code })), renderItem: (params, api) => {
+      { id: 'areas', data: areas.map((a) => ({ value: a.points.length ? centre(a.points) : [NaN, NaN], name: a.name, code: a.code })), renderItem: (params, api) => {
         const a = areas[params.dataIndex];
         if (!a || a.points.length < 3) return null;
         return {
