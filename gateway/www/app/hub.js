@@ -32,6 +32,20 @@ export async function loadDirectory(token) {
 
 const opts = { useBigInt64: true };
 
+/// The message with every integer above 32 bits as a BigInt: @msgpack/msgpack writes a large
+/// Number as a float64, which the hub refuses for ids, unit codes and times (wrong_type).
+function wire(v) {
+  if (typeof v === 'number') return Number.isInteger(v) && v > 0xffffffff ? BigInt(v) : v;
+  if (Array.isArray(v)) return v.map(wire);
+  if (v && typeof v === 'object' && typeof v !== 'bigint') {
+    const o = {};
+    for (const [k, x] of Object.entries(v)) o[k] = wire(x);
+    return o;
+  }
+  return v;
+}
+const pack = (msg) => encode(wire(msg), opts);
+
 /// The hub's error reply as a thrown value.
 export class HubError extends Error {
   constructor(reply) {
@@ -83,7 +97,7 @@ export class Hub {
       this.onStatus('open');
       const since = this.resumePoint();
       for (const unit of this.units) this.sendSubscribe(unit, since);
-      for (const [, p] of this.pending) if (!p.subscribe) ws.send(encode(p.msg, opts));
+      for (const [, p] of this.pending) if (!p.subscribe) ws.send(pack(p.msg));
     };
     ws.onmessage = (e) => this.receive(decode(new Uint8Array(e.data), opts));
     ws.onclose = async () => {
@@ -111,7 +125,7 @@ export class Hub {
   receive(m) {
     this.frames += 1;
     if (m.t === 'ack' || m.t === 'error') {
-      if (m.t === 'error' && m.id === 0) {
+      if (m.t === 'error' && Number(m.id) === 0) {
         if (m.code === 31) { // overloaded: every subscription ended; resume them
           const since = this.resumePoint();
           for (const unit of this.units) this.sendSubscribe(unit, since);
@@ -119,14 +133,14 @@ export class Hub {
         this.onMessage(m);
         return;
       }
-      const p = this.pending.get(m.id);
+      const p = this.pending.get(String(m.id));
       if (!p) return;
       if (m.t === 'error' && m.code === 32) { // try_again: the same request, a little later
         p.retry = Math.min((p.retry ?? 50) * 2, 3000);
-        setTimeout(() => this.ws.readyState === 1 && this.ws.send(encode(p.msg, opts)), p.retry);
+        setTimeout(() => this.ws.readyState === 1 && this.ws.send(pack(p.msg)), p.retry);
         return;
       }
-      this.pending.delete(m.id);
+      this.pending.delete(String(m.id));
       if (p.subscribe) this.subscribeDone(p, m);
       if (m.t === 'ack') p.resolve(m);
       else p.reject(new HubError(m));
@@ -142,7 +156,7 @@ export class Hub {
   }
 
   subscribeDone(p, m) {
-    this.waitingSubs.delete(p.msg.id);
+    this.waitingSubs.delete(String(p.msg.id));
     if (this.waitingSubs.size === 0) this.resumeCap = Infinity;
     // An ack below the since sent: the hub restarted without its past. Reload.
     if (m.t === 'ack' && p.msg.since && Number(m.seq ?? 0) < p.msg.since) {
@@ -156,15 +170,15 @@ export class Hub {
     if (since > 0) {
       msg.since = since;
       this.resumeCap = Math.min(this.resumeCap, since);
-      this.waitingSubs.add(msg.id);
+      this.waitingSubs.add(String(msg.id));
     }
     return this.send(msg, true);
   }
 
   send(msg, subscribe = false) {
     return new Promise((resolve, reject) => {
-      this.pending.set(msg.id, { msg, resolve, reject, subscribe });
-      if (this.ws.readyState === 1) this.ws.send(encode(msg, opts));
+      this.pending.set(String(msg.id), { msg, resolve, reject, subscribe });
+      if (this.ws.readyState === 1) this.ws.send(pack(msg));
       // else: sent when the connection opens (the same id: the hub applies it once)
     }).catch((e) => { if (subscribe) return e; throw e; });
   }
