@@ -135,8 +135,7 @@ void http_session::respond(const request& req) {
       res_.body() = refused->reason + "\n";
     } else {
       res_.set(http::field::content_type, "application/json");
-      res_.body() =
-          directory_json(state_->city().hierarchy(), std::get<actors::principal>(auth));
+      res_.body() = directory_json(state_->city().hierarchy(), std::get<actors::principal>(auth));
     }
   } else {
     auto file = state_->files().get(target);

@@ -19,8 +19,8 @@ protected:
   /// follow).
   static std::string entry(protocol::unit_code code, std::string_view kind,
                            protocol::unit_code parent) {
-    return "[" + std::to_string(code) + ",\"" + std::string(kind) + "\"," +
-           std::to_string(parent) + ",";
+    return "[" + std::to_string(code) + ",\"" + std::string(kind) + "\"," + std::to_string(parent) +
+           ",";
   }
 };
 
@@ -66,14 +66,14 @@ TEST_F(directory_test, each_post_gets_the_root_it_may_watch) {
     protocol::person_id who;
     protocol::unit_code root;
   };
-  for (auto [who, root] : {expectation{person_at(grid_b2_1, 2), grid_b2_1},
-                           expectation{person_at(village_a2, 1), village_a2},
-                           expectation{person_at(police, 2), police},
-                           expectation{person_at(county, 1), county},
-                           expectation{person_at(centre, 1), county},     // a county centre
-                           expectation{person_at(city_centre, 2), city},  // the city centre
-                           expectation{person_at(city_centre, 1), city},  // the hotline
-                           expectation{person_at(city, 1), city}}) {
+  for (auto [who, root] :
+       {expectation{person_at(grid_b2_1, 2), grid_b2_1},
+        expectation{person_at(village_a2, 1), village_a2},
+        expectation{person_at(police, 2), police}, expectation{person_at(county, 1), county},
+        expectation{person_at(centre, 1), county},    // a county centre
+        expectation{person_at(city_centre, 2), city}, // the city centre
+        expectation{person_at(city_centre, 1), city}, // the hotline
+        expectation{person_at(city, 1), city}}) {
     auto r = get_for(who);
     ASSERT_EQ(r.status, 200) << who;
     EXPECT_NE(r.body.find("\"root\":" + std::to_string(root) + ",\"modules\""), std::string::npos)

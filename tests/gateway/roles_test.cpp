@@ -108,9 +108,9 @@ TEST_F(roles_test, a_summoned_department_gets_its_summons_live_and_the_county_do
   auto police_console = connect(P(police, 1));
   auto environment_console = connect(P(environment, 1));
   auto county_console = connect(P(county, 1));
-  for (auto [c, unit] : {std::pair{police_console.get(), police},
-                         std::pair{environment_console.get(), environment},
-                         std::pair{county_console.get(), county}})
+  for (auto [c, unit] :
+       {std::pair{police_console.get(), police}, std::pair{environment_console.get(), environment},
+        std::pair{county_console.get(), county}})
     EXPECT_ACK(c->request(msg(protocol::subscribe{unit, 0})));
 
   auto id = case_of(worker->request(msg(report_at(grid_a1_1))));

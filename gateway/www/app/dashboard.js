@@ -19,6 +19,7 @@ const directives = new Map();// String(directive) -> { total, signed, done, titl
 let tickerLines = [];        // newest first, at most TICKER, waiting for the next frame
 let dirty = true, chartsDirty = true, lastCharts = 0;
 let dir, hub, root, focus;
+let whistleCount = 0;   // whistles waiting for departments in the focus, counted with the charts
 const pinned = new Set();    // subscriptions kept whatever the focus
 const stats = { events: 0 }; // for the browser test
 window.dashboard = { stats, agg, cases, gridLoad, drill: (code) => drill(code) };
@@ -130,16 +131,14 @@ function onReload() {
 
 const pct = (a, b) => (b ? Math.round((100 * a) / b) : 0);
 
-function inFocus(code) { return code === focus || dir.childToward(focus, code) !== undefined; }
+function inFocus(code) { return focus === root || code === focus || dir.childToward(focus, code) !== undefined; }
 
 function drawCounters() {
   const f = agg.get(focus) ?? {};
   $('#c-open').textContent = f.open ?? 0;
   $('#c-yellow').textContent = f.yellow ?? 0;
   $('#c-red').textContent = f.red ?? 0;
-  let whistles = 0;
-  for (const c of cases.values()) if (c.whistle?.size && inFocus(c.holder)) whistles += 1;
-  $('#c-whistles').textContent = whistles;
+  $('#c-whistles').textContent = whistleCount;
   let running = 0;
   for (const d of directives.values()) if (d.total && d.done < d.total) running += 1;
   $('#c-directives').textContent =
@@ -230,6 +229,9 @@ function drawCharts() {
     ],
   });
 
+  whistleCount = 0;
+  for (const c of cases.values()) if (c.whistle?.size && inFocus(c.holder)) whistleCount += 1;
+  dirty = true;
   const f = agg.get(focus) ?? {};
   const held = { grid: 0, village: 0, township: 0, department: 0 };
   for (const c of cases.values()) if (c.holderKind in held && inFocus(c.holder)) held[c.holderKind] += 1;

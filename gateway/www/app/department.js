@@ -43,7 +43,7 @@ function onMessage(m) {
 function draw(w, flash = false) {
   const note = el('textarea', { placeholder: '反馈意见', name: 'note' });
   const card = el('section.card.whistle-card', { dataset: { case: String(w.id), stage: w.stage } },
-    el('h2', {}, el('span', {}, `📣 ${dir.name(w.from)} 吹哨`), el('span.muted', {}, time(w.at))),
+    el('h2', {}, el('span', {}, `${dir.name(w.from)} 吹哨`), el('span.muted', {}, time(w.at))),
     el('p', {}, w.title || '（无标题）', el('span.muted', {}, ` · ${w.category ?? ''} · #${w.id}`)),
     w.stage === 'summoned' ? el('p', {}, '报到剩余 ', el('b.count', { dataset: { deadline: String(w.deadline ?? '') } }, w.deadline ? countdown(w.deadline) : '—')) : '',
     w.reminded ? el('p.error', {}, `催办：${w.reminded}`) : '',

@@ -76,7 +76,7 @@ function drawDetail() {
   if (here && c.state === 'escalation_requested') {
     parts.push(el('div.whistle-box', {},
       el('p', {}, `吹哨申请：${(c.proposed ?? []).map((d) => dir.name(d)).join('、')}`),
-      el('button.whistle', { id: 'whistle', onclick: (e) => act(e.target, 'approve_whistle') }, '📣 吹哨'),
+      el('button.whistle', { id: 'whistle', onclick: (e) => act(e.target, 'approve_whistle') }, '吹 哨'),
       isHead() ? '' : el('p.muted', {}, '由乡镇长批准吹哨')));
   }
   if (c.depts.size) {
