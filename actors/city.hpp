@@ -5,6 +5,7 @@
 // request to the actor that owns it with an anonymous send; the answer reaches the sink.
 
 #include "actors/bus.hpp"
+#include "actors/city_port.hpp"
 #include "actors/request_ledger.hpp"
 #include "actors/unit_actor.hpp"
 
@@ -28,11 +29,11 @@ struct city_options {
   std::shared_ptr<city_snapshot> snapshot;
 };
 
-class city {
+class city final : public city_port {
 public:
   city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
        city_options options = {});
-  ~city();
+  ~city() override;
 
   city(const city&) = delete;
   city& operator=(const city&) = delete;
@@ -40,7 +41,15 @@ public:
   /// Routes `msg` from `who` to the unit actor that owns it; replies go to `reply_to`.
   /// Subscriptions are served here, against the bus. A request whose (person, id) was seen
   /// recently is not applied again: its reply is sent again (or when it arrives).
-  void submit(const principal& who, protocol::client_message msg, sink_ptr reply_to);
+  void submit(const principal& who, protocol::client_message msg, sink_ptr reply_to) override;
+
+  std::size_t disconnect(const client_sink* sink) override {
+    return ctx_->events->unsubscribe_all(sink);
+  }
+
+  city_gauges gauges() const override {
+    return {ctx_->events->last_seq(), ctx_->events->topic_count(), ctx_->store->status()};
+  }
 
   /// True when `who` may watch the subtree of `topic` (their own unit's subtree; a centre's
   /// county or city; the hotline the whole city): the table in protocol/README.md,
@@ -53,7 +62,7 @@ public:
     return ctx_->initialised.load(std::memory_order_acquire) == ctx_->directory.size();
   }
 
-  const protocol::hierarchy& hierarchy() const { return *ctx_->hierarchy; }
+  const protocol::hierarchy& hierarchy() const override { return *ctx_->hierarchy; }
   bus& events() { return *ctx_->events; }
   journal& store() { return *ctx_->store; }
   const city_context& context() const { return *ctx_; }

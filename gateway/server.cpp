@@ -11,7 +11,7 @@ namespace hub::gateway {
 
 namespace net = boost::asio;
 
-server::server(actors::city& city, config cfg)
+server::server(actors::city_port& city, config cfg)
   : state_(std::make_shared<server_state>(city, std::move(cfg))) {
   auto n = std::max<std::size_t>(state_->cfg().io_threads, 1);
   for (std::size_t i = 0; i < n; ++i)

@@ -13,7 +13,7 @@
 #include <vector>
 
 namespace hub::actors {
-class city;
+class city_port;
 }
 
 namespace hub::gateway {
@@ -24,7 +24,7 @@ class server_state;
 
 class server {
 public:
-  server(actors::city& city, config cfg);
+  server(actors::city_port& city, config cfg);
   /// Stops (gracefully) if still running.
   ~server();
 

@@ -2,7 +2,7 @@
 
 namespace hub::gateway {
 
-server_state::server_state(actors::city& city, config cfg)
+server_state::server_state(actors::city_port& city, config cfg)
   : city_(city)
   , cfg_(std::move(cfg))
   , files_(cfg_.www_dir) {
@@ -14,8 +14,8 @@ double server_state::uptime_seconds() const {
 }
 
 metrics::snapshot server_state::snapshot() const {
-  return {city_.events().last_seq(), city_.events().topic_count(), uptime_seconds(),
-          city_.store().status()};
+  auto g = city_.gauges();
+  return {g.last_seq, g.topics, uptime_seconds(), g.store};
 }
 
 void server_state::join(const std::shared_ptr<websocket_session>& s) {

@@ -4,7 +4,7 @@
 // settings, the counters, the static files, and the registry of open WebSocket sessions that
 // graceful shutdown walks. Thread-safe.
 
-#include "actors/city.hpp"
+#include "actors/city_port.hpp"
 #include "gateway/config.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/static_files.hpp"
@@ -22,14 +22,14 @@ class websocket_session;
 
 class server_state {
 public:
-  server_state(actors::city& city, config cfg);
+  server_state(actors::city_port& city, config cfg);
 
   server_state(const server_state&) = delete;
   server_state& operator=(const server_state&) = delete;
 
   // -- shared, read-only after construction -----------------------------------------------
 
-  actors::city& city() { return city_; }
+  actors::city_port& city() { return city_; }
   const config& cfg() const { return cfg_; }
   metrics& stats() { return metrics_; }
   const static_files& files() const { return files_; }
@@ -57,7 +57,7 @@ public:
 private:
   std::vector<std::shared_ptr<websocket_session>> open_sessions_locked() const;
 
-  actors::city& city_;
+  actors::city_port& city_;
   const config cfg_;
   metrics metrics_;
   const static_files files_;

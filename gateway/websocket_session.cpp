@@ -85,7 +85,7 @@ void websocket_session::shutdown() {
     // Still in the handshake: on_accept sees the server stopping and closes then.
     if (self->phase_ != phase::open)
       return;
-    self->state_->city().events().unsubscribe_all(self->sink_.get());
+    self->state_->city().disconnect(self->sink_.get());
     self->queue_.drop_events(); // replies drain; events are not worth waiting for
     self->close({websocket::close_code::going_away, "the hub is shutting down"}, true);
   });
@@ -94,7 +94,7 @@ void websocket_session::shutdown() {
 void websocket_session::abandon() {
   if (sink_) {
     sink_->detach();
-    state_->city().events().unsubscribe_all(sink_.get());
+    state_->city().disconnect(sink_.get());
   }
 }
 
@@ -216,7 +216,7 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
   // Stop the flow, and drop what the bus already handed to the lane: every event delivered
   // before the marker below is stale. A new subscribe (read after this point) delivers its
   // replay after the marker, so it goes through.
-  state_->city().events().unsubscribe_all(sink_.get());
+  state_->city().disconnect(sink_.get());
   resync_ = true;
   lane_.deliver(shared_from_this(), nullptr);
   auto n = std::to_string(resume);

@@ -1,0 +1,86 @@
+#pragma once
+
+// A city_port that records what the gateway hands it and answers every request with an ack:
+// for gateway tests where a real city is not the point (what reaches the city, as whom, and
+// when a connection lets go of its subscriptions). No actors, no CAF.
+
+#include "actors/city_port.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace hub::testing {
+
+class recording_city final : public actors::city_port {
+public:
+  struct request {
+    actors::principal who;
+    protocol::client_message msg;
+  };
+
+  explicit recording_city(std::shared_ptr<const protocol::hierarchy> h)
+    : h_(std::move(h)) {}
+
+  const protocol::hierarchy& hierarchy() const override { return *h_; }
+
+  void submit(const actors::principal& who, protocol::client_message msg,
+              actors::sink_ptr reply_to) override {
+    protocol::ack answer{msg.id, 0, 0, 0};
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      answer.seq = ++seq_;
+      requests_.push_back({who, std::move(msg)});
+    }
+    changed_.notify_all();
+    actors::reply(reply_to, answer);
+  }
+
+  std::size_t disconnect(const actors::client_sink*) override {
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      ++disconnects_;
+    }
+    changed_.notify_all();
+    return 0;
+  }
+
+  actors::city_gauges gauges() const override {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return gauges_;
+  }
+
+  void set_gauges(actors::city_gauges g) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    gauges_ = g;
+  }
+
+  std::vector<request> requests() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return requests_;
+  }
+
+  /// Waits until at least `n` disconnects were seen; false after `timeout`.
+  bool wait_disconnects(std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock{mutex_};
+    return changed_.wait_for(lock, timeout, [&] { return disconnects_ >= n; });
+  }
+
+  std::size_t disconnects() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return disconnects_;
+  }
+
+private:
+  std::shared_ptr<const protocol::hierarchy> h_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<request> requests_;
+  std::size_t disconnects_ = 0;
+  std::uint64_t seq_ = 0; // the ack's seq: 1, 2, ... in the order requests arrived
+  actors::city_gauges gauges_;
+};
+
+} // namespace hub::testing
