@@ -82,8 +82,9 @@ TEST_F(directory_test, each_post_gets_the_root_it_may_watch) {
     auto p = actors::principal::of(*h_->find_person(who));
     EXPECT_TRUE(city_->may_watch(p, root)) << who;
     auto parent = h_->find_unit(root)->parent;
-    if (parent != 0)
+    if (parent != 0) {
       EXPECT_FALSE(city_->may_watch(p, parent)) << who;
+    }
   }
   // The city's list holds every unit of the city, each once.
   auto all = get_for(person_at(city, 1)).body;
