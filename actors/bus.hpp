@@ -81,8 +81,7 @@ void reply(const sink_ptr& to, protocol::server_message msg);
 /// Who an event is delivered to.
 enum class reach : std::uint8_t {
   subtree_watchers, // subscribers of the unit and of every unit above it
-  unit_watchers,    // subscribers of the unit itself only (no event is published so now; events
-                    // stored so by earlier versions are still replayed so)
+  unit_watchers,    // subscribers of the unit itself only (a department's summons to a whistle)
 };
 
 /// An event as the store keeps it (recovery hands the latest ones back to the bus).

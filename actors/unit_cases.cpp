@@ -275,7 +275,22 @@ void unit_state::on_summons(whistle_summons& s) {
   arm(task.next_check, timer_kind::task_deadline, s.id);
   own_.open += 1;
   own_.reported += 1;
-  commit(std::nullopt, reach::unit_watchers, keep(task_record{s.id, unit_->code, task}));
+  // The summons, for the department's own watchers (its console): the township's
+  // approve_whistle is published at the township, which a department may not watch.
+  const auto& cat = h().categories[s.category];
+  protocol::case_event ev;
+  ev.at = t;
+  ev.id = s.id;
+  ev.action = case_action::approve_whistle;
+  ev.state = case_state::whistle_blown;
+  ev.unit = unit_->code;
+  ev.from_unit = s.township;
+  ev.category = cat.code;
+  ev.level = s.urgency;
+  ev.deadline = task.next_check;
+  ev.note = s.title;
+  ev.departments = {unit_->code};
+  commit(std::move(ev), reach::unit_watchers, keep(task_record{s.id, unit_->code, task}));
   figures_changed();
 }
 
