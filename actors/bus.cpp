@@ -88,7 +88,7 @@ std::size_t bus::ring::lower_bound(std::uint64_t seq) const {
 
 std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event, reach to,
                            std::uint32_t index, std::uint64_t seq,
-                           std::shared_ptr<const case_facts> facts) {
+                           std::shared_ptr<const void> facts) {
   // Built and looked up before the lock, and the evicted event freed after it: the lock
   // covers only numbering, retention and queueing.
   auto built = std::make_shared<outbound>(std::move(event), unit);

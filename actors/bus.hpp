@@ -75,15 +75,16 @@ public:
 
 using sink_ptr = std::shared_ptr<client_sink>;
 
-struct case_facts; // case_record.hpp
-
 /// Sees every event the bus publishes, in sequence order, under the bus's lock: the read side
 /// (read_model.hpp) is fed from here. Must only hand the event on (a mailbox enqueue).
+/// `facts`: what the step handed the read side beside the event (null for most): for a case
+/// event a case_facts (case_record.hpp), for a directive's issue at its issuer the
+/// directive_info, for a recipient's sign or complete the recipient (directive.hpp).
 class event_tap {
 public:
   virtual ~event_tap() = default;
   virtual void on_event(std::uint32_t unit_index, const outbound_ptr& event,
-                        const std::shared_ptr<const case_facts>& facts) = 0;
+                        const std::shared_ptr<const void>& facts) = 0;
 };
 
 /// Sends `msg` as a reply to one client (no sequence number, no retention).
@@ -121,10 +122,10 @@ public:
   /// commits (the memory journal: publish order is its commit order). `index`: the unit's
   /// index in the hierarchy when the caller knows it (a unit actor does), else looked up.
   /// Returns the sequence number.
-  /// `facts`: what the read side needs beside a case event (case_record.hpp), or null.
+  /// `facts`: what the read side needs beside the event (event_tap), or null.
   std::uint64_t publish(protocol::unit_code unit, protocol::server_message event,
                         reach to = reach::subtree_watchers, std::uint32_t index = unknown_index,
-                        std::uint64_t seq = 0, std::shared_ptr<const case_facts> facts = {});
+                        std::uint64_t seq = 0, std::shared_ptr<const void> facts = {});
 
   /// Sets the tap every event passes (before the first publish).
   void set_tap(std::shared_ptr<event_tap> tap) { tap_ = std::move(tap); }

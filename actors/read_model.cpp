@@ -1,5 +1,6 @@
 #include "actors/read_model.hpp"
 
+#include "actors/directive.hpp"
 #include "actors/ids.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/json.hpp"
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -17,6 +19,7 @@ using namespace protocol;
 struct read_model::shared {
   std::shared_ptr<const hierarchy> h;
   std::vector<std::uint16_t> shard_of; // per unit index: 0 the city's, 1.. a county's
+  std::vector<std::uint32_t> parent;   // per unit index: its parent's, or no_unit
   std::size_t shards = 1;
   std::function<timestamp_ms()> now;
 
@@ -108,7 +111,14 @@ struct query_job {
 
 struct apply_msg {
   outbound_ptr event;
-  std::shared_ptr<const case_facts> facts;
+  std::shared_ptr<const void> facts; // event_tap's: case_facts, directive_info or recipient
+};
+
+/// A directive as the read side keeps it: every recipient (sorted) and its latest answer.
+struct directive_view {
+  directive_ptr info;
+  std::vector<recipient> who;
+  std::vector<directive_action> answer; // issue: none yet
 };
 
 struct query_msg {
@@ -134,6 +144,7 @@ struct shard_state {
   std::unordered_map<case_id, case_view> cases;
   std::unordered_map<std::uint32_t, std::unordered_set<case_id>> held; // holder index -> cases
   std::unordered_map<unit_code, std::vector<case_id>> summoned;        // department -> cases
+  std::unordered_map<directive_id, directive_view> directives;         // issued in this shard
 
   const hierarchy& h() const { return *sh->h; }
 
@@ -195,6 +206,130 @@ struct shard_state {
       whistled.push_back(w.department);
     summon(v, whistled);
     hold(v, c.holder);
+  }
+
+  /// A directive issued (`answers`: those recovered, else none yet).
+  void issue(directive_ptr info,
+             const std::vector<std::pair<recipient, directive_action>>* answers = nullptr) {
+    auto& v = directives[info->id];
+    std::vector<std::pair<recipient, directive_action>> all;
+    if (answers != nullptr)
+      all = *answers;
+    else
+      for (auto& r : all_recipients(h(), *info, info->issuer_unit))
+        all.emplace_back(r, directive_action::issue);
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    all.erase(std::unique(all.begin(), all.end(),
+                          [](const auto& a, const auto& b) { return a.first == b.first; }),
+              all.end());
+    v.info = std::move(info);
+    v.who.clear();
+    v.answer.clear();
+    for (auto& [r, a] : all) {
+      v.who.push_back(r);
+      v.answer.push_back(a);
+    }
+  }
+
+  /// A recipient signed or completed.
+  void receipt(directive_id id, const recipient& r, directive_action a) {
+    auto found = directives.find(id);
+    if (found == directives.end())
+      return;
+    auto& v = found->second;
+    auto at = std::lower_bound(v.who.begin(), v.who.end(), r);
+    if (at == v.who.end() || !(*at == r))
+      return;
+    auto& answer = v.answer[static_cast<std::size_t>(at - v.who.begin())];
+    if (a == directive_action::complete || answer == directive_action::issue)
+      answer = a;
+  }
+
+  void answer_directive(query_job& job) {
+    auto found = directives.find(job.q.directive_ref);
+    if (found == directives.end())
+      return reply(job.reply_to, error{job.id, errc::unknown_directive,
+                                       "no directive " + std::to_string(job.q.directive_ref)});
+    const auto& v = found->second;
+    const auto& d = *v.info;
+    const auto scope = job.q.unit != 0 ? job.q.unit : d.issuer_unit;
+    const auto scope_at = h().index_of(scope);
+    auto in_scope = [&](const recipient& r) {
+      return h().within_at(h().index_of(r.unit), scope_at);
+    };
+    // Outside the issuer's unit, one sees a directive only where it has recipients.
+    const bool watches_issuer = may_watch(h(), job.who, d.issuer_unit);
+    if (!h().within(scope, d.issuer_unit) ||
+        (!watches_issuer && std::none_of(v.who.begin(), v.who.end(), in_scope)))
+      return reply(job.reply_to, error{job.id, errc::forbidden,
+                                       "you may not see directive " +
+                                           std::to_string(job.q.directive_ref) + " there"});
+    std::optional<recipient> after;
+    if (!job.q.cursor.empty()) {
+      order_key k;
+      if (!parse_cursor(job.q.cursor, k))
+        return reply(job.reply_to, error{job.id, errc::invalid_argument,
+                                         "field 'cursor': not a cursor of this directive"});
+      after = recipient{k.first, k.second};
+    }
+    result r;
+    r.id = job.id;
+    r.seq = job.seq;
+    r.what = query_kind::directive;
+    auto& out = r.directive;
+    out.id = d.id;
+    out.unit = d.issuer_unit;
+    out.by = d.issuer;
+    out.channel = d.what.channel;
+    out.title = d.what.title;
+    out.body = d.what.body;
+    out.issued_at = d.issued_at;
+    out.deadline = d.what.deadline;
+    out.scope.unit = scope;
+    std::map<unit_code, receipt_count> children;
+    auto count = [](receipt_count& c, directive_action a) {
+      c.total += 1;
+      c.signed_count += a != directive_action::issue ? 1 : 0;
+      c.done += a == directive_action::complete ? 1 : 0;
+    };
+    const auto limit = job.q.limit != 0 ? job.q.limit : limits::default_page;
+    std::string cursor;
+    for (std::size_t i = 0; i < v.who.size(); ++i) {
+      auto at = h().index_of(v.who[i].unit);
+      if (!h().within_at(at, scope_at))
+        continue;
+      const auto a = v.answer[i];
+      count(out.scope, a);
+      auto child = at; // the child of the scope on the way up (or the scope itself)
+      while (child != scope_at && sh->parent[child] != scope_at)
+        child = sh->parent[child];
+      auto& c = children[h().units[child].code];
+      c.unit = h().units[child].code;
+      count(c, a);
+      const bool lags = job.q.lagging == directive_action::complete
+                            ? a != directive_action::complete
+                            : a == directive_action::issue;
+      if (!lags)
+        continue;
+      ++r.total;
+      if (after && !(*after < v.who[i]))
+        continue;
+      if (out.laggards.size() < limit)
+        out.laggards.push_back({v.who[i].unit, v.who[i].person, a});
+      else if (cursor.empty())
+        cursor = "more";
+    }
+    for (auto& [code, c] : children)
+      out.children.push_back(c);
+    auto next = [&] {
+      const auto& last = out.laggards.back();
+      return std::to_string(last.unit) + "." + std::to_string(last.person);
+    };
+    if (!cursor.empty())
+      r.cursor = next();
+    fit(r, out.laggards, next);
+    reply(job.reply_to, std::move(r));
   }
 
   /// A holder's step, in sequence order.
@@ -370,12 +505,18 @@ public:
     , shards_(std::move(shards)) {}
 
   void on_event(std::uint32_t, const outbound_ptr& event,
-                const std::shared_ptr<const case_facts>& facts) override {
-    // Only a holder's steps carry facts: a department's reminder is not a step of the case.
-    auto* ev = std::get_if<case_event>(&event->message());
-    if (ev == nullptr || !facts)
+                const std::shared_ptr<const void>& facts) override {
+    // Only the steps the read side keeps carry facts: a holder's step of a case (not a
+    // department's reminder), a directive's issue at its issuer, a recipient's receipt.
+    if (!facts)
       return;
-    if (auto shard = sh_->shard_of_case(ev->id))
+    const auto& m = event->message();
+    std::uint64_t id = 0;
+    if (auto* c = std::get_if<case_event>(&m))
+      id = c->id;
+    else if (auto* d = std::get_if<directive_event>(&m))
+      id = d->id;
+    if (auto shard = sh_->shard_of_case(id))
       caf::anon_send(shards_[*shard], apply_msg{event, facts});
   }
 
@@ -408,6 +549,9 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
     if (auto* county = h->ancestor_of_kind(h->units[i].code, unit_kind::county))
       sh->shard_of[i] = county_shard.at(county->code);
   sh->shards = county_shard.size() + 1;
+  sh->parent.reserve(h->units.size());
+  for (const auto& u : h->units)
+    sh->parent.push_back(u.parent != 0 ? h->index_of(u.parent) : hierarchy::no_unit);
   shared_ = sh;
 
   std::vector<std::shared_ptr<shard_state>> start(sh->shards);
@@ -420,6 +564,11 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
       for (const auto& c : unit.cases)
         if (auto shard = sh->shard_of_case(c.id))
           start[*shard]->adopt(c);
+  if (snapshot != nullptr)
+    for (const auto& unit : snapshot->units)
+      for (const auto& d : unit.issued)
+        if (auto shard = sh->shard_of_case(d.directive.info->id))
+          start[*shard]->issue(d.directive.info, &d.progress);
 
   for (auto& s : start)
     shards_.push_back(sys.spawn([s](caf::stateful_actor<shard_state>* self) mutable {
@@ -427,12 +576,22 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
       s.reset();
       return caf::behavior{
           [self](apply_msg& m) {
-            self->state.apply(std::get<case_event>(m.event->message()), *m.facts);
+            const auto& msg = m.event->message();
+            if (auto* c = std::get_if<case_event>(&msg))
+              return self->state.apply(*c, *std::static_pointer_cast<const case_facts>(m.facts));
+            auto& d = std::get<directive_event>(msg);
+            if (d.action == directive_action::issue)
+              self->state.issue(std::static_pointer_cast<const directive_info>(m.facts));
+            else
+              self->state.receipt(d.id, *std::static_pointer_cast<const recipient>(m.facts),
+                                  d.action);
           },
           [self](query_msg& m) {
             auto& job = *m.job;
             if (job.q.what == query_kind::one_case)
               return self->state.answer_one(job);
+            if (job.q.what == query_kind::directive)
+              return self->state.answer_directive(job);
             self->state.answer_part(job, m.slot);
             if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) == 1)
               finish(job);
@@ -460,6 +619,25 @@ void read_model::ask(bus& events, const principal& who, std::uint64_t id, query 
     auto shard = shared_->shard_of_case(q.case_ref);
     if (!shard)
       return refuse(errc::unknown_case, "no case " + std::to_string(q.case_ref));
+    targets.push_back(*shard);
+  } else if (q.what == query_kind::directive) {
+    auto shard = shared_->shard_of_case(q.directive_ref);
+    if (!shard)
+      return refuse(errc::unknown_directive, "no directive " + std::to_string(q.directive_ref));
+    if (q.unit != 0 && h.find_unit(q.unit) == nullptr)
+      return refuse(errc::unknown_unit, "no unit " + std::to_string(q.unit));
+    // Whose receipts: the scope's (the issuer's unit, the maker of the id, by default), which
+    // one must be allowed to watch; the shard checks that the directive reaches there.
+    if (q.unit == 0)
+      q.unit = h.units[maker_of(q.directive_ref)].code;
+    if (!may_watch(h, who, q.unit))
+      return refuse(errc::forbidden,
+                    "you may not see the receipts of unit " + std::to_string(q.unit));
+    if (!q.cursor.empty()) {
+      order_key after;
+      if (!parse_cursor(q.cursor, after))
+        return refuse(errc::invalid_argument, "field 'cursor': not a cursor of a directive");
+    }
     targets.push_back(*shard);
   } else {
     auto* root = h.find_unit(q.unit);

@@ -372,9 +372,116 @@ struct fields<case_detail> {
 };
 
 template <>
+struct fields<receipt_count> {
+  static constexpr std::array<sv, 4> keys{"unit", "total", "signed", "done"};
+
+  static void read(map_reader& r, receipt_count& m) {
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("total", m.total, optional);
+    r.read_uint("signed", m.signed_count, optional);
+    r.read_uint("done", m.done, optional);
+  }
+
+  static void write(map_writer& w, const receipt_count& m) {
+    w.put("unit", m.unit);
+    if (m.total != 0)
+      w.put("total", m.total);
+    if (m.signed_count != 0)
+      w.put("signed", m.signed_count);
+    if (m.done != 0)
+      w.put("done", m.done);
+  }
+};
+
+template <>
+struct fields<laggard> {
+  static constexpr std::array<sv, 3> keys{"unit", "person", "action"};
+
+  static void read(map_reader& r, laggard& m) {
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("person", m.person, optional);
+    r.read_enum("action", m.action, optional);
+  }
+
+  static void write(map_writer& w, const laggard& m) {
+    w.put("unit", m.unit);
+    if (m.person != 0)
+      w.put("person", m.person);
+    if (m.action != directive_action::issue)
+      w.put("action", m.action);
+  }
+};
+
+template <>
+struct fields<directive_detail> {
+  static constexpr std::array<sv, 14> keys{"directive", "unit",      "by",       "channel", "title",
+                                           "body",      "issued_at", "deadline", "scope",   "total",
+                                           "signed",    "done",      "children", "laggards"};
+
+  /// Reads a list's entries of type T into `out`.
+  template <class T>
+  static auto into(std::vector<T>& out) {
+    return [&out](map_reader& e) {
+      T x;
+      fields<T>::read(e, x);
+      out.push_back(std::move(x));
+    };
+  }
+
+  static void read(map_reader& r, directive_detail& m) {
+    r.read_uint("directive", m.id, required, 1);
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("by", m.by, optional);
+    r.read_uint("channel", m.channel, optional, 0, channel_count - 1);
+    r.read_text("title", m.title, optional, limits::title_bytes);
+    r.read_text("body", m.body, optional, limits::text_bytes);
+    r.read_timestamp("issued_at", m.issued_at, required);
+    r.read_timestamp("deadline", m.deadline, optional);
+    r.read_uint("scope", m.scope.unit, required, 1);
+    r.read_uint("total", m.scope.total, optional);
+    r.read_uint("signed", m.scope.signed_count, optional);
+    r.read_uint("done", m.scope.done, optional);
+    r.read_maps("children", optional, limits::target_units, "child", fields<receipt_count>::keys,
+                into(m.children));
+    r.read_maps("laggards", optional, limits::page, "laggard", fields<laggard>::keys,
+                into(m.laggards));
+  }
+
+  static void write(map_writer& w, const directive_detail& m) {
+    w.put("directive", m.id);
+    w.put("unit", m.unit);
+    if (m.by != 0)
+      w.put("by", m.by);
+    if (m.channel != 0)
+      w.put("channel", m.channel);
+    if (!m.title.empty())
+      w.put("title", m.title);
+    if (!m.body.empty())
+      w.put("body", m.body);
+    w.put("issued_at", m.issued_at);
+    if (m.deadline != 0)
+      w.put("deadline", m.deadline);
+    w.put("scope", m.scope.unit);
+    if (m.scope.total != 0)
+      w.put("total", m.scope.total);
+    if (m.scope.signed_count != 0)
+      w.put("signed", m.scope.signed_count);
+    if (m.scope.done != 0)
+      w.put("done", m.scope.done);
+    if (!m.children.empty())
+      w.put_maps("children", m.children.size(), [&](std::size_t i, map_writer& e) {
+        fields<receipt_count>::write(e, m.children[i]);
+      });
+    if (!m.laggards.empty())
+      w.put_maps("laggards", m.laggards.size(),
+                 [&](std::size_t i, map_writer& e) { fields<laggard>::write(e, m.laggards[i]); });
+  }
+};
+
+template <>
 struct fields<result> {
-  static constexpr std::array<sv, 8> keys{"t",    "id",    "seq",   "what",
-                                          "case", "cases", "total", "cursor"};
+  static constexpr std::array<sv, 9> keys{"t",     "id",        "seq",   "what",  "case",
+                                          "cases", "directive", "total", "cursor"};
 
   static void read(map_reader& r, result& m) {
     r.read_uint("id", m.id, required, 1);
@@ -383,10 +490,15 @@ struct fields<result> {
     if (!r.ok())
       return;
     const bool one = m.what == query_kind::one_case;
-    // "case" for one case, "cases" for a list: the other is not this answer's.
-    r.check_rule(std::array<sv, 2>{"case", "cases"}, one ? 1u : 0u, one ? 1u : 2u,
+    const bool directive = m.what == query_kind::directive;
+    // "case" for one case, "cases" for a list, "directive" for a directive: only its own.
+    const unsigned own = one ? 1u : directive ? 4u : 2u;
+    r.check_rule(std::array<sv, 3>{"case", "cases", "directive"}, own & 5u, own,
                  "result '" + std::string(to_string(m.what)) + "'");
-    if (one) {
+    if (directive) {
+      if (auto d = r.nested("directive", required, "directive", fields<directive_detail>::keys))
+        fields<directive_detail>::read(*d, m.directive);
+    } else if (one) {
       if (auto c = r.nested("case", required, "case", fields<case_detail>::keys))
         fields<case_detail>::read(*c, m.one);
     } else {
@@ -410,6 +522,10 @@ struct fields<result> {
       map_writer c;
       fields<case_detail>::write(c, m.one);
       w.put("case", c);
+    } else if (m.what == query_kind::directive) {
+      map_writer d;
+      fields<directive_detail>::write(d, m.directive);
+      w.put("directive", d);
     } else if (!m.cases.empty()) {
       w.put_maps("cases", m.cases.size(),
                  [&](std::size_t i, map_writer& e) { fields<case_summary>::write(e, m.cases[i]); });

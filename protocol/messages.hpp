@@ -105,6 +105,9 @@ struct query {
   timestamp_ms from = 0;            // reported at or after (0: no bound)
   timestamp_ms to = 0;              // reported before (0: no bound)
   case_order order = case_order::deadline;
+  directive_id directive_ref = 0; // what = directive
+  /// what = directive: laggards are the recipients that have not done this (sign or complete).
+  directive_action lagging = directive_action::complete;
   std::uint32_t limit = 0; // page size; 0: the default
   std::string cursor;      // from the previous page's result; empty for the first page
   friend bool operator==(const query&, const query&) = default;
@@ -265,6 +268,41 @@ struct case_detail {
   friend bool operator==(const case_detail&, const case_detail&) = default;
 };
 
+/// A directive's receipts in one subtree: addressed, signed (or completed), completed.
+struct receipt_count {
+  unit_code unit = 0;
+  std::uint32_t total = 0;
+  std::uint32_t signed_count = 0;
+  std::uint32_t done = 0;
+  friend bool operator==(const receipt_count&, const receipt_count&) = default;
+};
+
+/// A recipient that has not yet signed, or completed: a unit (person 0: anyone posted there)
+/// or a named person, with its latest answer (issue: none yet).
+struct laggard {
+  unit_code unit = 0;
+  person_id person = 0;
+  directive_action action = directive_action::issue;
+  friend bool operator==(const laggard&, const laggard&) = default;
+};
+
+/// One directive with its receipts in the subtree of `scope`.
+struct directive_detail {
+  directive_id id = 0;
+  unit_code unit = 0; // the issuer's
+  person_id by = 0;   // the issuer
+  std::uint8_t channel = 0;
+  std::string title;
+  std::string body;
+  timestamp_ms issued_at = 0;
+  timestamp_ms deadline = 0;
+  receipt_count scope;                 // the subtree asked about, in all
+  std::vector<receipt_count> children; // each child of the scope's unit with receipts (and
+                                       // the unit itself, when recipients are posted there)
+  std::vector<laggard> laggards;       // the page
+  friend bool operator==(const directive_detail&, const directive_detail&) = default;
+};
+
 /// "result": the answer to query `id`, current to sequence number `seq`: it reflects every
 /// event up to `seq` and none after (subscribe with since = seq to follow it live).
 struct result {
@@ -273,8 +311,9 @@ struct result {
   query_kind what = query_kind::one_case;
   case_detail one;                 // what = case
   std::vector<case_summary> cases; // what = cases: the page
-  std::uint32_t total = 0;         // cases: how many match in all; case: steps in all
-  std::string cursor;              // the next page; empty on the last
+  directive_detail directive;      // what = directive
+  std::uint32_t total = 0; // cases: how many match in all; case: steps in all; directive: laggards
+  std::string cursor;      // the next page; empty on the last
   friend bool operator==(const result&, const result&) = default;
 };
 

@@ -119,8 +119,9 @@ enum class case_level : std::uint8_t { grid, village, township, department };
 
 /// What a query asks (protocol/README.md, "query").
 enum class query_kind : std::uint8_t {
-  one_case, // "case": one case with its history
-  cases,    // the cases of a unit's subtree
+  one_case,  // "case": one case with its history
+  cases,     // the cases of a unit's subtree
+  directive, // one directive with its receipts
 };
 
 /// Which cases a list query keeps, by state.
@@ -169,7 +170,7 @@ HUB_ENUM_NAMES(directive_action, "issue"sv, "sign"sv, "complete"sv, "remind"sv);
 HUB_ENUM_NAMES(target_kind, "subtree"sv, "level"sv, "module"sv, "post"sv, "people"sv);
 HUB_ENUM_NAMES(deadline_colour, "green"sv, "yellow"sv, "red"sv);
 HUB_ENUM_NAMES(case_level, "grid"sv, "village"sv, "township"sv, "department"sv);
-HUB_ENUM_NAMES(query_kind, "case"sv, "cases"sv);
+HUB_ENUM_NAMES(query_kind, "case"sv, "cases"sv, "directive"sv);
 HUB_ENUM_NAMES(case_status, "open"sv, "done"sv, "all"sv);
 HUB_ENUM_NAMES(case_order, "deadline"sv, "changed"sv);
 

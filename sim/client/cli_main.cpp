@@ -58,6 +58,9 @@ COMMAND is one of
         [--sort deadline|changed] [--limit N] [--cursor C] [--all]
                                       the cases of U's subtree, a page (--all: every page,
                                       one JSON line each)
+  receipts --directive ID [--unit U] [--lagging sign|complete] [--limit N] [--cursor C]
+                                      a directive's receipts in U's subtree, per child, and a
+                                      page of the laggards
 
   --json          speak JSON text frames instead of MessagePack (output is JSON either way)
   --timeout-ms N  how long to wait for the connection and for the reply (default 10000)
@@ -276,6 +279,22 @@ protocol::client_body case_query_of(args& a) {
   return q;
 }
 
+protocol::client_body receipts_query_of(args& a) {
+  protocol::query q;
+  q.what = protocol::query_kind::directive;
+  q.directive_ref = to_uint("directive", a.need("directive"));
+  if (auto v = a.get("unit"))
+    q.unit = to_uint("unit", *v);
+  if (auto v = a.get("lagging")) {
+    q.lagging = to_enum<protocol::directive_action>("lagging", *v);
+    if (q.lagging != protocol::directive_action::sign &&
+        q.lagging != protocol::directive_action::complete)
+      bad("--lagging must be sign or complete");
+  }
+  page_of(a, q);
+  return q;
+}
+
 protocol::client_body cases_query_of(args& a) {
   protocol::query q;
   q.what = protocol::query_kind::cases;
@@ -445,6 +464,8 @@ int run(args& a) {
     msg.body = case_query_of(a);
   else if (cmd == "cases")
     msg.body = cases_query_of(a);
+  else if (cmd == "receipts")
+    msg.body = receipts_query_of(a);
   else if (cmd == "watch") {
     protocol::subscribe s;
     s.unit = to_uint("unit", a.need("unit"));

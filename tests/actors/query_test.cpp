@@ -303,6 +303,95 @@ TEST_F(query_test, a_hotline_case_dispatched_into_a_county_is_in_that_countys_li
             (std::vector<protocol::unit_code>{city_centre, town_a}));
 }
 
+// A directive to every grid of the county (8): totals, the counts per child for drill-down,
+// and the laggards a page at a time; each as the issuer's tally has it.
+TEST_F(query_test, a_directive_answers_its_receipts_per_child_and_its_laggards) {
+  protocol::directive_issue d;
+  d.channel = 2;
+  d.title = "防汛检查";
+  d.target.kind = protocol::target_kind::level;
+  d.target.units = {county};
+  d.target.level = protocol::unit_kind::grid;
+  auto issued = act(P(county, 1), d);
+  auto* a = std::get_if<protocol::ack>(&issued);
+  ASSERT_NE(a, nullptr) << describe(issued);
+  const auto id = a->directive_ref;
+  EXPECT_ACK(
+      act(P(grid_a1_1, 2), protocol::directive_act{id, protocol::directive_action::sign, ""}));
+  EXPECT_ACK(
+      act(P(grid_a1_2, 2), protocol::directive_act{id, protocol::directive_action::complete, ""}));
+  EXPECT_ACK(
+      act(P(grid_b2_2, 2), protocol::directive_act{id, protocol::directive_action::complete, ""}));
+
+  query q;
+  q.what = query_kind::directive;
+  q.directive_ref = id;
+  auto r = ask(P(county, 1), q);
+  EXPECT_EQ(r.seq, city_->events().last_seq());
+  const auto& got = r.directive;
+  EXPECT_EQ(got.id, id);
+  EXPECT_EQ(got.unit, county);
+  EXPECT_EQ(got.title, "防汛检查");
+  EXPECT_EQ(got.scope.unit, county);
+  EXPECT_EQ(got.scope.total, 8u);
+  EXPECT_EQ(got.scope.signed_count, 3u);
+  EXPECT_EQ(got.scope.done, 2u);
+  // The issuer's own tally says the same.
+  const auto& tally = state_of(county).issued_.at(id);
+  EXPECT_EQ(tally.signed_count, got.scope.signed_count);
+  EXPECT_EQ(tally.done, got.scope.done);
+  ASSERT_EQ(got.children.size(), 2u); // the two townships
+  EXPECT_EQ(got.children[0].unit, town_a);
+  EXPECT_EQ(got.children[0].total, 4u);
+  EXPECT_EQ(got.children[0].signed_count, 2u);
+  EXPECT_EQ(got.children[0].done, 1u);
+  EXPECT_EQ(got.children[1].unit, town_b);
+  EXPECT_EQ(got.children[1].done, 1u);
+  // Laggards: not completed (6), or not signed (5); in pages.
+  EXPECT_EQ(r.total, 6u);
+  EXPECT_EQ(got.laggards.size(), 6u);
+  q.lagging = protocol::directive_action::sign;
+  q.limit = 2;
+  std::vector<protocol::laggard> all;
+  for (int page = 0; page < 10; ++page) {
+    auto p = ask(P(county, 1), q);
+    EXPECT_EQ(p.total, 5u);
+    all.insert(all.end(), p.directive.laggards.begin(), p.directive.laggards.end());
+    if (p.cursor.empty())
+      break;
+    q.cursor = p.cursor;
+  }
+  ASSERT_EQ(all.size(), 5u);
+  for (const auto& l : all) {
+    EXPECT_EQ(l.action, protocol::directive_action::issue);
+    EXPECT_NE(l.unit, grid_a1_1);
+  }
+  // Drill down into town_a: its villages.
+  q.cursor.clear();
+  q.unit = town_a;
+  q.lagging = protocol::directive_action::complete;
+  q.limit = 0;
+  auto town = ask(P(town_a, 1), q);
+  EXPECT_EQ(town.directive.scope.total, 4u);
+  ASSERT_EQ(town.directive.children.size(), 2u);
+  EXPECT_EQ(town.directive.children[0].unit, village_a1);
+  EXPECT_EQ(town.directive.children[0].done, 1u);
+  EXPECT_EQ(town.total, 3u);
+  // Who may see: the township its own part only, a grid its own receipt; not another county.
+  q.unit = 0;
+  EXPECT_REFUSED(act(P(town_a, 1), q), errc::forbidden);
+  q.unit = town_b;
+  EXPECT_REFUSED(act(P(town_a, 1), q), errc::forbidden);
+  q.unit = grid_a1_1;
+  EXPECT_EQ(ask(P(grid_a1_1, 3), q).directive.scope.signed_count, 1u);
+  q.unit = village_a1;
+  EXPECT_REFUSED(act(P(grid_a1_1, 3), q), errc::forbidden);
+  q.unit = 0;
+  EXPECT_REFUSED(act(P(other_town, 1), q), errc::forbidden);
+  q.directive_ref = id + 1000;
+  EXPECT_REFUSED(act(P(county, 1), q), errc::unknown_directive);
+}
+
 } // namespace
 } // namespace hub::testing
 

@@ -8,6 +8,7 @@ namespace hub::testing {
 namespace {
 
 using protocol::case_action;
+using protocol::directive_action;
 using protocol::query;
 using protocol::query_kind;
 using namespace codes;
@@ -81,6 +82,26 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   hot.external_id = "SR-7";
   hot.lat = 32.1, hot.lon = 114.1;
   EXPECT_ACK(act(P(city_centre, 1), hot));
+  // A directive to every grid of the county: two signed, one completed.
+  protocol::directive_issue d;
+  d.channel = 3;
+  d.title = "排查";
+  d.target.kind = protocol::target_kind::level;
+  d.target.units = {county};
+  d.target.level = protocol::unit_kind::grid;
+  auto issued = act(P(county, 1), d);
+  auto* made = std::get_if<protocol::ack>(&issued);
+  ASSERT_NE(made, nullptr) << describe(issued);
+  const auto directive = made->directive_ref;
+  EXPECT_ACK(act(P(grid_a1_1, 2), protocol::directive_act{directive, directive_action::sign, ""}));
+  EXPECT_ACK(
+      act(P(grid_b2_2, 2), protocol::directive_act{directive, directive_action::complete, ""}));
+  query receipts;
+  receipts.what = query_kind::directive;
+  receipts.directive_ref = directive;
+  query lagging = receipts;
+  lagging.unit = town_a;
+  lagging.lagging = directive_action::sign;
 
   const std::vector<asked> questions{
       {P(town_a, 1), one(whistled)},
@@ -92,6 +113,8 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
       {P(police, 2), cases_of(police, protocol::case_status::all)},
       {P(city, 1), cases_of(city, protocol::case_status::all)},
       {P(city_centre, 1), cases_of(city, protocol::case_status::open)},
+      {P(county, 1), receipts},
+      {P(town_a, 1), lagging},
   };
   auto before = answers(questions);
   const auto last = city_->events().last_seq();
@@ -99,6 +122,8 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   ASSERT_EQ(steps.size(), 15u);
   EXPECT_EQ(steps[10].departments, std::vector<protocol::unit_code>{housing}); // its report-in
   EXPECT_EQ(std::get<protocol::result>(before[3]).total, 3u);
+  EXPECT_EQ(std::get<protocol::result>(before[9]).directive.scope.signed_count, 2u);
+  EXPECT_EQ(std::get<protocol::result>(before[10]).total, 3u); // town_a's grids but one
   stop_city();
 
   ASSERT_TRUE(start_city());

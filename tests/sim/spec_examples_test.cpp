@@ -104,6 +104,8 @@ TEST(spec_examples, name_only_what_the_generated_city_has) {
             } else if constexpr (std::is_same_v<T, query>) {
               if (b.case_ref != 0)
                 check.made_by(b.case_ref, case_makers);
+              if (b.directive_ref != 0)
+                check.made_by(b.directive_ref, issuers);
               if (b.unit != 0)
                 check.unit(b.unit);
               if (!b.category.empty())
@@ -152,6 +154,21 @@ TEST(spec_examples, name_only_what_the_generated_city_has) {
             };
             for (const auto& c : b.cases)
               row(c);
+            if (b.what == query_kind::directive) {
+              const auto& d = b.directive;
+              check.made_by(d.id, issuers);
+              check.unit(d.unit, issuers);
+              check.unit(d.scope.unit);
+              if (d.by != 0)
+                check.person(d.by);
+              for (const auto& c : d.children)
+                check.unit(c.unit);
+              for (const auto& l : d.laggards) {
+                check.unit(l.unit);
+                if (l.person != 0)
+                  check.person(l.person, {post::village_security});
+              }
+            }
             if (b.what == query_kind::one_case) {
               row(b.one.summary);
               for (auto u : b.one.held_by)
