@@ -61,6 +61,12 @@ TEST_F(gateway_test, a_query_is_answered_with_a_result_in_either_wire_form) {
   auto* m = std::get_if<protocol::result>(&mine);
   ASSERT_NE(m, nullptr) << describe(mine);
   EXPECT_TRUE(m->cases.empty());
+
+  // Counted like every request: by type, and in the latency of replies (a result ends one).
+  auto metrics = http_request(port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric(metrics, "hub_messages_in_total{type=\"query\"}"), 4); // and one undecodable
+  EXPECT_EQ(metric(metrics, "hub_messages_out_total{type=\"result\"}"), 3);
+  EXPECT_EQ(metric(metrics, "hub_request_latency_seconds_count"), 6); // 2 acks, 3 results, 1 error
 }
 
 } // namespace
