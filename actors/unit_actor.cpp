@@ -91,8 +91,7 @@ void unit_state::refuse(const command& cmd, protocol::errc code, std::string mes
 
 void unit_state::commit(std::optional<protocol::server_message> event, reach to,
                         std::vector<record> records, const command* cmd, protocol::case_id ack_case,
-                        protocol::directive_id ack_directive,
-                        std::shared_ptr<const void> facts) {
+                        protocol::directive_id ack_directive, std::shared_ptr<const void> facts) {
   change c;
   c.unit = unit_->code;
   c.unit_index = index_;
