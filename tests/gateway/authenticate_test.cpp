@@ -80,7 +80,7 @@ TEST_F(authenticate_test, a_valid_token_in_the_query_or_the_header_opens_a_sessi
   EXPECT_TRUE(by_query->ok()) << by_query->body();
   auto by_header = try_connect("/ws", "Bearer " + t);
   EXPECT_TRUE(by_header->ok()) << by_header->body();
-  EXPECT_ACK(by_header->request(msg(protocol::subscribe{grid_a1_1, 0})));
+  EXPECT_ACK(by_header->request(msg(protocol::subscribe{grid_a1_1})));
 }
 
 TEST_F(authenticate_test, refusals_are_counted_by_reason) {

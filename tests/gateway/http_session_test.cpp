@@ -14,7 +14,7 @@ TEST_F(http_session_test, healthz_says_ok_with_uptime_and_connections) {
   ASSERT_TRUE(c->ok());
   // The session registers once its handshake is done, on the server's thread: a reply on
   // the socket proves it is.
-  EXPECT_ACK(c->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(c->request(msg(protocol::subscribe{county})));
   auto r = http_request(port(), "GET", "/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
@@ -39,7 +39,7 @@ TEST_F(http_session_test, metrics_are_prometheus_text_and_move_with_traffic) {
   auto c = connect(person_at(grid_a1_1, 2));
   EXPECT_ACK(c->request(msg(report_at(grid_a1_1))));
   EXPECT_REFUSED(c->request(msg(report_at(grid_b1_1))), protocol::errc::forbidden);
-  EXPECT_REFUSED(c->request(msg(protocol::subscribe{city, 0})), protocol::errc::forbidden);
+  EXPECT_REFUSED(c->request(msg(protocol::subscribe{city})), protocol::errc::forbidden);
 
   auto after = http_request(port(), "GET", "/metrics").body;
   EXPECT_EQ(metric(after, "hub_connections"), 1);

@@ -147,8 +147,7 @@ TEST_F(hub_main_test, serve_prints_its_port_and_token_makes_tokens_it_accepts_un
   EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
   test_client c{port, {"/?token=" + t, "", 0}};
   ASSERT_TRUE(c.ok()) << c.status() << " " << c.body();
-  EXPECT_TRUE(
-      std::holds_alternative<protocol::ack>(c.request({1, protocol::subscribe{county, 0}})));
+  EXPECT_TRUE(std::holds_alternative<protocol::ack>(c.request({1, protocol::subscribe{county}})));
   test_client refused{port, {"/?token=" + t + "x", "", 0}};
   EXPECT_EQ(refused.status(), 401);
 

@@ -29,7 +29,7 @@ protected:
 
 TEST_F(push_test, a_subscriber_receives_the_events_of_its_subtree_in_order) {
   auto leader = connect(P(county, 1));
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
   auto worker = connect(P(grid_a1_1, 2));
   auto reply = worker->request(msg(report_at(grid_a1_1)));
   auto* a = std::get_if<protocol::ack>(&reply);
@@ -48,16 +48,16 @@ TEST_F(push_test, a_subscriber_receives_the_events_of_its_subtree_in_order) {
   EXPECT_GT(seq_of(leader->next_event()), a->seq);
 
   // Another county's events do not reach it; unsubscribing stops the flow.
-  EXPECT_REFUSED(leader->request(msg(protocol::subscribe{other_county, 0})), errc::forbidden);
+  EXPECT_REFUSED(leader->request(msg(protocol::subscribe{other_county})), errc::forbidden);
   EXPECT_ACK(leader->request(msg(protocol::unsubscribe{county})));
   EXPECT_ACK(worker->request(msg(act(a->case_ref, protocol::case_action::start))));
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{grid_b1_1, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{grid_b1_1})));
   EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front());
 }
 
 TEST_F(push_test, a_json_subscriber_receives_events_as_text) {
   auto leader = connect(P(county, 1), /*json=*/true);
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
   auto worker = connect(P(grid_a1_1, 2));
   EXPECT_ACK(worker->request(msg(report_at(grid_a1_1))));
   EXPECT_NE(seq_of(leader->next_event()), 0u);
@@ -67,7 +67,7 @@ TEST_F(push_test, a_json_subscriber_receives_events_as_text) {
 
 TEST_F(push_test, aggregates_reach_the_subscribers_of_the_unit) {
   auto leader = connect(P(county, 1));
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
   report_in_process(grid_a1_1, 3);
   // Figures flush every 100 ms in the fixture: the county's own arrive, and its townships'.
   EXPECT_TRUE(leader->wait_aggregate([](const protocol::aggregate& a) {
@@ -82,7 +82,7 @@ TEST_F(push_test, resuming_with_since_after_a_reconnect_replays_exactly_the_miss
   std::uint64_t last_seen = 0;
   {
     auto leader = connect(P(county, 1));
-    EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+    EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
     auto before = report_in_process(grid_a1_1, 2);
     EXPECT_EQ(seq_of(leader->next_event()), before[0]);
     last_seen = seq_of(leader->next_event());
@@ -95,7 +95,7 @@ TEST_F(push_test, resuming_with_since_after_a_reconnect_replays_exactly_the_miss
   for (auto seq : missed)
     EXPECT_EQ(seq_of(leader->next_event()), seq);
   // Nothing else: the next frame after the replay is the answer to a new request.
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0}))); // already subscribed
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county}))); // already subscribed
   EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front());
   // And it is live again.
   auto live = report_in_process(grid_a1_2, 1);
@@ -110,8 +110,8 @@ TEST_F(push_test, overlapping_subscriptions_deliver_and_resume_each_event_once) 
   std::uint64_t highest = 0;
   {
     auto leader = connect(P(county, 1));
-    EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
-    EXPECT_ACK(leader->request(msg(protocol::subscribe{town_a, 0})));
+    EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
+    EXPECT_ACK(leader->request(msg(protocol::subscribe{town_a})));
     auto seqs = report_in_process(grid_a1_1, 2);
     auto more = report_in_process(grid_b1_1, 1); // the county's only
     seqs.insert(seqs.end(), more.begin(), more.end());
@@ -173,13 +173,13 @@ TEST_F(push_test, a_slow_client_loses_events_and_is_told_while_a_fast_one_gets_e
   start(cfg, opts);
 
   auto fast = connect(P(county, 1));
-  EXPECT_ACK(fast->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(fast->request(msg(protocol::subscribe{county})));
   test_client::connect_options slow_opts;
   slow_opts.target = "/?token=" + token_for(P(county, 1));
   slow_opts.receive_buffer = 4096; // a small window, so the hub's queue fills soon
   test_client slow{port(), slow_opts};
   ASSERT_TRUE(slow.ok());
-  EXPECT_ACK(slow.request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(slow.request(msg(protocol::subscribe{county})));
 
   // Publish in batches the fast client reads in full, until the slow one overflows.
   std::vector<std::uint64_t> all;

@@ -31,9 +31,7 @@ protected:
   }
 
   /// Proves the connection still works.
-  void expect_usable(test_client& c) {
-    EXPECT_ACK(c.request(msg(protocol::subscribe{grid_a1_1, 0})));
-  }
+  void expect_usable(test_client& c) { EXPECT_ACK(c.request(msg(protocol::subscribe{grid_a1_1}))); }
 
   /// {"t": "subscribe", "id": id, "unit": <a string>} in MessagePack.
   static std::string msgpack_wrong_type(std::uint64_t id) {
@@ -147,7 +145,7 @@ TEST_F(websocket_session_test, a_client_over_its_rate_is_refused_with_rate_limit
   std::vector<std::uint64_t> ids;
   for (int i = 0; i < 20; ++i) {
     ids.push_back(next_id());
-    c->send({ids.back(), protocol::subscribe{grid_a1_1, 0}});
+    c->send({ids.back(), protocol::subscribe{grid_a1_1}});
   }
   int acked = 0, limited = 0;
   for (auto id : ids) {
