@@ -161,6 +161,13 @@ std::string metrics::render(const snapshot& s) const {
   line(out, "hub_bus_last_seq", "", s.bus_last_seq);
   header(out, "hub_bus_topics", "gauge", "Units with at least one subscriber.");
   line(out, "hub_bus_topics", "", static_cast<std::uint64_t>(s.bus_topics));
+  header(out, "hub_bus_replays", "gauge", "Resumes still replaying kept events.");
+  line(out, "hub_bus_replays", "", static_cast<std::uint64_t>(s.replays.active));
+  header(out, "hub_bus_replayed_events_total", "counter", "Kept events replayed by resumes.");
+  line(out, "hub_bus_replayed_events_total", "", s.replays.events);
+  header(out, "hub_bus_gaps_total", "counter",
+         "Gap messages sent: events a resume asked for were past retention.");
+  line(out, "hub_bus_gaps_total", "", s.replays.gaps);
 
   const auto& st = s.store;
   header(out, "hub_store_durable", "gauge", "1 when state is stored in Redis, 0 in memory only.");

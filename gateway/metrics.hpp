@@ -30,6 +30,7 @@ public:
     std::size_t bus_topics = 0;
     double uptime_seconds = 0;
     actors::journal_status store;
+    actors::replay_stats replays;
   };
 
   // -- counting ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ double server_state::uptime_seconds() const {
 
 metrics::snapshot server_state::snapshot() const {
   return {city_.events().last_seq(), city_.events().topic_count(), uptime_seconds(),
-          city_.store().status()};
+          city_.store().status(), city_.events().replays()};
 }
 
 void server_state::join(const std::shared_ptr<websocket_session>& s) {

@@ -8,6 +8,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace hub::gateway {
@@ -22,6 +23,12 @@ namespace {
 
 /// Requests remembered for the latency histogram; beyond this they are not measured.
 constexpr std::size_t max_pending = 4096;
+
+/// Events of a resume taken at a time: an eighth of the queue, so that a chunk always fits
+/// beside live events; the next is asked for once the queue is at most half full.
+std::size_t replay_chunk_of(const config& cfg) {
+  return std::max<std::size_t>(1, cfg.queue_limit / 8);
+}
 
 /// Beast itself fails (1009, no reason) a message this many times over the frame limit at its
 /// header, so an abusive sender is cut off without reading it; below that the session reads
@@ -51,7 +58,7 @@ websocket_session::websocket_session(lane::socket&& socket, lane& on,
 websocket_session::~websocket_session() { finish(); }
 
 void websocket_session::run(http::request<http::string_body> req) {
-  sink_ = std::make_shared<session_sink>(weak_from_this(), lane_);
+  sink_ = std::make_shared<session_sink>(weak_from_this(), lane_, replay_chunk_of(state_->cfg()));
   const auto& cfg = state_->cfg();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.handshake_timeout = cfg.handshake_timeout;
@@ -80,12 +87,31 @@ void websocket_session::on_delivered(actors::outbound_ptr msg) {
   on_send(std::move(msg));
 }
 
+void websocket_session::on_replay_paused(protocol::unit_code topic) {
+  if (phase_ != phase::open || resync_)
+    return; // the subscription was dropped (overflow, close): nothing to continue
+  if (std::find(paused_.begin(), paused_.end(), topic) == paused_.end())
+    paused_.push_back(topic);
+  resume_replays();
+}
+
+void websocket_session::resume_replays() {
+  const auto half = state_->cfg().queue_limit / 2;
+  while (!paused_.empty() && queue_.size() <= half && phase_ == phase::open && !resync_) {
+    auto topic = paused_.front();
+    paused_.erase(paused_.begin());
+    // The chunk comes back through the lane, after what is already on its way.
+    state_->city().events().replay_more(topic, sink_.get());
+  }
+}
+
 void websocket_session::shutdown() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
     // Still in the handshake: on_accept sees the server stopping and closes then.
     if (self->phase_ != phase::open)
       return;
     self->state_->city().events().unsubscribe_all(self->sink_.get());
+    self->paused_.clear();
     self->queue_.drop_events(); // replies drain; events are not worth waiting for
     self->close({websocket::close_code::going_away, "the hub is shutting down"}, true);
   });
@@ -217,6 +243,7 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
   // before the marker below is stale. A new subscribe (read after this point) delivers its
   // replay after the marker, so it goes through.
   state_->city().events().unsubscribe_all(sink_.get());
+  paused_.clear();
   resync_ = true;
   lane_.deliver(shared_from_this(), nullptr);
   auto n = std::to_string(resume);
@@ -256,6 +283,8 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
     return;
   if (phase_ == phase::close_pending)
     return start_close();
+  if (!paused_.empty())
+    resume_replays();
   if (!queue_.empty())
     return do_write();
   if (phase_ == phase::draining)
@@ -270,6 +299,7 @@ void websocket_session::close(websocket::close_reason reason, bool drain) {
   close_reason_ = std::move(reason);
   if (drain) {
     phase_ = phase::draining;
+    paused_.clear();
     if (!queue_.writing() && queue_.empty())
       start_close();
     return;

@@ -155,6 +155,50 @@ TEST_F(push_test, resuming_past_retention_sends_a_gap) {
   EXPECT_EQ(g->next, seqs.back() + 1);
 }
 
+// A dashboard away for the whole retention window (65,536 events, sixteen times its send
+// queue of 4,096) resumes with since=0: it gets every kept event from seq 1, in order, paced
+// through its queue without an overflow or a gap, then the live ones.
+TEST_F(push_test, a_resume_replays_the_whole_retention_window_through_the_send_queue) {
+  auto opts = city_defaults();
+  opts.flush_interval = std::chrono::hours(1); // only events in this test
+  start(defaults(), opts);
+  ASSERT_EQ(defaults().queue_limit, 4096u);
+  const std::size_t window = opts.retention;
+  ASSERT_EQ(window, 65536u);
+  auto seqs = report_in_process(grid_a1_1, window);
+  ASSERT_EQ(seqs.front(), 1u);
+  ASSERT_EQ(seqs.back(), window);
+
+  auto leader = connect(P(county, 1));
+  const auto subscribe_id = next_id();
+  leader->send({subscribe_id, protocol::subscribe{county, 0}});
+  auto first = leader->next_event();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(seq_of(first), 1u) << describe(*first);
+  // Events published while the replay is on its way come after it, in order, and the kept
+  // ones they push out of retention had been replayed already.
+  auto during = report_in_process(grid_b1_1, 3);
+  EXPECT_EQ(during.back(), window + 3);
+  for (std::uint64_t want = 2; want <= window + 3; ++want) {
+    auto m = leader->next_event();
+    ASSERT_TRUE(m.has_value()) << "stuck at " << want;
+    ASSERT_EQ(seq_of(m), want) << describe(*m);
+  }
+  // The subscribe's ack came after the replay, at the last event it replayed.
+  auto ack = leader->reply_to(subscribe_id);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_GE(protocol::seq_of(*ack), window) << describe(*ack);
+  auto live = report_in_process(grid_a1_2, 1);
+  EXPECT_EQ(seq_of(leader->next_event()), live[0]);
+  EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front());
+
+  auto metrics = http_request(port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric(metrics, "hub_queue_overflows_total"), 0);
+  EXPECT_EQ(metric(metrics, "hub_bus_gaps_total"), 0);
+  EXPECT_GE(metric(metrics, "hub_bus_replayed_events_total"), window);
+  EXPECT_EQ(metric(metrics, "hub_bus_replays"), 0);
+}
+
 /// The index after "since=" in an overloaded error's message.
 std::uint64_t resume_point(const std::string& message) {
   auto at = message.rfind("since=");
@@ -199,8 +243,7 @@ TEST_F(push_test, a_slow_client_loses_events_and_is_told_while_a_fast_one_gets_e
   }
 
   // The slow client reads what its queue kept, then the overloaded error saying where to
-  // resume; resubscribing from there replays the rest (a replay longer than the queue
-  // overflows in turn, and the client resumes again).
+  // resume; resubscribing from there replays the rest, paced through the queue.
   std::vector<std::uint64_t> got;
   int told = 0;
   while (got.size() < all.size()) {
