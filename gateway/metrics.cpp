@@ -99,6 +99,8 @@ void metrics::request_latency(std::chrono::nanoseconds d) {
   add(latency_sum_ns_, ns);
 }
 
+void metrics::accept_error(bool descriptors) { add(accept_errors_[descriptors ? 0 : 1]); }
+
 void metrics::auth_refused(std::string_view reason) {
   for (std::size_t i = 0; i < auth_reasons.size(); ++i)
     if (auth_reasons[i] == reason)
@@ -156,6 +158,10 @@ std::string metrics::render(const snapshot& s) const {
 
   header(out, "hub_http_requests_total", "counter", "Plain HTTP requests served.");
   line(out, "hub_http_requests_total", "", get(http_requests_));
+  header(out, "hub_accept_errors_total", "counter",
+         "Failed accepts: out of descriptors (accepting paused), or another error.");
+  line(out, "hub_accept_errors_total", label("reason", "descriptors"), get(accept_errors_[0]));
+  line(out, "hub_accept_errors_total", label("reason", "other"), get(accept_errors_[1]));
 
   header(out, "hub_bus_last_seq", "gauge", "Sequence number of the latest event on the bus.");
   line(out, "hub_bus_last_seq", "", s.bus_last_seq);

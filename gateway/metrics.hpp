@@ -52,6 +52,8 @@ public:
   /// A connection closed by the gateway for protocol abuse (oversized or undecodable frames).
   void abuse_close() { abuse_closes_.fetch_add(1, std::memory_order_relaxed); }
   void http_request() { http_requests_.fetch_add(1, std::memory_order_relaxed); }
+  /// A failed accept: out of descriptors (the listener paused), or another error.
+  void accept_error(bool descriptors);
 
   // -- reading ----------------------------------------------------------------------------
 
@@ -77,6 +79,7 @@ private:
   std::array<counter, 6> auth_refused_{};
   counter abuse_closes_{0};
   counter http_requests_{0};
+  std::array<counter, 2> accept_errors_{}; // descriptors, other
 };
 
 } // namespace hub::gateway
