@@ -76,6 +76,11 @@ void http_session::upgrade(request&& req) {
     res_ = response{http::status::service_unavailable, req.version()};
     res_.set(http::field::content_type, "text/plain; charset=utf-8");
     res_.body() = "the hub is shutting down\n";
+  } else if (auto f = state_->city().store().fenced(); f != actors::fence::none) {
+    // Its writes would all be refused: the client belongs on the hub that took over.
+    res_ = response{http::status::service_unavailable, req.version()};
+    res_.set(http::field::content_type, "text/plain; charset=utf-8");
+    res_.body() = std::string(actors::explain(f)) + "\n";
   } else {
     // The WebSocket session sets its own timeouts.
     stream_.expires_never();
@@ -103,16 +108,25 @@ void http_session::respond(const request& req) {
     res_.body() = "only GET and HEAD\n";
   } else if (path == "/healthz") {
     auto snap = state_->snapshot();
+    const auto& st = snap.store;
     // "degraded" while the store is away: reads go on, writes are answered try_again.
-    const char* store = !snap.store.durable    ? "memory"
-                        : snap.store.connected ? "connected"
-                                               : "unreachable";
+    // "fenced" for good once the store refused this hub: 503, so that a balancer drains it.
+    const bool fenced = st.fenced != actors::fence::none;
+    const char* store = !st.durable                              ? "memory"
+                        : st.fenced == actors::fence::superseded ? "superseded"
+                        : st.fenced == actors::fence::emptied    ? "emptied"
+                        : st.connected                           ? "connected"
+                                                                 : "unreachable";
+    if (fenced)
+      res_.result(http::status::service_unavailable);
     char body[320];
     std::snprintf(body, sizeof body,
                   "{\"status\":\"%s\",\"uptime_seconds\":%.3f,\"connections\":%lld,"
                   "\"bus_last_seq\":%llu,\"store\":\"%s\"}\n",
-                  snap.store.connected ? "ok" : "degraded", snap.uptime_seconds,
-                  static_cast<long long>(state_->stats().connections()),
+                  fenced         ? "fenced"
+                  : st.connected ? "ok"
+                                 : "degraded",
+                  snap.uptime_seconds, static_cast<long long>(state_->stats().connections()),
                   static_cast<unsigned long long>(snap.bus_last_seq), store);
     res_.set(http::field::content_type, "application/json");
     res_.set(http::field::cache_control, "no-store");

@@ -26,7 +26,7 @@ constexpr std::array all_codes{
     errc::missing_field,     errc::wrong_type,         errc::out_of_range,     errc::unknown_field,
     errc::unauthenticated,   errc::forbidden,          errc::unknown_unit,     errc::unknown_case,
     errc::unknown_directive, errc::invalid_transition, errc::invalid_argument, errc::rate_limited,
-    errc::overloaded,        errc::try_again,          errc::internal};
+    errc::overloaded,        errc::try_again,          errc::conflict,         errc::internal};
 
 std::uint64_t get(const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); }
 
@@ -181,8 +181,14 @@ std::string metrics::render(const snapshot& s) const {
   header(out, "hub_store_connected", "gauge", "1 while the store answers.");
   line(out, "hub_store_connected", "", std::uint64_t{st.connected});
   header(out, "hub_store_accepting", "gauge",
-         "1 while clients' writes are taken (else try_again).");
+         "1 while clients' writes are taken (else try_again, or conflict when fenced).");
   line(out, "hub_store_accepting", "", std::uint64_t{st.accepting});
+  header(out, "hub_store_fenced", "gauge",
+         "1 once the store refused this hub for good (writes answered conflict), by why.");
+  line(out, "hub_store_fenced", label("reason", "superseded"),
+       std::uint64_t{st.fenced == actors::fence::superseded});
+  line(out, "hub_store_fenced", label("reason", "emptied"),
+       std::uint64_t{st.fenced == actors::fence::emptied});
   header(out, "hub_store_pending", "gauge", "Commits waiting to be stored.");
   line(out, "hub_store_pending", "", static_cast<std::uint64_t>(st.pending));
   header(out, "hub_store_commits_total", "counter", "Commits stored, then published and answered.");
