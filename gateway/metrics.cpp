@@ -99,7 +99,13 @@ void metrics::request_latency(std::chrono::nanoseconds d) {
   add(latency_sum_ns_, ns);
 }
 
+void metrics::http_refused(unsigned status) {
+  add(http_refused_[status == 431 ? 2 : status == 413 ? 1 : 0]);
+}
+
 void metrics::accept_error(bool descriptors) { add(accept_errors_[descriptors ? 0 : 1]); }
+
+void metrics::rate_limited(bool person) { add(rate_limited_[person ? 1 : 0]); }
 
 void metrics::auth_refused(std::string_view reason) {
   for (std::size_t i = 0; i < auth_reasons.size(); ++i)
@@ -158,10 +164,23 @@ std::string metrics::render(const snapshot& s) const {
 
   header(out, "hub_http_requests_total", "counter", "Plain HTTP requests served.");
   line(out, "hub_http_requests_total", "", get(http_requests_));
+  header(out, "hub_http_refused_total", "counter",
+         "HTTP requests answered with an error before they were read whole, by status "
+         "(400 unreadable, 413 body too large, 431 headers too large).");
+  line(out, "hub_http_refused_total", label("status", "400"), get(http_refused_[0]));
+  line(out, "hub_http_refused_total", label("status", "413"), get(http_refused_[1]));
+  line(out, "hub_http_refused_total", label("status", "431"), get(http_refused_[2]));
   header(out, "hub_accept_errors_total", "counter",
          "Failed accepts: out of descriptors (accepting paused), or another error.");
   line(out, "hub_accept_errors_total", label("reason", "descriptors"), get(accept_errors_[0]));
   line(out, "hub_accept_errors_total", label("reason", "other"), get(accept_errors_[1]));
+  header(out, "hub_upgrades_throttled_total", "counter",
+         "Upgrades answered 429: their address failed too many upgrades.");
+  line(out, "hub_upgrades_throttled_total", "", get(upgrades_throttled_));
+  header(out, "hub_rate_limited_total", "counter",
+         "Frames refused rate_limited, by the bucket that was empty.");
+  line(out, "hub_rate_limited_total", label("scope", "connection"), get(rate_limited_[0]));
+  line(out, "hub_rate_limited_total", label("scope", "person"), get(rate_limited_[1]));
 
   header(out, "hub_bus_last_seq", "gauge", "Sequence number of the latest event on the bus.");
   line(out, "hub_bus_last_seq", "", s.bus_last_seq);

@@ -174,13 +174,27 @@ void websocket_session::on_message(std::string_view data, bool text) {
   auto id = msg != nullptr ? msg->id : bad->id;
   stats.message_in(msg != nullptr ? msg->body.index() : metrics::invalid_type);
   auto now = clock::now();
-  if (!limiter_.try_take(now)) {
+  // Two buckets: this connection's, and its person's across all of their connections.
+  bool allowed = limiter_.try_take(now);
+  const bool person = allowed && !state_->person_limits().try_take(who_.id, now);
+  if (person) {
+    limiter_.give_back();
+    allowed = false;
+  }
+  if (!allowed) {
     const auto& cfg = state_->cfg();
-    char why[160];
-    std::snprintf(
-        why, sizeof why,
-        "more than %g messages a second (burst %g): this one was not applied; retry later",
-        cfg.rate, cfg.burst);
+    stats.rate_limited(person);
+    char why[200];
+    if (person)
+      std::snprintf(why, sizeof why,
+                    "more than %g messages a second (burst %g) from you across all your "
+                    "connections: this one was not applied; retry later",
+                    cfg.person_rate, cfg.person_burst);
+    else
+      std::snprintf(
+          why, sizeof why,
+          "more than %g messages a second (burst %g): this one was not applied; retry later",
+          cfg.rate, cfg.burst);
     return reply(protocol::error{id, errc::rate_limited, why});
   }
   if (bad != nullptr) {
