@@ -402,7 +402,13 @@ bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink, 
   if (sub == s->second.end())
     return false;
   live = !sub->replay;
-  if (live) {
+  if (!live) {
+    // Its subscribes are answered all the same, where the replay had got to: every request
+    // gets its reply.
+    for (auto id : sub->replay->acks)
+      sub->replay->sink->send(
+          std::make_shared<const outbound>(protocol::ack{id, 0, 0, sub->upto}, 0));
+  } else {
     auto t = topics_.find(topic);
     auto& subs = t->second;
     std::erase_if(subs, [&](const sink_ptr& x) { return x.get() == sink; });

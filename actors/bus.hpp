@@ -151,7 +151,8 @@ public:
   /// the latest event or later: live events only. Then, when `ack_id` is not 0, the sink gets
   /// ack{ack_id, seq = the last event before the live ones}, so the subscriber knows where
   /// its replay ended. Subscribing again to a topic changes nothing but the ack (which comes
-  /// at the end of a replay still on its way).
+  /// at the end of a replay still on its way). A replay dropped before its end (unsubscribe)
+  /// still acks its subscribes, with where it had got to.
   void subscribe(protocol::unit_code topic, const sink_ptr& sink,
                  std::optional<std::uint64_t> since = std::nullopt, std::uint64_t ack_id = 0);
 
@@ -244,9 +245,9 @@ private:
   /// already. Deliverer only.
   bool had_already(const std::vector<subscription>& others, protocol::unit_code topic,
                    const kept& k) const;
-  /// Removes `sink`'s subscription to `topic` (from the topic's list when it was live);
-  /// false if there was none. Deliverer only, lock not held. Its watch is uncounted by the
-  /// caller (`live` says whether there was one).
+  /// Removes `sink`'s subscription to `topic` (from the topic's list when it was live; a
+  /// replay's pending acks are sent); false if there was none. Deliverer only, lock not held.
+  /// Its watch is uncounted by the caller (`live` says whether there was one).
   bool drop_subscription(protocol::unit_code topic, const client_sink* sink, bool& live);
 
   // -- resumes (the deliverer's) ----------------------------------------------------------

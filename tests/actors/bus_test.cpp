@@ -228,7 +228,7 @@ TEST(bus_test, a_paced_resume_that_falls_out_of_retention_gets_a_gap_from_where_
   EXPECT_EQ(seqs_of(*slow).back(), 21u);
 }
 
-TEST(bus_test, unsubscribing_ends_a_paced_resume) {
+TEST(bus_test, unsubscribing_ends_a_paced_resume_and_answers_its_subscribes) {
   actors::bus b{make_small_city(), 10};
   for (int i = 0; i < 10; ++i)
     b.publish(grid_a1_1, event_at(grid_a1_1));
@@ -238,14 +238,18 @@ TEST(bus_test, unsubscribing_ends_a_paced_resume) {
   b.subscribe(county, slow, 0, 3); // already replaying: acked where that replay ends
   EXPECT_EQ(slow->all().size(), 3u);
   EXPECT_EQ(b.replays().active, 2u);
+  // Dropped half way, the replays still answer their subscribes, where they had got to.
   EXPECT_TRUE(b.unsubscribe(county, slow.get()));
   EXPECT_EQ(b.unsubscribe_all(other.get()), 1u);
   EXPECT_EQ(b.replays().active, 0u);
+  EXPECT_EQ(story_of(*slow),
+            (std::vector<std::string>{"seq 1", "seq 2", "seq 3", "ack 1 at 3", "ack 3 at 3"}));
+  EXPECT_EQ(story_of(*other), (std::vector<std::string>{"seq 1", "seq 2", "seq 3", "ack 2 at 3"}));
   b.replay_more(county, slow.get());
   b.replay_more(town_a, other.get());
   b.publish(grid_a1_1, event_at(grid_a1_1));
-  EXPECT_EQ(slow->all().size(), 3u);
-  EXPECT_EQ(other->all().size(), 3u);
+  EXPECT_EQ(slow->all().size(), 5u);
+  EXPECT_EQ(other->all().size(), 4u);
   EXPECT_EQ(b.topic_count(), 0u);
 }
 
