@@ -41,10 +41,9 @@ void reply(const sink_ptr& to, protocol::server_message msg) {
 
 // -- bus ------------------------------------------------------------------------------------
 
-bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention,
-         std::size_t max_replay)
+bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention, std::size_t scan_step)
   : hierarchy_(std::move(h))
-  , max_replay_(max_replay)
+  , scan_step_(std::max<std::size_t>(scan_step, 1))
   , kept_(std::max<std::size_t>(retention, 1)) {
   const auto& units = hierarchy_->units;
   parent_at_.reserve(units.size());
@@ -66,6 +65,7 @@ outbound_ptr bus::ring::push(kept k) {
     slots_[(head_ + size_++) % slots_.size()] = std::move(k);
     return nullptr;
   }
+  gone_ = slots_[head_].seq;
   auto evicted = std::move(slots_[head_].msg);
   slots_[head_] = std::move(k);
   head_ = (head_ + 1) % slots_.size();
@@ -100,7 +100,7 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   seq = seq_;
   protocol::set_seq(built->msg_, seq);
   outbound_ptr msg = std::move(built);
-  evicted = kept_.push({seq, msg, to});
+  evicted = kept_.push({seq, msg, at, to});
   if (tap_)
     tap_->on_event(at, msg, facts);
   if (watched(at, aud))
@@ -230,96 +230,198 @@ void bus::deliver(const queued& q) {
   });
 }
 
-bool bus::had_already(const std::vector<subscription>* others, protocol::unit_code topic,
+bool bus::matches(const kept& k, protocol::unit_code topic, std::uint32_t topic_at) const {
+  // An event of a unit outside the hierarchy goes to that unit's own watchers, as live.
+  if (k.to == reach::unit_watchers || k.at == unknown_index || topic_at == unknown_index)
+    return k.msg->unit() == topic;
+  return hierarchy_->within_at(k.at, topic_at);
+}
+
+bool bus::had_already(const std::vector<subscription>& others, protocol::unit_code topic,
                       const kept& k) const {
-  if (others == nullptr)
-    return false;
-  for (const auto& sub : *others)
-    if (sub.topic != topic && k.seq > sub.from &&
-        (k.to == reach::unit_watchers ? k.msg->unit() == sub.topic
-                                      : hierarchy_->within(k.msg->unit(), sub.topic)))
+  for (const auto& sub : others)
+    if (sub.topic != topic && sub.has(k.seq) && matches(k, sub.topic, index_of(sub.topic)))
       return true;
   return false;
 }
 
 // -- subscriptions --------------------------------------------------------------------------
 
-void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since,
-                    std::uint64_t ack_id) {
+bus::subscription* bus::find(const client_sink* sink, protocol::unit_code topic) {
+  auto s = sinks_.find(sink);
+  if (s == sinks_.end())
+    return nullptr;
+  for (auto& sub : s->second)
+    if (sub.topic == topic)
+      return &sub;
+  return nullptr;
+}
+
+void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink,
+                    std::optional<std::uint64_t> since, std::uint64_t ack_id) {
   auto guard = take_role();
-  auto& subscribers = topics_[topic];
-  if (auto i = index_of(topic); i != unknown_index)
-    topic_at_[i] = &subscribers; // map nodes do not move
-  // After the replay (or the gap), before the live events: where the replay ended.
-  auto ack = [&, ack_id](std::uint64_t cut) {
-    if (ack_id != 0)
-      sink->send(std::make_shared<const outbound>(protocol::ack{ack_id, 0, 0, cut}, 0));
-  };
-  if (std::find(subscribers.begin(), subscribers.end(), sink) != subscribers.end()) {
+  if (auto* sub = find(sink.get(), topic)) {
+    if (sub->replay) { // acked where the replay on its way ends
+      if (ack_id != 0)
+        sub->replay->acks.push_back(ack_id);
+      return deliver_queue(std::move(guard));
+    }
     const auto cut = seq_;
     guard.unlock();
-    ack(cut);
+    if (ack_id != 0)
+      sink->send(std::make_shared<const outbound>(protocol::ack{ack_id, 0, 0, cut}, 0));
     guard.lock();
     return deliver_queue(std::move(guard));
   }
-  // Every event up to seq_ has been delivered (the queue is empty and we hold the role); the
-  // replay covers (since, seq_], the queue everything after, now that the topic is counted.
-  std::vector<outbound_ptr> replay;
-  bool gap = false;
-  const auto cut = seq_;
-  if (since > 0 && since < cut) {
-    auto oldest = kept_.size() == 0 ? cut + 1 : kept_[0].seq;
-    auto first = kept_.lower_bound(since + 1);
-    auto matches = [&](const kept& k) {
-      return k.to == reach::unit_watchers ? k.msg->unit() == topic
-                                          : hierarchy_->within(k.msg->unit(), topic);
-    };
-    gap = since + 1 < oldest;
-    const auto mine = sinks_.find(sink.get());
-    const auto* others = mine != sinks_.end() ? &mine->second : nullptr;
-    for (auto i = first; !gap && i != kept_.size(); ++i)
-      if (matches(kept_[i]) && !had_already(others, topic, kept_[i])) {
-        if (replay.size() == max_replay_)
-          gap = true;
-        else
-          replay.push_back(kept_[i].msg);
-      }
-  }
-  count_watch(topic, +1);
-  topic_count_ = topics_.size();
-  guard.unlock();
-  if (gap)
-    sink->send(std::make_shared<const outbound>(protocol::gap{topic, since, cut + 1}, topic));
-  else
-    for (auto& m : replay)
-      sink->send(std::move(m));
-  ack(cut);
-  subscribers.push_back(sink);
   auto& mine = sinks_[sink.get()];
-  mine.push_back({topic, gap || since == 0 || since > cut ? cut : since});
+  const auto cut = seq_;
+  if (!since || *since >= cut) {
+    // Live only. Every event up to seq_ has been delivered (the queue is empty and we hold
+    // the role); the queue brings everything after, now that the topic is counted.
+    count_watch(topic, +1);
+    guard.unlock();
+    if (ack_id != 0)
+      sink->send(std::make_shared<const outbound>(protocol::ack{ack_id, 0, 0, cut}, 0));
+    mine.push_back(subscription::live(topic, cut));
+    if (mine.size() == 2)
+      multi_.insert(sink.get());
+    attach(topic, sink);
+    guard.lock();
+    topic_count_ = topics_.size();
+    return deliver_queue(std::move(guard));
+  }
+  auto& sub = mine.emplace_back(subscription::live(topic, *since));
+  sub.upto = *since; // nothing looked at yet
+  sub.replay = std::make_unique<replaying>();
+  sub.replay->sink = sink;
+  if (ack_id != 0)
+    sub.replay->acks.push_back(ack_id);
   if (mine.size() == 2)
     multi_.insert(sink.get());
-  guard.lock();
-  deliver_queue(std::move(guard));
+  replay_stats_.active += 1;
+  run_replay(std::move(guard), topic, sink.get());
 }
 
-bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink) {
-  auto t = topics_.find(topic);
-  if (t == topics_.end())
-    return false;
-  auto& subs = t->second;
-  auto i =
-      std::find_if(subs.begin(), subs.end(), [&](const sink_ptr& s) { return s.get() == sink; });
-  if (i == subs.end())
-    return false;
-  subs.erase(i);
-  if (subs.empty()) {
-    if (auto at = index_of(topic); at != unknown_index)
-      topic_at_[at] = nullptr;
-    topics_.erase(t); // a topic goes with its last subscriber
+void bus::replay_more(protocol::unit_code topic, const client_sink* sink) {
+  auto guard = take_role();
+  if (auto* sub = find(sink, topic); sub == nullptr || !sub->replay)
+    return deliver_queue(std::move(guard)); // over, or unsubscribed meanwhile
+  run_replay(std::move(guard), topic, sink);
+}
+
+void bus::run_replay(std::unique_lock<std::mutex> guard, protocol::unit_code topic,
+                     const client_sink* sink) {
+  for (;;) {
+    auto* sub = find(sink, topic);
+    if (sub == nullptr || !sub->replay)
+      return deliver_queue(std::move(guard));
+    auto holder = sub->replay->sink; // the step may end the replay
+    const bool paced = holder->replay_chunk() != 0;
+    if (replay_step(guard, *sub))
+      return deliver_queue(std::move(guard));
+    if (paced) {
+      guard.unlock();
+      holder->replay_paused(topic); // it asks for the next chunk when it has room
+      guard.lock();
+      return deliver_queue(std::move(guard));
+    }
+    // Deliveries to everyone else go on between two steps.
+    deliver_queue(std::move(guard));
+    guard = take_role();
   }
+}
+
+bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
+  // `sub` stays put while we hold the role: only the deliverer changes the subscriptions.
+  const auto topic = sub.topic;
+  const auto topic_at = index_of(topic);
+  const auto cut = seq_;
+  sink_ptr sink = sub.replay->sink;
+  const auto chunk = sink->replay_chunk(); // 0: no limit
+  std::vector<outbound_ptr> out;
+  // Events after the point reached are no longer kept: the client learns it missed some.
+  const bool gap = sub.upto < cut && kept_.gone() > sub.upto;
+  const auto reached = sub.upto;
+  bool done = gap || sub.upto >= cut;
+  if (!done) {
+    const auto& mine = sinks_.find(sink.get())->second;
+    auto i = kept_.lower_bound(sub.upto + 1);
+    const auto end = std::min(kept_.size(), i + scan_step_);
+    for (; i != end; ++i) {
+      const auto& k = kept_[i];
+      if (matches(k, topic, topic_at) && !had_already(mine, topic, k)) {
+        if (chunk != 0 && out.size() == chunk)
+          break;
+        out.push_back(k.msg);
+      }
+      sub.upto = k.seq;
+    }
+    done = i == kept_.size();
+  }
+  replay_stats_.events += out.size();
+  replay_stats_.gaps += gap ? 1 : 0;
+  std::vector<std::uint64_t> acks;
+  if (done) {
+    // Caught up: from now on publishers queue the topic's events for this subscriber too,
+    // and they are delivered after the last of the replay (we hold the role).
+    if (gap)
+      sub.live_from = cut; // (from, upto] replayed, nothing of (upto, cut]
+    else
+      sub.upto = subscription::unbounded;
+    acks = std::move(sub.replay->acks);
+    sub.replay.reset();
+    count_watch(topic, +1);
+    replay_stats_.active -= 1;
+  }
+  guard.unlock();
+  if (gap)
+    sink->send(std::make_shared<const outbound>(protocol::gap{topic, reached, cut + 1}, topic));
+  for (auto& m : out)
+    sink->send(std::move(m));
+  out.clear(); // frees outside the lock what eviction may have left to us
+  if (done) {
+    for (auto id : acks) // where the replay ended, before the live events
+      sink->send(std::make_shared<const outbound>(protocol::ack{id, 0, 0, cut}, 0));
+    attach(topic, sink);
+  }
+  guard.lock();
+  topic_count_ = topics_.size();
+  return done;
+}
+
+void bus::attach(protocol::unit_code topic, const sink_ptr& sink) {
+  auto& subscribers = topics_[topic];
+  if (auto i = index_of(topic); i != unknown_index)
+    topic_at_[i] = &subscribers; // map nodes do not move
+  subscribers.push_back(sink);
+}
+
+bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink, bool& live) {
   auto s = sinks_.find(sink);
-  std::erase_if(s->second, [&](const subscription& sub) { return sub.topic == topic; });
+  if (s == sinks_.end())
+    return false;
+  auto sub = std::find_if(s->second.begin(), s->second.end(),
+                          [&](const subscription& x) { return x.topic == topic; });
+  if (sub == s->second.end())
+    return false;
+  live = !sub->replay;
+  if (!live) {
+    // Its subscribes are answered all the same, where the replay had got to: every request
+    // gets its reply.
+    for (auto id : sub->replay->acks)
+      sub->replay->sink->send(
+          std::make_shared<const outbound>(protocol::ack{id, 0, 0, sub->upto}, 0));
+  } else {
+    auto t = topics_.find(topic);
+    auto& subs = t->second;
+    std::erase_if(subs, [&](const sink_ptr& x) { return x.get() == sink; });
+    if (subs.empty()) {
+      if (auto at = index_of(topic); at != unknown_index)
+        topic_at_[at] = nullptr;
+      topics_.erase(t); // a topic goes with its last subscriber
+    }
+  }
+  s->second.erase(sub);
   if (s->second.size() < 2)
     multi_.erase(sink);
   if (s->second.empty())
@@ -330,10 +432,13 @@ bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink) 
 bool bus::unsubscribe(protocol::unit_code topic, const client_sink* sink) {
   auto guard = take_role();
   guard.unlock();
-  const bool was = drop_subscription(topic, sink);
+  bool live = false;
+  const bool was = drop_subscription(topic, sink, live);
   guard.lock();
-  if (was)
+  if (was && live)
     count_watch(topic, -1);
+  else if (was)
+    replay_stats_.active -= 1;
   topic_count_ = topics_.size();
   deliver_queue(std::move(guard));
   return was;
@@ -346,11 +451,18 @@ std::size_t bus::unsubscribe_all(const client_sink* sink) {
   if (auto s = sinks_.find(sink); s != sinks_.end())
     for (const auto& sub : s->second)
       topics.push_back(sub.topic);
-  for (auto topic : topics)
-    drop_subscription(topic, sink);
+  std::vector<bool> live(topics.size());
+  for (std::size_t i = 0; i < topics.size(); ++i) {
+    bool l = false;
+    drop_subscription(topics[i], sink, l);
+    live[i] = l;
+  }
   guard.lock();
-  for (auto topic : topics)
-    count_watch(topic, -1);
+  for (std::size_t i = 0; i < topics.size(); ++i)
+    if (live[i])
+      count_watch(topics[i], -1);
+    else
+      replay_stats_.active -= 1;
   topic_count_ = topics_.size();
   deliver_queue(std::move(guard));
   return topics.size();
@@ -359,8 +471,11 @@ std::size_t bus::unsubscribe_all(const client_sink* sink) {
 void bus::restore(std::uint64_t last_seq, std::vector<stored_event> events) {
   std::lock_guard<std::mutex> guard{mutex_};
   seq_ = std::max(seq_, last_seq);
+  // What came before the oldest event handed back is past retention already.
+  kept_.gone_up_to(events.empty() ? last_seq : events.front().seq - 1);
   for (auto& e : events) {
-    kept_.push({e.seq, std::make_shared<const outbound>(std::move(e.message), e.unit), e.to});
+    kept_.push({e.seq, std::make_shared<const outbound>(std::move(e.message), e.unit),
+                index_of(e.unit), e.to});
   }
 }
 
@@ -372,6 +487,11 @@ std::uint64_t bus::last_seq() const {
 std::size_t bus::topic_count() const {
   std::lock_guard<std::mutex> guard{mutex_};
   return topic_count_;
+}
+
+replay_stats bus::replays() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return replay_stats_;
 }
 
 } // namespace hub::actors

@@ -13,15 +13,25 @@
 // one calling the sinks), and each sink still sees events in sequence order, because only
 // one thread delivers at a time. The subscriber lists belong to the deliverer: subscribe and
 // unsubscribe take the deliverer's role for their change.
+//
+// A resume replays every kept event after its `since`, in steps: each step takes the role,
+// scans a bounded stretch of the kept events and hands out what matches, then gives the role
+// back, so deliveries to others go on between steps and no step holds more than a stretch in
+// memory. The subscriber is not on the topic's list meanwhile; the step that reaches the
+// newest event puts it there, under the role, so nothing is missed or doubled. A sink whose
+// send queue is bounded (a WebSocket session) paces its replay: it takes a chunk per step and
+// asks for the next with replay_more once it has room.
 
 #include "protocol/hierarchy.hpp"
 #include "protocol/messages.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -71,6 +81,14 @@ class client_sink {
 public:
   virtual ~client_sink() = default;
   virtual void send(outbound_ptr msg) = 0;
+
+  /// Events of a resume this sink takes at a time; 0 (the default): the whole replay at once.
+  /// A paced sink gets at most this many, then replay_paused, and the next chunk only once it
+  /// calls bus::replay_more. Must be thread-safe and constant.
+  virtual std::size_t replay_chunk() const { return 0; }
+  /// The replay of `topic` paused after a chunk (paced sinks only). Called as send is (by the
+  /// deliverer, after the chunk): must not block and must not call back into the bus.
+  virtual void replay_paused(protocol::unit_code topic) { (void)topic; }
 };
 
 using sink_ptr = std::shared_ptr<client_sink>;
@@ -104,13 +122,20 @@ struct stored_event {
   protocol::server_message message;
 };
 
+/// Counters of resumes (for /metrics).
+struct replay_stats {
+  std::size_t active = 0;   // resumes still replaying
+  std::uint64_t events = 0; // events replayed
+  std::uint64_t gaps = 0;   // gap messages sent
+};
+
 class bus {
 public:
-  /// `retention`: how many of the latest events are kept for resume; `max_replay`: the most
-  /// events one resume replays (more: a gap message, so one subscriber cannot hold the bus
-  /// for long, nor overflow its own send queue with the replay).
+  /// `retention`: how many of the latest events are kept for resume (a resume replays all of
+  /// them that it asks for); `scan_step`: how many kept events one step of a replay looks at,
+  /// at most, while it holds the deliverer's role.
   bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention = 1 << 16,
-      std::size_t max_replay = 2048);
+      std::size_t scan_step = 1 << 14);
 
   static constexpr std::uint32_t unknown_index = UINT32_MAX;
 
@@ -142,19 +167,28 @@ public:
   /// of `unit` and of its parent, so a dashboard sees its own figures and its children's.
   void publish_aggregate(protocol::aggregate a);
 
-  /// Subscribes `sink` to the subtree of `topic`. With `since` > 0 it first receives the kept
-  /// events after `since`, or a gap message when some are no longer kept or there are more
-  /// than `max_replay`; nothing published meanwhile is missed or doubled. The replay leaves out
-  /// what the sink had through its other subscriptions already. Then, when `ack_id` is not 0,
-  /// the sink gets ack{ack_id, seq = the last event before the live ones}, so the subscriber
-  /// knows where its replay ended. Subscribing twice to a topic changes nothing (but the ack).
-  void subscribe(protocol::unit_code topic, const sink_ptr& sink, std::uint64_t since = 0,
-                 std::uint64_t ack_id = 0);
+  /// Subscribes `sink` to the subtree of `topic`. With `since` (0: from the first event) it
+  /// first receives every kept event after `since`, in order (paced: see client_sink), then
+  /// the live ones; nothing published meanwhile is missed or doubled. When the replay reaches
+  /// events no longer kept, a gap message takes the place of the rest of it. The replay leaves
+  /// out what the sink had through its other subscriptions already. Without `since`, or with
+  /// the latest event or later: live events only. Then, when `ack_id` is not 0, the sink gets
+  /// ack{ack_id, seq = the last event before the live ones}, so the subscriber knows where
+  /// its replay ended. Subscribing again to a topic changes nothing but the ack (which comes
+  /// at the end of a replay still on its way). A replay dropped before its end (unsubscribe)
+  /// still acks its subscribes, with where it had got to.
+  void subscribe(protocol::unit_code topic, const sink_ptr& sink,
+                 std::optional<std::uint64_t> since = std::nullopt, std::uint64_t ack_id = 0);
 
-  /// Returns true if `sink` was subscribed to `topic` (and no longer is).
+  /// The next chunk of a paced replay of `topic` to `sink` (after replay_paused). A no-op when
+  /// there is none (it ended, or the subscription was dropped).
+  void replay_more(protocol::unit_code topic, const client_sink* sink);
+
+  /// Returns true if `sink` was subscribed to `topic`, or replaying it (and no longer is).
   bool unsubscribe(protocol::unit_code topic, const client_sink* sink);
 
-  /// Drops every subscription of `sink` (a closed connection). Returns how many there were.
+  /// Drops every subscription of `sink`, replaying or live (a closed connection). Returns how
+  /// many there were.
   std::size_t unsubscribe_all(const client_sink* sink);
 
   /// Sets the last published sequence number to `last_seq` (the last stored) and keeps
@@ -168,10 +202,14 @@ public:
   /// Number of topics with at least one subscriber.
   std::size_t topic_count() const;
 
+  /// Resumes in progress, and done so far.
+  replay_stats replays() const;
+
 private:
   struct kept {
     std::uint64_t seq = 0;
     outbound_ptr msg;
+    std::uint32_t at = unknown_index; // the event's unit's index
     reach to = reach::subtree_watchers;
   };
   /// The kept events, oldest first, in a ring of fixed capacity: keeping one costs no
@@ -187,11 +225,16 @@ private:
     outbound_ptr push(kept k);
     /// Position of the oldest event with seq >= `seq` (size() when none).
     std::size_t lower_bound(std::uint64_t seq) const;
+    /// Every event up to this sequence number is no longer kept (0: none was dropped).
+    std::uint64_t gone() const { return gone_; }
+    /// Events up to `seq` were never kept (a restore's older past).
+    void gone_up_to(std::uint64_t seq) { gone_ = std::max(gone_, seq); }
 
   private:
     std::vector<kept> slots_;
     std::size_t head_ = 0; // the oldest
     std::size_t size_ = 0;
+    std::uint64_t gone_ = 0;
   };
   /// Who a queued message goes to: an event's `reach`, or an aggregate's unit and parent.
   enum class audience : std::uint8_t { subtree, unit, unit_and_parent };
@@ -220,12 +263,30 @@ private:
   std::unique_lock<std::mutex> take_role();
   void deliver(const queued& q);
   struct subscription;
+  /// True when kept event `k` goes to the watchers of `topic` (index `topic_at`).
+  bool matches(const kept& k, protocol::unit_code topic, std::uint32_t topic_at) const;
   /// True when subscriptions `others` (a sink's, but for `topic`) gave it kept event `k`
   /// already. Deliverer only.
-  bool had_already(const std::vector<subscription>* others, protocol::unit_code topic,
+  bool had_already(const std::vector<subscription>& others, protocol::unit_code topic,
                    const kept& k) const;
-  /// Removes `sink` from `topic`'s subscribers; false if it was not there. Deliverer only.
-  bool drop_subscription(protocol::unit_code topic, const client_sink* sink);
+  /// Removes `sink`'s subscription to `topic` (from the topic's list when it was live; a
+  /// replay's pending acks are sent); false if there was none. Deliverer only, lock not held.
+  /// Its watch is uncounted by the caller (`live` says whether there was one).
+  bool drop_subscription(protocol::unit_code topic, const client_sink* sink, bool& live);
+
+  // -- resumes (the deliverer's) ----------------------------------------------------------
+  /// `sink`'s subscription to `topic`, or null. Deliverer only.
+  subscription* find(const client_sink* sink, protocol::unit_code topic);
+  /// Runs the replay of `topic` to `sink` step by step: to the end for a sink that takes it
+  /// whole, giving the role back between steps; one step for a paced one, which is then told
+  /// it paused. Role and lock held on entry; returns with the role given up.
+  void run_replay(std::unique_lock<std::mutex> guard, protocol::unit_code topic,
+                  const client_sink* sink);
+  /// One step of it (role and lock held on entry and on return): hands out what it found;
+  /// true when the replay is over and the subscriber is on the topic's list.
+  bool replay_step(std::unique_lock<std::mutex>& guard, subscription& sub);
+  /// Puts `sink` on `topic`'s list (role held, lock not held).
+  void attach(protocol::unit_code topic, const sink_ptr& sink);
   /// True when a subscriber of `at` (or, by `to`, of its parent or an ancestor) may want it.
   /// Lock held.
   bool watched(std::uint32_t at, audience to) const;
@@ -236,7 +297,7 @@ private:
 
   std::shared_ptr<const protocol::hierarchy> hierarchy_;
   std::shared_ptr<event_tap> tap_;
-  std::size_t max_replay_;
+  std::size_t scan_step_;
   // Vector indices, not codes: one hash lookup per event instead of two per level.
   std::vector<std::uint32_t> parent_at_; // unit index -> parent's index (or unknown_index)
 
@@ -248,6 +309,7 @@ private:
   std::vector<queued> queue_;
   bool delivering_ = false;
   std::size_t topic_count_ = 0; // mirrors topics_.size(), for readers without the role
+  replay_stats replay_stats_;
   // Subscriptions per unit index, and to topics outside the hierarchy: publishers skip what
   // nobody watches. Counted when the subscriber's replay is cut, so nothing falls between.
   std::vector<std::uint32_t> watched_at_;
@@ -256,11 +318,30 @@ private:
   // The deliverer's: who is subscribed to what.
   std::unordered_map<protocol::unit_code, std::vector<sink_ptr>> topics_;
   std::vector<std::vector<sink_ptr>*> topic_at_; // unit index -> its entry of topics_
-  /// A sink's subscriptions: each topic, with the seq after which the sink has had every
-  /// event of it (the `since` it resumed from, or where its live events began).
+  /// What a replay still on its way needs besides its subscription.
+  struct replaying {
+    sink_ptr sink;
+    std::vector<std::uint64_t> acks; // ids of the subscribes to ack when it ends
+  };
+  /// A sink's subscription to a topic, live or still replaying. The sink has had every event
+  /// of the topic numbered in (from, upto], and every one after `live_from`: a live one
+  /// since `from` (upto and live_from unbounded); a replay so far (upto: every kept event up
+  /// to it was looked at); a replay cut by a gap (upto: where it was; live_from: the cut).
   struct subscription {
+    static constexpr std::uint64_t unbounded = UINT64_MAX;
     protocol::unit_code topic = 0;
     std::uint64_t from = 0;
+    std::uint64_t upto = unbounded;
+    std::uint64_t live_from = unbounded;
+    std::unique_ptr<replaying> replay; // while not yet on the topic's list
+    /// Every event after `from`.
+    static subscription live(protocol::unit_code topic, std::uint64_t from) {
+      subscription s;
+      s.topic = topic;
+      s.from = from;
+      return s;
+    }
+    bool has(std::uint64_t seq) const { return (seq > from && seq <= upto) || seq > live_from; }
   };
   std::unordered_map<const client_sink*, std::vector<subscription>> sinks_;
   /// Sinks with more than one subscription: only they can be due an event twice.

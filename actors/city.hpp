@@ -50,7 +50,12 @@ public:
   }
 
   city_gauges gauges() const override {
-    return {ctx_->events->last_seq(), ctx_->events->topic_count(), ctx_->store->status()};
+    return {ctx_->events->last_seq(), ctx_->events->topic_count(), ctx_->store->status(),
+            ctx_->events->replays()};
+  }
+
+  void replay_more(protocol::unit_code topic, const client_sink* sink) override {
+    ctx_->events->replay_more(topic, sink);
   }
 
   /// True when `who` may watch the subtree of `topic` (their own unit's subtree; a centre's

@@ -21,6 +21,7 @@ struct city_gauges {
   std::uint64_t last_seq = 0; // the latest event's sequence number
   std::size_t topics = 0;     // units with at least one subscriber
   journal_status store;       // where every step ends
+  replay_stats replays;       // resumes in progress, and done so far
 };
 
 class city_port {
@@ -34,6 +35,10 @@ public:
   /// this way, subscribe and unsubscribe included; what the city answers (the reply, then for a
   /// subscription its events) reaches `reply_to`, in order.
   virtual void submit(const principal& who, protocol::client_message msg, sink_ptr reply_to) = 0;
+
+  /// A sink that paces its resumes (client_sink::replay_chunk) is ready for the next chunk of
+  /// its replay of `topic` (bus::replay_more).
+  virtual void replay_more(protocol::unit_code topic, const client_sink* sink) = 0;
 
   /// A connection closed: drops every subscription of `sink`. Returns how many there were.
   virtual std::size_t disconnect(const client_sink* sink) = 0;

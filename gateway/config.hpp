@@ -28,6 +28,10 @@ struct config {
   /// Token bucket: sustained messages per second, and the burst allowed on top.
   double rate = 100;
   double burst = 200;
+  /// The same per person, across all of their connections (each frame takes a token from
+  /// both buckets): more connections do not buy a faster rate.
+  double person_rate = 200;
+  double person_burst = 400;
   /// Consecutive undecodable frames tolerated; the next one closes the connection.
   unsigned max_bad_frames = 20;
   /// A frame (message) larger than this closes the connection (1009 with a reason).
@@ -40,6 +44,11 @@ struct config {
   // -- HTTP -----------------------------------------------------------------------------
   std::string www_dir; // static files; empty: none (404)
   std::chrono::milliseconds http_timeout{std::chrono::seconds(30)}; // per request read/write
+  /// Failed upgrades (401) per client address (IPv4 address, IPv6 /64): a token bucket of
+  /// `failed_upgrade_burst` refilled at `failed_upgrade_rate` a second; while it is empty
+  /// every upgrade from the address is answered 429 before its token is looked at.
+  double failed_upgrade_rate = 1;
+  double failed_upgrade_burst = 20;
 
   // -- shutdown -------------------------------------------------------------------------
   /// How long stop() waits for sessions to drain their queues and finish closing.

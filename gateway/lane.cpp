@@ -38,10 +38,18 @@ void lane::stop() {
 }
 
 void lane::deliver(std::shared_ptr<websocket_session> to, actors::outbound_ptr msg) {
+  push({std::move(to), std::move(msg), 0});
+}
+
+void lane::deliver_paused(std::shared_ptr<websocket_session> to, protocol::unit_code topic) {
+  push({std::move(to), nullptr, topic});
+}
+
+void lane::push(item i) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    inbox_.push_back({std::move(to), std::move(msg)});
+    inbox_.push_back(std::move(i));
     if (!posted_)
       wake = posted_ = true;
   }
@@ -55,8 +63,12 @@ void lane::drain() {
     inbox_.swap(batch_); // batch_ was empty: the two vectors keep their capacity
     posted_ = false;
   }
-  for (auto& i : batch_)
-    i.to->on_delivered(std::move(i.msg));
+  for (auto& i : batch_) {
+    if (i.msg == nullptr && i.paused != 0)
+      i.to->on_replay_paused(i.paused);
+    else
+      i.to->on_delivered(std::move(i.msg));
+  }
   batch_.clear(); // may destroy sessions that finished meanwhile: on their own thread
 }
 

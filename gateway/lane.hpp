@@ -54,12 +54,17 @@ public:
   /// blocks beyond a short lock and never calls back. Precondition: the lane is not stopped
   /// (the session's sink is detached before the server stops).
   void deliver(std::shared_ptr<websocket_session> to, actors::outbound_ptr msg);
+  /// The same for the bus's word that a replay of `topic` paused after a chunk
+  /// (websocket_session::on_replay_paused), in order with the messages.
+  void deliver_paused(std::shared_ptr<websocket_session> to, protocol::unit_code topic);
 
 private:
   struct item {
     std::shared_ptr<websocket_session> to;
     actors::outbound_ptr msg;
+    protocol::unit_code paused = 0; // with a null msg: the replay of this topic paused
   };
+  void push(item i);
 
   /// On the lane's thread: hands over everything delivered so far, in order.
   void drain();

@@ -7,6 +7,7 @@
 // `token` prints a token for a person of the hierarchy. Usage errors exit with 2.
 
 #include "actors/city.hpp"
+#include "gateway/listener.hpp"
 #include "gateway/net/secret_file.hpp"
 #include "gateway/net/token.hpp"
 #include "gateway/server.hpp"
@@ -145,10 +146,114 @@ int token_command(int argc, char** argv) {
   return 0;
 }
 
+// -- hub serve, step by step ------------------------------------------------------------------
+
+/// What `hub serve` was asked for.
+struct serve_options {
+  std::string hierarchy_file;
+  std::string secret_file;
+  hub::gateway::config gateway;
+  std::size_t threads = 0;
+  std::string scheduler;
+  std::optional<hub::persistence::store_options> store; // --redis
+};
+
+/// Parses `hub serve`'s arguments; nullopt with `exit_code` set (2, usage printed) when they
+/// are wrong.
+std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exit_code) {
+  auto fail = [&](const std::string& why) {
+    exit_code = usage(why);
+    return std::nullopt;
+  };
+  std::string why;
+  auto opts = parse_options(argc, argv,
+                            {"--hierarchy", "--port", "--address", "--secret-file", "--www",
+                             "--threads", "--io-threads", "--scheduler", "--redis"},
+                            why);
+  if (!opts)
+    return fail(why);
+  serve_options o;
+  o.hierarchy_file = get(*opts, "--hierarchy");
+  if (o.hierarchy_file.empty())
+    return fail("serve needs --hierarchy");
+  auto port = number(get(*opts, "--port", "8080"), 0, 65535);
+  auto threads = number(get(*opts, "--threads", HUB_DEFAULT_ACTOR_THREADS), 1, 1024);
+  auto io_threads = number(get(*opts, "--io-threads", HUB_DEFAULT_IO_THREADS), 1, 1024);
+  if (!port || !threads || !io_threads)
+    return fail("--port must be 0..65535, --threads and --io-threads 1..1024");
+  o.scheduler = get(*opts, "--scheduler", default_scheduler);
+  if (o.scheduler != "stealing" && o.scheduler != "sharing")
+    return fail("--scheduler must be stealing or sharing");
+  o.threads = static_cast<std::size_t>(*threads);
+  o.secret_file = get(*opts, "--secret-file", "data/hub.secret");
+  auto& cfg = o.gateway;
+  cfg.address = get(*opts, "--address", "127.0.0.1");
+  cfg.port = static_cast<std::uint16_t>(*port);
+  cfg.io_threads = *io_threads;
+  cfg.www_dir = get(*opts, "--www", HUB_DEFAULT_WWW);
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(cfg.address, ec);
+  if (ec)
+    return fail("--address must be an IP address");
+  if (auto redis = get(*opts, "--redis"); !redis.empty()) {
+    auto at = hub::persistence::redis_address::parse(redis);
+    if (!at)
+      return fail("--redis must be HOST:PORT");
+    o.store.emplace();
+    o.store->address = *at;
+  }
+  return o;
+}
+
+/// The token secret, made when missing; false (with the reason printed) when it cannot be
+/// read or is too short.
+bool load_secret(serve_options& o) {
+  std::string why;
+  if (hub::gateway::load_or_create_secret(o.secret_file, o.gateway.secret, why))
+    return true;
+  std::fprintf(stderr, "hub: %s\n", why.c_str());
+  return false;
+}
+
+/// One descriptor per connection: take all the open-file limit allows (18,100 grids at once).
+void raise_file_limit() {
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+/// SIGINT and SIGTERM are taken by sigwait (run_until_signal): blocked before any thread
+/// starts, so every thread inherits the mask and none is interrupted.
+sigset_t block_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+/// Binds the port before anything is taken over: a hub that cannot serve (the port is busy,
+/// another hub runs there) must not take the store's writer epoch from the one that does.
+/// Nullopt (with the reason printed) when it cannot.
+std::optional<hub::gateway::listening_socket> bind_port(const hub::gateway::config& cfg) {
+  try {
+    return hub::gateway::listening_socket{{boost::asio::ip::make_address(cfg.address), cfg.port}};
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "hub: %s\n", e.what());
+    return std::nullopt;
+  }
+}
+
 /// Reads the store into `opts` (the snapshot, and the journal the city will write through);
-/// false (with the reason printed) when it cannot.
-bool recover_store(const std::shared_ptr<const hierarchy>& h,
-                   const hub::persistence::store_options& store, hub::actors::city_options& opts) {
+/// false (with the reason printed) when it cannot. Takes a new writer epoch: from here on an
+/// older hub on the same store is fenced.
+bool recover_store(const std::shared_ptr<const hierarchy>& h, hub::persistence::store_options store,
+                   hub::actors::city_options& opts) {
+  // What recovery hands back is what the city keeps: the bus's resume window, the ledger.
+  store.resume_window = opts.retention;
+  store.request_log = opts.remembered_requests;
   auto loaded = hub::persistence::recover(*h, store);
   if (auto* why = std::get_if<std::string>(&loaded)) {
     std::fprintf(stderr, "hub: %s\n", why->c_str());
@@ -172,98 +277,72 @@ bool recover_store(const std::shared_ptr<const hierarchy>& h,
   return true;
 }
 
-int serve_command(int argc, char** argv) {
-  std::string why;
-  auto opts = parse_options(argc, argv,
-                            {"--hierarchy", "--port", "--address", "--secret-file", "--www",
-                             "--threads", "--io-threads", "--scheduler", "--redis"},
-                            why);
-  if (!opts)
-    return usage(why);
-  auto file = get(*opts, "--hierarchy");
-  if (file.empty())
-    return usage("serve needs --hierarchy");
-  auto port = number(get(*opts, "--port", "8080"), 0, 65535);
-  auto threads = number(get(*opts, "--threads", HUB_DEFAULT_ACTOR_THREADS), 1, 1024);
-  auto io_threads = number(get(*opts, "--io-threads", HUB_DEFAULT_IO_THREADS), 1, 1024);
-  if (!port || !threads || !io_threads)
-    return usage("--port must be 0..65535, --threads and --io-threads 1..1024");
-  auto policy = get(*opts, "--scheduler", default_scheduler);
-  if (policy != "stealing" && policy != "sharing")
-    return usage("--scheduler must be stealing or sharing");
+/// The city's starting point: recovered from the store (false when it cannot be), or empty in
+/// memory.
+bool prepare_city(const std::shared_ptr<const hierarchy>& h, const serve_options& o,
+                  hub::actors::city_options& opts) {
+  if (o.store)
+    return recover_store(h, *o.store, opts);
+  std::fprintf(stderr, "hub: state is kept in memory only; a restart loses it (--redis HOST:PORT "
+                       "stores it)\n");
+  return true;
+}
 
-  hub::gateway::config cfg;
-  cfg.address = get(*opts, "--address", "127.0.0.1");
-  cfg.port = static_cast<std::uint16_t>(*port);
-  cfg.io_threads = *io_threads;
-  cfg.www_dir = get(*opts, "--www", HUB_DEFAULT_WWW);
-  {
-    boost::system::error_code ec;
-    boost::asio::ip::make_address(cfg.address, ec);
-    if (ec)
-      return usage("--address must be an IP address");
-  }
-  auto h = load(file);
-  if (!h)
-    return 1;
-  hub::actors::city_options city_opts;
-  if (auto redis = get(*opts, "--redis"); !redis.empty()) {
-    hub::persistence::store_options store;
-    auto at = hub::persistence::redis_address::parse(redis);
-    if (!at)
-      return usage("--redis must be HOST:PORT");
-    store.address = *at;
-    // What recovery hands back is what the city keeps: the bus's resume window, the ledger.
-    store.resume_window = city_opts.retention;
-    store.request_log = city_opts.remembered_requests;
-    if (!recover_store(h, store, city_opts))
-      return 1;
-  } else {
-    std::fprintf(stderr, "hub: state is kept in memory only; a restart loses it (--redis HOST:PORT "
-                         "stores it)\n");
-  }
-  // One descriptor per connection: take all the open-file limit allows (18,100 grids at once).
-  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
-  }
-  if (!hub::gateway::load_or_create_secret(get(*opts, "--secret-file", "data/hub.secret"),
-                                           cfg.secret, why)) {
-    std::fprintf(stderr, "hub: %s\n", why.c_str());
-    return 1;
-  }
+/// The actor system's settings: its threads and scheduling policy, CAF's console log off.
+void configure_actor_system(caf::actor_system_config& cfg, const serve_options& o) {
+  cfg.set("scheduler.max-threads", o.threads);
+  cfg.set("scheduler.policy", caf::atom_from_string(o.scheduler));
+  cfg.set("logger.console", caf::atom("none"));
+}
 
-  // SIGINT and SIGTERM are taken by sigwait below: block them before any thread starts, so
-  // every thread inherits the mask and none is interrupted.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  caf::actor_system_config caf_cfg;
-  caf_cfg.set("scheduler.max-threads", static_cast<std::size_t>(*threads));
-  caf_cfg.set("scheduler.policy", caf::atom_from_string(policy));
-  caf_cfg.set("logger.console", caf::atom("none"));
-  caf::actor_system sys{caf_cfg};
-  hub::actors::city city{sys, h, city_opts};
-  hub::gateway::server server{city, cfg};
-  try {
-    server.start();
-  } catch (const std::system_error& e) {
-    std::fprintf(stderr, "hub: %s\n", e.what());
-    return 1;
-  }
+/// Starts the gateway on the bound socket and says where (stdout, flushed: scripts and tests
+/// wait for the line).
+void start_gateway(hub::gateway::server& server, hub::gateway::listening_socket socket,
+                   const hub::gateway::config& cfg) {
+  server.start(std::move(socket));
   std::printf("hub: listening on ws://%s:%u/ (dashboard http://%s:%u/)\n", cfg.address.c_str(),
               static_cast<unsigned>(server.port()), cfg.address.c_str(),
               static_cast<unsigned>(server.port()));
   std::fflush(stdout);
+}
 
+/// Serves until SIGINT or SIGTERM (blocked in `signals`); returns the signal.
+int run_until_signal(const sigset_t& signals) {
   int sig = 0;
   sigwait(&signals, &sig);
+  return sig;
+}
+
+/// Graceful shutdown (gateway/README.md): every connection closed with going_away.
+void stop_gateway(hub::gateway::server& server, int sig) {
   std::fprintf(stderr, "hub: %s: closing %zu connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
                server.sessions());
   server.stop();
+}
+
+int serve_command(int argc, char** argv) {
+  int exit_code = 0;
+  auto o = parse_serve_options(argc, argv, exit_code);
+  if (!o)
+    return exit_code;
+  auto h = load(o->hierarchy_file);
+  if (!h || !load_secret(*o))
+    return 1;
+  raise_file_limit();
+  const auto signals = block_signals();
+  auto socket = bind_port(o->gateway);
+  if (!socket)
+    return 1;
+  hub::actors::city_options city_opts;
+  if (!prepare_city(h, *o, city_opts))
+    return 1;
+  caf::actor_system_config caf_cfg;
+  configure_actor_system(caf_cfg, *o);
+  caf::actor_system sys{caf_cfg};
+  hub::actors::city city{sys, h, city_opts};
+  hub::gateway::server server{city, o->gateway};
+  start_gateway(server, std::move(*socket), o->gateway);
+  stop_gateway(server, run_until_signal(signals));
   return 0;
 }
 

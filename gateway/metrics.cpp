@@ -26,7 +26,7 @@ constexpr std::array all_codes{
     errc::missing_field,     errc::wrong_type,         errc::out_of_range,     errc::unknown_field,
     errc::unauthenticated,   errc::forbidden,          errc::unknown_unit,     errc::unknown_case,
     errc::unknown_directive, errc::invalid_transition, errc::invalid_argument, errc::rate_limited,
-    errc::overloaded,        errc::try_again,          errc::internal};
+    errc::overloaded,        errc::try_again,          errc::conflict,         errc::internal};
 
 std::uint64_t get(const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); }
 
@@ -99,6 +99,14 @@ void metrics::request_latency(std::chrono::nanoseconds d) {
   add(latency_sum_ns_, ns);
 }
 
+void metrics::http_refused(unsigned status) {
+  add(http_refused_[status == 431 ? 2 : status == 413 ? 1 : 0]);
+}
+
+void metrics::accept_error(bool descriptors) { add(accept_errors_[descriptors ? 0 : 1]); }
+
+void metrics::rate_limited(bool person) { add(rate_limited_[person ? 1 : 0]); }
+
 void metrics::auth_refused(std::string_view reason) {
   for (std::size_t i = 0; i < auth_reasons.size(); ++i)
     if (auth_reasons[i] == reason)
@@ -156,11 +164,35 @@ std::string metrics::render(const snapshot& s) const {
 
   header(out, "hub_http_requests_total", "counter", "Plain HTTP requests served.");
   line(out, "hub_http_requests_total", "", get(http_requests_));
+  header(out, "hub_http_refused_total", "counter",
+         "HTTP requests answered with an error before they were read whole, by status "
+         "(400 unreadable, 413 body too large, 431 headers too large).");
+  line(out, "hub_http_refused_total", label("status", "400"), get(http_refused_[0]));
+  line(out, "hub_http_refused_total", label("status", "413"), get(http_refused_[1]));
+  line(out, "hub_http_refused_total", label("status", "431"), get(http_refused_[2]));
+  header(out, "hub_accept_errors_total", "counter",
+         "Failed accepts: out of descriptors (accepting paused), or another error.");
+  line(out, "hub_accept_errors_total", label("reason", "descriptors"), get(accept_errors_[0]));
+  line(out, "hub_accept_errors_total", label("reason", "other"), get(accept_errors_[1]));
+  header(out, "hub_upgrades_throttled_total", "counter",
+         "Upgrades answered 429: their address failed too many upgrades.");
+  line(out, "hub_upgrades_throttled_total", "", get(upgrades_throttled_));
+  header(out, "hub_rate_limited_total", "counter",
+         "Frames refused rate_limited, by the bucket that was empty.");
+  line(out, "hub_rate_limited_total", label("scope", "connection"), get(rate_limited_[0]));
+  line(out, "hub_rate_limited_total", label("scope", "person"), get(rate_limited_[1]));
 
   header(out, "hub_bus_last_seq", "gauge", "Sequence number of the latest event on the bus.");
   line(out, "hub_bus_last_seq", "", s.bus_last_seq);
   header(out, "hub_bus_topics", "gauge", "Units with at least one subscriber.");
   line(out, "hub_bus_topics", "", static_cast<std::uint64_t>(s.bus_topics));
+  header(out, "hub_bus_replays", "gauge", "Resumes still replaying kept events.");
+  line(out, "hub_bus_replays", "", static_cast<std::uint64_t>(s.replays.active));
+  header(out, "hub_bus_replayed_events_total", "counter", "Kept events replayed by resumes.");
+  line(out, "hub_bus_replayed_events_total", "", s.replays.events);
+  header(out, "hub_bus_gaps_total", "counter",
+         "Gap messages sent: events a resume asked for were past retention.");
+  line(out, "hub_bus_gaps_total", "", s.replays.gaps);
 
   const auto& st = s.store;
   header(out, "hub_store_durable", "gauge", "1 when state is stored in Redis, 0 in memory only.");
@@ -168,8 +200,14 @@ std::string metrics::render(const snapshot& s) const {
   header(out, "hub_store_connected", "gauge", "1 while the store answers.");
   line(out, "hub_store_connected", "", std::uint64_t{st.connected});
   header(out, "hub_store_accepting", "gauge",
-         "1 while clients' writes are taken (else try_again).");
+         "1 while clients' writes are taken (else try_again, or conflict when fenced).");
   line(out, "hub_store_accepting", "", std::uint64_t{st.accepting});
+  header(out, "hub_store_fenced", "gauge",
+         "1 once the store refused this hub for good (writes answered conflict), by why.");
+  line(out, "hub_store_fenced", label("reason", "superseded"),
+       std::uint64_t{st.fenced == actors::fence::superseded});
+  line(out, "hub_store_fenced", label("reason", "emptied"),
+       std::uint64_t{st.fenced == actors::fence::emptied});
   header(out, "hub_store_pending", "gauge", "Commits waiting to be stored.");
   line(out, "hub_store_pending", "", static_cast<std::uint64_t>(st.pending));
   header(out, "hub_store_commits_total", "counter", "Commits stored, then published and answered.");

@@ -30,6 +30,7 @@ public:
     std::size_t bus_topics = 0;
     double uptime_seconds = 0;
     actors::journal_status store;
+    actors::replay_stats replays;
   };
 
   // -- counting ---------------------------------------------------------------------------
@@ -51,6 +52,14 @@ public:
   /// A connection closed by the gateway for protocol abuse (oversized or undecodable frames).
   void abuse_close() { abuse_closes_.fetch_add(1, std::memory_order_relaxed); }
   void http_request() { http_requests_.fetch_add(1, std::memory_order_relaxed); }
+  /// A request answered with an error status before it was read whole (400, 413, 431).
+  void http_refused(unsigned status);
+  /// A failed accept: out of descriptors (the listener paused), or another error.
+  void accept_error(bool descriptors);
+  /// An upgrade answered 429: its address failed too many upgrades.
+  void upgrade_throttled() { upgrades_throttled_.fetch_add(1, std::memory_order_relaxed); }
+  /// A frame refused rate_limited: its connection's bucket or its person's was empty.
+  void rate_limited(bool person);
 
   // -- reading ----------------------------------------------------------------------------
 
@@ -76,6 +85,10 @@ private:
   std::array<counter, 6> auth_refused_{};
   counter abuse_closes_{0};
   counter http_requests_{0};
+  std::array<counter, 3> http_refused_{};  // 400, 413, 431
+  std::array<counter, 2> accept_errors_{}; // descriptors, other
+  counter upgrades_throttled_{0};
+  std::array<counter, 2> rate_limited_{}; // connection, person
 };
 
 } // namespace hub::gateway

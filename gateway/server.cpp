@@ -24,12 +24,16 @@ std::uint16_t server::start() {
   if (started_)
     return port_;
   const auto& cfg = state_->cfg();
-  auto address = net::ip::make_address(cfg.address);
+  return start(listening_socket{{net::ip::make_address(cfg.address), cfg.port}});
+}
+
+std::uint16_t server::start(listening_socket socket) {
+  if (started_)
+    return port_;
   std::vector<lane*> lanes;
   for (auto& l : lanes_)
     lanes.push_back(l.get());
-  listener_ = std::make_shared<listener>(std::move(lanes),
-                                         net::ip::tcp::endpoint{address, cfg.port}, state_);
+  listener_ = std::make_shared<listener>(std::move(lanes), std::move(socket), state_);
   port_ = listener_->local_endpoint().port();
   listener_->run();
   started_ = true;

@@ -20,6 +20,7 @@ namespace hub::gateway {
 
 class lane;
 class listener;
+class listening_socket;
 class server_state;
 
 class server {
@@ -34,6 +35,8 @@ public:
   /// Binds, listens and starts the lanes (cfg.io_threads of them). Returns the bound port (the real
   /// one when the configuration asks for port 0). Throws std::system_error when it cannot bind.
   std::uint16_t start();
+  /// The same on a socket bound beforehand (cfg.address and cfg.port are not used).
+  std::uint16_t start(listening_socket socket);
 
   /// Graceful shutdown, at most about cfg.drain_timeout: stops accepting, asks every session
   /// to unsubscribe, drain its queued replies and close with going_away, waits, then stops

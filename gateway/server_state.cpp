@@ -1,12 +1,27 @@
 #include "gateway/server_state.hpp"
 
+#include <algorithm>
+
 namespace hub::gateway {
 
 server_state::server_state(actors::city_port& city, config cfg)
   : city_(city)
   , cfg_(std::move(cfg))
-  , files_(cfg_.www_dir) {
+  , files_(cfg_.www_dir)
+  , person_limits_(cfg_.person_rate, cfg_.person_burst)
+  , failed_upgrades_(cfg_.failed_upgrade_rate, cfg_.failed_upgrade_burst) {
   // nop
+}
+
+std::string server_state::address_key(const boost::asio::ip::address& a) {
+  if (a.is_v4())
+    return a.to_string();
+  auto v6 = a.to_v6();
+  if (v6.is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
 double server_state::uptime_seconds() const {
@@ -15,7 +30,7 @@ double server_state::uptime_seconds() const {
 
 metrics::snapshot server_state::snapshot() const {
   auto g = city_.gauges();
-  return {g.last_seq, g.topics, uptime_seconds(), g.store};
+  return {g.last_seq, g.topics, uptime_seconds(), g.store, g.replays};
 }
 
 void server_state::join(const std::shared_ptr<websocket_session>& s) {

@@ -7,12 +7,16 @@
 #include "actors/city_port.hpp"
 #include "gateway/config.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/rate_limiter.hpp"
 #include "gateway/static_files.hpp"
+
+#include <boost/asio/ip/address.hpp>
 
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -36,6 +40,16 @@ public:
   double uptime_seconds() const;
   /// The gauges /metrics reads from outside the gateway.
   metrics::snapshot snapshot() const;
+
+  // -- limits shared across connections (thread-safe) --------------------------------------
+
+  /// Every person's bucket, across all of their connections (cfg.person_rate, person_burst).
+  keyed_limiter<protocol::person_id>& person_limits() { return person_limits_; }
+  /// Failed upgrades by client address (cfg.failed_upgrade_rate, failed_upgrade_burst); the
+  /// key is address_key().
+  keyed_limiter<std::string>& failed_upgrades() { return failed_upgrades_; }
+  /// An IPv4 address, or the /64 an IPv6 address is in (one host usually has a whole /64).
+  static std::string address_key(const boost::asio::ip::address& a);
 
   // -- the registry of open sessions --------------------------------------------------------
 
@@ -62,6 +76,8 @@ private:
   metrics metrics_;
   const static_files files_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  keyed_limiter<protocol::person_id> person_limits_;
+  keyed_limiter<std::string> failed_upgrades_;
 
   mutable std::mutex mutex_;
   std::condition_variable emptied_;

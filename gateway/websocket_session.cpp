@@ -8,6 +8,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace hub::gateway {
@@ -22,6 +23,12 @@ namespace {
 
 /// Requests remembered for the latency histogram; beyond this they are not measured.
 constexpr std::size_t max_pending = 4096;
+
+/// Events of a resume taken at a time: an eighth of the queue, so that a chunk always fits
+/// beside live events; the next is asked for once the queue is at most half full.
+std::size_t replay_chunk_of(const config& cfg) {
+  return std::max<std::size_t>(1, cfg.queue_limit / 8);
+}
 
 /// Beast itself fails (1009, no reason) a message this many times over the frame limit at its
 /// header, so an abusive sender is cut off without reading it; below that the session reads
@@ -53,7 +60,7 @@ websocket_session::websocket_session(lane::socket&& socket, lane& on,
 websocket_session::~websocket_session() { finish(); }
 
 void websocket_session::run(http::request<http::string_body> req) {
-  sink_ = std::make_shared<session_sink>(weak_from_this(), lane_);
+  sink_ = std::make_shared<session_sink>(weak_from_this(), lane_, replay_chunk_of(state_->cfg()));
   const auto& cfg = state_->cfg();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.handshake_timeout = cfg.handshake_timeout;
@@ -82,12 +89,31 @@ void websocket_session::on_delivered(actors::outbound_ptr msg) {
   on_send(std::move(msg));
 }
 
+void websocket_session::on_replay_paused(protocol::unit_code topic) {
+  if (phase_ != phase::open || resync_)
+    return; // the subscription was dropped (overflow, close): nothing to continue
+  if (std::find(paused_.begin(), paused_.end(), topic) == paused_.end())
+    paused_.push_back(topic);
+  resume_replays();
+}
+
+void websocket_session::resume_replays() {
+  const auto half = state_->cfg().queue_limit / 2;
+  while (!paused_.empty() && queue_.size() <= half && phase_ == phase::open && !resync_) {
+    auto topic = paused_.front();
+    paused_.erase(paused_.begin());
+    // The chunk comes back through the lane, after what is already on its way.
+    state_->city().replay_more(topic, sink_.get());
+  }
+}
+
 void websocket_session::shutdown() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
     // Still in the handshake: on_accept sees the server stopping and closes then.
     if (self->phase_ != phase::open)
       return;
     self->state_->city().disconnect(self->sink_.get());
+    self->paused_.clear();
     self->queue_.drop_events(); // replies drain; events are not worth waiting for
     self->close({websocket::close_code::going_away, "the hub is shutting down"}, true);
   });
@@ -150,13 +176,27 @@ void websocket_session::on_message(std::string_view data, bool text) {
   auto id = msg != nullptr ? msg->id : bad->id;
   stats.message_in(msg != nullptr ? msg->body.index() : metrics::invalid_type);
   auto now = clock::now();
-  if (!limiter_.try_take(now)) {
+  // Two buckets: this connection's, and its person's across all of their connections.
+  bool allowed = limiter_.try_take(now);
+  const bool person = allowed && !state_->person_limits().try_take(who_.id, now);
+  if (person) {
+    limiter_.give_back();
+    allowed = false;
+  }
+  if (!allowed) {
     const auto& cfg = state_->cfg();
-    char why[160];
-    std::snprintf(
-        why, sizeof why,
-        "more than %g messages a second (burst %g): this one was not applied; retry later",
-        cfg.rate, cfg.burst);
+    stats.rate_limited(person);
+    char why[200];
+    if (person)
+      std::snprintf(why, sizeof why,
+                    "more than %g messages a second (burst %g) from you across all your "
+                    "connections: this one was not applied; retry later",
+                    cfg.person_rate, cfg.person_burst);
+    else
+      std::snprintf(
+          why, sizeof why,
+          "more than %g messages a second (burst %g): this one was not applied; retry later",
+          cfg.rate, cfg.burst);
     return reply(protocol::error{id, errc::rate_limited, why});
   }
   if (bad != nullptr) {
@@ -219,6 +259,7 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
   // before the marker below is stale. A new subscribe (read after this point) delivers its
   // replay after the marker, so it goes through.
   state_->city().disconnect(sink_.get());
+  paused_.clear();
   resync_ = true;
   lane_.deliver(shared_from_this(), nullptr);
   auto n = std::to_string(resume);
@@ -258,6 +299,8 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
     return;
   if (phase_ == phase::close_pending)
     return start_close();
+  if (!paused_.empty())
+    resume_replays();
   if (!queue_.empty())
     return do_write();
   if (phase_ == phase::draining)
@@ -272,6 +315,7 @@ void websocket_session::close(websocket::close_reason reason, bool drain) {
   close_reason_ = std::move(reason);
   if (drain) {
     phase_ = phase::draining;
+    paused_.clear();
     if (!queue_.writing() && queue_.empty())
       start_close();
     return;

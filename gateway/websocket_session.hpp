@@ -21,6 +21,7 @@
 #include <memory>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace hub::gateway {
 
@@ -49,6 +50,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   rate_limiter limiter_;
   /// Requests submitted and not yet answered: id → when (for the latency histogram).
   std::unordered_map<std::uint64_t, clock::time_point> pending_;
+  /// Resumes paused by the bus after a chunk, waiting for room in the queue (replay_more).
+  std::vector<protocol::unit_code> paused_;
   std::uint64_t kept_seq_ = 0; // highest event seq queued and not dropped
   unsigned bad_frames_ = 0;    // consecutive frames that did not decode
   bool text_ = false;          // the client last sent a text frame: answer in JSON
@@ -71,6 +74,9 @@ public:
   /// What the lane hands over, in order: a message for this client, or (null) the marker
   /// that ends a resync (on_overflow). On the lane's thread only.
   void on_delivered(actors::outbound_ptr msg);
+  /// The bus paused a replay of `topic` after a chunk: the next is asked for once the queue
+  /// is at most half full. On the lane's thread only.
+  void on_replay_paused(protocol::unit_code topic);
 
   /// Graceful shutdown: unsubscribes, lets queued replies drain, then closes with
   /// going_away. Thread-safe.
@@ -92,6 +98,8 @@ private:
   // -- writing --------------------------------------------------------------------------------
   void reply(protocol::server_message msg);
   void on_send(actors::outbound_ptr msg);
+  /// Asks the bus for the next chunk of paused resumes while the queue is at most half full.
+  void resume_replays();
   void on_overflow(const protocol::server_message& first_dropped);
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);

@@ -266,13 +266,18 @@ struct fields<subscribe> {
 
   static void read(map_reader& r, subscribe& m) {
     r.read_uint("unit", m.unit, required, 1);
-    r.read_uint("since", m.since, optional);
+    // Present (0 included) asks for a replay; absent, live events only.
+    if (r.has("since")) {
+      std::uint64_t since = 0;
+      r.read_uint("since", since, required);
+      m.since = since;
+    }
   }
 
   static void write(map_writer& w, const subscribe& m) {
     w.put("unit", m.unit);
-    if (m.since != 0)
-      w.put("since", m.since);
+    if (m.since)
+      w.put("since", *m.since);
   }
 };
 

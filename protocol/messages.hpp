@@ -74,11 +74,12 @@ struct directive_act {
   friend bool operator==(const directive_act&, const directive_act&) = default;
 };
 
-/// "subscribe": receive the events of `unit`'s subtree. With `since` > 0, first replay the
-/// events after sequence number `since` (or a "gap" message when they are past retention).
+/// "subscribe": receive the events of `unit`'s subtree. With `since` (0 included: from the
+/// first event), first replay every kept event after sequence number `since` (a "gap" message
+/// for what is past retention); without it, live events only.
 struct subscribe {
   unit_code unit = 0;
-  std::uint64_t since = 0;
+  std::optional<std::uint64_t> since = std::nullopt;
   friend bool operator==(const subscribe&, const subscribe&) = default;
 };
 
@@ -211,8 +212,10 @@ struct aggregate {
   friend bool operator==(const aggregate&, const aggregate&) = default;
 };
 
-/// "gap": the events of `unit` after `since` are past retention; `next` is the sequence
-/// number the live stream continues from. The client should fetch a fresh snapshot.
+/// "gap": some events of `unit` after `since` are past retention (`since`: the since asked
+/// for, or where a replay had got to when the rest fell out of retention; the client has
+/// every event of the unit up to it); `next` is the sequence number the live stream
+/// continues from. The client should fetch a fresh snapshot.
 struct gap {
   unit_code unit = 0;
   std::uint64_t since = 0;

@@ -398,9 +398,9 @@ private:
   /// The client watches the city (the issuer's tallies) and every grid (arrivals).
   void subscribe() {
     std::uint64_t sub = 1;
-    city_->submit(people_.city_leader, {sub++, protocol::subscribe{411500, 0}}, sink_);
+    city_->submit(people_.city_leader, {sub++, protocol::subscribe{411500}}, sink_);
     for (auto g : people_.grids)
-      city_->submit(people_.city_leader, {sub++, protocol::subscribe{h_->units[g].code, 0}}, sink_);
+      city_->submit(people_.city_leader, {sub++, protocol::subscribe{h_->units[g].code}}, sink_);
   }
 
   /// Issues a directive to every grid; returns t0.

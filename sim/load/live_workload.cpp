@@ -45,7 +45,7 @@ live_workload::live_workload(std::shared_ptr<const protocol::hierarchy> h, workl
 }
 
 protocol::client_message live_workload::watch_request() {
-  return {next_request_++, protocol::subscribe{h_->units.front().code, 0}};
+  return {next_request_++, protocol::subscribe{h_->units.front().code}};
 }
 
 void live_workload::on_message(const protocol::server_message& msg) {

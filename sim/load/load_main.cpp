@@ -255,7 +255,7 @@ void run_state::launch(std::size_t i) {
       return launch_next();
     }
     opened.fetch_add(1);
-    b.client->send({subscribe_id, protocol::subscribe{b.grid, 0}});
+    b.client->send({subscribe_id, protocol::subscribe{b.grid}});
   };
   h.message = [this, i](protocol::server_message&& msg) { on_bot_message(i, std::move(msg)); };
   h.undecodable = [this](const protocol::decode_error& e) {
@@ -312,7 +312,7 @@ void run_state::start_leader(const std::string& token) {
       note("leader: " + sim::describe_failure(ec, res));
       leader_failed = true;
     } else if (opt.watch()) {
-      leader->send({subscribe_id, protocol::subscribe{city, 0}});
+      leader->send({subscribe_id, protocol::subscribe{city}});
     } else {
       leader_ready = true;
     }
@@ -339,9 +339,10 @@ void run_state::on_leader_message(protocol::server_message&& msg) {
   } else if (auto* e = std::get_if<protocol::error>(&msg)) {
     if (e->code == protocol::errc::overloaded && e->id == 0) {
       // The hub dropped our subscription: carry on live, as a dashboard that reloads would
-      // (a replay with since= would overflow again: everything of the city is in it).
+      // (a replay with since= would hand it everything of the city it missed, in the middle
+      // of the measured delivery).
       leader_overflows.fetch_add(1);
-      return leader->send({issue_id + leader_overflows, protocol::subscribe{city, 0}});
+      return leader->send({issue_id + leader_overflows, protocol::subscribe{city}});
     }
     note("leader: " + text_of(*e));
     if (!leader_ready || e->id == issue_id)

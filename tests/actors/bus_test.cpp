@@ -5,8 +5,10 @@
 
 #include "tests/actors/city_fixture.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
+#include <utility>
 
 namespace hub::testing {
 namespace {
@@ -46,22 +48,268 @@ TEST(bus_test, events_for_a_units_own_watchers_do_not_reach_the_units_above) {
   EXPECT_TRUE(late->all<protocol::case_event>().empty());
 }
 
-TEST(bus_test, a_resume_past_retention_or_too_long_gets_a_gap) {
+/// The sequence numbers of the case events `r` received, in order.
+std::vector<std::uint64_t> seqs_of(const recorder& r) {
+  std::vector<std::uint64_t> out;
+  for (auto& e : r.all<protocol::case_event>())
+    out.push_back(e.seq);
+  return out;
+}
+
+/// What `r` received, as short words: "seq N" for an event, "ack I at N", "gap S..N".
+std::vector<std::string> story_of(const recorder& r) {
+  std::vector<std::string> out;
+  for (auto& m : r.all())
+    out.push_back(std::visit(
+        [](const auto& x) -> std::string {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, protocol::ack>)
+            return "ack " + std::to_string(x.id) + " at " + std::to_string(x.seq);
+          else if constexpr (std::is_same_v<T, protocol::gap>)
+            return "gap " + std::to_string(x.since) + ".." + std::to_string(x.next);
+          else
+            return "seq " + std::to_string(protocol::seq_of(x));
+        },
+        m));
+  return out;
+}
+
+TEST(bus_test, a_resume_past_retention_gets_a_gap_and_one_within_it_everything_kept) {
   actors::bus b{make_small_city(), 4, 2};
   for (int i = 0; i < 6; ++i)
     b.publish(grid_a1_1, event_at(grid_a1_1));
   auto old = std::make_shared<recorder>();
   b.subscribe(county, old, 1); // events 2 and 3 are no longer kept
   ASSERT_EQ(old->all<protocol::gap>().size(), 1u);
+  EXPECT_EQ(old->all<protocol::gap>()[0].since, 1u);
   EXPECT_EQ(old->all<protocol::gap>()[0].next, 7u);
   EXPECT_TRUE(old->all<protocol::case_event>().empty());
-  auto long_ago = std::make_shared<recorder>();
-  b.subscribe(county, long_ago, 3); // 4, 5, 6 are kept but more than 2
-  EXPECT_EQ(long_ago->all<protocol::gap>().size(), 1u);
-  auto recent = std::make_shared<recorder>();
-  b.subscribe(county, recent, 4);
-  EXPECT_EQ(recent->all<protocol::case_event>().size(), 2u);
-  EXPECT_TRUE(recent->all<protocol::gap>().empty());
+  // All that is kept is replayed, however many (a scan step of 2 takes several steps).
+  auto kept = std::make_shared<recorder>();
+  b.subscribe(county, kept, 2, 9);
+  EXPECT_EQ(story_of(*kept),
+            (std::vector<std::string>{"seq 3", "seq 4", "seq 5", "seq 6", "ack 9 at 6"}));
+  EXPECT_EQ(b.replays().gaps, 1u);
+  EXPECT_EQ(b.replays().events, 4u);
+  EXPECT_EQ(b.replays().active, 0u);
+  // And both are live now.
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  EXPECT_EQ(seqs_of(*kept).back(), 7u);
+  EXPECT_EQ(seqs_of(*old).back(), 7u);
+}
+
+TEST(bus_test, since_zero_replays_from_the_first_event_and_no_since_none) {
+  actors::bus b{make_small_city(), 16};
+  for (auto u : {grid_a1_1, grid_b1_1, grid_a1_2})
+    b.publish(u, event_at(u));
+  auto from_start = std::make_shared<recorder>(), live = std::make_shared<recorder>();
+  b.subscribe(town_a, from_start, 0);
+  b.subscribe(town_a, live);
+  EXPECT_EQ(seqs_of(*from_start), (std::vector<std::uint64_t>{1, 3}));
+  EXPECT_TRUE(live->all().empty());
+  // Once the first event has left retention, since=0 is told so.
+  actors::bus small{make_small_city(), 2};
+  for (int i = 0; i < 3; ++i)
+    small.publish(grid_a1_1, event_at(grid_a1_1));
+  auto late = std::make_shared<recorder>();
+  small.subscribe(town_a, late, 0);
+  ASSERT_EQ(late->all<protocol::gap>().size(), 1u);
+  EXPECT_EQ(late->all<protocol::gap>()[0].since, 0u);
+  EXPECT_EQ(late->all<protocol::gap>()[0].next, 4u);
+  // A restored bus holds only the store's latest events: what came before them is gone.
+  actors::bus restored{make_small_city(), 16};
+  std::vector<actors::stored_event> stored;
+  for (std::uint64_t seq : {8, 9}) {
+    auto e = event_at(grid_a1_1);
+    e.seq = seq;
+    stored.push_back({seq, grid_a1_1, actors::reach::subtree_watchers, e});
+  }
+  restored.restore(9, std::move(stored));
+  auto after = std::make_shared<recorder>(), before = std::make_shared<recorder>();
+  restored.subscribe(town_a, after, 7);
+  restored.subscribe(town_a, before, 6);
+  EXPECT_EQ(story_of(*after), (std::vector<std::string>{"seq 8", "seq 9"}));
+  EXPECT_EQ(story_of(*before), (std::vector<std::string>{"gap 6..10"}));
+}
+
+/// A sink with a bounded appetite, as a WebSocket session is: it takes `chunk` replayed events
+/// at a time and is told when a replay paused; the test then asks for more.
+class paced_recorder : public recorder {
+public:
+  explicit paced_recorder(std::size_t chunk)
+    : chunk_(chunk) {}
+  std::size_t replay_chunk() const override { return chunk_; }
+  void replay_paused(protocol::unit_code topic) override {
+    std::lock_guard<std::mutex> guard{mutex_};
+    paused_.push_back(topic);
+    sizes_.push_back(all_.size());
+  }
+  /// Topics paused and not yet continued (taken).
+  std::vector<protocol::unit_code> take_paused() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return std::exchange(paused_, {});
+  }
+  /// How many messages had arrived at each pause.
+  std::vector<std::size_t> sizes() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return sizes_;
+  }
+
+private:
+  std::size_t chunk_;
+  std::vector<protocol::unit_code> paused_;
+  std::vector<std::size_t> sizes_;
+};
+
+// A resume of the whole retention window to a sink that takes 100 at a time: it comes in
+// chunks of at most 100, in order, none missing or twice; what is published meanwhile follows
+// the replay; and other subscribers get their live events while the replay is paused.
+TEST(bus_test, a_paced_resume_of_the_whole_window_comes_in_chunks_without_holding_up_others) {
+  constexpr std::size_t window = 20000, chunk = 100;
+  actors::bus b{make_small_city(), window, 1000};
+  const protocol::unit_code units[] = {grid_a1_1, grid_b1_1, village_a1, town_b, grid_a1_2};
+  std::vector<std::uint64_t> expected; // town_a's subtree
+  auto publish = [&](std::size_t i) {
+    auto u = units[i % std::size(units)];
+    auto seq = b.publish(u, event_at(u));
+    if (u == grid_a1_1 || u == village_a1 || u == grid_a1_2)
+      expected.push_back(seq);
+  };
+  for (std::size_t i = 0; i < window; ++i)
+    publish(i);
+  auto other = std::make_shared<recorder>();
+  b.subscribe(county, other);
+  auto slow = std::make_shared<paced_recorder>(chunk);
+  b.subscribe(town_a, slow, 0, 77);
+  EXPECT_EQ(b.replays().active, 1u);
+  std::size_t rounds = 0, live = 0;
+  for (auto paused = slow->take_paused(); !paused.empty(); paused = slow->take_paused()) {
+    ASSERT_EQ(paused, std::vector<protocol::unit_code>{town_a});
+    ASSERT_LT(++rounds, window) << "the replay does not end";
+    EXPECT_TRUE(slow->all<protocol::ack>().empty()) << "acked before the replay ended";
+    // Live events go on while the replay waits: the county's watcher has each at once.
+    publish(window + live);
+    ++live;
+    ASSERT_EQ(other->all<protocol::case_event>().size(), live);
+    b.replay_more(town_a, slow.get());
+  }
+  EXPECT_EQ(b.replays().active, 0u);
+  EXPECT_TRUE(slow->all<protocol::gap>().empty());
+  EXPECT_EQ(seqs_of(*slow), expected);
+  std::size_t before = 0;
+  for (auto n : slow->sizes()) {
+    EXPECT_LE(n - before, chunk);
+    before = n;
+  }
+  EXPECT_GE(rounds, expected.size() / chunk - 1);
+  // The ack comes last, at the newest event; live from there on.
+  ASSERT_EQ(slow->all<protocol::ack>().size(), 1u);
+  EXPECT_EQ(story_of(*slow).back(), "ack 77 at " + std::to_string(b.last_seq()));
+  publish(0);
+  EXPECT_EQ(seqs_of(*slow).back(), expected.back());
+  EXPECT_EQ(seqs_of(*slow).size(), expected.size());
+}
+
+TEST(bus_test, a_paced_resume_that_falls_out_of_retention_gets_a_gap_from_where_it_was) {
+  actors::bus b{make_small_city(), 10};
+  for (int i = 0; i < 10; ++i)
+    b.publish(grid_a1_1, event_at(grid_a1_1));
+  auto slow = std::make_shared<paced_recorder>(3);
+  b.subscribe(county, slow, 0, 5);
+  EXPECT_EQ(seqs_of(*slow), (std::vector<std::uint64_t>{1, 2, 3}));
+  for (int i = 0; i < 10; ++i) // 4..10 leave retention before the client asks again
+    b.publish(grid_a1_1, event_at(grid_a1_1));
+  ASSERT_EQ(slow->take_paused().size(), 1u);
+  b.replay_more(county, slow.get());
+  EXPECT_EQ(story_of(*slow),
+            (std::vector<std::string>{"seq 1", "seq 2", "seq 3", "gap 3..21", "ack 5 at 20"}));
+  EXPECT_EQ(b.replays().active, 0u);
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  EXPECT_EQ(seqs_of(*slow).back(), 21u);
+}
+
+TEST(bus_test, unsubscribing_ends_a_paced_resume_and_answers_its_subscribes) {
+  actors::bus b{make_small_city(), 10};
+  for (int i = 0; i < 10; ++i)
+    b.publish(grid_a1_1, event_at(grid_a1_1));
+  auto slow = std::make_shared<paced_recorder>(3), other = std::make_shared<paced_recorder>(3);
+  b.subscribe(county, slow, 0, 1);
+  b.subscribe(town_a, other, 0, 2);
+  b.subscribe(county, slow, 0, 3); // already replaying: acked where that replay ends
+  EXPECT_EQ(slow->all().size(), 3u);
+  EXPECT_EQ(b.replays().active, 2u);
+  // Dropped half way, the replays still answer their subscribes, where they had got to.
+  EXPECT_TRUE(b.unsubscribe(county, slow.get()));
+  EXPECT_EQ(b.unsubscribe_all(other.get()), 1u);
+  EXPECT_EQ(b.replays().active, 0u);
+  EXPECT_EQ(story_of(*slow),
+            (std::vector<std::string>{"seq 1", "seq 2", "seq 3", "ack 1 at 3", "ack 3 at 3"}));
+  EXPECT_EQ(story_of(*other), (std::vector<std::string>{"seq 1", "seq 2", "seq 3", "ack 2 at 3"}));
+  b.replay_more(county, slow.get());
+  b.replay_more(town_a, other.get());
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  EXPECT_EQ(slow->all().size(), 5u);
+  EXPECT_EQ(other->all().size(), 4u);
+  EXPECT_EQ(b.topic_count(), 0u);
+}
+
+// One connection resuming two overlapping subscriptions at once, each paced, their chunks
+// interleaved, while events go on being published: every event of the two subtrees after
+// `since` arrives exactly once, each subscribe is acked after its own replay, and both acks
+// come before the live events.
+TEST(bus_test, two_paced_resumes_of_one_sink_interleaved_give_each_event_once) {
+  actors::bus b{make_small_city(), 1000, 7};
+  const protocol::unit_code units[] = {grid_a1_1, grid_b1_1, village_a1, town_b, grid_a2_1};
+  std::vector<std::uint64_t> expected; // in town_a's or town_b's subtree: all of them
+  std::size_t n = 0;
+  auto publish = [&] {
+    auto u = units[n++ % std::size(units)];
+    expected.push_back(b.publish(u, event_at(u)));
+  };
+  for (int i = 0; i < 300; ++i)
+    publish();
+  auto sink = std::make_shared<paced_recorder>(5);
+  b.subscribe(town_a, sink, 20, 1);
+  b.subscribe(village_a1, sink, 10, 2); // inside town_a: overlaps it
+  b.subscribe(town_b, sink, 40, 3);
+  std::erase_if(expected, [](std::uint64_t seq) { return seq <= 10; });
+  for (int rounds = 0;; ++rounds) {
+    ASSERT_LT(rounds, 10000) << "the replays do not end";
+    auto paused = sink->take_paused();
+    if (paused.empty())
+      break;
+    publish();
+    for (auto it = paused.rbegin(); it != paused.rend(); ++it) // the other order than paused
+      b.replay_more(*it, sink.get());
+  }
+  publish();
+  publish();
+  auto got = seqs_of(*sink);
+  std::sort(got.begin(), got.end());
+  if (auto twice = std::adjacent_find(got.begin(), got.end()); twice != got.end())
+    ADD_FAILURE() << "event " << *twice << " came twice";
+  // town_b's replay starts after 40 and village_a1's after 10: town_b's events in (10, 40] are
+  // not asked for by anyone, nor town_a's outside village_a1 in (10, 20].
+  std::vector<std::uint64_t> asked;
+  for (auto seq : expected) {
+    auto u = units[(seq - 1) % std::size(units)];
+    const bool in_b = u == grid_b1_1 || u == town_b;
+    const bool in_village = u == grid_a1_1 || u == village_a1;
+    if ((in_b && seq > 40) || (!in_b && (seq > 20 || in_village)))
+      asked.push_back(seq);
+  }
+  EXPECT_EQ(got, asked);
+  auto story = story_of(*sink);
+  auto at = [&](const std::string& word) {
+    return std::find(story.begin(), story.end(), word) - story.begin();
+  };
+  const auto live = at("seq " + std::to_string(b.last_seq()));
+  for (auto id : {"ack 1", "ack 2", "ack 3"}) {
+    auto ack = std::find_if(story.begin(), story.end(),
+                            [&](const std::string& s) { return s.rfind(id, 0) == 0; });
+    ASSERT_NE(ack, story.end()) << id;
+    EXPECT_LT(ack - story.begin(), live) << id;
+  }
 }
 
 // A durable journal numbers each event at commit and the bus publishes it under that number
@@ -110,9 +358,9 @@ TEST(bus_test, events_keep_the_sequence_numbers_their_journal_gave_them) {
 TEST(bus_test, a_sink_with_overlapping_subscriptions_gets_each_event_once) {
   actors::bus b{make_small_city(), 64, 64};
   auto r = std::make_shared<recorder>();
-  b.subscribe(county, r, 0, 1);
-  b.subscribe(village_a1, r, 0, 2);
-  b.subscribe(grid_a1_1, r, 0, 3);
+  b.subscribe(county, r, std::nullopt, 1);
+  b.subscribe(village_a1, r, std::nullopt, 2);
+  b.subscribe(grid_a1_1, r, std::nullopt, 3);
   for (auto u : {grid_a1_1, village_a1, town_b, grid_a1_1})
     b.publish(u, event_at(u));
   b.publish_aggregate(protocol::aggregate{grid_a1_1, 1, {}}); // to the grid's and the village's
@@ -131,19 +379,8 @@ TEST(bus_test, a_sink_with_overlapping_subscriptions_gets_each_event_once) {
   b.publish(grid_a1_1, event_at(grid_a1_1)); // 7, live
   b.subscribe(county, again, 4, 8);
   b.publish(town_b, event_at(town_b)); // 8, live
-  std::vector<std::string> got;
-  for (auto& m : again->all())
-    got.push_back(std::visit(
-        [](const auto& x) -> std::string {
-          using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, protocol::ack>)
-            return "ack " + std::to_string(x.id) + " at " + std::to_string(x.seq);
-          else
-            return "seq " + std::to_string(protocol::seq_of(x));
-        },
-        m));
-  EXPECT_EQ(got, (std::vector<std::string>{"seq 5", "seq 6", "ack 7 at 6", "seq 7", "ack 8 at 7",
-                                           "seq 8"}));
+  EXPECT_EQ(story_of(*again), (std::vector<std::string>{"seq 5", "seq 6", "ack 7 at 6", "seq 7",
+                                                        "ack 8 at 7", "seq 8"}));
 }
 
 // Publishers on several threads, and subscribers joining while they publish: every subscriber
@@ -153,7 +390,7 @@ TEST(bus_test, a_sink_with_overlapping_subscriptions_gets_each_event_once) {
 TEST(bus_test, concurrent_publishers_and_subscribers_see_every_event_once_in_order) {
   constexpr int per_thread = 3000;
   const protocol::unit_code units[] = {grid_a1_1, grid_b1_1, village_a1, town_a, grid_a1_2};
-  actors::bus b{make_small_city(), 1 << 16, 1 << 16};
+  actors::bus b{make_small_city(), 1 << 16, 64}; // a resume takes many steps
   auto whole = std::make_shared<recorder>();
   b.subscribe(county, whole);
   std::atomic<int> started{0};
@@ -166,11 +403,12 @@ TEST(bus_test, concurrent_publishers_and_subscribers_see_every_event_once_in_ord
         b.publish(u, event_at(u));
       }
     });
-  // Joins mid-stream, resuming from whatever was published so far.
+  // Joins mid-stream, resuming from a while ago: its replay goes on step by step while they
+  // publish.
   while (started.load() < 3 || b.last_seq() < per_thread / 2)
     std::this_thread::yield();
   auto late = std::make_shared<recorder>();
-  const auto since = b.last_seq();
+  const auto since = b.last_seq() / 4;
   b.subscribe(town_a, late, since);
   for (auto& p : publishers)
     p.join();

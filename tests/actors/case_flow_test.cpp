@@ -14,7 +14,7 @@ constexpr auto P = person_at;
 
 TEST_F(city_test, a_case_climbs_to_a_whistle_to_two_departments_and_is_rated_and_closed) {
   auto watcher = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watcher));
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county}, watcher));
 
   auto id = report(P(grid_a1_1, 2), grid_a1_1);
   ASSERT_NE(id, 0u);
@@ -138,7 +138,7 @@ TEST_F(city_test, a_case_climbs_to_a_whistle_to_two_departments_and_is_rated_and
 // changed; a watcher gets its unit's and its direct children's.
 TEST_F(city_test, a_change_reaches_the_city_within_one_push_interval) {
   auto watcher = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(city, 1), protocol::subscribe{city, 0}, watcher));
+  EXPECT_ACK(act(P(city, 1), protocol::subscribe{city}, watcher));
   report(P(grid_a1_1, 2), grid_a1_1);
   report(P(grid_b2_2, 2), grid_b2_2);
   advance(std::chrono::milliseconds(999));
@@ -223,7 +223,7 @@ TEST_F(city_test, a_hotline_case_is_triaged_dispatched_and_closed_by_the_hotline
 
 TEST_F(city_test, a_duplicate_names_an_earlier_case_that_exists_and_its_event_says_which) {
   auto watcher = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watcher));
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county}, watcher));
   auto earlier = report(P(grid_b1_1, 2), grid_b1_1);
   EXPECT_ACK(step(P(grid_b1_1, 1), earlier, case_action::escalate)); // held elsewhere now
   auto id = report(P(grid_a1_1, 2), grid_a1_1);
@@ -251,10 +251,10 @@ TEST_F(city_test, a_duplicate_names_an_earlier_case_that_exists_and_its_event_sa
 }
 
 TEST_F(city_test, watchers_see_only_what_their_unit_may_see) {
-  EXPECT_REFUSED(act(P(grid_a1_1, 1), protocol::subscribe{county, 0}), errc::forbidden);
-  EXPECT_REFUSED(act(P(town_a, 1), protocol::subscribe{town_b, 0}), errc::forbidden);
+  EXPECT_REFUSED(act(P(grid_a1_1, 1), protocol::subscribe{county}), errc::forbidden);
+  EXPECT_REFUSED(act(P(town_a, 1), protocol::subscribe{town_b}), errc::forbidden);
   auto town_watch = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(town_a, 1), protocol::subscribe{town_a, 0}, town_watch));
+  EXPECT_ACK(act(P(town_a, 1), protocol::subscribe{town_a}, town_watch));
   report(P(grid_b1_1, 2), grid_b1_1);
   report(P(grid_a2_2, 2), grid_a2_2);
   auto events = town_watch->all<protocol::case_event>();
@@ -296,7 +296,7 @@ TEST_F(city_test, who_may_watch_what_follows_the_table_of_the_specification) {
     for (auto who : r.people) {
       SCOPED_TRACE(r.what + ", person " + std::to_string(who));
       for (const auto& u : h_->units) {
-        auto reply = act(who, protocol::subscribe{u.code, 0});
+        auto reply = act(who, protocol::subscribe{u.code});
         if (r.may.empty() || r.may.count(u.code) == 1) {
           EXPECT_ACK(reply);
           act(who, protocol::unsubscribe{u.code});
@@ -304,13 +304,13 @@ TEST_F(city_test, who_may_watch_what_follows_the_table_of_the_specification) {
           EXPECT_REFUSED(reply, errc::forbidden);
         }
       }
-      EXPECT_REFUSED(act(who, protocol::subscribe{411599, 0}), errc::unknown_unit);
+      EXPECT_REFUSED(act(who, protocol::subscribe{411599}), errc::unknown_unit);
     }
 }
 
 TEST_F(city_test, a_watcher_resumes_from_its_last_sequence_number) {
   auto first = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, first));
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county}, first));
   report(P(grid_a1_1, 2), grid_a1_1);
   auto seen = first->all<protocol::case_event>().back().seq;
   report(P(grid_a1_2, 2), grid_a1_2);

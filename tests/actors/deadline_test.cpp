@@ -12,7 +12,7 @@ constexpr auto P = person_at;
 
 TEST_F(city_test, an_unsigned_case_turns_yellow_then_red_then_goes_to_supervision) {
   auto watcher = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(village_a1, 1), protocol::subscribe{village_a1, 0}, watcher));
+  EXPECT_ACK(act(P(village_a1, 1), protocol::subscribe{village_a1}, watcher));
   auto id = report(P(grid_a1_1, 2), grid_a1_1); // sign within 2 h
   const auto colour = [&] { return find_case(grid_a1_1, id)->colour; };
 
@@ -64,7 +64,7 @@ TEST_F(city_test, urgent_cases_run_on_shorter_limits) {
 
 TEST_F(city_test, a_department_that_does_not_report_in_is_reminded) {
   auto watcher = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{police, 0}, watcher));
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{police}, watcher));
   auto id = report(P(grid_a1_1, 2), grid_a1_1);
   EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::escalate));
   EXPECT_ACK(step(P(village_a1, 1), id, case_action::sign));

@@ -57,7 +57,7 @@ protected:
   /// Subscribes a recorder to the county and issues a directive to its every grid (8).
   std::pair<std::shared_ptr<recorder>, protocol::directive_id> county_watch_and_directive() {
     auto watch = std::make_shared<recorder>();
-    EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watch));
+    EXPECT_ACK(act(P(county, 1), protocol::subscribe{county}, watch));
     auto t = target(target_kind::level, {county});
     t.level = protocol::unit_kind::grid;
     return {watch, issue(P(county, 1), t)};
@@ -146,8 +146,8 @@ TEST_F(directive_test, directives_stay_inside_the_issuers_jurisdiction) {
 
 TEST_F(directive_test, laggards_are_reminded_at_the_deadline) {
   auto county_watch = std::make_shared<recorder>(), village_watch = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, county_watch));
-  EXPECT_ACK(act(P(village_a2, 1), protocol::subscribe{village_a2, 0}, village_watch));
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county}, county_watch));
+  EXPECT_ACK(act(P(village_a2, 1), protocol::subscribe{village_a2}, village_watch));
   auto t = target(target_kind::level, {town_a});
   t.level = protocol::unit_kind::village;
   auto id = issue(P(county, 1), t);
@@ -234,7 +234,7 @@ namespace {
 TEST_F(directive_test, each_recipient_unit_sees_the_directive_arrive) {
   using namespace codes;
   auto grid_watch = std::make_shared<recorder>();
-  EXPECT_ACK(act(person_at(grid_b1_2, 1), protocol::subscribe{grid_b1_2, 0}, grid_watch));
+  EXPECT_ACK(act(person_at(grid_b1_2, 1), protocol::subscribe{grid_b1_2}, grid_watch));
   auto t = target(target_kind::level, {county});
   t.level = protocol::unit_kind::grid;
   auto id = issue(person_at(county, 1), t);
@@ -258,9 +258,9 @@ TEST_F(directive_test, the_watchers_above_a_recipient_see_its_directive_events) 
   using namespace codes;
   auto county_watch = std::make_shared<recorder>(), village_watch = std::make_shared<recorder>(),
        city_watch = std::make_shared<recorder>();
-  EXPECT_ACK(act(person_at(county, 1), protocol::subscribe{county, 0}, county_watch));
-  EXPECT_ACK(act(person_at(village_a1, 1), protocol::subscribe{village_a1, 0}, village_watch));
-  EXPECT_ACK(act(person_at(city, 1), protocol::subscribe{city, 0}, city_watch));
+  EXPECT_ACK(act(person_at(county, 1), protocol::subscribe{county}, county_watch));
+  EXPECT_ACK(act(person_at(village_a1, 1), protocol::subscribe{village_a1}, village_watch));
+  EXPECT_ACK(act(person_at(city, 1), protocol::subscribe{city}, city_watch));
   auto t = target(target_kind::level, {city});
   t.level = protocol::unit_kind::grid;
   auto id = issue(person_at(city, 1), t);

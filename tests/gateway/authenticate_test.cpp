@@ -80,7 +80,7 @@ TEST_F(authenticate_test, a_valid_token_in_the_query_or_the_header_opens_a_sessi
   EXPECT_TRUE(by_query->ok()) << by_query->body();
   auto by_header = try_connect("/ws", "Bearer " + t);
   EXPECT_TRUE(by_header->ok()) << by_header->body();
-  EXPECT_ACK(by_header->request(msg(protocol::subscribe{grid_a1_1, 0})));
+  EXPECT_ACK(by_header->request(msg(protocol::subscribe{grid_a1_1})));
 }
 
 TEST_F(authenticate_test, refusals_are_counted_by_reason) {
@@ -90,6 +90,43 @@ TEST_F(authenticate_test, refusals_are_counted_by_reason) {
   EXPECT_EQ(metric(text, "hub_auth_refused_total{reason=\"no_token\"}"), 1);
   EXPECT_EQ(metric(text, "hub_auth_refused_total{reason=\"malformed\"}"), 1);
   EXPECT_EQ(metric(text, "hub_auth_refused_total{reason=\"expired\"}"), 0);
+}
+
+// Guessing tokens (or the secret behind them) costs failed upgrades: past 20 of them an
+// address waits, and meanwhile even a valid token from it is answered 429 without a look.
+TEST_F(authenticate_test, an_address_that_failed_too_many_upgrades_is_answered_429) {
+  auto cfg = defaults();
+  cfg.failed_upgrade_rate = 0.001; // no refill within the test
+  start(cfg);
+  EXPECT_EQ(cfg.failed_upgrade_burst, 20) << "the documented number";
+  for (int i = 0; i < 20; ++i)
+    expect_refused("/?token=guess" + std::to_string(i), "malformed");
+  auto valid = token_for(person_at(grid_a1_1, 2));
+  for (auto target : {std::string("/?token=guess"), "/?token=" + valid}) {
+    auto c = try_connect(target);
+    EXPECT_FALSE(c->ok());
+    EXPECT_EQ(c->status(), 429) << c->body();
+    EXPECT_NE(c->body().find("too many failed upgrades"), std::string::npos) << c->body();
+  }
+  // Plain HTTP is not held up.
+  EXPECT_EQ(http_request(port(), "GET", "/healthz").status, 200);
+  auto text = http_request(port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric(text, "hub_auth_refused_total{reason=\"malformed\"}"), 20);
+  EXPECT_EQ(metric(text, "hub_upgrades_throttled_total"), 2);
+}
+
+TEST_F(authenticate_test, successful_upgrades_cost_an_address_nothing) {
+  auto cfg = defaults();
+  cfg.failed_upgrade_rate = 0.001;
+  cfg.failed_upgrade_burst = 2;
+  start(cfg);
+  auto valid = token_for(person_at(grid_a1_1, 2));
+  for (int i = 0; i < 10; ++i)
+    EXPECT_TRUE(try_connect("/?token=" + valid)->ok());
+  expect_refused("/?token=guess", "malformed");
+  EXPECT_TRUE(try_connect("/?token=" + valid)->ok()); // one failure left
+  expect_refused("/?token=guess", "malformed");
+  EXPECT_EQ(try_connect("/?token=" + valid)->status(), 429);
 }
 
 } // namespace

@@ -14,7 +14,7 @@ TEST_F(http_session_test, healthz_says_ok_with_uptime_and_connections) {
   ASSERT_TRUE(c->ok());
   // The session registers once its handshake is done, on the server's thread: a reply on
   // the socket proves it is.
-  EXPECT_ACK(c->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(c->request(msg(protocol::subscribe{county})));
   auto r = http_request(port(), "GET", "/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
@@ -39,7 +39,7 @@ TEST_F(http_session_test, metrics_are_prometheus_text_and_move_with_traffic) {
   auto c = connect(person_at(grid_a1_1, 2));
   EXPECT_ACK(c->request(msg(report_at(grid_a1_1))));
   EXPECT_REFUSED(c->request(msg(report_at(grid_b1_1))), protocol::errc::forbidden);
-  EXPECT_REFUSED(c->request(msg(protocol::subscribe{city, 0})), protocol::errc::forbidden);
+  EXPECT_REFUSED(c->request(msg(protocol::subscribe{city})), protocol::errc::forbidden);
 
   auto after = http_request(port(), "GET", "/metrics").body;
   EXPECT_EQ(metric(after, "hub_connections"), 1);
@@ -68,6 +68,43 @@ TEST_F(http_session_test, dot_dot_is_refused) {
   EXPECT_EQ(http_request(port(), "GET", "/../CMakeLists.txt").status, 400);
   EXPECT_EQ(http_request(port(), "GET", "/%2e%2e/CMakeLists.txt").status, 400);
   EXPECT_EQ(http_request(port(), "GET", "/www/../../README.md").status, 400);
+}
+
+/// How many times `what` occurs in `text`.
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+// A request the hub cannot read whole is answered once, with its status, and the connection
+// is closed in an orderly way (the answer is not lost to a reset while the client still
+// sends).
+TEST_F(http_session_test, headers_over_8_kib_are_answered_431_once_and_garbage_400) {
+  auto with_header = [](std::size_t bytes) {
+    return "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + std::string(bytes, 'a') +
+           "\r\n\r\n";
+  };
+  auto big = raw_exchange(port(), with_header(16 * 1024));
+  EXPECT_EQ(big.rfind("HTTP/1.1 431 ", 0), 0u) << big.substr(0, 200);
+  EXPECT_EQ(count(big, "HTTP/1.1 "), 1u) << big;
+  EXPECT_NE(big.find("Connection: close"), std::string::npos) << big;
+  EXPECT_NE(big.find("over 8192 bytes"), std::string::npos) << big;
+  // Far over (more than the socket buffers hold at once): still answered.
+  auto huge = raw_exchange(port(), with_header(256 * 1024));
+  EXPECT_EQ(huge.rfind("HTTP/1.1 431 ", 0), 0u) << huge.substr(0, 200);
+  // Just under the limit is an ordinary request.
+  auto fits = raw_exchange(port(), with_header(7 * 1024) + "GET /x HTTP/1.1\r\nHost: h\r\n"
+                                                           "Connection: close\r\n\r\n");
+  EXPECT_EQ(fits.rfind("HTTP/1.1 200 ", 0), 0u) << fits.substr(0, 200);
+  auto garbage = raw_exchange(port(), "NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_EQ(garbage.rfind("HTTP/1.1 400 ", 0), 0u) << garbage;
+  EXPECT_EQ(count(garbage, "HTTP/1.1 "), 1u) << garbage;
+
+  auto text = http_request(port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric(text, "hub_http_refused_total{status=\"431\"}"), 2);
+  EXPECT_EQ(metric(text, "hub_http_refused_total{status=\"400\"}"), 1);
 }
 
 TEST_F(http_session_test, anything_but_get_is_405) {

@@ -1,10 +1,13 @@
 // The `hub` executable as users run it: `hub serve` prints where it listens (port 0 picks a
 // free one), creates its secret, serves tokens made by `hub token`, and closes every
-// connection with going_away on SIGTERM; usage errors exit with 2.
+// connection with going_away on SIGTERM; usage errors exit with 2. At its open-file limit it
+// pauses accepting instead of spinning.
 
+#include "gateway/net/secret_file.hpp"
 #include "gateway/net/token.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/expect.hpp"
 #include "tests/support/small_city.hpp"
 #include "tests/support/test_client.hpp"
 
@@ -16,13 +19,23 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
+#include <sstream>
 
 namespace hub::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace codes;
+
+/// How many times `what` occurs in `text`.
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
 
 /// The `hub` executable with `args`, as a child_process's command line.
 std::vector<std::string> hub_command(std::vector<std::string> args) {
@@ -147,8 +160,7 @@ TEST_F(hub_main_test, serve_prints_its_port_and_token_makes_tokens_it_accepts_un
   EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
   test_client c{port, {"/?token=" + t, "", 0}};
   ASSERT_TRUE(c.ok()) << c.status() << " " << c.body();
-  EXPECT_TRUE(
-      std::holds_alternative<protocol::ack>(c.request({1, protocol::subscribe{county, 0}})));
+  EXPECT_TRUE(std::holds_alternative<protocol::ack>(c.request({1, protocol::subscribe{county}})));
   test_client refused{port, {"/?token=" + t + "x", "", 0}};
   EXPECT_EQ(refused.status(), 401);
 
@@ -168,6 +180,97 @@ TEST_F(hub_main_test, serve_prints_its_port_and_token_makes_tokens_it_accepts_un
   again.signal(SIGINT);
   EXPECT_TRUE(d.wait_closed()) << d.error().message();
   EXPECT_EQ(again.finish(patience), 0) << again.err();
+}
+
+/// CPU seconds (user + system) process `pid` has used so far; -1 when unreadable.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto after_name = stat.rfind(')');
+  if (after_name == std::string::npos)
+    return -1;
+  std::istringstream fields(stat.substr(after_name + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) // state .. cmajflt: fields 3-13
+    fields >> skip;
+  unsigned long long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// At its open-file limit the hub cannot take new connections: it pauses accepting instead of
+// retrying at once (which spun a core and logged 200,000 lines a second), logs at most a line
+// a second, counts the failures, keeps serving the connections it has, and takes new ones
+// again once descriptors are free.
+TEST_F(hub_main_test, out_of_descriptors_it_pauses_accepting_and_recovers) {
+  auto secret = (dir_ / "hub.secret").string();
+  std::string why, key;
+  ASSERT_TRUE(gateway::load_or_create_secret(secret, key, why)) << why;
+  // ulimit -n sets the hard limit too: `hub serve` cannot raise it again.
+  std::vector<std::string> args{"/bin/sh",
+                                "-c",
+                                "ulimit -n 64 && exec \"$0\" \"$@\"",
+                                HUB_BINARY,
+                                "serve",
+                                "--hierarchy",
+                                hierarchy_,
+                                "--port",
+                                "0",
+                                "--secret-file",
+                                secret,
+                                "--threads",
+                                "2"};
+  child_process hub{args};
+  auto line = hub.next_line(patience).value_or("");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(line, m, std::regex(R"(:(\d+)/ )"))) << line << hub.err();
+  auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  auto token = gateway::token::issue(key, *make_small_city()->find_person(person_at(county, 1)),
+                                     std::chrono::hours(1));
+  test_client c{port, {"/?token=" + token, "", 0}};
+  ASSERT_TRUE(c.ok()) << c.status() << " " << c.body();
+  EXPECT_ACK(c.request({1, protocol::subscribe{county}}));
+
+  // More connections than the limit: the hub takes what it can, the rest wait in the backlog.
+  net::io_context ioc;
+  std::vector<std::unique_ptr<net::ip::tcp::socket>> flood;
+  for (int i = 0; i < 100; ++i) {
+    flood.push_back(std::make_unique<net::ip::tcp::socket>(ioc));
+    beast::error_code ec;
+    flood.back()->connect({net::ip::make_address("127.0.0.1"), port}, ec);
+    ASSERT_FALSE(ec) << ec.message();
+  }
+  ASSERT_TRUE(hub.wait_for("Too many open files", true)) << hub.err();
+  auto t0 = std::chrono::steady_clock::now();
+  auto cpu0 = cpu_seconds(hub.pid());
+  // The connection it has is served meanwhile.
+  EXPECT_ACK(c.request({2, protocol::subscribe{grid_a1_1}}));
+  // The next line comes a second or more later, and the hub idled in between.
+  ASSERT_TRUE(hub.wait_for_count("Too many open files", 2, true)) << hub.err().substr(0, 2000);
+  auto wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto cpu = cpu_seconds(hub.pid()) - cpu0;
+  EXPECT_GE(wall, 0.9) << "two lines about accept within " << wall << " s";
+  EXPECT_LT(cpu, 0.5 * wall) << "the hub used " << cpu << " s of CPU in " << wall << " s";
+
+  // Descriptors free: new connections are taken again.
+  flood.clear();
+  auto health = http_request(port, "GET", "/healthz");
+  EXPECT_EQ(health.status, 200) << hub.err().substr(0, 2000);
+  auto metrics = http_request(port, "GET", "/metrics").body;
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::smatch n;
+  ASSERT_TRUE(std::regex_search(
+      metrics, n, std::regex(R"(hub_accept_errors_total\{reason="descriptors"\} (\d+))")))
+      << metrics;
+  EXPECT_GE(std::stoul(n[1]), 2u);
+  EXPECT_LE(std::stod(n[1]), 10 * (elapsed + 1)) << "accepts retried more than 10 times a second";
+  auto err = hub.err();
+  EXPECT_LE(static_cast<double>(count_of(err, "hub: accept:")), elapsed + 2) << err.substr(0, 2000);
+  EXPECT_ACK(c.request({3, protocol::subscribe{grid_a1_2}}));
+
+  hub.signal(SIGTERM);
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_EQ(hub.finish(patience), 0) << hub.err().substr(0, 2000);
 }
 
 } // namespace

@@ -29,7 +29,7 @@ protected:
 
 TEST_F(push_test, a_subscriber_receives_the_events_of_its_subtree_in_order) {
   auto leader = connect(P(county, 1));
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
   auto worker = connect(P(grid_a1_1, 2));
   auto reply = worker->request(msg(report_at(grid_a1_1)));
   auto* a = std::get_if<protocol::ack>(&reply);
@@ -48,16 +48,16 @@ TEST_F(push_test, a_subscriber_receives_the_events_of_its_subtree_in_order) {
   EXPECT_GT(seq_of(leader->next_event()), a->seq);
 
   // Another county's events do not reach it; unsubscribing stops the flow.
-  EXPECT_REFUSED(leader->request(msg(protocol::subscribe{other_county, 0})), errc::forbidden);
+  EXPECT_REFUSED(leader->request(msg(protocol::subscribe{other_county})), errc::forbidden);
   EXPECT_ACK(leader->request(msg(protocol::unsubscribe{county})));
   EXPECT_ACK(worker->request(msg(act(a->case_ref, protocol::case_action::start))));
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{grid_b1_1, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{grid_b1_1})));
   EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front());
 }
 
 TEST_F(push_test, a_json_subscriber_receives_events_as_text) {
   auto leader = connect(P(county, 1), /*json=*/true);
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
   auto worker = connect(P(grid_a1_1, 2));
   EXPECT_ACK(worker->request(msg(report_at(grid_a1_1))));
   EXPECT_NE(seq_of(leader->next_event()), 0u);
@@ -67,7 +67,7 @@ TEST_F(push_test, a_json_subscriber_receives_events_as_text) {
 
 TEST_F(push_test, aggregates_reach_the_subscribers_of_the_unit) {
   auto leader = connect(P(county, 1));
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
   report_in_process(grid_a1_1, 3);
   // Figures flush every 100 ms in the fixture: the county's own arrive, and its townships'.
   EXPECT_TRUE(leader->wait_aggregate([](const protocol::aggregate& a) {
@@ -82,7 +82,7 @@ TEST_F(push_test, resuming_with_since_after_a_reconnect_replays_exactly_the_miss
   std::uint64_t last_seen = 0;
   {
     auto leader = connect(P(county, 1));
-    EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+    EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
     auto before = report_in_process(grid_a1_1, 2);
     EXPECT_EQ(seq_of(leader->next_event()), before[0]);
     last_seen = seq_of(leader->next_event());
@@ -95,7 +95,7 @@ TEST_F(push_test, resuming_with_since_after_a_reconnect_replays_exactly_the_miss
   for (auto seq : missed)
     EXPECT_EQ(seq_of(leader->next_event()), seq);
   // Nothing else: the next frame after the replay is the answer to a new request.
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0}))); // already subscribed
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county}))); // already subscribed
   EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front());
   // And it is live again.
   auto live = report_in_process(grid_a1_2, 1);
@@ -110,8 +110,8 @@ TEST_F(push_test, overlapping_subscriptions_deliver_and_resume_each_event_once) 
   std::uint64_t highest = 0;
   {
     auto leader = connect(P(county, 1));
-    EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
-    EXPECT_ACK(leader->request(msg(protocol::subscribe{town_a, 0})));
+    EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
+    EXPECT_ACK(leader->request(msg(protocol::subscribe{town_a})));
     auto seqs = report_in_process(grid_a1_1, 2);
     auto more = report_in_process(grid_b1_1, 1); // the county's only
     seqs.insert(seqs.end(), more.begin(), more.end());
@@ -155,6 +155,50 @@ TEST_F(push_test, resuming_past_retention_sends_a_gap) {
   EXPECT_EQ(g->next, seqs.back() + 1);
 }
 
+// A dashboard away for the whole retention window (65,536 events, sixteen times its send
+// queue of 4,096) resumes with since=0: it gets every kept event from seq 1, in order, paced
+// through its queue without an overflow or a gap, then the live ones.
+TEST_F(push_test, a_resume_replays_the_whole_retention_window_through_the_send_queue) {
+  auto opts = city_defaults();
+  opts.flush_interval = std::chrono::hours(1); // only events in this test
+  start(defaults(), opts);
+  ASSERT_EQ(defaults().queue_limit, 4096u);
+  const std::size_t window = opts.retention;
+  ASSERT_EQ(window, 65536u);
+  auto seqs = report_in_process(grid_a1_1, window);
+  ASSERT_EQ(seqs.front(), 1u);
+  ASSERT_EQ(seqs.back(), window);
+
+  auto leader = connect(P(county, 1));
+  const auto subscribe_id = next_id();
+  leader->send({subscribe_id, protocol::subscribe{county, 0}});
+  auto first = leader->next_event();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(seq_of(first), 1u) << describe(*first);
+  // Events published while the replay is on its way come after it, in order, and the kept
+  // ones they push out of retention had been replayed already.
+  auto during = report_in_process(grid_b1_1, 3);
+  EXPECT_EQ(during.back(), window + 3);
+  for (std::uint64_t want = 2; want <= window + 3; ++want) {
+    auto m = leader->next_event();
+    ASSERT_TRUE(m.has_value()) << "stuck at " << want;
+    ASSERT_EQ(seq_of(m), want) << describe(*m);
+  }
+  // The subscribe's ack came after the replay, at the last event it replayed.
+  auto ack = leader->reply_to(subscribe_id);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_GE(protocol::seq_of(*ack), window) << describe(*ack);
+  auto live = report_in_process(grid_a1_2, 1);
+  EXPECT_EQ(seq_of(leader->next_event()), live[0]);
+  EXPECT_TRUE(leader->kept().empty()) << describe(leader->kept().front());
+
+  auto metrics = http_request(port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric(metrics, "hub_queue_overflows_total"), 0);
+  EXPECT_EQ(metric(metrics, "hub_bus_gaps_total"), 0);
+  EXPECT_GE(metric(metrics, "hub_bus_replayed_events_total"), window);
+  EXPECT_EQ(metric(metrics, "hub_bus_replays"), 0);
+}
+
 /// The index after "since=" in an overloaded error's message.
 std::uint64_t resume_point(const std::string& message) {
   auto at = message.rfind("since=");
@@ -173,13 +217,13 @@ TEST_F(push_test, a_slow_client_loses_events_and_is_told_while_a_fast_one_gets_e
   start(cfg, opts);
 
   auto fast = connect(P(county, 1));
-  EXPECT_ACK(fast->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(fast->request(msg(protocol::subscribe{county})));
   test_client::connect_options slow_opts;
   slow_opts.target = "/?token=" + token_for(P(county, 1));
   slow_opts.receive_buffer = 4096; // a small window, so the hub's queue fills soon
   test_client slow{port(), slow_opts};
   ASSERT_TRUE(slow.ok());
-  EXPECT_ACK(slow.request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(slow.request(msg(protocol::subscribe{county})));
 
   // Publish in batches the fast client reads in full, until the slow one overflows.
   std::vector<std::uint64_t> all;
@@ -199,8 +243,7 @@ TEST_F(push_test, a_slow_client_loses_events_and_is_told_while_a_fast_one_gets_e
   }
 
   // The slow client reads what its queue kept, then the overloaded error saying where to
-  // resume; resubscribing from there replays the rest (a replay longer than the queue
-  // overflows in turn, and the client resumes again).
+  // resume; resubscribing from there replays the rest, paced through the queue.
   std::vector<std::uint64_t> got;
   int told = 0;
   while (got.size() < all.size()) {

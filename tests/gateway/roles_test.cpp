@@ -166,7 +166,7 @@ TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
   auto village = connect(P(village_a1, 1));
   auto worker = connect(P(grid_a1_1, 2));
   // The grid's app watches its grid: that is how it learns a directive arrived.
-  EXPECT_ACK(grid->request(msg(protocol::subscribe{grid_a1_1, 0})));
+  EXPECT_ACK(grid->request(msg(protocol::subscribe{grid_a1_1})));
 
   protocol::directive_issue d;
   d.channel = 2;

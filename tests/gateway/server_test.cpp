@@ -17,7 +17,7 @@ class server_test : public gateway_test {};
 TEST_F(server_test, stopping_closes_every_session_with_going_away_and_stops_accepting) {
   auto leader = connect(P(county, 1));
   auto worker = connect(P(grid_a1_1, 2), /*json=*/true);
-  EXPECT_ACK(leader->request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(leader->request(msg(protocol::subscribe{county})));
   EXPECT_ACK(worker->request(msg(report_at(grid_a1_1))));
   EXPECT_EQ(server_->sessions(), 2u);
   auto p = port();
@@ -50,7 +50,7 @@ TEST_F(server_test, stopping_is_bounded_even_when_a_client_never_reads) {
   slow_opts.receive_buffer = 4096;
   test_client slow{port(), slow_opts};
   ASSERT_TRUE(slow.ok());
-  EXPECT_ACK(slow.request(msg(protocol::subscribe{county, 0})));
+  EXPECT_ACK(slow.request(msg(protocol::subscribe{county})));
   report_in_process(grid_a1_1, 3000); // far more than the socket buffers hold
   auto t0 = std::chrono::steady_clock::now();
   server_->stop();

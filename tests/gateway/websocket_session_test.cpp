@@ -31,9 +31,7 @@ protected:
   }
 
   /// Proves the connection still works.
-  void expect_usable(test_client& c) {
-    EXPECT_ACK(c.request(msg(protocol::subscribe{grid_a1_1, 0})));
-  }
+  void expect_usable(test_client& c) { EXPECT_ACK(c.request(msg(protocol::subscribe{grid_a1_1}))); }
 
   /// {"t": "subscribe", "id": id, "unit": <a string>} in MessagePack.
   static std::string msgpack_wrong_type(std::uint64_t id) {
@@ -147,7 +145,7 @@ TEST_F(websocket_session_test, a_client_over_its_rate_is_refused_with_rate_limit
   std::vector<std::uint64_t> ids;
   for (int i = 0; i < 20; ++i) {
     ids.push_back(next_id());
-    c->send({ids.back(), protocol::subscribe{grid_a1_1, 0}});
+    c->send({ids.back(), protocol::subscribe{grid_a1_1}});
   }
   int acked = 0, limited = 0;
   for (auto id : ids) {
@@ -169,6 +167,50 @@ TEST_F(websocket_session_test, a_client_over_its_rate_is_refused_with_rate_limit
   EXPECT_EQ(city_->events().last_seq(), 0u);
   auto text = http_request(port(), "GET", "/metrics").body;
   EXPECT_EQ(metric(text, "hub_errors_total{code=\"rate_limited\"}"), 16);
+  EXPECT_EQ(metric(text, "hub_rate_limited_total{scope=\"connection\"}"), 16);
+}
+
+// One person with several connections shares one budget: more connections do not buy a
+// faster rate. Another person is not held back by it.
+TEST_F(websocket_session_test, a_person_over_their_rate_across_connections_is_refused) {
+  auto cfg = defaults();
+  cfg.rate = 0.001; // no refill within the test
+  cfg.burst = 100;  // each connection alone could send all of its frames
+  cfg.person_rate = 0.001;
+  cfg.person_burst = 10;
+  start(cfg);
+  std::vector<std::unique_ptr<test_client>> same;
+  for (int i = 0; i < 3; ++i)
+    same.push_back(connect(P(grid_a1_1, 2)));
+  auto other = connect(P(grid_a1_2, 2));
+  std::vector<std::pair<test_client*, std::uint64_t>> sent;
+  for (int round = 0; round < 8; ++round)
+    for (auto& c : same) {
+      sent.emplace_back(c.get(), next_id());
+      c->send({sent.back().second, protocol::subscribe{grid_a1_1}});
+    }
+  int acked = 0, limited = 0;
+  for (auto [c, id] : sent) {
+    auto r = c->reply_to(id);
+    ASSERT_TRUE(r.has_value()) << "no reply to " << id;
+    if (std::holds_alternative<protocol::ack>(*r)) {
+      ++acked;
+      continue;
+    }
+    auto* e = std::get_if<protocol::error>(&*r);
+    ASSERT_NE(e, nullptr) << describe(*r);
+    EXPECT_EQ(e->code, errc::rate_limited);
+    EXPECT_NE(e->message.find("across all your connections"), std::string::npos) << e->message;
+    ++limited;
+  }
+  EXPECT_EQ(acked, 10);
+  EXPECT_EQ(limited, 14);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_ACK(other->request(msg(protocol::subscribe{grid_a1_2})));
+  auto text = http_request(port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric(text, "hub_rate_limited_total{scope=\"person\"}"), 14);
+  EXPECT_EQ(metric(text, "hub_rate_limited_total{scope=\"connection\"}"), 0);
+  EXPECT_EQ(metric(text, "hub_errors_total{code=\"rate_limited\"}"), 14);
 }
 
 TEST_F(websocket_session_test, a_silent_client_is_dropped_after_the_idle_timeout) {

@@ -45,7 +45,7 @@ TEST_F(faults_test, a_deadline_that_passed_while_the_hub_was_down_fires_at_once)
 
   ASSERT_TRUE(start_city(start_wall + 3 * hour_ms)); // down for three hours
   auto watch = std::make_shared<waiting_recorder>();
-  EXPECT_ACK(act(P(village_a1, 1), protocol::subscribe{village_a1, 0}, watch));
+  EXPECT_ACK(act(P(village_a1, 1), protocol::subscribe{village_a1}, watch));
   advance(std::chrono::milliseconds(0)); // fires what is due now, and only that
   const auto* c = find_case(grid_a1_1, late);
   ASSERT_NE(c, nullptr);
@@ -154,7 +154,7 @@ TEST_F(faults_test, a_store_that_lost_its_data_is_not_written_over) {
 TEST_F(faults_test, while_redis_is_down_writes_are_refused_and_held_writes_are_stored_after) {
   ASSERT_TRUE(start_city());
   auto watch = std::make_shared<waiting_recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watch));
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county}, watch));
   ASSERT_NE(report(P(grid_a1_1, 2), grid_a1_1, "A0"), 0u);
   auto a = report(P(grid_a1_1, 2), grid_a1_1, "A");
   ASSERT_NE(a, 0u);

@@ -3,30 +3,22 @@
 // stored, none twice; retrying the unanswered requests after the restart applies each
 // exactly once (a stored one is answered with its original reply from hub:requests).
 
-#include "gateway/net/secret_file.hpp"
-#include "gateway/net/token.hpp"
-#include "persistence/records.hpp"
-#include "protocol/hierarchy_file.hpp"
-#include "tests/support/child_process.hpp"
+#include "tests/persistence/hub_fixture.hpp"
 #include "tests/support/expect.hpp"
-#include "tests/support/redis_server.hpp"
-#include "tests/support/small_city.hpp"
 #include "tests/support/test_client.hpp"
-
-#include <gtest/gtest.h>
 
 #include <signal.h>
 
 #include <atomic>
 #include <deque>
-#include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 namespace hub::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace codes;
 
 constexpr protocol::unit_code grids[] = {grid_a1_1, grid_a1_2, grid_a2_1, grid_a2_2,
@@ -61,65 +53,7 @@ protocol::case_report report_of(const client_log& log, std::uint64_t id) {
   return r;
 }
 
-class hub_kill_test : public ::testing::Test {
-protected:
-  void SetUp() override {
-    ASSERT_TRUE(redis_.start()) << redis_.why();
-    dir_ = redis_.dir().string() + "-hub";
-    fs::create_directories(dir_);
-    hierarchy_file_ = (fs::path(dir_) / "city.tsv").string();
-    std::ofstream out(hierarchy_file_);
-    protocol::write_hierarchy(out, *h_);
-    out.close();
-    secret_file_ = (fs::path(dir_) / "hub.secret").string();
-    std::string why;
-    ASSERT_TRUE(gateway::load_or_create_secret(secret_file_, secret_, why)) << why;
-  }
-  void TearDown() override {
-    hub_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  /// Starts `hub serve` on the test's Redis; its port (0 when it did not start).
-  std::uint16_t start_hub() {
-    hub_ = std::make_unique<child_process>(std::vector<std::string>{
-        HUB_BINARY, "serve", "--hierarchy", hierarchy_file_, "--port", "0", "--secret-file",
-        secret_file_, "--threads", "2", "--www", dir_, "--redis", redis_.address().to_string()});
-    auto m = hub_->wait_for_line(std::regex(R"(listening on ws://127\.0\.0\.1:(\d+)/)"));
-    if (!m) {
-      ADD_FAILURE() << "the hub did not start: " << hub_->out() << hub_->err();
-      return 0;
-    }
-    return static_cast<std::uint16_t>(std::stoi((*m)[1]));
-  }
-
-  std::string token_for(protocol::person_id id) {
-    return gateway::token::issue(secret_, *h_->find_person(id), std::chrono::seconds(3600));
-  }
-
-  /// Every case stored in Redis, read directly: case id -> record.
-  std::map<protocol::case_id, actors::case_record> stored_cases() {
-    auto spy = redis_.connect();
-    std::map<protocol::case_id, actors::case_record> out;
-    for (std::uint32_t b = 0; b < persistence::keys::case_buckets; ++b) {
-      auto r = run(spy, {"HGETALL", persistence::keys::case_bucket(b)});
-      EXPECT_TRUE(r && r->type == REDIS_REPLY_ARRAY) << spy.error();
-      if (!r || r->type != REDIS_REPLY_ARRAY)
-        continue;
-      for (std::size_t i = 0; i + 1 < r->elements; i += 2) {
-        auto c = persistence::decode_case(persistence::text_of(r->element[i + 1]));
-        out.emplace(c.id, std::move(c));
-      }
-    }
-    return out;
-  }
-
-  std::shared_ptr<const protocol::hierarchy> h_ = make_small_city();
-  redis_server redis_;
-  std::string dir_, hierarchy_file_, secret_file_, secret_;
-  std::unique_ptr<child_process> hub_;
-};
+class hub_kill_test : public hub_process_test {};
 
 TEST_F(hub_kill_test, sigkill_under_load_loses_no_acknowledged_case_and_doubles_none) {
   auto port = start_hub();

@@ -53,7 +53,7 @@ protected:
     // A unit's aggregates go to its own watchers and its parent's.
     auto watch = std::make_shared<waiting_recorder>();
     for (auto topic : {city, county, town_a, town_b})
-      EXPECT_ACK(act(P(city, 1), protocol::subscribe{topic, 0}, watch));
+      EXPECT_ACK(act(P(city, 1), protocol::subscribe{topic}, watch));
     for (int i = 0; i < 7; ++i)
       advance(std::chrono::milliseconds(1000));
     std::map<protocol::unit_code, protocol::unit_figures> out;
@@ -221,7 +221,7 @@ TEST_F(journal_test, a_second_city_recovered_from_redis_holds_what_the_first_did
 TEST_F(journal_test, recovery_continues_the_sequence_and_serves_resume) {
   ASSERT_TRUE(start_city());
   auto first = std::make_shared<waiting_recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, first));
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county}, first));
   std::vector<protocol::case_id> ids;
   for (auto grid : {grid_a1_1, grid_a1_2, grid_b1_1, grid_b2_2})
     ids.push_back(report(P(grid, 2), grid));

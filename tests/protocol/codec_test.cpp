@@ -156,7 +156,7 @@ TEST(codec, a_minimal_message_is_exactly_its_required_fields) {
     pk.pack("id"), pk.pack(10);
     pk.pack("unit"), pk.pack(411502);
   });
-  EXPECT_EQ(encode(message(10, subscribe{411502, 0})), expected);
+  EXPECT_EQ(encode(message(10, subscribe{411502})), expected);
 }
 
 TEST(codec, fields_equal_to_their_default_are_left_out) {
@@ -537,7 +537,7 @@ TEST(codec, every_required_field_of_every_client_message_is_checked) {
   const std::string act_minimal = encode(message(1, samples::act_of(case_action::sign)));
   const std::string directive_act_frame =
       encode(message(1, directive_act{5, directive_action::sign, ""}));
-  const std::string subscribe_frame = encode(message(1, subscribe{411502, 0}));
+  const std::string subscribe_frame = encode(message(1, subscribe{411502}));
   const std::string unsubscribe_frame = encode(message(1, unsubscribe{411502}));
   const std::vector<std::pair<std::string, std::string>> cases{
       {report_frame, "unit"},

@@ -162,7 +162,12 @@ TEST(json, integer_fields_take_integral_literals_within_64_bits) {
                 .since,
             18446744073709551615ull);
   EXPECT_EQ(std::get<subscribe>(accepted(decode_client_json(subscribe_since("-0"))).body).since,
-            0u);
+            std::optional<std::uint64_t>{0});
+  // Absent is not 0: it asks for live events only.
+  EXPECT_EQ(std::get<subscribe>(
+                accepted(decode_client_json(R"({"t":"subscribe","id":1,"unit":411502})")).body)
+                .since,
+            std::nullopt);
   for (const std::string bad : {"18446744073709551616", "1.0", "1e3", "1E0", "-1", "0.5", "true",
                                 "null", R"("5")", "[5]", "{}"}) {
     SCOPED_TRACE(bad);
@@ -300,8 +305,11 @@ TEST(json, the_id_is_reported_whenever_it_was_readable) {
 }
 
 TEST(json, the_output_is_compact_and_in_key_order) {
-  EXPECT_EQ(to_json(client_message{1, subscribe{411502, 0}}),
+  EXPECT_EQ(to_json(client_message{1, subscribe{411502}}),
             R"({"t":"subscribe","id":1,"unit":411502})");
+  // since=0 is sent: it asks for a replay from the first event, its absence for none.
+  EXPECT_EQ(to_json(client_message{1, subscribe{411502, 0}}),
+            R"({"t":"subscribe","id":1,"unit":411502,"since":0})");
   EXPECT_EQ(to_json(server_message{gap{411502, 0, 7}}),
             R"({"t":"gap","unit":411502,"since":0,"next":7})");
 }

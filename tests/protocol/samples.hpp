@@ -91,7 +91,8 @@ inline std::vector<sample<client_message>> client_samples() {
   out.push_back({"directive.act remind", {8, directive_act{77, directive_action::remind, ""}}});
 
   out.push_back({"subscribe full", {9, subscribe{411502, 18'446'744'073'709'551'615ull}}});
-  out.push_back({"subscribe minimal", {10, subscribe{411502, 0}}});
+  out.push_back({"subscribe minimal", {10, subscribe{411502}}});
+  out.push_back({"subscribe from the first event", {11, subscribe{411502, 0}}});
   out.push_back({"unsubscribe", {18'446'744'073'709'551'615ull, unsubscribe{411502}}});
 
   query one_case;

@@ -103,6 +103,21 @@ bool child_process::wait_for(const std::string& text, bool from_stderr,
   return text_[which].find(text) != std::string::npos;
 }
 
+bool child_process::wait_for_count(const std::string& text, std::size_t times, bool from_stderr,
+                                   std::chrono::milliseconds timeout) {
+  int which = from_stderr ? 1 : 0;
+  auto count = [&] {
+    std::size_t n = 0;
+    for (auto at = text_[which].find(text); at != std::string::npos && n < times;
+         at = text_[which].find(text, at + text.size()))
+      ++n;
+    return n;
+  };
+  std::unique_lock<std::mutex> lock{mutex_};
+  changed_.wait_for(lock, timeout, [&] { return count() >= times || !open_[which]; });
+  return count() >= times;
+}
+
 std::optional<std::string>
 child_process::next_line_until(std::unique_lock<std::mutex>& lock,
                                std::chrono::steady_clock::time_point deadline) {

@@ -45,6 +45,9 @@ public:
   /// stream, or `timeout` passed. True when the text arrived.
   bool wait_for(const std::string& text, bool from_stderr,
                 std::chrono::milliseconds timeout = wait_limit);
+  /// The same until `text` occurred `times` times.
+  bool wait_for_count(const std::string& text, std::size_t times, bool from_stderr,
+                      std::chrono::milliseconds timeout = wait_limit);
   /// The next whole line of stdout (after those taken before, here or by wait_for_line),
   /// without its newline; nullopt when none completes within `timeout` or stdout closed.
   std::optional<std::string> next_line(std::chrono::milliseconds timeout = wait_limit);

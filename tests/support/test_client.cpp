@@ -8,6 +8,8 @@
 #include <boost/beast/websocket.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace hub::testing {
 
 namespace http = beast::http;
@@ -179,6 +181,31 @@ http_reply http_request(std::uint16_t port, std::string_view method, std::string
   ioc.run();
   out.content_type = std::string(res[http::field::content_type]);
   out.body = res.body();
+  return out;
+}
+
+std::string raw_exchange(std::uint16_t port, std::string_view bytes) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  std::string out;
+  char chunk[4096];
+  std::function<void(beast::error_code, std::size_t)> on_read = [&](beast::error_code ec,
+                                                                    std::size_t n) {
+    out.append(chunk, n);
+    if (!ec)
+      stream.async_read_some(net::buffer(chunk), on_read);
+  };
+  stream.expires_after(patience);
+  stream.async_connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port},
+                       [&](beast::error_code ec) {
+                         if (ec)
+                           return;
+                         // Reading from the start: an answer may come before everything is written.
+                         stream.async_read_some(net::buffer(chunk), on_read);
+                         net::async_write(stream, net::buffer(bytes.data(), bytes.size()),
+                                          [](beast::error_code, std::size_t) {});
+                       });
+  ioc.run();
   return out;
 }
 

@@ -122,4 +122,8 @@ struct http_reply {
 /// One HTTP/1.1 request on a fresh connection; status 0 when it failed or timed out.
 http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target);
 
+/// Writes `bytes` as they are on a fresh connection, then reads until the hub closes it (or
+/// `patience` passes, or the connection is reset); everything that was read.
+std::string raw_exchange(std::uint16_t port, std::string_view bytes);
+
 } // namespace hub::testing
