@@ -75,7 +75,7 @@ protected:
 
 TEST_F(query_test, one_case_answers_its_whole_history_as_its_events_told_it) {
   auto watcher = std::make_shared<recorder>();
-  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watcher));
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, {}}, watcher));
   auto id = whistled_case();
   auto r = ask(P(town_a, 1), one(id));
   EXPECT_EQ(r.what, query_kind::one_case);
@@ -410,7 +410,7 @@ TEST(query_threads, every_result_is_exactly_its_cut_while_writes_go_on) {
   actors::city c(sys, h);
   auto leader = actors::principal::of(*h->find_person(person_at(codes::county, 1)));
   auto watcher = std::make_shared<waiting_recorder>();
-  c.submit(leader, {1, protocol::subscribe{codes::county, 0}}, watcher);
+  c.submit(leader, {1, protocol::subscribe{codes::county, {}}}, watcher);
   ASSERT_TRUE(watcher->reply_to(1, patience).has_value());
 
   const std::vector<protocol::unit_code> grids{codes::grid_a1_1, codes::grid_a2_2, codes::grid_b1_1,

@@ -38,6 +38,8 @@ public:
     actors::reply(reply_to, answer);
   }
 
+  void replay_more(protocol::unit_code, const actors::client_sink*) override {}
+
   std::size_t disconnect(const actors::client_sink*) override {
     {
       std::lock_guard<std::mutex> guard{mutex_};

@@ -111,7 +111,7 @@ TEST_F(roles_test, a_summoned_department_gets_its_summons_live_and_the_county_do
   for (auto [c, unit] :
        {std::pair{police_console.get(), police}, std::pair{environment_console.get(), environment},
         std::pair{county_console.get(), county}})
-    EXPECT_ACK(c->request(msg(protocol::subscribe{unit, 0})));
+    EXPECT_ACK(c->request(msg(protocol::subscribe{unit, {}})));
 
   auto id = case_of(worker->request(msg(report_at(grid_a1_1))));
   ASSERT_NE(id, 0u);
