@@ -9,7 +9,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+
+namespace hub::open311 {
+class service;
+}
 
 namespace hub::gateway {
 
@@ -40,6 +45,7 @@ struct config {
   // -- HTTP -----------------------------------------------------------------------------
   std::string www_dir; // static files; empty: none (404)
   std::chrono::milliseconds http_timeout{std::chrono::seconds(30)}; // per request read/write
+  std::shared_ptr<open311::service> open311; // serves /open311/v2/; null: those are 404
 
   // -- shutdown -------------------------------------------------------------------------
   /// How long stop() waits for sessions to drain their queues and finish closing.

@@ -1,7 +1,7 @@
 // hub: the hub's executable.
 //   hub serve --hierarchy FILE [--port 8080] [--address 127.0.0.1] [--secret-file PATH]
 //             [--www DIR] [--threads N] [--io-threads N] [--scheduler stealing|sharing]
-//             [--redis HOST:PORT]
+//             [--redis HOST:PORT] [--open311-keys FILE [--open311-data FILE]]
 //   hub token --hierarchy FILE --person ID [--secret-file PATH] [--ttl SECONDS]
 // `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM;
 // `token` prints a token for a person of the hierarchy. Usage errors exit with 2.
@@ -9,6 +9,7 @@
 #include "actors/city.hpp"
 #include "gateway/net/secret_file.hpp"
 #include "gateway/net/token.hpp"
+#include "gateway/open311/service.hpp"
 #include "gateway/server.hpp"
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
@@ -53,6 +54,7 @@ constexpr const char* usage_text =
     "                 [--io-threads N (gateway threads, " HUB_DEFAULT_IO_THREADS ")]\n"
     "                 [--scheduler stealing|sharing (CAF's policy, " HUB_DEFAULT_SCHEDULER ")]\n"
     "                 [--redis HOST:PORT (none: state in memory only)]\n"
+    "                 [--open311-keys FILE (none: no Open311)] [--open311-data FILE]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400; 0: already expired, to test expiry)]\n";
 
@@ -174,13 +176,16 @@ bool recover_store(const std::shared_ptr<const hierarchy>& h,
 
 int serve_command(int argc, char** argv) {
   std::string why;
-  auto opts = parse_options(argc, argv,
-                            {"--hierarchy", "--port", "--address", "--secret-file", "--www",
-                             "--threads", "--io-threads", "--scheduler", "--redis"},
-                            why);
+  auto opts =
+      parse_options(argc, argv,
+                    {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads",
+                     "--io-threads", "--scheduler", "--redis", "--open311-keys", "--open311-data"},
+                    why);
   if (!opts)
     return usage(why);
   auto file = get(*opts, "--hierarchy");
+  if (get(*opts, "--open311-keys").empty() && !get(*opts, "--open311-data").empty())
+    return usage("--open311-data needs --open311-keys");
   if (file.empty())
     return usage("serve needs --hierarchy");
   auto port = number(get(*opts, "--port", "8080"), 0, 65535);
@@ -206,6 +211,20 @@ int serve_command(int argc, char** argv) {
   auto h = load(file);
   if (!h)
     return 1;
+  // Open311 (gateway/open311/README.md): its files are read before anything starts.
+  std::optional<hub::open311::catalogue> open311_data;
+  hub::open311::key_table open311_keys;
+  if (auto keys = get(*opts, "--open311-keys"); !keys.empty()) {
+    try {
+      open311_keys = hub::open311::key_table::load(*h, keys);
+      auto data = get(*opts, "--open311-data");
+      open311_data =
+          data.empty() ? hub::open311::catalogue(*h) : hub::open311::catalogue::load(*h, data);
+    } catch (const hub::open311::data_error& e) {
+      std::fprintf(stderr, "hub: %s\n", e.what());
+      return 1;
+    }
+  }
   hub::actors::city_options city_opts;
   if (auto redis = get(*opts, "--redis"); !redis.empty()) {
     hub::persistence::store_options store;
@@ -247,6 +266,11 @@ int serve_command(int argc, char** argv) {
   caf_cfg.set("logger.console", caf::atom("none"));
   caf::actor_system sys{caf_cfg};
   hub::actors::city city{sys, h, city_opts};
+  if (open311_data) {
+    cfg.open311 = std::make_shared<hub::open311::service>(city, std::move(*open311_data),
+                                                          std::move(open311_keys));
+    cfg.open311->start();
+  }
   hub::gateway::server server{city, cfg};
   try {
     server.start();
@@ -264,6 +288,8 @@ int serve_command(int argc, char** argv) {
   std::fprintf(stderr, "hub: %s: closing %zu connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
                server.sessions());
   server.stop();
+  if (cfg.open311)
+    cfg.open311->stop();
   return 0;
 }
 

@@ -121,5 +121,8 @@ struct http_reply {
 
 /// One HTTP/1.1 request on a fresh connection; status 0 when it failed or timed out.
 http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target);
+/// The same with a body of type `content_type`.
+http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                        std::string_view body, std::string_view content_type);
 
 } // namespace hub::testing
