@@ -2,7 +2,8 @@
 
 // Open311's two formats from one description of a document: a list of records, each an
 // ordered list of named values. XML (the standard's default): `<list><item><name>value</name>
-// ...</item></list>` with the XML declaration, UTF-8, `& < > " '` escaped. JSON (by the
+// ...</item></list>` with the XML declaration, UTF-8, `& < >` escaped (element text only: no
+// attributes are written). JSON (by the
 // `.json` suffix): an array of objects, in the same order. A list is a list even with one entry
 // or none. Datetimes are ISO 8601 in Xinyang's time zone (+08:00).
 

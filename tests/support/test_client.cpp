@@ -164,7 +164,8 @@ http_reply http_request(std::uint16_t port, std::string_view method, std::string
   req.set(http::field::host, "127.0.0.1");
   req.set(http::field::connection, "close");
   if (!content_type.empty()) {
-    req.set(http::field::content_type, content_type);
+    req.set(http::field::content_type,
+            beast::string_view{content_type.data(), content_type.size()});
     req.body() = std::string(body);
     req.prepare_payload();
   }
