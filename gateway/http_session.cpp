@@ -95,20 +95,23 @@ void http_session::upgrade(request&& req) {
 }
 
 void http_session::open311(request&& req) {
-  // The answer may come from one of the city's threads: write it on the session's own.
-  state_->cfg().open311->handle(req, [self = shared_from_this(), version = req.version(),
-                                      keep = req.keep_alive(),
+  // The answer may come from one of the city's threads: write it on the session's own, unless
+  // the server stopped meanwhile (held_session).
+  state_->cfg().open311->handle(req, [held = state_->hold(shared_from_this()),
+                                      version = req.version(), keep = req.keep_alive(),
                                       head = req.method() == http::verb::head](response res) {
-    auto ex = self->stream_.get_executor();
-    net::post(ex, [self, version, keep, head, res = std::move(res)]() mutable {
-      self->res_ = std::move(res);
-      self->res_.version(version);
-      self->res_.set(http::field::server, "hub");
-      self->res_.keep_alive(keep);
-      self->res_.prepare_payload();
-      if (head)
-        self->res_.body().clear();
-      self->do_write();
+    held->answer([&](std::shared_ptr<http_session> self) {
+      auto ex = self->stream_.get_executor();
+      net::post(ex, [self = std::move(self), version, keep, head, res = std::move(res)]() mutable {
+        self->res_ = std::move(res);
+        self->res_.version(version);
+        self->res_.set(http::field::server, "hub");
+        self->res_.keep_alive(keep);
+        self->res_.prepare_payload();
+        if (head)
+          self->res_.body().clear();
+        self->do_write();
+      });
     });
   });
 }
