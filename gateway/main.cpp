@@ -1,7 +1,8 @@
 // hub: the hub's executable.
 //   hub serve --hierarchy FILE [--port 8080] [--address 127.0.0.1] [--secret-file PATH]
 //             [--www DIR] [--threads N] [--io-threads N] [--scheduler stealing|sharing]
-//             [--redis HOST:PORT] [--open311-keys FILE [--open311-data FILE]]
+//             [--redis HOST:PORT] [--open311-keys FILE [--open311-data FILE]
+//             [--open311-webhook URL]]
 //   hub token --hierarchy FILE --person ID [--secret-file PATH] [--ttl SECONDS]
 // `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM;
 // `token` prints a token for a person of the hierarchy. Usage errors exit with 2.
@@ -10,8 +11,11 @@
 #include "gateway/net/secret_file.hpp"
 #include "gateway/net/token.hpp"
 #include "gateway/open311/service.hpp"
+#include "gateway/open311/webhook.hpp"
 #include "gateway/server.hpp"
+#include "persistence/event_cursor.hpp"
 #include "persistence/recovery.hpp"
+#include "persistence/records.hpp"
 #include "persistence/redis_journal.hpp"
 #include "protocol/hierarchy_file.hpp"
 
@@ -55,6 +59,7 @@ constexpr const char* usage_text =
     "                 [--scheduler stealing|sharing (CAF's policy, " HUB_DEFAULT_SCHEDULER ")]\n"
     "                 [--redis HOST:PORT (none: state in memory only)]\n"
     "                 [--open311-keys FILE (none: no Open311)] [--open311-data FILE]\n"
+    "                 [--open311-webhook http://HOST:PORT/PATH (needs --redis)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400; 0: already expired, to test expiry)]\n";
 
@@ -174,18 +179,52 @@ bool recover_store(const std::shared_ptr<const hierarchy>& h,
   return true;
 }
 
+/// The Open311 webhook's outbox: the event log and a cursor in Redis (persistence/README.md).
+class redis_outbox final : public hub::open311::outbox {
+public:
+  redis_outbox(const hub::persistence::store_options& o, std::string name)
+    : cursor_(o, std::move(name)) {}
+  std::optional<std::uint64_t> delivered() override { return cursor_.load(); }
+  bool mark_delivered(std::uint64_t seq) override { return cursor_.save(seq); }
+  std::optional<batch> after(std::uint64_t seq) override {
+    std::optional<hub::persistence::event_cursor::batch> got;
+    try {
+      got = cursor_.read(seq, 64);
+    } catch (const hub::persistence::corrupt_record& e) {
+      std::fprintf(stderr, "hub: open311 webhook: %s\n", e.what()); // tried again, later
+    }
+    if (!got)
+      return std::nullopt;
+    batch out;
+    out.gap = got->gap;
+    for (auto& e : got->events)
+      out.entries.push_back({e.seq, std::move(e.message)});
+    return out;
+  }
+
+private:
+  hub::persistence::event_cursor cursor_;
+};
+
 int serve_command(int argc, char** argv) {
   std::string why;
   auto opts =
       parse_options(argc, argv,
                     {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads",
-                     "--io-threads", "--scheduler", "--redis", "--open311-keys", "--open311-data"},
+                     "--io-threads", "--scheduler", "--redis", "--open311-keys", "--open311-data",
+                     "--open311-webhook"},
                     why);
   if (!opts)
     return usage(why);
   auto file = get(*opts, "--hierarchy");
   if (get(*opts, "--open311-keys").empty() && !get(*opts, "--open311-data").empty())
     return usage("--open311-data needs --open311-keys");
+  if (!get(*opts, "--open311-webhook").empty() &&
+      (get(*opts, "--open311-keys").empty() || get(*opts, "--redis").empty()))
+    return usage("--open311-webhook needs --open311-keys and --redis (its outbox is in Redis)");
+  if (auto url = get(*opts, "--open311-webhook");
+      !url.empty() && !hub::open311::webhook_target::parse(url))
+    return usage("--open311-webhook must be http://HOST[:PORT]/PATH");
   if (file.empty())
     return usage("serve needs --hierarchy");
   auto port = number(get(*opts, "--port", "8080"), 0, 65535);
@@ -226,8 +265,8 @@ int serve_command(int argc, char** argv) {
     }
   }
   hub::actors::city_options city_opts;
+  hub::persistence::store_options store;
   if (auto redis = get(*opts, "--redis"); !redis.empty()) {
-    hub::persistence::store_options store;
     auto at = hub::persistence::redis_address::parse(redis);
     if (!at)
       return usage("--redis must be HOST:PORT");
@@ -271,6 +310,14 @@ int serve_command(int argc, char** argv) {
                                                           std::move(open311_keys));
     cfg.open311->start();
   }
+  std::unique_ptr<hub::open311::webhook> webhook;
+  if (auto url = get(*opts, "--open311-webhook"); !url.empty()) {
+    hub::open311::webhook_options o;
+    o.url = url;
+    webhook = std::make_unique<hub::open311::webhook>(
+        *h, std::make_unique<redis_outbox>(store, "open311-webhook"), o);
+    webhook->start();
+  }
   hub::gateway::server server{city, cfg};
   try {
     server.start();
@@ -288,6 +335,8 @@ int serve_command(int argc, char** argv) {
   std::fprintf(stderr, "hub: %s: closing %zu connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
                server.sessions());
   server.stop();
+  if (webhook)
+    webhook->stop();
   if (cfg.open311)
     cfg.open311->stop();
   return 0;

@@ -226,11 +226,10 @@ void service::stop() {
   sink_.reset();
 }
 
-void service::record(const protocol::case_event& e) {
+std::optional<update> update_of(const protocol::hierarchy& h, const protocol::case_event& e) {
   auto maker = actors::maker_of(e.id);
-  const auto& h = cat_.hierarchy();
   if (maker >= h.units.size() || h.units[maker].kind != unit_kind::centre)
-    return; // not a hotline case
+    return std::nullopt; // not a hotline case
   update u;
   u.id = e.seq;
   u.request = e.id;
@@ -239,10 +238,28 @@ void service::record(const protocol::case_event& e) {
   u.description = std::string(protocol::to_string(e.action));
   if (!e.note.empty())
     u.description += ": " + e.note;
+  return u;
+}
+
+std::string render_updates(format f, const std::vector<update>& updates) {
+  document d{"service_request_updates", "request_update", {}};
+  for (const auto& u : updates)
+    d.records.push_back({{"update_id", text(std::to_string(u.id))},
+                         {"service_request_id", text(std::to_string(u.request))},
+                         {"status", text(u.closed ? "closed" : "open")},
+                         {"updated_datetime", text(iso_time(u.at))},
+                         {"description", text(u.description)}});
+  return render(f, d);
+}
+
+void service::record(const protocol::case_event& e) {
+  auto u = update_of(cat_.hierarchy(), e);
+  if (!u)
+    return;
   std::lock_guard lock(mutex_);
-  if (!updates_.empty() && updates_.back().id >= u.id)
+  if (!updates_.empty() && updates_.back().id >= u->id)
     return; // a replayed event already recorded
-  updates_.push_back(std::move(u));
+  updates_.push_back(std::move(*u));
   if (updates_.size() > updates_kept)
     updates_.pop_front();
 }
@@ -357,14 +374,7 @@ void service::handle(const request& req, done_fn done) {
     }
     if (from > to)
       return done(error(http::status::bad_request, f, "start_date is after end_date"));
-    document d{"service_request_updates", "request_update", {}};
-    for (const auto& u : updates(from, to))
-      d.records.push_back({{"update_id", text(std::to_string(u.id))},
-                           {"service_request_id", text(std::to_string(u.request))},
-                           {"status", text(u.closed ? "closed" : "open")},
-                           {"updated_datetime", text(iso_time(u.at))},
-                           {"description", text(u.description)}});
-    return done(answer(http::status::ok, f, render(f, d)));
+    return done(answer(http::status::ok, f, render_updates(f, updates(from, to))));
   }
   if (resource == "requests" || resource.substr(0, 9) == "requests/")
     return done(error(http::status::not_implemented, f,

@@ -10,6 +10,7 @@
 #include "actors/city_port.hpp"
 #include "gateway/open311/catalogue.hpp"
 #include "gateway/open311/keys.hpp"
+#include "gateway/open311/render.hpp"
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -19,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 namespace hub::open311 {
@@ -31,6 +33,12 @@ struct update {
   protocol::timestamp_ms at = 0;
   std::string description; // the action, and its note
 };
+
+/// The update a case.event makes when its case is a hotline case (made at a centre).
+std::optional<update> update_of(const protocol::hierarchy& h, const protocol::case_event& e);
+
+/// The updates as servicerequestupdates writes them (a list, in `f`).
+std::string render_updates(format f, const std::vector<update>& updates);
 
 class service {
 public:
