@@ -14,8 +14,8 @@
 #include "gateway/open311/webhook.hpp"
 #include "gateway/server.hpp"
 #include "persistence/event_cursor.hpp"
-#include "persistence/recovery.hpp"
 #include "persistence/records.hpp"
+#include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
 #include "protocol/hierarchy_file.hpp"
 
@@ -208,12 +208,11 @@ private:
 
 int serve_command(int argc, char** argv) {
   std::string why;
-  auto opts =
-      parse_options(argc, argv,
-                    {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads",
-                     "--io-threads", "--scheduler", "--redis", "--open311-keys", "--open311-data",
-                     "--open311-webhook"},
-                    why);
+  auto opts = parse_options(argc, argv,
+                            {"--hierarchy", "--port", "--address", "--secret-file", "--www",
+                             "--threads", "--io-threads", "--scheduler", "--redis",
+                             "--open311-keys", "--open311-data", "--open311-webhook"},
+                            why);
   if (!opts)
     return usage(why);
   auto file = get(*opts, "--hierarchy");

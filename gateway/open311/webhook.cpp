@@ -43,8 +43,7 @@ std::optional<webhook_target> webhook_target::parse(std::string_view url) {
   return t;
 }
 
-webhook::webhook(const protocol::hierarchy& h, std::unique_ptr<outbox> box,
-                 webhook_options options)
+webhook::webhook(const protocol::hierarchy& h, std::unique_ptr<outbox> box, webhook_options options)
   : h_(h)
   , box_(std::move(box))
   , options_(std::move(options))
@@ -143,9 +142,9 @@ void webhook::run() {
         if (auto u = update_of(h_, *ev))
           updates.push_back(std::move(*u));
     for (std::size_t i = 0; i < updates.size(); i += options_.max_updates) {
-      std::vector<update> part(
-          updates.begin() + static_cast<std::ptrdiff_t>(i),
-          updates.begin() + static_cast<std::ptrdiff_t>(std::min(updates.size(), i + options_.max_updates)));
+      std::vector<update> part(updates.begin() + static_cast<std::ptrdiff_t>(i),
+                               updates.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                     updates.size(), i + options_.max_updates)));
       auto body = render_updates(format::json, part);
       while (true) {
         auto why = post(body);
