@@ -4,6 +4,7 @@
 #include "gateway/open311/form.hpp"
 #include "gateway/open311/render.hpp"
 #include "gateway/open311/service.hpp"
+#include "gateway/open311/webhook.hpp"
 #include "tests/gateway/gateway_fixture.hpp"
 
 #include <regex>
@@ -151,6 +152,21 @@ TEST(open311_files, keys_and_data_refuse_bad_lines_naming_them) {
             "line 1: grid: no grid 411502001 in the hierarchy");
   EXPECT_EQ(refused([&] { open311::catalogue::parse(*h, "street\tA"); }),
             "line 1: unknown record 'street' (service or address)");
+}
+
+TEST(open311_webhook, the_url_is_http_host_port_and_path) {
+  auto t = open311::webhook_target::parse("http://127.0.0.1:9311/hotline/updates?k=1");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->host, "127.0.0.1");
+  EXPECT_EQ(t->port, "9311");
+  EXPECT_EQ(t->path, "/hotline/updates?k=1");
+  auto bare = open311::webhook_target::parse("http://hotline.example");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->port, "80");
+  EXPECT_EQ(bare->path, "/");
+  for (auto bad : {"https://hotline.example/", "ftp://x/", "http://", "http://:80/", "http://x:0/",
+                   "http://x:70000/", "http://x:8a/", "http://user@x/"})
+    EXPECT_FALSE(open311::webhook_target::parse(bad)) << bad;
 }
 
 // -- services -------------------------------------------------------------------------------
