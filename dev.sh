@@ -132,8 +132,15 @@ run() {
     private_redis
     say "state in Redis at $redis (data in $data_dir/redis, AOF fsync every second)"
   fi
+  # Open311 (gateway/open311/README.md): one api_key, made once, for the first hotline operator.
+  local keys="$data_dir/open311.keys" operator
+  if [ ! -f "$keys" ]; then
+    operator=$(grep -P -m1 '^person\t[^\t]*\t[^\t]*\thotline_operator\t' "$file" | cut -f2)
+    (umask 077 && printf '%s\t%s\n' "$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')" \
+      "$operator" >"$keys")
+  fi
   "$build_dir/gateway/hub" serve --hierarchy "$file" --port "$port" \
-    --secret-file "$data_dir/hub.secret" --redis "$redis" "$@" &
+    --secret-file "$data_dir/hub.secret" --redis "$redis" --open311-keys "$keys" "$@" &
   hub_pid=$!
   # Ctrl-C reaches the whole process group; the hub and hub-sim stop on it by themselves.
   trap 'kill -TERM $hub_pid $sim_pid 2>/dev/null; wait; stop_private_redis' EXIT
@@ -159,6 +166,9 @@ run() {
   say "the city from $file; watch it live with:"
   echo "  $build_dir/sim/client/hub-cli --url ws://127.0.0.1:$port/ --secret-file $data_dir/hub.secret \\" >&2
   echo "    --hierarchy $file --token-for 41150001 watch --unit 411500" >&2
+  say "the 12345 hotline over Open311 (key in $keys):"
+  echo "  curl -s -X POST http://127.0.0.1:$port/open311/v2/requests.json -d api_key=$(cut -f1 "$keys") \\" >&2
+  echo "    -d service_code=enforce.noise -d lat=32.1285 -d long=114.0913 -d 'attribute[ticket_id]=SR-1'" >&2
   if [ "$rate" != 0 ]; then
     say "hub-sim: $rate reports/s as the city's people, over WebSocket (HUB_SIMULATE=0: none)"
     "$build_dir/sim/load/hub-sim" --url "ws://127.0.0.1:$port/" --hierarchy "$file" \

@@ -9,7 +9,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+
+namespace hub::open311 {
+class service;
+}
 
 namespace hub::gateway {
 
@@ -49,6 +54,7 @@ struct config {
   /// every upgrade from the address is answered 429 before its token is looked at.
   double failed_upgrade_rate = 1;
   double failed_upgrade_burst = 20;
+  std::shared_ptr<open311::service> open311; // serves /open311/v2/; null: those are 404
 
   // -- shutdown -------------------------------------------------------------------------
   /// How long stop() waits for sessions to drain their queues and finish closing.

@@ -3,10 +3,12 @@
 #include "gateway/authenticate.hpp"
 #include "gateway/directory.hpp"
 #include "gateway/net/token.hpp"
+#include "gateway/open311/service.hpp"
 #include "gateway/server_state.hpp"
 #include "gateway/websocket_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -81,6 +83,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   if (websocket::is_upgrade(req))
     return upgrade(std::move(req));
   state_->stats().http_request();
+  if (state_->cfg().open311 && open311::service::owns(sv(req.target())))
+    return open311(std::move(req));
   respond(req);
   do_write();
 }
@@ -133,6 +137,28 @@ void http_session::upgrade(request&& req) {
   res_.keep_alive(false);
   res_.prepare_payload();
   do_write();
+}
+
+void http_session::open311(request&& req) {
+  // The answer may come from one of the city's threads: write it on the session's own, unless
+  // the server stopped meanwhile (held_session).
+  state_->cfg().open311->handle(req, [held = state_->hold(shared_from_this()),
+                                      version = req.version(), keep = req.keep_alive(),
+                                      head = req.method() == http::verb::head](response res) {
+    held->answer([&](std::shared_ptr<http_session> self) {
+      auto ex = self->stream_.get_executor();
+      net::post(ex, [self = std::move(self), version, keep, head, res = std::move(res)]() mutable {
+        self->res_ = std::move(res);
+        self->res_.version(version);
+        self->res_.set(http::field::server, "hub");
+        self->res_.keep_alive(keep);
+        self->res_.prepare_payload();
+        if (head)
+          self->res_.body().clear();
+        self->do_write();
+      });
+    });
+  });
 }
 
 void http_session::respond(const request& req) {

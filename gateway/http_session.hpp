@@ -46,6 +46,8 @@ private:
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   /// Authenticates an upgrade; hands the socket over, or answers 401.
   void upgrade(request&& req);
+  /// Hands a request under /open311/v2/ to the Open311 service; writes its answer.
+  void open311(request&& req);
   /// Fills res_ for a plain request.
   void respond(const request& req);
   /// Answers `status` with `text` and closes (a request that could not be read).

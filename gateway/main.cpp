@@ -1,7 +1,8 @@
 // hub: the hub's executable.
 //   hub serve --hierarchy FILE [--port 8080] [--address 127.0.0.1] [--secret-file PATH]
 //             [--www DIR] [--threads N] [--io-threads N] [--scheduler stealing|sharing]
-//             [--redis HOST:PORT]
+//             [--redis HOST:PORT] [--open311-keys FILE [--open311-data FILE]
+//             [--open311-webhook URL]]
 //   hub token --hierarchy FILE --person ID [--secret-file PATH] [--ttl SECONDS]
 // `serve` runs the city of actors behind the WebSocket gateway until SIGINT or SIGTERM;
 // `token` prints a token for a person of the hierarchy. Usage errors exit with 2.
@@ -10,7 +11,11 @@
 #include "gateway/listener.hpp"
 #include "gateway/net/secret_file.hpp"
 #include "gateway/net/token.hpp"
+#include "gateway/open311/service.hpp"
+#include "gateway/open311/webhook.hpp"
 #include "gateway/server.hpp"
+#include "persistence/event_cursor.hpp"
+#include "persistence/records.hpp"
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
 #include "protocol/hierarchy_file.hpp"
@@ -54,6 +59,8 @@ constexpr const char* usage_text =
     "                 [--io-threads N (gateway threads, " HUB_DEFAULT_IO_THREADS ")]\n"
     "                 [--scheduler stealing|sharing (CAF's policy, " HUB_DEFAULT_SCHEDULER ")]\n"
     "                 [--redis HOST:PORT (none: state in memory only)]\n"
+    "                 [--open311-keys FILE (none: no Open311)] [--open311-data FILE]\n"
+    "                 [--open311-webhook http://HOST:PORT/PATH (needs --redis)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400; 0: already expired, to test expiry)]\n";
 
@@ -156,6 +163,7 @@ struct serve_options {
   std::size_t threads = 0;
   std::string scheduler;
   std::optional<hub::persistence::store_options> store; // --redis
+  std::string open311_keys, open311_data, open311_webhook; // gateway/open311/README.md
 };
 
 /// Parses `hub serve`'s arguments; nullopt with `exit_code` set (2, usage printed) when they
@@ -168,7 +176,8 @@ std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exi
   std::string why;
   auto opts = parse_options(argc, argv,
                             {"--hierarchy", "--port", "--address", "--secret-file", "--www",
-                             "--threads", "--io-threads", "--scheduler", "--redis"},
+                             "--threads", "--io-threads", "--scheduler", "--redis",
+                             "--open311-keys", "--open311-data", "--open311-webhook"},
                             why);
   if (!opts)
     return fail(why);
@@ -202,7 +211,83 @@ std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exi
     o.store.emplace();
     o.store->address = *at;
   }
+  o.open311_keys = get(*opts, "--open311-keys");
+  o.open311_data = get(*opts, "--open311-data");
+  o.open311_webhook = get(*opts, "--open311-webhook");
+  if (o.open311_keys.empty() && !o.open311_data.empty())
+    return fail("--open311-data needs --open311-keys");
+  if (!o.open311_webhook.empty() && (o.open311_keys.empty() || !o.store))
+    return fail("--open311-webhook needs --open311-keys and --redis (its outbox is in Redis)");
+  if (!o.open311_webhook.empty() && !hub::open311::webhook_target::parse(o.open311_webhook))
+    return fail("--open311-webhook must be http://HOST[:PORT]/PATH");
   return o;
+}
+
+/// Open311's files (gateway/open311/README.md), read before anything starts: the catalogue and
+/// the keys, or nullopt when Open311 is off. False (with the reason printed) when a file is
+/// wrong.
+bool load_open311(const hierarchy& h, const serve_options& o,
+                  std::optional<hub::open311::catalogue>& data, hub::open311::key_table& keys) {
+  if (o.open311_keys.empty())
+    return true;
+  try {
+    keys = hub::open311::key_table::load(h, o.open311_keys);
+    data = o.open311_data.empty() ? hub::open311::catalogue(h)
+                                  : hub::open311::catalogue::load(h, o.open311_data);
+    return true;
+  } catch (const hub::open311::data_error& e) {
+    std::fprintf(stderr, "hub: %s\n", e.what());
+    return false;
+  }
+}
+
+/// The Open311 webhook's outbox: the event log and a cursor in Redis (persistence/README.md).
+class redis_outbox final : public hub::open311::outbox {
+public:
+  redis_outbox(const hub::persistence::store_options& o, std::string name)
+    : cursor_(o, std::move(name)) {}
+  std::optional<std::uint64_t> delivered() override { return cursor_.load(); }
+  bool mark_delivered(std::uint64_t seq) override { return cursor_.save(seq); }
+  std::optional<batch> after(std::uint64_t seq) override {
+    std::optional<hub::persistence::event_cursor::batch> got;
+    try {
+      got = cursor_.read(seq, 64);
+    } catch (const hub::persistence::corrupt_record& e) {
+      std::fprintf(stderr, "hub: open311 webhook: %s\n", e.what()); // tried again, later
+    }
+    if (!got)
+      return std::nullopt;
+    batch out;
+    out.gap = got->gap;
+    for (auto& e : got->events)
+      out.entries.push_back({e.seq, std::move(e.message)});
+    return out;
+  }
+
+private:
+  hub::persistence::event_cursor cursor_;
+};
+
+/// Open311 on the city (gateway/open311/README.md), when configured: the service the gateway
+/// serves under /open311/v2/ (into `cfg`), and the webhook that posts hotline updates.
+std::unique_ptr<hub::open311::webhook> start_open311(const std::shared_ptr<const hierarchy>& h,
+                                                     const serve_options& o,
+                                                     hub::actors::city& city,
+                                                     std::optional<hub::open311::catalogue> data,
+                                                     hub::open311::key_table keys,
+                                                     hub::gateway::config& cfg) {
+  if (data) {
+    cfg.open311 = std::make_shared<hub::open311::service>(city, std::move(*data), std::move(keys));
+    cfg.open311->start();
+  }
+  if (o.open311_webhook.empty())
+    return nullptr;
+  hub::open311::webhook_options wo;
+  wo.url = o.open311_webhook;
+  auto hook = std::make_unique<hub::open311::webhook>(
+      *h, std::make_unique<redis_outbox>(*o.store, "open311-webhook"), wo);
+  hook->start();
+  return hook;
 }
 
 /// The token secret, made when missing; false (with the reason printed) when it cannot be
@@ -328,6 +413,10 @@ int serve_command(int argc, char** argv) {
   auto h = load(o->hierarchy_file);
   if (!h || !load_secret(*o))
     return 1;
+  std::optional<hub::open311::catalogue> open311_data;
+  hub::open311::key_table open311_keys;
+  if (!load_open311(*h, *o, open311_data, open311_keys))
+    return 1;
   raise_file_limit();
   const auto signals = block_signals();
   auto socket = bind_port(o->gateway);
@@ -340,9 +429,15 @@ int serve_command(int argc, char** argv) {
   configure_actor_system(caf_cfg, *o);
   caf::actor_system sys{caf_cfg};
   hub::actors::city city{sys, h, city_opts};
+  auto webhook = start_open311(h, *o, city, std::move(open311_data), std::move(open311_keys),
+                               o->gateway);
   hub::gateway::server server{city, o->gateway};
   start_gateway(server, std::move(*socket), o->gateway);
   stop_gateway(server, run_until_signal(signals));
+  if (webhook)
+    webhook->stop();
+  if (o->gateway.open311)
+    o->gateway.open311->stop();
   return 0;
 }
 

@@ -54,6 +54,7 @@ void server::stop() {
   // to a lane once it stops.
   for (auto& s : state_->open_sessions())
     s->abandon();
+  state_->release_held(); // an Open311 post still waiting for the city is answered by no one
   for (auto& l : lanes_)
     l->stop();
 }

@@ -1,5 +1,7 @@
 #include "gateway/server_state.hpp"
 
+#include "gateway/http_session.hpp"
+
 #include <algorithm>
 
 namespace hub::gateway {
@@ -88,6 +90,27 @@ bool server_state::stopping() const {
 bool server_state::wait_empty(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock{mutex_};
   return emptied_.wait_until(lock, deadline, [this] { return sessions_.empty(); });
+}
+
+std::shared_ptr<held_session> server_state::hold(std::shared_ptr<http_session> s) {
+  auto held = std::make_shared<held_session>(std::move(s));
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (held_.size() >= 64 && held_.size() == held_.capacity())
+    held_.erase(std::remove_if(held_.begin(), held_.end(), [](auto& w) { return w.expired(); }),
+                held_.end());
+  held_.push_back(held);
+  return held;
+}
+
+void server_state::release_held() {
+  std::vector<std::weak_ptr<held_session>> held;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    held.swap(held_);
+  }
+  for (auto& w : held)
+    if (auto h = w.lock())
+      h->release();
 }
 
 } // namespace hub::gateway

@@ -23,6 +23,35 @@
 namespace hub::gateway {
 
 class websocket_session;
+class http_session;
+
+/// An HTTP session kept alive while it waits for the city's answer (an Open311 post): held by
+/// the answer's callback, and let go of either by the answer or by the server's stop, whichever
+/// comes first. So an answer that comes after stop() is dropped instead of being posted to a
+/// lane that no longer runs (the WebSocket sessions' detachable sink, for HTTP).
+class held_session {
+public:
+  explicit held_session(std::shared_ptr<http_session> s)
+    : s_(std::move(s)) {}
+  /// Calls `f(session)` under the lock unless released; then lets go. Once.
+  template <class F>
+  void answer(F&& f) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (s_)
+      f(std::move(s_));
+    s_.reset();
+  }
+  /// Lets go of the session (the answer finds nothing); waits for an answer in progress.
+  void release() {
+    std::shared_ptr<http_session> s;
+    std::lock_guard<std::mutex> guard{mutex_};
+    s = std::move(s_);
+  }
+
+private:
+  std::mutex mutex_;
+  std::shared_ptr<http_session> s_;
+};
 
 class server_state {
 public:
@@ -68,6 +97,11 @@ public:
   /// Blocks until no session is registered or `deadline` passes; true when none is.
   bool wait_empty(std::chrono::steady_clock::time_point deadline);
 
+  /// Holds an HTTP session until the city answers it (see held_session).
+  std::shared_ptr<held_session> hold(std::shared_ptr<http_session> s);
+  /// Lets go of every held session: their answers are dropped. Before the lanes stop.
+  void release_held();
+
 private:
   std::vector<std::shared_ptr<websocket_session>> open_sessions_locked() const;
 
@@ -83,6 +117,7 @@ private:
   std::condition_variable emptied_;
   bool stopping_ = false;
   std::unordered_map<const websocket_session*, std::weak_ptr<websocket_session>> sessions_;
+  std::vector<std::weak_ptr<held_session>> held_; // mutex_; the expired pruned as it grows
 };
 
 } // namespace hub::gateway

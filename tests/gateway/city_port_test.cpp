@@ -2,6 +2,7 @@
 // city, as whom, and when a connection lets go of its subscriptions; no actors run here.
 
 #include "gateway/net/token.hpp"
+#include "gateway/open311/service.hpp"
 #include "gateway/server.hpp"
 #include "tests/gateway/recording_city.hpp"
 #include "tests/support/expect.hpp"
@@ -101,6 +102,38 @@ TEST_F(city_port_test, healthz_and_metrics_read_the_city_gauges) {
   auto metrics = http_request(server_->port(), "GET", "/metrics");
   EXPECT_NE(metrics.body.find("hub_bus_last_seq 4242"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("hub_bus_topics 17"), std::string::npos) << metrics.body;
+}
+
+// An Open311 post still waiting for the city when the server stops: the server lets go of the
+// connection, and the city's late answer is dropped rather than posted to a lane that is gone.
+TEST(city_port_open311, a_post_answered_after_the_server_stopped_reaches_no_lane) {
+  auto h = make_small_city();
+  recording_city city{h};
+  const std::string key = "hotline-test-key-0001";
+  gateway::config cfg;
+  cfg.port = 0;
+  cfg.secret = std::string(secret);
+  cfg.www_dir = HUB_TEST_WWW;
+  cfg.drain_timeout = std::chrono::seconds(5);
+  cfg.open311 = std::make_shared<open311::service>(
+      city, open311::catalogue(*h),
+      open311::key_table::parse(*h, key + "\t" + std::to_string(person_at(city_centre, 1))));
+  auto server = std::make_unique<gateway::server>(city, cfg);
+  auto port = server->start();
+  city.hold_replies();
+  http_reply reply;
+  std::thread client([&] {
+    reply = http_request(port, "POST", "/open311/v2/requests.json",
+                         "api_key=" + key + "&service_code=safety.dispute&lat=32.1&long=114.1",
+                         "application/x-www-form-urlencoded");
+  });
+  ASSERT_TRUE(city.wait_requests(1, patience));
+  server->stop();
+  client.join();
+  EXPECT_EQ(reply.status, 0);        // the connection closed unanswered
+  server.reset();                    // the lanes are gone
+  EXPECT_EQ(city.answer_held(), 1u); // dropped: without the hold this posts to a freed lane
+  cfg.open311.reset();
 }
 
 } // namespace

@@ -71,6 +71,13 @@ TEST_F(hub_main_test, usage_errors_exit_with_2_and_say_how_to_use_it) {
         {"serve", "--hierarchy", hierarchy_, "--port", "70000"},
         {"serve", "--hierarchy", hierarchy_, "--colour", "red"},
         {"serve", "--hierarchy", hierarchy_, "--address", "localhost:1"},
+        // The webhook's outbox is in Redis, and it serves the keys' hotline.
+        {"serve", "--hierarchy", hierarchy_, "--open311-keys", "k", "--open311-webhook",
+         "http://127.0.0.1:9/x"},
+        {"serve", "--hierarchy", hierarchy_, "--redis", "127.0.0.1:1", "--open311-webhook",
+         "http://127.0.0.1:9/x"},
+        {"serve", "--hierarchy", hierarchy_, "--redis", "127.0.0.1:1", "--open311-keys", "k",
+         "--open311-webhook", "https://hotline.example/x"},
         {"token", "--hierarchy", hierarchy_},
         {"token", "--person", "x", "--hierarchy", hierarchy_}}) {
     child_process c{hub_command(args)};

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace hub::testing {
@@ -33,9 +34,14 @@ public:
       std::lock_guard<std::mutex> guard{mutex_};
       answer.seq = ++seq_;
       requests_.push_back({who, std::move(msg)});
+      if (holding_) {
+        held_.emplace_back(std::move(reply_to), answer);
+        reply_to = nullptr;
+      }
     }
     changed_.notify_all();
-    actors::reply(reply_to, answer);
+    if (reply_to)
+      actors::reply(reply_to, answer);
   }
 
   void replay_more(protocol::unit_code, const actors::client_sink*) override {}
@@ -64,6 +70,29 @@ public:
     return requests_;
   }
 
+  /// From now on requests are recorded but not answered until answer_held().
+  void hold_replies() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    holding_ = true;
+  }
+  /// Answers the held requests (and lets go of their sinks); how many there were.
+  std::size_t answer_held() {
+    std::vector<std::pair<actors::sink_ptr, protocol::ack>> held;
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      held.swap(held_);
+      holding_ = false;
+    }
+    for (auto& [to, answer] : held)
+      actors::reply(to, answer);
+    return held.size();
+  }
+  /// Waits until at least `n` requests were seen; false after `timeout`.
+  bool wait_requests(std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock{mutex_};
+    return changed_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+  }
+
   /// Waits until at least `n` disconnects were seen; false after `timeout`.
   bool wait_disconnects(std::size_t n, std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock{mutex_};
@@ -81,6 +110,8 @@ private:
   std::condition_variable changed_;
   std::vector<request> requests_;
   std::size_t disconnects_ = 0;
+  bool holding_ = false;
+  std::vector<std::pair<actors::sink_ptr, protocol::ack>> held_;
   std::uint64_t seq_ = 0; // the ack's seq: 1, 2, ... in the order requests arrived
   actors::city_gauges gauges_;
 };

@@ -153,6 +153,11 @@ void test_client::close() {
 }
 
 http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target) {
+  return http_request(port, method, target, {}, {});
+}
+
+http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                        std::string_view body, std::string_view content_type) {
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
   http_reply out;
@@ -160,6 +165,12 @@ http_reply http_request(std::uint16_t port, std::string_view method, std::string
       http::string_to_verb({method.data(), method.size()}), {target.data(), target.size()}, 11};
   req.set(http::field::host, "127.0.0.1");
   req.set(http::field::connection, "close");
+  if (!content_type.empty()) {
+    req.set(http::field::content_type,
+            beast::string_view{content_type.data(), content_type.size()});
+    req.body() = std::string(body);
+    req.prepare_payload();
+  }
   http::response<http::string_body> res;
   beast::flat_buffer buffer;
   stream.expires_after(patience);

@@ -121,6 +121,9 @@ struct http_reply {
 
 /// One HTTP/1.1 request on a fresh connection; status 0 when it failed or timed out.
 http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target);
+/// The same with a body of type `content_type`.
+http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                        std::string_view body, std::string_view content_type);
 
 /// Writes `bytes` as they are on a fresh connection, then reads until the hub closes it (or
 /// `patience` passes, or the connection is reset); everything that was read.
