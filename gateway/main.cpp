@@ -162,7 +162,7 @@ struct serve_options {
   hub::gateway::config gateway;
   std::size_t threads = 0;
   std::string scheduler;
-  std::optional<hub::persistence::store_options> store; // --redis
+  std::optional<hub::persistence::store_options> store;    // --redis
   std::string open311_keys, open311_data, open311_webhook; // gateway/open311/README.md
 };
 
@@ -270,12 +270,10 @@ private:
 
 /// Open311 on the city (gateway/open311/README.md), when configured: the service the gateway
 /// serves under /open311/v2/ (into `cfg`), and the webhook that posts hotline updates.
-std::unique_ptr<hub::open311::webhook> start_open311(const std::shared_ptr<const hierarchy>& h,
-                                                     const serve_options& o,
-                                                     hub::actors::city& city,
-                                                     std::optional<hub::open311::catalogue> data,
-                                                     hub::open311::key_table keys,
-                                                     hub::gateway::config& cfg) {
+std::unique_ptr<hub::open311::webhook>
+start_open311(const std::shared_ptr<const hierarchy>& h, const serve_options& o,
+              hub::actors::city& city, std::optional<hub::open311::catalogue> data,
+              hub::open311::key_table keys, hub::gateway::config& cfg) {
   if (data) {
     cfg.open311 = std::make_shared<hub::open311::service>(city, std::move(*data), std::move(keys));
     cfg.open311->start();
@@ -429,8 +427,8 @@ int serve_command(int argc, char** argv) {
   configure_actor_system(caf_cfg, *o);
   caf::actor_system sys{caf_cfg};
   hub::actors::city city{sys, h, city_opts};
-  auto webhook = start_open311(h, *o, city, std::move(open311_data), std::move(open311_keys),
-                               o->gateway);
+  auto webhook =
+      start_open311(h, *o, city, std::move(open311_data), std::move(open311_keys), o->gateway);
   hub::gateway::server server{city, o->gateway};
   start_gateway(server, std::move(*socket), o->gateway);
   stop_gateway(server, run_until_signal(signals));
