@@ -46,6 +46,10 @@ struct config {
   /// The WebSocket handshake and the closing handshake must finish within this.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(30)};
 
+  /// At a close that drains (shutdown): how long the replies of requests in flight are
+  /// waited for; those still missing then are answered try_again. Below drain_timeout.
+  std::chrono::milliseconds reply_grace{std::chrono::seconds(2)};
+
   // -- HTTP -----------------------------------------------------------------------------
   std::string www_dir; // static files; empty: none (404)
   std::chrono::milliseconds http_timeout{std::chrono::seconds(30)}; // per request read/write

@@ -181,6 +181,10 @@ std::string metrics::render(const snapshot& s) const {
          "Frames refused rate_limited, by the bucket that was empty.");
   line(out, "hub_rate_limited_total", label("scope", "connection"), get(rate_limited_[0]));
   line(out, "hub_rate_limited_total", label("scope", "person"), get(rate_limited_[1]));
+  header(out, "hub_unanswered_at_close_total", "counter",
+         "Requests in flight when their connection closed (shutdown) whose reply did not come "
+         "in time: answered try_again.");
+  line(out, "hub_unanswered_at_close_total", "", get(unanswered_at_close_));
 
   header(out, "hub_bus_last_seq", "gauge", "Sequence number of the latest event on the bus.");
   line(out, "hub_bus_last_seq", "", s.bus_last_seq);

@@ -60,6 +60,10 @@ public:
   void upgrade_throttled() { upgrades_throttled_.fetch_add(1, std::memory_order_relaxed); }
   /// A frame refused rate_limited: its connection's bucket or its person's was empty.
   void rate_limited(bool person);
+  /// Requests in flight at a close whose reply did not come in time: answered try_again.
+  void unanswered_at_close(std::size_t n) {
+    unanswered_at_close_.fetch_add(n, std::memory_order_relaxed);
+  }
 
   // -- reading ----------------------------------------------------------------------------
 
@@ -89,6 +93,7 @@ private:
   std::array<counter, 2> accept_errors_{}; // descriptors, other
   counter upgrades_throttled_{0};
   std::array<counter, 2> rate_limited_{}; // connection, person
+  counter unanswered_at_close_{0};
 };
 
 } // namespace hub::gateway

@@ -86,7 +86,7 @@ void websocket_session::on_delivered(actors::outbound_ptr msg) {
     resync_ = false; // the marker: what the bus delivers from now on is not stale
     return;
   }
-  on_send(std::move(msg));
+  on_send(std::move(msg), true);
 }
 
 void websocket_session::on_replay_paused(protocol::unit_code topic) {
@@ -215,19 +215,31 @@ void websocket_session::on_message(std::string_view data, bool text) {
     return reply(protocol::error{id, errc::try_again, "the hub is shutting down; reconnect"});
   if (pending_.size() < max_pending)
     pending_[id] = now;
+  ++in_flight_[id];
+  ++unanswered_;
   state_->city().submit(who_, std::move(*msg), sink_);
 }
 
 // -- writing ----------------------------------------------------------------------------------
 
 void websocket_session::reply(protocol::server_message msg) {
-  on_send(std::make_shared<const actors::outbound>(std::move(msg), 0));
+  on_send(std::make_shared<const actors::outbound>(std::move(msg), 0), false);
 }
 
-void websocket_session::on_send(actors::outbound_ptr msg) {
+void websocket_session::on_send(actors::outbound_ptr msg, bool from_city) {
+  const auto& m = msg->message();
+  if (from_city && !send_queue::is_event(m)) {
+    // The reply of a request in flight.
+    if (auto i = in_flight_.find(id_of(m)); i != in_flight_.end()) {
+      if (--i->second == 0)
+        in_flight_.erase(i);
+      --unanswered_;
+    } else if (gave_up_) {
+      return; // its request was answered try_again at the close already
+    }
+  }
   if (phase_ >= phase::close_pending)
     return; // nothing more is written once a close is decided
-  const auto& m = msg->message();
   const auto limit = state_->cfg().queue_limit;
   if (send_queue::is_event(m)) {
     if (phase_ == phase::draining)
@@ -303,8 +315,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
     resume_replays();
   if (!queue_.empty())
     return do_write();
-  if (phase_ == phase::draining)
-    start_close();
+  close_when_drained();
 }
 
 // -- closing ----------------------------------------------------------------------------------
@@ -316,15 +327,48 @@ void websocket_session::close(websocket::close_reason reason, bool drain) {
   if (drain) {
     phase_ = phase::draining;
     paused_.clear();
-    if (!queue_.writing() && queue_.empty())
-      start_close();
-    return;
+    if (unanswered_ > 0) {
+      // Replies of requests in flight are waited for, a while: the city is still there.
+      grace_.emplace(ws_.get_executor());
+      grace_->expires_after(state_->cfg().reply_grace);
+      grace_->async_wait(
+          beast::bind_front_handler(&websocket_session::on_grace, shared_from_this()));
+    }
+    return close_when_drained();
   }
   queue_.drop_pending();
   if (queue_.writing())
     phase_ = phase::close_pending;
   else
     start_close();
+}
+
+void websocket_session::close_when_drained() {
+  if (phase_ != phase::draining || queue_.writing() || !queue_.empty() || unanswered_ > 0)
+    return;
+  if (grace_)
+    grace_->cancel();
+  start_close();
+}
+
+void websocket_session::on_grace(beast::error_code ec) {
+  if (ec || phase_ != phase::draining || unanswered_ == 0)
+    return;
+  // Nothing more will be waited for. A request answered here may still be applied by the
+  // city; sent again with the same id it is answered from the request ledger, not twice.
+  gave_up_ = true;
+  std::size_t n = 0;
+  auto in_flight = std::move(in_flight_);
+  in_flight_.clear();
+  unanswered_ = 0;
+  for (auto& [id, count] : in_flight)
+    for (std::uint32_t k = 0; k < count; ++k, ++n)
+      reply(protocol::error{id, errc::try_again,
+                            "the connection closed before the hub answered: send the same "
+                            "request (same id) again once reconnected; if it was applied, "
+                            "that answer comes back and it is not applied twice"});
+  state_->stats().unanswered_at_close(n);
+  close_when_drained();
 }
 
 void websocket_session::start_close() {
@@ -355,6 +399,8 @@ void websocket_session::finish() {
   phase_ = phase::done;
   abandon();
   pending_.clear();
+  if (grace_)
+    grace_->cancel();
   if (joined_) {
     joined_ = false;
     state_->leave(this);

@@ -11,6 +11,7 @@
 #include "gateway/rate_limiter.hpp"
 #include "gateway/send_queue.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -31,10 +33,14 @@ class session_sink;
 class websocket_session : public std::enable_shared_from_this<websocket_session> {
   using clock = std::chrono::steady_clock;
 
+  using timer = boost::asio::basic_waitable_timer<clock, boost::asio::wait_traits<clock>,
+                                                  lane::executor_type>;
+
   enum class phase : std::uint8_t {
     handshake,     // the upgrade is being answered
     open,          // reading and writing
-    draining,      // shutting down: no more events, replies drain, then close(going_away)
+    draining,      // closing: no more events; replies of requests in flight and queued ones
+                   // are written (those in flight waited for up to reply_grace), then close
     close_pending, // a close waits for the write in flight
     closing,       // async_close started
     done,          // finished: unsubscribed, unregistered
@@ -48,15 +54,22 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   std::shared_ptr<session_sink> sink_; // what the city and the bus hold
   send_queue queue_;
   rate_limiter limiter_;
-  /// Requests submitted and not yet answered: id → when (for the latency histogram).
+  /// Requests submitted whose reply is not yet written: id → when (for the latency
+  /// histogram; at most max_pending are measured).
   std::unordered_map<std::uint64_t, clock::time_point> pending_;
+  /// Requests submitted to the city whose reply has not come back: id → how many (a client
+  /// may send one id twice). What a close answers try_again when it cannot wait longer.
+  std::unordered_map<std::uint64_t, std::uint32_t> in_flight_;
+  std::size_t unanswered_ = 0; // the sum of in_flight_
   /// Resumes paused by the bus after a chunk, waiting for room in the queue (replay_more).
   std::vector<protocol::unit_code> paused_;
+  std::optional<timer> grace_; // while draining with requests in flight
   std::uint64_t kept_seq_ = 0; // highest event seq queued and not dropped
   unsigned bad_frames_ = 0;    // consecutive frames that did not decode
   bool text_ = false;          // the client last sent a text frame: answer in JSON
   bool resync_ = false;        // after an overflow: events already on their way are dropped
   bool joined_ = false;        // registered with the server state
+  bool gave_up_ = false;       // in flight at the close answered try_again: drop late replies
   phase phase_ = phase::handshake;
   boost::beast::websocket::close_reason close_reason_;
 
@@ -96,8 +109,10 @@ private:
   void on_message(std::string_view data, bool text);
 
   // -- writing --------------------------------------------------------------------------------
+  /// A reply made here (not by the city): rate_limited, a decode error, try_again.
   void reply(protocol::server_message msg);
-  void on_send(actors::outbound_ptr msg);
+  /// Queues `msg`; `from_city`: it came from the city (a reply to a request in flight).
+  void on_send(actors::outbound_ptr msg, bool from_city);
   /// Asks the bus for the next chunk of paused resumes while the queue is at most half full.
   void resume_replays();
   void on_overflow(const protocol::server_message& first_dropped);
@@ -107,6 +122,10 @@ private:
   // -- closing --------------------------------------------------------------------------------
   /// Closes with `reason`: after the queue drained (`drain`), or after the write in flight.
   void close(boost::beast::websocket::close_reason reason, bool drain);
+  /// Draining: closes once nothing is queued, being written or in flight.
+  void close_when_drained();
+  /// Draining and reply_grace passed: answers what is still in flight try_again.
+  void on_grace(boost::beast::error_code ec);
   void start_close();
   void on_close(boost::beast::error_code ec);
   void fail(boost::beast::error_code ec, char const* what);

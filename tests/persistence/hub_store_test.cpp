@@ -1,6 +1,7 @@
 // `hub serve --redis` and the store's owner: a second hub that cannot serve (its port is busy)
 // exits before it takes the store over; a hub whose store another hub took over refuses every
-// write with conflict and says so on /healthz, /metrics and once in its log.
+// write with conflict and says so on /healthz, /metrics and once in its log; and at SIGTERM
+// a request still waiting for the store is answered try_again before the connection closes.
 
 #include "persistence/records.hpp"
 #include "tests/persistence/hub_fixture.hpp"
@@ -110,6 +111,46 @@ TEST_F(hub_store_test, a_superseded_hub_refuses_every_write_with_conflict_and_sa
   d.close();
   newer.signal(SIGTERM);
   EXPECT_EQ(newer.finish(wait_limit), 0) << newer.err();
+}
+
+// Redis hangs (SIGSTOP: connections stay open, nothing answers), a report waits for it, and
+// the hub is told to stop: the client hears try_again for that report, then the 1001 close.
+// Sent again with the same id to the hub restarted on the same store, it is stored once.
+TEST_F(hub_store_test, at_sigterm_a_request_in_flight_is_answered_try_again_before_the_close) {
+  auto port = start_hub();
+  ASSERT_NE(port, 0);
+  test_client c{port, {"/?token=" + token_for(P(grid_a1_1, 2)), "", 0}};
+  ASSERT_TRUE(c.ok()) << c.status() << " " << c.body();
+  EXPECT_ACK(c.request({1, report_at(grid_a1_1, "stored")}));
+
+  redis_.signal(SIGSTOP);
+  const auto waiting = report_at(grid_a1_1, "in flight");
+  c.send({2, waiting});
+  // Nothing else writes: the round trip that fails is the one carrying the report, which the
+  // unit has applied and committed; its reply waits for the store.
+  ASSERT_TRUE(hub_->wait_for("store: ", true)) << hub_->err();
+  hub_->signal(SIGTERM);
+  auto reply = c.reply_to(2);
+  ASSERT_TRUE(reply.has_value()) << "no reply before the close: " << hub_->err();
+  EXPECT_REFUSED(*reply, errc::try_again);
+  if (auto* e = std::get_if<protocol::error>(&*reply)) {
+    EXPECT_NE(e->message.find("same id"), std::string::npos) << e->message;
+  }
+  ASSERT_TRUE(c.wait_closed());
+  EXPECT_EQ(c.close_reason().code, beast::websocket::close_code::going_away);
+  redis_.signal(SIGCONT);
+  EXPECT_EQ(hub_->finish(wait_limit), 0) << hub_->err();
+
+  // Whether or not the store got it on the way out, the retry applies it exactly once.
+  port = start_hub();
+  ASSERT_NE(port, 0);
+  test_client again{port, {"/?token=" + token_for(P(grid_a1_1, 2)), "", 0}};
+  ASSERT_TRUE(again.ok());
+  EXPECT_ACK(again.request({2, waiting}));
+  std::size_t in_flight = 0;
+  for (auto& [id, stored] : stored_cases())
+    in_flight += stored.title == "in flight" ? 1 : 0;
+  EXPECT_EQ(in_flight, 1u);
 }
 
 } // namespace

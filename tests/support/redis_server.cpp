@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <stdexcept>
 #include <string_view>
 
@@ -86,8 +87,14 @@ bool redis_server::start_once() {
   return false;
 }
 
+void redis_server::signal(int sig) {
+  if (process_)
+    process_->signal(sig);
+}
+
 void redis_server::stop(int sig) {
   if (process_) {
+    process_->signal(SIGCONT); // a paused one could not exit
     process_->kill_and_wait(sig);
     process_->wait_closed();
     process_.reset();

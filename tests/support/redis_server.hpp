@@ -27,6 +27,9 @@ public:
   bool start();
   /// Stops with `sig` (SIGTERM: a clean shutdown; SIGKILL: a crash) and reaps it.
   void stop(int sig);
+  /// Sends `sig` and leaves it running (SIGSTOP: Redis stops answering, its connections stay
+  /// open, as a hung server's do; SIGCONT resumes it). Resumed before it is stopped.
+  void signal(int sig);
   bool running() const { return process_ != nullptr; }
 
   int port() const { return port_; }
