@@ -220,12 +220,12 @@ test('the dashboard under hub-sim load: script time per second and heap', async 
     const m1 = await metrics();
     const e1 = await dashboard.evaluate(() => window.dashboard.stats.events);
     const wall = (Date.now() - t0) / 1000;
-    const held = await dashboard.evaluate(() => ({ cases: window.dashboard.cases.size, ticker: document.querySelectorAll('#ticker li').length }));
+    const held = await dashboard.evaluate(() => ({ cases: window.dashboard.cases.size, ticker: document.querySelectorAll('#ticker li').length, charts: window.dashboard.stats.chartUpdates ?? 0 }));
     const script = (m1.ScriptDuration - m0.ScriptDuration) / wall;
     const line = `dashboard under hub-sim --rate ${rate} for ${wall.toFixed(0)} s: ${((e1 - e0) / wall).toFixed(0)} messages/s, ` +
       `script ${(script * 1000).toFixed(0)} ms per second, layout ${(((m1.LayoutDuration - m0.LayoutDuration) / wall) * 1000).toFixed(0)} ms/s, ` +
       `JS heap ${(m0.JSHeapUsedSize / 2 ** 20).toFixed(1)} -> ${(m1.JSHeapUsedSize / 2 ** 20).toFixed(1)} MiB, ` +
-      `cases followed ${held.cases}, ticker lines ${held.ticker}, DOM nodes ${m1.Nodes}`;
+      `cases followed ${held.cases}, ticker lines ${held.ticker}, chart updates ${held.charts}, DOM nodes ${m1.Nodes}`;
     console.log(line);
     await shot(dashboard, 'dashboard-load');
     assert.ok(held.ticker <= 40, 'the ticker is bounded');
