@@ -176,7 +176,7 @@ test('the leader\'s laggards shrink as recipients sign, drill down by county and
   await reload(leader);
   const card = leader.locator(`.directive[data-directive="${id}"]`);
   await card.locator('.laggards[data-unsigned="1"][data-count="2"]').waitFor({ timeout: T });
-  await card.getByText('签收 2/3').waitFor({ timeout: T });
+  await card.getByText('签收 2/3（67%）').waitFor({ timeout: T });
   assert.deepEqual(leader.errors, []);
   await leader.close();
 });

@@ -90,7 +90,7 @@ function laggards(d) {
   const kids = d.children.filter((c) => Number(c.unit) !== d.drill).map((c) => {
     const code = Number(c.unit), total = Number(c.total ?? 0), done = Number(c.done ?? 0), signed = Number(c.signed ?? 0);
     return el('a', { dataset: { unit: code, total, signed, done }, onclick: () => { if (dir.children(code).length) drillTo(d, code); } },
-      `${dir.name(code)} 签收 ${signed}/${total} 完成 ${done}/${total}`);
+      `${dir.name(code)}：共 ${total}，已签 ${signed}，已完成 ${done}`);
   });
   const named = d.laggards.map((l) => el('li', { dataset: { unit: String(l.unit) } },
     dir.name(l.unit), l.person !== undefined ? ` · ${l.person}` : '', l.action === 'sign' ? '（已签收）' : '（未签收）'));
