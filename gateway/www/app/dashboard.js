@@ -315,9 +315,10 @@ function makeCharts() {
     series: [
       { id: 'areas', type: 'custom', coordinateSystem: 'cartesian2d', data: [], z: 1, silent: false },
       { id: 'grids', type: 'scatter', large: true, largeThreshold: 2000, symbolSize: 2, itemStyle: { color: '#2e5f8f' }, data: [], z: 2 },
-      { id: 'live-open', type: 'scatter', symbolSize: 6, itemStyle: { color: '#4fc3f7' }, data: [], z: 3 },
-      { id: 'live-yellow', type: 'scatter', symbolSize: 6, itemStyle: { color: '#ffd54f' }, data: [], z: 4 },
-      { id: 'live-red', type: 'scatter', symbolSize: 6, itemStyle: { color: '#ff6b6b' }, data: [], z: 5 },
+      // The live grids on a canvas of their own (zlevel 1): redrawing them every second
+      // leaves the 18,100 grids and the areas beneath (zlevel 0) as they were painted.
+      ...[['open', '#4fc3f7'], ['yellow', '#ffd54f'], ['red', '#ff6b6b']].map(([k, color], i) => (
+        { id: `live-${k}`, type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, itemStyle: { color }, data: [], zlevel: 1, z: 3 + i })),
     ],
   });
   charts.map.on('click', (p) => {
