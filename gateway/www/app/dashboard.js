@@ -288,11 +288,19 @@ function centre(points) {
   return [x / points.length, y / points.length];
 }
 
+const TICKER_MS = 250;        // the ticker's lines are added at most this often
+let lastTicker = 0;
+
 function frame(now) {
   if (dirty) {
     drawCounters();
-    drawTicker();
     dirty = false;
+  }
+  // Under load a whole ticker of lines arrives every frame: adding them four times a second
+  // shows the same newest lines for a fraction of the elements and layouts.
+  if (tickerLines.length && now - lastTicker >= TICKER_MS) {
+    drawTicker();
+    lastTicker = now;
   }
   if (chartsDirty && now - lastCharts >= CHART_MS) {
     drawCharts();
