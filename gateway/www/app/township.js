@@ -26,7 +26,7 @@ function onMessage(m) {
 function listQuery() {
   const q = { what: 'cases', unit: dir.root, sort: 'deadline', limit: PAGE };
   const state = $('#f-state').value, colour = $('#f-colour').value;
-  if (state) q.state = state;
+  if (state) { q.state = state; q.status = 'all'; } // a state chosen may be a final one (办结)
   if (colour) q.colour = colour;
   if ($('#f-here').checked) q.level = 'township';
   if (cursors[page]) q.cursor = cursors[page];
