@@ -213,19 +213,23 @@ test('the dashboard under hub-sim load: script time per second and heap', async 
   try {
     // Warm up until the load shows on the page, then measure over the window.
     await until(() => dashboard.evaluate(() => window.dashboard.stats.events > 500), 60000, 'hub-sim\'s events on the dashboard');
+    // HUB_BROWSER_PROFILE=1: a CPU profile over the window, its top functions by self time.
+    const profile = Boolean(process.env.HUB_BROWSER_PROFILE);
+    if (profile) { await cdp.send('Profiler.enable'); await cdp.send('Profiler.start'); }
     const m0 = await metrics();
     const e0 = await dashboard.evaluate(() => window.dashboard.stats.events);
     const t0 = Date.now();
     await until(() => Date.now() - t0 >= seconds * 1000, seconds * 1000 + T, 'the measuring window');
     const m1 = await metrics();
+    if (profile) printProfile((await cdp.send('Profiler.stop')).profile);
     const e1 = await dashboard.evaluate(() => window.dashboard.stats.events);
     const wall = (Date.now() - t0) / 1000;
-    const held = await dashboard.evaluate(() => ({ cases: window.dashboard.cases.size, ticker: document.querySelectorAll('#ticker li').length }));
+    const held = await dashboard.evaluate(() => ({ cases: window.dashboard.cases.size, ticker: document.querySelectorAll('#ticker li').length, charts: window.dashboard.stats.chartUpdates ?? 0 }));
     const script = (m1.ScriptDuration - m0.ScriptDuration) / wall;
     const line = `dashboard under hub-sim --rate ${rate} for ${wall.toFixed(0)} s: ${((e1 - e0) / wall).toFixed(0)} messages/s, ` +
       `script ${(script * 1000).toFixed(0)} ms per second, layout ${(((m1.LayoutDuration - m0.LayoutDuration) / wall) * 1000).toFixed(0)} ms/s, ` +
       `JS heap ${(m0.JSHeapUsedSize / 2 ** 20).toFixed(1)} -> ${(m1.JSHeapUsedSize / 2 ** 20).toFixed(1)} MiB, ` +
-      `cases followed ${held.cases}, ticker lines ${held.ticker}, DOM nodes ${m1.Nodes}`;
+      `cases followed ${held.cases}, ticker lines ${held.ticker}, chart updates ${held.charts}, DOM nodes ${m1.Nodes}`;
     console.log(line);
     await shot(dashboard, 'dashboard-load');
     assert.ok(held.ticker <= 40, 'the ticker is bounded');
@@ -237,3 +241,19 @@ test('the dashboard under hub-sim load: script time per second and heap', async 
   assert.deepEqual(dashboard.errors, []);
   await dashboard.close();
 });
+
+/// The top functions of a CDP CPU profile by self time (sampled), one line each.
+function printProfile({ nodes, samples, timeDeltas }) {
+  const self = new Map();
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (timeDeltas[i] ?? 0)));
+  const perFn = new Map();
+  for (const [id, us] of self) {
+    const f = byId.get(id).callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+    perFn.set(key, (perFn.get(key) ?? 0) + us);
+  }
+  const total = [...perFn.values()].reduce((a, b) => a + b, 0);
+  for (const [key, us] of [...perFn].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${key}`);
+}

@@ -1,6 +1,7 @@
 // The city dashboard (大屏): whoever logs in sees their own subtree. State is updated as each
 // message arrives (constant work per event); the screen is redrawn once per animation frame,
-// the charts at most once a second. Everything held is bounded: the cases followed, the
+// the charts at most once a second, and each chart only when what it shows changed (the map's
+// areas when a colour changes, its live points when a grid's load changes, as plain arrays). Everything held is bounded: the cases followed, the
 // directives, the ticker.
 
 import * as echarts from '/node_modules/echarts/dist/echarts.esm.min.mjs';
@@ -30,8 +31,22 @@ let categoryName = new Map();
 
 function colourRank(c) { return c === 'red' ? 2 : c === 'yellow' ? 1 : 0; }
 
+let liveDirty = true;         // the map's live points changed since they were last drawn
+const last = new Map();      // chart part -> the data it was last given (unchanged: not sent again)
+
+/// Gives `chart` the option only when `data` differs from what part `key` was last given:
+/// ECharts then neither merges nor re-renders the unchanged charts every second.
+function setIfChanged(key, chart, data, option) {
+  const text = JSON.stringify(data);
+  if (last.get(key) === text) return;
+  last.set(key, text);
+  chart.setOption(option);
+  stats.chartUpdates = (stats.chartUpdates ?? 0) + 1;
+}
+
 function gridAdd(grid, colour, sign) {
   if (!grid) return;
+  liveDirty = true;
   let g = gridLoad.get(grid);
   if (!g) gridLoad.set(grid, (g = { open: 0, yellow: 0, red: 0 }));
   g.open += sign;
@@ -133,21 +148,26 @@ const pct = (a, b) => (b ? Math.round((100 * a) / b) : 0);
 
 function inFocus(code) { return focus === root || code === focus || dir.childToward(focus, code) !== undefined; }
 
+function setText(sel, text) {
+  const e = $(sel);
+  if (e.textContent !== String(text)) e.textContent = text;
+}
+
 function drawCounters() {
   const f = agg.get(focus) ?? {};
-  $('#c-open').textContent = f.open ?? 0;
-  $('#c-yellow').textContent = f.yellow ?? 0;
-  $('#c-red').textContent = f.red ?? 0;
-  $('#c-whistles').textContent = whistleCount;
+  setText('#c-open', f.open ?? 0);
+  setText('#c-yellow', f.yellow ?? 0);
+  setText('#c-red', f.red ?? 0);
+  setText('#c-whistles', whistleCount);
   let running = 0;
   for (const d of directives.values()) if (d.total && d.done < d.total) running += 1;
-  $('#c-directives').textContent =
-    `${running} 项 · ${pct(f.directives_signed ?? 0, f.directives ?? 0)}% / ${pct(f.directives_done ?? 0, f.directives ?? 0)}%`;
+  setText('#c-directives',
+    `${running} 项 · ${pct(f.directives_signed ?? 0, f.directives ?? 0)}% / ${pct(f.directives_done ?? 0, f.directives ?? 0)}%`);
 }
 
 function drawTicker() {
   const list = $('#ticker');
-  for (const line of tickerLines.slice().reverse())
+  for (const line of tickerLines.slice(0, TICKER).reverse())
     list.prepend(el(`li${line.cls ? '.' + line.cls : ''}`, {}, el('time', {}, time(line.at)), line.text));
   tickerLines = [];
   while (list.childElementCount > TICKER) list.lastElementChild.remove();
@@ -191,7 +211,7 @@ function setFocus(code) {
   $('#back').hidden = code === root;
   $('#rank-title').textContent = `${KIND[dir.children(code).find((k) => k.kind !== 'department' && k.kind !== 'centre')?.kind] ?? '下级'}排名（解决率）`;
   charts.map.setOption({ series: [{ id: 'grids', data: baseGrids }] });
-  chartsDirty = dirty = true;
+  liveDirty = chartsDirty = dirty = true;
 }
 
 function drill(code) {
@@ -206,14 +226,12 @@ function drill(code) {
 function drawCharts() {
   const kids = dir.children(focus).filter((k) => k.kind !== 'department' && k.kind !== 'centre' && k.kind !== 'grid');
   const areas = kids.map((k) => ({ code: k.code, name: k.name, points: hull(k.code), f: agg.get(k.code) })).filter((a) => a.points.length >= 3);
-  const live = [];
-  for (const [grid, g] of gridLoad) {
-    const u = dir.unit(grid);
-    if (!u || u.lon === undefined || !inFocus(grid)) continue;
-    live.push({ value: [u.lon, u.lat, grid], itemStyle: { color: g.red ? '#ff6b6b' : g.yellow ? '#ffd54f' : '#4fc3f7' } });
-  }
-  charts.map.setOption({
-    series: [
+  // The children's areas: drawn again only when one's colour changes (or the focus moves).
+  const areaKey = `${focus}:` + areas.map((a) => areaColour(a.f)).join(',');
+  if (last.get('areas') !== areaKey) {
+    last.set('areas', areaKey);
+    stats.chartUpdates = (stats.chartUpdates ?? 0) + 1;
+    charts.map.setOption({ series: [
       { id: 'areas', data: areas.map((a) => ({ value: a.points.length ? centre(a.points) : [NaN, NaN], name: a.name, code: a.code })), renderItem: (params, api) => {
         const a = areas[params.dataIndex];
         if (!a || a.points.length < 3) return null;
@@ -223,11 +241,21 @@ function drawCharts() {
             { type: 'text', style: { text: a.name, fill: '#cfe3ff', font: '12px sans-serif', x: api.coord(centre(a.points))[0], y: api.coord(centre(a.points))[1], align: 'center' } },
           ],
         };
-      } },
-      { id: 'grids' },
-      { id: 'live', data: live },
-    ],
-  });
+      } }] });
+  }
+  // The grids with open cases: one series per colour of plain [lon, lat, grid] points (no
+  // object per point), sent only when a grid's load changed since the last draw.
+  if (liveDirty) {
+    liveDirty = false;
+    const live = { open: [], yellow: [], red: [] };
+    for (const [grid, g] of gridLoad) {
+      const u = dir.unit(grid);
+      if (!u || u.lon === undefined || !inFocus(grid)) continue;
+      live[g.red ? 'red' : g.yellow ? 'yellow' : 'open'].push([u.lon, u.lat, grid]);
+    }
+    charts.map.setOption({ series: [{ id: 'live-open', data: live.open }, { id: 'live-yellow', data: live.yellow }, { id: 'live-red', data: live.red }] });
+    stats.chartUpdates = (stats.chartUpdates ?? 0) + 1;
+  }
 
   whistleCount = 0;
   for (const c of cases.values()) if (c.whistle?.size && inFocus(c.holder)) whistleCount += 1;
@@ -235,14 +263,15 @@ function drawCharts() {
   const f = agg.get(focus) ?? {};
   const held = { grid: 0, village: 0, township: 0, department: 0 };
   for (const c of cases.values()) if (c.holderKind in held && inFocus(c.holder)) held[c.holderKind] += 1;
-  charts.held.setOption({ series: [{ data: Object.values(held) }] });
+  setIfChanged('held', charts.held, held, { series: [{ data: Object.values(held) }] });
   const at = f.closed_at ?? [0, 0, 0, 0];
-  charts.levels.setOption({ series: [{ data: ['网格', '村(社区)', '乡镇', '部门'].map((name, i) => ({ name, value: at[i] ?? 0 })) }] });
-  charts.rates.setOption({ series: [{ data: [pct(f.responded ?? 0, f.reported ?? 0), pct(f.resolved ?? 0, f.reported ?? 0), pct(f.satisfied ?? 0, f.rated ?? 0)] }] });
+  setIfChanged('levels', charts.levels, at, { series: [{ data: ['网格', '村(社区)', '乡镇', '部门'].map((name, i) => ({ name, value: at[i] ?? 0 })) }] });
+  const rates = [pct(f.responded ?? 0, f.reported ?? 0), pct(f.resolved ?? 0, f.reported ?? 0), pct(f.satisfied ?? 0, f.rated ?? 0)];
+  setIfChanged('rates', charts.rates, rates, { series: [{ data: rates }] });
 
   const rank = kids.map((k) => ({ name: k.name, f: agg.get(k.code) })).filter((r) => r.f?.reported)
     .map((r) => ({ name: r.name, value: pct(r.f.resolved ?? 0, r.f.reported) })).sort((a, b) => b.value - a.value).slice(0, 10).reverse();
-  charts.rank.setOption({ yAxis: { data: rank.map((r) => r.name) }, series: [{ data: rank.map((r) => r.value) }] });
+  setIfChanged('rank', charts.rank, rank, { yAxis: { data: rank.map((r) => r.name) }, series: [{ data: rank.map((r) => r.value) }] });
   const depts = [];
   for (const [code, f2] of agg) {
     const u = dir.unit(code);
@@ -250,7 +279,7 @@ function drawCharts() {
   }
   depts.sort((a, b) => b.value - a.value);
   const top = depts.slice(0, 10).reverse();
-  charts.dept.setOption({ yAxis: { data: top.map((r) => r.name) }, series: [{ data: top.map((r) => r.value) }] });
+  setIfChanged('dept', charts.dept, top, { yAxis: { data: top.map((r) => r.name) }, series: [{ data: top.map((r) => r.value) }] });
 }
 
 function centre(points) {
@@ -259,11 +288,19 @@ function centre(points) {
   return [x / points.length, y / points.length];
 }
 
+const TICKER_MS = 250;        // the ticker's lines are added at most this often
+let lastTicker = 0;
+
 function frame(now) {
   if (dirty) {
     drawCounters();
-    drawTicker();
     dirty = false;
+  }
+  // Under load a whole ticker of lines arrives every frame: adding them four times a second
+  // shows the same newest lines for a fraction of the elements and layouts.
+  if (tickerLines.length && now - lastTicker >= TICKER_MS) {
+    drawTicker();
+    lastTicker = now;
   }
   if (chartsDirty && now - lastCharts >= CHART_MS) {
     drawCharts();
@@ -286,7 +323,10 @@ function makeCharts() {
     series: [
       { id: 'areas', type: 'custom', coordinateSystem: 'cartesian2d', data: [], z: 1, silent: false },
       { id: 'grids', type: 'scatter', large: true, largeThreshold: 2000, symbolSize: 2, itemStyle: { color: '#2e5f8f' }, data: [], z: 2 },
-      { id: 'live', type: 'scatter', symbolSize: 6, data: [], z: 3 },
+      // The live grids on a canvas of their own (zlevel 1): redrawing them every second
+      // leaves the 18,100 grids and the areas beneath (zlevel 0) as they were painted.
+      ...[['open', '#4fc3f7'], ['yellow', '#ffd54f'], ['red', '#ff6b6b']].map(([k, color], i) => (
+        { id: `live-${k}`, type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, itemStyle: { color }, data: [], zlevel: 1, z: 3 + i })),
     ],
   });
   charts.map.on('click', (p) => {

@@ -3,7 +3,8 @@
 // limit; report in (报到), feed back with a note (部门反馈).
 
 import { startPage, el, $, acting } from './common.js';
-import { countdown, time } from './words.js';
+import { loadCase } from './cases.js';
+import { countdown, time, errorText } from './words.js';
 
 const MAX = 200; // whistles shown (the oldest finished ones go first)
 const whistles = new Map(); // String(case) -> { id, from, title, deadline, stage, card }
@@ -64,11 +65,43 @@ async function step(w, button, action, note) {
   draw(w);
 }
 
-const started = await startPage({ onMessage, onReload: () => {} });
+/// The whistles the department was summoned to that are still open, as the hub has them: a
+/// `cases` query at the department (it lists the cases a whistle summoned it to), then each
+/// case's history for the department's own stage (its report_in and feedback steps).
+async function loadWhistles() {
+  const r = await hub.query({ what: 'cases', unit: dir.root, sort: 'deadline', limit: MAX });
+  const loaded = await Promise.all((r.cases ?? []).map((row) => loadCase(hub, row.case).catch(() => undefined)));
+  for (const one of loaded.filter(Boolean).reverse()) {
+    const { k, steps } = one;
+    const mine = (s) => (s.departments ?? []).some((d) => Number(d) === dir.root);
+    const summons = steps.filter((s) => s.action === 'approve_whistle' && mine(s)).pop();
+    if (!summons) continue;
+    let stage = 'summoned';
+    for (const s of steps) {
+      if (s.action === 'report_in' && mine(s) && stage === 'summoned') stage = 'reported_in';
+      if (s.action === 'feedback' && mine(s)) stage = 'fed_back';
+    }
+    const key = String(k.case);
+    const w = whistles.get(key) ?? { id: k.case };
+    Object.assign(w, { from: Number(k.unit), title: k.title ?? '', deadline: stage === 'summoned' ? k.deadline : undefined, at: summons.at, stage, category: k.category });
+    whistles.set(key, w);
+    draw(w);
+  }
+  return r;
+}
+
+const started = await startPage({ onMessage, onReload: () => { loadWhistles(); } });
 if (started) {
   ({ hub, dir } = started);
   $('#title').textContent = `${dir.name(dir.root)} · 应哨工作台`;
-  hub.subscribe(dir.root);
+  // What the hub has now, then the summons after it (the result's seq is the since).
+  try {
+    const r = await loadWhistles();
+    await hub.subscribe(dir.root, Number(r.seq ?? 0));
+  } catch (e) {
+    $('#whistles').prepend(el('p.error', { role: 'alert' }, e.code !== undefined ? errorText(e) : String(e.message ?? e)));
+    hub.subscribe(dir.root);
+  }
   setInterval(() => {
     for (const b of document.querySelectorAll('.count')) {
       if (!b.dataset.deadline) continue;

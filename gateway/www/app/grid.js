@@ -3,7 +3,7 @@
 
 import { startPage, el, $, acting } from './common.js';
 import { CaseBook } from './cases.js';
-import { STATE, countdown } from './words.js';
+import { STATE, countdown, errorText } from './words.js';
 
 const book = new CaseBook(300);
 const directives = new Map(); // String(directive) -> { id, title, stage }
@@ -11,7 +11,7 @@ let dir, hub, dirty = false;
 const titles = new Map();      // String(case) -> the title this page reported it with
 
 function onMessage(m) {
-  if (m.t === 'case.event') book.apply(m);
+  if (m.t === 'case.event') book.follow(m);
   else if (m.t === 'directive.event' && m.recipient !== undefined) {
     const key = String(m.directive);
     const d = directives.get(key) ?? { id: m.directive, title: m.title ?? '', stage: 'arrived' };
@@ -32,7 +32,7 @@ function draw() {
   $('#cases').replaceChildren(...(mine.length ? mine.map((c) => {
     const next = NEXT[c.state];
     return el('div.item', { dataset: { case: c.key, state: c.state } },
-      el('div', {}, el('b', {}, titles.get(c.key) ?? c.category), ' ', el('span.pill', {}, STATE[c.state]),
+      el('div', {}, el('b', {}, titles.get(c.key) ?? (c.title || c.category)), ' ', el('span.pill', {}, STATE[c.state]),
         c.deadline ? el('span.muted', {}, ` 时限 ${countdown(c.deadline)}`) : ''),
       el('div.row', {},
         next ? el('button.primary', { name: next, onclick: (e) => acting(e.target, hub.request({ t: 'case.act', case: c.id, action: next, ...(next === 'resolve' ? { note: '已处理' } : {}) })) }, LABEL[next]) : '',
@@ -52,7 +52,16 @@ async function dact(d, button, action) {
   if (ack) { d.stage = action === 'sign' ? 'signed' : 'done'; dirty = true; }
 }
 
-const started = await startPage({ onMessage, onReload: () => { book.clear(); dirty = true; } });
+/// The grid's open cases as the hub has them (a `cases` query, earliest deadline first).
+async function loadCases() {
+  const r = await hub.query({ what: 'cases', unit: dir.root, sort: 'deadline', limit: 200 });
+  book.clear();
+  for (const row of r.cases ?? []) book.row(row, r.seq);
+  dirty = true;
+  return r;
+}
+
+const started = await startPage({ onMessage, onReload: () => { loadCases(); } });
 if (started) {
   ({ hub, dir } = started);
   $('#title').textContent = dir.name(dir.root);
@@ -65,7 +74,14 @@ if (started) {
     const ack = await acting($('#send'), hub.request(msg));
     if (ack) { titles.set(String(ack.case), msg.title); $('#r-title').value = ''; dirty = true; }
   });
-  hub.subscribe(dir.root);
+  // What the hub has now, then the events after it (the result's seq is the since).
+  try {
+    const r = await loadCases();
+    await hub.subscribe(dir.root, Number(r.seq ?? 0));
+  } catch (e) {
+    $('#cases').replaceChildren(el('p.error', { role: 'alert' }, errorText(e)));
+    hub.subscribe(dir.root);
+  }
   const frame = () => { if (dirty) { dirty = false; draw(); } requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
 }

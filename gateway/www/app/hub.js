@@ -124,7 +124,7 @@ export class Hub {
 
   receive(m) {
     this.frames += 1;
-    if (m.t === 'ack' || m.t === 'error') {
+    if (m.t === 'ack' || m.t === 'error' || m.t === 'result') {
       if (m.t === 'error' && Number(m.id) === 0) {
         if (m.code === 31) { // overloaded: every subscription ended; resume them
           const since = this.resumePoint();
@@ -142,7 +142,7 @@ export class Hub {
       }
       this.pending.delete(String(m.id));
       if (p.subscribe) this.subscribeDone(p, m);
-      if (m.t === 'ack') p.resolve(m);
+      if (m.t !== 'error') p.resolve(m);
       else p.reject(new HubError(m));
       return;
     }
@@ -186,11 +186,26 @@ export class Hub {
   /// Sends `body` (a client message without id); resolves with the ack, rejects with HubError.
   request(body) { return this.send({ ...body, id: this.nextId() }); }
 
-  /// Watches `unit` from now on, on this connection and every later one.
-  subscribe(unit) {
+  /// Asks the read side (protocol/README.md, "query"): resolves with the `result`, rejects
+  /// with HubError. `body` is the query without `t` and `id`.
+  query(body) { return this.request({ t: 'query', ...body }); }
+
+  /// Watches `unit` on this connection and every later one: from now on, or, with `since`
+  /// (a query result's `seq`), from just after that snapshot (the hub replays what came
+  /// between: no gap, no overlap).
+  subscribe(unit, since = 0) {
     if (this.units.has(unit)) return Promise.resolve();
     this.units.add(unit);
-    return this.ws.readyState === 1 ? this.sendSubscribe(unit, 0) : Promise.resolve();
+    if (since > this.seq) this.seq = since;
+    return this.ws.readyState === 1 ? this.sendSubscribe(unit, since) : Promise.resolve();
+  }
+
+  /// Loads a snapshot with `query`, then watches `unit` from its `seq`: the usual way a page
+  /// opens. Resolves with the result.
+  async open(unit, body) {
+    const r = await this.query(body);
+    await this.subscribe(unit, Number(r.seq ?? 0));
+    return r;
   }
 
   unsubscribe(unit) {

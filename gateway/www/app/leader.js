@@ -1,38 +1,55 @@
 // The leader console: compose a directive (channel, target kind and selection, deadline,
-// text), send it with one key, watch the receipt bars fill from the issuer's tally and the
-// laggard list (recipients reached but not done, from the recipients' events) shrink, by
-// county and township; remind the laggards with one key.
+// text), send it with one key, watch the receipt bars fill and the laggard list shrink (the
+// hub's receipts: a `directive` query, asked again as the directive's events arrive), by
+// county and township; remind the laggards with one key. A reload shows the same directives.
 
 import { startPage, el, $, acting } from './common.js';
-import { KIND, POST } from './words.js';
+import { KIND, POST, errorText } from './words.js';
 
 const MAX_DIRECTIVES = 20;
-const MAX_RECIPIENTS = 20000;
-const mine = new Map(); // String(directive) -> { id, title, total, signed, done, recipients: Map(unit -> stage), card, drill }
+const KEPT = 'leader.directives'; // the directives this tab sent, so that a reload shows them
+// String(directive) -> { id, title, drill, total, signed, done, children, laggards, lagTotal, stale, card }
+const mine = new Map();
 let dir, hub, dirty = false;
-let early = []; // directive events not (yet) known as ours
 
+// Receipts are the hub's (a `directive` query at the unit drilled into: the counts, per
+// child, and the laggards); any event of a directive asks for them again, at most every
+// 500 ms per directive.
 function onMessage(m) {
   if (m.t !== 'directive.event') return;
   const d = mine.get(String(m.directive));
-  if (!d) {
-    // Events may come before the issue's ack: keep the latest few until it does.
-    if (early.length >= 4096) early.shift();
-    early.push(m);
-    return;
+  if (d) d.stale = true;
+}
+
+async function refresh(d) {
+  if (d.busy) return;
+  d.busy = true;
+  d.stale = false;
+  try {
+    const r = await hub.query({ what: 'directive', directive: d.id, unit: d.drill, lagging: 'complete', limit: 12 });
+    const x = r.directive;
+    Object.assign(d, { title: x.title ?? d.title, total: Number(x.total ?? 0), signed: Number(x.signed ?? 0), done: Number(x.done ?? 0),
+      children: x.children ?? [], laggards: x.laggards ?? [], lagTotal: Number(r.total ?? 0), error: '' });
+  } catch (e) {
+    d.error = e.code !== undefined ? errorText(e) : String(e.message ?? e);
+  } finally {
+    d.busy = false;
+    d.dirty = dirty = true;
   }
-  if (m.recipient === undefined) {
-    if (m.total !== undefined) d.total = m.total;
-    if (m.signed !== undefined || m.action !== 'issue') { d.signed = m.signed ?? 0; d.done = m.done ?? 0; }
-  } else {
-    const r = Number(m.recipient);
-    const stage = m.action === 'issue' || m.action === 'remind' ? 'arrived' : m.action === 'sign' ? 'signed' : 'done';
-    const was = d.recipients.get(r);
-    if (was === 'done' || (was === 'signed' && stage === 'arrived')) return;
-    if (!d.recipients.has(r) && d.recipients.size >= MAX_RECIPIENTS) return;
-    d.recipients.set(r, stage);
-  }
-  d.dirty = dirty = true;
+}
+
+function keep() {
+  sessionStorage.setItem(KEPT, JSON.stringify([...mine.keys()]));
+}
+
+function track(id, title = '') {
+  const d = { id, title, drill: dir.root, total: 0, signed: 0, done: 0, children: [], laggards: [], lagTotal: 0, dirty: true };
+  mine.set(String(id), d);
+  if (mine.size > MAX_DIRECTIVES) { const old = mine.values().next().value; old.card?.remove(); mine.delete(String(old.id)); }
+  keep();
+  $('#directives .muted')?.remove();
+  refresh(d);
+  return d;
 }
 
 function targetOf() {
@@ -55,14 +72,7 @@ async function send(e) {
   if (minutes > 0) msg.deadline = Date.now() + minutes * 60000;
   const ack = await acting($('#send'), hub.request(msg));
   if (!ack) return;
-  const d = { id: ack.directive, title: msg.title, total: 0, signed: 0, done: 0, recipients: new Map(), drill: dir.root, dirty: true };
-  mine.set(String(d.id), d);
-  const mineNow = early.filter((m) => String(m.directive) === String(d.id));
-  early = early.filter((m) => String(m.directive) !== String(d.id));
-  mineNow.forEach(onMessage);
-  if (mine.size > MAX_DIRECTIVES) { const old = mine.values().next().value; old.card?.remove(); mine.delete(String(old.id)); }
-  $('#directives .muted')?.remove();
-  dirty = true;
+  track(ack.directive, msg.title);
 }
 
 function bar(label, n, total, cls) {
@@ -71,21 +81,23 @@ function bar(label, n, total, cls) {
     el('div.bar-outer', {}, el(`div.bar-inner${cls ? '.' + cls : ''}`, { style: `width:${share}%` })));
 }
 
+function drillTo(d, code) { d.drill = Number(code); refresh(d); }
+
 function laggards(d) {
-  // Recipients reached but not done, grouped by the child of the drill unit they lie under.
-  const groups = new Map();
-  let n = 0;
-  for (const [unit, stage] of d.recipients) {
-    if (stage === 'done') continue;
-    const child = unit === d.drill ? dir.unit(unit) : dir.childToward(d.drill, unit);
-    if (!child) continue;
-    n += 1;
-    groups.set(child.code, (groups.get(child.code) ?? 0) + 1);
-  }
-  const rows = [...groups].sort((a, b) => b[1] - a[1]).slice(0, 12);
-  return el('div.laggards', { dataset: { count: n } },
-    el('div', {}, `未完成 ${n} 个单位`, d.drill !== dir.root ? el('a', { onclick: () => { d.drill = dir.unit(d.drill).parent; d.dirty = dirty = true; } }, ' ↑返回上级') : ''),
-    ...rows.map(([code, count]) => el('a', { onclick: () => { if (dir.children(code).length) { d.drill = code; d.dirty = dirty = true; } } }, `${dir.name(code)} ${count}`)));
+  // The hub's receipts in the unit drilled into: who has not signed / completed, per child
+  // (click to go down), and the first laggards by name.
+  const up = d.drill !== dir.root ? el('a', { class: 'up', onclick: () => drillTo(d, dir.unit(d.drill).parent) }, ' ↑返回上级') : '';
+  const kids = d.children.filter((c) => Number(c.unit) !== d.drill).map((c) => {
+    const code = Number(c.unit), total = Number(c.total ?? 0), done = Number(c.done ?? 0), signed = Number(c.signed ?? 0);
+    return el('a', { dataset: { unit: code, total, signed, done }, onclick: () => { if (dir.children(code).length) drillTo(d, code); } },
+      `${dir.name(code)}：共 ${total}，已签 ${signed}，已完成 ${done}`);
+  });
+  const named = d.laggards.map((l) => el('li', { dataset: { unit: String(l.unit) } },
+    dir.name(l.unit), l.person !== undefined ? ` · ${l.person}` : '', l.action === 'sign' ? '（已签收）' : '（未签收）'));
+  return el('div.laggards', { dataset: { count: d.total - d.done, unsigned: d.total - d.signed, drill: d.drill } },
+    el('div', {}, `${dir.name(d.drill)}：未签收 ${d.total - d.signed} · 未完成 ${d.total - d.done}`, up),
+    el('div.kids', {}, ...kids),
+    named.length ? el('ul.named', {}, ...named, d.lagTotal > named.length ? el('li.muted', {}, `…共 ${d.lagTotal} 个`) : '') : '');
 }
 
 function draw() {
@@ -95,7 +107,7 @@ function draw() {
     const card = el('div.directive', { dataset: { directive: String(d.id) } },
       el('b', {}, d.title), el('span.muted', {}, ` #${d.id}`),
       bar('签收', d.signed, d.total), bar('完成', d.done, d.total, 'done'),
-      laggards(d),
+      laggards(d), d.error ? el('p.error', { role: 'alert' }, d.error) : '',
       el('button', { name: 'remind', onclick: (e) => acting(e.target, hub.request({ t: 'directive.act', directive: d.id, action: 'remind' })) }, '一键催办'));
     if (d.card) d.card.replaceWith(card);
     else $('#directives').prepend(card);
@@ -125,6 +137,8 @@ if (started) {
   $('#compose').addEventListener('submit', send);
   document.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e); });
   hub.subscribe(dir.root);
+  for (const id of JSON.parse(sessionStorage.getItem(KEPT) ?? '[]')) track(BigInt(id));
+  setInterval(() => { for (const d of mine.values()) if (d.stale) refresh(d); }, 500);
   const frame = () => { if (dirty) { dirty = false; draw(); } requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
 }

@@ -3,39 +3,67 @@
 // departments turn green as they report in and feed back; then resolve, rate, close.
 
 import { startPage, el, $, acting } from './common.js';
-import { CaseBook } from './cases.js';
-import { STATE, ACTION, COLOUR, time, countdown } from './words.js';
+import { CaseBook, loadCase } from './cases.js';
+import { STATE, ACTION, COLOUR, time, countdown, errorText } from './words.js';
 
 const PAGE = 15;
-const book = new CaseBook(3000);
-let dir, hub, me, selected = null, page = 0, dirty = true;
+const book = new CaseBook(3000, 1000);
+let dir, hub, me, selected = null, dirty = true;
+// The list is the hub's (a `cases` query: filtered, sorted by deadline, a page at a time);
+// the events keep its rows current at once and ask for the page again (at most every 500 ms)
+// so that new cases, and cases leaving the filter, show.
+let page = 0, cursors = [undefined], rows = [], total = 0, listStale = false, listBusy = false;
 
 const isHead = () => me.post === 'township_head';
 const isModuleHead = () => me.post === 'township_module_head';
 
 function onMessage(m) {
   if (m.t !== 'case.event') return;
-  const c = book.apply(m);
+  book.follow(m);
+  listStale = dirty = true;
+}
+
+function listQuery() {
+  const q = { what: 'cases', unit: dir.root, sort: 'deadline', limit: PAGE };
+  const state = $('#f-state').value, colour = $('#f-colour').value;
+  if (state) { q.state = state; q.status = 'all'; } // a state chosen may be a final one (办结)
+  if (colour) q.colour = colour;
+  if ($('#f-here').checked) q.level = 'township';
+  if (cursors[page]) q.cursor = cursors[page];
+  return q;
+}
+
+function showList(r) {
+  rows = (r.cases ?? []).map((row) => book.row(row, r.seq).key);
+  total = Number(r.total ?? 0);
+  cursors[page + 1] = r.cursor;
+  cursors.length = page + 2;
   dirty = true;
 }
 
-function visible() {
-  const state = $('#f-state').value, colour = $('#f-colour').value, here = $('#f-here').checked;
-  return [...book.cases.values()]
-    .filter((c) => !['closed', 'rejected', 'duplicate'].includes(c.state) || c.key === selected)
-    .filter((c) => (!state || c.state === state) && (!colour || c.colour === colour) && (!here || c.unit === dir.root))
-    .sort((a, b) => Number(a.deadline ?? Infinity) - Number(b.deadline ?? Infinity));
+async function reloadList() {
+  if (listBusy) return;
+  listBusy = true;
+  listStale = false;
+  try {
+    showList(await hub.query(listQuery()));
+    $('#list-error').textContent = '';
+  } catch (e) {
+    $('#list-error').textContent = e.code !== undefined ? errorText(e) : String(e.message ?? e);
+  } finally {
+    listBusy = false;
+  }
 }
 
 function drawList() {
-  const all = visible();
-  const pages = Math.max(1, Math.ceil(all.length / PAGE));
-  page = Math.min(page, pages - 1);
-  $('#page').textContent = `第 ${page + 1} / ${pages} 页，共 ${all.length} 件`;
-  $('#cases').replaceChildren(...all.slice(page * PAGE, page * PAGE + PAGE).map((c) =>
+  const pages = Math.max(1, Math.ceil(total / PAGE));
+  $('#page').textContent = `第 ${page + 1} / ${pages} 页，共 ${total} 件`;
+  $('#prev').disabled = page === 0;
+  $('#next').disabled = !cursors[page + 1];
+  $('#cases').replaceChildren(...rows.map((key) => book.get(key)).filter(Boolean).map((c) =>
     el('tr', { dataset: { case: c.key, colour: c.colour }, class: c.key === selected ? 'selected' : '', onclick: () => select(c.key) },
       el('td', {}, `#${String(c.id).slice(-6)}`),
-      el('td', {}, categoryName(c.category)),
+      el('td', {}, c.title || categoryName(c.category)),
       el('td', {}, dir.name(c.unit)),
       el('td', { class: 'state' }, STATE[c.state] ?? c.state),
       el('td', {}, c.deadline ? countdown(c.deadline) : '—'))));
@@ -43,8 +71,18 @@ function drawList() {
 
 const categoryName = (code) => dir.categories.find((c) => c[0] === code)?.[1] ?? code ?? '';
 
-function select(key) {
+/// Shows case `key` with its whole history, as the hub has it (a `case` query).
+async function select(key) {
   selected = key;
+  dirty = true;
+  try {
+    const { k, steps, seq } = await loadCase(hub, BigInt(key));
+    book.load(k, steps, seq);
+    sessionStorage.setItem('township.case', key);
+  } catch (e) {
+    $('#detail').replaceChildren(el('p.error', { role: 'alert' }, e.code !== undefined ? errorText(e) : String(e.message ?? e)));
+  }
+  $('#detail').dataset.version = '';
   dirty = true;
 }
 
@@ -62,7 +100,7 @@ function deptStage(stage) {
 function drawDetail() {
   const box = $('#detail');
   const c = selected && book.get(selected);
-  if (!c) return;
+  if (!c?.loaded) return;
   const version = `${c.key}/${c.rev}`;
   if (box.dataset.version === version) return; // forms keep what is typed until the case moves
   box.dataset.version = version;
@@ -117,20 +155,29 @@ function proposeForm(c) {
   return el('div', {}, el('h2', {}, '吹哨申请（选择县区部门）'), modSel, pick, reason, send);
 }
 
-const started = await startPage({ onMessage, onReload: () => { book.clear(); selected = null; dirty = true; } });
+// A gap: what the page shows may miss events; ask the hub again.
+const started = await startPage({ onMessage, onReload: () => { reloadList(); if (selected) select(selected); } });
 if (started) {
   ({ hub, dir } = started);
   me = dir.me;
   $('#title').textContent = `${dir.name(dir.root)} · 工作台`;
   $('#f-state').append(...Object.entries(STATE).map(([k, v]) => el('option', { value: k }, v)));
-  for (const id of ['#f-state', '#f-colour', '#f-here']) $(id).addEventListener('change', () => { page = 0; dirty = true; });
-  $('#prev').addEventListener('click', () => { page = Math.max(0, page - 1); dirty = true; });
-  $('#next').addEventListener('click', () => { page += 1; dirty = true; });
-  hub.subscribe(dir.root);
+  for (const id of ['#f-state', '#f-colour', '#f-here']) $(id).addEventListener('change', () => { page = 0; cursors = [undefined]; reloadList(); });
+  $('#prev').addEventListener('click', () => { if (page > 0) { page -= 1; reloadList(); } });
+  $('#next').addEventListener('click', () => { if (cursors[page + 1]) { page += 1; reloadList(); } });
+  // What the hub has now, then the events after it (the result's seq is the since).
+  try {
+    showList(await hub.open(dir.root, listQuery()));
+  } catch (e) {
+    $('#list-error').textContent = errorText(e);
+  }
+  const last = sessionStorage.getItem('township.case'); // a reload shows the case it showed
+  if (last) select(last);
   const frame = () => {
     if (dirty) { dirty = false; drawList(); drawDetail(); }
     requestAnimationFrame(frame);
   };
+  setInterval(() => { if (listStale) reloadList(); }, 500);
   setInterval(() => { dirty = true; }, 1000); // countdowns
   requestAnimationFrame(frame);
 }

@@ -48,7 +48,10 @@ export function errorText(e) {
   return e.message ? `${sense}（${e.message}）` : sense;
 }
 
-export const time = (ms) => new Date(Number(ms)).toLocaleTimeString('zh-CN', { hour12: false });
+// One formatter for every call: toLocaleTimeString with options builds a new one each time,
+// which showed at the top of the dashboard's profile under load.
+const clock = new Intl.DateTimeFormat('zh-CN', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+export const time = (ms) => clock.format(new Date(Number(ms)));
 
 /// "2小时13分" / "13分05秒" / "已超时 4分" until `deadline` (ms) from `now`.
 export function countdown(deadline, now = Date.now()) {
