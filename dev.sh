@@ -19,7 +19,7 @@ seed=${HUB_SEED:-20261125}
 packages=(g++ cmake ninja-build make ccache pkg-config clang-format nodejs
           libcaf-dev libboost-dev libmsgpack-cxx-dev libhiredis-dev libssl-dev
           libgtest-dev libgmock-dev libbenchmark-dev redis-server clang libclang-rt-14-dev
-          libjemalloc-dev)
+          libjemalloc-dev chromium fonts-wqy-microhei)
 
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
@@ -35,6 +35,19 @@ install_missing() {
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
       "${missing[@]}" >/dev/null
+  fi
+}
+
+# The browser pages' npm packages (gateway/www/package-lock.json), installed with `npm ci` when
+# node_modules is missing or was installed from another lockfile (a stamp holds its hash).
+web_packages() {
+  local www=gateway/www stamp=gateway/www/node_modules/.hub-lock-sha256 sum
+  command -v npm >/dev/null || { packages=(npm); install_missing; }
+  sum=$(sha256sum "$www/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    say "npm ci in $www"
+    (cd "$www" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$sum" >"$stamp"
   fi
 }
 
@@ -135,6 +148,21 @@ run() {
   if ! wait_listening "$port" "$hub_pid"; then
     wait "$hub_pid" && exit 1 || exit $?
   fi
+  # One ready-to-open page per role, logged in by the token in the URL fragment (which the
+  # browser keeps to itself: it never reaches the hub's logs).
+  say "open in a browser (each link logs in as the person named; tokens last a day):"
+  local role person page
+  for role in "city dashboard (city leader 41150001):41150001:dashboard" \
+              "leader console, one-key directives (city leader 41150001):41150001:leader" \
+              "township console, whistle button (township head 41150200101):41150200101:township" \
+              "township console, propose a whistle (module head 41150200106):41150200106:township" \
+              "department console (浉河区生态环境分局 head 41150290301):41150290301:department" \
+              "grid worker's phone page (41150200100100102):41150200100100102:grid"; do
+    person=${role#*:}; page=${person#*:}; person=${person%%:*}
+    printf '  %-72s http://127.0.0.1:%s/%s.html#token=%s\n' "${role%%:*}" "$port" "$page" \
+      "$("$build_dir/gateway/hub" token --hierarchy "$file" --secret-file "$data_dir/hub.secret" \
+         --person "$person")" >&2
+  done
   say "the city from $file; watch it live with:"
   echo "  $build_dir/sim/client/hub-cli --url ws://127.0.0.1:$port/ --secret-file $data_dir/hub.secret \\" >&2
   echo "    --hierarchy $file --token-for 41150001 watch --unit 411500" >&2
@@ -156,7 +184,7 @@ run_tests() {
 }
 
 case "${1:-}" in
-  run) shift; install_missing; build hub hub-gen hub-sim hub-cli; run "$@" ;;
-  test) shift; install_missing; build; run_tests "$@" ;;
+  run) shift; install_missing; web_packages; build hub hub-gen hub-sim hub-cli; run "$@" ;;
+  test) shift; install_missing; web_packages; build; run_tests "$@" ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac

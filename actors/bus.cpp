@@ -87,7 +87,8 @@ std::size_t bus::ring::lower_bound(std::uint64_t seq) const {
 // -- publishing -----------------------------------------------------------------------------
 
 std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message event, reach to,
-                           std::uint32_t index, std::uint64_t seq) {
+                           std::uint32_t index, std::uint64_t seq,
+                           std::shared_ptr<const void> facts) {
   // Built and looked up before the lock, and the evicted event freed after it: the lock
   // covers only numbering, retention and queueing.
   auto built = std::make_shared<outbound>(std::move(event), unit);
@@ -100,6 +101,8 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   protocol::set_seq(built->msg_, seq);
   outbound_ptr msg = std::move(built);
   evicted = kept_.push({seq, msg, to});
+  if (tap_)
+    tap_->on_event(at, msg, facts);
   if (watched(at, aud))
     enqueue(std::move(guard), {std::move(msg), at, aud, seq});
   return seq;

@@ -75,14 +75,25 @@ public:
 
 using sink_ptr = std::shared_ptr<client_sink>;
 
+/// Sees every event the bus publishes, in sequence order, under the bus's lock: the read side
+/// (read_model.hpp) is fed from here. Must only hand the event on (a mailbox enqueue).
+/// `facts`: what the step handed the read side beside the event (null for most): for a case
+/// event a case_facts (case_record.hpp), for a directive's issue at its issuer the
+/// directive_info, for a recipient's sign or complete the recipient (directive.hpp).
+class event_tap {
+public:
+  virtual ~event_tap() = default;
+  virtual void on_event(std::uint32_t unit_index, const outbound_ptr& event,
+                        const std::shared_ptr<const void>& facts) = 0;
+};
+
 /// Sends `msg` as a reply to one client (no sequence number, no retention).
 void reply(const sink_ptr& to, protocol::server_message msg);
 
 /// Who an event is delivered to.
 enum class reach : std::uint8_t {
   subtree_watchers, // subscribers of the unit and of every unit above it
-  unit_watchers,    // subscribers of the unit itself only (no event is published so now; events
-                    // stored so by earlier versions are still replayed so)
+  unit_watchers,    // subscribers of the unit itself only (a department's summons to a whistle)
 };
 
 /// An event as the store keeps it (recovery hands the latest ones back to the bus).
@@ -110,9 +121,22 @@ public:
   /// commits (the memory journal: publish order is its commit order). `index`: the unit's
   /// index in the hierarchy when the caller knows it (a unit actor does), else looked up.
   /// Returns the sequence number.
+  /// `facts`: what the read side needs beside the event (event_tap), or null.
   std::uint64_t publish(protocol::unit_code unit, protocol::server_message event,
                         reach to = reach::subtree_watchers, std::uint32_t index = unknown_index,
-                        std::uint64_t seq = 0);
+                        std::uint64_t seq = 0, std::shared_ptr<const void> facts = {});
+
+  /// Sets the tap every event passes (before the first publish).
+  void set_tap(std::shared_ptr<event_tap> tap) { tap_ = std::move(tap); }
+
+  /// Calls `at(seq)` with the latest sequence number, under the lock that orders publishing:
+  /// whatever `at` hands the tap's receivers arrives after every event up to `seq` and before
+  /// any later one (a consistent cut for a query).
+  template <class At>
+  void at_cut(At&& at) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    at(seq_);
+  }
 
   /// Hands an aggregate (not sequenced, not kept: the latest value wins) to the subscribers
   /// of `unit` and of its parent, so a dashboard sees its own figures and its children's.
@@ -211,6 +235,7 @@ private:
   const std::vector<sink_ptr>* subscribers_of(protocol::unit_code code, std::uint32_t i) const;
 
   std::shared_ptr<const protocol::hierarchy> hierarchy_;
+  std::shared_ptr<event_tap> tap_;
   std::size_t max_replay_;
   // Vector indices, not codes: one hash lookup per event instead of two per level.
   std::vector<std::uint32_t> parent_at_; // unit index -> parent's index (or unknown_index)

@@ -10,8 +10,9 @@
 
 namespace hub::actors {
 
-/// The level a case reached, for "微事不出格、小事不出村、大事不出乡" statistics.
-enum class case_level : std::uint8_t { grid, village, township, department };
+/// The level a case reached, for "微事不出格、小事不出村、大事不出乡" statistics (on the wire in
+/// query results, hence protocol's).
+using protocol::case_level;
 
 /// One department summoned by a whistle (吹哨) and how far it got.
 struct whistle_task {
@@ -30,6 +31,11 @@ struct history_entry {
   protocol::unit_code unit = 0;                                // the holder after the step
   protocol::person_id by = 0;
   std::string note;
+  // As the step's case.event had them (stored since the read side answers queries from them):
+  protocol::unit_code from_unit = 0;            // the holder before a move
+  std::vector<protocol::unit_code> departments; // whistle: summoned; report_in etc.: the one
+  std::uint8_t score = 0;                       // rate
+  protocol::case_id duplicate_of = 0;           // mark_duplicate
   friend bool operator==(const history_entry&, const history_entry&) = default;
 };
 
@@ -65,6 +71,17 @@ struct case_record {
     return state == case_state::closed || state == case_state::rejected ||
            state == case_state::duplicate;
   }
+};
+
+/// What a holder's step hands the read side (actors/read_model.hpp) beside its case.event:
+/// what the event does not carry. Made on every step of a case; the report's texts only on
+/// its first (`report`) step.
+struct case_facts {
+  case_level reached = case_level::grid;
+  protocol::timestamp_ms clock_start = 0; // the current deadline's start (for its colour)
+  bool hotline = false;
+  std::string title, description, address, external_id; // the report step only
+  double lat = 0, lon = 0;                              // the report step only
 };
 
 /// A department's own view of a whistle it was summoned to.

@@ -24,6 +24,15 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
     s->requests = {}; // in the ledger now
     ctx_->snapshot = s;
   }
+  // The read side starts from the recovered cases before the units adopt them, and sees
+  // every event after.
+  reads_ = std::make_unique<read_model>(
+      sys, ctx_->hierarchy, ctx_->snapshot.get(),
+      [&sys, ctx = std::weak_ptr<const city_context>(ctx_)]() -> protocol::timestamp_ms {
+        auto c = ctx.lock();
+        return c ? c->clock.at(sys.clock().now()) : 0;
+      });
+  ctx_->events->set_tap(reads_->tap());
   ctx_->flush_interval = options.flush_interval;
   ctx_->clock.base_steady = sys.clock().now();
   ctx_->clock.base_wall = options.wall_now != 0
@@ -48,16 +57,7 @@ city::~city() {
 }
 
 bool city::may_watch(const principal& who, protocol::unit_code topic) const {
-  const auto& h = *ctx_->hierarchy;
-  if (h.find_unit(topic) == nullptr)
-    return false;
-  auto* own = h.find_unit(who.unit);
-  if (own == nullptr)
-    return false;
-  if (who.holds == protocol::post::hotline_operator)
-    return true;
-  auto root = own->kind == protocol::unit_kind::centre ? own->parent : own->code;
-  return h.within(topic, root);
+  return actors::may_watch(*ctx_->hierarchy, who, topic);
 }
 
 std::uint32_t city::route(const principal& who, const protocol::client_body& body) const {
@@ -98,6 +98,8 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
     // The ack comes from the bus, after the replay: its seq is where the replay ended.
     return ctx_->events->subscribe(s->unit, reply_to, s->since, msg.id);
   }
+  if (auto* q = std::get_if<protocol::query>(&msg.body))
+    return reads_->ask(*ctx_->events, who, msg.id, std::move(*q), std::move(reply_to));
   if (auto* u = std::get_if<protocol::unsubscribe>(&msg.body)) {
     ctx_->events->unsubscribe(u->unit, reply_to.get());
     return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});

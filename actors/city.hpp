@@ -6,6 +6,7 @@
 
 #include "actors/bus.hpp"
 #include "actors/city_port.hpp"
+#include "actors/read_model.hpp"
 #include "actors/request_ledger.hpp"
 #include "actors/unit_actor.hpp"
 
@@ -39,8 +40,9 @@ public:
   city& operator=(const city&) = delete;
 
   /// Routes `msg` from `who` to the unit actor that owns it; replies go to `reply_to`.
-  /// Subscriptions are served here, against the bus. A request whose (person, id) was seen
-  /// recently is not applied again: its reply is sent again (or when it arrives).
+  /// Subscriptions are served here, against the bus; queries by the read side (read_model.hpp),
+  /// and, changing nothing, they are not remembered for retries. A request whose (person, id) was
+  /// seen recently is not applied again: its reply is sent again (or when it arrives).
   void submit(const principal& who, protocol::client_message msg, sink_ptr reply_to) override;
 
   std::size_t disconnect(const client_sink* sink) override {
@@ -75,6 +77,7 @@ private:
 
   caf::actor_system& sys_;
   std::shared_ptr<city_context> ctx_;
+  std::unique_ptr<read_model> reads_;
 };
 
 } // namespace hub::actors

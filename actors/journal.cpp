@@ -19,7 +19,8 @@ std::uint64_t deliver(bus& events, change& c) {
   std::uint64_t seq = 0;
   if (c.event) {
     const auto given = protocol::seq_of(*c.event);
-    seq = events.publish(c.unit, std::move(*c.event), c.to, c.unit_index, given);
+    seq =
+        events.publish(c.unit, std::move(*c.event), c.to, c.unit_index, given, std::move(c.facts));
   }
   if (c.reply) {
     if (auto* a = std::get_if<protocol::ack>(&*c.reply); a != nullptr && seq != 0)

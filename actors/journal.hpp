@@ -68,6 +68,7 @@ struct change {
   protocol::unit_code unit = 0; // the unit whose watchers (and ancestors') see the event
   std::uint32_t unit_index = bus::unknown_index; // its index in the hierarchy, when known
   std::optional<protocol::server_message> event;
+  std::shared_ptr<const void> facts; // for the read side, beside the event (bus.hpp, event_tap)
   reach to = reach::subtree_watchers;
   std::vector<record> records;
   sink_ptr reply_to;

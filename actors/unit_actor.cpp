@@ -91,11 +91,12 @@ void unit_state::refuse(const command& cmd, protocol::errc code, std::string mes
 
 void unit_state::commit(std::optional<protocol::server_message> event, reach to,
                         std::vector<record> records, const command* cmd, protocol::case_id ack_case,
-                        protocol::directive_id ack_directive) {
+                        protocol::directive_id ack_directive, std::shared_ptr<const void> facts) {
   change c;
   c.unit = unit_->code;
   c.unit_index = index_;
   c.event = std::move(event);
+  c.facts = std::move(facts);
   c.to = to;
   c.records = std::move(records);
   if (ctx_->store->durable()) {
@@ -116,6 +117,28 @@ void unit_state::commit(std::optional<protocol::server_message> event, reach to,
     c.request = {cmd->who.id, cmd->request, cmd->digest};
   }
   ctx_->store->commit(std::move(c));
+}
+
+void unit_state::commit_case(case_record& c, protocol::case_event ev, const command* cmd,
+                             protocol::case_id ack_case) {
+  auto& step = c.history.back();
+  step.from_unit = ev.from_unit;
+  step.departments = ev.departments;
+  step.score = ev.score;
+  step.duplicate_of = ev.duplicate_of;
+  auto facts = std::make_shared<case_facts>();
+  facts->reached = c.level;
+  facts->clock_start = c.clock_start;
+  facts->hotline = c.hotline;
+  if (c.history.size() == 1) { // the report: what the event does not carry
+    facts->title = c.title;
+    facts->description = c.description;
+    facts->address = c.address;
+    facts->external_id = c.external_id;
+    facts->lat = c.lat;
+    facts->lon = c.lon;
+  }
+  commit(std::move(ev), reach::subtree_watchers, keep(c), cmd, ack_case, 0, std::move(facts));
 }
 
 // -- deadlines ------------------------------------------------------------------------------

@@ -63,13 +63,14 @@ void unit_state::on_report(command& cmd, const protocol::case_report& r) {
   c.external_id = r.external_id;
   c.lat = r.lat;
   c.lon = r.lon;
-  c.history.push_back({t, case_action::report, case_state::reported, c.holder, cmd.who.id, {}});
+  c.history.push_back(
+      {t, case_action::report, case_state::reported, c.holder, cmd.who.id, {}, 0, {}, 0, 0});
   set_clock(c, case_clock::sign, unit_->kind, t);
   own_.open += 1;
   own_.reported += 1;
   auto& held = cases_.emplace(c.id, std::move(c)).first->second;
   watch(held);
-  commit(case_event_of(held, 0), reach::subtree_watchers, keep(held), &cmd, held.id);
+  commit_case(held, case_event_of(held, 0), &cmd, held.id);
   figures_changed();
 }
 
@@ -154,7 +155,7 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
   }
 
   c.state = step.next;
-  c.history.push_back({t, act.action, step.next, step.holder, cmd.who.id, act.note});
+  c.history.push_back({t, act.action, step.next, step.holder, cmd.who.id, act.note, 0, {}, 0, 0});
   if (was_open && c.terminal()) {
     own_.open -= 1;
     count_colour(c.colour, -1);
@@ -173,7 +174,7 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
     if (to->kind != unit_kind::centre)
       c.level = std::max(c.level, level_of(to->kind));
     set_clock(c, step.clock, to->kind, t);
-    commit(case_event_of(c, from), reach::subtree_watchers, keep(c), &cmd, act.id);
+    commit_case(c, case_event_of(c, from), &cmd, act.id);
     moved_[c.id] = to->code;
     self_->send(ctx_->actor_of(to->code), case_transfer{std::move(c), act.action});
     cases_.erase(found);
@@ -187,9 +188,10 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
     c.deadline = 0;
   }
   watch(c);
-  commit(case_event_of(c, 0, std::move(departments), score,
-                       act.action == case_action::mark_duplicate ? act.duplicate_of : 0),
-         reach::subtree_watchers, keep(c), &cmd, act.id);
+  commit_case(c,
+              case_event_of(c, 0, std::move(departments), score,
+                            act.action == case_action::mark_duplicate ? act.duplicate_of : 0),
+              &cmd, act.id);
   figures_changed();
 }
 
@@ -238,9 +240,17 @@ void unit_state::check_case(protocol::case_id id, timestamp_ms t) {
     count_colour(c.colour, -1);
     c.colour = deadline_colour::red;
     count_colour(c.colour, +1);
-    c.history.push_back({t, case_action::remind, c.state, c.holder, 0,
-                         "overdue: automatic reminder (催办) to " + unit_->name});
-    commit(case_event_of(c, 0), reach::subtree_watchers, keep(c));
+    c.history.push_back({t,
+                         case_action::remind,
+                         c.state,
+                         c.holder,
+                         0,
+                         "overdue: automatic reminder (催办) to " + unit_->name,
+                         0,
+                         {},
+                         0,
+                         0});
+    commit_case(c, case_event_of(c, 0));
     changed = true;
   }
   const auto& limits = h().categories[c.category].limits[static_cast<int>(c.urgency)];
@@ -248,10 +258,18 @@ void unit_state::check_case(protocol::case_id id, timestamp_ms t) {
       t >= c.deadline + timestamp_ms{limits.supervision} * 1000) {
     c.supervised = true;
     auto* parent = h().find_unit(unit_->parent);
-    c.history.push_back({t, case_action::supervise, c.state, c.holder, 0,
+    c.history.push_back({t,
+                         case_action::supervise,
+                         c.state,
+                         c.holder,
+                         0,
                          "supervision (督办) raised to " +
-                             (parent != nullptr ? parent->name : std::string("the city"))});
-    commit(case_event_of(c, 0), reach::subtree_watchers, keep(c));
+                             (parent != nullptr ? parent->name : std::string("the city")),
+                         0,
+                         {},
+                         0,
+                         0});
+    commit_case(c, case_event_of(c, 0));
     changed = true;
   }
   watch(c);
@@ -275,7 +293,22 @@ void unit_state::on_summons(whistle_summons& s) {
   arm(task.next_check, timer_kind::task_deadline, s.id);
   own_.open += 1;
   own_.reported += 1;
-  commit(std::nullopt, reach::unit_watchers, keep(task_record{s.id, unit_->code, task}));
+  // The summons, for the department's own watchers (its console): the township's
+  // approve_whistle is published at the township, which a department may not watch.
+  const auto& cat = h().categories[s.category];
+  protocol::case_event ev;
+  ev.at = t;
+  ev.id = s.id;
+  ev.action = case_action::approve_whistle;
+  ev.state = case_state::whistle_blown;
+  ev.unit = unit_->code;
+  ev.from_unit = s.township;
+  ev.category = cat.code;
+  ev.level = s.urgency;
+  ev.deadline = task.next_check;
+  ev.note = s.title;
+  ev.departments = {unit_->code};
+  commit(std::move(ev), reach::unit_watchers, keep(task_record{s.id, unit_->code, task}));
   figures_changed();
 }
 

@@ -107,7 +107,7 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
   auto ev = event_of(*info, directive_action::issue, unit_->code, cmd.who.id, t);
   ev.total = total;
   commit(std::move(ev), reach::subtree_watchers, keep(directive_record{info, false}), &cmd, 0,
-         info->id);
+         info->id, info); // the read side keeps the directive
   on_directive_down(directive_down{std::move(info), total});
 }
 
@@ -168,7 +168,7 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
   auto ev = event_of(*found->second.info, a.action, unit_->code, cmd.who.id, now());
   ev.recipient = unit_->code; // no counts: the issuer's tally events carry them
   commit(std::move(ev), reach::subtree_watchers, keep(receipt_record{a.id, entry->first, a.action}),
-         &cmd, 0, a.id);
+         &cmd, 0, a.id, std::make_shared<const recipient>(entry->first)); // whose receipt
   figures_changed();
 }
 

@@ -131,7 +131,12 @@ struct unit_state {
   /// then `event` published and `cmd` (if any) acknowledged with `ack_case`/`ack_directive`.
   void commit(std::optional<protocol::server_message> event, reach to, std::vector<record> records,
               const command* cmd = nullptr, protocol::case_id ack_case = 0,
-              protocol::directive_id ack_directive = 0);
+              protocol::directive_id ack_directive = 0, std::shared_ptr<const void> facts = {});
+  /// Ends a step of held case `c` whose latest history entry `ev` reports: the entry takes the
+  /// event's from_unit, departments, score and duplicate_of, and the read side gets the case's
+  /// facts beside the event.
+  void commit_case(case_record& c, protocol::case_event ev, const command* cmd = nullptr,
+                   protocol::case_id ack_case = 0);
   /// `r` as the one record of a step when the journal stores records, else nothing.
   template <class Record>
   std::vector<record> keep(const Record& r) const {

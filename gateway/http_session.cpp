@@ -1,6 +1,7 @@
 #include "gateway/http_session.hpp"
 
 #include "gateway/authenticate.hpp"
+#include "gateway/directory.hpp"
 #include "gateway/net/token.hpp"
 #include "gateway/open311/service.hpp"
 #include "gateway/server_state.hpp"
@@ -147,6 +148,21 @@ void http_session::respond(const request& req) {
     res_.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     res_.set(http::field::cache_control, "no-store");
     res_.body() = state_->stats().render(state_->snapshot());
+  } else if (path == "/api/hierarchy") {
+    // The pages' map and pick lists: the token's person, as for an upgrade.
+    auto auth = authenticate(target, sv(req[http::field::authorization]), state_->cfg().secret,
+                             state_->city().hierarchy(), token::unix_now());
+    res_.set(http::field::cache_control, "no-store");
+    if (auto* refused = std::get_if<auth_failure>(&auth)) {
+      state_->stats().auth_refused(refused->metric);
+      res_.result(http::status::unauthorized);
+      res_.set(http::field::www_authenticate, "Bearer");
+      res_.set(http::field::content_type, "text/plain; charset=utf-8");
+      res_.body() = refused->reason + "\n";
+    } else {
+      res_.set(http::field::content_type, "application/json");
+      res_.body() = directory_json(state_->city().hierarchy(), std::get<actors::principal>(auth));
+    }
   } else {
     auto file = state_->files().get(target);
     res_.result(file.status);

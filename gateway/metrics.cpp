@@ -11,10 +11,10 @@ using namespace std::string_view_literals;
 // Wire names of the message types, in variant order (checked against the variants' sizes).
 constexpr std::array client_types{"case.report"sv,   "case.act"sv,  "directive.issue"sv,
                                   "directive.act"sv, "subscribe"sv, "unsubscribe"sv,
-                                  "invalid"sv};
+                                  "query"sv,         "invalid"sv};
 static_assert(client_types.size() == metrics::invalid_type + 1);
 constexpr std::array server_types{"ack"sv,       "error"sv, "case.event"sv, "directive.event"sv,
-                                  "aggregate"sv, "gap"sv};
+                                  "aggregate"sv, "gap"sv,   "result"sv};
 static_assert(server_types.size() == std::variant_size_v<protocol::server_message>);
 
 constexpr std::array auth_reasons{"no_token"sv, "malformed"sv,      "bad_signature"sv,

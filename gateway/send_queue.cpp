@@ -5,7 +5,8 @@
 namespace hub::gateway {
 
 bool send_queue::is_event(const protocol::server_message& m) {
-  return !std::holds_alternative<protocol::ack>(m) && !std::holds_alternative<protocol::error>(m);
+  return !std::holds_alternative<protocol::ack>(m) && !std::holds_alternative<protocol::error>(m) &&
+         !std::holds_alternative<protocol::result>(m);
 }
 
 std::uint64_t send_queue::seq_of(const protocol::server_message& m) {

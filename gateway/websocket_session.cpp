@@ -33,6 +33,8 @@ std::uint64_t id_of(const protocol::server_message& m) {
     return a->id;
   if (auto* e = std::get_if<protocol::error>(&m))
     return e->id;
+  if (auto* r = std::get_if<protocol::result>(&m))
+    return r->id;
   return 0;
 }
 

@@ -114,9 +114,10 @@ void pack(packer& p, const case_record& c) {
   p.pack(c.lat), p.pack(c.lon);
   p.pack_array(static_cast<std::uint32_t>(c.history.size()));
   for (auto& e : c.history) {
-    p.pack_array(6);
+    p.pack_array(10);
     p.pack(e.at), p.pack(raw(e.action)), p.pack(raw(e.state)), p.pack(e.unit), p.pack(e.by);
     p.pack(e.note);
+    p.pack(e.from_unit), p.pack(e.departments), p.pack(e.score), p.pack(e.duplicate_of);
   }
   p.pack(c.next_check);
 }
@@ -272,7 +273,10 @@ case_record decode_case(std::string_view value) {
   if (hist.type != msgpack::type::ARRAY)
     f.fail("history is not an array");
   for (std::uint32_t i = 0; i < hist.via.array.size; ++i) {
-    fields e{hist.via.array.ptr[i], 6, "history entry"};
+    // 6 fields as stored before the read side, 10 since (the step's event's own fields).
+    const auto& item = hist.via.array.ptr[i];
+    const bool longer = item.type == msgpack::type::ARRAY && item.via.array.size == 10;
+    fields e{item, longer ? 10u : 6u, "history entry"};
     actors::history_entry entry;
     entry.at = e.next<timestamp_ms>();
     entry.action = e.next_enum<case_action>(raw(case_action::supervise));
@@ -280,6 +284,12 @@ case_record decode_case(std::string_view value) {
     entry.unit = e.next<unit_code>();
     entry.by = e.next<person_id>();
     entry.note = e.next<std::string>();
+    if (longer) {
+      entry.from_unit = e.next<unit_code>();
+      entry.departments = e.next<std::vector<unit_code>>();
+      entry.score = e.next<std::uint8_t>();
+      entry.duplicate_of = e.next<std::uint64_t>();
+    }
     c.history.push_back(std::move(entry));
   }
   c.next_check = f.next<timestamp_ms>();

@@ -22,6 +22,10 @@ constexpr std::size_t address_bytes = 512;
 constexpr std::size_t departments = 16;
 constexpr std::size_t target_units = 1024;
 constexpr std::size_t target_people = 4096;
+constexpr std::size_t page = 200;               // a query's largest page (cases or steps)
+constexpr std::size_t default_page = 50;        // a page when the query names no limit
+constexpr std::size_t cursor_bytes = 64;        // a result's cursor
+constexpr std::size_t result_bytes = 60 * 1024; // a result's page ends before this, both forms
 } // namespace limits
 
 /// Why a frame was refused: the code, the field at fault (dotted path, may be empty) and a

@@ -285,6 +285,111 @@ struct fields<unsubscribe> {
   static void write(map_writer& w, const unsubscribe& m) { w.put("unit", m.unit); }
 };
 
+template <>
+struct fields<query> {
+  static constexpr std::array<sv, 19> keys{"t",         "id",      "what",   "case",     "unit",
+                                           "status",    "state",   "colour", "category", "urgency",
+                                           "level",     "hotline", "from",   "to",       "sort",
+                                           "directive", "lagging", "limit",  "cursor"};
+
+  // The fields that depend on `what`; bit i stands for kind_keys[i] (limit and cursor are
+  // every query's).
+  static constexpr std::array<sv, 14> kind_keys{
+      "case",  "unit",    "status", "state", "colour", "category",  "urgency",
+      "level", "hotline", "from",   "to",    "sort",   "directive", "lagging"};
+  static constexpr unsigned case_bit = 1u << 0, unit_bit = 1u << 1, directive_bit = 1u << 12,
+                            lagging_bit = 1u << 13;
+  static constexpr unsigned filter_bits = ((1u << 12) - 1) & ~(case_bit | unit_bit);
+
+  /// (required, allowed) fields of `what` (protocol/README.md, "query": fields per what).
+  static constexpr std::pair<unsigned, unsigned> rule_of(query_kind what) {
+    switch (what) {
+      case query_kind::one_case: return {case_bit, case_bit};
+      case query_kind::cases: return {unit_bit, unit_bit | filter_bits};
+      case query_kind::directive: return {directive_bit, directive_bit | unit_bit | lagging_bit};
+    }
+    return {0, 0};
+  }
+
+  static void read(map_reader& r, query& m) {
+    r.read_enum("what", m.what, required);
+    if (!r.ok())
+      return;
+    const auto [need_bits, allowed] = rule_of(m.what);
+    r.check_rule(kind_keys, need_bits, allowed, "query '" + std::string(to_string(m.what)) + "'");
+    auto need = [&, bits = need_bits](unsigned bit) {
+      return (bits & bit) != 0 ? required : optional;
+    };
+    r.read_uint("case", m.case_ref, need(case_bit), 1);
+    r.read_uint("unit", m.unit, need(unit_bit), 1);
+    r.read_enum("status", m.status, optional);
+    read_optional(r, "state", m.state);
+    read_optional(r, "colour", m.colour);
+    r.read_text("category", m.category, optional, limits::short_text);
+    read_optional(r, "urgency", m.level);
+    read_optional(r, "level", m.held_at);
+    if (r.has("hotline")) {
+      std::uint8_t hotline = 0;
+      r.read_uint("hotline", hotline, optional, 0, 1);
+      m.hotline = hotline == 1;
+    }
+    r.read_timestamp("from", m.from, optional);
+    r.read_timestamp("to", m.to, optional);
+    r.read_enum("sort", m.order, optional);
+    r.read_uint("directive", m.directive_ref, need(directive_bit), 1);
+    r.read_enum("lagging", m.lagging, optional);
+    if (r.ok() && m.lagging != directive_action::sign && m.lagging != directive_action::complete)
+      r.fail(errc::out_of_range, "lagging", "must be 'sign' or 'complete'");
+    r.read_uint("limit", m.limit, optional, 1, limits::page);
+    r.read_text("cursor", m.cursor, optional, limits::cursor_bytes);
+  }
+
+  template <class Enum>
+  static void read_optional(map_reader& r, sv key, std::optional<Enum>& out) {
+    if (!r.has(key))
+      return;
+    Enum value{};
+    r.read_enum(key, value, optional);
+    out = value;
+  }
+
+  static void write(map_writer& w, const query& m) {
+    w.put("what", m.what);
+    if (m.case_ref != 0)
+      w.put("case", m.case_ref);
+    if (m.unit != 0)
+      w.put("unit", m.unit);
+    if (m.status != case_status::open)
+      w.put("status", m.status);
+    if (m.state)
+      w.put("state", *m.state);
+    if (m.colour)
+      w.put("colour", *m.colour);
+    if (!m.category.empty())
+      w.put("category", m.category);
+    if (m.level)
+      w.put("urgency", *m.level);
+    if (m.held_at)
+      w.put("level", *m.held_at);
+    if (m.hotline)
+      w.put("hotline", static_cast<std::uint8_t>(*m.hotline ? 1 : 0));
+    if (m.from != 0)
+      w.put("from", m.from);
+    if (m.to != 0)
+      w.put("to", m.to);
+    if (m.order != case_order::deadline)
+      w.put("sort", m.order);
+    if (m.directive_ref != 0)
+      w.put("directive", m.directive_ref);
+    if (m.lagging != directive_action::complete)
+      w.put("lagging", m.lagging);
+    if (m.limit != 0)
+      w.put("limit", m.limit);
+    if (!m.cursor.empty())
+      w.put("cursor", m.cursor);
+  }
+};
+
 // -- dispatch -----------------------------------------------------------------------------------
 
 /// Reads the message whose "t" is client_type_names[I]; every client message carries "id".

@@ -239,6 +239,304 @@ struct fields<gap> {
   }
 };
 
+template <>
+struct fields<case_summary> {
+  static constexpr std::array<sv, 13> keys{
+      "case", "title",  "category", "urgency", "state",       "colour",    "deadline",
+      "unit", "origin", "reached",  "hotline", "reported_at", "changed_at"};
+
+  static void read(map_reader& r, case_summary& m) {
+    r.read_uint("case", m.id, required, 1);
+    r.read_text("title", m.title, optional, limits::title_bytes);
+    r.read_text("category", m.category, optional, limits::short_text);
+    r.read_enum("urgency", m.level, optional);
+    r.read_enum("state", m.state, required);
+    r.read_enum("colour", m.colour, optional);
+    r.read_timestamp("deadline", m.deadline, optional);
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("origin", m.origin, required, 1);
+    r.read_enum("reached", m.reached, optional);
+    std::uint8_t hotline = 0;
+    r.read_uint("hotline", hotline, optional, 0, 1);
+    m.hotline = hotline == 1;
+    r.read_timestamp("reported_at", m.reported_at, required);
+    r.read_timestamp("changed_at", m.changed_at, required);
+  }
+
+  static void write(map_writer& w, const case_summary& m) {
+    w.put("case", m.id);
+    if (!m.title.empty())
+      w.put("title", m.title);
+    if (!m.category.empty())
+      w.put("category", m.category);
+    if (m.level != urgency::normal)
+      w.put("urgency", m.level);
+    w.put("state", m.state);
+    if (m.colour != deadline_colour::green)
+      w.put("colour", m.colour);
+    if (m.deadline != 0)
+      w.put("deadline", m.deadline);
+    w.put("unit", m.unit);
+    w.put("origin", m.origin);
+    if (m.reached != case_level::grid)
+      w.put("reached", m.reached);
+    if (m.hotline)
+      w.put("hotline", std::uint8_t{1});
+    w.put("reported_at", m.reported_at);
+    w.put("changed_at", m.changed_at);
+  }
+};
+
+template <>
+struct fields<case_step> {
+  static constexpr std::array<sv, 10> keys{"at", "action", "state",       "unit",  "from_unit",
+                                           "by", "note",   "departments", "score", "duplicate_of"};
+
+  static void read(map_reader& r, case_step& m) {
+    r.read_timestamp("at", m.at, required);
+    r.read_enum("action", m.action, required);
+    r.read_enum("state", m.state, required);
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("from_unit", m.from_unit, optional);
+    r.read_uint("by", m.by, optional);
+    r.read_text("note", m.note, optional, limits::text_bytes);
+    r.read_ids("departments", m.departments, optional, limits::departments);
+    r.read_uint("score", m.score, optional, 0, 5);
+    r.read_uint("duplicate_of", m.duplicate_of, optional);
+  }
+
+  static void write(map_writer& w, const case_step& m) {
+    w.put("at", m.at);
+    w.put("action", m.action);
+    w.put("state", m.state);
+    w.put("unit", m.unit);
+    if (m.from_unit != 0)
+      w.put("from_unit", m.from_unit);
+    if (m.by != 0)
+      w.put("by", m.by);
+    if (!m.note.empty())
+      w.put("note", m.note);
+    if (!m.departments.empty())
+      w.put("departments", m.departments);
+    if (m.score != 0)
+      w.put("score", m.score);
+    if (m.duplicate_of != 0)
+      w.put("duplicate_of", m.duplicate_of);
+  }
+};
+
+template <>
+struct fields<case_detail> {
+  // The summary's keys, then the detail's own.
+  static constexpr std::array<sv, 21> keys{
+      "case",    "title",       "category", "urgency", "state",       "colour",     "deadline",
+      "unit",    "origin",      "reached",  "hotline", "reported_at", "changed_at", "description",
+      "address", "external_id", "lat",      "lon",     "held_by",     "first",      "steps"};
+
+  static void read(map_reader& r, case_detail& m) {
+    fields<case_summary>::read(r, m.summary);
+    r.read_text("description", m.description, optional, limits::text_bytes);
+    r.read_text("address", m.address, optional, limits::address_bytes);
+    r.read_text("external_id", m.external_id, optional, limits::short_text);
+    r.read_coordinate("lat", m.lat, optional, 90);
+    r.read_coordinate("lon", m.lon, optional, 180);
+    r.read_ids("held_by", m.held_by, required, limits::target_units);
+    r.read_uint("first", m.first, optional);
+    r.read_maps("steps", optional, limits::page, "step", fields<case_step>::keys,
+                [&](map_reader& e) {
+                  case_step step;
+                  fields<case_step>::read(e, step);
+                  m.steps.push_back(std::move(step));
+                });
+  }
+
+  static void write(map_writer& w, const case_detail& m) {
+    fields<case_summary>::write(w, m.summary);
+    if (!m.description.empty())
+      w.put("description", m.description);
+    if (!m.address.empty())
+      w.put("address", m.address);
+    if (!m.external_id.empty())
+      w.put("external_id", m.external_id);
+    if (m.lat != 0 || m.lon != 0) {
+      w.put("lat", m.lat);
+      w.put("lon", m.lon);
+    }
+    w.put("held_by", m.held_by);
+    if (m.first != 0)
+      w.put("first", m.first);
+    if (!m.steps.empty())
+      w.put_maps("steps", m.steps.size(),
+                 [&](std::size_t i, map_writer& e) { fields<case_step>::write(e, m.steps[i]); });
+  }
+};
+
+template <>
+struct fields<receipt_count> {
+  static constexpr std::array<sv, 4> keys{"unit", "total", "signed", "done"};
+
+  static void read(map_reader& r, receipt_count& m) {
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("total", m.total, optional);
+    r.read_uint("signed", m.signed_count, optional);
+    r.read_uint("done", m.done, optional);
+  }
+
+  static void write(map_writer& w, const receipt_count& m) {
+    w.put("unit", m.unit);
+    if (m.total != 0)
+      w.put("total", m.total);
+    if (m.signed_count != 0)
+      w.put("signed", m.signed_count);
+    if (m.done != 0)
+      w.put("done", m.done);
+  }
+};
+
+template <>
+struct fields<laggard> {
+  static constexpr std::array<sv, 3> keys{"unit", "person", "action"};
+
+  static void read(map_reader& r, laggard& m) {
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("person", m.person, optional);
+    r.read_enum("action", m.action, optional);
+  }
+
+  static void write(map_writer& w, const laggard& m) {
+    w.put("unit", m.unit);
+    if (m.person != 0)
+      w.put("person", m.person);
+    if (m.action != directive_action::issue)
+      w.put("action", m.action);
+  }
+};
+
+template <>
+struct fields<directive_detail> {
+  static constexpr std::array<sv, 14> keys{"directive", "unit",      "by",       "channel", "title",
+                                           "body",      "issued_at", "deadline", "scope",   "total",
+                                           "signed",    "done",      "children", "laggards"};
+
+  /// Reads a list's entries of type T into `out`.
+  template <class T>
+  static auto into(std::vector<T>& out) {
+    return [&out](map_reader& e) {
+      T x;
+      fields<T>::read(e, x);
+      out.push_back(std::move(x));
+    };
+  }
+
+  static void read(map_reader& r, directive_detail& m) {
+    r.read_uint("directive", m.id, required, 1);
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("by", m.by, optional);
+    r.read_uint("channel", m.channel, optional, 0, channel_count - 1);
+    r.read_text("title", m.title, optional, limits::title_bytes);
+    r.read_text("body", m.body, optional, limits::text_bytes);
+    r.read_timestamp("issued_at", m.issued_at, required);
+    r.read_timestamp("deadline", m.deadline, optional);
+    r.read_uint("scope", m.scope.unit, required, 1);
+    r.read_uint("total", m.scope.total, optional);
+    r.read_uint("signed", m.scope.signed_count, optional);
+    r.read_uint("done", m.scope.done, optional);
+    r.read_maps("children", optional, limits::target_units, "child", fields<receipt_count>::keys,
+                into(m.children));
+    r.read_maps("laggards", optional, limits::page, "laggard", fields<laggard>::keys,
+                into(m.laggards));
+  }
+
+  static void write(map_writer& w, const directive_detail& m) {
+    w.put("directive", m.id);
+    w.put("unit", m.unit);
+    if (m.by != 0)
+      w.put("by", m.by);
+    if (m.channel != 0)
+      w.put("channel", m.channel);
+    if (!m.title.empty())
+      w.put("title", m.title);
+    if (!m.body.empty())
+      w.put("body", m.body);
+    w.put("issued_at", m.issued_at);
+    if (m.deadline != 0)
+      w.put("deadline", m.deadline);
+    w.put("scope", m.scope.unit);
+    if (m.scope.total != 0)
+      w.put("total", m.scope.total);
+    if (m.scope.signed_count != 0)
+      w.put("signed", m.scope.signed_count);
+    if (m.scope.done != 0)
+      w.put("done", m.scope.done);
+    if (!m.children.empty())
+      w.put_maps("children", m.children.size(), [&](std::size_t i, map_writer& e) {
+        fields<receipt_count>::write(e, m.children[i]);
+      });
+    if (!m.laggards.empty())
+      w.put_maps("laggards", m.laggards.size(),
+                 [&](std::size_t i, map_writer& e) { fields<laggard>::write(e, m.laggards[i]); });
+  }
+};
+
+template <>
+struct fields<result> {
+  static constexpr std::array<sv, 9> keys{"t",     "id",        "seq",   "what",  "case",
+                                          "cases", "directive", "total", "cursor"};
+
+  static void read(map_reader& r, result& m) {
+    r.read_uint("id", m.id, required, 1);
+    r.read_uint("seq", m.seq, optional);
+    r.read_enum("what", m.what, required);
+    if (!r.ok())
+      return;
+    const bool one = m.what == query_kind::one_case;
+    const bool directive = m.what == query_kind::directive;
+    // "case" for one case, "cases" for a list, "directive" for a directive: only its own.
+    const unsigned own = one ? 1u : directive ? 4u : 2u;
+    r.check_rule(std::array<sv, 3>{"case", "cases", "directive"}, own & 5u, own,
+                 "result '" + std::string(to_string(m.what)) + "'");
+    if (directive) {
+      if (auto d = r.nested("directive", required, "directive", fields<directive_detail>::keys))
+        fields<directive_detail>::read(*d, m.directive);
+    } else if (one) {
+      if (auto c = r.nested("case", required, "case", fields<case_detail>::keys))
+        fields<case_detail>::read(*c, m.one);
+    } else {
+      r.read_maps("cases", optional, limits::page, "case", fields<case_summary>::keys,
+                  [&](map_reader& e) {
+                    case_summary c;
+                    fields<case_summary>::read(e, c);
+                    m.cases.push_back(std::move(c));
+                  });
+    }
+    r.read_uint("total", m.total, optional);
+    r.read_text("cursor", m.cursor, optional, limits::cursor_bytes);
+  }
+
+  static void write(map_writer& w, const result& m) {
+    w.put("id", m.id);
+    if (m.seq != 0)
+      w.put("seq", m.seq);
+    w.put("what", m.what);
+    if (m.what == query_kind::one_case) {
+      map_writer c;
+      fields<case_detail>::write(c, m.one);
+      w.put("case", c);
+    } else if (m.what == query_kind::directive) {
+      map_writer d;
+      fields<directive_detail>::write(d, m.directive);
+      w.put("directive", d);
+    } else if (!m.cases.empty()) {
+      w.put_maps("cases", m.cases.size(),
+                 [&](std::size_t i, map_writer& e) { fields<case_summary>::write(e, m.cases[i]); });
+    }
+    if (m.total != 0)
+      w.put("total", m.total);
+    if (!m.cursor.empty())
+      w.put("cursor", m.cursor);
+  }
+};
+
 // -- dispatch -----------------------------------------------------------------------------------
 
 /// Reads the message whose "t" is server_type_names[I].

@@ -8,6 +8,7 @@
 #include "protocol/types.hpp"
 
 #include <array>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -87,8 +88,33 @@ struct unsubscribe {
   friend bool operator==(const unsubscribe&, const unsubscribe&) = default;
 };
 
-using client_body =
-    std::variant<case_report, case_act, directive_issue, directive_act, subscribe, unsubscribe>;
+/// "query": a question answered by one "result" (or an error) and changing nothing. Which
+/// fields each `what` uses is specified in protocol/README.md, "query"; a filter left out
+/// (nullopt, empty, 0) keeps every case.
+struct query {
+  query_kind what = query_kind::one_case;
+  case_id case_ref = 0; // what = case
+  unit_code unit = 0;   // what = cases: the subtree (a department: the cases it was summoned to)
+  case_status status = case_status::open;
+  std::optional<case_state> state;
+  std::optional<deadline_colour> colour;
+  std::string category;
+  std::optional<urgency> level;
+  std::optional<unit_kind> held_at; // wire "level": the kind of unit holding the case
+  std::optional<bool> hotline;      // wire 1 / 0: only 12345 cases / only the others
+  timestamp_ms from = 0;            // reported at or after (0: no bound)
+  timestamp_ms to = 0;              // reported before (0: no bound)
+  case_order order = case_order::deadline;
+  directive_id directive_ref = 0; // what = directive
+  /// what = directive: laggards are the recipients that have not done this (sign or complete).
+  directive_action lagging = directive_action::complete;
+  std::uint32_t limit = 0; // page size; 0: the default
+  std::string cursor;      // from the previous page's result; empty for the first page
+  friend bool operator==(const query&, const query&) = default;
+};
+
+using client_body = std::variant<case_report, case_act, directive_issue, directive_act, subscribe,
+                                 unsubscribe, query>;
 
 /// Every client message carries the client's message id (> 0); the hub's answer repeats it,
 /// and a retry with the same id is answered again without being applied twice.
@@ -194,7 +220,105 @@ struct gap {
   friend bool operator==(const gap&, const gap&) = default;
 };
 
-using server_message = std::variant<ack, error, case_event, directive_event, aggregate, gap>;
+/// One case in a list: what a console shows in a row.
+struct case_summary {
+  case_id id = 0;
+  std::string title;
+  std::string category;
+  urgency level = urgency::normal;
+  case_state state = case_state::reported;
+  deadline_colour colour = deadline_colour::green; // as of the answer's time
+  timestamp_ms deadline = 0;                       // 0: no clock runs
+  unit_code unit = 0;                              // the holder
+  unit_code origin = 0;                            // where it was reported
+  case_level reached = case_level::grid;
+  bool hotline = false;
+  timestamp_ms reported_at = 0;
+  timestamp_ms changed_at = 0; // its latest step
+  friend bool operator==(const case_summary&, const case_summary&) = default;
+};
+
+/// One step of a case's history (the fields of the case.event it produced, but seq, category,
+/// urgency, colour and deadline).
+struct case_step {
+  timestamp_ms at = 0;
+  case_action action = case_action::report;
+  case_state state = case_state::reported;
+  unit_code unit = 0;
+  unit_code from_unit = 0;
+  person_id by = 0;
+  std::string note;
+  std::vector<unit_code> departments;
+  std::uint8_t score = 0;
+  case_id duplicate_of = 0;
+  friend bool operator==(const case_step&, const case_step&) = default;
+};
+
+/// One case with what was reported and a page of its history.
+struct case_detail {
+  case_summary summary;
+  std::string description;
+  std::string address;
+  std::string external_id;
+  double lat = 0;
+  double lon = 0;
+  std::vector<unit_code> held_by; // every unit that held it, in order, the holder last
+  std::uint32_t first = 0;        // the index of steps[0] in the whole history
+  std::vector<case_step> steps;
+  friend bool operator==(const case_detail&, const case_detail&) = default;
+};
+
+/// A directive's receipts in one subtree: addressed, signed (or completed), completed.
+struct receipt_count {
+  unit_code unit = 0;
+  std::uint32_t total = 0;
+  std::uint32_t signed_count = 0;
+  std::uint32_t done = 0;
+  friend bool operator==(const receipt_count&, const receipt_count&) = default;
+};
+
+/// A recipient that has not yet signed, or completed: a unit (person 0: anyone posted there)
+/// or a named person, with its latest answer (issue: none yet).
+struct laggard {
+  unit_code unit = 0;
+  person_id person = 0;
+  directive_action action = directive_action::issue;
+  friend bool operator==(const laggard&, const laggard&) = default;
+};
+
+/// One directive with its receipts in the subtree of `scope`.
+struct directive_detail {
+  directive_id id = 0;
+  unit_code unit = 0; // the issuer's
+  person_id by = 0;   // the issuer
+  std::uint8_t channel = 0;
+  std::string title;
+  std::string body;
+  timestamp_ms issued_at = 0;
+  timestamp_ms deadline = 0;
+  receipt_count scope;                 // the subtree asked about, in all
+  std::vector<receipt_count> children; // each child of the scope's unit with receipts (and
+                                       // the unit itself, when recipients are posted there)
+  std::vector<laggard> laggards;       // the page
+  friend bool operator==(const directive_detail&, const directive_detail&) = default;
+};
+
+/// "result": the answer to query `id`, current to sequence number `seq`: it reflects every
+/// event up to `seq` and none after (subscribe with since = seq to follow it live).
+struct result {
+  std::uint64_t id = 0;
+  std::uint64_t seq = 0;
+  query_kind what = query_kind::one_case;
+  case_detail one;                 // what = case
+  std::vector<case_summary> cases; // what = cases: the page
+  directive_detail directive;      // what = directive
+  std::uint32_t total = 0; // cases: how many match in all; case: steps in all; directive: laggards
+  std::string cursor;      // the next page; empty on the last
+  friend bool operator==(const result&, const result&) = default;
+};
+
+using server_message =
+    std::variant<ack, error, case_event, directive_event, aggregate, gap, result>;
 
 /// The sequence number a message carries (an event's own; an ack's, of the event it caused);
 /// 0 for messages without one.

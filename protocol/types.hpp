@@ -114,6 +114,29 @@ enum class target_kind : std::uint8_t {
 /// The traffic light of a deadline.
 enum class deadline_colour : std::uint8_t { green, yellow, red };
 
+/// The highest level a case reached ("微事不出格、小事不出村、大事不出乡").
+enum class case_level : std::uint8_t { grid, village, township, department };
+
+/// What a query asks (protocol/README.md, "query").
+enum class query_kind : std::uint8_t {
+  one_case,  // "case": one case with its history
+  cases,     // the cases of a unit's subtree
+  directive, // one directive with its receipts
+};
+
+/// Which cases a list query keeps, by state.
+enum class case_status : std::uint8_t {
+  open, // not closed, rejected or a duplicate (the default)
+  done, // closed, rejected or a duplicate
+  all,
+};
+
+/// The order of a case list.
+enum class case_order : std::uint8_t {
+  deadline, // earliest deadline first; cases without one last (the default)
+  changed,  // most recently changed first
+};
+
 // -- wire names -----------------------------------------------------------------------------
 
 template <class Enum>
@@ -146,6 +169,10 @@ HUB_ENUM_NAMES(case_action, "report"sv, "triage"sv, "dispatch"sv, "sign"sv, "sta
 HUB_ENUM_NAMES(directive_action, "issue"sv, "sign"sv, "complete"sv, "remind"sv);
 HUB_ENUM_NAMES(target_kind, "subtree"sv, "level"sv, "module"sv, "post"sv, "people"sv);
 HUB_ENUM_NAMES(deadline_colour, "green"sv, "yellow"sv, "red"sv);
+HUB_ENUM_NAMES(case_level, "grid"sv, "village"sv, "township"sv, "department"sv);
+HUB_ENUM_NAMES(query_kind, "case"sv, "cases"sv, "directive"sv);
+HUB_ENUM_NAMES(case_status, "open"sv, "done"sv, "all"sv);
+HUB_ENUM_NAMES(case_order, "deadline"sv, "changed"sv);
 
 #undef HUB_ENUM_NAMES
 

@@ -17,11 +17,12 @@ namespace hub::protocol::detail {
 
 /// The wire names of the message types ("t"), in the order of client_body's alternatives.
 constexpr std::array<std::string_view, std::variant_size_v<client_body>> client_type_names{
-    "case.report", "case.act", "directive.issue", "directive.act", "subscribe", "unsubscribe"};
+    "case.report", "case.act", "directive.issue", "directive.act", "subscribe",
+    "unsubscribe", "query"};
 
 /// The wire names of the message types ("t"), in the order of server_message's alternatives.
 constexpr std::array<std::string_view, std::variant_size_v<server_message>> server_type_names{
-    "ack", "error", "case.event", "directive.event", "aggregate", "gap"};
+    "ack", "error", "case.event", "directive.event", "aggregate", "gap", "result"};
 
 /// Validates `obj` and turns it into a message. Throws nothing but std::bad_alloc.
 decoded<client_message> decode_client(const msgpack::object& obj);

@@ -361,6 +361,23 @@ void map_reader::read_coordinate(std::string_view key, double& out, presence p, 
     out = d;
 }
 
+const msgpack::object_array* map_reader::read_array(std::string_view key, presence p,
+                                                    std::size_t max_count) {
+  const msgpack::object* v = get(key, p);
+  if (v == nullptr)
+    return nullptr;
+  if (v->type != object_type::ARRAY) {
+    fail(errc::wrong_type, key, "expected an array, got " + std::string(type_name(*v)));
+    return nullptr;
+  }
+  if (v->via.array.size > max_count) {
+    fail(errc::too_large, key,
+         std::to_string(v->via.array.size) + " entries, the limit is " + std::to_string(max_count));
+    return nullptr;
+  }
+  return &v->via.array;
+}
+
 void map_reader::read_ids(std::string_view key, std::vector<std::uint64_t>& out, presence p,
                           std::size_t max_count) {
   const msgpack::object* v = get(key, p);

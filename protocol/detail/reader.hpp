@@ -169,7 +169,23 @@ public:
     read_count_list(key, p, std::span<std::uint32_t>(out));
   }
 
+  /// A list of at most `max_count` maps, each read by `each(reader)` with its own key table
+  /// (`what` names it in messages); entry i is reported as `key[i].field`.
+  template <class Each>
+  void read_maps(std::string_view key, presence p, std::size_t max_count, std::string_view what,
+                 key_table keys, Each each) {
+    const msgpack::object_array* list = read_array(key, p, max_count);
+    for (std::uint32_t i = 0; list != nullptr && i < list->size && ok(); ++i) {
+      map_reader entry(state_, list->ptr[i], path_of(key) + "[" + std::to_string(i) + "]", what,
+                       keys);
+      if (entry.ok())
+        each(entry);
+    }
+  }
+
 private:
+  /// The array at `key` with at most `max_count` entries, or null (absent, or failed).
+  const msgpack::object_array* read_array(std::string_view key, presence p, std::size_t max_count);
   bool read_unsigned(std::string_view key, presence p, std::uint64_t min, std::uint64_t max,
                      std::uint64_t& out);
   bool read_string(std::string_view key, presence p, std::size_t max_bytes, std::string_view& out);

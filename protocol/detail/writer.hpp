@@ -72,6 +72,18 @@ public:
     inner.finish(buf_);
   }
 
+  /// An array of `n` maps, the i-th written by `each(i, writer)`.
+  template <class Each>
+  void put_maps(std::string_view key, std::size_t n, Each each) {
+    key_(key);
+    pk_.pack_array(static_cast<std::uint32_t>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      map_writer inner;
+      each(i, inner);
+      inner.finish(buf_);
+    }
+  }
+
   /// Appends the map (header, then entries) to `out`. Call once.
   void finish(msgpack::sbuffer& out) const {
     packer(out).pack_map(count_);

@@ -4,8 +4,8 @@
 //           --hierarchy FILE) [--json] [--timeout-ms N] [--msg-id N] COMMAND [options]
 //
 // Each command but `watch` sends one request, prints the hub's reply as one JSON line and exits
-// 0 on ack, 1 on error (code and message on stderr) or when the hub cannot be reached, 2 on a
-// usage error. `watch` prints every event and aggregate as one JSON line until Ctrl-C.
+// 0 on ack or result, 1 on error (code and message on stderr) or when the hub cannot be reached, 2
+// on a usage error. `watch` prints every event and aggregate as one JSON line until Ctrl-C.
 // `hub-cli --help` lists the commands.
 
 #include "gateway/net/secret_file.hpp"
@@ -51,6 +51,16 @@ COMMAND is one of
         [--module M] [--post POST] [--people P1,P2]
   directive --id ID --action sign|complete|remind [--note N]
   watch --unit U [--since SEQ]        every event and aggregate as a JSON line, until Ctrl-C
+  case --case ID [--limit N] [--cursor C]
+                                      one case with its history (a page of up to N steps)
+  cases --unit U [--status open|done|all] [--state S] [--colour C] [--category C]
+        [--urgency U] [--level KIND] [--hotline 0|1] [--from MS] [--to MS]
+        [--sort deadline|changed] [--limit N] [--cursor C] [--all]
+                                      the cases of U's subtree, a page (--all: every page,
+                                      one JSON line each)
+  receipts --directive ID [--unit U] [--lagging sign|complete] [--limit N] [--cursor C]
+                                      a directive's receipts in U's subtree, per child, and a
+                                      page of the laggards
 
   --json          speak JSON text frames instead of MessagePack (output is JSON either way)
   --timeout-ms N  how long to wait for the connection and for the reply (default 10000)
@@ -58,7 +68,7 @@ COMMAND is one of
                   run; give an earlier one to retry that request: the hub answers it again
                   without applying it twice)
 
-Exit: 0 ack, 1 error or unreachable hub, 2 usage error.
+Exit: 0 ack or result, 1 error or unreachable hub, 2 usage error.
 )";
 
 /// A usage error: printed with the usage line, exit code 2.
@@ -99,7 +109,7 @@ struct args {
   }
 };
 
-const std::set<std::string_view> flags = {"urgent", "json", "help"};
+const std::set<std::string_view> flags = {"urgent", "json", "help", "all"};
 
 args split(int argc, char** argv) {
   args a;
@@ -250,6 +260,72 @@ protocol::client_body directive_of(args& a) {
   return d;
 }
 
+/// The paging options every query has.
+void page_of(args& a, protocol::query& q) {
+  if (auto l = a.get("limit")) {
+    auto limit = to_uint("limit", *l);
+    if (limit == 0 || limit > protocol::limits::page)
+      bad("--limit must be 1.." + std::to_string(protocol::limits::page));
+    q.limit = static_cast<std::uint32_t>(limit);
+  }
+  q.cursor = a.get("cursor").value_or("");
+}
+
+protocol::client_body case_query_of(args& a) {
+  protocol::query q;
+  q.what = protocol::query_kind::one_case;
+  q.case_ref = to_uint("case", a.need("case"));
+  page_of(a, q);
+  return q;
+}
+
+protocol::client_body receipts_query_of(args& a) {
+  protocol::query q;
+  q.what = protocol::query_kind::directive;
+  q.directive_ref = to_uint("directive", a.need("directive"));
+  if (auto v = a.get("unit"))
+    q.unit = to_uint("unit", *v);
+  if (auto v = a.get("lagging")) {
+    q.lagging = to_enum<protocol::directive_action>("lagging", *v);
+    if (q.lagging != protocol::directive_action::sign &&
+        q.lagging != protocol::directive_action::complete)
+      bad("--lagging must be sign or complete");
+  }
+  page_of(a, q);
+  return q;
+}
+
+protocol::client_body cases_query_of(args& a) {
+  protocol::query q;
+  q.what = protocol::query_kind::cases;
+  q.unit = to_uint("unit", a.need("unit"));
+  if (auto v = a.get("status"))
+    q.status = to_enum<protocol::case_status>("status", *v);
+  if (auto v = a.get("state"))
+    q.state = to_enum<protocol::case_state>("state", *v);
+  if (auto v = a.get("colour"))
+    q.colour = to_enum<protocol::deadline_colour>("colour", *v);
+  q.category = a.get("category").value_or("");
+  if (auto v = a.get("urgency"))
+    q.level = to_enum<protocol::urgency>("urgency", *v);
+  if (auto v = a.get("level"))
+    q.held_at = to_enum<protocol::unit_kind>("level", *v);
+  if (auto v = a.get("hotline")) {
+    auto h = to_uint("hotline", *v);
+    if (h > 1)
+      bad("--hotline must be 0 or 1");
+    q.hotline = h == 1;
+  }
+  if (auto v = a.get("from"))
+    q.from = static_cast<protocol::timestamp_ms>(to_uint("from", *v));
+  if (auto v = a.get("to"))
+    q.to = static_cast<protocol::timestamp_ms>(to_uint("to", *v));
+  if (auto v = a.get("sort"))
+    q.order = to_enum<protocol::case_order>("sort", *v);
+  page_of(a, q);
+  return q;
+}
+
 // -- the token --------------------------------------------------------------------------------
 
 /// The token to present: --token as given, or one minted with the hub's secret for a person
@@ -299,7 +375,25 @@ int answer(const std::optional<protocol::server_message>& reply, sim::ws_blockin
               << protocol::to_string(e->code) << ": " << e->message << "\n";
     return 1;
   }
-  return std::holds_alternative<protocol::ack>(*reply) ? 0 : 1;
+  return std::holds_alternative<protocol::ack>(*reply) ||
+                 std::holds_alternative<protocol::result>(*reply)
+             ? 0
+             : 1;
+}
+
+/// `cases --all`: asks page after page (each with a fresh message id), printing each result,
+/// until the last page.
+int every_page(sim::ws_blocking_client& c, protocol::client_message msg,
+               std::chrono::milliseconds timeout) {
+  for (;;) {
+    auto reply = c.request(msg, timeout);
+    auto code = answer(reply, c, timeout);
+    auto* r = reply ? std::get_if<protocol::result>(&*reply) : nullptr;
+    if (code != 0 || r == nullptr || r->cursor.empty())
+      return code;
+    std::get<protocol::query>(msg.body).cursor = r->cursor;
+    ++msg.id;
+  }
 }
 
 /// `watch`: subscribe, then print every message as a JSON line until Ctrl-C (exit 0) or the
@@ -366,6 +460,12 @@ int run(args& a) {
     msg.body = issue_of(a);
   else if (cmd == "directive")
     msg.body = directive_of(a);
+  else if (cmd == "case")
+    msg.body = case_query_of(a);
+  else if (cmd == "cases")
+    msg.body = cases_query_of(a);
+  else if (cmd == "receipts")
+    msg.body = receipts_query_of(a);
   else if (cmd == "watch") {
     protocol::subscribe s;
     s.unit = to_uint("unit", a.need("unit"));
@@ -374,6 +474,7 @@ int run(args& a) {
     msg.body = s;
   } else
     bad("unknown command " + cmd);
+  const bool all_pages = cmd == "cases" && a.has("all");
   auto token = token_of(a);
   a.check_all_used();
 
@@ -386,6 +487,11 @@ int run(args& a) {
   }
   if (cmd == "watch")
     return watch(client, msg, timeout);
+  if (all_pages) {
+    auto code = every_page(client, msg, timeout);
+    client.close();
+    return code;
+  }
   auto code = answer(client.request(msg, timeout), client, timeout);
   client.close();
   return code;

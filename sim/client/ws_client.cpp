@@ -96,6 +96,8 @@ std::uint64_t reply_id(const protocol::server_message& msg) {
     return a->id;
   if (auto* e = std::get_if<protocol::error>(&msg))
     return e->id;
+  if (auto* r = std::get_if<protocol::result>(&msg))
+    return r->id;
   return 0;
 }
 

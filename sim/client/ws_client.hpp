@@ -267,7 +267,7 @@ private:
   bool last_undecodable_ = false;
 };
 
-/// The reply's request id: ack.id or error.id; 0 for events.
+/// The reply's request id: ack.id, error.id or result.id; 0 for events.
 std::uint64_t reply_id(const protocol::server_message& msg);
 
 /// "connection refused", "HTTP 401 Unauthorized: <body>", ...: a failed connect for people.

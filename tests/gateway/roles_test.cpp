@@ -99,6 +99,67 @@ TEST_F(roles_test, a_case_climbs_to_a_whistle_the_module_head_proposes_and_the_h
   EXPECT_ACK(step(*head, id, case_action::close));
 }
 
+TEST_F(roles_test, a_summoned_department_gets_its_summons_live_and_the_county_does_not) {
+  auto worker = connect(P(grid_a1_1, 2));
+  auto grid_head = connect(P(grid_a1_1, 1));
+  auto secretary = connect(P(village_a1, 1));
+  auto module_head = connect(P(town_a, 4));
+  auto head = connect(P(town_a, 1));
+  auto police_console = connect(P(police, 1));
+  auto environment_console = connect(P(environment, 1));
+  auto county_console = connect(P(county, 1));
+  for (auto [c, unit] :
+       {std::pair{police_console.get(), police}, std::pair{environment_console.get(), environment},
+        std::pair{county_console.get(), county}})
+    EXPECT_ACK(c->request(msg(protocol::subscribe{unit, 0})));
+
+  auto id = case_of(worker->request(msg(report_at(grid_a1_1))));
+  ASSERT_NE(id, 0u);
+  EXPECT_ACK(step(*worker, id, case_action::sign));
+  EXPECT_ACK(step(*grid_head, id, case_action::escalate));
+  EXPECT_ACK(step(*secretary, id, case_action::sign));
+  EXPECT_ACK(step(*secretary, id, case_action::escalate));
+  EXPECT_ACK(step(*head, id, case_action::sign));
+  protocol::case_act whistle;
+  whistle.departments = {police};
+  EXPECT_ACK(step(*module_head, id, case_action::propose_whistle, whistle));
+  auto approved = head->request(msg(act(id, case_action::approve_whistle)));
+  EXPECT_ACK(approved);
+
+  // The department's console: its summons, at the department, with its report-in deadline
+  // (1 day for the category) and the case's title.
+  auto summons = police_console->next_event();
+  ASSERT_TRUE(summons.has_value());
+  auto* e = std::get_if<protocol::case_event>(&*summons);
+  ASSERT_NE(e, nullptr) << describe(*summons);
+  EXPECT_EQ(e->id, id);
+  EXPECT_EQ(e->action, case_action::approve_whistle);
+  EXPECT_EQ(e->state, protocol::case_state::whistle_blown);
+  EXPECT_EQ(e->unit, police);
+  EXPECT_EQ(e->from_unit, town_a);
+  EXPECT_EQ(e->departments, std::vector<protocol::unit_code>{police});
+  EXPECT_EQ(e->note, report_at(grid_a1_1).title);
+  EXPECT_EQ(e->deadline, e->at + 24 * 3600 * 1000);
+  EXPECT_GT(e->seq, std::get<protocol::ack>(approved).seq);
+
+  // The county sees the township's approve_whistle, then the report-in: no copy of the
+  // summons in between. A department not summoned sees nothing.
+  EXPECT_ACK(step(*police_console, id, case_action::report_in));
+  std::vector<case_action> seen;
+  while (seen.size() < 2 || seen.back() != case_action::report_in) {
+    auto ev = county_console->next_event();
+    ASSERT_TRUE(ev.has_value()) << "the county did not see the report-in";
+    if (auto* c = std::get_if<protocol::case_event>(&*ev)) {
+      if (c->action == case_action::approve_whistle)
+        EXPECT_EQ(c->unit, town_a);
+      seen.push_back(c->action);
+    }
+  }
+  EXPECT_EQ(seen.end()[-2], case_action::approve_whistle);
+  auto other = environment_console->next_event(std::chrono::milliseconds(0));
+  EXPECT_FALSE(other.has_value()) << describe(*other);
+}
+
 TEST_F(roles_test, a_county_leader_issues_a_directive_and_a_grid_signs_it) {
   auto leader = connect(P(county, 1));
   auto grid = connect(P(grid_a1_1, 3));

@@ -44,9 +44,47 @@ actors::case_record full_case() {
   c.lat = 32.123456789;
   c.lon = -114.5;
   c.history = {
-      {1795564800123, case_action::report, case_state::reported, grid_a1_1, 4115020010010012, ""},
-      {1795564900000, case_action::escalate, case_state::dispatched, village_a1, 1, "上报"},
-      {1795565000000, case_action::approve_whistle, case_state::whistle_blown, town_a, 0, "吹哨"},
+      {1795564800123,
+       case_action::report,
+       case_state::reported,
+       grid_a1_1,
+       4115020010010012,
+       "",
+       0,
+       {},
+       0,
+       0},
+      {1795564900000,
+       case_action::escalate,
+       case_state::dispatched,
+       village_a1,
+       1,
+       "上报",
+       grid_a1_1,
+       {},
+       0,
+       0},
+      {1795565000000,
+       case_action::approve_whistle,
+       case_state::whistle_blown,
+       town_a,
+       0,
+       "吹哨",
+       0,
+       {police, housing},
+       0,
+       0},
+      {1795565100000, case_action::rate, case_state::resolved, town_a, 7, "", 0, {police}, 5, 0},
+      {1795565200000,
+       case_action::mark_duplicate,
+       case_state::duplicate,
+       town_a,
+       7,
+       "",
+       0,
+       {},
+       0,
+       (1ull << 40) | 3},
   };
   return c;
 }
@@ -67,6 +105,27 @@ TEST(records, a_case_with_history_and_whistle_tasks_round_trips) {
     actors::case_record f;
     f.hotline = bit == 0, f.reopened = bit == 1, f.responded = bit == 2, f.supervised = bit == 3;
     expect_same(f, persistence::decode_case(persistence::encode_value(f, 1)));
+  }
+  // A history entry stored before entries kept their event's fields (6 fields, not 10) still
+  // reads, with those fields empty.
+  {
+    auto stored = persistence::encode_value(c, 3);
+    auto handle = msgpack::unpack(stored.data() + 16, stored.size() - 16);
+    auto obj = handle.get();
+    auto& history = obj.via.array.ptr[20];
+    for (std::uint32_t i = 0; i < history.via.array.size; ++i)
+      history.via.array.ptr[i].via.array.size = 6;
+    msgpack::sbuffer older;
+    msgpack::pack(older, obj);
+    auto read =
+        persistence::decode_case(stored.substr(0, 16) + std::string(older.data(), older.size()));
+    ASSERT_EQ(read.history.size(), c.history.size());
+    for (std::size_t i = 0; i < c.history.size(); ++i) {
+      auto expected = c.history[i];
+      expected.from_unit = 0, expected.departments = {}, expected.score = 0;
+      expected.duplicate_of = 0;
+      EXPECT_EQ(read.history[i], expected) << i;
+    }
   }
   // An empty case round-trips too.
   expect_same(actors::case_record{},

@@ -93,6 +93,32 @@ inline std::vector<sample<client_message>> client_samples() {
   out.push_back({"subscribe full", {9, subscribe{411502, 18'446'744'073'709'551'615ull}}});
   out.push_back({"subscribe minimal", {10, subscribe{411502, 0}}});
   out.push_back({"unsubscribe", {18'446'744'073'709'551'615ull, unsubscribe{411502}}});
+
+  query one_case;
+  one_case.what = query_kind::one_case, one_case.case_ref = 0x1234'0000'0000'0042;
+  one_case.limit = 200, one_case.cursor = "s200";
+  out.push_back({"query case", {11, one_case}});
+  query case_minimal;
+  case_minimal.case_ref = 1;
+  out.push_back({"query case minimal", {12, case_minimal}});
+  query cases;
+  cases.what = query_kind::cases, cases.unit = 411502001, cases.status = case_status::all;
+  cases.state = case_state::whistle_blown, cases.colour = deadline_colour::green; // a default
+  cases.category = "enforce.noise", cases.level = urgency::normal, cases.held_at = unit_kind::grid;
+  cases.hotline = false, cases.from = 1, cases.to = 1'800'000'000'000;
+  cases.order = case_order::changed, cases.limit = 1, cases.cursor = "1.2";
+  out.push_back({"query cases full", {13, cases}});
+  query cases_minimal;
+  cases_minimal.what = query_kind::cases, cases_minimal.unit = 411500;
+  out.push_back({"query cases minimal", {14, cases_minimal}});
+  query directive;
+  directive.what = query_kind::directive, directive.directive_ref = 77;
+  directive.unit = 411502001, directive.lagging = directive_action::sign;
+  directive.limit = 3, directive.cursor = "411502001001001.0";
+  out.push_back({"query directive full", {15, directive}});
+  query directive_minimal;
+  directive_minimal.what = query_kind::directive, directive_minimal.directive_ref = 77;
+  out.push_back({"query directive minimal", {16, directive_minimal}});
   return out;
 }
 
@@ -152,6 +178,93 @@ inline std::vector<sample<server_message>> server_samples() {
 
   out.push_back({"gap", gap{411502, 10, 5000}});
   out.push_back({"gap zeros", gap{411502, 0, 0}});
+
+  case_summary row{0x1234'0000'0000'0042,
+                   "噪音扰民 \"quoted\"",
+                   "enforce.noise",
+                   urgency::urgent,
+                   case_state::whistle_blown,
+                   deadline_colour::yellow,
+                   1'700'000'900'000,
+                   411502001,
+                   411502001001001,
+                   case_level::department,
+                   true,
+                   1'700'000'000'000,
+                   1'700'000'500'000};
+  result list{15, 12001, query_kind::cases, {}, {row, row}, {}, 4000, "1700000900000.42"};
+  list.cases[1].id = 2, list.cases[1].hotline = false, list.cases[1].reached = case_level::grid;
+  out.push_back({"result cases", list});
+  out.push_back({"result cases empty", result{16, 0, query_kind::cases, {}, {}, {}, 0, ""}});
+  case_detail detail;
+  detail.summary = row;
+  detail.description = "描述", detail.address = "浉河区", detail.external_id = "SR-1";
+  detail.lat = 32.1, detail.lon = 114.2;
+  detail.held_by = {411502001001001, 411502001001, 411502001};
+  detail.first = 2;
+  detail.steps.push_back({1'700'000'000'000,
+                          case_action::approve_whistle,
+                          case_state::whistle_blown,
+                          411502001,
+                          0,
+                          41150200101,
+                          "吹哨",
+                          {411502901, 411502902},
+                          0,
+                          0});
+  detail.steps.push_back({1'700'000'100'000,
+                          case_action::rate,
+                          case_state::resolved,
+                          411502001,
+                          0,
+                          41150200101,
+                          "",
+                          {411502901},
+                          5,
+                          0});
+  detail.steps.push_back({1'700'000'200'000,
+                          case_action::escalate,
+                          case_state::dispatched,
+                          411502001,
+                          411502001001,
+                          41150200100101,
+                          "",
+                          {},
+                          0,
+                          0});
+  detail.steps.push_back({1'700'000'300'000,
+                          case_action::mark_duplicate,
+                          case_state::duplicate,
+                          411502001,
+                          0,
+                          41150200100101,
+                          "",
+                          {},
+                          0,
+                          99});
+  out.push_back({"result case", result{17, 12002, query_kind::one_case, detail, {}, {}, 30, "s4"}});
+  case_detail bare;
+  bare.summary.id = 1, bare.summary.unit = 411502001001001;
+  bare.summary.origin = 411502001001001, bare.summary.reported_at = 1, bare.summary.changed_at = 1;
+  bare.held_by = {411502001001001};
+  out.push_back({"result case minimal", result{18, 0, query_kind::one_case, bare, {}, {}, 0, ""}});
+  directive_detail receipts;
+  receipts.id = 77, receipts.unit = 411502, receipts.by = 41150201, receipts.channel = 13;
+  receipts.title = "防汛", receipts.body = "值班", receipts.issued_at = 1'700'000'000'000;
+  receipts.deadline = 1'700'000'900'000;
+  receipts.scope = {411502, 239, 120, 31};
+  receipts.children = {{411502001, 20, 10, 3}, {411502002, 19, 0, 0}};
+  receipts.laggards = {{411502001001, 0, directive_action::sign},
+                       {411502001002, 41150200100204, directive_action::issue}};
+  result with_receipts;
+  with_receipts.id = 19, with_receipts.seq = 12003, with_receipts.what = query_kind::directive;
+  with_receipts.directive = receipts, with_receipts.total = 208, with_receipts.cursor = "1.2";
+  out.push_back({"result directive", with_receipts});
+  result bare_receipts;
+  bare_receipts.id = 20, bare_receipts.what = query_kind::directive;
+  bare_receipts.directive.id = 1, bare_receipts.directive.unit = 411500;
+  bare_receipts.directive.scope.unit = 411500;
+  out.push_back({"result directive minimal", bare_receipts});
   return out;
 }
 

@@ -101,6 +101,15 @@ TEST(spec_examples, name_only_what_the_generated_city_has) {
                 check.person(p);
             } else if constexpr (std::is_same_v<T, directive_act>) {
               check.made_by(b.id, issuers);
+            } else if constexpr (std::is_same_v<T, query>) {
+              if (b.case_ref != 0)
+                check.made_by(b.case_ref, case_makers);
+              if (b.directive_ref != 0)
+                check.made_by(b.directive_ref, issuers);
+              if (b.unit != 0)
+                check.unit(b.unit);
+              if (!b.category.empty())
+                check.category(b.category);
             } else {
               check.unit(b.unit); // subscribe, unsubscribe
             }
@@ -136,6 +145,44 @@ TEST(spec_examples, name_only_what_the_generated_city_has) {
               check.person(b.by);
             if (b.recipient != 0)
               check.unit(b.recipient);
+          } else if constexpr (std::is_same_v<T, result>) {
+            auto row = [&](const case_summary& c) {
+              check.made_by(c.id, case_makers);
+              check.unit(c.unit);
+              check.unit(c.origin, case_makers);
+              check.category(c.category);
+            };
+            for (const auto& c : b.cases)
+              row(c);
+            if (b.what == query_kind::directive) {
+              const auto& d = b.directive;
+              check.made_by(d.id, issuers);
+              check.unit(d.unit, issuers);
+              check.unit(d.scope.unit);
+              if (d.by != 0)
+                check.person(d.by);
+              for (const auto& c : d.children)
+                check.unit(c.unit);
+              for (const auto& l : d.laggards) {
+                check.unit(l.unit);
+                if (l.person != 0)
+                  check.person(l.person, {post::village_security});
+              }
+            }
+            if (b.what == query_kind::one_case) {
+              row(b.one.summary);
+              for (auto u : b.one.held_by)
+                check.unit(u);
+              for (const auto& s : b.one.steps) {
+                check.unit(s.unit);
+                if (s.from_unit != 0)
+                  check.unit(s.from_unit);
+                if (s.by != 0)
+                  check.person(s.by);
+                for (auto d : s.departments)
+                  check.unit(d, {K::department});
+              }
+            }
           } else if constexpr (std::is_same_v<T, aggregate> || std::is_same_v<T, gap>) {
             check.unit(b.unit);
           }

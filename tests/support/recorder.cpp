@@ -21,6 +21,8 @@ recorder::find_reply(const std::vector<protocol::server_message>& messages, std:
       return m;
     if (auto* e = std::get_if<protocol::error>(&m); e != nullptr && e->id == id)
       return m;
+    if (auto* r = std::get_if<protocol::result>(&m); r != nullptr && r->id == id)
+      return m;
   }
   return std::nullopt;
 }

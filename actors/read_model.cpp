@@ -1,0 +1,686 @@
+#include "actors/read_model.hpp"
+
+#include "actors/directive.hpp"
+#include "actors/ids.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/json.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hub::actors {
+
+using namespace protocol;
+
+struct read_model::shared {
+  std::shared_ptr<const hierarchy> h;
+  std::vector<std::uint16_t> shard_of; // per unit index: 0 the city's, 1.. a county's
+  std::vector<std::uint32_t> parent;   // per unit index: its parent's, or no_unit
+  std::size_t shards = 1;
+  std::function<timestamp_ms()> now;
+
+  /// The shard keeping case `id`: its maker's (nullopt when the id names no unit).
+  std::optional<std::uint16_t> shard_of_case(case_id id) const {
+    const auto maker = maker_of(id);
+    if (maker >= shard_of.size())
+      return std::nullopt;
+    return shard_of[maker];
+  }
+};
+
+namespace read_side {
+
+/// A case as the read side keeps it.
+struct case_view {
+  case_summary s; // colour as of the latest step; answers compute it afresh
+  timestamp_ms clock_start = 0;
+  std::uint32_t holder = 0; // index of s.unit
+  std::string description, address, external_id;
+  double lat = 0, lon = 0;
+  std::vector<unit_code> held_by;
+  std::vector<unit_code> summoned; // every department a whistle summoned
+  std::vector<protocol::case_step> steps;
+};
+
+bool terminal(case_state s) {
+  return s == case_state::closed || s == case_state::rejected || s == case_state::duplicate;
+}
+
+/// The colour of `v`'s deadline at `now` (the holder's timer turns it at the same points).
+deadline_colour colour_at(const case_view& v, timestamp_ms now) {
+  if (terminal(v.s.state) || v.s.deadline == 0)
+    return deadline_colour::green;
+  if (now >= v.s.deadline)
+    return deadline_colour::red;
+  if (now >= v.clock_start + (v.s.deadline - v.clock_start) * 4 / 5)
+    return deadline_colour::yellow;
+  return deadline_colour::green;
+}
+
+/// Position in a list: the sort key, then the case id.
+using order_key = std::pair<std::uint64_t, case_id>;
+
+order_key key_of(const case_view& v, case_order order) {
+  if (order == case_order::changed)
+    return {UINT64_MAX - static_cast<std::uint64_t>(v.s.changed_at), v.s.id};
+  return {v.s.deadline == 0 ? UINT64_MAX : static_cast<std::uint64_t>(v.s.deadline), v.s.id};
+}
+
+std::string cursor_of(order_key k) {
+  return std::to_string(k.first) + "." + std::to_string(k.second);
+}
+
+bool parse_uint(std::string_view text, std::uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+}
+
+/// A list cursor back into its key; false when it is not one this hub made.
+bool parse_cursor(std::string_view text, order_key& out) {
+  auto dot = text.find('.');
+  return dot != text.npos && parse_uint(text.substr(0, dot), out.first) &&
+         parse_uint(text.substr(dot + 1), out.second);
+}
+
+/// One query on its way through the shards.
+struct query_job {
+  principal who;
+  std::uint64_t id = 0;
+  query q;
+  sink_ptr reply_to;
+  std::uint64_t seq = 0;
+  timestamp_ms now = 0;
+  // cases:
+  std::uint32_t root = 0; // index of q.unit
+  bool department = false;
+  bool hotline_only = false; // the 12345 operators see hotline cases only
+  std::uint32_t limit = 0;
+  std::optional<order_key> after;
+  struct part {
+    std::vector<std::pair<order_key, case_summary>> items; // the shard's first `limit`, sorted
+    std::uint32_t matched = 0;                             // every match
+    std::uint32_t beyond = 0;                              // matches after the cursor
+  };
+  std::vector<part> parts;
+  std::atomic<std::size_t> waiting{0};
+};
+
+struct apply_msg {
+  outbound_ptr event;
+  std::shared_ptr<const void> facts; // event_tap's: case_facts, directive_info or recipient
+};
+
+/// A directive as the read side keeps it: every recipient (sorted) and its latest answer.
+struct directive_view {
+  directive_ptr info;
+  std::vector<recipient> who;
+  std::vector<directive_action> answer; // issue: none yet
+};
+
+struct query_msg {
+  std::shared_ptr<query_job> job;
+  std::size_t slot = 0;
+};
+
+/// Cuts `items` (and sets the cursor from the last kept) until `r` fits a frame in both forms.
+template <class Items, class CursorOf>
+void fit(result& r, Items& items, CursorOf cursor_of_last) {
+  for (;;) {
+    const auto size = std::max(encode(server_message{r}).size(), to_json(server_message{r}).size());
+    if (size <= limits::result_bytes || items.size() <= 1)
+      return;
+    auto keep = std::min(items.size() - 1, items.size() * limits::result_bytes / size);
+    items.resize(std::max<std::size_t>(keep, 1));
+    r.cursor = cursor_of_last();
+  }
+}
+
+struct shard_state {
+  std::shared_ptr<const read_model::shared> sh;
+  std::unordered_map<case_id, case_view> cases;
+  std::unordered_map<std::uint32_t, std::unordered_set<case_id>> held; // holder index -> cases
+  std::unordered_map<unit_code, std::vector<case_id>> summoned;        // department -> cases
+  std::unordered_map<directive_id, directive_view> directives;         // issued in this shard
+
+  const hierarchy& h() const { return *sh->h; }
+
+  void hold(case_view& v, unit_code unit) {
+    if (!v.held_by.empty()) {
+      if (auto i = held.find(v.holder); i != held.end()) {
+        i->second.erase(v.s.id);
+        if (i->second.empty())
+          held.erase(i);
+      }
+    }
+    if (v.held_by.empty() || v.held_by.back() != unit)
+      v.held_by.push_back(unit);
+    v.s.unit = unit;
+    v.holder = h().index_of(unit);
+    held[v.holder].insert(v.s.id);
+  }
+
+  void summon(case_view& v, const std::vector<unit_code>& departments) {
+    for (auto d : departments)
+      if (std::find(v.summoned.begin(), v.summoned.end(), d) == v.summoned.end()) {
+        v.summoned.push_back(d);
+        summoned[d].push_back(v.s.id);
+      }
+  }
+
+  /// A recovered case, as its holder keeps it.
+  void adopt(const case_record& c) {
+    auto& v = cases[c.id];
+    v.s.id = c.id;
+    v.s.title = c.title;
+    v.s.category = h().categories[c.category].code;
+    v.s.level = c.urgency;
+    v.s.state = c.state;
+    v.s.colour = c.colour;
+    v.s.deadline = c.deadline;
+    v.s.origin = c.origin;
+    v.s.reached = c.level;
+    v.s.hotline = c.hotline;
+    v.s.reported_at = c.history.empty() ? 0 : c.history.front().at;
+    v.s.changed_at = c.history.empty() ? 0 : c.history.back().at;
+    v.clock_start = c.clock_start;
+    v.description = c.description;
+    v.address = c.address;
+    v.external_id = c.external_id;
+    v.lat = c.lat;
+    v.lon = c.lon;
+    hold(v, c.origin);
+    for (const auto& e : c.history) {
+      v.steps.push_back(protocol::case_step{e.at, e.action, e.state, e.unit, e.from_unit, e.by,
+                                            e.note, e.departments, e.score, e.duplicate_of});
+      if (e.unit != v.held_by.back())
+        v.held_by.push_back(e.unit);
+      if (e.action == case_action::approve_whistle)
+        summon(v, e.departments);
+    }
+    std::vector<unit_code> whistled; // records stored before steps kept their departments
+    for (const auto& w : c.whistle)
+      whistled.push_back(w.department);
+    summon(v, whistled);
+    hold(v, c.holder);
+  }
+
+  /// A directive issued (`answers`: those recovered, else none yet).
+  void issue(directive_ptr info,
+             const std::vector<std::pair<recipient, directive_action>>* answers = nullptr) {
+    auto& v = directives[info->id];
+    std::vector<std::pair<recipient, directive_action>> all;
+    if (answers != nullptr)
+      all = *answers;
+    else
+      for (auto& r : all_recipients(h(), *info, info->issuer_unit))
+        all.emplace_back(r, directive_action::issue);
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    all.erase(std::unique(all.begin(), all.end(),
+                          [](const auto& a, const auto& b) { return a.first == b.first; }),
+              all.end());
+    v.info = std::move(info);
+    v.who.clear();
+    v.answer.clear();
+    for (auto& [r, a] : all) {
+      v.who.push_back(r);
+      v.answer.push_back(a);
+    }
+  }
+
+  /// A recipient signed or completed.
+  void receipt(directive_id id, const recipient& r, directive_action a) {
+    auto found = directives.find(id);
+    if (found == directives.end())
+      return;
+    auto& v = found->second;
+    auto at = std::lower_bound(v.who.begin(), v.who.end(), r);
+    if (at == v.who.end() || !(*at == r))
+      return;
+    auto& answer = v.answer[static_cast<std::size_t>(at - v.who.begin())];
+    if (a == directive_action::complete || answer == directive_action::issue)
+      answer = a;
+  }
+
+  void answer_directive(query_job& job) {
+    auto found = directives.find(job.q.directive_ref);
+    if (found == directives.end())
+      return reply(job.reply_to, error{job.id, errc::unknown_directive,
+                                       "no directive " + std::to_string(job.q.directive_ref)});
+    const auto& v = found->second;
+    const auto& d = *v.info;
+    const auto scope = job.q.unit != 0 ? job.q.unit : d.issuer_unit;
+    const auto scope_at = h().index_of(scope);
+    auto in_scope = [&](const recipient& r) {
+      return h().within_at(h().index_of(r.unit), scope_at);
+    };
+    // Outside the issuer's unit, one sees a directive only where it has recipients.
+    const bool watches_issuer = may_watch(h(), job.who, d.issuer_unit);
+    if (!h().within(scope, d.issuer_unit) ||
+        (!watches_issuer && std::none_of(v.who.begin(), v.who.end(), in_scope)))
+      return reply(job.reply_to, error{job.id, errc::forbidden,
+                                       "you may not see directive " +
+                                           std::to_string(job.q.directive_ref) + " there"});
+    std::optional<recipient> after;
+    if (!job.q.cursor.empty()) {
+      order_key k;
+      if (!parse_cursor(job.q.cursor, k))
+        return reply(job.reply_to, error{job.id, errc::invalid_argument,
+                                         "field 'cursor': not a cursor of this directive"});
+      after = recipient{k.first, k.second};
+    }
+    result r;
+    r.id = job.id;
+    r.seq = job.seq;
+    r.what = query_kind::directive;
+    auto& out = r.directive;
+    out.id = d.id;
+    out.unit = d.issuer_unit;
+    out.by = d.issuer;
+    out.channel = d.what.channel;
+    out.title = d.what.title;
+    out.body = d.what.body;
+    out.issued_at = d.issued_at;
+    out.deadline = d.what.deadline;
+    out.scope.unit = scope;
+    std::map<unit_code, receipt_count> children;
+    auto count = [](receipt_count& c, directive_action a) {
+      c.total += 1;
+      c.signed_count += a != directive_action::issue ? 1 : 0;
+      c.done += a == directive_action::complete ? 1 : 0;
+    };
+    const auto limit = job.q.limit != 0 ? job.q.limit : limits::default_page;
+    std::string cursor;
+    for (std::size_t i = 0; i < v.who.size(); ++i) {
+      auto at = h().index_of(v.who[i].unit);
+      if (!h().within_at(at, scope_at))
+        continue;
+      const auto a = v.answer[i];
+      count(out.scope, a);
+      auto child = at; // the child of the scope on the way up (or the scope itself)
+      while (child != scope_at && sh->parent[child] != scope_at)
+        child = sh->parent[child];
+      auto& c = children[h().units[child].code];
+      c.unit = h().units[child].code;
+      count(c, a);
+      const bool lags = job.q.lagging == directive_action::complete
+                            ? a != directive_action::complete
+                            : a == directive_action::issue;
+      if (!lags)
+        continue;
+      ++r.total;
+      if (after && !(*after < v.who[i]))
+        continue;
+      if (out.laggards.size() < limit)
+        out.laggards.push_back({v.who[i].unit, v.who[i].person, a});
+      else if (cursor.empty())
+        cursor = "more";
+    }
+    for (auto& [code, c] : children)
+      out.children.push_back(c);
+    auto next = [&] {
+      const auto& last = out.laggards.back();
+      return std::to_string(last.unit) + "." + std::to_string(last.person);
+    };
+    if (!cursor.empty())
+      r.cursor = next();
+    fit(r, out.laggards, next);
+    reply(job.reply_to, std::move(r));
+  }
+
+  /// A holder's step, in sequence order.
+  void apply(const case_event& ev, const case_facts& f) {
+    auto [at, fresh] = cases.try_emplace(ev.id);
+    auto& v = at->second;
+    if (fresh) {
+      v.s.id = ev.id;
+      v.s.origin = ev.unit;
+      v.s.reported_at = ev.at;
+      v.s.title = f.title;
+      v.s.hotline = f.hotline;
+      v.description = f.description;
+      v.address = f.address;
+      v.external_id = f.external_id;
+      v.lat = f.lat;
+      v.lon = f.lon;
+    }
+    v.s.category = ev.category;
+    v.s.level = ev.level;
+    v.s.state = ev.state;
+    v.s.colour = ev.colour;
+    v.s.deadline = ev.deadline;
+    v.s.reached = f.reached;
+    v.s.changed_at = ev.at;
+    v.clock_start = f.clock_start;
+    v.steps.push_back(protocol::case_step{ev.at, ev.action, ev.state, ev.unit, ev.from_unit, ev.by,
+                                          ev.note, ev.departments, ev.score, ev.duplicate_of});
+    if (ev.action == case_action::approve_whistle)
+      summon(v, ev.departments);
+    if (fresh || ev.unit != v.s.unit)
+      hold(v, ev.unit);
+  }
+
+  /// Whether `who` may see case `v`: a unit that held it, or a department it summoned, is
+  /// theirs to watch; the hotline's operators see the hotline's cases.
+  bool visible(const principal& who, const case_view& v) const {
+    if (who.holds == post::hotline_operator)
+      return v.s.hotline;
+    auto mine = [&](unit_code u) { return may_watch(h(), who, u); };
+    return std::any_of(v.held_by.begin(), v.held_by.end(), mine) ||
+           std::any_of(v.summoned.begin(), v.summoned.end(), mine);
+  }
+
+  void answer_one(query_job& job) {
+    auto found = cases.find(job.q.case_ref);
+    if (found == cases.end())
+      return reply(job.reply_to,
+                   error{job.id, errc::unknown_case, "no case " + std::to_string(job.q.case_ref)});
+    const auto& v = found->second;
+    if (!visible(job.who, v))
+      return reply(job.reply_to, error{job.id, errc::forbidden,
+                                       "you may not see case " + std::to_string(job.q.case_ref)});
+    std::uint64_t first = 0;
+    if (!job.q.cursor.empty() &&
+        (job.q.cursor[0] != 's' || !parse_uint(std::string_view(job.q.cursor).substr(1), first) ||
+         first >= v.steps.size()))
+      return reply(job.reply_to, error{job.id, errc::invalid_argument,
+                                       "field 'cursor': not a cursor of this case's steps"});
+    result r;
+    r.id = job.id;
+    r.seq = job.seq;
+    r.what = query_kind::one_case;
+    r.total = static_cast<std::uint32_t>(v.steps.size());
+    auto& d = r.one;
+    d.summary = v.s;
+    d.summary.colour = colour_at(v, job.now);
+    d.description = v.description;
+    d.address = v.address;
+    d.external_id = v.external_id;
+    d.lat = v.lat;
+    d.lon = v.lon;
+    d.held_by = v.held_by;
+    d.first = static_cast<std::uint32_t>(first);
+    const auto limit = job.q.limit != 0 ? job.q.limit : limits::page;
+    const auto end = std::min<std::size_t>(v.steps.size(), first + limit);
+    d.steps.assign(v.steps.begin() + static_cast<std::ptrdiff_t>(first),
+                   v.steps.begin() + static_cast<std::ptrdiff_t>(end));
+    auto next = [&] { return "s" + std::to_string(first + d.steps.size()); };
+    if (end < v.steps.size())
+      r.cursor = next();
+    fit(r, d.steps, next);
+    reply(job.reply_to, std::move(r));
+  }
+
+  bool matches(const query_job& job, const case_view& v) const {
+    const auto& q = job.q;
+    const bool done = terminal(v.s.state);
+    if ((q.status == case_status::open && done) || (q.status == case_status::done && !done))
+      return false;
+    if ((q.state && *q.state != v.s.state) || (q.level && *q.level != v.s.level))
+      return false;
+    if (!q.category.empty() && q.category != v.s.category)
+      return false;
+    if (q.held_at && *q.held_at != h().units[v.holder].kind)
+      return false;
+    if ((q.hotline && *q.hotline != v.s.hotline) || (job.hotline_only && !v.s.hotline))
+      return false;
+    if ((q.from != 0 && v.s.reported_at < q.from) || (q.to != 0 && v.s.reported_at >= q.to))
+      return false;
+    return !q.colour || *q.colour == colour_at(v, job.now);
+  }
+
+  void answer_part(query_job& job, std::size_t slot) {
+    auto& part = job.parts[slot];
+    std::vector<std::pair<order_key, const case_view*>> found;
+    auto consider = [&](case_id id) {
+      auto c = cases.find(id);
+      if (c == cases.end() || !matches(job, c->second))
+        return;
+      ++part.matched;
+      auto key = key_of(c->second, job.q.order);
+      if (job.after && !(*job.after < key))
+        return;
+      ++part.beyond;
+      found.emplace_back(key, &c->second);
+    };
+    for (const auto& [unit, ids] : held)
+      if (h().within_at(unit, job.root))
+        for (auto id : ids)
+          consider(id);
+    if (job.department) // and the whistles it was summoned to, held by their townships
+      if (auto s = summoned.find(job.q.unit); s != summoned.end())
+        for (auto id : s->second)
+          if (auto c = cases.find(id); c != cases.end() && c->second.holder != job.root)
+            consider(id);
+    const auto n = std::min<std::size_t>(found.size(), job.limit);
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+    part.items.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      case_summary s = found[i].second->s;
+      s.colour = colour_at(*found[i].second, job.now);
+      part.items.emplace_back(found[i].first, std::move(s));
+    }
+  }
+};
+
+/// The last shard to finish a list query merges the parts and answers.
+void finish(query_job& job) {
+  std::vector<std::pair<order_key, case_summary>> all;
+  std::uint64_t matched = 0, beyond = 0;
+  for (auto& p : job.parts) {
+    matched += p.matched;
+    beyond += p.beyond;
+    std::move(p.items.begin(), p.items.end(), std::back_inserter(all));
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (all.size() > job.limit)
+    all.resize(job.limit);
+  result r;
+  r.id = job.id;
+  r.seq = job.seq;
+  r.what = query_kind::cases;
+  r.total = static_cast<std::uint32_t>(std::min<std::uint64_t>(matched, UINT32_MAX));
+  std::vector<order_key> keys;
+  for (auto& [key, summary] : all) {
+    keys.push_back(key);
+    r.cases.push_back(std::move(summary));
+  }
+  auto next = [&] { return cursor_of(keys[r.cases.size() - 1]); };
+  if (beyond > all.size() && !all.empty())
+    r.cursor = next();
+  fit(r, r.cases, next);
+  reply(job.reply_to, std::move(r));
+}
+
+/// Hands the events of cases to the shard of their maker.
+class tap final : public event_tap {
+public:
+  tap(std::shared_ptr<const read_model::shared> sh, std::vector<caf::actor> shards)
+    : sh_(std::move(sh))
+    , shards_(std::move(shards)) {}
+
+  void on_event(std::uint32_t, const outbound_ptr& event,
+                const std::shared_ptr<const void>& facts) override {
+    // Only the steps the read side keeps carry facts: a holder's step of a case (not a
+    // department's reminder), a directive's issue at its issuer, a recipient's receipt.
+    if (!facts)
+      return;
+    const auto& m = event->message();
+    std::uint64_t id = 0;
+    if (auto* c = std::get_if<case_event>(&m))
+      id = c->id;
+    else if (auto* d = std::get_if<directive_event>(&m))
+      id = d->id;
+    if (auto shard = sh_->shard_of_case(id))
+      caf::anon_send(shards_[*shard], apply_msg{event, facts});
+  }
+
+private:
+  std::shared_ptr<const read_model::shared> sh_;
+  std::vector<caf::actor> shards_;
+};
+
+} // namespace read_side
+} // namespace hub::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::read_side::apply_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::read_side::query_msg)
+
+namespace hub::actors {
+
+using namespace read_side;
+
+read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> h,
+                       const city_snapshot* snapshot, std::function<timestamp_ms()> now) {
+  auto sh = std::make_shared<shared>();
+  sh->h = h;
+  sh->now = std::move(now);
+  sh->shard_of.assign(h->units.size(), 0);
+  std::unordered_map<unit_code, std::uint16_t> county_shard;
+  for (const auto& u : h->units)
+    if (u.kind == unit_kind::county)
+      county_shard.emplace(u.code, static_cast<std::uint16_t>(county_shard.size() + 1));
+  for (std::uint32_t i = 0; i < h->units.size(); ++i)
+    if (auto* county = h->ancestor_of_kind(h->units[i].code, unit_kind::county))
+      sh->shard_of[i] = county_shard.at(county->code);
+  sh->shards = county_shard.size() + 1;
+  sh->parent.reserve(h->units.size());
+  for (const auto& u : h->units)
+    sh->parent.push_back(u.parent != 0 ? h->index_of(u.parent) : hierarchy::no_unit);
+  shared_ = sh;
+
+  std::vector<std::shared_ptr<shard_state>> start(sh->shards);
+  for (auto& s : start) {
+    s = std::make_shared<shard_state>();
+    s->sh = sh;
+  }
+  if (snapshot != nullptr)
+    for (const auto& unit : snapshot->units)
+      for (const auto& c : unit.cases)
+        if (auto shard = sh->shard_of_case(c.id))
+          start[*shard]->adopt(c);
+  if (snapshot != nullptr)
+    for (const auto& unit : snapshot->units)
+      for (const auto& d : unit.issued)
+        if (auto shard = sh->shard_of_case(d.directive.info->id))
+          start[*shard]->issue(d.directive.info, &d.progress);
+
+  for (auto& s : start)
+    shards_.push_back(sys.spawn([s](caf::stateful_actor<shard_state>* self) mutable {
+      self->state = std::move(*s);
+      s.reset();
+      return caf::behavior{
+          [self](apply_msg& m) {
+            const auto& msg = m.event->message();
+            if (auto* c = std::get_if<case_event>(&msg))
+              return self->state.apply(*c, *std::static_pointer_cast<const case_facts>(m.facts));
+            auto& d = std::get<directive_event>(msg);
+            if (d.action == directive_action::issue)
+              self->state.issue(std::static_pointer_cast<const directive_info>(m.facts));
+            else
+              self->state.receipt(d.id, *std::static_pointer_cast<const recipient>(m.facts),
+                                  d.action);
+          },
+          [self](query_msg& m) {
+            auto& job = *m.job;
+            if (job.q.what == query_kind::one_case)
+              return self->state.answer_one(job);
+            if (job.q.what == query_kind::directive)
+              return self->state.answer_directive(job);
+            self->state.answer_part(job, m.slot);
+            if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) == 1)
+              finish(job);
+          },
+      };
+    }));
+  tap_ = std::make_shared<read_side::tap>(sh, shards_);
+}
+
+read_model::~read_model() {
+  for (auto& s : shards_)
+    caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+}
+
+void read_model::ask(bus& events, const principal& who, std::uint64_t id, query q,
+                     sink_ptr reply_to) const {
+  const auto& h = *shared_->h;
+  auto refuse = [&](errc code, std::string why) {
+    reply(reply_to, error{id, code, std::move(why)});
+  };
+  auto job = std::make_shared<query_job>();
+  job->now = shared_->now();
+  std::vector<std::uint16_t> targets;
+  if (q.what == query_kind::one_case) {
+    auto shard = shared_->shard_of_case(q.case_ref);
+    if (!shard)
+      return refuse(errc::unknown_case, "no case " + std::to_string(q.case_ref));
+    targets.push_back(*shard);
+  } else if (q.what == query_kind::directive) {
+    auto shard = shared_->shard_of_case(q.directive_ref);
+    if (!shard)
+      return refuse(errc::unknown_directive, "no directive " + std::to_string(q.directive_ref));
+    if (q.unit != 0 && h.find_unit(q.unit) == nullptr)
+      return refuse(errc::unknown_unit, "no unit " + std::to_string(q.unit));
+    // Whose receipts: the scope's (the issuer's unit, the maker of the id, by default), which
+    // one must be allowed to watch; the shard checks that the directive reaches there.
+    if (q.unit == 0)
+      q.unit = h.units[maker_of(q.directive_ref)].code;
+    if (!may_watch(h, who, q.unit))
+      return refuse(errc::forbidden,
+                    "you may not see the receipts of unit " + std::to_string(q.unit));
+    if (!q.cursor.empty()) {
+      order_key after;
+      if (!parse_cursor(q.cursor, after))
+        return refuse(errc::invalid_argument, "field 'cursor': not a cursor of a directive");
+    }
+    targets.push_back(*shard);
+  } else {
+    auto* root = h.find_unit(q.unit);
+    if (root == nullptr)
+      return refuse(errc::unknown_unit, "no unit " + std::to_string(q.unit));
+    if (!may_watch(h, who, q.unit))
+      return refuse(errc::forbidden, "you may not see the cases of unit " + std::to_string(q.unit));
+    if (who.holds == post::hotline_operator) {
+      if (q.hotline && !*q.hotline)
+        return refuse(errc::forbidden, "the hotline sees the hotline's cases only");
+      job->hotline_only = true;
+    }
+    if (!q.category.empty() && h.find_category(q.category) == nullptr)
+      return refuse(errc::invalid_argument, "field 'category': no category '" + q.category + "'");
+    if (!q.cursor.empty()) {
+      order_key after;
+      if (!parse_cursor(q.cursor, after))
+        return refuse(errc::invalid_argument, "field 'cursor': not a cursor of a case list");
+      job->after = after;
+    }
+    job->root = h.index_of(*root);
+    job->department = root->kind == unit_kind::department;
+    job->limit = q.limit != 0 ? q.limit : static_cast<std::uint32_t>(limits::default_page);
+    if (root->kind == unit_kind::city) {
+      for (std::uint16_t s = 0; s < shared_->shards; ++s)
+        targets.push_back(s);
+    } else {
+      targets.push_back(0); // the city's shard: cases its centre dispatched into the county
+      if (shared_->shard_of[job->root] != 0)
+        targets.push_back(shared_->shard_of[job->root]);
+    }
+    job->parts.resize(targets.size());
+    job->waiting.store(targets.size(), std::memory_order_relaxed);
+  }
+  job->q = std::move(q);
+  job->who = who;
+  job->id = id;
+  job->reply_to = std::move(reply_to);
+  events.at_cut([&](std::uint64_t seq) {
+    job->seq = seq;
+    for (std::size_t slot = 0; slot < targets.size(); ++slot)
+      caf::anon_send(shards_[targets[slot]], query_msg{job, slot});
+  });
+}
+
+} // namespace hub::actors

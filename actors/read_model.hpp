@@ -1,0 +1,56 @@
+#pragma once
+
+// The read side: what queries are answered from (protocol/README.md, "query"). Shards, one per
+// county and one for the city's own units, each an actor keeping a view of the cases made in
+// its part of the city, fed from the bus in sequence order (bus::set_tap) with the facts the
+// holder hands over beside each case event. A query is sent to the shards it needs under the
+// bus's lock (bus::at_cut), so each shard answers after every event up to that sequence
+// number and before any later one: every result is exactly "current to" its `seq`. A query
+// over several shards is gathered without waiting: each shard adds its part to the query and
+// the last one to finish answers.
+//
+// A case stays in the shard of the unit that made it (its id names the maker): cases made in
+// a county never leave it (escalation stops at the township, whistles stay in the county), and
+// the few made at the city's centre and dispatched into a county are found by asking the city
+// shard as well. So a county's shard can move to the county's own machine later with the
+// county's unit actors: only the routing of queries (here) and of the tap's events changes.
+
+#include "actors/bus.hpp"
+#include "actors/case_record.hpp"
+#include "actors/principal.hpp"
+#include "actors/restore.hpp"
+
+#include <caf/all.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace hub::actors {
+
+class read_model {
+public:
+  /// Spawns the shards, each starting from `snapshot` (a recovered city's cases; null: none).
+  /// `now` is the hub's wall clock (for the colour of a deadline at the time of the answer).
+  read_model(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
+             const city_snapshot* snapshot, std::function<protocol::timestamp_ms()> now);
+  ~read_model();
+  read_model(const read_model&) = delete;
+  read_model& operator=(const read_model&) = delete;
+
+  /// What the bus hands every event to (bus::set_tap).
+  std::shared_ptr<event_tap> tap() const { return tap_; }
+
+  /// Answers query `id` from `who` to `reply_to`: one `result`, or an `error` (forbidden,
+  /// unknown_case, unknown_unit, invalid_argument). Never blocks.
+  void ask(bus& events, const principal& who, std::uint64_t id, protocol::query q,
+           sink_ptr reply_to) const;
+
+  struct shared; // the hierarchy, the shard of every unit, the clock
+private:
+  std::shared_ptr<const shared> shared_;
+  std::vector<caf::actor> shards_;
+  std::shared_ptr<event_tap> tap_;
+};
+
+} // namespace hub::actors

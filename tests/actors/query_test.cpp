@@ -1,0 +1,457 @@
+// Queries (protocol/README.md, "query"): one case with its history, the cases of a subtree,
+// who may ask what, pages and filters, and how a result's seq fits the event stream.
+
+#include "tests/actors/city_fixture.hpp"
+
+#include <set>
+
+namespace hub::testing {
+namespace {
+
+using protocol::case_action;
+using protocol::case_state;
+using protocol::errc;
+using protocol::query;
+using protocol::query_kind;
+using namespace codes;
+
+constexpr auto P = person_at;
+
+class query_test : public city_test {
+protected:
+  /// The result of `q` asked by `who`; fails the test when the answer is not one.
+  protocol::result ask(protocol::person_id who, query q) {
+    auto reply = act(who, q);
+    auto* r = std::get_if<protocol::result>(&reply);
+    EXPECT_NE(r, nullptr) << describe(reply);
+    return r != nullptr ? *r : protocol::result{};
+  }
+
+  static query one(protocol::case_id id) {
+    query q;
+    q.what = query_kind::one_case;
+    q.case_ref = id;
+    return q;
+  }
+
+  static query cases_of(protocol::unit_code unit) {
+    query q;
+    q.what = query_kind::cases;
+    q.unit = unit;
+    return q;
+  }
+
+  static std::set<protocol::case_id> ids(const protocol::result& r) {
+    std::set<protocol::case_id> out;
+    for (auto& c : r.cases)
+      out.insert(c.id);
+    return out;
+  }
+
+  /// Walks a case from grid_a1_1 up to a whistle to police and housing, rated and closed.
+  protocol::case_id whistled_case() {
+    auto id = report(P(grid_a1_1, 2), grid_a1_1);
+    EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+    EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::escalate));
+    EXPECT_ACK(step(P(village_a1, 2), id, case_action::sign));
+    EXPECT_ACK(step(P(village_a1, 1), id, case_action::escalate));
+    EXPECT_ACK(step(P(town_a, 2), id, case_action::sign));
+    protocol::case_act whistle;
+    whistle.departments = {police, housing};
+    EXPECT_ACK(step(P(town_a, 4), id, case_action::propose_whistle, whistle));
+    EXPECT_ACK(step(P(town_a, 1), id, case_action::approve_whistle));
+    for (auto dept : {police, housing}) {
+      EXPECT_ACK(step(P(dept, 2), id, case_action::report_in));
+      EXPECT_ACK(step(P(dept, 1), id, case_action::feedback));
+    }
+    EXPECT_ACK(step(P(town_a, 4), id, case_action::resolve));
+    protocol::case_act rating;
+    rating.unit = police;
+    rating.score = 5;
+    EXPECT_ACK(step(P(town_a, 1), id, case_action::rate, rating));
+    return id;
+  }
+};
+
+TEST_F(query_test, one_case_answers_its_whole_history_as_its_events_told_it) {
+  auto watcher = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, 0}, watcher));
+  auto id = whistled_case();
+  auto r = ask(P(town_a, 1), one(id));
+  EXPECT_EQ(r.what, query_kind::one_case);
+  EXPECT_EQ(r.seq, city_->events().last_seq());
+  const auto& c = r.one;
+  EXPECT_EQ(c.summary.id, id);
+  EXPECT_EQ(c.summary.title, "邻里噪音纠纷");
+  EXPECT_EQ(c.summary.category, "safety.dispute");
+  EXPECT_EQ(c.summary.state, case_state::resolved);
+  EXPECT_EQ(c.summary.unit, town_a);
+  EXPECT_EQ(c.summary.origin, grid_a1_1);
+  EXPECT_EQ(c.summary.reached, protocol::case_level::department);
+  EXPECT_EQ(c.summary.deadline, find_case(town_a, id)->deadline);
+  EXPECT_EQ(c.held_by, (std::vector<protocol::unit_code>{grid_a1_1, village_a1, town_a}));
+  // Every step is there, in order, with the fields of the event it produced.
+  auto events = watcher->all<protocol::case_event>();
+  ASSERT_EQ(c.steps.size(), events.size());
+  EXPECT_EQ(r.total, events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& s = c.steps[i];
+    const auto& e = events[i];
+    EXPECT_EQ(s.at, e.at);
+    EXPECT_EQ(s.action, e.action) << i;
+    EXPECT_EQ(s.state, e.state) << i;
+    EXPECT_EQ(s.unit, e.unit) << i;
+    EXPECT_EQ(s.from_unit, e.from_unit) << i;
+    EXPECT_EQ(s.by, e.by) << i;
+    EXPECT_EQ(s.note, e.note) << i;
+    EXPECT_EQ(s.departments, e.departments) << i;
+    EXPECT_EQ(s.score, e.score) << i;
+  }
+  EXPECT_EQ(c.steps.back().action, case_action::rate);
+  EXPECT_EQ(c.steps.back().score, 5);
+  EXPECT_TRUE(r.cursor.empty());
+}
+
+TEST_F(query_test, a_long_history_comes_in_pages_of_steps) {
+  auto id = whistled_case(); // 16 steps
+  auto q = one(id);
+  q.limit = 5;
+  std::vector<protocol::case_step> all;
+  for (int page = 0; page < 10; ++page) {
+    auto r = ask(P(town_a, 1), q);
+    EXPECT_EQ(r.one.first, all.size());
+    all.insert(all.end(), r.one.steps.begin(), r.one.steps.end());
+    if (r.cursor.empty())
+      break;
+    q.cursor = r.cursor;
+  }
+  EXPECT_EQ(all.size(), find_case(town_a, id)->history.size());
+  EXPECT_EQ(all.front().action, case_action::report);
+  q.cursor = "s999";
+  EXPECT_REFUSED(act(P(town_a, 1), q), errc::invalid_argument);
+  q.cursor = "garbage";
+  EXPECT_REFUSED(act(P(town_a, 1), q), errc::invalid_argument);
+}
+
+TEST_F(query_test, a_query_after_an_ack_sees_the_change_and_its_seq_covers_it) {
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  auto reply = step(P(grid_a1_1, 2), id, case_action::sign);
+  auto* a = std::get_if<protocol::ack>(&reply);
+  ASSERT_NE(a, nullptr);
+  auto r = ask(P(grid_a1_1, 2), one(id));
+  EXPECT_EQ(r.one.summary.state, case_state::signed_for);
+  EXPECT_EQ(r.seq, a->seq);
+  auto list = ask(P(grid_a1_1, 2), cases_of(grid_a1_1));
+  EXPECT_EQ(list.seq, a->seq);
+  ASSERT_EQ(list.cases.size(), 1u);
+  EXPECT_EQ(list.cases[0].state, case_state::signed_for);
+}
+
+TEST_F(query_test, subscribing_from_a_results_seq_gives_every_later_change_once) {
+  auto first = report(P(grid_a1_1, 2), grid_a1_1);
+  auto list = ask(P(town_a, 1), cases_of(town_a));
+  ASSERT_EQ(ids(list), std::set<protocol::case_id>{first});
+  // Changes after the result: a step on the listed case and a new case.
+  EXPECT_ACK(step(P(grid_a1_1, 2), first, case_action::sign));
+  auto second = report(P(grid_a2_1, 2), grid_a2_1);
+  auto watcher = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(town_a, 1), protocol::subscribe{town_a, list.seq}, watcher));
+  auto events = watcher->all<protocol::case_event>();
+  ASSERT_EQ(events.size(), 2u) << "the replay is exactly what came after the result";
+  EXPECT_EQ(events[0].seq, list.seq + 1);
+  EXPECT_EQ(events[0].id, first);
+  EXPECT_EQ(events[0].action, case_action::sign);
+  EXPECT_EQ(events[1].id, second);
+  // And the result taken now is current to the last of them.
+  EXPECT_EQ(ask(P(town_a, 1), cases_of(town_a)).seq, events[1].seq);
+}
+
+TEST_F(query_test, a_list_is_sorted_filtered_and_paged_to_its_last_page) {
+  std::vector<protocol::case_id> made;
+  for (int i = 0; i < 7; ++i) {
+    made.push_back(report(P(grid_a1_1, 2), grid_a1_1,
+                          i % 2 == 0 ? protocol::urgency::normal : protocol::urgency::urgent));
+    advance(std::chrono::minutes(1));
+  }
+  auto q = cases_of(town_a);
+  q.limit = 3;
+  std::vector<protocol::case_summary> seen;
+  int pages = 0;
+  for (;;) {
+    auto r = ask(P(town_a, 1), q);
+    ++pages;
+    EXPECT_EQ(r.total, 7u);
+    seen.insert(seen.end(), r.cases.begin(), r.cases.end());
+    if (r.cursor.empty())
+      break;
+    q.cursor = r.cursor;
+  }
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 7u);
+  for (std::size_t i = 1; i < seen.size(); ++i)
+    EXPECT_LE(seen[i - 1].deadline, seen[i].deadline) << "sorted by deadline";
+  // Urgent ones (a quarter of the time) come first.
+  EXPECT_EQ(seen[0].level, protocol::urgency::urgent);
+
+  auto urgent = cases_of(town_a);
+  urgent.level = protocol::urgency::urgent;
+  EXPECT_EQ(ask(P(town_a, 1), urgent).total, 3u);
+  auto changed = cases_of(town_a);
+  changed.order = protocol::case_order::changed;
+  EXPECT_EQ(ask(P(town_a, 1), changed).cases.front().id, made.back());
+
+  // Colours as of now: the sign limit is 2 h (30 min when urgent).
+  advance(std::chrono::minutes(20));
+  auto yellow = cases_of(town_a);
+  yellow.colour = protocol::deadline_colour::yellow;
+  auto red = cases_of(town_a);
+  red.colour = protocol::deadline_colour::red;
+  EXPECT_GT(ask(P(town_a, 1), yellow).total + ask(P(town_a, 1), red).total, 0u);
+  advance(std::chrono::hours(3));
+  EXPECT_EQ(ask(P(town_a, 1), red).total, 7u);
+
+  // Closed cases leave the open list and show among the done.
+  EXPECT_ACK(step(P(grid_a1_1, 1), made[0], case_action::reject));
+  EXPECT_EQ(ask(P(town_a, 1), cases_of(town_a)).total, 6u);
+  auto done = cases_of(town_a);
+  done.status = protocol::case_status::done;
+  auto r = ask(P(town_a, 1), done);
+  ASSERT_EQ(r.cases.size(), 1u);
+  EXPECT_EQ(r.cases[0].state, case_state::rejected);
+
+  auto held_at_village = cases_of(town_a);
+  held_at_village.held_at = protocol::unit_kind::village;
+  EXPECT_EQ(ask(P(town_a, 1), held_at_village).total, 0u);
+  auto unknown = cases_of(town_a);
+  unknown.category = "no.such";
+  EXPECT_REFUSED(act(P(town_a, 1), unknown), errc::invalid_argument);
+  auto bad = cases_of(town_a);
+  bad.cursor = "1-2";
+  EXPECT_REFUSED(act(P(town_a, 1), bad), errc::invalid_argument);
+}
+
+TEST_F(query_test, each_role_sees_its_own_and_nothing_else) {
+  auto whistled = whistled_case();
+  auto plain = report(P(grid_b1_1, 2), grid_b1_1);
+  protocol::case_report hot;
+  hot.unit = city_centre;
+  hot.category = "safety.dispute";
+  hot.title = "12345";
+  hot.external_id = "SR-1";
+  auto reply = act(P(city_centre, 1), hot);
+  auto* a = std::get_if<protocol::ack>(&reply);
+  ASSERT_NE(a, nullptr) << describe(reply);
+  auto hotline_case = a->case_ref;
+
+  // Grid staff: their grid's cases, and a case that passed their grid.
+  EXPECT_EQ(ids(ask(P(grid_a1_1, 3), cases_of(grid_a1_1))), std::set<protocol::case_id>{});
+  ask(P(grid_a1_1, 3), one(whistled));
+  EXPECT_REFUSED(act(P(grid_a1_1, 3), cases_of(village_a1)), errc::forbidden);
+  EXPECT_REFUSED(act(P(grid_a1_1, 3), one(plain)), errc::forbidden);
+  // Village and township: their subtree.
+  EXPECT_REFUSED(act(P(village_a1, 1), cases_of(town_a)), errc::forbidden);
+  EXPECT_EQ(ids(ask(P(town_b, 1), cases_of(town_b))), std::set<protocol::case_id>{plain});
+  EXPECT_REFUSED(act(P(town_b, 1), one(whistled)), errc::forbidden);
+  // A department: the cases it was summoned to, nothing else.
+  EXPECT_EQ(ids(ask(P(police, 2), cases_of(police))), std::set<protocol::case_id>{whistled});
+  ask(P(police, 2), one(whistled));
+  EXPECT_REFUSED(act(P(environment, 2), one(whistled)), errc::forbidden);
+  EXPECT_REFUSED(act(P(police, 2), cases_of(town_a)), errc::forbidden);
+  EXPECT_REFUSED(act(P(police, 2), one(plain)), errc::forbidden);
+  // The county centre and leader: the county; not another county.
+  EXPECT_EQ(ids(ask(P(centre, 1), cases_of(county))),
+            (std::set<protocol::case_id>{whistled, plain}));
+  EXPECT_REFUSED(act(P(county, 1), cases_of(other_county)), errc::forbidden);
+  EXPECT_REFUSED(act(P(county, 1), one(hotline_case)), errc::forbidden);
+  // The city: everything.
+  EXPECT_EQ(ids(ask(P(city, 1), cases_of(city))),
+            (std::set<protocol::case_id>{whistled, plain, hotline_case}));
+  ask(P(city_centre, 2), one(plain));
+  // The hotline: its own cases only, wherever they are.
+  EXPECT_EQ(ids(ask(P(city_centre, 1), cases_of(city))), std::set<protocol::case_id>{hotline_case});
+  ask(P(city_centre, 1), one(hotline_case));
+  EXPECT_REFUSED(act(P(city_centre, 1), one(plain)), errc::forbidden);
+  auto others = cases_of(city);
+  others.hotline = false;
+  EXPECT_REFUSED(act(P(city_centre, 1), others), errc::forbidden);
+  // Unknown things, for everyone.
+  EXPECT_REFUSED(act(P(city, 1), cases_of(411599)), errc::unknown_unit);
+  EXPECT_REFUSED(act(P(city, 1), one(plain + 1000)), errc::unknown_case);
+}
+
+TEST_F(query_test, a_hotline_case_dispatched_into_a_county_is_in_that_countys_lists) {
+  protocol::case_report hot;
+  hot.unit = city_centre;
+  hot.category = "safety.dispute";
+  hot.title = "12345";
+  auto reply = act(P(city_centre, 1), hot);
+  auto* a = std::get_if<protocol::ack>(&reply);
+  ASSERT_NE(a, nullptr) << describe(reply);
+  auto id = a->case_ref;
+  EXPECT_ACK(step(P(city_centre, 2), id, case_action::triage));
+  protocol::case_act to_town;
+  to_town.unit = town_a;
+  EXPECT_ACK(step(P(city_centre, 2), id, case_action::dispatch, to_town));
+  auto hotline_only = cases_of(town_a);
+  hotline_only.hotline = true;
+  auto r = ask(P(town_a, 1), hotline_only);
+  ASSERT_EQ(ids(r), std::set<protocol::case_id>{id});
+  EXPECT_TRUE(r.cases[0].hotline);
+  EXPECT_EQ(r.cases[0].unit, town_a);
+  EXPECT_EQ(r.cases[0].origin, city_centre);
+  EXPECT_EQ(ask(P(town_a, 1), one(id)).one.held_by,
+            (std::vector<protocol::unit_code>{city_centre, town_a}));
+}
+
+// A directive to every grid of the county (8): totals, the counts per child for drill-down,
+// and the laggards a page at a time; each as the issuer's tally has it.
+TEST_F(query_test, a_directive_answers_its_receipts_per_child_and_its_laggards) {
+  protocol::directive_issue d;
+  d.channel = 2;
+  d.title = "防汛检查";
+  d.target.kind = protocol::target_kind::level;
+  d.target.units = {county};
+  d.target.level = protocol::unit_kind::grid;
+  auto issued = act(P(county, 1), d);
+  auto* a = std::get_if<protocol::ack>(&issued);
+  ASSERT_NE(a, nullptr) << describe(issued);
+  const auto id = a->directive_ref;
+  EXPECT_ACK(
+      act(P(grid_a1_1, 2), protocol::directive_act{id, protocol::directive_action::sign, ""}));
+  EXPECT_ACK(
+      act(P(grid_a1_2, 2), protocol::directive_act{id, protocol::directive_action::complete, ""}));
+  EXPECT_ACK(
+      act(P(grid_b2_2, 2), protocol::directive_act{id, protocol::directive_action::complete, ""}));
+
+  query q;
+  q.what = query_kind::directive;
+  q.directive_ref = id;
+  auto r = ask(P(county, 1), q);
+  EXPECT_EQ(r.seq, city_->events().last_seq());
+  const auto& got = r.directive;
+  EXPECT_EQ(got.id, id);
+  EXPECT_EQ(got.unit, county);
+  EXPECT_EQ(got.title, "防汛检查");
+  EXPECT_EQ(got.scope.unit, county);
+  EXPECT_EQ(got.scope.total, 8u);
+  EXPECT_EQ(got.scope.signed_count, 3u);
+  EXPECT_EQ(got.scope.done, 2u);
+  // The issuer's own tally says the same.
+  const auto& tally = state_of(county).issued_.at(id);
+  EXPECT_EQ(tally.signed_count, got.scope.signed_count);
+  EXPECT_EQ(tally.done, got.scope.done);
+  ASSERT_EQ(got.children.size(), 2u); // the two townships
+  EXPECT_EQ(got.children[0].unit, town_a);
+  EXPECT_EQ(got.children[0].total, 4u);
+  EXPECT_EQ(got.children[0].signed_count, 2u);
+  EXPECT_EQ(got.children[0].done, 1u);
+  EXPECT_EQ(got.children[1].unit, town_b);
+  EXPECT_EQ(got.children[1].done, 1u);
+  // Laggards: not completed (6), or not signed (5); in pages.
+  EXPECT_EQ(r.total, 6u);
+  EXPECT_EQ(got.laggards.size(), 6u);
+  q.lagging = protocol::directive_action::sign;
+  q.limit = 2;
+  std::vector<protocol::laggard> all;
+  for (int page = 0; page < 10; ++page) {
+    auto p = ask(P(county, 1), q);
+    EXPECT_EQ(p.total, 5u);
+    all.insert(all.end(), p.directive.laggards.begin(), p.directive.laggards.end());
+    if (p.cursor.empty())
+      break;
+    q.cursor = p.cursor;
+  }
+  ASSERT_EQ(all.size(), 5u);
+  for (const auto& l : all) {
+    EXPECT_EQ(l.action, protocol::directive_action::issue);
+    EXPECT_NE(l.unit, grid_a1_1);
+  }
+  // Drill down into town_a: its villages.
+  q.cursor.clear();
+  q.unit = town_a;
+  q.lagging = protocol::directive_action::complete;
+  q.limit = 0;
+  auto town = ask(P(town_a, 1), q);
+  EXPECT_EQ(town.directive.scope.total, 4u);
+  ASSERT_EQ(town.directive.children.size(), 2u);
+  EXPECT_EQ(town.directive.children[0].unit, village_a1);
+  EXPECT_EQ(town.directive.children[0].done, 1u);
+  EXPECT_EQ(town.total, 3u);
+  // Who may see: the township its own part only, a grid its own receipt; not another county.
+  q.unit = 0;
+  EXPECT_REFUSED(act(P(town_a, 1), q), errc::forbidden);
+  q.unit = town_b;
+  EXPECT_REFUSED(act(P(town_a, 1), q), errc::forbidden);
+  q.unit = grid_a1_1;
+  EXPECT_EQ(ask(P(grid_a1_1, 3), q).directive.scope.signed_count, 1u);
+  q.unit = village_a1;
+  EXPECT_REFUSED(act(P(grid_a1_1, 3), q), errc::forbidden);
+  q.unit = 0;
+  EXPECT_REFUSED(act(P(other_town, 1), q), errc::forbidden);
+  q.directive_ref = id + 1000;
+  EXPECT_REFUSED(act(P(county, 1), q), errc::unknown_directive);
+}
+
+} // namespace
+} // namespace hub::testing
+
+namespace hub::testing {
+namespace {
+
+// On the real scheduler, with reports committed on two threads while queries are asked: every
+// result counts exactly the reports whose events are numbered up to its seq, never one more or
+// one less.
+TEST(query_threads, every_result_is_exactly_its_cut_while_writes_go_on) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  cfg.set("logger.console", caf::atom("none"));
+  caf::actor_system sys{cfg};
+  auto h = make_small_city();
+  actors::city c(sys, h);
+  auto leader = actors::principal::of(*h->find_person(person_at(codes::county, 1)));
+  auto watcher = std::make_shared<waiting_recorder>();
+  c.submit(leader, {1, protocol::subscribe{codes::county, 0}}, watcher);
+  ASSERT_TRUE(watcher->reply_to(1, patience).has_value());
+
+  const std::vector<protocol::unit_code> grids{codes::grid_a1_1, codes::grid_a2_2, codes::grid_b1_1,
+                                               codes::grid_b2_2};
+  constexpr int reports = 400;
+  auto writes = std::make_shared<waiting_recorder>();
+  auto reads = std::make_shared<waiting_recorder>();
+  protocol::query q;
+  q.what = protocol::query_kind::cases;
+  q.unit = codes::county;
+  q.limit = 1;
+  // The reports go out at once; the queries one after another while they are committed.
+  for (int i = 1; i <= reports; ++i) {
+    auto grid = grids[static_cast<std::size_t>(i) % grids.size()];
+    protocol::case_report r;
+    r.unit = grid;
+    r.category = "safety.dispute";
+    r.title = "t" + std::to_string(i);
+    c.submit(actors::principal::of(*h->find_person(person_at(grid, 2))),
+             {static_cast<std::uint64_t>(i), r}, writes);
+  }
+  std::uint64_t asked = 0;
+  while (writes->all().size() < static_cast<std::size_t>(reports) && asked < 10 * reports) {
+    c.submit(leader, {++asked, q}, reads);
+    ASSERT_TRUE(reads->reply_to(asked, patience).has_value());
+  }
+  c.submit(leader, {++asked, q}, reads);
+  ASSERT_TRUE(reads->reply_to(asked, patience).has_value());
+  ASSERT_TRUE(writes->wait_for(reports));
+  ASSERT_TRUE(watcher->wait_until([&](const auto& m) { return m.size() >= reports + 1; }));
+  auto events = watcher->all<protocol::case_event>();
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(reports));
+  std::set<std::uint64_t> cuts;
+  for (const auto& r : reads->all<protocol::result>()) {
+    auto upto = std::count_if(events.begin(), events.end(),
+                              [&](const protocol::case_event& e) { return e.seq <= r.seq; });
+    EXPECT_EQ(r.total, static_cast<std::uint32_t>(upto)) << "result current to " << r.seq;
+    cuts.insert(r.seq);
+  }
+  EXPECT_EQ(*cuts.rbegin(), events.back().seq) << "the last query came after every ack";
+}
+
+} // namespace
+} // namespace hub::testing

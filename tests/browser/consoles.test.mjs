@@ -1,0 +1,239 @@
+// The pages in headless Chromium (Debian's, driven by playwright-core) against a real
+// `hub serve` with Redis: the whistle across three consoles and the dashboard, a directive
+// watched to completion, a forbidden step's error in words, the hub killed and restarted,
+// and the dashboard's script time and heap under hub-sim's load. Screenshots of each page
+// go to $HUB_BROWSER_ARTIFACTS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { City, chromium, artifacts, recordFrames, until } from './harness.mjs';
+
+// People of the generated city (seed 20261125): see sim/README.md, "hub-cli".
+const CITY_LEADER = 41150001n;
+const TOWNSHIP = 411502001, HEAD = 41150200101n, MODULE_HEAD = 41150200106n; // module 4
+const GRID = 411502001001001, GRID_HEAD = 41150200100100101n, WORKER = 41150200100100102n;
+const SECRETARY = 41150200100101n;
+const DEPARTMENT = 411502903, DEPT_HEAD = 41150290301n; // 浉河区生态环境分局 (modules 4, 9)
+const T = 20000; // the bound on any one wait
+
+const city = new City();
+let browser;
+
+before(async () => {
+  await city.start();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await city.stop();
+});
+
+async function open(pageName, person, viewport = { width: 1440, height: 900 }) {
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  const frames = recordFrames(page);
+  await page.goto(await city.pageUrl(pageName, person));
+  await page.locator('#status[data-state="open"]').waitFor({ timeout: T });
+  page.errors = errors;
+  page.frames_ = frames;
+  return page;
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+
+test('the whistle: proposed, blown, reported in and fed back live, rated; the dashboard follows', async () => {
+  const dashboard = await open('dashboard', CITY_LEADER, { width: 1920, height: 1080 });
+  const worker = await open('grid', WORKER, { width: 390, height: 844 });
+  const moduleHead = await open('township', MODULE_HEAD);
+  const head = await open('township', HEAD);
+  const dept = await open('department', DEPT_HEAD);
+  assert.equal(await page0(dept), '');
+
+  // The grid worker reports on the phone page; it appears on the grid's list.
+  await worker.selectOption('#category', 'enforce.noise');
+  await worker.fill('#r-title', '工地夜间施工噪音');
+  await worker.click('#send');
+  const item = worker.locator('#cases .item').first();
+  await item.waitFor({ timeout: T });
+  const id = BigInt(await item.getAttribute('data-case'));
+  await worker.click(`#cases .item[data-case="${id}"] button[name="sign"]`);
+  await worker.locator(`#cases .item[data-case="${id}"][data-state="signed"]`).waitFor({ timeout: T });
+  await shot(worker, 'grid');
+  // The dashboard's ticker shows the new case.
+  await dashboard.locator('#ticker li', { hasText: '新案件' }).first().waitFor({ timeout: T });
+
+  // Up to the township by hand (no page for the village).
+  await city.cli(GRID_HEAD, 'act', '--case', String(id), '--action', 'escalate');
+  await city.cli(SECRETARY, 'act', '--case', String(id), '--action', 'sign');
+  await city.cli(SECRETARY, 'act', '--case', String(id), '--action', 'escalate');
+
+  // The township signs on its console, the module head proposes, the head blows the whistle.
+  const row = (p) => p.locator(`#cases tr[data-case="${id}"]`);
+  await row(head).click({ timeout: T });
+  await head.click('#sign', { timeout: T });
+  await row(moduleHead).click({ timeout: T });
+  await moduleHead.locator('#propose').waitFor({ timeout: T });
+  await moduleHead.check(`#pick input[value="${DEPARTMENT}"]`);
+  await moduleHead.fill('#reason', '需要生态环境部门现场执法');
+  await moduleHead.click('#propose');
+  await head.locator('#whistle').waitFor({ timeout: T });
+  await shot(head, 'township');
+  await head.click('#whistle');
+  await head.locator(`#depts li[data-dept="${DEPARTMENT}"][data-stage="summoned"]`).waitFor({ timeout: T });
+
+  // The department's console: the whistle arrives live, flashing, counting down.
+  const card = dept.locator(`.whistle-card[data-case="${id}"]`);
+  await card.waitFor({ timeout: T });
+  assert.match(await card.getAttribute('class'), /flash/);
+  assert.match(await card.locator('.count').innerText(), /小时|分/);
+  await shot(dept, 'department');
+  // The dashboard counts one whistle waiting and shows it in the ticker.
+  await dashboard.locator('#ticker li.whistle', { hasText: '吹哨' }).first().waitFor({ timeout: T });
+  await until(async () => (await dashboard.locator('#c-whistles').innerText()) === '1', T, 'the dashboard to count the whistle');
+
+  await card.locator('button[name="report_in"]').click();
+  await head.locator(`#depts li[data-dept="${DEPARTMENT}"][data-stage="reported_in"]`).waitFor({ timeout: T });
+  await card.locator('textarea').fill('已责令停工');
+  await card.locator('button[name="feedback"]').click();
+  await head.locator(`#depts li[data-dept="${DEPARTMENT}"][data-stage="fed_back"] .pill.green`).waitFor({ timeout: T });
+  await until(async () => (await dashboard.locator('#c-whistles').innerText()) === '0', T, 'the dashboard to see the feedback');
+
+  // The township confirms, rates the department (评哨) and closes.
+  await head.click('#resolve');
+  await head.locator(`#rate-${DEPARTMENT}`).waitFor({ timeout: T });
+  await head.selectOption(`#score-${DEPARTMENT}`, '5');
+  await head.click(`#rate-${DEPARTMENT}`);
+  await head.locator(`#depts li[data-dept="${DEPARTMENT}"]`, { hasText: '评分 5' }).waitFor({ timeout: T });
+  await head.click('#close');
+  await head.locator('#case-state', { hasText: '办结' }).waitFor({ timeout: T });
+
+  // The dashboard's figures follow: the close at department level, one rating, satisfied.
+  await until(() => dashboard.evaluate(() => (window.dashboard.agg.get(411500)?.closed_at?.[3] ?? 0) >= 1), T, 'the city aggregate to count the close');
+  await until(() => dashboard.evaluate(() => window.dashboard.stats.chartDraws > 1), T, 'a chart redraw');
+  await shot(dashboard, 'dashboard');
+  // Drill down to the county, then the township, and back.
+  await dashboard.evaluate(() => window.dashboard.drill(411502));
+  await dashboard.locator('#map-title', { hasText: '浉河区' }).waitFor({ timeout: T });
+  await until(() => dashboard.frames_.sent.find((m) => m.t === 'subscribe' && m.unit === 411502), T, 'the county subscription');
+  await dashboard.evaluate(() => window.dashboard.drill(411502001));
+  await dashboard.locator('#map-title', { hasText: '乡镇' }).waitFor({ timeout: T });
+  await shot(dashboard, 'dashboard-township');
+  await dashboard.click('#back');
+  await dashboard.locator('#map-title', { hasText: '浉河区' }).waitFor({ timeout: T });
+  await until(() => dashboard.frames_.sent.find((m) => m.t === 'unsubscribe' && m.unit === 411502001), T, 'the township unsubscribed');
+  for (const p of [dashboard, worker, moduleHead, head, dept]) {
+    assert.deepEqual(p.errors, []);
+    await p.close();
+  }
+});
+
+async function page0(p) { return p.locator('.error').first().innerText().catch(() => ''); }
+
+test('a directive from the leader console is watched to completion', async () => {
+  const leader = await open('leader', CITY_LEADER);
+  const worker = await open('grid', WORKER, { width: 390, height: 844 });
+  await leader.selectOption('#channel', '12');
+  await leader.fill('#d-title', '防汛值班');
+  await leader.fill('#body', '20:00 起到岗');
+  await leader.selectOption('#kind', 'people');
+  await leader.fill('#people', String(WORKER));
+  await leader.focus('#body');
+  await leader.keyboard.press('Control+Enter'); // one key
+  const card = leader.locator('.directive').first();
+  await card.waitFor({ timeout: T });
+  await card.getByText('签收 0/1').waitFor({ timeout: T });
+
+  const d = worker.locator('#directives .item', { hasText: '防汛值班' });
+  await d.waitFor({ timeout: T });
+  await d.locator('button[name="sign"]').click();
+  await leader.locator('.directive', { hasText: '签收 1/1' }).waitFor({ timeout: T });
+  await d.locator('button[name="complete"]').click();
+  await leader.locator('.directive', { hasText: '完成 1/1（100%）' }).waitFor({ timeout: T });
+  await leader.locator('.directive .laggards[data-count="0"]').waitFor({ timeout: T });
+  await shot(leader, 'leader');
+  assert.deepEqual(leader.errors, []);
+  await leader.close();
+  await worker.close();
+});
+
+test('a forbidden step shows the hub\'s refusal in words beside the button', async () => {
+  const worker = await open('grid', WORKER, { width: 390, height: 844 });
+  await worker.selectOption('#category', 'enforce.noise');
+  await worker.fill('#r-title', '占道经营');
+  await worker.click('#send');
+  const item = worker.locator('#cases .item', { hasText: '占道经营' });
+  await item.locator('button[name="sign"]').click({ timeout: T });
+  // A full-time grid worker may not escalate (the grid head or the instructor does).
+  await item.locator('button[name="escalate"]').click({ timeout: T });
+  const error = item.locator('button[name="escalate"] + .error');
+  await error.getByText('无权执行此操作').waitFor({ timeout: T });
+  assert.match(await error.innerText(), /无权执行此操作（.+）/);
+  await shot(worker, 'forbidden');
+  await worker.close();
+});
+
+test('the hub killed and restarted: the page says so, reconnects, resumes with since', async () => {
+  const head = await open('township', HEAD);
+  const r = await city.cli(WORKER, 'report', '--unit', String(GRID), '--category', 'enforce.noise', '--title', '重启前');
+  const before = r.case;
+  await city.cli(GRID_HEAD, 'act', '--case', String(before), '--action', 'escalate');
+  await city.cli(SECRETARY, 'act', '--case', String(before), '--action', 'sign');
+  await city.cli(SECRETARY, 'act', '--case', String(before), '--action', 'escalate');
+  await head.locator(`#cases tr[data-case="${before}"]`).waitFor({ timeout: T });
+  const resumeAt = await head.evaluate(() => window.hub.seq);
+  assert.ok(resumeAt > 0);
+
+  await city.killHub();
+  await head.locator('#status[data-state="reconnecting"]', { hasText: '正在重新连接' }).waitFor({ timeout: T });
+  await shot(head, 'reconnecting');
+  const sentBefore = head.frames_.sent.length;
+  await city.startHub();
+  await head.locator('#status[data-state="open"]').waitFor({ timeout: 30000 });
+  // The subscription is made again from where the page was.
+  await until(() => head.frames_.sent.slice(sentBefore).find((m) => m.t === 'subscribe' && m.unit === TOWNSHIP && Number(m.since) === resumeAt), T, 'the resume subscribe');
+  // What it showed is still there, and the live stream goes on.
+  await head.locator(`#cases tr[data-case="${before}"]`).waitFor({ timeout: T });
+  await city.cli(41150200112n, 'act', '--case', String(before), '--action', 'sign');
+  await head.locator(`#cases tr[data-case="${before}"] td.state`, { hasText: '签收' }).waitFor({ timeout: T });
+  assert.deepEqual(head.errors, []);
+  await head.close();
+});
+
+test('the dashboard under hub-sim load: script time per second and heap', async () => {
+  const seconds = Number(process.env.HUB_BROWSER_LOAD_S ?? 30);
+  const rate = Number(process.env.HUB_BROWSER_LOAD_RATE ?? 300);
+  const dashboard = await open('dashboard', CITY_LEADER, { width: 1920, height: 1080 });
+  const cdp = await dashboard.context().newCDPSession(dashboard);
+  await cdp.send('Performance.enable');
+  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const sim = city.simulate(rate);
+  try {
+    // Warm up until the load shows on the page, then measure over the window.
+    await until(() => dashboard.evaluate(() => window.dashboard.stats.events > 500), 60000, 'hub-sim\'s events on the dashboard');
+    const m0 = await metrics();
+    const e0 = await dashboard.evaluate(() => window.dashboard.stats.events);
+    const t0 = Date.now();
+    await until(() => Date.now() - t0 >= seconds * 1000, seconds * 1000 + T, 'the measuring window');
+    const m1 = await metrics();
+    const e1 = await dashboard.evaluate(() => window.dashboard.stats.events);
+    const wall = (Date.now() - t0) / 1000;
+    const held = await dashboard.evaluate(() => ({ cases: window.dashboard.cases.size, ticker: document.querySelectorAll('#ticker li').length }));
+    const script = (m1.ScriptDuration - m0.ScriptDuration) / wall;
+    const line = `dashboard under hub-sim --rate ${rate} for ${wall.toFixed(0)} s: ${((e1 - e0) / wall).toFixed(0)} messages/s, ` +
+      `script ${(script * 1000).toFixed(0)} ms per second, layout ${(((m1.LayoutDuration - m0.LayoutDuration) / wall) * 1000).toFixed(0)} ms/s, ` +
+      `JS heap ${(m0.JSHeapUsedSize / 2 ** 20).toFixed(1)} -> ${(m1.JSHeapUsedSize / 2 ** 20).toFixed(1)} MiB, ` +
+      `cases followed ${held.cases}, ticker lines ${held.ticker}, DOM nodes ${m1.Nodes}`;
+    console.log(line);
+    await shot(dashboard, 'dashboard-load');
+    assert.ok(held.ticker <= 40, 'the ticker is bounded');
+    assert.ok(e1 > e0, 'the page kept receiving');
+    assert.ok(script < 0.9, `the page keeps up (script ${script.toFixed(2)} s per second)`);
+  } finally {
+    sim.kill('SIGTERM');
+  }
+  assert.deepEqual(dashboard.errors, []);
+  await dashboard.close();
+});

@@ -1,0 +1,151 @@
+// The read side across a restart on a real redis-server: a city recovered from the store
+// answers every query as the city before it did (recovery rebuilds the read side from the
+// stored cases), current to the same sequence number, and goes on from there.
+
+#include "tests/persistence/store_fixture.hpp"
+
+namespace hub::testing {
+namespace {
+
+using protocol::case_action;
+using protocol::directive_action;
+using protocol::query;
+using protocol::query_kind;
+using namespace codes;
+
+constexpr auto P = person_at;
+
+class read_side_test : public store_test {
+protected:
+  struct asked {
+    protocol::person_id who;
+    query q;
+  };
+
+  /// The answers to `questions`, each with its message id cleared (ids differ between runs).
+  std::vector<protocol::server_message> answers(const std::vector<asked>& questions) {
+    std::vector<protocol::server_message> out;
+    for (const auto& [who, q] : questions) {
+      auto reply = act(who, q);
+      if (auto* r = std::get_if<protocol::result>(&reply))
+        r->id = 0;
+      else
+        ADD_FAILURE() << "not a result: " << describe(reply);
+      out.push_back(std::move(reply));
+    }
+    return out;
+  }
+
+  static query one(protocol::case_id id) {
+    query q;
+    q.case_ref = id;
+    return q;
+  }
+  static query cases_of(protocol::unit_code unit, protocol::case_status status) {
+    query q;
+    q.what = query_kind::cases;
+    q.unit = unit;
+    q.status = status;
+    return q;
+  }
+};
+
+TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
+  ASSERT_TRUE(start_city());
+  // A whistled case rated and closed, an open one, a rejected one and a hotline case.
+  auto whistled = report(P(grid_a1_1, 2), grid_a1_1);
+  escalate_to_township(whistled, grid_a1_1, village_a1, town_a);
+  protocol::case_act whistle;
+  whistle.departments = {police, housing};
+  EXPECT_ACK(step(P(town_a, 4), whistled, case_action::propose_whistle, whistle));
+  EXPECT_ACK(step(P(town_a, 1), whistled, case_action::approve_whistle));
+  for (auto dept : {police, housing}) {
+    EXPECT_ACK(step(P(dept, 2), whistled, case_action::report_in));
+    EXPECT_ACK(step(P(dept, 1), whistled, case_action::feedback));
+  }
+  EXPECT_ACK(step(P(town_a, 4), whistled, case_action::resolve));
+  protocol::case_act rating;
+  rating.unit = police;
+  rating.score = 4;
+  EXPECT_ACK(step(P(town_a, 1), whistled, case_action::rate, rating));
+  EXPECT_ACK(step(P(town_a, 1), whistled, case_action::close));
+  auto open = report(P(grid_b1_1, 2), grid_b1_1);
+  EXPECT_ACK(step(P(grid_b1_1, 2), open, case_action::sign));
+  auto rejected = report(P(grid_a2_1, 2), grid_a2_1);
+  protocol::case_act why;
+  why.note = "not ours";
+  EXPECT_ACK(step(P(grid_a2_1, 1), rejected, case_action::reject, why));
+  protocol::case_report hot;
+  hot.unit = city_centre;
+  hot.category = "safety.dispute";
+  hot.title = "12345 call";
+  hot.external_id = "SR-7";
+  hot.lat = 32.1, hot.lon = 114.1;
+  EXPECT_ACK(act(P(city_centre, 1), hot));
+  // A directive to every grid of the county: two signed, one completed.
+  protocol::directive_issue d;
+  d.channel = 3;
+  d.title = "排查";
+  d.target.kind = protocol::target_kind::level;
+  d.target.units = {county};
+  d.target.level = protocol::unit_kind::grid;
+  auto issued = act(P(county, 1), d);
+  auto* made = std::get_if<protocol::ack>(&issued);
+  ASSERT_NE(made, nullptr) << describe(issued);
+  const auto directive = made->directive_ref;
+  EXPECT_ACK(act(P(grid_a1_1, 2), protocol::directive_act{directive, directive_action::sign, ""}));
+  EXPECT_ACK(
+      act(P(grid_b2_2, 2), protocol::directive_act{directive, directive_action::complete, ""}));
+  query receipts;
+  receipts.what = query_kind::directive;
+  receipts.directive_ref = directive;
+  query lagging = receipts;
+  lagging.unit = town_a;
+  lagging.lagging = directive_action::sign;
+
+  const std::vector<asked> questions{
+      {P(town_a, 1), one(whistled)},
+      {P(police, 2), one(whistled)},
+      {P(grid_b1_1, 2), one(open)},
+      {P(county, 1), cases_of(county, protocol::case_status::all)},
+      {P(county, 1), cases_of(county, protocol::case_status::open)},
+      {P(town_a, 1), cases_of(town_a, protocol::case_status::done)},
+      {P(police, 2), cases_of(police, protocol::case_status::all)},
+      {P(city, 1), cases_of(city, protocol::case_status::all)},
+      {P(city_centre, 1), cases_of(city, protocol::case_status::open)},
+      {P(county, 1), receipts},
+      {P(town_a, 1), lagging},
+  };
+  auto before = answers(questions);
+  const auto last = city_->events().last_seq();
+  auto& steps = std::get<protocol::result>(before[0]).one.steps;
+  ASSERT_EQ(steps.size(), 15u);
+  EXPECT_EQ(steps[10].departments, std::vector<protocol::unit_code>{housing}); // its report-in
+  EXPECT_EQ(std::get<protocol::result>(before[3]).total, 3u);
+  EXPECT_EQ(std::get<protocol::result>(before[9]).directive.scope.signed_count, 2u);
+  EXPECT_EQ(std::get<protocol::result>(before[10]).total, 3u); // town_a's grids but one
+  stop_city();
+
+  ASSERT_TRUE(start_city());
+  auto after = answers(questions);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(after[i], before[i]) << "question " << i << ":\n  before " << describe(before[i])
+                                   << "\n  after  " << describe(after[i]);
+    EXPECT_EQ(std::get<protocol::result>(after[i]).seq, last);
+  }
+
+  // And it goes on from there: a step after the restart shows, current to its event.
+  auto reply = step(P(grid_b1_1, 2), open, case_action::start);
+  auto* a = std::get_if<protocol::ack>(&reply);
+  ASSERT_NE(a, nullptr) << describe(reply);
+  auto now = act(P(grid_b1_1, 2), one(open));
+  auto* r = std::get_if<protocol::result>(&now);
+  ASSERT_NE(r, nullptr) << describe(now);
+  EXPECT_EQ(r->seq, a->seq);
+  EXPECT_EQ(r->one.summary.state, protocol::case_state::in_progress);
+  EXPECT_EQ(r->one.steps.size(), 3u);
+}
+
+} // namespace
+} // namespace hub::testing
