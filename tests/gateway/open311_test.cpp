@@ -6,6 +6,8 @@
 #include "gateway/open311/service.hpp"
 #include "gateway/open311/webhook.hpp"
 #include "tests/gateway/gateway_fixture.hpp"
+#include "tests/support/http_receiver.hpp"
+#include "tests/support/redis_server.hpp"
 
 #include <regex>
 
@@ -167,6 +169,107 @@ TEST(open311_webhook, the_url_is_http_host_port_and_path) {
   for (auto bad : {"https://hotline.example/", "ftp://x/", "http://", "http://:80/", "http://x:0/",
                    "http://x:70000/", "http://x:8a/", "http://user@x/"})
     EXPECT_FALSE(open311::webhook_target::parse(bad)) << bad;
+}
+
+/// An outbox in memory: the log's entries, and the cursor with every value it was moved to.
+class memory_outbox final : public open311::outbox {
+public:
+  explicit memory_outbox(std::vector<entry> log)
+    : log_(std::move(log)) {}
+  std::optional<std::uint64_t> delivered() override {
+    std::lock_guard lock(mutex_);
+    return cursor_;
+  }
+  bool mark_delivered(std::uint64_t seq) override {
+    {
+      std::lock_guard lock(mutex_);
+      cursor_ = seq;
+      marks_.push_back(seq);
+    }
+    moved_.notify_all();
+    return true;
+  }
+  std::optional<batch> after(std::uint64_t seq) override {
+    batch b; // two entries at a time, like journal batches
+    for (const auto& e : log_)
+      if (e.seq > seq && b.entries.size() < 2)
+        b.entries.push_back(e);
+    return b;
+  }
+  /// Waits until the cursor reached `seq`; the values it took on the way.
+  std::vector<std::uint64_t> wait_cursor(std::uint64_t seq) {
+    std::unique_lock lock(mutex_);
+    moved_.wait_for(lock, patience, [&] { return cursor_ >= seq; });
+    return marks_;
+  }
+
+private:
+  const std::vector<entry> log_;
+  std::mutex mutex_;
+  std::condition_variable moved_;
+  std::uint64_t cursor_ = 0;
+  std::vector<std::uint64_t> marks_;
+};
+
+// The webhook posts the hotline cases' updates after the cursor, as servicerequestupdates.json
+// writes them; a refused post is sent again (same updates) until answered 2xx; only then does
+// the cursor move, past the other units' events too.
+TEST(open311_webhook, posts_hotline_updates_retries_refusals_and_moves_the_cursor_after) {
+  auto h = make_small_city();
+  const auto hotline_case = actors::make_id(h->index_of(codes::city_centre), 7);
+  const auto grid_case = actors::make_id(h->index_of(codes::grid_a1_1), 3);
+  auto event = [](std::uint64_t seq, protocol::case_id id, protocol::case_action a,
+                  protocol::case_state st) {
+    protocol::case_event e;
+    e.seq = seq;
+    e.id = id;
+    e.action = a;
+    e.state = st;
+    e.at = 1'795'572'000'000;
+    e.note = seq == 4 ? "done" : "";
+    return open311::outbox::entry{seq, e};
+  };
+  using A = protocol::case_action;
+  using S = protocol::case_state;
+  std::vector<open311::outbox::entry> log = {
+      event(1, hotline_case, A::report, S::reported),
+      event(2, grid_case, A::report, S::reported), // not a hotline case: not posted
+      event(3, hotline_case, A::triage, S::triaged),
+      event(4, hotline_case, A::close, S::closed),
+      event(5, grid_case, A::sign, S::signed_for),
+  };
+  auto port = static_cast<std::uint16_t>(free_port());
+  http_receiver hotline_side{port, 2, 503}; // refuses the first two posts
+  auto box = std::make_unique<memory_outbox>(log);
+  auto* outbox = box.get();
+  open311::webhook_options o;
+  o.url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
+  o.retry_min = std::chrono::milliseconds(5);
+  o.retry_max = std::chrono::milliseconds(20);
+  o.poll = std::chrono::milliseconds(5);
+  open311::webhook hook{*h, std::move(box), o};
+  hook.start();
+  auto marks = outbox->wait_cursor(5);
+  hook.stop();
+  // Batches of two entries: [1,2], [3,4], [5] (nothing to post; the cursor moves anyway).
+  EXPECT_EQ(marks, (std::vector<std::uint64_t>{2, 4, 5}));
+  EXPECT_EQ(hotline_side.requests(), 4u); // two refused, two answered
+  auto bodies = hotline_side.bodies();
+  ASSERT_EQ(bodies.size(), 2u);
+  const auto id = std::to_string(hotline_case);
+  EXPECT_EQ(bodies[0], "[{\"update_id\":\"1\",\"service_request_id\":\"" + id +
+                           "\",\"status\":\"open\",\"updated_datetime\":\"2026-11-25T10:"
+                           "00:00+08:00\",\"description\":\"report\"}]\n");
+  EXPECT_NE(bodies[1].find("\"update_id\":\"3\""), std::string::npos) << bodies[1];
+  EXPECT_NE(bodies[1].find("\"update_id\":\"4\",\"service_request_id\":\"" + id +
+                           "\",\"status\":\"closed\""),
+            std::string::npos)
+      << bodies[1];
+  EXPECT_NE(bodies[1].find("\"description\":\"close: done\""), std::string::npos);
+  auto st = hook.stats();
+  EXPECT_EQ(st.delivered, 3u);
+  EXPECT_EQ(st.failures, 2u);
+  EXPECT_EQ(st.cursor, 5u);
 }
 
 // -- services -------------------------------------------------------------------------------

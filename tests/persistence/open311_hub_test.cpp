@@ -11,129 +11,52 @@
 #include "protocol/hierarchy_file.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/expect.hpp"
+#include "tests/support/http_receiver.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/small_city.hpp"
 #include "tests/support/test_client.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <gtest/gtest.h>
 
 #include <signal.h>
 
-#include <condition_variable>
 #include <fstream>
 #include <map>
 #include <regex>
-#include <thread>
 
 namespace hub::testing {
 namespace {
 
 namespace fs = std::filesystem;
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
 using namespace codes;
 using protocol::case_action;
 
 constexpr std::string_view key = "hotline-e2e-key-00001";
 
-/// A free TCP port on 127.0.0.1 (bound and let go: nothing listens there until receiver).
-std::uint16_t free_port() {
-  net::io_context ioc;
-  tcp::acceptor a(ioc, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
+/// update_id -> (service_request_id, status) of every update in `bodies`; `times` counts each.
+std::map<std::string, std::pair<std::string, std::string>>
+updates_in(const std::vector<std::string>& bodies, std::map<std::string, int>* times = nullptr) {
+  static const std::regex one(
+      R"re(\{"update_id":"(\d+)","service_request_id":"(\d+)","status":"(\w+)")re");
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  for (const auto& b : bodies)
+    for (std::sregex_iterator it(b.begin(), b.end(), one), end; it != end; ++it) {
+      out[(*it)[1]] = {(*it)[2], (*it)[3]};
+      if (times != nullptr)
+        (*times)[(*it)[1]] += 1;
+    }
+  return out;
 }
 
-/// The hotline's webhook receiver: answers every POST 200 and keeps its body.
-class receiver {
-public:
-  explicit receiver(std::uint16_t port)
-    : acceptor_(ioc_) {
-    tcp::endpoint at{net::ip::make_address("127.0.0.1"), port};
-    acceptor_.open(at.protocol());
-    acceptor_.set_option(net::socket_base::reuse_address(true));
-    acceptor_.bind(at);
-    acceptor_.listen();
-    accept();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~receiver() {
-    ioc_.stop();
-    thread_.join();
-  }
-  /// Waits until the update ids received include `id` with `status`; false after patience.
-  bool wait_for(const std::string& request, const std::string& status) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, patience, [&] {
-      for (auto& [_, u] : updates_)
-        if (u.first == request && u.second == status)
-          return true;
-      return false;
-    });
-  }
-  /// update_id -> (service_request_id, status); and how many times an id came.
-  std::map<std::string, std::pair<std::string, std::string>> updates() const {
-    std::lock_guard lock(mutex_);
-    return updates_;
-  }
-  std::map<std::string, int> times() const {
-    std::lock_guard lock(mutex_);
-    return times_;
-  }
-  std::vector<std::string> bodies() const {
-    std::lock_guard lock(mutex_);
-    return bodies_;
-  }
-
-private:
-  void accept() {
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket s) {
-      if (ec)
-        return;
-      beast::flat_buffer buffer;
-      http::request<http::string_body> req;
-      http::read(s, buffer, req, ec);
-      if (!ec) {
-        take(req);
-        http::response<http::string_body> res{http::status::ok, 11};
-        res.set(http::field::connection, "close");
-        res.prepare_payload();
-        http::write(s, res, ec);
-      }
-      accept();
-    });
-  }
-  void take(const http::request<http::string_body>& req) {
-    static const std::regex one(
-        R"re(\{"update_id":"(\d+)","service_request_id":"(\d+)","status":"(\w+)")re");
-    {
-      std::lock_guard lock(mutex_);
-      bodies_.push_back(req.body());
-      for (std::sregex_iterator it(req.body().begin(), req.body().end(), one), end; it != end;
-           ++it) {
-        updates_[(*it)[1]] = {(*it)[2], (*it)[3]};
-        times_[(*it)[1]] += 1;
-      }
-    }
-    changed_.notify_all();
-  }
-
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::map<std::string, std::pair<std::string, std::string>> updates_;
-  std::map<std::string, int> times_;
-  std::vector<std::string> bodies_;
-};
+/// Waits until `r` received an update of `request` with `status`.
+bool received(const http_receiver& r, const std::string& request, const std::string& status) {
+  return r.wait([&](const std::vector<std::string>& bodies) {
+    for (auto& [_, u] : updates_in(bodies))
+      if (u.first == request && u.second == status)
+        return true;
+    return false;
+  });
+}
 
 class open311_hub_test : public ::testing::Test {
 protected:
@@ -161,7 +84,7 @@ protected:
     secret_file_ = (fs::path(dir_) / "hub.secret").string();
     std::string why;
     ASSERT_TRUE(gateway::load_or_create_secret(secret_file_, secret_, why)) << why;
-    hook_port_ = free_port();
+    hook_port_ = static_cast<std::uint16_t>(free_port());
   }
   void TearDown() override {
     hub_.reset();
@@ -280,10 +203,11 @@ TEST_F(open311_hub_test, a_hotline_request_goes_the_whole_way_and_its_updates_re
   // The receiver comes up: the outbox delivers everything, the close included, once each.
   std::map<std::string, std::pair<std::string, std::string>> first_round;
   {
-    receiver hotline_side{hook_port_};
-    ASSERT_TRUE(hotline_side.wait_for(request, "closed")) << hub_->err();
-    first_round = hotline_side.updates();
-    for (auto& [update, n] : hotline_side.times())
+    http_receiver hotline_side{hook_port_};
+    ASSERT_TRUE(received(hotline_side, request, "closed")) << hub_->err();
+    std::map<std::string, int> times;
+    first_round = updates_in(hotline_side.bodies(), &times);
+    for (auto& [update, n] : times)
       EXPECT_EQ(n, 1) << "update " << update << " came " << n << " times";
     for (auto& [update, v] : first_round)
       EXPECT_EQ(v.first, request);
@@ -297,12 +221,12 @@ TEST_F(open311_hub_test, a_hotline_request_goes_the_whole_way_and_its_updates_re
 
   // A restart: the cursor is in Redis, so nothing is sent again, and a later update arrives.
   ASSERT_EQ(hub_->kill_and_wait(SIGTERM), 0) << hub_->err();
-  receiver hotline_side{hook_port_};
+  http_receiver hotline_side{hook_port_};
   port = start_hub();
   ASSERT_NE(port, 0);
   EXPECT_EQ(act(port, hotline, id, step(case_action::reopen, "the noise is back")), "");
-  ASSERT_TRUE(hotline_side.wait_for(request, "open")) << hub_->err();
-  auto again = hotline_side.updates();
+  ASSERT_TRUE(received(hotline_side, request, "open")) << hub_->err();
+  auto again = updates_in(hotline_side.bodies());
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(first_round.count(again.begin()->first), 0u); // a new update, not a repeat
   EXPECT_NE(hotline_side.bodies()[0].find("reopen: the noise is back"), std::string::npos);
