@@ -150,8 +150,9 @@ TEST_F(roles_test, a_summoned_department_gets_its_summons_live_and_the_county_do
     auto ev = county_console->next_event();
     ASSERT_TRUE(ev.has_value()) << "the county did not see the report-in";
     if (auto* c = std::get_if<protocol::case_event>(&*ev)) {
-      if (c->action == case_action::approve_whistle)
+      if (c->action == case_action::approve_whistle) {
         EXPECT_EQ(c->unit, town_a);
+      }
       seen.push_back(c->action);
     }
   }
