@@ -230,6 +230,11 @@ std::optional<update> update_of(const protocol::hierarchy& h, const protocol::ca
   auto maker = actors::maker_of(e.id);
   if (maker >= h.units.size() || h.units[maker].kind != unit_kind::centre)
     return std::nullopt; // not a hotline case
+  // A summoned department's own copy of the whistle (published for its console only) is not a
+  // step of the case: the township's approve_whistle is.
+  if (const auto* at = h.find_unit(e.unit); at != nullptr && at->kind == unit_kind::department &&
+                                            e.action == protocol::case_action::approve_whistle)
+    return std::nullopt;
   update u;
   u.id = e.seq;
   u.request = e.id;
