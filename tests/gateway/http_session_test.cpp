@@ -81,7 +81,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 // A request the hub cannot read whole is answered once, with its status, and the connection
 // is closed in an orderly way (the answer is not lost to a reset while the client still
 // sends).
-TEST_F(http_session_test, headers_over_8_kib_are_answered_431_once_and_garbage_400) {
+TEST_F(http_session_test, unreadable_requests_are_answered_once_431_413_or_400) {
   auto with_header = [](std::size_t bytes) {
     return "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + std::string(bytes, 'a') +
            "\r\n\r\n";
@@ -101,10 +101,18 @@ TEST_F(http_session_test, headers_over_8_kib_are_answered_431_once_and_garbage_4
   auto garbage = raw_exchange(port(), "NOT HTTP AT ALL\r\n\r\n");
   EXPECT_EQ(garbage.rfind("HTTP/1.1 400 ", 0), 0u) << garbage;
   EXPECT_EQ(count(garbage, "HTTP/1.1 "), 1u) << garbage;
+  // A body over 16 KiB is refused from its Content-Length.
+  auto body =
+      raw_exchange(port(), "GET /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 20000\r\n\r\n" +
+                               std::string(20000, 'b'));
+  EXPECT_EQ(body.rfind("HTTP/1.1 413 ", 0), 0u) << body.substr(0, 200);
+  EXPECT_EQ(count(body, "HTTP/1.1 "), 1u) << body.substr(0, 200);
+  EXPECT_NE(body.find("over 16384 bytes"), std::string::npos) << body;
 
   auto text = http_request(port(), "GET", "/metrics").body;
   EXPECT_EQ(metric(text, "hub_http_refused_total{status=\"431\"}"), 2);
   EXPECT_EQ(metric(text, "hub_http_refused_total{status=\"400\"}"), 1);
+  EXPECT_EQ(metric(text, "hub_http_refused_total{status=\"413\"}"), 1);
 }
 
 TEST_F(http_session_test, anything_but_get_is_405) {
