@@ -199,10 +199,10 @@ inline std::vector<sample<server_message>> server_samples() {
                    true,
                    1'700'000'000'000,
                    1'700'000'500'000};
-  result list{15, 12001, query_kind::cases, {}, {row, row}, {}, 4000, "1700000900000.42"};
+  result list{15, 12001, query_kind::cases, {}, {row, row}, {}, 4000, "1700000900000.42", {}};
   list.cases[1].id = 2, list.cases[1].hotline = false, list.cases[1].reached = case_level::grid;
   out.push_back({"result cases", list});
-  out.push_back({"result cases empty", result{16, 0, query_kind::cases, {}, {}, {}, 0, ""}});
+  out.push_back({"result cases empty", result{16, 0, query_kind::cases, {}, {}, {}, 0, "", {}}});
   case_detail detail;
   detail.summary = row;
   detail.description = "描述", detail.address = "浉河区", detail.external_id = "SR-1";
@@ -249,12 +249,14 @@ inline std::vector<sample<server_message>> server_samples() {
                           {},
                           0,
                           99});
-  out.push_back({"result case", result{17, 12002, query_kind::one_case, detail, {}, {}, 30, "s4"}});
+  out.push_back(
+      {"result case", result{17, 12002, query_kind::one_case, detail, {}, {}, 30, "s4", {}}});
   case_detail bare;
   bare.summary.id = 1, bare.summary.unit = 411502001001001;
   bare.summary.origin = 411502001001001, bare.summary.reported_at = 1, bare.summary.changed_at = 1;
   bare.held_by = {411502001001001};
-  out.push_back({"result case minimal", result{18, 0, query_kind::one_case, bare, {}, {}, 0, ""}});
+  out.push_back(
+      {"result case minimal", result{18, 0, query_kind::one_case, bare, {}, {}, 0, "", {}}});
   directive_detail receipts;
   receipts.id = 77, receipts.unit = 411502, receipts.by = 41150201, receipts.channel = 13;
   receipts.title = "防汛", receipts.body = "值班", receipts.issued_at = 1'700'000'000'000;
