@@ -103,10 +103,10 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   lagging.unit = town_a;
   lagging.lagging = directive_action::sign;
 
-  query issued;
-  issued.what = query_kind::directives;
-  issued.unit = county;
-  issued.box = protocol::directive_box::issued;
+  query issued_by;
+  issued_by.what = query_kind::directives;
+  issued_by.unit = county;
+  issued_by.box = protocol::directive_box::issued;
   query inbox;
   inbox.what = query_kind::directives;
   inbox.unit = grid_a1_1;
@@ -123,7 +123,7 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
       {P(city_centre, 1), cases_of(city, protocol::case_status::open)},
       {P(county, 1), receipts},
       {P(town_a, 1), lagging},
-      {P(county, 1), issued},
+      {P(county, 1), issued_by},
       {P(grid_a1_1, 2), inbox},
   };
   auto before = answers(questions);
