@@ -9,6 +9,7 @@
 #include <atomic>
 #include <charconv>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -86,6 +87,32 @@ bool parse_cursor(std::string_view text, order_key& out) {
          parse_uint(text.substr(dot + 1), out.second);
 }
 
+/// Position in a list of directives: the newest first (issued_at from the end), then the
+/// directive id, then the named recipient (an inbox may hold several people of one unit).
+using row_key = std::tuple<std::uint64_t, directive_id, person_id>;
+
+row_key key_of(const directive_info& d, person_id person) {
+  return {UINT64_MAX - static_cast<std::uint64_t>(d.issued_at), d.id, person};
+}
+
+std::string cursor_of(const row_key& k) {
+  return std::to_string(std::get<0>(k)) + "." + std::to_string(std::get<1>(k)) + "." +
+         std::to_string(std::get<2>(k));
+}
+
+/// A directive list's cursor back into its key; false when it is not one this hub made.
+bool parse_cursor(std::string_view text, row_key& out) {
+  auto dot = text.find('.');
+  if (dot == text.npos || !parse_uint(text.substr(0, dot), std::get<0>(out)))
+    return false;
+  order_key rest;
+  if (!parse_cursor(text.substr(dot + 1), rest))
+    return false;
+  std::get<1>(out) = rest.first;
+  std::get<2>(out) = rest.second;
+  return true;
+}
+
 /// One query on its way through the shards.
 struct query_job {
   principal who;
@@ -100,7 +127,9 @@ struct query_job {
   bool hotline_only = false; // the 12345 operators see hotline cases only
   std::uint32_t limit = 0;
   std::optional<order_key> after;
+  std::optional<row_key> after_row; // directives
   struct part {
+    std::vector<std::pair<row_key, directive_row>> rows;   // directives: the shard's first `limit`
     std::vector<std::pair<order_key, case_summary>> items; // the shard's first `limit`, sorted
     std::uint32_t matched = 0;                             // every match
     std::uint32_t beyond = 0;                              // matches after the cursor
@@ -118,7 +147,8 @@ struct apply_msg {
 struct directive_view {
   directive_ptr info;
   std::vector<recipient> who;
-  std::vector<directive_action> answer; // issue: none yet
+  std::vector<directive_action> answer;     // issue: none yet
+  std::uint32_t signed_count = 0, done = 0; // the tally, kept as receipts come
 };
 
 struct query_msg {
@@ -145,6 +175,9 @@ struct shard_state {
   std::unordered_map<std::uint32_t, std::unordered_set<case_id>> held; // holder index -> cases
   std::unordered_map<unit_code, std::vector<case_id>> summoned;        // department -> cases
   std::unordered_map<directive_id, directive_view> directives;         // issued in this shard
+  std::unordered_map<unit_code, std::vector<directive_id>> issued_by;  // issuer unit -> its own
+  /// recipient unit -> (directive, index of the recipient in its view's `who`)
+  std::unordered_map<unit_code, std::vector<std::pair<directive_id, std::uint32_t>>> inbox;
 
   const hierarchy& h() const { return *sh->h; }
 
@@ -223,13 +256,22 @@ struct shard_state {
     all.erase(std::unique(all.begin(), all.end(),
                           [](const auto& a, const auto& b) { return a.first == b.first; }),
               all.end());
+    const bool fresh = v.info == nullptr;
     v.info = std::move(info);
     v.who.clear();
     v.answer.clear();
+    v.signed_count = v.done = 0;
     for (auto& [r, a] : all) {
       v.who.push_back(r);
       v.answer.push_back(a);
+      v.signed_count += a != directive_action::issue ? 1 : 0;
+      v.done += a == directive_action::complete ? 1 : 0;
     }
+    if (!fresh)
+      return;
+    issued_by[v.info->issuer_unit].push_back(v.info->id);
+    for (std::uint32_t i = 0; i < v.who.size(); ++i)
+      inbox[v.who[i].unit].emplace_back(v.info->id, i);
   }
 
   /// A recipient signed or completed.
@@ -242,8 +284,64 @@ struct shard_state {
     if (at == v.who.end() || !(*at == r))
       return;
     auto& answer = v.answer[static_cast<std::size_t>(at - v.who.begin())];
-    if (a == directive_action::complete || answer == directive_action::issue)
-      answer = a;
+    if (a != directive_action::complete && answer != directive_action::issue)
+      return;
+    v.signed_count += answer == directive_action::issue ? 1 : 0;
+    v.done += a == directive_action::complete && answer != directive_action::complete ? 1 : 0;
+    answer = a;
+  }
+
+  /// This shard's part of a list of directives: the unit's own (issued) or those addressed to
+  /// it (inbox), its first `limit` after the cursor.
+  void answer_directives_part(query_job& job, std::size_t slot) {
+    auto& part = job.parts[slot];
+    std::vector<std::pair<row_key, directive_row>> found;
+    auto row_of = [](const directive_view& v) {
+      const auto& d = *v.info;
+      directive_row row;
+      row.id = d.id;
+      row.unit = d.issuer_unit;
+      row.by = d.issuer;
+      row.channel = d.what.channel;
+      row.title = d.what.title;
+      row.issued_at = d.issued_at;
+      row.deadline = d.what.deadline;
+      return row;
+    };
+    auto consider = [&](const directive_view& v, person_id person, auto&& finish_row) {
+      ++part.matched;
+      auto key = key_of(*v.info, person);
+      if (job.after_row && !(*job.after_row < key))
+        return;
+      ++part.beyond;
+      auto row = row_of(v);
+      finish_row(row);
+      found.emplace_back(key, std::move(row));
+    };
+    if (job.q.box == directive_box::issued) {
+      if (auto mine = issued_by.find(job.q.unit); mine != issued_by.end())
+        for (auto id : mine->second) {
+          const auto& v = directives.at(id);
+          consider(v, 0, [&](directive_row& row) {
+            row.total = static_cast<std::uint32_t>(v.who.size());
+            row.signed_count = v.signed_count;
+            row.done = v.done;
+          });
+        }
+    } else if (auto mine = inbox.find(job.q.unit); mine != inbox.end()) {
+      for (auto [id, i] : mine->second) {
+        const auto& v = directives.at(id);
+        consider(v, v.who[i].person, [&](directive_row& row) {
+          row.person = v.who[i].person;
+          row.action = v.answer[i];
+        });
+      }
+    }
+    const auto n = std::min<std::size_t>(found.size(), job.limit);
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+    found.resize(n);
+    part.rows = std::move(found);
   }
 
   void answer_directive(query_job& job) {
@@ -497,6 +595,35 @@ void finish(query_job& job) {
   reply(job.reply_to, std::move(r));
 }
 
+/// The last shard to finish a list of directives merges the parts and answers.
+void finish_directives(query_job& job) {
+  std::vector<std::pair<row_key, directive_row>> all;
+  std::uint64_t matched = 0, beyond = 0;
+  for (auto& p : job.parts) {
+    matched += p.matched;
+    beyond += p.beyond;
+    std::move(p.rows.begin(), p.rows.end(), std::back_inserter(all));
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (all.size() > job.limit)
+    all.resize(job.limit);
+  result r;
+  r.id = job.id;
+  r.seq = job.seq;
+  r.what = query_kind::directives;
+  r.total = static_cast<std::uint32_t>(std::min<std::uint64_t>(matched, UINT32_MAX));
+  std::vector<row_key> keys;
+  for (auto& [key, row] : all) {
+    keys.push_back(key);
+    r.directives.push_back(std::move(row));
+  }
+  auto next = [&] { return cursor_of(keys[r.directives.size() - 1]); };
+  if (beyond > all.size() && !all.empty())
+    r.cursor = next();
+  fit(r, r.directives, next);
+  reply(job.reply_to, std::move(r));
+}
+
 /// Hands the events of cases to the shard of their maker.
 class tap final : public event_tap {
 public:
@@ -592,9 +719,13 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
               return self->state.answer_one(job);
             if (job.q.what == query_kind::directive)
               return self->state.answer_directive(job);
-            self->state.answer_part(job, m.slot);
+            const bool directives = job.q.what == query_kind::directives;
+            if (directives)
+              self->state.answer_directives_part(job, m.slot);
+            else
+              self->state.answer_part(job, m.slot);
             if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) == 1)
-              finish(job);
+              directives ? finish_directives(job) : finish(job);
           },
       };
     }));
@@ -639,6 +770,30 @@ void read_model::ask(bus& events, const principal& who, std::uint64_t id, query 
         return refuse(errc::invalid_argument, "field 'cursor': not a cursor of a directive");
     }
     targets.push_back(*shard);
+  } else if (q.what == query_kind::directives) {
+    auto* unit = h.find_unit(q.unit);
+    if (unit == nullptr)
+      return refuse(errc::unknown_unit, "no unit " + std::to_string(q.unit));
+    // The 12345 operators watch the city for its hotline cases; of directives they see their
+    // own centre's only.
+    if (!may_watch(h, who, q.unit) || (who.holds == post::hotline_operator && q.unit != who.unit))
+      return refuse(errc::forbidden,
+                    "you may not see the directives of unit " + std::to_string(q.unit));
+    if (!q.cursor.empty()) {
+      row_key after;
+      if (!parse_cursor(q.cursor, after))
+        return refuse(errc::invalid_argument, "field 'cursor': not a cursor of a directive list");
+      job->after_row = after;
+    }
+    job->limit = q.limit != 0 ? q.limit : static_cast<std::uint32_t>(limits::default_page);
+    // A unit's own directives live in its shard; those addressed to it come from the issuers
+    // above it: its county's shard and the city's.
+    const auto own = shared_->shard_of[h.index_of(*unit)];
+    if (q.box == directive_box::inbox && own != 0)
+      targets.push_back(0);
+    targets.push_back(own);
+    job->parts.resize(targets.size());
+    job->waiting.store(targets.size(), std::memory_order_relaxed);
   } else {
     auto* root = h.find_unit(q.unit);
     if (root == nullptr)

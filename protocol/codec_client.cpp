@@ -292,18 +292,18 @@ struct fields<unsubscribe> {
 
 template <>
 struct fields<query> {
-  static constexpr std::array<sv, 19> keys{"t",         "id",      "what",   "case",     "unit",
+  static constexpr std::array<sv, 20> keys{"t",         "id",      "what",   "case",     "unit",
                                            "status",    "state",   "colour", "category", "urgency",
                                            "level",     "hotline", "from",   "to",       "sort",
-                                           "directive", "lagging", "limit",  "cursor"};
+                                           "directive", "lagging", "box",    "limit",    "cursor"};
 
   // The fields that depend on `what`; bit i stands for kind_keys[i] (limit and cursor are
   // every query's).
-  static constexpr std::array<sv, 14> kind_keys{
-      "case",  "unit",    "status", "state", "colour", "category",  "urgency",
-      "level", "hotline", "from",   "to",    "sort",   "directive", "lagging"};
+  static constexpr std::array<sv, 15> kind_keys{
+      "case",    "unit", "status", "state", "colour",    "category", "urgency", "level",
+      "hotline", "from", "to",     "sort",  "directive", "lagging",  "box"};
   static constexpr unsigned case_bit = 1u << 0, unit_bit = 1u << 1, directive_bit = 1u << 12,
-                            lagging_bit = 1u << 13;
+                            lagging_bit = 1u << 13, box_bit = 1u << 14;
   static constexpr unsigned filter_bits = ((1u << 12) - 1) & ~(case_bit | unit_bit);
 
   /// (required, allowed) fields of `what` (protocol/README.md, "query": fields per what).
@@ -312,6 +312,7 @@ struct fields<query> {
       case query_kind::one_case: return {case_bit, case_bit};
       case query_kind::cases: return {unit_bit, unit_bit | filter_bits};
       case query_kind::directive: return {directive_bit, directive_bit | unit_bit | lagging_bit};
+      case query_kind::directives: return {unit_bit, unit_bit | box_bit};
     }
     return {0, 0};
   }
@@ -345,6 +346,7 @@ struct fields<query> {
     r.read_enum("lagging", m.lagging, optional);
     if (r.ok() && m.lagging != directive_action::sign && m.lagging != directive_action::complete)
       r.fail(errc::out_of_range, "lagging", "must be 'sign' or 'complete'");
+    r.read_enum("box", m.box, optional);
     r.read_uint("limit", m.limit, optional, 1, limits::page);
     r.read_text("cursor", m.cursor, optional, limits::cursor_bytes);
   }
@@ -388,6 +390,8 @@ struct fields<query> {
       w.put("directive", m.directive_ref);
     if (m.lagging != directive_action::complete)
       w.put("lagging", m.lagging);
+    if (m.box != directive_box::inbox)
+      w.put("box", m.box);
     if (m.limit != 0)
       w.put("limit", m.limit);
     if (!m.cursor.empty())

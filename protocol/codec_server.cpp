@@ -479,9 +479,55 @@ struct fields<directive_detail> {
 };
 
 template <>
+struct fields<directive_row> {
+  static constexpr std::array<sv, 12> keys{"directive", "unit",      "by",       "channel",
+                                           "title",     "issued_at", "deadline", "total",
+                                           "signed",    "done",      "person",   "action"};
+
+  static void read(map_reader& r, directive_row& m) {
+    r.read_uint("directive", m.id, required, 1);
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_uint("by", m.by, optional);
+    r.read_uint("channel", m.channel, optional, 0, channel_count - 1);
+    r.read_text("title", m.title, optional, limits::title_bytes);
+    r.read_timestamp("issued_at", m.issued_at, required);
+    r.read_timestamp("deadline", m.deadline, optional);
+    r.read_uint("total", m.total, optional);
+    r.read_uint("signed", m.signed_count, optional);
+    r.read_uint("done", m.done, optional);
+    r.read_uint("person", m.person, optional);
+    r.read_enum("action", m.action, optional);
+  }
+
+  static void write(map_writer& w, const directive_row& m) {
+    w.put("directive", m.id);
+    w.put("unit", m.unit);
+    if (m.by != 0)
+      w.put("by", m.by);
+    if (m.channel != 0)
+      w.put("channel", m.channel);
+    if (!m.title.empty())
+      w.put("title", m.title);
+    w.put("issued_at", m.issued_at);
+    if (m.deadline != 0)
+      w.put("deadline", m.deadline);
+    if (m.total != 0)
+      w.put("total", m.total);
+    if (m.signed_count != 0)
+      w.put("signed", m.signed_count);
+    if (m.done != 0)
+      w.put("done", m.done);
+    if (m.person != 0)
+      w.put("person", m.person);
+    if (m.action != directive_action::issue)
+      w.put("action", m.action);
+  }
+};
+
+template <>
 struct fields<result> {
-  static constexpr std::array<sv, 9> keys{"t",     "id",        "seq",   "what",  "case",
-                                          "cases", "directive", "total", "cursor"};
+  static constexpr std::array<sv, 10> keys{"t",     "id",        "seq",        "what",  "case",
+                                           "cases", "directive", "directives", "total", "cursor"};
 
   static void read(map_reader& r, result& m) {
     r.read_uint("id", m.id, required, 1);
@@ -491,11 +537,20 @@ struct fields<result> {
       return;
     const bool one = m.what == query_kind::one_case;
     const bool directive = m.what == query_kind::directive;
-    // "case" for one case, "cases" for a list, "directive" for a directive: only its own.
-    const unsigned own = one ? 1u : directive ? 4u : 2u;
-    r.check_rule(std::array<sv, 3>{"case", "cases", "directive"}, own & 5u, own,
+    const bool directives = m.what == query_kind::directives;
+    // "case" for one case, "cases" for a list, "directive" for a directive, "directives" for a
+    // list of directives: only its own.
+    const unsigned own = one ? 1u : directive ? 4u : directives ? 8u : 2u;
+    r.check_rule(std::array<sv, 4>{"case", "cases", "directive", "directives"}, own & 5u, own,
                  "result '" + std::string(to_string(m.what)) + "'");
-    if (directive) {
+    if (directives) {
+      r.read_maps("directives", optional, limits::page, "directive", fields<directive_row>::keys,
+                  [&](map_reader& e) {
+                    directive_row d;
+                    fields<directive_row>::read(e, d);
+                    m.directives.push_back(std::move(d));
+                  });
+    } else if (directive) {
       if (auto d = r.nested("directive", required, "directive", fields<directive_detail>::keys))
         fields<directive_detail>::read(*d, m.directive);
     } else if (one) {
@@ -526,6 +581,11 @@ struct fields<result> {
       map_writer d;
       fields<directive_detail>::write(d, m.directive);
       w.put("directive", d);
+    } else if (m.what == query_kind::directives) {
+      if (!m.directives.empty())
+        w.put_maps("directives", m.directives.size(), [&](std::size_t i, map_writer& e) {
+          fields<directive_row>::write(e, m.directives[i]);
+        });
     } else if (!m.cases.empty()) {
       w.put_maps("cases", m.cases.size(),
                  [&](std::size_t i, map_writer& e) { fields<case_summary>::write(e, m.cases[i]); });

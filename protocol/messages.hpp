@@ -109,8 +109,9 @@ struct query {
   directive_id directive_ref = 0; // what = directive
   /// what = directive: laggards are the recipients that have not done this (sign or complete).
   directive_action lagging = directive_action::complete;
-  std::uint32_t limit = 0; // page size; 0: the default
-  std::string cursor;      // from the previous page's result; empty for the first page
+  directive_box box = directive_box::inbox; // what = directives
+  std::uint32_t limit = 0;                  // page size; 0: the default
+  std::string cursor; // from the previous page's result; empty for the first page
   friend bool operator==(const query&, const query&) = default;
 };
 
@@ -306,6 +307,24 @@ struct directive_detail {
   friend bool operator==(const directive_detail&, const directive_detail&) = default;
 };
 
+/// One directive in a unit's list: what was issued, and either the issuer's tally (box
+/// issued) or one recipient at the unit with its latest answer (box inbox).
+struct directive_row {
+  directive_id id = 0;
+  unit_code unit = 0; // the issuer's
+  person_id by = 0;   // the issuer
+  std::uint8_t channel = 0;
+  std::string title;
+  timestamp_ms issued_at = 0;
+  timestamp_ms deadline = 0;
+  std::uint32_t total = 0; // issued: the receipts addressed, signed (or completed), completed
+  std::uint32_t signed_count = 0;
+  std::uint32_t done = 0;
+  person_id person = 0;                              // inbox: the named recipient (0: the unit)
+  directive_action action = directive_action::issue; // inbox: its latest answer (issue: none)
+  friend bool operator==(const directive_row&, const directive_row&) = default;
+};
+
 /// "result": the answer to query `id`, current to sequence number `seq`: it reflects every
 /// event up to `seq` and none after (subscribe with since = seq to follow it live).
 struct result {
@@ -317,6 +336,7 @@ struct result {
   directive_detail directive;      // what = directive
   std::uint32_t total = 0; // cases: how many match in all; case: steps in all; directive: laggards
   std::string cursor;      // the next page; empty on the last
+  std::vector<directive_row> directives; // what = directives: the page
   friend bool operator==(const result&, const result&) = default;
 };
 

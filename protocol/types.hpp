@@ -119,9 +119,16 @@ enum class case_level : std::uint8_t { grid, village, township, department };
 
 /// What a query asks (protocol/README.md, "query").
 enum class query_kind : std::uint8_t {
-  one_case,  // "case": one case with its history
-  cases,     // the cases of a unit's subtree
-  directive, // one directive with its receipts
+  one_case,   // "case": one case with its history
+  cases,      // the cases of a unit's subtree
+  directive,  // one directive with its receipts
+  directives, // the directives a unit issued, or its inbox
+};
+
+/// Which directives a "directives" query lists.
+enum class directive_box : std::uint8_t {
+  inbox,  // those addressed to the unit, with its own receipts (the default)
+  issued, // those the unit issued, with the issuer's tally
 };
 
 /// Which cases a list query keeps, by state.
@@ -170,7 +177,8 @@ HUB_ENUM_NAMES(directive_action, "issue"sv, "sign"sv, "complete"sv, "remind"sv);
 HUB_ENUM_NAMES(target_kind, "subtree"sv, "level"sv, "module"sv, "post"sv, "people"sv);
 HUB_ENUM_NAMES(deadline_colour, "green"sv, "yellow"sv, "red"sv);
 HUB_ENUM_NAMES(case_level, "grid"sv, "village"sv, "township"sv, "department"sv);
-HUB_ENUM_NAMES(query_kind, "case"sv, "cases"sv, "directive"sv);
+HUB_ENUM_NAMES(query_kind, "case"sv, "cases"sv, "directive"sv, "directives"sv);
+HUB_ENUM_NAMES(directive_box, "inbox"sv, "issued"sv);
 HUB_ENUM_NAMES(case_status, "open"sv, "done"sv, "all"sv);
 HUB_ENUM_NAMES(case_order, "deadline"sv, "changed"sv);
 

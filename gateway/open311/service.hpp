@@ -75,8 +75,13 @@ public:
 private:
   class updates_sink;
   class reply_sink;
+  class reader;
 
   void create(const request& req, done_fn& done);
+  /// GET requests and requests/{id}: queries to the city as the api_key's operator.
+  void read(std::string_view resource, format f,
+            const std::vector<std::pair<std::string, std::string>>& query,
+            protocol::unit_code jurisdiction, done_fn& done);
   void record(const protocol::case_event& e);
 
   actors::city_port& city_;

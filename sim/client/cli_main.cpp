@@ -61,6 +61,9 @@ COMMAND is one of
   receipts --directive ID [--unit U] [--lagging sign|complete] [--limit N] [--cursor C]
                                       a directive's receipts in U's subtree, per child, and a
                                       page of the laggards
+  directives --unit U [--box inbox|issued] [--limit N] [--cursor C]
+                                      the directives addressed to U (inbox, the default) with
+                                      its own receipts, or those U issued with their tally
 
   --json          speak JSON text frames instead of MessagePack (output is JSON either way)
   --timeout-ms N  how long to wait for the connection and for the reply (default 10000)
@@ -295,6 +298,16 @@ protocol::client_body receipts_query_of(args& a) {
   return q;
 }
 
+protocol::client_body directives_query_of(args& a) {
+  protocol::query q;
+  q.what = protocol::query_kind::directives;
+  q.unit = to_uint("unit", a.need("unit"));
+  if (auto v = a.get("box"))
+    q.box = to_enum<protocol::directive_box>("box", *v);
+  page_of(a, q);
+  return q;
+}
+
 protocol::client_body cases_query_of(args& a) {
   protocol::query q;
   q.what = protocol::query_kind::cases;
@@ -466,6 +479,8 @@ int run(args& a) {
     msg.body = cases_query_of(a);
   else if (cmd == "receipts")
     msg.body = receipts_query_of(a);
+  else if (cmd == "directives")
+    msg.body = directives_query_of(a);
   else if (cmd == "watch") {
     protocol::subscribe s;
     s.unit = to_uint("unit", a.need("unit"));

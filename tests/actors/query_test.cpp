@@ -392,6 +392,149 @@ TEST_F(query_test, a_directive_answers_its_receipts_per_child_and_its_laggards) 
   EXPECT_REFUSED(act(P(county, 1), q), errc::unknown_directive);
 }
 
+// A unit's directives: those it issued with the issuer's tally, and its inbox with each of its
+// recipients' own answer (a county's and the city's issuers both reach a township); paged
+// across shards, each row once; and who may ask.
+TEST_F(query_test, a_units_directives_are_those_it_issued_and_its_inbox) {
+  auto issue = [&](protocol::person_id who, protocol::target_kind kind,
+                   std::vector<protocol::unit_code> units, protocol::unit_kind level,
+                   std::vector<protocol::person_id> people = {}) {
+    protocol::directive_issue d;
+    d.channel = 4;
+    d.title = "排查";
+    d.target.kind = kind;
+    d.target.units = std::move(units);
+    d.target.level = level;
+    d.target.people = std::move(people);
+    auto reply = act(who, d);
+    auto* a = std::get_if<protocol::ack>(&reply);
+    EXPECT_NE(a, nullptr) << describe(reply);
+    return a != nullptr ? a->directive_ref : 0;
+  };
+  using K = protocol::unit_kind;
+  using T = protocol::target_kind;
+  using A = protocol::directive_action;
+  const auto grids = issue(P(county, 1), T::level, {county}, K::grid);
+  const auto named =
+      issue(P(county, 1), T::people, {}, K::grid, {P(grid_a1_1, 2), P(grid_a1_1, 3)});
+  const auto villages = issue(P(town_a, 1), T::level, {town_a}, K::village);
+  const auto townships = issue(P(city, 1), T::level, {city}, K::township);
+  EXPECT_ACK(act(P(grid_a1_1, 2), protocol::directive_act{grids, A::sign, ""}));
+  EXPECT_ACK(act(P(grid_b1_1, 2), protocol::directive_act{grids, A::complete, ""}));
+  EXPECT_ACK(act(P(grid_a1_1, 2), protocol::directive_act{named, A::complete, ""}));
+
+  auto box_of = [](protocol::unit_code unit, protocol::directive_box box) {
+    query q;
+    q.what = query_kind::directives;
+    q.unit = unit;
+    q.box = box;
+    return q;
+  };
+  // Every row of every page, checking that the pages join up.
+  auto all_pages = [&](protocol::person_id who, query q) {
+    std::vector<protocol::directive_row> rows;
+    q.limit = 1;
+    std::uint32_t total = 0;
+    for (int page = 0; page < 10; ++page) {
+      auto r = ask(who, q);
+      EXPECT_EQ(r.seq, city_->events().last_seq());
+      EXPECT_EQ(r.directives.size(), 1u);
+      total = r.total;
+      rows.insert(rows.end(), r.directives.begin(), r.directives.end());
+      if (r.cursor.empty())
+        break;
+      q.cursor = r.cursor;
+    }
+    EXPECT_EQ(rows.size(), total); // the last page says so: no cursor
+    return rows;
+  };
+  using protocol::directive_box;
+
+  // The county's own: both, with the tally the issuer keeps.
+  auto issued = ask(P(county, 1), box_of(county, directive_box::issued));
+  EXPECT_EQ(issued.seq, city_->events().last_seq());
+  EXPECT_EQ(issued.total, 2u);
+  ASSERT_EQ(issued.directives.size(), 2u);
+  EXPECT_TRUE(issued.cursor.empty());
+  for (const auto& row : issued.directives) {
+    EXPECT_EQ(row.unit, county);
+    EXPECT_EQ(row.by, P(county, 1));
+    EXPECT_EQ(row.title, "排查");
+    EXPECT_EQ(row.channel, 4u);
+    const auto& tally = state_of(county).issued_.at(row.id);
+    EXPECT_EQ(row.total, tally.progress.size());
+    EXPECT_EQ(row.signed_count, tally.signed_count);
+    EXPECT_EQ(row.done, tally.done);
+    EXPECT_EQ(row.person, 0u);
+    EXPECT_EQ(row.action, A::issue);
+  }
+  auto by_id = [](const std::vector<protocol::directive_row>& rows, protocol::directive_id id) {
+    return *std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.id == id; });
+  };
+  EXPECT_EQ(by_id(issued.directives, grids).total, 8u);
+  EXPECT_EQ(by_id(issued.directives, grids).signed_count, 2u);
+  EXPECT_EQ(by_id(issued.directives, grids).done, 1u);
+  EXPECT_EQ(by_id(issued.directives, named).total, 2u);
+  EXPECT_EQ(by_id(issued.directives, named).done, 1u);
+  // A page at a time, the same rows in the same order.
+  auto paged = all_pages(P(county, 1), box_of(county, directive_box::issued));
+  EXPECT_EQ(paged, issued.directives);
+
+  // A grid's inbox: the directive to its unit, and one row per person named there, each with
+  // its own answer and no tally.
+  auto inbox = all_pages(P(grid_a1_1, 3), box_of(grid_a1_1, directive_box::inbox));
+  ASSERT_EQ(inbox.size(), 3u);
+  EXPECT_EQ(ask(P(grid_a1_1, 3), box_of(grid_a1_1, directive_box::inbox)).directives, inbox);
+  std::set<std::pair<protocol::directive_id, protocol::person_id>> seen;
+  for (const auto& row : inbox) {
+    seen.emplace(row.id, row.person);
+    EXPECT_EQ(row.total, 0u);
+    EXPECT_EQ(row.signed_count, 0u);
+    EXPECT_EQ(row.unit, county);
+    if (row.id == grids)
+      EXPECT_EQ(row.action, A::sign);
+    else if (row.person == P(grid_a1_1, 2))
+      EXPECT_EQ(row.action, A::complete);
+    else
+      EXPECT_EQ(row.action, A::issue);
+  }
+  EXPECT_EQ(seen, (std::set<std::pair<protocol::directive_id, protocol::person_id>>{
+                      {grids, 0}, {named, P(grid_a1_1, 2)}, {named, P(grid_a1_1, 3)}}));
+  // A township: the city's directive (kept in the city's shard) in its inbox, its own
+  // directive to its villages in its issued box, and that one in a village's inbox.
+  auto town_inbox = ask(P(town_a, 1), box_of(town_a, directive_box::inbox));
+  ASSERT_EQ(town_inbox.directives.size(), 1u);
+  EXPECT_EQ(town_inbox.directives[0].id, townships);
+  EXPECT_EQ(town_inbox.directives[0].unit, city);
+  auto town_issued = ask(P(town_a, 1), box_of(town_a, directive_box::issued));
+  ASSERT_EQ(town_issued.directives.size(), 1u);
+  EXPECT_EQ(town_issued.directives[0].id, villages);
+  EXPECT_EQ(town_issued.directives[0].total, 2u);
+  auto village_inbox = ask(P(village_a1, 1), box_of(village_a1, directive_box::inbox));
+  ASSERT_EQ(village_inbox.directives.size(), 1u);
+  EXPECT_EQ(village_inbox.directives[0].id, villages);
+  EXPECT_EQ(ask(P(town_a, 1), box_of(village_a1, directive_box::inbox)).directives,
+            village_inbox.directives);
+  // Read your own writes: a sign acked shows in the inbox at once.
+  EXPECT_ACK(act(P(village_a1, 1), protocol::directive_act{villages, A::sign, ""}));
+  EXPECT_EQ(ask(P(village_a1, 1), box_of(village_a1, directive_box::inbox)).directives[0].action,
+            A::sign);
+  EXPECT_EQ(ask(P(city, 1), box_of(county, directive_box::issued)).total, 2u);
+
+  // Who may ask: the unit's watchers; the hotline its own centre's only.
+  EXPECT_REFUSED(act(P(grid_a1_1, 3), box_of(village_a1, directive_box::inbox)), errc::forbidden);
+  EXPECT_REFUSED(act(P(town_a, 1), box_of(county, directive_box::issued)), errc::forbidden);
+  EXPECT_REFUSED(act(P(other_town, 1), box_of(town_a, directive_box::inbox)), errc::forbidden);
+  EXPECT_REFUSED(act(P(police, 2), box_of(county, directive_box::inbox)), errc::forbidden);
+  EXPECT_EQ(ask(P(police, 2), box_of(police, directive_box::inbox)).total, 0u);
+  EXPECT_REFUSED(act(P(city_centre, 1), box_of(county, directive_box::issued)), errc::forbidden);
+  EXPECT_EQ(ask(P(city_centre, 1), box_of(city_centre, directive_box::inbox)).total, 0u);
+  EXPECT_REFUSED(act(P(city, 1), box_of(411599, directive_box::inbox)), errc::unknown_unit);
+  auto bad = box_of(county, directive_box::issued);
+  bad.cursor = "1.2";
+  EXPECT_REFUSED(act(P(county, 1), bad), errc::invalid_argument);
+}
+
 } // namespace
 } // namespace hub::testing
 

@@ -449,6 +449,22 @@ TEST_F(open311_test, updates_list_each_step_of_a_hotline_case_until_it_is_closed
   auto operator_ = connect(hotline);
   EXPECT_TRUE(ok(operator_->request(msg(act(id, protocol::case_action::close, "done")))));
   auto body = wait_update(std::to_string(id), "\"status\":\"closed\"");
+  // Read back: closed, with the latest note, held where it was closed.
+  auto read = get("requests/" + std::to_string(id) + ".json?api_key=" + std::string(key));
+  EXPECT_EQ(read.status, 200) << read.body;
+  EXPECT_NE(read.body.find("\"status\":\"closed\",\"status_notes\":\"done\""), std::string::npos)
+      << read.body;
+  EXPECT_NE(read.body.find("\"agency_responsible\":\"" + h_->find_unit(town_b)->name + "\""),
+            std::string::npos)
+      << read.body;
+  auto closed = get("requests.json?status=closed&api_key=" + std::string(key));
+  EXPECT_NE(closed.body.find("\"service_request_id\":\"" + std::to_string(id) + "\""),
+            std::string::npos)
+      << closed.body;
+  auto open = get("requests.json?status=open&api_key=" + std::string(key));
+  EXPECT_EQ(open.body.find("\"service_request_id\":\"" + std::to_string(id) + "\""),
+            std::string::npos)
+      << open.body;
   EXPECT_NE(body.find("\"description\":\"close: done\""), std::string::npos) << body;
   EXPECT_NE(body.find("\"description\":\"dispatch: note\""), std::string::npos) << body;
   auto x = get("servicerequestupdates.xml");
@@ -459,6 +475,98 @@ TEST_F(open311_test, updates_list_each_step_of_a_hotline_case_until_it_is_closed
                   "2000-01-02T00:00:00Z");
   EXPECT_EQ(none.status, 200);
   EXPECT_EQ(none.body, "[]\n");
+}
+
+// -- reads --------------------------------------------------------------------------------
+
+TEST_F(open311_test, a_request_reads_back_in_both_formats) {
+  auto r = post("json", good("&attribute[ticket_id]=R-1&media_url=http%3A%2F%2Fimg.example%2F1.jpg"
+                             "&address_string=%E5%8C%97%E4%BA%AC%E8%B7%AF"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto id = id_in(r.body);
+  const std::string k = "api_key=" + std::string(key);
+  auto j = get("requests/" + id + ".json?" + k);
+  EXPECT_EQ(j.status, 200) << j.body;
+  EXPECT_EQ(j.content_type, "application/json; charset=utf-8");
+  EXPECT_EQ(j.body.rfind("[{\"service_request_id\":\"" + id + "\",\"status\":\"open\"", 0), 0u)
+      << j.body;
+  for (std::string want :
+       {std::string("\"service_name\":\"邻里纠纷\",\"service_code\":\"safety.dispute\""),
+        std::string("\"description\":\"two neighbours\\nmedia_url: http://img.example/1.jpg\""),
+        "\"agency_responsible\":\"" + h_->find_unit(city_centre)->name + "\"",
+        std::string("\"requested_datetime\":\"20"), std::string("+08:00\",\"updated_datetime"),
+        std::string("\"address\":\"北京路\",\"lat\":32.041000,\"long\":114.041000"),
+        std::string("\"media_url\":\"http://img.example/1.jpg\"")})
+    EXPECT_NE(j.body.find(want), std::string::npos) << want << " in " << j.body;
+  auto x = get("requests/" + id + ".xml?" + k);
+  EXPECT_EQ(x.status, 200);
+  EXPECT_NE(x.body.find("<service_requests><request><service_request_id>" + id +
+                        "</service_request_id><status>open</status>"),
+            std::string::npos)
+      << x.body;
+  // The list: the standard's filters.
+  auto all = get("requests.json?" + k);
+  EXPECT_NE(all.body.find("\"service_request_id\":\"" + id + "\""), std::string::npos);
+  auto other = post("json", good("&attribute[ticket_id]=R-2"));
+  auto id2 = id_in(other.body);
+  auto both = get("requests.xml?service_request_id=" + id + "," + id2 + "&" + k);
+  EXPECT_NE(both.body.find("<service_request_id>" + id + "</service_request_id>"),
+            std::string::npos);
+  EXPECT_NE(both.body.find("<service_request_id>" + id2 + "</service_request_id>"),
+            std::string::npos)
+      << both.body;
+  auto one = get("requests.json?service_request_id=" + id2 + "&" + k);
+  EXPECT_EQ(one.body.find("\"service_request_id\":\"" + id + "\""), std::string::npos);
+  EXPECT_EQ(one.body.substr(0, 2), "[{"); // a list, with one entry
+  auto by_code = get("requests.json?service_code=safety.dispute&" + k);
+  EXPECT_NE(by_code.body.find(id2), std::string::npos);
+  auto past =
+      get("requests.json?end_date=2000-01-01T00:00:00Z&start_date=1999-01-01T00:00:00Z&" + k);
+  EXPECT_EQ(past.status, 200);
+  EXPECT_EQ(past.body, "[]\n");
+}
+
+TEST_F(open311_test, bad_reads_are_refused_in_both_formats) {
+  // A case the hotline did not make: the grid's own.
+  auto worker = connect(person_at(grid_a1_1, 2));
+  auto reply = worker->request(msg(report_at(grid_a1_1)));
+  ASSERT_TRUE(std::holds_alternative<protocol::ack>(reply)) << describe(reply);
+  const auto grid_case = std::to_string(std::get<protocol::ack>(reply).case_ref);
+  const std::string k = "api_key=" + std::string(key);
+  struct bad_read {
+    std::string path;
+    int status;
+    std::string says;
+  };
+  std::vector<bad_read> cases = {
+      {"requests/1.{f}", 403, "api_key is missing"},
+      {"requests.{f}?api_key=wrong-key-0000000000", 403, "api_key is not valid"},
+      {"requests/" + grid_case + ".{f}?" + k, 403, "is not the hotline's"},
+      {"requests/99999.{f}?" + k, 404, "no request '99999'"},
+      {"requests/abc.{f}?" + k, 404, "no request 'abc'"},
+      {"requests.{f}?status=maybe&" + k, 400, "status: open or closed"},
+      {"requests.{f}?service_code=no.such&" + k, 404, "no service 'no.such'"},
+      {"requests.{f}?start_date=yesterday&" + k, 400, "start_date: not an ISO 8601"},
+      {"requests.{f}?start_date=2026-01-02T00:00:00Z&end_date=2026-01-01T00:00:00Z&" + k, 400,
+       "start_date is after end_date"},
+      {"requests.{f}?service_request_id=1,x&" + k, 400, "service_request_id"},
+      {"requests.{f}?jurisdiction_id=9&" + k, 404, "no jurisdiction"},
+  };
+  for (std::string fmt : {"json", "xml"})
+    for (auto c : cases) {
+      c.path.replace(c.path.find("{f}"), 3, fmt);
+      auto r = get(c.path);
+      EXPECT_EQ(r.status, c.status) << c.path << ": " << r.body;
+      EXPECT_NE(r.body.find(c.says), std::string::npos) << c.path << ": " << r.body;
+      EXPECT_NE(r.body.find(fmt == "json" ? "[{\"code\":" + std::to_string(c.status)
+                                          : "<errors><error><code>" + std::to_string(c.status)),
+                std::string::npos)
+          << r.body;
+    }
+  // A list leaves out what it may not show.
+  auto mixed = get("requests.json?service_request_id=" + grid_case + ",99999&" + k);
+  EXPECT_EQ(mixed.status, 200);
+  EXPECT_EQ(mixed.body, "[]\n");
 }
 
 TEST_F(open311_test, updates_refuse_bad_dates_in_both_formats) {

@@ -103,6 +103,14 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   lagging.unit = town_a;
   lagging.lagging = directive_action::sign;
 
+  query issued_by;
+  issued_by.what = query_kind::directives;
+  issued_by.unit = county;
+  issued_by.box = protocol::directive_box::issued;
+  query inbox;
+  inbox.what = query_kind::directives;
+  inbox.unit = grid_a1_1;
+
   const std::vector<asked> questions{
       {P(town_a, 1), one(whistled)},
       {P(police, 2), one(whistled)},
@@ -115,6 +123,8 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
       {P(city_centre, 1), cases_of(city, protocol::case_status::open)},
       {P(county, 1), receipts},
       {P(town_a, 1), lagging},
+      {P(county, 1), issued_by},
+      {P(grid_a1_1, 2), inbox},
   };
   auto before = answers(questions);
   const auto last = city_->events().last_seq();
@@ -124,6 +134,14 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   EXPECT_EQ(std::get<protocol::result>(before[3]).total, 3u);
   EXPECT_EQ(std::get<protocol::result>(before[9]).directive.scope.signed_count, 2u);
   EXPECT_EQ(std::get<protocol::result>(before[10]).total, 3u); // town_a's grids but one
+  const auto& own = std::get<protocol::result>(before[11]).directives;
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0].id, directive);
+  EXPECT_EQ(own[0].signed_count, 2u);
+  EXPECT_EQ(own[0].done, 1u);
+  const auto& mine = std::get<protocol::result>(before[12]).directives;
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].action, directive_action::sign);
   stop_city();
 
   ASSERT_TRUE(start_city());

@@ -616,6 +616,26 @@ TEST(codec, a_field_the_action_does_not_use_is_refused) {
               Refused(errc::unknown_field, "target.level"));
 }
 
+TEST(codec, a_query_takes_only_the_fields_of_its_what) {
+  query inbox;
+  inbox.what = query_kind::directives, inbox.unit = 411502001001;
+  const std::string directives = encode(message(1, inbox));
+  EXPECT_THAT(decode_client(with(directives, "status", "all")),
+              Refused(errc::unknown_field, "status"));
+  EXPECT_THAT(decode_client(with(directives, "directive", 5)),
+              Refused(errc::unknown_field, "directive"));
+  EXPECT_THAT(decode_client(with(directives, "box", "outbox")), Refused(errc::out_of_range, "box"));
+  EXPECT_THAT(decode_client(without(directives, "unit")), Refused(errc::missing_field, "unit"));
+  query list;
+  list.what = query_kind::cases, list.unit = 411502;
+  EXPECT_THAT(decode_client(with(encode(message(1, list)), "box", "issued")),
+              Refused(errc::unknown_field, "box"));
+  result box;
+  box.id = 1, box.what = query_kind::directives;
+  EXPECT_THAT(decode_server(with(encode(server_message{box}), "cases", std::vector<int>{})),
+              Refused(errc::unknown_field, "cases"));
+}
+
 TEST(codec, actions_with_their_own_message_are_refused_in_act) {
   EXPECT_THAT(decode_client(with(act_frame, "action", "report")),
               Refused(errc::out_of_range, "action"));

@@ -120,6 +120,13 @@ inline std::vector<sample<client_message>> client_samples() {
   query directive_minimal;
   directive_minimal.what = query_kind::directive, directive_minimal.directive_ref = 77;
   out.push_back({"query directive minimal", {16, directive_minimal}});
+  query issued;
+  issued.what = query_kind::directives, issued.unit = 411502, issued.box = directive_box::issued;
+  issued.limit = 200, issued.cursor = "18446742278141151615.2199023255553.0";
+  out.push_back({"query directives full", {17, issued}});
+  query inbox;
+  inbox.what = query_kind::directives, inbox.unit = 411502001001;
+  out.push_back({"query directives minimal", {18, inbox}});
   return out;
 }
 
@@ -193,10 +200,10 @@ inline std::vector<sample<server_message>> server_samples() {
                    true,
                    1'700'000'000'000,
                    1'700'000'500'000};
-  result list{15, 12001, query_kind::cases, {}, {row, row}, {}, 4000, "1700000900000.42"};
+  result list{15, 12001, query_kind::cases, {}, {row, row}, {}, 4000, "1700000900000.42", {}};
   list.cases[1].id = 2, list.cases[1].hotline = false, list.cases[1].reached = case_level::grid;
   out.push_back({"result cases", list});
-  out.push_back({"result cases empty", result{16, 0, query_kind::cases, {}, {}, {}, 0, ""}});
+  out.push_back({"result cases empty", result{16, 0, query_kind::cases, {}, {}, {}, 0, "", {}}});
   case_detail detail;
   detail.summary = row;
   detail.description = "描述", detail.address = "浉河区", detail.external_id = "SR-1";
@@ -243,12 +250,14 @@ inline std::vector<sample<server_message>> server_samples() {
                           {},
                           0,
                           99});
-  out.push_back({"result case", result{17, 12002, query_kind::one_case, detail, {}, {}, 30, "s4"}});
+  out.push_back(
+      {"result case", result{17, 12002, query_kind::one_case, detail, {}, {}, 30, "s4", {}}});
   case_detail bare;
   bare.summary.id = 1, bare.summary.unit = 411502001001001;
   bare.summary.origin = 411502001001001, bare.summary.reported_at = 1, bare.summary.changed_at = 1;
   bare.held_by = {411502001001001};
-  out.push_back({"result case minimal", result{18, 0, query_kind::one_case, bare, {}, {}, 0, ""}});
+  out.push_back(
+      {"result case minimal", result{18, 0, query_kind::one_case, bare, {}, {}, 0, "", {}}});
   directive_detail receipts;
   receipts.id = 77, receipts.unit = 411502, receipts.by = 41150201, receipts.channel = 13;
   receipts.title = "防汛", receipts.body = "值班", receipts.issued_at = 1'700'000'000'000;
@@ -266,6 +275,20 @@ inline std::vector<sample<server_message>> server_samples() {
   bare_receipts.directive.id = 1, bare_receipts.directive.unit = 411500;
   bare_receipts.directive.scope.unit = 411500;
   out.push_back({"result directive minimal", bare_receipts});
+  directive_row own;
+  own.id = 77, own.unit = 411502, own.by = 41150201, own.channel = 13, own.title = "防汛";
+  own.issued_at = 1'700'000'000'000, own.deadline = 1'700'000'900'000;
+  own.total = 239, own.signed_count = 120, own.done = 31;
+  directive_row addressed;
+  addressed.id = 78, addressed.unit = 411500, addressed.issued_at = 1'700'000'100'000;
+  addressed.person = 41150200100104, addressed.action = directive_action::complete;
+  result box;
+  box.id = 21, box.seq = 12004, box.what = query_kind::directives;
+  box.directives = {own, addressed}, box.total = 9, box.cursor = "1.78.41150200100104";
+  out.push_back({"result directives", box});
+  result empty_box;
+  empty_box.id = 22, empty_box.what = query_kind::directives;
+  out.push_back({"result directives empty", empty_box});
   return out;
 }
 

@@ -169,6 +169,14 @@ TEST(spec_examples, name_only_what_the_generated_city_has) {
                   check.person(l.person, {post::village_security});
               }
             }
+            for (const auto& d : b.directives) {
+              check.made_by(d.id, issuers);
+              check.unit(d.unit, issuers);
+              if (d.by != 0)
+                check.person(d.by);
+              if (d.person != 0)
+                check.person(d.person, {post::village_security});
+            }
             if (b.what == query_kind::one_case) {
               row(b.one.summary);
               for (auto u : b.one.held_by)
