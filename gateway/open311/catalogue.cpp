@@ -4,9 +4,7 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 namespace hub::open311 {
 
@@ -37,30 +35,12 @@ catalogue::catalogue(const protocol::hierarchy& h)
 }
 
 catalogue catalogue::load(const protocol::hierarchy& h, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw data_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return parse(h, ss.str());
-  } catch (const data_error& e) {
-    throw data_error(path + ", " + e.what());
-  }
+  return load_data_file(path, [&](std::string_view text) { return parse(h, text); });
 }
 
 catalogue catalogue::parse(const protocol::hierarchy& h, std::string_view content) {
   catalogue c(h);
-  std::size_t number = 0;
-  while (!content.empty()) {
-    auto nl = content.find('\n');
-    auto line = content.substr(0, nl);
-    content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
-    ++number;
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
-    if (line.empty() || line.front() == '#')
-      continue;
+  for_each_data_line(content, [&](std::size_t number, std::string_view line) {
     if (!valid_text(line))
       fault(number, "not UTF-8 text");
     auto f = split_tabs(line);
@@ -94,7 +74,7 @@ catalogue catalogue::parse(const protocol::hierarchy& h, std::string_view conten
     } else {
       fault(number, "unknown record '" + std::string(f[0]) + "' (service or address)");
     }
-  }
+  });
   return c;
 }
 

@@ -7,21 +7,16 @@
 // and modules come from the hierarchy, the rest from the file `--open311-data` names
 // (gateway/open311/README.md, "The data file"). Read-only after loading; thread-safe.
 
+#include "gateway/open311/data_file.hpp"
 #include "protocol/hierarchy.hpp"
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace hub::open311 {
-
-/// A fault in the data file or the keys file, with its line.
-struct data_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct service_text {
   std::string description;

@@ -1,10 +1,9 @@
 #include "gateway/open311/keys.hpp"
 
 #include "gateway/open311/catalogue.hpp"
+#include "gateway/open311/data_file.hpp"
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 namespace hub::open311 {
 
@@ -23,30 +22,12 @@ bool key_chars(std::string_view k) {
 } // namespace
 
 key_table key_table::load(const protocol::hierarchy& h, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw data_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return parse(h, ss.str());
-  } catch (const data_error& e) {
-    throw data_error(path + ", " + e.what());
-  }
+  return load_data_file(path, [&](std::string_view text) { return parse(h, text); });
 }
 
 key_table key_table::parse(const protocol::hierarchy& h, std::string_view content) {
   key_table t;
-  std::size_t number = 0;
-  while (!content.empty()) {
-    auto nl = content.find('\n');
-    auto line = content.substr(0, nl);
-    content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
-    ++number;
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
-    if (line.empty() || line.front() == '#')
-      continue;
+  for_each_data_line(content, [&](std::size_t number, std::string_view line) {
     auto where = "line " + std::to_string(number) + ": ";
     auto tab = line.find('\t');
     if (tab == std::string_view::npos || line.find('\t', tab + 1) != std::string_view::npos)
@@ -67,7 +48,7 @@ key_table key_table::parse(const protocol::hierarchy& h, std::string_view conten
                        ", not a hotline_operator");
     if (!t.keys_.emplace(std::string(key), actors::principal::of(*person)).second)
       throw data_error(where + "key given twice");
-  }
+  });
   return t;
 }
 

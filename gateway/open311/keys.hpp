@@ -18,7 +18,7 @@ namespace hub::open311 {
 class key_table {
 public:
   key_table() = default;
-  /// Throws data_error (catalogue.hpp) naming the line: a malformed key, a key given twice,
+  /// Throws data_error (data_file.hpp) naming the line: a malformed key, a key given twice,
   /// a person the hierarchy lacks or who is not a hotline_operator.
   static key_table load(const protocol::hierarchy& h, const std::string& path);
   static key_table parse(const protocol::hierarchy& h, std::string_view content);
