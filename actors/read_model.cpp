@@ -1,7 +1,9 @@
 #include "actors/read_model.hpp"
 
+#include "actors/case_rules.hpp"
 #include "actors/directive.hpp"
 #include "actors/ids.hpp"
+#include "actors/period_book.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/json.hpp"
 
@@ -9,6 +11,7 @@
 #include <atomic>
 #include <charconv>
 #include <map>
+#include <queue>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -45,6 +48,19 @@ struct case_view {
   std::vector<unit_code> held_by;
   std::vector<unit_code> summoned; // every department a whistle summoned
   std::vector<protocol::case_step> steps;
+  // What the figures counted of it (counted alike live and at recovery, from the steps):
+  std::uint16_t category = 0; // index into the hierarchy's categories
+  bool responded = false;     // its response (a first sign within the limit) was counted
+  case_level level = case_level::grid;
+  struct part { // a summoned department's part of the latest whistle
+    unit_code department = 0;
+    timestamp_ms summoned_at = 0;
+    bool reported_in = false, fed_back = false;
+  };
+  std::vector<part> parts;
+  std::uint32_t stock_at = hierarchy::no_unit; // where it counts as open now, with its colour
+  deadline_colour stock_colour = deadline_colour::green;
+  std::uint32_t stock_version = 0; // its latest colour point in the shard's heap
 };
 
 bool terminal(case_state s) {
@@ -128,11 +144,14 @@ struct query_job {
   std::uint32_t limit = 0;
   std::optional<order_key> after;
   std::optional<row_key> after_row; // directives
+  day_range days;                   // figures, ranking
+  std::vector<std::uint32_t> units; // figures: the unit, then its children; ranking: the ranked
   struct part {
     std::vector<std::pair<row_key, directive_row>> rows;   // directives: the shard's first `limit`
     std::vector<std::pair<order_key, case_summary>> items; // the shard's first `limit`, sorted
     std::uint32_t matched = 0;                             // every match
     std::uint32_t beyond = 0;                              // matches after the cursor
+    std::vector<figure_row> figures; // figures, ranking: per job.units, this shard's counts
   };
   std::vector<part> parts;
   std::atomic<std::size_t> waiting{0};
@@ -178,8 +197,197 @@ struct shard_state {
   std::unordered_map<unit_code, std::vector<directive_id>> issued_by;  // issuer unit -> its own
   /// recipient unit -> (directive, index of the recipient in its view's `who`)
   std::unordered_map<unit_code, std::vector<std::pair<directive_id, std::uint32_t>>> inbox;
+  // Figures: the flows per unit and day, and the stock (open, yellow, red) per unit's subtree,
+  // its colours moved on by a heap of the points where a case turns yellow or red.
+  period_book book{nullptr};
+  struct stock {
+    std::uint32_t open = 0, yellow = 0, red = 0;
+  };
+  std::vector<stock> stocks; // per unit index
+  struct colour_point {
+    timestamp_ms at;
+    case_id id;
+    std::uint32_t version;
+    bool operator>(const colour_point& o) const { return at > o.at; }
+  };
+  std::priority_queue<colour_point, std::vector<colour_point>, std::greater<>> points;
+  timestamp_ms clock = 0; // the latest time the stock's colours are at
 
   const hierarchy& h() const { return *sh->h; }
+
+  void add_stock(std::uint32_t unit, deadline_colour c, std::int32_t d) {
+    if (stocks.empty())
+      stocks.resize(h().units.size());
+    for (auto u = unit; u < stocks.size(); u = sh->parent[u]) {
+      auto& s = stocks[u];
+      s.open += static_cast<std::uint32_t>(d);
+      s.yellow += c == deadline_colour::yellow ? static_cast<std::uint32_t>(d) : 0;
+      s.red += c == deadline_colour::red ? static_cast<std::uint32_t>(d) : 0;
+    }
+  }
+
+  /// Moves case `v`'s part of the stock to where and what it is now: open at its holder while
+  /// not closed, rejected or a duplicate, in its colour at `clock`.
+  void restock(case_view& v) {
+    if (v.stock_at != hierarchy::no_unit)
+      add_stock(v.stock_at, v.stock_colour, -1);
+    v.stock_at = hierarchy::no_unit;
+    ++v.stock_version;
+    if (terminal(v.s.state))
+      return;
+    v.stock_colour = colour_at(v, clock);
+    v.stock_at = v.holder;
+    add_stock(v.stock_at, v.stock_colour, +1);
+    if (v.s.deadline == 0 || v.stock_colour == deadline_colour::red)
+      return;
+    points.push({v.stock_colour == deadline_colour::green
+                     ? v.clock_start + (v.s.deadline - v.clock_start) * 4 / 5
+                     : v.s.deadline,
+                 v.s.id, v.stock_version});
+    // A step leaves the case's earlier point behind (stale until its time comes, maybe days
+    // away): when those outnumber the cases, keep only the current points.
+    if (points.size() > 2 * cases.size() + 1024) {
+      std::vector<colour_point> live;
+      while (!points.empty()) {
+        const auto p = points.top();
+        points.pop();
+        if (auto c = cases.find(p.id); c != cases.end() && c->second.stock_version == p.version)
+          live.push_back(p);
+      }
+      points = decltype(points)(std::greater<>{}, std::move(live));
+    }
+  }
+
+  /// Brings the stock's colours to time `t` (later only).
+  void advance(timestamp_ms t) {
+    clock = std::max(clock, t);
+    while (!points.empty() && points.top().at <= clock) {
+      auto p = points.top();
+      points.pop();
+      if (auto c = cases.find(p.id); c != cases.end() && c->second.stock_version == p.version)
+        restock(c->second);
+    }
+  }
+
+  /// Counts step `i` of case `v` in the figures (protocol/README.md, "result": figures): the
+  /// same counters as the live aggregates, each on the day of its step, worked out from the
+  /// steps alone, so that a recovered case counts exactly as it did live.
+  void count_step(case_view& v, std::size_t i) {
+    const auto& e = v.steps[i];
+    const auto at = h().index_of(e.unit);
+    if (at == hierarchy::no_unit || v.category >= h().categories.size())
+      return; // not a unit or category of this city: nothing to count it at
+    const auto& limits = h().categories[v.category].limits[static_cast<int>(v.s.level)];
+    auto part_of = [&](unit_code d) {
+      return std::find_if(v.parts.begin(), v.parts.end(),
+                          [&](const case_view::part& p) { return p.department == d; });
+    };
+    const auto kind = h().units[at].kind;
+    if (i == 0)
+      v.level = kind == unit_kind::centre ? case_level::grid : level_of(kind);
+    else if (e.unit != v.steps[i - 1].unit && kind != unit_kind::centre)
+      v.level = std::max(v.level, level_of(kind));
+    switch (e.action) {
+      case case_action::report: book.count(at, e.at, &flows::reported); break;
+      case case_action::sign: {
+        // The case's response: its first sign within the sign limit of the step that handed
+        // it over (reminders and supervision keep the clock).
+        if (v.responded)
+          break;
+        auto from = i;
+        while (from > 0 && (v.steps[from - 1].action == case_action::remind ||
+                            v.steps[from - 1].action == case_action::supervise))
+          --from;
+        const auto start = from > 0 ? v.steps[from - 1].at : e.at;
+        if (limits.sign == 0 || e.at <= start + timestamp_ms{limits.sign} * 1000) {
+          v.responded = true;
+          book.count(at, e.at, &flows::responded);
+        }
+        break;
+      }
+      case case_action::close:
+        book.count(at, e.at, &flows::resolved);
+        book.count_closed(at, e.at, static_cast<std::size_t>(v.level));
+        break;
+      case case_action::remind: // the hub's own reminder: the holder's deadline passed
+        if (e.by == 0)
+          book.count(at, e.at, &flows::overdue);
+        break;
+      case case_action::approve_whistle:
+        v.level = case_level::department;
+        for (auto d : e.departments) {
+          const auto dept = h().index_of(d);
+          auto p = part_of(d);
+          if (p != v.parts.end() && !p->fed_back)
+            add_stock(dept, deadline_colour::green, -1);
+          if (p == v.parts.end())
+            p = v.parts.insert(v.parts.end(), case_view::part{d, 0, false, false});
+          *p = {d, e.at, false, false};
+          book.count(dept, e.at, &flows::reported);
+          add_stock(dept, deadline_colour::green, +1);
+        }
+        break;
+      case case_action::report_in:
+      case case_action::feedback: {
+        if (e.departments.empty())
+          break;
+        auto p = part_of(e.departments.front());
+        if (p == v.parts.end() || p->fed_back)
+          break;
+        const auto dept = h().index_of(p->department);
+        if (!p->reported_in) { // a report-in within its limit (or a feedback that came first)
+          p->reported_in = true;
+          if (e.at <= p->summoned_at + timestamp_ms{limits.department_sign} * 1000)
+            book.count(dept, e.at, &flows::responded);
+        }
+        if (e.action == case_action::feedback) {
+          p->fed_back = true;
+          book.count(dept, e.at, &flows::resolved);
+          if (e.at > p->summoned_at + timestamp_ms{limits.whistle} * 1000)
+            book.count(dept, e.at, &flows::overdue);
+          add_stock(dept, deadline_colour::green, -1);
+        }
+        break;
+      }
+      case case_action::rate:
+        if (!e.departments.empty() && e.score != 0) {
+          const auto dept = h().index_of(e.departments.front());
+          book.count(dept, e.at, &flows::rated);
+          book.count(dept, e.at, &flows::score_sum, e.score);
+          if (e.score >= 4)
+            book.count(dept, e.at, &flows::satisfied);
+        }
+        break;
+      default: break;
+    }
+  }
+
+  /// This shard's part of a figures or ranking query: per unit of the job, its subtree's flows
+  /// over the days and its stock now.
+  void answer_figures_part(query_job& job, std::size_t slot) {
+    advance(job.now);
+    auto& out = job.parts[slot].figures;
+    out.resize(job.units.size());
+    for (std::size_t k = 0; k < job.units.size(); ++k) {
+      const auto u = job.units[k];
+      auto& row = out[k];
+      row.unit = h().units[u].code;
+      const auto f = book.sum(u, job.days);
+      row.reported = f.reported;
+      row.responded = f.responded;
+      row.resolved = f.resolved;
+      row.rated = f.rated;
+      row.satisfied = f.satisfied;
+      row.overdue = f.overdue;
+      row.score_sum = f.score_sum;
+      row.closed_at = f.closed_at;
+      if (u < stocks.size()) {
+        row.open = stocks[u].open;
+        row.yellow = stocks[u].yellow;
+        row.red = stocks[u].red;
+      }
+    }
+  }
 
   void hold(case_view& v, unit_code unit) {
     if (!v.held_by.empty()) {
@@ -225,10 +433,12 @@ struct shard_state {
     v.external_id = c.external_id;
     v.lat = c.lat;
     v.lon = c.lon;
+    v.category = c.category;
     hold(v, c.origin);
     for (const auto& e : c.history) {
       v.steps.push_back(protocol::case_step{e.at, e.action, e.state, e.unit, e.from_unit, e.by,
                                             e.note, e.departments, e.score, e.duplicate_of});
+      count_step(v, v.steps.size() - 1);
       if (e.unit != v.held_by.back())
         v.held_by.push_back(e.unit);
       if (e.action == case_action::approve_whistle)
@@ -239,6 +449,7 @@ struct shard_state {
       whistled.push_back(w.department);
     summon(v, whistled);
     hold(v, c.holder);
+    restock(v);
   }
 
   /// A directive issued (`answers`: those recovered, else none yet).
@@ -357,7 +568,9 @@ struct shard_state {
       return h().within_at(h().index_of(r.unit), scope_at);
     };
     // Outside the issuer's unit, one sees a directive only where it has recipients.
-    const bool watches_issuer = may_watch(h(), job.who, d.issuer_unit);
+    const bool watches_issuer = job.who.holds == post::hotline_operator
+                                    ? d.issuer_unit == job.who.unit
+                                    : may_watch(h(), job.who, d.issuer_unit);
     if (!h().within(scope, d.issuer_unit) ||
         (!watches_issuer && std::none_of(v.who.begin(), v.who.end(), in_scope)))
       return reply(job.reply_to, error{job.id, errc::forbidden,
@@ -432,9 +645,12 @@ struct shard_state {
 
   /// A holder's step, in sequence order.
   void apply(const case_event& ev, const case_facts& f) {
+    advance(ev.at);
     auto [at, fresh] = cases.try_emplace(ev.id);
     auto& v = at->second;
     if (fresh) {
+      if (auto* c = h().find_category(ev.category))
+        v.category = static_cast<std::uint16_t>(c - h().categories.data());
       v.s.id = ev.id;
       v.s.origin = ev.unit;
       v.s.reported_at = ev.at;
@@ -460,6 +676,8 @@ struct shard_state {
       summon(v, ev.departments);
     if (fresh || ev.unit != v.s.unit)
       hold(v, ev.unit);
+    count_step(v, v.steps.size() - 1);
+    restock(v);
   }
 
   /// Whether `who` may see case `v`: a unit that held it, or a department it summoned, is
@@ -624,6 +842,119 @@ void finish_directives(query_job& job) {
   reply(job.reply_to, std::move(r));
 }
 
+/// A row's rates (‰, and the average rating × 100), each when its denominator is not 0.
+void rate(figure_row& r) {
+  auto per = [](std::uint64_t n, std::uint64_t d, std::uint64_t scale) {
+    return static_cast<std::uint32_t>((n * scale + d / 2) / d);
+  };
+  if (r.reported != 0) {
+    r.resolution = per(r.resolved, r.reported, 1000);
+    r.response = per(r.responded, r.reported, 1000);
+    r.overdue_share = per(r.overdue, r.reported, 1000);
+  }
+  if (r.rated != 0) {
+    r.satisfaction = per(r.satisfied, r.rated, 1000);
+    r.rating = per(r.score_sum, r.rated, 100);
+  }
+}
+
+/// The shards' counts of each unit of `job`, added up and rated.
+std::vector<figure_row> sum_parts(query_job& job) {
+  std::vector<figure_row> rows(job.units.size());
+  for (auto& p : job.parts)
+    for (std::size_t k = 0; k < p.figures.size() && k < rows.size(); ++k) {
+      auto& r = rows[k];
+      const auto& f = p.figures[k];
+      r.unit = f.unit;
+      for (auto m :
+           {&figure_row::open, &figure_row::yellow, &figure_row::red, &figure_row::reported,
+            &figure_row::responded, &figure_row::resolved, &figure_row::rated,
+            &figure_row::satisfied, &figure_row::overdue, &figure_row::score_sum})
+        r.*m += f.*m;
+      for (std::size_t c = 0; c < r.closed_at.size(); ++c)
+        r.closed_at[c] += f.closed_at[c];
+    }
+  for (auto& r : rows)
+    rate(r);
+  return rows;
+}
+
+/// The period's days as times (0, 0 for all time).
+std::pair<timestamp_ms, timestamp_ms> bounds(const day_range& d) {
+  if (d.all)
+    return {0, 0};
+  return {start_of_day(d.first), start_of_day(d.last + 1)};
+}
+
+/// The last shard to finish a figures query adds the parts up and answers.
+void finish_figures(query_job& job) {
+  auto rows = sum_parts(job);
+  result r;
+  r.id = job.id;
+  r.seq = job.seq;
+  r.what = query_kind::figures;
+  std::tie(r.figures.from, r.figures.to) = bounds(job.days);
+  r.figures.unit = std::move(rows.front());
+  r.figures.children.assign(std::make_move_iterator(rows.begin() + 1),
+                            std::make_move_iterator(rows.end()));
+  reply(job.reply_to, std::move(r));
+}
+
+/// The figure a ranking orders by, as (numerator, denominator); denominator 0: none.
+std::pair<std::uint64_t, std::uint64_t> figure_of(const figure_row& r, rank_by by) {
+  switch (by) {
+    case rank_by::resolution: return {r.resolved, r.reported};
+    case rank_by::satisfaction: return {r.satisfied, r.rated};
+    case rank_by::response: return {r.responded, r.reported};
+    case rank_by::overdue: return {r.overdue, r.reported};
+    case rank_by::answered: return {r.resolved, 1};
+    case rank_by::rating: return {r.score_sum, r.rated};
+  }
+  return {0, 0};
+}
+
+/// A ranking's order: the best figure first (the lowest overdue share), units without the
+/// figure last, equal figures by unit code.
+bool ranks_before(const figure_row& a, const figure_row& b, rank_by by) {
+  const auto [an, ad] = figure_of(a, by);
+  const auto [bn, bd] = figure_of(b, by);
+  if ((ad == 0) != (bd == 0))
+    return ad != 0;
+  if (ad != 0 && an * bd != bn * ad)
+    return by == rank_by::overdue ? an * bd < bn * ad : an * bd > bn * ad;
+  return a.unit < b.unit;
+}
+
+/// The last shard to finish a ranking adds the parts up, orders and answers.
+void finish_ranking(query_job& job) {
+  auto rows = sum_parts(job);
+  const auto by = job.q.by;
+  std::sort(rows.begin(), rows.end(),
+            [by](const figure_row& a, const figure_row& b) { return ranks_before(a, b, by); });
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    // Equal figures share a place; a unit without the figure has none.
+    const auto [n, d] = figure_of(rows[i], by);
+    if (d == 0)
+      continue;
+    rows[i].rank = static_cast<std::uint32_t>(i + 1);
+    if (i > 0 && rows[i - 1].rank != 0) {
+      const auto [pn, pd] = figure_of(rows[i - 1], by);
+      if (n * pd == pn * d)
+        rows[i].rank = rows[i - 1].rank;
+    }
+  }
+  result r;
+  r.id = job.id;
+  r.seq = job.seq;
+  r.what = query_kind::ranking;
+  r.ranking.unit = job.q.unit;
+  r.ranking.level = *job.q.held_at;
+  r.ranking.by = by;
+  std::tie(r.ranking.from, r.ranking.to) = bounds(job.days);
+  r.ranking.rows = std::move(rows);
+  reply(job.reply_to, std::move(r));
+}
+
 /// Hands the events of cases to the shard of their maker.
 class tap final : public event_tap {
 public:
@@ -685,6 +1016,7 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
   for (auto& s : start) {
     s = std::make_shared<shard_state>();
     s->sh = sh;
+    s->book = period_book(&sh->parent);
   }
   if (snapshot != nullptr)
     for (const auto& unit : snapshot->units)
@@ -719,13 +1051,20 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
               return self->state.answer_one(job);
             if (job.q.what == query_kind::directive)
               return self->state.answer_directive(job);
-            const bool directives = job.q.what == query_kind::directives;
-            if (directives)
-              self->state.answer_directives_part(job, m.slot);
-            else
-              self->state.answer_part(job, m.slot);
-            if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) == 1)
-              directives ? finish_directives(job) : finish(job);
+            switch (job.q.what) {
+              case query_kind::directives: self->state.answer_directives_part(job, m.slot); break;
+              case query_kind::figures:
+              case query_kind::ranking: self->state.answer_figures_part(job, m.slot); break;
+              default: self->state.answer_part(job, m.slot); break;
+            }
+            if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) != 1)
+              return;
+            switch (job.q.what) {
+              case query_kind::directives: return finish_directives(job);
+              case query_kind::figures: return finish_figures(job);
+              case query_kind::ranking: return finish_ranking(job);
+              default: return finish(job);
+            }
           },
       };
     }));
@@ -761,7 +1100,8 @@ void read_model::ask(bus& events, const principal& who, std::uint64_t id, query 
     // one must be allowed to watch; the shard checks that the directive reaches there.
     if (q.unit == 0)
       q.unit = h.units[maker_of(q.directive_ref)].code;
-    if (!may_watch(h, who, q.unit))
+    // The 12345 operators see directives at their own centre only, as with `directives`.
+    if (!may_watch(h, who, q.unit) || (who.holds == post::hotline_operator && q.unit != who.unit))
       return refuse(errc::forbidden,
                     "you may not see the receipts of unit " + std::to_string(q.unit));
     if (!q.cursor.empty()) {
@@ -792,6 +1132,49 @@ void read_model::ask(bus& events, const principal& who, std::uint64_t id, query 
     if (q.box == directive_box::inbox && own != 0)
       targets.push_back(0);
     targets.push_back(own);
+    job->parts.resize(targets.size());
+    job->waiting.store(targets.size(), std::memory_order_relaxed);
+  } else if (q.what == query_kind::figures || q.what == query_kind::ranking) {
+    auto* root = h.find_unit(q.unit);
+    if (root == nullptr)
+      return refuse(errc::unknown_unit, "no unit " + std::to_string(q.unit));
+    // Figures count every case of a subtree: the 12345 operators, who see the hotline's
+    // cases only, may not ask them.
+    if (who.holds == post::hotline_operator || !may_watch(h, who, q.unit))
+      return refuse(errc::forbidden,
+                    "you may not see the figures of unit " + std::to_string(q.unit));
+    job->root = h.index_of(*root);
+    job->days = days_of(q.period, job->now, q.from, q.to);
+    if (q.what == query_kind::figures) {
+      job->units.push_back(job->root);
+      for (auto c : h.children_at(job->root))
+        job->units.push_back(c);
+    } else {
+      // The counties of the city; the townships (the default) or departments of a county.
+      if (root->kind != unit_kind::city && root->kind != unit_kind::county)
+        return refuse(errc::invalid_argument,
+                      "field 'unit': a ranking is of the city's counties or of a county's "
+                      "townships or departments");
+      const bool city_level = root->kind == unit_kind::city;
+      if (!q.held_at)
+        q.held_at = city_level ? unit_kind::county : unit_kind::township;
+      if (city_level ? *q.held_at != unit_kind::county
+                     : *q.held_at != unit_kind::township && *q.held_at != unit_kind::department)
+        return refuse(errc::invalid_argument,
+                      city_level ? "field 'level': the city ranks its counties"
+                                 : "field 'level': a county ranks its townships or departments");
+      for (auto c : h.children_at(job->root))
+        if (h.units[c].kind == *q.held_at)
+          job->units.push_back(c);
+    }
+    if (root->kind == unit_kind::city) {
+      for (std::uint16_t s = 0; s < shared_->shards; ++s)
+        targets.push_back(s);
+    } else {
+      targets.push_back(0); // the city's shard: cases its centre dispatched into the county
+      if (shared_->shard_of[job->root] != 0)
+        targets.push_back(shared_->shard_of[job->root]);
+    }
     job->parts.resize(targets.size());
     job->waiting.store(targets.size(), std::memory_order_relaxed);
   } else {

@@ -292,19 +292,22 @@ struct fields<unsubscribe> {
 
 template <>
 struct fields<query> {
-  static constexpr std::array<sv, 20> keys{"t",         "id",      "what",   "case",     "unit",
-                                           "status",    "state",   "colour", "category", "urgency",
-                                           "level",     "hotline", "from",   "to",       "sort",
-                                           "directive", "lagging", "box",    "limit",    "cursor"};
+  static constexpr std::array<sv, 22> keys{
+      "t",        "id",      "what",   "case",    "unit",  "status", "state", "colour",
+      "category", "urgency", "level",  "hotline", "from",  "to",     "sort",  "directive",
+      "lagging",  "box",     "period", "by",      "limit", "cursor"};
 
   // The fields that depend on `what`; bit i stands for kind_keys[i] (limit and cursor are
   // every query's).
-  static constexpr std::array<sv, 15> kind_keys{
-      "case",    "unit", "status", "state", "colour",    "category", "urgency", "level",
-      "hotline", "from", "to",     "sort",  "directive", "lagging",  "box"};
-  static constexpr unsigned case_bit = 1u << 0, unit_bit = 1u << 1, directive_bit = 1u << 12,
-                            lagging_bit = 1u << 13, box_bit = 1u << 14;
+  static constexpr std::array<sv, 17> kind_keys{
+      "case", "unit", "status", "state",     "colour",  "category", "urgency", "level", "hotline",
+      "from", "to",   "sort",   "directive", "lagging", "box",      "period",  "by"};
+  static constexpr unsigned case_bit = 1u << 0, unit_bit = 1u << 1, level_bit = 1u << 7,
+                            from_bit = 1u << 9, to_bit = 1u << 10, directive_bit = 1u << 12,
+                            lagging_bit = 1u << 13, box_bit = 1u << 14, period_bit = 1u << 15,
+                            by_bit = 1u << 16;
   static constexpr unsigned filter_bits = ((1u << 12) - 1) & ~(case_bit | unit_bit);
+  static constexpr unsigned period_bits = period_bit | from_bit | to_bit;
 
   /// (required, allowed) fields of `what` (protocol/README.md, "query": fields per what).
   static constexpr std::pair<unsigned, unsigned> rule_of(query_kind what) {
@@ -313,6 +316,8 @@ struct fields<query> {
       case query_kind::cases: return {unit_bit, unit_bit | filter_bits};
       case query_kind::directive: return {directive_bit, directive_bit | unit_bit | lagging_bit};
       case query_kind::directives: return {unit_bit, unit_bit | box_bit};
+      case query_kind::figures: return {unit_bit, unit_bit | period_bits};
+      case query_kind::ranking: return {unit_bit, unit_bit | period_bits | level_bit | by_bit};
     }
     return {0, 0};
   }
@@ -347,6 +352,19 @@ struct fields<query> {
     if (r.ok() && m.lagging != directive_action::sign && m.lagging != directive_action::complete)
       r.fail(errc::out_of_range, "lagging", "must be 'sign' or 'complete'");
     r.read_enum("box", m.box, optional);
+    r.read_enum("period", m.period, optional);
+    r.read_enum("by", m.by, optional);
+    if (r.ok() && m.what != query_kind::cases) {
+      // figures and ranking: the days from `from` through `to`, both required, or neither
+      const bool days = m.period == figure_period::days;
+      if (days && (!r.has("from") || !r.has("to")))
+        r.fail(errc::missing_field, r.has("from") ? "to" : "from",
+               "period 'days' needs from and to");
+      else if (!days && (r.has("from") || r.has("to")))
+        r.fail(errc::unknown_field, r.has("from") ? "from" : "to", "only with period 'days'");
+      else if (days && m.to < m.from)
+        r.fail(errc::out_of_range, "to", "must not be before from");
+    }
     r.read_uint("limit", m.limit, optional, 1, limits::page);
     r.read_text("cursor", m.cursor, optional, limits::cursor_bytes);
   }
@@ -392,6 +410,10 @@ struct fields<query> {
       w.put("lagging", m.lagging);
     if (m.box != directive_box::inbox)
       w.put("box", m.box);
+    if (m.period != figure_period::today)
+      w.put("period", m.period);
+    if (m.by != rank_by::resolution)
+      w.put("by", m.by);
     if (m.limit != 0)
       w.put("limit", m.limit);
     if (!m.cursor.empty())

@@ -525,9 +525,126 @@ struct fields<directive_row> {
 };
 
 template <>
+struct fields<figure_row> {
+  static constexpr std::array<sv, 18> keys{
+      "unit",       "open",         "yellow",    "red",           "reported",  "responded",
+      "resolved",   "rated",        "satisfied", "overdue",       "score_sum", "closed_at",
+      "resolution", "satisfaction", "response",  "overdue_share", "rating",    "rank"};
+
+  static constexpr std::array<std::pair<sv, std::uint32_t figure_row::*>, 11> counters{{
+      {"open", &figure_row::open},
+      {"yellow", &figure_row::yellow},
+      {"red", &figure_row::red},
+      {"reported", &figure_row::reported},
+      {"responded", &figure_row::responded},
+      {"resolved", &figure_row::resolved},
+      {"rated", &figure_row::rated},
+      {"satisfied", &figure_row::satisfied},
+      {"overdue", &figure_row::overdue},
+      {"score_sum", &figure_row::score_sum},
+      {"rank", &figure_row::rank},
+  }};
+  static constexpr std::array<std::pair<sv, std::optional<std::uint32_t> figure_row::*>, 5> rates{{
+      {"resolution", &figure_row::resolution},
+      {"satisfaction", &figure_row::satisfaction},
+      {"response", &figure_row::response},
+      {"overdue_share", &figure_row::overdue_share},
+      {"rating", &figure_row::rating},
+  }};
+
+  static void read(map_reader& r, figure_row& m) {
+    r.read_uint("unit", m.unit, required, 1);
+    for (const auto& [key, member] : counters)
+      r.read_uint(key, m.*member, optional);
+    r.read_counts("closed_at", m.closed_at, optional);
+    for (const auto& [key, member] : rates)
+      if (r.has(key)) {
+        std::uint32_t value = 0;
+        r.read_uint(key, value, optional);
+        m.*member = value;
+      }
+  }
+
+  static void write(map_writer& w, const figure_row& m) {
+    w.put("unit", m.unit);
+    for (const auto& [key, member] : counters)
+      if (m.*member != 0)
+        w.put(key, m.*member);
+    if (m.closed_at != decltype(m.closed_at){})
+      w.put("closed_at", m.closed_at);
+    for (const auto& [key, member] : rates)
+      if (m.*member)
+        w.put(key, *(m.*member));
+  }
+};
+
+template <>
+struct fields<figures_detail> {
+  static constexpr auto keys = [] {
+    std::array<sv, fields<figure_row>::keys.size() + 3> out{};
+    std::size_t i = 0;
+    for (auto k : fields<figure_row>::keys)
+      out[i++] = k;
+    out[i++] = "from";
+    out[i++] = "to";
+    out[i++] = "children";
+    return out;
+  }();
+
+  static void read(map_reader& r, figures_detail& m) {
+    r.read_timestamp("from", m.from, optional);
+    r.read_timestamp("to", m.to, optional);
+    fields<figure_row>::read(r, m.unit);
+    r.read_maps("children", optional, limits::target_units, "child", fields<figure_row>::keys,
+                fields<directive_detail>::into(m.children));
+  }
+
+  static void write(map_writer& w, const figures_detail& m) {
+    if (m.from != 0)
+      w.put("from", m.from);
+    if (m.to != 0)
+      w.put("to", m.to);
+    fields<figure_row>::write(w, m.unit);
+    if (!m.children.empty())
+      w.put_maps("children", m.children.size(), [&](std::size_t i, map_writer& e) {
+        fields<figure_row>::write(e, m.children[i]);
+      });
+  }
+};
+
+template <>
+struct fields<ranking_detail> {
+  static constexpr std::array<sv, 6> keys{"unit", "level", "by", "from", "to", "rows"};
+
+  static void read(map_reader& r, ranking_detail& m) {
+    r.read_uint("unit", m.unit, required, 1);
+    r.read_enum("level", m.level, required);
+    r.read_enum("by", m.by, required);
+    r.read_timestamp("from", m.from, optional);
+    r.read_timestamp("to", m.to, optional);
+    r.read_maps("rows", optional, limits::target_units, "row", fields<figure_row>::keys,
+                fields<directive_detail>::into(m.rows));
+  }
+
+  static void write(map_writer& w, const ranking_detail& m) {
+    w.put("unit", m.unit);
+    w.put("level", m.level);
+    w.put("by", m.by);
+    if (m.from != 0)
+      w.put("from", m.from);
+    if (m.to != 0)
+      w.put("to", m.to);
+    if (!m.rows.empty())
+      w.put_maps("rows", m.rows.size(),
+                 [&](std::size_t i, map_writer& e) { fields<figure_row>::write(e, m.rows[i]); });
+  }
+};
+
+template <>
 struct fields<result> {
-  static constexpr std::array<sv, 10> keys{"t",     "id",        "seq",        "what",  "case",
-                                           "cases", "directive", "directives", "total", "cursor"};
+  static constexpr std::array<sv, 12> keys{"t",       "id",      "seq",       "what",
+                                           "case",    "cases",   "directive", "directives",
+                                           "figures", "ranking", "total",     "cursor"};
 
   static void read(map_reader& r, result& m) {
     r.read_uint("id", m.id, required, 1);
@@ -538,12 +655,26 @@ struct fields<result> {
     const bool one = m.what == query_kind::one_case;
     const bool directive = m.what == query_kind::directive;
     const bool directives = m.what == query_kind::directives;
+    const bool figures = m.what == query_kind::figures;
+    const bool ranking = m.what == query_kind::ranking;
     // "case" for one case, "cases" for a list, "directive" for a directive, "directives" for a
-    // list of directives: only its own.
-    const unsigned own = one ? 1u : directive ? 4u : directives ? 8u : 2u;
-    r.check_rule(std::array<sv, 4>{"case", "cases", "directive", "directives"}, own & 5u, own,
-                 "result '" + std::string(to_string(m.what)) + "'");
-    if (directives) {
+    // list of directives, "figures" and "ranking" for theirs: only its own.
+    const unsigned own = one          ? 1u
+                         : directive  ? 4u
+                         : directives ? 8u
+                         : figures    ? 16u
+                         : ranking    ? 32u
+                                      : 2u;
+    r.check_rule(
+        std::array<sv, 6>{"case", "cases", "directive", "directives", "figures", "ranking"},
+        own & 53u, own, "result '" + std::string(to_string(m.what)) + "'");
+    if (figures) {
+      if (auto f = r.nested("figures", required, "figures", fields<figures_detail>::keys))
+        fields<figures_detail>::read(*f, m.figures);
+    } else if (ranking) {
+      if (auto k = r.nested("ranking", required, "ranking", fields<ranking_detail>::keys))
+        fields<ranking_detail>::read(*k, m.ranking);
+    } else if (directives) {
       r.read_maps("directives", optional, limits::page, "directive", fields<directive_row>::keys,
                   [&](map_reader& e) {
                     directive_row d;
@@ -581,6 +712,14 @@ struct fields<result> {
       map_writer d;
       fields<directive_detail>::write(d, m.directive);
       w.put("directive", d);
+    } else if (m.what == query_kind::figures) {
+      map_writer f;
+      fields<figures_detail>::write(f, m.figures);
+      w.put("figures", f);
+    } else if (m.what == query_kind::ranking) {
+      map_writer k;
+      fields<ranking_detail>::write(k, m.ranking);
+      w.put("ranking", k);
     } else if (m.what == query_kind::directives) {
       if (!m.directives.empty())
         w.put_maps("directives", m.directives.size(), [&](std::size_t i, map_writer& e) {

@@ -109,8 +109,10 @@ struct query {
   directive_id directive_ref = 0; // what = directive
   /// what = directive: laggards are the recipients that have not done this (sign or complete).
   directive_action lagging = directive_action::complete;
-  directive_box box = directive_box::inbox; // what = directives
-  std::uint32_t limit = 0;                  // page size; 0: the default
+  directive_box box = directive_box::inbox;    // what = directives
+  figure_period period = figure_period::today; // what = figures, ranking (days: from, to)
+  rank_by by = rank_by::resolution;            // what = ranking (held_at: which units)
+  std::uint32_t limit = 0;                     // page size; 0: the default
   std::string cursor; // from the previous page's result; empty for the first page
   friend bool operator==(const query&, const query&) = default;
 };
@@ -325,6 +327,41 @@ struct directive_row {
   friend bool operator==(const directive_row&, const directive_row&) = default;
 };
 
+/// A unit's figures over a period (protocol/README.md, "result": figures): the counters of its
+/// subtree, the stock (open, yellow, red) as of the answer, the flows over the period's days,
+/// and the rates derived from them in thousandths (‰), absent when their denominator is 0.
+struct figure_row {
+  unit_code unit = 0;
+  std::uint32_t open = 0, yellow = 0, red = 0; // now
+  std::uint32_t reported = 0, responded = 0, resolved = 0, rated = 0, satisfied = 0;
+  std::uint32_t overdue = 0;   // deadlines passed (a case at its holder; a whistle fed back late)
+  std::uint32_t score_sum = 0; // the sum of the ratings counted in `rated`
+  std::array<std::uint32_t, 4> closed_at{};
+  std::optional<std::uint32_t> resolution, satisfaction, response, overdue_share; // ‰
+  std::optional<std::uint32_t> rating; // the average rating × 100 (100..500)
+  std::uint32_t rank = 0;              // ranking: the place (1 = first); 0: unranked
+  friend bool operator==(const figure_row&, const figure_row&) = default;
+};
+
+/// "figures": the period's days as times, the unit's row and each child's.
+struct figures_detail {
+  timestamp_ms from = 0; // the first day's 00:00 (Asia/Shanghai); 0 for all
+  timestamp_ms to = 0;   // the 00:00 after the last day
+  figure_row unit;
+  std::vector<figure_row> children;
+  friend bool operator==(const figures_detail&, const figures_detail&) = default;
+};
+
+/// "ranking": the units of kind `level` under `unit`, in order.
+struct ranking_detail {
+  unit_code unit = 0;
+  unit_kind level = unit_kind::township;
+  rank_by by = rank_by::resolution;
+  timestamp_ms from = 0, to = 0;
+  std::vector<figure_row> rows;
+  friend bool operator==(const ranking_detail&, const ranking_detail&) = default;
+};
+
 /// "result": the answer to query `id`, current to sequence number `seq`: it reflects every
 /// event up to `seq` and none after (subscribe with since = seq to follow it live).
 struct result {
@@ -337,6 +374,8 @@ struct result {
   std::uint32_t total = 0; // cases: how many match in all; case: steps in all; directive: laggards
   std::string cursor;      // the next page; empty on the last
   std::vector<directive_row> directives; // what = directives: the page
+  figures_detail figures;                // what = figures
+  ranking_detail ranking;                // what = ranking
   friend bool operator==(const result&, const result&) = default;
 };
 

@@ -123,6 +123,27 @@ enum class query_kind : std::uint8_t {
   cases,      // the cases of a unit's subtree
   directive,  // one directive with its receipts
   directives, // the directives a unit issued, or its inbox
+  figures,    // a unit's figures with its children's, over a period
+  ranking,    // the units of one kind under a unit, ordered by one rate (两比)
+};
+
+/// The days a "figures" or "ranking" query counts (Asia/Shanghai days, UTC+8, no DST).
+enum class figure_period : std::uint8_t {
+  today, // the day of the answer (the default)
+  week,  // from this week's Monday through today
+  month, // from the first of this month through today
+  all,   // every day
+  days,  // from the day of the query's `from` through the day of its `to`
+};
+
+/// What a ranking orders by (protocol/README.md, "query": ranking).
+enum class rank_by : std::uint8_t {
+  resolution,   // resolved / reported, highest first (the default)
+  satisfaction, // satisfied / rated, highest first
+  response,     // responded / reported, highest first
+  overdue,      // overdue / reported, lowest first
+  answered,     // whistles answered (resolved), most first
+  rating,       // the average rating (评哨), highest first
 };
 
 /// Which directives a "directives" query lists.
@@ -177,7 +198,11 @@ HUB_ENUM_NAMES(directive_action, "issue"sv, "sign"sv, "complete"sv, "remind"sv);
 HUB_ENUM_NAMES(target_kind, "subtree"sv, "level"sv, "module"sv, "post"sv, "people"sv);
 HUB_ENUM_NAMES(deadline_colour, "green"sv, "yellow"sv, "red"sv);
 HUB_ENUM_NAMES(case_level, "grid"sv, "village"sv, "township"sv, "department"sv);
-HUB_ENUM_NAMES(query_kind, "case"sv, "cases"sv, "directive"sv, "directives"sv);
+HUB_ENUM_NAMES(query_kind, "case"sv, "cases"sv, "directive"sv, "directives"sv, "figures"sv,
+               "ranking"sv);
+HUB_ENUM_NAMES(figure_period, "today"sv, "week"sv, "month"sv, "all"sv, "days"sv);
+HUB_ENUM_NAMES(rank_by, "resolution"sv, "satisfaction"sv, "response"sv, "overdue"sv, "answered"sv,
+               "rating"sv);
 HUB_ENUM_NAMES(directive_box, "inbox"sv, "issued"sv);
 HUB_ENUM_NAMES(case_status, "open"sv, "done"sv, "all"sv);
 HUB_ENUM_NAMES(case_order, "deadline"sv, "changed"sv);

@@ -48,6 +48,20 @@ struct options {
   /// The city's journal (city_options::make_store): empty for the memory journal; set by
   /// hub-store-bench to write through Redis.
   std::function<std::shared_ptr<actors::journal>(std::shared_ptr<actors::bus>)> make_store;
+  /// queries: the cases the city holds (--cases when given, else 1,000,000), and the asks of
+  /// each query timed.
+  std::size_t query_cases = 1'000'000;
+  int query_samples = 1000;
+  /// transitions: queries a second asked beside the rounds (0: none), and whether to run the
+  /// bare baseline after them; `transitions_out`, when set, gets the medians.
+  double beside_queries = 0;
+  bool bare_baseline = true;
+  struct transitions_figures {
+    double rate = 0;         // transitions acked a second, median of the rounds
+    double cpu_us = 0;       // CPU per transition, median
+    double queries_rate = 0; // queries answered a second beside them
+  };
+  transitions_figures* transitions_out = nullptr;
   bool wants(const std::string& name) const {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
   }
@@ -154,6 +168,26 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
                                  const cast& people);
 std::vector<row> run_memory(const options& o, std::shared_ptr<const protocol::hierarchy> h,
                             const cast& people, std::int64_t rss_before_hierarchy);
+
+std::vector<row> run_queries(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                             const cast& people);
+
+/// Queries asked at a steady rate from a thread of its own (a mix of what consoles ask: a
+/// township's open cases, a county's first page, the city's figures, a county's ranking), as
+/// the city leader, until stopped; the answers are counted, not waited for.
+class query_load {
+public:
+  query_load(actors::city& c, const protocol::hierarchy& h, const cast& people, double per_second);
+  ~query_load();
+  query_load(const query_load&) = delete;
+  query_load& operator=(const query_load&) = delete;
+  /// Stops asking; returns the answers a second over the time it asked.
+  double stop();
+
+private:
+  struct impl;
+  std::shared_ptr<impl> impl_; // the sink of the answers, too: late ones keep it alive
+};
 
 /// city_options for the benchmarks; `defaults` keeps the city's own request ledger size.
 inline actors::city_options city_opts(const options& o, bool defaults = false) {

@@ -1,8 +1,9 @@
 // hub-bench: benchmarks of the city of actors, each beside a bare-CAF baseline in the same run.
 // Prints figures (median and best of several rounds), never asserts on time.
 //
-//   hub-bench [--only directive|transitions|memory (repeatable, or comma-separated)]
-//             [--cases N (36200)] [--memory-cases N (1000000)] [--window N (20000)]
+//   hub-bench [--only directive|transitions|memory|queries (repeatable, or comma-separated)]
+//             [--cases N (36200; queries: the city's cases, 1000000)] [--samples N (1000)]
+//             [--memory-cases N (1000000)] [--window N (20000)]
 //             [--rounds N (5)] [--threads N (2)] [--scheduler stealing|sharing (stealing)]
 //             [--flush-ms N (1000)]
 //             [--remembered N (0: the city's default)] [--seed N]
@@ -32,7 +33,10 @@ using namespace hub::bench;
 int usage(const std::string& why) {
   std::fprintf(stderr,
                "hub-bench: %s\n"
-               "usage: hub-bench [--only directive|transitions|memory] [--cases N (36200)]\n"
+               "usage: hub-bench [--only directive|transitions|memory|queries]\n"
+               "                 [--cases N (36200; queries: the cases the city holds,\n"
+               "                  1000000, and the transitions beside them)]\n"
+               "                 [--samples N (1000: asks of each query)]\n"
                "                 [--memory-cases N (1000000)] [--window N (20000)]\n"
                "                 [--rounds N (5)] [--threads N (2)]\n"
                "                 [--scheduler stealing|sharing (stealing: CAF's default)]\n"
@@ -106,13 +110,17 @@ int main(int argc, char** argv) {
       std::stringstream names(v);
       std::string name;
       while (std::getline(names, name, ',')) {
-        if (name != "directive" && name != "transitions" && name != "memory")
+        if (name != "directive" && name != "transitions" && name != "memory" && name != "queries")
           return usage("unknown benchmark: " + name);
         o.only.push_back(name);
       }
     } else if (arg == "--cases") {
       if (!number(o.cases) || o.cases == 0)
         return usage("--cases needs a positive number");
+      o.query_cases = o.cases;
+    } else if (arg == "--samples") {
+      if (!number(o.query_samples) || o.query_samples == 0)
+        return usage("--samples needs a positive number");
     } else if (arg == "--memory-cases") {
       if (!number(o.memory_cases) || o.memory_cases == 0)
         return usage("--memory-cases needs a positive number");
@@ -188,6 +196,8 @@ int main(int argc, char** argv) {
     append(run_directive(o, h, people));
   if (o.wants("transitions"))
     append(run_transitions(o, h, people));
+  if (o.wants("queries"))
+    append(run_queries(o, h, people));
   const double run_s = ms_between(t_start, now_ns()) / 1000;
 
   // -- the table --

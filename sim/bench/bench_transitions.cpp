@@ -238,6 +238,11 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
   auto city = std::make_unique<actors::city>(sys, h, city_opts(o));
   auto d = std::make_shared<driver>(*city, people, n);
   std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the spawns initialise
+  std::unique_ptr<query_load> beside;
+  if (o.beside_queries > 0) {
+    progress("transitions: %.0f queries a second beside", o.beside_queries);
+    beside = std::make_unique<query_load>(*city, *h, people, o.beside_queries);
+  }
 
   std::vector<double> report_rate, rate, report_ms, drive_ms, report_cpu, drive_cpu;
   for (int r = 0; r <= o.rounds; ++r) {
@@ -290,8 +295,14 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     }
     std::this_thread::sleep_for(settle_time(o)); // figure waves die down (not timed)
   }
+  const double queries_rate = beside ? beside->stop() : 0;
+  beside.reset();
   city.reset();
   sys.await_all_actors_done(); // the unit actors are gone before the baseline runs
+  if (o.transitions_out != nullptr)
+    *o.transitions_out = {summarise(rate).median, summarise(drive_cpu).median, queries_rate};
+  if (!o.bare_baseline)
+    return {};
 
   // baseline: bare ping, same chains
   progress("transitions: bare ping baseline, %zu actors", people.grids.size());

@@ -64,6 +64,14 @@ COMMAND is one of
   directives --unit U [--box inbox|issued] [--limit N] [--cursor C]
                                       the directives addressed to U (inbox, the default) with
                                       its own receipts, or those U issued with their tally
+  figures --unit U [--period today|week|month|all] [--from MS --to MS]
+                                      U's figures and each child's over the period (Asia/
+                                      Shanghai days; --from/--to: those days, both included)
+  ranking --unit U [--level county|township|department]
+          [--by resolution|satisfaction|response|overdue|answered|rating]
+          [--period today|week|month|all] [--from MS --to MS]
+                                      两比: the city's counties, or a county's townships
+                                      (the default) or departments, in order
 
   --json          speak JSON text frames instead of MessagePack (output is JSON either way)
   --timeout-ms N  how long to wait for the connection and for the reply (default 10000)
@@ -308,6 +316,42 @@ protocol::client_body directives_query_of(args& a) {
   return q;
 }
 
+/// The period of `figures` and `ranking`: --period, or --from and --to (period days).
+void period_of(args& a, protocol::query& q) {
+  if (auto v = a.get("period"))
+    q.period = to_enum<protocol::figure_period>("period", *v);
+  auto from = a.get("from"), to = a.get("to");
+  if (from || to) {
+    if (!from || !to)
+      bad("--from and --to go together");
+    q.period = protocol::figure_period::days;
+    q.from = static_cast<protocol::timestamp_ms>(to_uint("from", *from));
+    q.to = static_cast<protocol::timestamp_ms>(to_uint("to", *to));
+  } else if (q.period == protocol::figure_period::days) {
+    bad("--period days needs --from and --to");
+  }
+}
+
+protocol::client_body figures_query_of(args& a) {
+  protocol::query q;
+  q.what = protocol::query_kind::figures;
+  q.unit = to_uint("unit", a.need("unit"));
+  period_of(a, q);
+  return q;
+}
+
+protocol::client_body ranking_query_of(args& a) {
+  protocol::query q;
+  q.what = protocol::query_kind::ranking;
+  q.unit = to_uint("unit", a.need("unit"));
+  if (auto v = a.get("level"))
+    q.held_at = to_enum<protocol::unit_kind>("level", *v);
+  if (auto v = a.get("by"))
+    q.by = to_enum<protocol::rank_by>("by", *v);
+  period_of(a, q);
+  return q;
+}
+
 protocol::client_body cases_query_of(args& a) {
   protocol::query q;
   q.what = protocol::query_kind::cases;
@@ -481,6 +525,10 @@ int run(args& a) {
     msg.body = receipts_query_of(a);
   else if (cmd == "directives")
     msg.body = directives_query_of(a);
+  else if (cmd == "figures")
+    msg.body = figures_query_of(a);
+  else if (cmd == "ranking")
+    msg.body = ranking_query_of(a);
   else if (cmd == "watch") {
     protocol::subscribe s;
     s.unit = to_uint("unit", a.need("unit"));

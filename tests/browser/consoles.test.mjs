@@ -6,43 +6,17 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { City, chromium, artifacts, recordFrames, until } from './harness.mjs';
+import { T, withBrowser, until } from './harness.mjs';
 
 // People of the generated city (seed 20261125): see sim/README.md, "hub-cli".
 const CITY_LEADER = 41150001n;
+const COUNTY = 411502, COUNTY_CENTRE = 41150299901n; // 浉河区 and its centre's operator
 const TOWNSHIP = 411502001, HEAD = 41150200101n, MODULE_HEAD = 41150200106n; // module 4
 const GRID = 411502001001001, GRID_HEAD = 41150200100100101n, WORKER = 41150200100100102n;
 const SECRETARY = 41150200100101n;
 const DEPARTMENT = 411502903, DEPT_HEAD = 41150290301n; // 浉河区生态环境分局 (modules 4, 9)
-const T = 20000; // the bound on any one wait
 
-const city = new City();
-let browser;
-
-before(async () => {
-  await city.start();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await city.stop();
-});
-
-async function open(pageName, person, viewport = { width: 1440, height: 900 }) {
-  const page = await browser.newPage({ viewport });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  const frames = recordFrames(page);
-  await page.goto(await city.pageUrl(pageName, person));
-  await page.locator('#status[data-state="open"]').waitFor({ timeout: T });
-  page.errors = errors;
-  page.frames_ = frames;
-  return page;
-}
-
-const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+const { city, open, shot } = withBrowser(before, after);
 
 test('the whistle: proposed, blown, reported in and fed back live, rated; the dashboard follows', async () => {
   const dashboard = await open('dashboard', CITY_LEADER, { width: 1920, height: 1080 });
@@ -128,6 +102,57 @@ test('the whistle: proposed, blown, reported in and fed back live, rated; the da
     assert.deepEqual(p.errors, []);
     await p.close();
   }
+});
+
+// 两比 and 三率 on the leader page, from the hub's `ranking` and `figures`: after a case is
+// closed, each row shows what the hub answers (hub-cli asks the same), drilled down from the
+// city to a county and a township; the county centre's operator sees the county's departments.
+test('the leader page ranks the units by the hub\'s figures and drills down', async () => {
+  const { case: id } = await city.cli(WORKER, 'report', '--unit', String(GRID), '--category', 'enforce.noise', '--title', '路灯不亮');
+  await city.cli(WORKER, 'act', '--case', String(id), '--action', 'sign');
+  await city.cli(WORKER, 'act', '--case', String(id), '--action', 'resolve');
+  await city.cli(GRID_HEAD, 'act', '--case', String(id), '--action', 'close');
+  const percent = (v) => `${(Number(v) / 10).toFixed(1)}%`;
+  /// The hub's row of `unit` in `ranking` as hub-cli gets it, and the page's row showing it.
+  async function shows(page, person, unit, ...args) {
+    const r = await city.cli(person, 'ranking', '--period', 'month', ...args);
+    const want = r.ranking.rows.find((x) => Number(x.unit) === unit);
+    assert.ok(want.resolved >= 1 && want.resolution > 0, `${unit} resolved something: ${JSON.stringify(want)}`);
+    const row = page.locator(`#figures tr[data-unit="${unit}"][data-rank="${want.rank}"][data-resolution="${want.resolution}"]`);
+    await row.waitFor({ timeout: T });
+    assert.equal(await row.locator('td.resolution').innerText(), percent(want.resolution));
+    assert.equal(await row.locator('td.response').innerText(), percent(want.response));
+    return row;
+  }
+  const leader = await open('leader', CITY_LEADER);
+  // The city: its counties; 浉河区 has the figures the hub has.
+  const county = await shows(leader, CITY_LEADER, COUNTY, '--unit', '411500');
+  // The total row is the city's own figures (hub-cli figures asks the same).
+  const total = (await city.cli(CITY_LEADER, 'figures', '--unit', '411500', '--period', 'month')).figures;
+  await leader.locator(`#figures tr.total[data-unit="411500"][data-reported="${total.reported}"]`).waitFor({ timeout: T });
+  assert.equal(await leader.locator('#figures tr.total td.resolution').innerText(), percent(total.resolution));
+  // Down to the county: its townships, ranked.
+  await county.locator('td.name').click();
+  await leader.locator('#fig-where', { hasText: '浉河区' }).waitFor({ timeout: T });
+  const township = await shows(leader, CITY_LEADER, TOWNSHIP, '--unit', String(COUNTY));
+  await shot(leader, 'leader-ranking');
+  // Down to the township: its villages' figures (no ranking below a county).
+  await township.locator('td.name').click();
+  await leader.locator(`#figures tr[data-unit="${GRID.toString().slice(0, 12)}"]`).waitFor({ timeout: T });
+  assert.ok(Number(await leader.locator(`#figures tr[data-unit="${GRID.toString().slice(0, 12)}"]`).getAttribute('data-reported')) >= 1);
+  await leader.click('#fig-up');
+  await leader.locator('#fig-where', { hasText: '浉河区' }).waitFor({ timeout: T });
+  assert.deepEqual(leader.errors, []);
+  await leader.close();
+
+  // The county centre's view: the county's departments, by whistles answered, after the whistle
+  // above (its department fed back).
+  const centre = await open('leader', COUNTY_CENTRE);
+  await centre.locator('#fig-where', { hasText: '浉河区' }).waitFor({ timeout: T });
+  await centre.selectOption('#fig-level', 'department');
+  await shows(centre, COUNTY_CENTRE, DEPARTMENT, '--unit', String(COUNTY), '--level', 'department');
+  assert.deepEqual(centre.errors, []);
+  await centre.close();
 });
 
 async function page0(p) { return p.locator('.error').first().innerText().catch(() => ''); }

@@ -117,6 +117,44 @@ export class City {
   }
 }
 
+/// The bound on any one wait in the browser tests, in ms.
+export const T = 20000;
+
+/// One test file's city and Chromium, started in its `before` hook and stopped in its `after`
+/// hook (node:test's, passed in), and the helpers its tests open pages with:
+/// open(page, person, viewport): the page logged in as `person`, live (#status open), with
+/// `frames_` (recordFrames) and `errors` (uncaught page errors); reload(page): reloaded (the
+/// token stays in the tab) and live again, recording frames afresh; shot(page, name): a
+/// screenshot into the artifacts.
+export function withBrowser(before, after) {
+  const city = new City();
+  let browser;
+  before(async () => {
+    await city.start();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await city.stop();
+  });
+  async function open(pageName, person, viewport = { width: 1440, height: 900 }) {
+    const page = await browser.newPage({ viewport });
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e));
+    page.frames_ = recordFrames(page);
+    await page.goto(await city.pageUrl(pageName, person));
+    await page.locator('#status[data-state="open"]').waitFor({ timeout: T });
+    return page;
+  }
+  async function reload(page) {
+    page.frames_ = recordFrames(page);
+    await page.reload();
+    await page.locator('#status[data-state="open"]').waitFor({ timeout: T });
+  }
+  const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+  return { city, open, reload, shot };
+}
+
 /// Decoded MessagePack frames a page sends and receives, for waiting on frames.
 export function recordFrames(page) {
   const frames = { sent: [], received: [] };

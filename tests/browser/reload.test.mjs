@@ -6,8 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { City, chromium, artifacts, recordFrames, until } from './harness.mjs';
+import { T, withBrowser, until } from './harness.mjs';
 
 // People of the generated city (seed 20261125): see sim/README.md, "hub-cli".
 const CITY_LEADER = 41150001n;
@@ -17,38 +16,8 @@ const SECRETARY = 41150200100101n, TOWNSHIP_STAFF = 41150200112n;
 const DEPARTMENT = 411502903, DEPT_HEAD = 41150290301n;
 // 综治主任 of three villages of the township 411502001.
 const SECURITY = [41150200100104n, 41150200100204n, 41150200100304n];
-const T = 20000;
 
-const city = new City();
-let browser;
-
-before(async () => {
-  await city.start();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await city.stop();
-});
-
-async function open(pageName, person, viewport = { width: 1440, height: 900 }) {
-  const page = await browser.newPage({ viewport });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  page.frames_ = recordFrames(page);
-  page.errors = errors;
-  await page.goto(await city.pageUrl(pageName, person));
-  await page.locator('#status[data-state="open"]').waitFor({ timeout: T });
-  return page;
-}
-
-/// Reloads the page (the token stays in the tab's sessionStorage) and waits until it is live.
-async function reload(page) {
-  page.frames_ = recordFrames(page);
-  await page.reload();
-  await page.locator('#status[data-state="open"]').waitFor({ timeout: T });
-}
+const { city, open, reload, shot } = withBrowser(before, after);
 
 /// The page's first query's result and the subscribe that follows: since = the result's seq.
 async function snapshotThenSubscribe(page, unit) {
@@ -59,7 +28,6 @@ async function snapshotThenSubscribe(page, unit) {
   return r;
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
 async function caseAtTownship(title) {
   const { case: id } = await city.cli(WORKER, 'report', '--unit', String(GRID), '--category', 'enforce.noise', '--title', title);

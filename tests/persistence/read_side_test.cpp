@@ -110,6 +110,23 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   query inbox;
   inbox.what = query_kind::directives;
   inbox.unit = grid_a1_1;
+  // The figures and rankings over periods: the day buckets rebuilt from the stored cases.
+  auto figures_of = [](protocol::unit_code unit, protocol::figure_period period) {
+    query q;
+    q.what = query_kind::figures;
+    q.unit = unit;
+    q.period = period;
+    return q;
+  };
+  auto ranking_of = [](protocol::unit_code unit, protocol::unit_kind level, protocol::rank_by by) {
+    query q;
+    q.what = query_kind::ranking;
+    q.unit = unit;
+    q.held_at = level;
+    q.by = by;
+    q.period = protocol::figure_period::month;
+    return q;
+  };
 
   const std::vector<asked> questions{
       {P(town_a, 1), one(whistled)},
@@ -125,6 +142,14 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
       {P(town_a, 1), lagging},
       {P(county, 1), issued_by},
       {P(grid_a1_1, 2), inbox},
+      {P(county, 1), figures_of(county, protocol::figure_period::all)},
+      {P(city, 1), figures_of(city, protocol::figure_period::today)},
+      {P(town_a, 1), figures_of(town_a, protocol::figure_period::week)},
+      {P(county, 1),
+       ranking_of(county, protocol::unit_kind::township, protocol::rank_by::resolution)},
+      {P(county, 1),
+       ranking_of(county, protocol::unit_kind::department, protocol::rank_by::rating)},
+      {P(city, 1), ranking_of(city, protocol::unit_kind::county, protocol::rank_by::response)},
   };
   auto before = answers(questions);
   const auto last = city_->events().last_seq();
@@ -142,6 +167,13 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   const auto& mine = std::get<protocol::result>(before[12]).directives;
   ASSERT_EQ(mine.size(), 1u);
   EXPECT_EQ(mine[0].action, directive_action::sign);
+  const auto& county_figures = std::get<protocol::result>(before[13]).figures.unit;
+  EXPECT_EQ(county_figures.reported, 5u); // three reports and two summonses (the hotline: the city)
+  EXPECT_EQ(county_figures.resolved, 3u); // the close and two feedbacks
+  EXPECT_EQ(county_figures.rated, 1u);
+  EXPECT_EQ(county_figures.open, 1u);
+  EXPECT_EQ(std::get<protocol::result>(before[14]).figures.unit.reported, 6u);
+  EXPECT_EQ(std::get<protocol::result>(before[17]).ranking.rows.front().unit, police);
   stop_city();
 
   ASSERT_TRUE(start_city());

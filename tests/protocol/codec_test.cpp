@@ -636,6 +636,48 @@ TEST(codec, a_query_takes_only_the_fields_of_its_what) {
               Refused(errc::unknown_field, "cases"));
 }
 
+// figures and ranking: a period, and from/to only with the period `days` (both, in order);
+// `level` and `by` only with ranking; no case filters.
+TEST(codec, figures_and_ranking_take_a_period_and_their_own_fields) {
+  query f;
+  f.what = query_kind::figures, f.unit = 411502;
+  const std::string figures = encode(message(1, f));
+  EXPECT_THAT(decode_client(with(figures, "by", "rating")), Refused(errc::unknown_field, "by"));
+  EXPECT_THAT(decode_client(with(figures, "level", "township")),
+              Refused(errc::unknown_field, "level"));
+  EXPECT_THAT(decode_client(with(figures, "status", "all")),
+              Refused(errc::unknown_field, "status"));
+  EXPECT_THAT(decode_client(with(figures, "period", "year")),
+              Refused(errc::out_of_range, "period"));
+  EXPECT_THAT(decode_client(with(figures, "from", 1)), Refused(errc::unknown_field, "from"));
+  const std::string days = with(figures, "period", "days");
+  EXPECT_THAT(decode_client(days), Refused(errc::missing_field, "from"));
+  EXPECT_THAT(decode_client(with(days, "from", 5)), Refused(errc::missing_field, "to"));
+  EXPECT_THAT(decode_client(with(with(days, "from", 5), "to", 4)),
+              Refused(errc::out_of_range, "to"));
+  auto ok = decode_client(with(with(days, "from", 5), "to", 5));
+  ASSERT_TRUE(std::holds_alternative<client_message>(ok));
+  const auto& q = std::get<query>(std::get<client_message>(ok).body);
+  EXPECT_EQ(q.period, figure_period::days);
+  EXPECT_EQ(q.from, 5);
+  query r;
+  r.what = query_kind::ranking, r.unit = 411502;
+  const std::string ranking = encode(message(1, r));
+  EXPECT_THAT(decode_client(with(ranking, "by", "speed")), Refused(errc::out_of_range, "by"));
+  EXPECT_THAT(decode_client(with(ranking, "hotline", 1)), Refused(errc::unknown_field, "hotline"));
+  EXPECT_THAT(decode_client(without(ranking, "unit")), Refused(errc::missing_field, "unit"));
+  query list;
+  list.what = query_kind::cases, list.unit = 411502;
+  EXPECT_THAT(decode_client(with(encode(message(1, list)), "period", "week")),
+              Refused(errc::unknown_field, "period"));
+  result fig;
+  fig.id = 1, fig.what = query_kind::figures, fig.figures.unit.unit = 411502;
+  EXPECT_THAT(decode_server(with(encode(server_message{fig}), "ranking", std::vector<int>{})),
+              Refused(errc::unknown_field, "ranking"));
+  EXPECT_THAT(decode_server(without(encode(server_message{fig}), "figures")),
+              Refused(errc::missing_field, "figures"));
+}
+
 TEST(codec, actions_with_their_own_message_are_refused_in_act) {
   EXPECT_THAT(decode_client(with(act_frame, "action", "report")),
               Refused(errc::out_of_range, "action"));

@@ -127,6 +127,22 @@ inline std::vector<sample<client_message>> client_samples() {
   query inbox;
   inbox.what = query_kind::directives, inbox.unit = 411502001001;
   out.push_back({"query directives minimal", {18, inbox}});
+  query figures;
+  figures.what = query_kind::figures, figures.unit = 411502, figures.period = figure_period::days;
+  figures.from = 1'795'536'000'000, figures.to = 1'795'622'400'000;
+  figures.limit = 1, figures.cursor = "x"; // every query's; a figures result has one page
+  out.push_back({"query figures full", {19, figures}});
+  query figures_minimal;
+  figures_minimal.what = query_kind::figures, figures_minimal.unit = 411500;
+  out.push_back({"query figures minimal", {20, figures_minimal}});
+  query ranking;
+  ranking.what = query_kind::ranking, ranking.unit = 411502;
+  ranking.held_at = unit_kind::department, ranking.by = rank_by::rating;
+  ranking.period = figure_period::month;
+  out.push_back({"query ranking full", {21, ranking}});
+  query ranking_minimal;
+  ranking_minimal.what = query_kind::ranking, ranking_minimal.unit = 411500;
+  out.push_back({"query ranking minimal", {22, ranking_minimal}});
   return out;
 }
 
@@ -200,10 +216,12 @@ inline std::vector<sample<server_message>> server_samples() {
                    true,
                    1'700'000'000'000,
                    1'700'000'500'000};
-  result list{15, 12001, query_kind::cases, {}, {row, row}, {}, 4000, "1700000900000.42", {}};
+  result list{15, 12001, query_kind::cases, {}, {row, row}, {}, 4000, "1700000900000.42", {},
+              {}, {}};
   list.cases[1].id = 2, list.cases[1].hotline = false, list.cases[1].reached = case_level::grid;
   out.push_back({"result cases", list});
-  out.push_back({"result cases empty", result{16, 0, query_kind::cases, {}, {}, {}, 0, "", {}}});
+  out.push_back(
+      {"result cases empty", result{16, 0, query_kind::cases, {}, {}, {}, 0, "", {}, {}, {}}});
   case_detail detail;
   detail.summary = row;
   detail.description = "描述", detail.address = "浉河区", detail.external_id = "SR-1";
@@ -250,14 +268,14 @@ inline std::vector<sample<server_message>> server_samples() {
                           {},
                           0,
                           99});
-  out.push_back(
-      {"result case", result{17, 12002, query_kind::one_case, detail, {}, {}, 30, "s4", {}}});
+  out.push_back({"result case",
+                 result{17, 12002, query_kind::one_case, detail, {}, {}, 30, "s4", {}, {}, {}}});
   case_detail bare;
   bare.summary.id = 1, bare.summary.unit = 411502001001001;
   bare.summary.origin = 411502001001001, bare.summary.reported_at = 1, bare.summary.changed_at = 1;
   bare.held_by = {411502001001001};
-  out.push_back(
-      {"result case minimal", result{18, 0, query_kind::one_case, bare, {}, {}, 0, "", {}}});
+  out.push_back({"result case minimal",
+                 result{18, 0, query_kind::one_case, bare, {}, {}, 0, "", {}, {}, {}}});
   directive_detail receipts;
   receipts.id = 77, receipts.unit = 411502, receipts.by = 41150201, receipts.channel = 13;
   receipts.title = "防汛", receipts.body = "值班", receipts.issued_at = 1'700'000'000'000;
@@ -289,6 +307,38 @@ inline std::vector<sample<server_message>> server_samples() {
   result empty_box;
   empty_box.id = 22, empty_box.what = query_kind::directives;
   out.push_back({"result directives empty", empty_box});
+  figure_row unit_row;
+  unit_row.unit = 411502, unit_row.open = 120, unit_row.yellow = 10, unit_row.red = 3;
+  unit_row.reported = 500, unit_row.responded = 490, unit_row.resolved = 470;
+  unit_row.rated = 30, unit_row.satisfied = 28, unit_row.overdue = 12, unit_row.score_sum = 140;
+  unit_row.closed_at = {300, 100, 60, 10};
+  unit_row.resolution = 940, unit_row.satisfaction = 933, unit_row.response = 980;
+  unit_row.overdue_share = 24, unit_row.rating = 467;
+  figure_row quiet_row;
+  quiet_row.unit = 411502100;
+  result with_figures;
+  with_figures.id = 23, with_figures.seq = 12005, with_figures.what = query_kind::figures;
+  with_figures.figures.from = 1'795'536'000'000, with_figures.figures.to = 1'795'622'400'000;
+  with_figures.figures.unit = unit_row;
+  with_figures.figures.children = {unit_row, quiet_row};
+  with_figures.figures.children[0].unit = 411502001;
+  out.push_back({"result figures", with_figures});
+  result bare_figures;
+  bare_figures.id = 24, bare_figures.what = query_kind::figures;
+  bare_figures.figures.unit.unit = 411500;
+  out.push_back({"result figures minimal", bare_figures});
+  result ranked;
+  ranked.id = 25, ranked.seq = 12006, ranked.what = query_kind::ranking;
+  ranked.ranking.unit = 411502, ranked.ranking.level = unit_kind::department;
+  ranked.ranking.by = rank_by::rating, ranked.ranking.from = 1'795'536'000'000;
+  ranked.ranking.to = 1'795'622'400'000;
+  ranked.ranking.rows = {unit_row, quiet_row};
+  ranked.ranking.rows[0].unit = 411502901, ranked.ranking.rows[0].rank = 1;
+  out.push_back({"result ranking", ranked});
+  result bare_ranking;
+  bare_ranking.id = 26, bare_ranking.what = query_kind::ranking;
+  bare_ranking.ranking.unit = 411500, bare_ranking.ranking.level = unit_kind::county;
+  out.push_back({"result ranking minimal", bare_ranking});
   return out;
 }
 

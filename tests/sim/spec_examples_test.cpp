@@ -177,6 +177,16 @@ TEST(spec_examples, name_only_what_the_generated_city_has) {
               if (d.person != 0)
                 check.person(d.person, {post::village_security});
             }
+            if (b.what == query_kind::figures) {
+              check.unit(b.figures.unit.unit);
+              for (const auto& c : b.figures.children)
+                check.unit(c.unit);
+            }
+            if (b.what == query_kind::ranking) {
+              check.unit(b.ranking.unit, {K::city, K::county});
+              for (const auto& r : b.ranking.rows)
+                check.unit(r.unit, {b.ranking.level});
+            }
             if (b.what == query_kind::one_case) {
               row(b.one.summary);
               for (auto u : b.one.held_by)

@@ -2,6 +2,9 @@
 // text), send it with one key, watch the receipt bars fill and the laggard list shrink (the
 // hub's receipts: a `directive` query, asked again as the directive's events arrive), by
 // county and township; remind the laggards with one key. A reload shows the same directives.
+// Below, 两比 and 三率: the ranking of the units under the one drilled into (the city's
+// counties, a county's townships or departments) and its figures over a chosen period, from
+// the hub's `ranking` and `figures` queries; drill down city → county → township.
 
 import { startPage, el, $, acting } from './common.js';
 import { KIND, POST, errorText } from './words.js';
@@ -16,6 +19,7 @@ let dir, hub, dirty = false;
 // child, and the laggards); any event of a directive asks for them again, at most every
 // 500 ms per directive.
 function onMessage(m) {
+  if (m.t === 'case.event') figures.stale = true;
   if (m.t !== 'directive.event') return;
   const d = mine.get(String(m.directive));
   if (d) d.stale = true;
@@ -115,6 +119,60 @@ function draw() {
   }
 }
 
+// -- 两比 · 三率 -----------------------------------------------------------------------------
+
+const figures = { drill: 0, stale: true, busy: false };
+const permille = (v) => (v === undefined ? '—' : `${(Number(v) / 10).toFixed(1)}%`);
+const average = (v) => (v === undefined ? '—' : (Number(v) / 100).toFixed(2));
+
+function figureRow(r, { rank, total = false } = {}) {
+  const code = Number(r.unit);
+  const down = !total && dir.children(code).length && dir.unit(code)?.kind !== 'department';
+  return el(`tr${total ? '.total' : ''}`, {
+    dataset: { unit: code, rank: rank ?? '', resolution: r.resolution ?? '', reported: Number(r.reported ?? 0), ...(down ? { drill: '' } : {}) },
+  },
+  el('td.n', {}, total ? '合计' : rank ? String(rank) : '—'),
+  el('td.name', down ? { onclick: () => drillFigures(code) } : {}, dir.name(code)),
+  el('td.n', {}, String(Number(r.reported ?? 0))),
+  el('td.n.response', {}, permille(r.response)), el('td.n.resolution', {}, permille(r.resolution)),
+  el('td.n.satisfaction', {}, permille(r.satisfaction)), el('td.n.overdue', {}, permille(r.overdue_share)),
+  el('td.n.rating', {}, average(r.rating)), el('td.n', {}, String(Number(r.open ?? 0))), el('td.n', {}, String(Number(r.red ?? 0))));
+}
+
+async function refreshFigures() {
+  if (figures.busy) return;
+  figures.busy = true;
+  figures.stale = false;
+  const unit = figures.drill;
+  const kind = dir.unit(unit)?.kind;
+  const period = $('#period').value;
+  $('#fig-level-l').hidden = kind !== 'county';
+  $('#fig-up').hidden = unit === dir.root;
+  $('#fig-where').textContent = dir.name(unit);
+  try {
+    const f = (await hub.query({ what: 'figures', unit, period })).figures;
+    let rows;
+    if (kind === 'city' || kind === 'county') {
+      const level = kind === 'city' ? 'county' : $('#fig-level').value;
+      const r = await hub.query({ what: 'ranking', unit, level, by: $('#by').value, period });
+      rows = (r.ranking.rows ?? []).map((x) => figureRow(x, { rank: x.rank }));
+    } else {
+      rows = (f.children ?? []).map((x) => figureRow(x));
+    }
+    $('#figures tbody').replaceChildren(figureRow(f, { total: true }), ...rows);
+    $('#fig-error').textContent = '';
+  } catch (e) {
+    $('#fig-error').textContent = e.code !== undefined ? errorText(e) : String(e.message ?? e);
+  } finally {
+    figures.busy = false;
+  }
+}
+
+function drillFigures(code) {
+  figures.drill = Number(code);
+  refreshFigures();
+}
+
 const started = await startPage({ onMessage, onReload: () => {} });
 if (started) {
   ({ hub, dir } = started);
@@ -139,6 +197,11 @@ if (started) {
   hub.subscribe(dir.root);
   for (const id of JSON.parse(sessionStorage.getItem(KEPT) ?? '[]')) track(BigInt(id));
   setInterval(() => { for (const d of mine.values()) if (d.stale) refresh(d); }, 500);
+  figures.drill = dir.root;
+  for (const id of ['#period', '#by', '#fig-level']) $(id).addEventListener('change', refreshFigures);
+  $('#fig-up').addEventListener('click', () => drillFigures(dir.unit(figures.drill).parent));
+  refreshFigures();
+  setInterval(() => { if (figures.stale) refreshFigures(); }, 1000);
   const frame = () => { if (dirty) { dirty = false; draw(); } requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
 }

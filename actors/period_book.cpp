@@ -1,0 +1,92 @@
+#include "actors/period_book.hpp"
+
+#include "protocol/hierarchy.hpp"
+
+#include <chrono>
+
+namespace hub::actors {
+
+namespace {
+
+constexpr protocol::timestamp_ms day_ms = 86'400'000;
+constexpr protocol::timestamp_ms shanghai_offset = 8 * 3'600'000; // UTC+8 all year
+
+std::int32_t floor_div(protocol::timestamp_ms a, protocol::timestamp_ms b) {
+  return static_cast<std::int32_t>(a / b - (a % b < 0 ? 1 : 0));
+}
+
+} // namespace
+
+std::int32_t day_of(protocol::timestamp_ms t) { return floor_div(t + shanghai_offset, day_ms); }
+
+protocol::timestamp_ms start_of_day(std::int32_t day) {
+  return protocol::timestamp_ms{day} * day_ms - shanghai_offset;
+}
+
+day_range days_of(protocol::figure_period period, protocol::timestamp_ms now,
+                  protocol::timestamp_ms from, protocol::timestamp_ms to) {
+  using protocol::figure_period;
+  const auto today = day_of(now);
+  switch (period) {
+    case figure_period::today: return {today, today, false};
+    case figure_period::week: {
+      const auto monday = today - (((today + 3) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+      return {monday, today, false};
+    }
+    case figure_period::month: {
+      namespace ch = std::chrono;
+      const ch::year_month_day date{ch::sys_days{ch::days{today}}};
+      const ch::sys_days first{date.year() / date.month() / 1};
+      return {static_cast<std::int32_t>(first.time_since_epoch().count()), today, false};
+    }
+    case figure_period::days: return {day_of(from), day_of(to), false};
+    case figure_period::all: break;
+  }
+  return {0, 0, true};
+}
+
+void flows::add(const flows& o) {
+  reported += o.reported;
+  responded += o.responded;
+  resolved += o.resolved;
+  rated += o.rated;
+  satisfied += o.satisfied;
+  overdue += o.overdue;
+  score_sum += o.score_sum;
+  for (std::size_t k = 0; k < closed_at.size(); ++k)
+    closed_at[k] += o.closed_at[k];
+}
+
+template <class Add>
+void period_book::add(std::uint32_t unit, protocol::timestamp_ms at, Add&& add) {
+  const auto day = day_of(at);
+  for (auto u = unit; u < parent_->size(); u = (*parent_)[u]) {
+    auto& book = units_[u];
+    add(book.all);
+    add(book.days[day]);
+  }
+}
+
+void period_book::count(std::uint32_t unit, protocol::timestamp_ms at, std::uint32_t flows::*member,
+                        std::uint32_t n) {
+  add(unit, at, [&](flows& f) { f.*member += n; });
+}
+
+void period_book::count_closed(std::uint32_t unit, protocol::timestamp_ms at, std::size_t slot) {
+  add(unit, at, [&](flows& f) { f.closed_at[slot] += 1; });
+}
+
+flows period_book::sum(std::uint32_t unit, day_range days) const {
+  flows out;
+  auto found = units_.find(unit);
+  if (found == units_.end())
+    return out;
+  if (days.all)
+    return found->second.all;
+  const auto& book = found->second.days;
+  for (auto d = book.lower_bound(days.first); d != book.end() && d->first <= days.last; ++d)
+    out.add(d->second);
+  return out;
+}
+
+} // namespace hub::actors

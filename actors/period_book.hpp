@@ -1,0 +1,69 @@
+#pragma once
+
+// Figures over periods (protocol/README.md, "query": figures and ranking), kept by each read
+// side shard: per unit, the flows its subtree counted on each day and in all, so that a
+// period is a sum of at most its days (a month: 31 additions per unit), never a scan of cases.
+// A count at a unit goes to the unit and to every ancestor at once, as the live figures do
+// (figures.hpp), so a subtree's total is one look-up. Days are Asia/Shanghai days (UTC+8, no
+// daylight saving): the city's own calendar. CAF-free plain data.
+
+#include "protocol/messages.hpp"
+
+#include <cstdint>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+namespace hub::actors {
+
+/// The Asia/Shanghai day holding `t` (day 0: 1970-01-01), and the time its 00:00 is.
+std::int32_t day_of(protocol::timestamp_ms t);
+protocol::timestamp_ms start_of_day(std::int32_t day);
+
+/// Days first..last, both included; `all`: every day.
+struct day_range {
+  std::int32_t first = 0, last = 0;
+  bool all = false;
+};
+
+/// The days `period` covers at `now` (a week starts on Monday; `days`: the day of `from`
+/// through the day of `to`).
+day_range days_of(protocol::figure_period period, protocol::timestamp_ms now,
+                  protocol::timestamp_ms from, protocol::timestamp_ms to);
+
+/// What a subtree counted over some days (the flows of protocol::figure_row).
+struct flows {
+  std::uint32_t reported = 0, responded = 0, resolved = 0, rated = 0, satisfied = 0, overdue = 0,
+                score_sum = 0;
+  std::array<std::uint32_t, 4> closed_at{};
+  void add(const flows& o);
+};
+
+class period_book {
+public:
+  /// `parent`: per unit index, its parent's index, or hierarchy::no_unit (shared, read-only).
+  explicit period_book(const std::vector<std::uint32_t>* parent)
+    : parent_(parent) {}
+
+  /// Counts `n` of `member` at unit `unit` (an index) on the day of `at`.
+  void count(std::uint32_t unit, protocol::timestamp_ms at, std::uint32_t flows::*member,
+             std::uint32_t n = 1);
+  /// Counts a case closed at level slot `slot` (0..3) at `unit` on the day of `at`.
+  void count_closed(std::uint32_t unit, protocol::timestamp_ms at, std::size_t slot);
+
+  /// The flows of `unit`'s subtree over `days`.
+  flows sum(std::uint32_t unit, day_range days) const;
+
+private:
+  struct unit_days {
+    flows all;
+    std::map<std::int32_t, flows> days;
+  };
+  template <class Add>
+  void add(std::uint32_t unit, protocol::timestamp_ms at, Add&& add);
+
+  const std::vector<std::uint32_t>* parent_;
+  std::unordered_map<std::uint32_t, unit_days> units_;
+};
+
+} // namespace hub::actors

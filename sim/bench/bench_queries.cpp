@@ -1,0 +1,356 @@
+// hub-bench "queries": the read side's answers on a city holding M (1,000,000) cases.
+//
+// The city is filled with M open cases reported over every grid (as "memory" does), one case
+// walked through a 30-step history (a report, a sign and 28 reminders by the city leader), and
+// one directive to all 18,100 grids that every other grid has signed. Then each query is asked
+// `--samples` times one after another (the next when the answer is in) and its latency, from
+// city::submit to the result at the client's sink, summarised as p50 and p99 beside the
+// issue's target:
+//   a township's open cases, the first page of 200;
+//   the case with the 30-step history;
+//   the directive's receipts per county (scope the city) and per township (scope a county),
+//     each with the first page of laggards;
+//   the city's figures with its 10 counties (this month), a county's township ranking.
+// Last, the transitions benchmark twice on fresh cities, without and with ~1,000 queries a
+// second beside it (query_load): the write throughput's drop and the CPU per transition.
+
+#include "sim/bench/bench_common.hpp"
+#include "sim/bench/bench_reporter.hpp"
+#include "sim/bench/bench_wait.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+namespace hub::bench {
+
+using protocol::query;
+using protocol::query_kind;
+
+namespace {
+
+/// A client that asks one thing at a time and waits for its answer.
+class asker : public actors::client_sink, public std::enable_shared_from_this<asker> {
+public:
+  explicit asker(actors::city& c)
+    : city_(c) {}
+
+  /// Sends `body` as `who` and waits for the answer (at most 60 s); returns it with the time
+  /// it took in ms.
+  std::pair<protocol::server_message, double> ask(const actors::principal& who,
+                                                  protocol::client_body body) {
+    const auto id = ++next_id_;
+    const auto t0 = now_ns();
+    city_.submit(who, {id, std::move(body)}, shared_from_this());
+    signal.wait([&] { return answered_.load() >= id; }, "an answer", std::chrono::seconds(60));
+    std::lock_guard<std::mutex> guard{mutex_};
+    return {last_, ms_between(t0, t_answer_)};
+  }
+
+  void send(actors::outbound_ptr out) override {
+    const auto& msg = out->message();
+    std::uint64_t id = 0;
+    if (auto* r = std::get_if<protocol::result>(&msg))
+      id = r->id;
+    else if (auto* a = std::get_if<protocol::ack>(&msg))
+      id = a->id;
+    else if (auto* e = std::get_if<protocol::error>(&msg))
+      id = e->id;
+    if (id == 0)
+      return; // an event: not ours to time
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      t_answer_ = now_ns();
+      last_ = msg;
+    }
+    answered_.store(id);
+    signal.notify();
+  }
+
+  waiter signal;
+
+private:
+  actors::city& city_;
+  std::uint64_t next_id_ = 1ull << 40; // above the reporter's ids (one per case)
+  std::atomic<std::uint64_t> answered_{0};
+  std::mutex mutex_;
+  std::int64_t t_answer_ = 0;
+  protocol::server_message last_;
+};
+
+[[noreturn]] void fail(const std::string& what, const protocol::server_message& got) {
+  std::string why = "not what was expected";
+  if (auto* e = std::get_if<protocol::error>(&got))
+    why = std::string(protocol::to_string(e->code)) + ": " + e->message;
+  std::fprintf(stderr, "hub-bench: %s: %s\n", what.c_str(), why.c_str());
+  std::exit(1);
+}
+
+/// The answer to `body`, which must be of type T.
+template <class T>
+T expect(asker& a, const actors::principal& who, protocol::client_body body,
+         const std::string& what) {
+  auto [msg, ms] = a.ask(who, std::move(body));
+  auto* x = std::get_if<T>(&msg);
+  if (x == nullptr)
+    fail(what, msg);
+  return *x;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+  return v[std::min(v.size(), std::max<std::size_t>(k, 1)) - 1];
+}
+
+/// The principal of the first person at `unit` holding `holds`; throws when there is none.
+actors::principal someone(const protocol::hierarchy& h, protocol::unit_code unit,
+                          protocol::post holds) {
+  for (const auto& p : h.people)
+    if (p.unit == unit && p.holds == holds)
+      return actors::principal::of(p);
+  throw std::runtime_error("nobody holds " + std::string(protocol::to_string(holds)) + " at " +
+                           std::to_string(unit));
+}
+
+} // namespace
+
+// -- query_load ---------------------------------------------------------------------------------
+
+struct query_load::impl : actors::client_sink {
+  actors::city& city;
+  std::vector<protocol::query> mix;
+  actors::principal who;
+  double per_second;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> answered{0};
+  std::int64_t t0 = 0;
+  std::thread thread;
+
+  impl(actors::city& c, double rate)
+    : city(c)
+    , per_second(rate) {}
+
+  void send(actors::outbound_ptr out) override {
+    const auto& msg = out->message();
+    if (std::holds_alternative<protocol::result>(msg) ||
+        std::holds_alternative<protocol::error>(msg))
+      answered.fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+query_load::query_load(actors::city& c, const protocol::hierarchy& h, const cast& people,
+                       double per_second)
+  : impl_(std::make_shared<impl>(c, per_second)) {
+  const auto& grid = h.units[people.grids.front()];
+  const auto* township = h.ancestor_of_kind(grid.code, protocol::unit_kind::township);
+  const auto* county = h.ancestor_of_kind(grid.code, protocol::unit_kind::county);
+  query open_cases;
+  open_cases.what = query_kind::cases;
+  open_cases.unit = township->code;
+  open_cases.limit = 200;
+  query first_page;
+  first_page.what = query_kind::cases;
+  first_page.unit = county->code;
+  query figures;
+  figures.what = query_kind::figures;
+  figures.unit = h.units.front().code;
+  figures.period = protocol::figure_period::month;
+  query ranking;
+  ranking.what = query_kind::ranking;
+  ranking.unit = county->code;
+  ranking.period = protocol::figure_period::month;
+  impl_->mix = {open_cases, first_page, figures, ranking};
+  impl_->who = people.city_leader;
+  impl_->t0 = now_ns();
+  impl_->thread = std::thread([self = impl_.get(), sink = impl_] {
+    const auto period = std::chrono::duration<double>(1.0 / self->per_second);
+    auto next = std::chrono::steady_clock::now();
+    for (std::uint64_t k = 0; !self->stopping.load(); ++k) {
+      next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+      std::this_thread::sleep_until(next);
+      self->city.submit(self->who, {k + 1, self->mix[k % self->mix.size()]}, sink);
+    }
+  });
+}
+
+double query_load::stop() {
+  if (!impl_->thread.joinable())
+    return 0;
+  impl_->stopping = true;
+  impl_->thread.join();
+  const double secs = ms_between(impl_->t0, now_ns()) / 1000;
+  return static_cast<double>(impl_->answered.load()) / secs;
+}
+
+query_load::~query_load() { stop(); }
+
+// -- run_queries --------------------------------------------------------------------------------
+
+std::vector<row> run_queries(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                             const cast& people) {
+  const auto m = o.query_cases;
+  const auto samples = static_cast<std::size_t>(o.query_samples);
+  std::vector<row> rows;
+  const std::string sec = "queries, a city holding " + std::to_string(m) + " cases (" +
+                          std::to_string(samples) + " asks each, one at a time)";
+  {
+    runtime rt(o);
+    auto& sys = *rt.sys;
+    progress("queries: spawning the city, reporting %zu cases (%zu in flight)", m, o.window);
+    auto city = std::make_unique<actors::city>(sys, h, city_opts(o));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto rep = std::make_shared<reporter>(*city, people);
+    rep->run_until(m, o.window);
+    while (!rep->signal.wait_for([&] { return rep->done() >= m || rep->errors() != 0; },
+                                 std::chrono::seconds(2)))
+      progress("queries: %llu / %zu reports acked", static_cast<unsigned long long>(rep->done()),
+               m);
+    if (rep->errors() != 0) {
+      std::fprintf(stderr, "hub-bench: reports refused: %s\n", rep->first_error().c_str());
+      std::exit(1);
+    }
+
+    auto a = std::make_shared<asker>(*city);
+    // The case with a 30-step history, at the first grid.
+    const auto& grid = h->units[people.grids.front()];
+    protocol::case_report r;
+    r.unit = grid.code;
+    r.category = people.category;
+    r.title = "三十步";
+    const auto made = expect<protocol::ack>(*a, people.worker.front(), r, "the 30-step report");
+    protocol::case_act sign;
+    sign.id = made.case_ref;
+    sign.action = protocol::case_action::sign;
+    expect<protocol::ack>(*a, people.worker.front(), sign, "its sign");
+    for (int k = 0; k < 28; ++k) {
+      protocol::case_act remind;
+      remind.id = made.case_ref;
+      remind.action = protocol::case_action::remind;
+      remind.note = "催办 " + std::to_string(k + 1);
+      expect<protocol::ack>(*a, people.city_leader, remind, "a reminder");
+    }
+    // A directive to every grid; every other grid signs.
+    protocol::directive_issue d;
+    d.channel = 1;
+    d.title = "全市网格排查";
+    d.target.kind = protocol::target_kind::level;
+    d.target.units = {h->units.front().code};
+    d.target.level = protocol::unit_kind::grid;
+    const auto issued = expect<protocol::ack>(*a, people.city_leader, d, "the directive");
+    progress("queries: %zu grids sign the directive", people.grids.size() / 2);
+    // (A grid the fan-out has not reached yet answers unknown_directive: ask it again.)
+    const auto fan_out_by = now_ns() + 30'000'000'000;
+    for (std::size_t g = 0; g < people.grids.size(); g += 2)
+      for (;;) {
+        auto [msg, ms] =
+            a->ask(people.worker[g], protocol::directive_act{issued.directive_ref,
+                                                             protocol::directive_action::sign, ""});
+        auto* e = std::get_if<protocol::error>(&msg);
+        if (e == nullptr || e->code != protocol::errc::unknown_directive || now_ns() > fan_out_by) {
+          if (!std::holds_alternative<protocol::ack>(msg))
+            fail("a sign", msg);
+          break;
+        }
+        std::this_thread::yield();
+      }
+    std::this_thread::sleep_for(settle_time(o)); // the figure waves die down (not timed)
+
+    const auto* township = h->ancestor_of_kind(grid.code, protocol::unit_kind::township);
+    const auto* county = h->ancestor_of_kind(grid.code, protocol::unit_kind::county);
+    const auto township_head = someone(*h, township->code, protocol::post::township_head);
+    const auto county_leader = someone(*h, county->code, protocol::post::county_leader);
+    struct timed {
+      std::string what;
+      actors::principal who;
+      query q;
+      double target_ms;
+      std::string note;
+    };
+    std::vector<timed> asks;
+    query open_cases;
+    open_cases.what = query_kind::cases;
+    open_cases.unit = township->code;
+    open_cases.limit = 200;
+    asks.push_back(
+        {"a township's open cases, first page of 200", township_head, open_cases, 10, ""});
+    query one;
+    one.what = query_kind::one_case;
+    one.case_ref = made.case_ref;
+    asks.push_back({"a case with a 30-step history", township_head, one, 2, ""});
+    query per_county;
+    per_county.what = query_kind::directive;
+    per_county.directive_ref = issued.directive_ref;
+    asks.push_back({"a directive to every grid: per county + laggards", people.city_leader,
+                    per_county, 20, "scope the city, first page of 50 laggards"});
+    query per_township = per_county;
+    per_township.unit = county->code;
+    asks.push_back({"a directive to every grid: per township + laggards", county_leader,
+                    per_township, 20, "scope a county"});
+    query figures;
+    figures.what = query_kind::figures;
+    figures.unit = h->units.front().code;
+    figures.period = protocol::figure_period::month;
+    asks.push_back(
+        {"the city's figures with its 10 counties", people.city_leader, figures, 5, "this month"});
+    query ranking;
+    ranking.what = query_kind::ranking;
+    ranking.unit = county->code;
+    ranking.period = protocol::figure_period::month;
+    asks.push_back({"a county's township ranking", county_leader, ranking, 5, "this month"});
+
+    for (const auto& t : asks) {
+      std::vector<double> ms;
+      ms.reserve(samples);
+      std::size_t found = 0;
+      for (std::size_t k = 0; k <= samples; ++k) { // the first is a warm-up
+        auto [msg, took] = a->ask(t.who, t.q);
+        auto* res = std::get_if<protocol::result>(&msg);
+        if (res == nullptr)
+          fail(t.what, msg);
+        found = res->cases.size() + res->one.steps.size() + res->directive.laggards.size() +
+                res->figures.children.size() + res->ranking.rows.size();
+        if (k > 0)
+          ms.push_back(took);
+      }
+      progress("queries: %s: p50 %.3f ms, p99 %.3f ms (%zu rows)", t.what.c_str(),
+               percentile(ms, 0.5), percentile(ms, 0.99), found);
+      rows.push_back({sec, t.what, fmt("p50 %.2f ms", percentile(ms, 0.5)),
+                      fmt("p99 %.2f ms", percentile(ms, 0.99)),
+                      fmt("target p99 <= %.0f ms; ", t.target_ms) + std::to_string(found) +
+                          " rows" + (t.note.empty() ? "" : "; " + t.note)});
+    }
+    progress("queries: tearing the city down");
+    city.reset();
+    sys.await_all_actors_done();
+  }
+
+  // The transitions benchmark without and with queries beside it, each on a fresh city.
+  options plain = o;
+  plain.bare_baseline = false;
+  plain.beside_queries = 0;
+  options::transitions_figures without, with;
+  plain.transitions_out = &without;
+  run_transitions(plain, h, people);
+  options loaded = plain;
+  loaded.beside_queries = 1000;
+  loaded.transitions_out = &with;
+  run_transitions(loaded, h, people);
+  const std::string tsec =
+      "case transitions (" + std::to_string(o.cases) + " in flight) with queries beside";
+  rows.push_back({tsec, "transitions acked, alone", fmt("%.0f /s", without.rate), "",
+                  fmt("%.2f us CPU each", without.cpu_us)});
+  rows.push_back({tsec, "transitions acked, queries beside", fmt("%.0f /s", with.rate), "",
+                  fmt("%.2f us CPU each; ", with.cpu_us) +
+                      fmt("%.0f queries answered a second", with.queries_rate)});
+  rows.push_back({tsec, "write throughput drop",
+                  fmt("%.1f %%", 100 * (1 - with.rate / without.rate)), "", "target <= 10 %"});
+  rows.push_back({tsec, "CPU per transition, with / without",
+                  fmt("%.2fx", with.cpu_us / without.cpu_us), "", "the queries' CPU included"});
+  return rows;
+}
+
+} // namespace hub::bench

@@ -1,0 +1,367 @@
+// The figures and the rankings (两比) of the read side (protocol/README.md, "query": figures,
+// ranking): the same counters as the live aggregates, kept per Asia/Shanghai day, over a
+// period; drill-down to the children; rankings in order; who may ask.
+
+#include "tests/actors/city_fixture.hpp"
+
+namespace hub::testing {
+namespace {
+
+using protocol::case_action;
+using protocol::errc;
+using protocol::figure_period;
+using protocol::query;
+using protocol::query_kind;
+using protocol::rank_by;
+using namespace codes;
+
+constexpr auto P = person_at;
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+class figures_test : public city_test {
+protected:
+  protocol::result ask(protocol::person_id who, query q) {
+    auto reply = act(who, q);
+    auto* r = std::get_if<protocol::result>(&reply);
+    EXPECT_NE(r, nullptr) << describe(reply);
+    return r != nullptr ? *r : protocol::result{};
+  }
+
+  static query figures_of(protocol::unit_code unit, figure_period p = figure_period::all) {
+    query q;
+    q.what = query_kind::figures;
+    q.unit = unit;
+    q.period = p;
+    return q;
+  }
+
+  static query ranking_of(protocol::unit_code unit, rank_by by,
+                          std::optional<protocol::unit_kind> level = std::nullopt) {
+    query q;
+    q.what = query_kind::ranking;
+    q.unit = unit;
+    q.by = by;
+    q.held_at = level;
+    q.period = figure_period::all;
+    return q;
+  }
+
+  /// The row of `unit` among `rows`; fails the test when it is not there.
+  static protocol::figure_row row_of(const std::vector<protocol::figure_row>& rows,
+                                     protocol::unit_code unit) {
+    for (const auto& r : rows)
+      if (r.unit == unit)
+        return r;
+    ADD_FAILURE() << "no row of " << unit;
+    return {};
+  }
+
+  /// A case reported at `grid`, signed, resolved and closed there.
+  protocol::case_id closed_at_grid(protocol::unit_code grid) {
+    auto id = report(P(grid, 2), grid);
+    EXPECT_ACK(step(P(grid, 2), id, case_action::sign));
+    EXPECT_ACK(step(P(grid, 2), id, case_action::resolve));
+    EXPECT_ACK(step(P(grid, 1), id, case_action::close));
+    return id;
+  }
+
+  /// A case of town_a's grid a1_1 whistled to police and housing, both rated (5 and 3), closed.
+  protocol::case_id whistled_and_closed() {
+    auto id = report(P(grid_a1_1, 2), grid_a1_1);
+    EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+    EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::escalate));
+    EXPECT_ACK(step(P(village_a1, 2), id, case_action::sign));
+    EXPECT_ACK(step(P(village_a1, 1), id, case_action::escalate));
+    EXPECT_ACK(step(P(town_a, 2), id, case_action::sign));
+    protocol::case_act whistle;
+    whistle.departments = {police, housing};
+    EXPECT_ACK(step(P(town_a, 4), id, case_action::propose_whistle, whistle));
+    EXPECT_ACK(step(P(town_a, 1), id, case_action::approve_whistle));
+    for (auto dept : {police, housing}) {
+      EXPECT_ACK(step(P(dept, 2), id, case_action::report_in));
+      EXPECT_ACK(step(P(dept, 1), id, case_action::feedback));
+    }
+    EXPECT_ACK(step(P(town_a, 4), id, case_action::resolve));
+    for (auto [dept, score] : {std::pair{police, 5}, std::pair{housing, 3}}) {
+      protocol::case_act rating;
+      rating.unit = dept;
+      rating.score = static_cast<std::uint8_t>(score);
+      EXPECT_ACK(step(P(town_a, 1), id, case_action::rate, rating));
+    }
+    EXPECT_ACK(step(P(town_a, 1), id, case_action::close));
+    return id;
+  }
+};
+
+/// The counters a figures row shares with an aggregate.
+void expect_same_counters(const protocol::figure_row& r, const protocol::unit_figures& f) {
+  EXPECT_EQ(r.open, f.open) << r.unit;
+  EXPECT_EQ(r.yellow, f.yellow) << r.unit;
+  EXPECT_EQ(r.red, f.red) << r.unit;
+  EXPECT_EQ(r.reported, f.reported) << r.unit;
+  EXPECT_EQ(r.responded, f.responded) << r.unit;
+  EXPECT_EQ(r.resolved, f.resolved) << r.unit;
+  EXPECT_EQ(r.rated, f.rated) << r.unit;
+  EXPECT_EQ(r.satisfied, f.satisfied) << r.unit;
+  EXPECT_EQ(r.closed_at, f.closed_at) << r.unit;
+}
+
+// All time, every unit's figures are the live aggregate's counters: a whistle with ratings, a
+// case closed at a grid, one returned and signed late, one left open past its deadline.
+TEST_F(figures_test, all_time_figures_are_the_aggregates_counters_unit_by_unit) {
+  auto watcher = std::make_shared<recorder>();
+  EXPECT_ACK(act(P(county, 1), protocol::subscribe{county, {}}, watcher));
+  whistled_and_closed();
+  closed_at_grid(grid_b1_1);
+  auto returned = report(P(grid_a2_1, 2), grid_a2_1);
+  EXPECT_ACK(step(P(grid_a2_1, 1), returned, case_action::escalate));
+  EXPECT_ACK(step(P(village_a2, 1), returned, case_action::return_case));
+  advance(hours(3)); // past the sign limit (2 h): the late sign is no response
+  EXPECT_ACK(step(P(grid_a2_1, 2), returned, case_action::sign));
+  report(P(grid_b2_2, 2), grid_b2_2, protocol::urgency::urgent);
+  advance(minutes(25)); // the urgent case (30 min to sign) is yellow
+  advance(milliseconds(1000));
+
+  std::map<protocol::unit_code, protocol::unit_figures> latest;
+  for (const auto& a : watcher->all<protocol::aggregate>())
+    latest[a.unit] = a.figures;
+  auto r = ask(P(county, 1), figures_of(county));
+  EXPECT_EQ(r.what, query_kind::figures);
+  EXPECT_EQ(r.seq, city_->events().last_seq());
+  EXPECT_EQ(r.figures.unit.unit, county);
+  expect_same_counters(r.figures.unit, latest.at(county));
+  for (auto child : {town_a, town_b, police, housing})
+    expect_same_counters(row_of(r.figures.children, child), latest.at(child));
+  // What the scenario makes them, so that the comparison means something.
+  const auto& c = r.figures.unit;
+  EXPECT_EQ(c.reported, 6u);  // four reports and two summonses
+  EXPECT_EQ(c.responded, 4u); // two in-time first signs and two in-time report-ins
+  EXPECT_EQ(c.resolved, 4u);  // two closes and two feedbacks
+  EXPECT_EQ(c.rated, 2u);
+  EXPECT_EQ(c.satisfied, 1u);
+  EXPECT_EQ(c.score_sum, 8u);
+  EXPECT_EQ(c.closed_at, (std::array<std::uint32_t, 4>{1, 0, 0, 1}));
+  EXPECT_EQ(c.open, 2u);
+  EXPECT_EQ(c.yellow, 1u);
+  // The rates (‰), and a department's average rating (× 100).
+  EXPECT_EQ(c.resolution, 667u);
+  EXPECT_EQ(c.response, 667u);
+  EXPECT_EQ(c.satisfaction, 500u);
+  EXPECT_EQ(c.rating, 400u);
+  EXPECT_EQ(row_of(r.figures.children, police).rating, 500u);
+  EXPECT_FALSE(row_of(r.figures.children, town_b).satisfaction.has_value()) << "nothing rated";
+  // Every child of the county, in hierarchy order, for drill-down; the city has its counties.
+  EXPECT_EQ(r.figures.children.size(), h_->children(county).size());
+  auto city_figures = ask(P(city, 1), figures_of(city));
+  EXPECT_EQ(row_of(city_figures.figures.children, county), c);
+  EXPECT_EQ(row_of(city_figures.figures.children, other_county).reported, 0u);
+  EXPECT_EQ(city_figures.figures.unit.reported, c.reported);
+  // And a township drills down to its villages.
+  auto town = ask(P(town_a, 1), figures_of(town_a));
+  EXPECT_EQ(row_of(town.figures.children, village_a1).closed_at,
+            (std::array<std::uint32_t, 4>{0, 0, 0, 0}));
+  EXPECT_EQ(row_of(town.figures.children, village_a1).reported, 1u);
+  EXPECT_EQ(row_of(town.figures.children, village_a2).open, 1u);
+}
+
+// A case that stays open past its deadline: yellow at 80 % of its time, then red with the
+// hub's own reminder, which counts as overdue on that day.
+TEST_F(figures_test, the_stock_turns_yellow_then_red_and_an_overdue_is_counted) {
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  auto fig = [&] { return ask(P(town_a, 1), figures_of(town_a, figure_period::today)).figures; };
+  EXPECT_EQ(fig().unit.open, 1u);
+  EXPECT_EQ(fig().unit.yellow, 0u);
+  advance(minutes(97)); // 80 % of the 2 h sign limit
+  EXPECT_EQ(fig().unit.yellow, 1u);
+  EXPECT_EQ(fig().unit.red, 0u);
+  advance(minutes(24));
+  auto f = fig();
+  EXPECT_EQ(f.unit.yellow, 0u);
+  EXPECT_EQ(f.unit.red, 1u);
+  EXPECT_EQ(f.unit.overdue, 1u);
+  EXPECT_EQ(f.unit.overdue_share, 1000u);
+  EXPECT_EQ(row_of(f.children, village_a1).red, 1u);
+  EXPECT_EQ(row_of(f.children, village_a2).red, 0u);
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+  EXPECT_EQ(fig().unit.red, 0u) << "signed: a new clock";
+  EXPECT_EQ(fig().unit.responded, 0u) << "signed late: no response";
+}
+
+// Periods are Asia/Shanghai days (UTC+8): today, this week from Monday, this month from the
+// 1st, all, or the days from `from` through `to`. The test clock starts on Wednesday
+// 2026-11-25 at 08:00 there (00:00 UTC).
+TEST_F(figures_test, periods_sum_the_days_of_the_city_calendar) {
+  auto reported = [&](figure_period p, protocol::timestamp_ms from = 0,
+                      protocol::timestamp_ms to = 0) {
+    auto q = figures_of(county, p);
+    q.from = from;
+    q.to = to;
+    return ask(P(county, 1), q).figures.unit.reported;
+  };
+  constexpr protocol::timestamp_ms day = 86'400'000;
+  const protocol::timestamp_ms midnight_25th = start_wall - 8 * 3'600'000; // 00:00 the 25th
+  report(P(grid_a1_1, 2), grid_a1_1);
+  advance(hours(16) - milliseconds(1)); // 23:59:59.999 in Xinyang, the same day
+  report(P(grid_a1_1, 2), grid_a1_1);
+  EXPECT_EQ(reported(figure_period::today), 2u);
+  advance(milliseconds(1)); // midnight there (16:00 UTC): a new day
+  report(P(grid_b1_1, 2), grid_b1_1);
+  EXPECT_EQ(reported(figure_period::today), 1u);
+  EXPECT_EQ(reported(figure_period::week), 3u);
+  EXPECT_EQ(reported(figure_period::month), 3u);
+  EXPECT_EQ(reported(figure_period::all), 3u);
+  EXPECT_EQ(reported(figure_period::days, midnight_25th, midnight_25th), 2u);
+  EXPECT_EQ(reported(figure_period::days, midnight_25th + day - 1, midnight_25th + day), 3u);
+  auto today = ask(P(county, 1), figures_of(county, figure_period::today)).figures;
+  EXPECT_EQ(today.from, midnight_25th + day);
+  EXPECT_EQ(today.to, midnight_25th + 2 * day);
+  auto all = ask(P(county, 1), figures_of(county, figure_period::all)).figures;
+  EXPECT_EQ(all.from, 0);
+  EXPECT_EQ(all.to, 0);
+
+  // Monday the 30th: a new week; Tuesday 1 December: a new month, still the same week.
+  advance(hours(24 * 4)); // Monday 00:00
+  report(P(grid_b1_1, 2), grid_b1_1);
+  EXPECT_EQ(reported(figure_period::week), 1u);
+  EXPECT_EQ(reported(figure_period::month), 4u);
+  EXPECT_EQ(ask(P(county, 1), figures_of(county, figure_period::week)).figures.from,
+            midnight_25th + 5 * day);
+  advance(hours(24));
+  report(P(grid_b1_1, 2), grid_b1_1);
+  EXPECT_EQ(reported(figure_period::week), 2u);
+  EXPECT_EQ(reported(figure_period::month), 1u);
+  EXPECT_EQ(reported(figure_period::today), 1u);
+  EXPECT_EQ(reported(figure_period::all), 5u);
+}
+
+// 两比: the townships of a county ordered by a rate; equal figures share a place and units
+// without the figure come last, unranked; departments by their ratings; the counties of the
+// city.
+TEST_F(figures_test, a_ranking_orders_the_units_by_the_figure_asked) {
+  whistled_and_closed();     // town_a: reported 1, resolved 1
+  closed_at_grid(grid_b1_1); // town_b: reported 2, resolved 1
+  report(P(grid_b2_2, 2), grid_b2_2);
+  auto r = ask(P(county, 1), ranking_of(county, rank_by::resolution));
+  EXPECT_EQ(r.what, query_kind::ranking);
+  EXPECT_EQ(r.ranking.unit, county);
+  EXPECT_EQ(r.ranking.level, protocol::unit_kind::township);
+  EXPECT_EQ(r.ranking.by, rank_by::resolution);
+  ASSERT_EQ(r.ranking.rows.size(), 2u) << "the county's townships only";
+  EXPECT_EQ(r.ranking.rows[0].unit, town_a);
+  EXPECT_EQ(r.ranking.rows[0].rank, 1u);
+  EXPECT_EQ(r.ranking.rows[0].resolution, 1000u);
+  EXPECT_EQ(r.ranking.rows[1].unit, town_b);
+  EXPECT_EQ(r.ranking.rows[1].rank, 2u);
+  EXPECT_EQ(r.ranking.rows[1].resolution, 500u);
+  // The overdue share: the lowest first. Nothing overdue yet: both share the first place.
+  auto overdue = ask(P(county, 1), ranking_of(county, rank_by::overdue)).ranking.rows;
+  ASSERT_EQ(overdue.size(), 2u);
+  EXPECT_EQ(overdue[0].rank, 1u);
+  EXPECT_EQ(overdue[1].rank, 1u);
+  advance(hours(3)); // town_b's open case passes its deadline
+  overdue = ask(P(county, 1), ranking_of(county, rank_by::overdue)).ranking.rows;
+  EXPECT_EQ(overdue[0].unit, town_a);
+  EXPECT_EQ(overdue[1].unit, town_b);
+  EXPECT_EQ(overdue[1].rank, 2u);
+  EXPECT_EQ(overdue[1].overdue_share, 500u);
+  // Departments (评哨): by rating; the environment department, never summoned, comes last
+  // without a place.
+  auto depts =
+      ask(P(county, 1), ranking_of(county, rank_by::rating, protocol::unit_kind::department));
+  ASSERT_EQ(depts.ranking.rows.size(), 3u);
+  EXPECT_EQ(depts.ranking.rows[0].unit, police);
+  EXPECT_EQ(depts.ranking.rows[0].rating, 500u);
+  EXPECT_EQ(depts.ranking.rows[1].unit, housing);
+  EXPECT_EQ(depts.ranking.rows[2].unit, environment);
+  EXPECT_EQ(depts.ranking.rows[2].rank, 0u);
+  auto answered =
+      ask(P(centre, 1), ranking_of(county, rank_by::answered, protocol::unit_kind::department));
+  EXPECT_EQ(answered.ranking.rows[0].resolved, 1u);
+  EXPECT_EQ(answered.ranking.rows[0].rank, 1u);
+  EXPECT_EQ(answered.ranking.rows[1].rank, 1u) << "police and housing answered one each";
+  EXPECT_EQ(answered.ranking.rows[2].rank, 3u) << "environment answered none";
+  // The city's counties.
+  auto counties = ask(P(city, 1), ranking_of(city, rank_by::response));
+  EXPECT_EQ(counties.ranking.level, protocol::unit_kind::county);
+  EXPECT_EQ(counties.ranking.rows.size(), 2u);
+  EXPECT_EQ(counties.ranking.rows[0].unit, county);
+  EXPECT_EQ(counties.ranking.rows[1].rank, 0u) << "the other county reported nothing";
+}
+
+// Who may ask: figures of what one may watch; a county's rankings its leaders and centre, the
+// city's the city's. A township head sees its own figures, not its peers' (no counts of units
+// it may not see); the 12345 operators, who see the hotline's cases only, neither.
+TEST_F(figures_test, who_may_ask_figures_and_rankings) {
+  closed_at_grid(grid_b1_1);
+  ask(P(town_a, 1), figures_of(town_a));
+  ask(P(police, 2), figures_of(police));
+  ask(P(centre, 1), figures_of(county));
+  ask(P(city_centre, 2), figures_of(city));
+  EXPECT_REFUSED(act(P(town_a, 1), figures_of(town_b)), errc::forbidden);
+  EXPECT_REFUSED(act(P(town_a, 1), figures_of(county)), errc::forbidden);
+  EXPECT_REFUSED(act(P(police, 2), figures_of(county)), errc::forbidden);
+  EXPECT_REFUSED(act(P(county, 1), figures_of(city)), errc::forbidden);
+  EXPECT_REFUSED(act(P(county, 1), figures_of(other_county)), errc::forbidden);
+  EXPECT_REFUSED(act(P(city_centre, 1), figures_of(city_centre)), errc::forbidden);
+  EXPECT_REFUSED(act(P(city_centre, 1), figures_of(town_b)), errc::forbidden);
+
+  ask(P(county, 1), ranking_of(county, rank_by::resolution));
+  ask(P(centre, 1), ranking_of(county, rank_by::satisfaction, protocol::unit_kind::department));
+  ask(P(city, 1), ranking_of(county, rank_by::resolution));
+  ask(P(city, 1), ranking_of(city, rank_by::resolution));
+  EXPECT_REFUSED(act(P(town_a, 1), ranking_of(county, rank_by::resolution)), errc::forbidden);
+  EXPECT_REFUSED(act(P(police, 1), ranking_of(county, rank_by::rating)), errc::forbidden);
+  EXPECT_REFUSED(act(P(county, 1), ranking_of(city, rank_by::resolution)), errc::forbidden);
+  EXPECT_REFUSED(act(P(city_centre, 1), ranking_of(city, rank_by::resolution)), errc::forbidden);
+  // What is not a ranking.
+  EXPECT_REFUSED(act(P(town_a, 1), ranking_of(town_a, rank_by::resolution)),
+                 errc::invalid_argument);
+  EXPECT_REFUSED(
+      act(P(city, 1), ranking_of(city, rank_by::resolution, protocol::unit_kind::township)),
+      errc::invalid_argument);
+  EXPECT_REFUSED(
+      act(P(county, 1), ranking_of(county, rank_by::resolution, protocol::unit_kind::village)),
+      errc::invalid_argument);
+  EXPECT_REFUSED(act(P(city, 1), figures_of(411599)), errc::unknown_unit);
+}
+
+// The 12345 operators see directives at their own centre only, the same for one directive's
+// receipts as for a unit's list.
+TEST_F(figures_test, the_hotline_sees_directives_at_its_own_centre_only) {
+  protocol::directive_issue d;
+  d.channel = 1;
+  d.title = "全市通知";
+  d.target.kind = protocol::target_kind::level; // every centre: the city's and the county's
+  d.target.units = {city};
+  d.target.level = protocol::unit_kind::centre;
+  auto issued = act(P(city, 1), d);
+  auto* a = std::get_if<protocol::ack>(&issued);
+  ASSERT_NE(a, nullptr) << describe(issued);
+  query receipts;
+  receipts.what = query_kind::directive;
+  receipts.directive_ref = a->directive_ref;
+  query inbox;
+  inbox.what = query_kind::directives;
+  inbox.unit = city_centre;
+  // At their centre: the directive's receipts there, and their centre's inbox.
+  receipts.unit = city_centre;
+  auto r = ask(P(city_centre, 1), receipts);
+  EXPECT_EQ(r.directive.scope.unit, city_centre);
+  EXPECT_EQ(r.directive.scope.total, 1u);
+  EXPECT_EQ(ask(P(city_centre, 1), inbox).total, 1u);
+  // Anywhere else: neither (the city's receipts, a county's), as the list of another unit.
+  receipts.unit = 0;
+  EXPECT_REFUSED(act(P(city_centre, 1), receipts), errc::forbidden);
+  receipts.unit = county;
+  EXPECT_REFUSED(act(P(city_centre, 1), receipts), errc::forbidden);
+  inbox.unit = county;
+  EXPECT_REFUSED(act(P(city_centre, 1), inbox), errc::forbidden);
+  // The city centre's other operators watch the city: both.
+  ask(P(city_centre, 2), receipts);
+  ask(P(city_centre, 2), inbox);
+}
+
+} // namespace
+} // namespace hub::testing
