@@ -2,6 +2,7 @@
 
 #include "actors/lock_soon.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/frame.hpp"
 #include "protocol/json.hpp"
 
 #include <algorithm>
@@ -26,12 +27,22 @@ const std::string& outbound::cached(std::atomic<const std::string*>& slot, Encod
   return *expected; // another thread's encoding won; ours is freed
 }
 
-const std::string& outbound::msgpack() const {
-  return cached(msgpack_, [](const protocol::server_message& m) { return protocol::encode(m); });
+std::string_view outbound::payload(std::string_view frame) {
+  return frame.substr(protocol::frame_header_size(frame.data()));
 }
 
-const std::string& outbound::json() const {
-  return cached(json_, [](const protocol::server_message& m) { return protocol::to_json(m); });
+std::string_view outbound::frame(bool text) const {
+  auto make = [text](const protocol::server_message& m) {
+    auto body = text ? protocol::to_json(m) : protocol::encode(m);
+    char header[10];
+    auto n = protocol::frame_header(text, body.size(), header);
+    std::string framed;
+    framed.reserve(n + body.size());
+    framed.append(header, n);
+    framed += body;
+    return framed;
+  };
+  return text ? cached(json_, make) : cached(msgpack_, make);
 }
 
 void reply(const sink_ptr& to, protocol::server_message msg) {

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -41,6 +42,9 @@ namespace hub::actors {
 
 /// One message on its way to clients, encoded at most once per format however many
 /// sessions receive it. Thread-safe: sessions on different threads may ask at once.
+/// Each form is kept as the whole WebSocket frame a server sends (RFC 6455 5.2: FIN, no
+/// extension bits, unmasked; binary for MessagePack, text for JSON), so that a session gathers
+/// the queued frames of many messages straight into one write to its socket.
 class outbound {
 public:
   outbound(protocol::server_message msg, protocol::unit_code unit)
@@ -53,8 +57,12 @@ public:
   const protocol::server_message& message() const { return msg_; }
   /// The unit the event belongs to (0 for replies to one client).
   protocol::unit_code unit() const { return unit_; }
-  const std::string& msgpack() const;
-  const std::string& json() const;
+  /// The message's MessagePack / JSON encoding (the payload of its frame).
+  std::string_view msgpack() const { return payload(frame(false)); }
+  std::string_view json() const { return payload(frame(true)); }
+  /// The whole frame (protocol/frame.hpp): binary with the MessagePack encoding, or text
+  /// with the JSON one.
+  std::string_view frame(bool text) const;
 
 private:
   friend class bus; // stamps the sequence number before the message is shared
@@ -64,6 +72,8 @@ private:
   /// the bus keeps 65,536 of these, most of them never encoded, and each is 56 bytes smaller.
   template <class Encode>
   const std::string& cached(std::atomic<const std::string*>& slot, Encode encode) const;
+  /// A frame's payload: what follows its header.
+  static std::string_view payload(std::string_view frame);
 
   protocol::server_message msg_;
   protocol::unit_code unit_;

@@ -439,24 +439,67 @@ TEST(bus_test, an_outbound_is_encoded_once_per_form_for_concurrent_readers) {
   const actors::outbound out{event, grid_a1_1};
   constexpr int readers = 4;
   std::atomic<int> ready{0};
-  std::vector<const std::string*> packed(readers), text(readers);
+  std::vector<std::string_view> packed(readers), text(readers);
   std::vector<std::thread> threads;
   for (int t = 0; t < readers; ++t)
     threads.emplace_back([&, t] {
       ready.fetch_add(1);
       while (ready.load() < readers)
         std::this_thread::yield();
-      packed[t] = &out.msgpack();
-      text[t] = &out.json();
+      packed[t] = out.msgpack();
+      text[t] = out.json();
     });
   for (auto& t : threads)
     t.join();
   for (int t = 1; t < readers; ++t) {
-    EXPECT_EQ(packed[t], packed[0]);
-    EXPECT_EQ(text[t], text[0]);
+    EXPECT_EQ(packed[t].data(), packed[0].data()); // the one cached copy
+    EXPECT_EQ(text[t].data(), text[0].data());
   }
-  EXPECT_EQ(*packed[0], protocol::encode(protocol::server_message{event}));
-  EXPECT_EQ(*text[0], protocol::to_json(protocol::server_message{event}));
+  EXPECT_EQ(packed[0], protocol::encode(protocol::server_message{event}));
+  EXPECT_EQ(text[0], protocol::to_json(protocol::server_message{event}));
+}
+
+// Each form is cached as the frame a server sends (RFC 6455 5.2): FIN and the opcode (binary
+// for MessagePack, text for JSON), no mask, the payload length in 7 bits, 16 bits after 126,
+// or 64 bits after 127, then the encoding itself.
+TEST(bus_test, an_outbound_holds_each_form_as_a_whole_websocket_frame) {
+  auto length_of = [](std::string_view frame, std::size_t& header) -> std::uint64_t {
+    auto b = [&](std::size_t i) {
+      return static_cast<std::uint64_t>(static_cast<unsigned char>(frame[i]));
+    };
+    if (b(1) < 126) {
+      header = 2;
+      return b(1);
+    }
+    if (b(1) == 126) {
+      header = 4;
+      return b(2) << 8 | b(3);
+    }
+    header = 10;
+    std::uint64_t n = 0;
+    for (std::size_t i = 2; i < 10; ++i)
+      n = n << 8 | b(i);
+    return n;
+  };
+  // Payloads around each boundary of the length's encoding.
+  for (std::size_t note : {0u, 60u, 125u, 200u, 65'000u, 65'535u, 70'000u}) {
+    auto event = event_at(grid_a1_1);
+    event.seq = 7;
+    event.note = std::string(note, 'x');
+    const actors::outbound out{event, grid_a1_1};
+    for (bool text : {false, true}) {
+      auto frame = out.frame(text);
+      auto body = text ? protocol::to_json(protocol::server_message{event})
+                       : protocol::encode(protocol::server_message{event});
+      EXPECT_EQ(static_cast<unsigned char>(frame[0]), text ? 0x81 : 0x82) << note;
+      EXPECT_EQ(static_cast<unsigned char>(frame[1]) & 0x80, 0) << "a server frame is unmasked";
+      std::size_t header = 0;
+      EXPECT_EQ(length_of(frame, header), body.size()) << note;
+      EXPECT_EQ(header, body.size() < 126 ? 2u : body.size() <= 65'535 ? 4u : 10u) << note;
+      EXPECT_EQ(frame.substr(header), body) << note;
+      EXPECT_EQ(text ? out.json() : out.msgpack(), body);
+    }
+  }
 }
 
 } // namespace
