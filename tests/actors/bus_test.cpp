@@ -353,6 +353,43 @@ TEST(bus_test, events_keep_the_sequence_numbers_their_journal_gave_them) {
   EXPECT_EQ(live->all<protocol::case_event>().back().seq, 44u);
 }
 
+// A subscription made with figures 0 gets the unit's events but no aggregates; one with
+// figures gets the unit's and its children's, once even when it holds both. Aggregates that
+// nobody who wants figures watches are not even handed out.
+TEST(bus_test, aggregates_reach_only_the_subscriptions_that_want_figures) {
+  actors::bus b{make_small_city(), 64, 64};
+  auto phone = std::make_shared<recorder>(), board = std::make_shared<recorder>(),
+       both = std::make_shared<recorder>(), resumed = std::make_shared<recorder>();
+  b.subscribe(grid_a1_1, phone, std::nullopt, 1, false);
+  b.subscribe(grid_a1_1, both, std::nullopt, 2, false); // the grid: events only
+  b.subscribe(village_a1, both, std::nullopt, 3, true); // its village: figures too
+  b.subscribe(village_a1, board, std::nullopt, 4);      // figures by default
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  b.subscribe(grid_a1_1, resumed, 0, 5, false);                // a resume without figures
+  b.publish_aggregate(protocol::aggregate{grid_a1_1, 1, {}});  // the grid's and the village's
+  b.publish_aggregate(protocol::aggregate{village_a1, 2, {}}); // the village's and town_a's
+  b.publish_aggregate(protocol::aggregate{town_b, 3, {}});     // nobody's
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  EXPECT_EQ(seqs_of(*phone), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_TRUE(phone->all<protocol::aggregate>().empty());
+  EXPECT_EQ(seqs_of(*resumed), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_TRUE(resumed->all<protocol::aggregate>().empty());
+  for (auto* r : {board.get(), both.get()}) {
+    auto got = r->all<protocol::aggregate>();
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].unit, grid_a1_1);
+    EXPECT_EQ(got[1].unit, village_a1);
+  }
+  EXPECT_EQ(seqs_of(*both), (std::vector<std::uint64_t>{1, 2}));
+  // Figures stop with the subscription that wanted them; the other one goes on.
+  b.unsubscribe(village_a1, both.get());
+  b.publish_aggregate(protocol::aggregate{grid_a1_1, 4, {}});
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  EXPECT_EQ(both->all<protocol::aggregate>().size(), 2u);
+  EXPECT_EQ(seqs_of(*both), (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(board->all<protocol::aggregate>().size(), 3u);
+}
+
 // One connection (sink) subscribed to a unit and to a unit above it gets each event of the
 // overlap once, live and on resume, so one highest seq per connection is enough to resume.
 TEST(bus_test, a_sink_with_overlapping_subscriptions_gets_each_event_once) {
