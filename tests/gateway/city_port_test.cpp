@@ -273,6 +273,61 @@ TEST_F(city_port_test, a_client_offering_permessage_deflate_gets_plain_frames) {
   ws.close(websocket::close_code::normal);
 }
 
+// Beast's own frames take their turn between the session's gathered writes, never inside one:
+// pings sent while a 2 MB burst is being written (the client not reading, so the writes wait
+// on the socket) are answered with pongs that arrive whole among whole frames.
+TEST_F(city_port_test, pongs_answered_during_a_gathered_write_never_land_inside_it) {
+  namespace websocket = beast::websocket;
+  net::io_context ioc;
+  net::ip::tcp::socket socket(ioc);
+  socket.connect({net::ip::make_address("127.0.0.1"), server_->port()});
+  timeval bound{patience.count() / 1000, 0}; // a blocking read fails rather than hangs
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+  websocket::stream<net::ip::tcp::socket&> ws(socket);
+  const auto* p = h_->find_person(person_at(grid_a1_1, 2));
+  ASSERT_NE(p, nullptr);
+  ws.handshake("127.0.0.1", "/?token=" + gateway::token::issue(secret, *p, std::chrono::hours(1)));
+  std::vector<protocol::server_message> burst;
+  for (std::uint64_t k = 1; k <= 32; ++k)
+    burst.push_back(message_of_size(k, 65'536, false));
+  city_.precede_next_reply(burst);
+  ws.binary(true);
+  ws.write(net::buffer(
+      protocol::encode(protocol::client_message{3, protocol::subscribe{grid_a1_1, {}}})));
+  constexpr int pings = 5;
+  for (int i = 0; i < pings; ++i)
+    ws.ping(websocket::ping_data(std::to_string(i)));
+  int pongs = 0;
+  std::string order;
+  ws.control_callback([&](websocket::frame_type kind, beast::string_view payload) {
+    if (kind == websocket::frame_type::pong) {
+      order += std::string(payload);
+      ++pongs;
+    }
+  });
+  for (const auto& expected : burst) {
+    beast::flat_buffer b;
+    ws.read(b); // a pong inside a frame would make this fail (a bad frame header)
+    auto got = protocol::decode_server(beast::buffers_to_string(b.data()));
+    auto* m = std::get_if<protocol::server_message>(&got);
+    ASSERT_NE(m, nullptr);
+    ASSERT_EQ(*m, expected);
+  }
+  beast::flat_buffer b;
+  ws.read(b); // the subscribe's ack
+  // A request sent now is read after the pings, so its reply is written after their pongs.
+  ws.write(
+      net::buffer(protocol::encode(protocol::client_message{4, protocol::unsubscribe{grid_a1_1}})));
+  b.clear();
+  ws.read(b);
+  auto reply = protocol::decode_server(beast::buffers_to_string(b.data()));
+  ASSERT_NE(std::get_if<protocol::server_message>(&reply), nullptr);
+  EXPECT_ACK(std::get<protocol::server_message>(reply));
+  EXPECT_EQ(pongs, pings);
+  EXPECT_EQ(order, "01234");
+  ws.close(websocket::close_code::normal);
+}
+
 // An Open311 post still waiting for the city when the server stops: the server lets go of the
 // connection, and the city's late answer is dropped rather than posted to a lane that is gone.
 TEST(city_port_open311, a_post_answered_after_the_server_stopped_reaches_no_lane) {
