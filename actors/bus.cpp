@@ -2,6 +2,7 @@
 
 #include "actors/lock_soon.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/frame.hpp"
 #include "protocol/json.hpp"
 
 #include <algorithm>
@@ -26,12 +27,22 @@ const std::string& outbound::cached(std::atomic<const std::string*>& slot, Encod
   return *expected; // another thread's encoding won; ours is freed
 }
 
-const std::string& outbound::msgpack() const {
-  return cached(msgpack_, [](const protocol::server_message& m) { return protocol::encode(m); });
+std::string_view outbound::payload(std::string_view frame) {
+  return frame.substr(protocol::frame_header_size(frame.data()));
 }
 
-const std::string& outbound::json() const {
-  return cached(json_, [](const protocol::server_message& m) { return protocol::to_json(m); });
+std::string_view outbound::frame(bool text) const {
+  auto make = [text](const protocol::server_message& m) {
+    auto body = text ? protocol::to_json(m) : protocol::encode(m);
+    char header[10];
+    auto n = protocol::frame_header(text, body.size(), header);
+    std::string framed;
+    framed.reserve(n + body.size());
+    framed.append(header, n);
+    framed += body;
+    return framed;
+  };
+  return text ? cached(json_, make) : cached(msgpack_, make);
 }
 
 void reply(const sink_ptr& to, protocol::server_message msg) {
@@ -51,6 +62,8 @@ bus::bus(std::shared_ptr<const protocol::hierarchy> h, std::size_t retention, st
     parent_at_.push_back(u.parent != 0 ? index_of(u.parent) : unknown_index);
   topic_at_.assign(units.size(), nullptr);
   watched_at_.assign(units.size(), 0);
+  figures_at_.assign(units.size(), 0);
+  figures_of_.resize(units.size());
 }
 
 std::uint32_t bus::index_of(protocol::unit_code code) const {
@@ -125,9 +138,9 @@ bool bus::watched(std::uint32_t at, audience to) const {
     return watched_elsewhere_ != 0;
   switch (to) {
     case audience::unit: return watched_at_[at] != 0;
-    case audience::unit_and_parent:
-      return watched_at_[at] != 0 ||
-             (parent_at_[at] != unknown_index && watched_at_[parent_at_[at]] != 0);
+    case audience::unit_and_parent: // aggregates: for those who want figures
+      return figures_at_[at] != 0 ||
+             (parent_at_[at] != unknown_index && figures_at_[parent_at_[at]] != 0);
     case audience::subtree:
       for (auto i = at; i != unknown_index; i = parent_at_[i])
         if (watched_at_[i] != 0)
@@ -137,12 +150,15 @@ bool bus::watched(std::uint32_t at, audience to) const {
   return true;
 }
 
-void bus::count_watch(protocol::unit_code code, int delta) {
+void bus::count_watch(protocol::unit_code code, int delta, bool figures) {
   auto at = index_of(code);
-  if (at == unknown_index)
+  if (at == unknown_index) {
     watched_elsewhere_ += delta;
-  else
-    watched_at_[at] += delta;
+    return;
+  }
+  watched_at_[at] += delta;
+  if (figures)
+    figures_at_[at] += delta;
 }
 
 // -- the deliverer's role -------------------------------------------------------------------
@@ -197,6 +213,19 @@ void bus::deliver(const queued& q) {
   };
   if (q.at == unknown_index || q.to == audience::unit)
     return to_all(subscribers_of(q.msg->unit(), q.at));
+  if (q.to == audience::unit_and_parent) {
+    // An aggregate: to the unit's and its parent's subscribers that want figures, once each.
+    const auto& mine = figures_of_[q.at];
+    const auto parent = parent_at_[q.at];
+    const auto* above = parent != unknown_index ? &figures_of_[parent] : nullptr;
+    to_all(&mine);
+    if (above != nullptr)
+      for (auto& s : *above)
+        if (mine.empty() || !multi_.contains(s.get()) ||
+            std::find(mine.begin(), mine.end(), s) == mine.end())
+          s->send(q.msg);
+    return;
+  }
   // The topics the message falls under: its unit's and its parent's (an aggregate), or its
   // unit's and every ancestor's (an event).
   auto each_topic = [&](auto&& f) {
@@ -258,7 +287,7 @@ bus::subscription* bus::find(const client_sink* sink, protocol::unit_code topic)
 }
 
 void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink,
-                    std::optional<std::uint64_t> since, std::uint64_t ack_id) {
+                    std::optional<std::uint64_t> since, std::uint64_t ack_id, bool figures) {
   auto guard = take_role();
   if (auto* sub = find(sink.get(), topic)) {
     if (sub->replay) { // acked where the replay on its way ends
@@ -278,20 +307,22 @@ void bus::subscribe(protocol::unit_code topic, const sink_ptr& sink,
   if (!since || *since >= cut) {
     // Live only. Every event up to seq_ has been delivered (the queue is empty and we hold
     // the role); the queue brings everything after, now that the topic is counted.
-    count_watch(topic, +1);
+    count_watch(topic, +1, figures);
     guard.unlock();
     if (ack_id != 0)
       sink->send(std::make_shared<const outbound>(protocol::ack{ack_id, 0, 0, cut}, 0));
     mine.push_back(subscription::live(topic, cut));
+    mine.back().figures = figures;
     if (mine.size() == 2)
       multi_.insert(sink.get());
-    attach(topic, sink);
+    attach(topic, sink, figures);
     guard.lock();
     topic_count_ = topics_.size();
     return deliver_queue(std::move(guard));
   }
   auto& sub = mine.emplace_back(subscription::live(topic, *since));
   sub.upto = *since; // nothing looked at yet
+  sub.figures = figures;
   sub.replay = std::make_unique<replaying>();
   sub.replay->sink = sink;
   if (ack_id != 0)
@@ -361,6 +392,7 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
   replay_stats_.events += out.size();
   replay_stats_.gaps += gap ? 1 : 0;
   std::vector<std::uint64_t> acks;
+  const bool figures = sub.figures;
   if (done) {
     // Caught up: from now on publishers queue the topic's events for this subscriber too,
     // and they are delivered after the last of the replay (we hold the role).
@@ -370,7 +402,7 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
       sub.upto = subscription::unbounded;
     acks = std::move(sub.replay->acks);
     sub.replay.reset();
-    count_watch(topic, +1);
+    count_watch(topic, +1, figures);
     replay_stats_.active -= 1;
   }
   guard.unlock();
@@ -382,21 +414,26 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
   if (done) {
     for (auto id : acks) // where the replay ended, before the live events
       sink->send(std::make_shared<const outbound>(protocol::ack{id, 0, 0, cut}, 0));
-    attach(topic, sink);
+    attach(topic, sink, figures);
   }
   guard.lock();
   topic_count_ = topics_.size();
   return done;
 }
 
-void bus::attach(protocol::unit_code topic, const sink_ptr& sink) {
+void bus::attach(protocol::unit_code topic, const sink_ptr& sink, bool figures) {
   auto& subscribers = topics_[topic];
-  if (auto i = index_of(topic); i != unknown_index)
+  auto i = index_of(topic);
+  if (i != unknown_index) {
     topic_at_[i] = &subscribers; // map nodes do not move
+    if (figures)
+      figures_of_[i].push_back(sink);
+  }
   subscribers.push_back(sink);
 }
 
-bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink, bool& live) {
+bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink, bool& live,
+                            bool& figures) {
   auto s = sinks_.find(sink);
   if (s == sinks_.end())
     return false;
@@ -405,6 +442,7 @@ bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink, 
   if (sub == s->second.end())
     return false;
   live = !sub->replay;
+  figures = sub->figures;
   if (!live) {
     // Its subscribes are answered all the same, where the replay had got to: every request
     // gets its reply.
@@ -415,8 +453,11 @@ bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink, 
     auto t = topics_.find(topic);
     auto& subs = t->second;
     std::erase_if(subs, [&](const sink_ptr& x) { return x.get() == sink; });
+    const auto at = index_of(topic);
+    if (figures && at != unknown_index)
+      std::erase_if(figures_of_[at], [&](const sink_ptr& x) { return x.get() == sink; });
     if (subs.empty()) {
-      if (auto at = index_of(topic); at != unknown_index)
+      if (at != unknown_index)
         topic_at_[at] = nullptr;
       topics_.erase(t); // a topic goes with its last subscriber
     }
@@ -432,11 +473,11 @@ bool bus::drop_subscription(protocol::unit_code topic, const client_sink* sink, 
 bool bus::unsubscribe(protocol::unit_code topic, const client_sink* sink) {
   auto guard = take_role();
   guard.unlock();
-  bool live = false;
-  const bool was = drop_subscription(topic, sink, live);
+  bool live = false, figures = false;
+  const bool was = drop_subscription(topic, sink, live, figures);
   guard.lock();
   if (was && live)
-    count_watch(topic, -1);
+    count_watch(topic, -1, figures);
   else if (was)
     replay_stats_.active -= 1;
   topic_count_ = topics_.size();
@@ -451,16 +492,17 @@ std::size_t bus::unsubscribe_all(const client_sink* sink) {
   if (auto s = sinks_.find(sink); s != sinks_.end())
     for (const auto& sub : s->second)
       topics.push_back(sub.topic);
-  std::vector<bool> live(topics.size());
+  std::vector<bool> live(topics.size()), figures(topics.size());
   for (std::size_t i = 0; i < topics.size(); ++i) {
-    bool l = false;
-    drop_subscription(topics[i], sink, l);
+    bool l = false, f = false;
+    drop_subscription(topics[i], sink, l, f);
     live[i] = l;
+    figures[i] = f;
   }
   guard.lock();
   for (std::size_t i = 0; i < topics.size(); ++i)
     if (live[i])
-      count_watch(topics[i], -1);
+      count_watch(topics[i], -1, figures[i]);
     else
       replay_stats_.active -= 1;
   topic_count_ = topics_.size();

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -41,6 +42,9 @@ namespace hub::actors {
 
 /// One message on its way to clients, encoded at most once per format however many
 /// sessions receive it. Thread-safe: sessions on different threads may ask at once.
+/// Each form is kept as the whole WebSocket frame a server sends (RFC 6455 5.2: FIN, no
+/// extension bits, unmasked; binary for MessagePack, text for JSON), so that a session gathers
+/// the queued frames of many messages straight into one write to its socket.
 class outbound {
 public:
   outbound(protocol::server_message msg, protocol::unit_code unit)
@@ -53,8 +57,12 @@ public:
   const protocol::server_message& message() const { return msg_; }
   /// The unit the event belongs to (0 for replies to one client).
   protocol::unit_code unit() const { return unit_; }
-  const std::string& msgpack() const;
-  const std::string& json() const;
+  /// The message's MessagePack / JSON encoding (the payload of its frame).
+  std::string_view msgpack() const { return payload(frame(false)); }
+  std::string_view json() const { return payload(frame(true)); }
+  /// The whole frame (protocol/frame.hpp): binary with the MessagePack encoding, or text
+  /// with the JSON one.
+  std::string_view frame(bool text) const;
 
 private:
   friend class bus; // stamps the sequence number before the message is shared
@@ -64,6 +72,8 @@ private:
   /// the bus keeps 65,536 of these, most of them never encoded, and each is 56 bytes smaller.
   template <class Encode>
   const std::string& cached(std::atomic<const std::string*>& slot, Encode encode) const;
+  /// A frame's payload: what follows its header.
+  static std::string_view payload(std::string_view frame);
 
   protocol::server_message msg_;
   protocol::unit_code unit_;
@@ -164,7 +174,8 @@ public:
   }
 
   /// Hands an aggregate (not sequenced, not kept: the latest value wins) to the subscribers
-  /// of `unit` and of its parent, so a dashboard sees its own figures and its children's.
+  /// of `unit` and of its parent that want figures, so a dashboard sees its own figures and
+  /// its children's.
   void publish_aggregate(protocol::aggregate a);
 
   /// Subscribes `sink` to the subtree of `topic`. With `since` (0: from the first event) it
@@ -176,9 +187,11 @@ public:
   /// ack{ack_id, seq = the last event before the live ones}, so the subscriber knows where
   /// its replay ended. Subscribing again to a topic changes nothing but the ack (which comes
   /// at the end of a replay still on its way). A replay dropped before its end (unsubscribe)
-  /// still acks its subscribes, with where it had got to.
+  /// still acks its subscribes, with where it had got to. `figures`: the subscription also
+  /// gets the aggregates of `topic` and of its children (publish_aggregate) once it is live.
   void subscribe(protocol::unit_code topic, const sink_ptr& sink,
-                 std::optional<std::uint64_t> since = std::nullopt, std::uint64_t ack_id = 0);
+                 std::optional<std::uint64_t> since = std::nullopt, std::uint64_t ack_id = 0,
+                 bool figures = true);
 
   /// The next chunk of a paced replay of `topic` to `sink` (after replay_paused). A no-op when
   /// there is none (it ended, or the subscription was dropped).
@@ -272,7 +285,9 @@ private:
   /// Removes `sink`'s subscription to `topic` (from the topic's list when it was live; a
   /// replay's pending acks are sent); false if there was none. Deliverer only, lock not held.
   /// Its watch is uncounted by the caller (`live` says whether there was one).
-  bool drop_subscription(protocol::unit_code topic, const client_sink* sink, bool& live);
+  /// `figures` says whether it wanted figures.
+  bool drop_subscription(protocol::unit_code topic, const client_sink* sink, bool& live,
+                         bool& figures);
 
   // -- resumes (the deliverer's) ----------------------------------------------------------
   /// `sink`'s subscription to `topic`, or null. Deliverer only.
@@ -285,13 +300,15 @@ private:
   /// One step of it (role and lock held on entry and on return): hands out what it found;
   /// true when the replay is over and the subscriber is on the topic's list.
   bool replay_step(std::unique_lock<std::mutex>& guard, subscription& sub);
-  /// Puts `sink` on `topic`'s list (role held, lock not held).
-  void attach(protocol::unit_code topic, const sink_ptr& sink);
+  /// Puts `sink` on `topic`'s list, and on its list of figures when it wants them (role held,
+  /// lock not held).
+  void attach(protocol::unit_code topic, const sink_ptr& sink, bool figures);
   /// True when a subscriber of `at` (or, by `to`, of its parent or an ancestor) may want it.
   /// Lock held.
   bool watched(std::uint32_t at, audience to) const;
-  /// Counts a subscription of topic `code` in or out of watched_at_. Lock held.
-  void count_watch(protocol::unit_code code, int delta);
+  /// Counts a subscription of topic `code` in or out of watched_at_ (and figures_at_ when it
+  /// wants figures). Lock held.
+  void count_watch(protocol::unit_code code, int delta, bool figures);
   /// The subscribers of topic `code` (index `i` when known), or null. Deliverer only.
   const std::vector<sink_ptr>* subscribers_of(protocol::unit_code code, std::uint32_t i) const;
 
@@ -314,10 +331,14 @@ private:
   // nobody watches. Counted when the subscriber's replay is cut, so nothing falls between.
   std::vector<std::uint32_t> watched_at_;
   std::size_t watched_elsewhere_ = 0;
+  std::vector<std::uint32_t> figures_at_; // the same for subscriptions that want figures
 
   // The deliverer's: who is subscribed to what.
   std::unordered_map<protocol::unit_code, std::vector<sink_ptr>> topics_;
   std::vector<std::vector<sink_ptr>*> topic_at_; // unit index -> its entry of topics_
+  /// The subscribers of each unit that want its figures (aggregates), by unit index: a
+  /// subset of its topic's list (a grid worker's client subscribes without them).
+  std::vector<std::vector<sink_ptr>> figures_of_;
   /// What a replay still on its way needs besides its subscription.
   struct replaying {
     sink_ptr sink;
@@ -333,6 +354,7 @@ private:
     std::uint64_t from = 0;
     std::uint64_t upto = unbounded;
     std::uint64_t live_from = unbounded;
+    bool figures = true;               // gets aggregates too
     std::unique_ptr<replaying> replay; // while not yet on the topic's list
     /// Every event after `from`.
     static subscription live(protocol::unit_code topic, std::uint64_t from) {

@@ -96,7 +96,7 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
       return reply(reply_to, protocol::error{msg.id, errc::forbidden,
                                              "you may not watch unit " + std::to_string(s->unit)});
     // The ack comes from the bus, after the replay: its seq is where the replay ended.
-    return ctx_->events->subscribe(s->unit, reply_to, s->since, msg.id);
+    return ctx_->events->subscribe(s->unit, reply_to, s->since, msg.id, s->figures);
   }
   if (auto* q = std::get_if<protocol::query>(&msg.body))
     return reads_->ask(*ctx_->events, who, msg.id, std::move(*q), std::move(reply_to));

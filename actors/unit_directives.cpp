@@ -48,26 +48,31 @@ protocol::directive_event tally_of(protocol::unit_code issuer, const issued_dire
   return ev;
 }
 
-/// Every recipient in `rs`, not yet signed.
-std::vector<progress_list::entry> unsigned_all(const std::vector<recipient>& rs) {
-  std::vector<progress_list::entry> out;
-  out.reserve(rs.size());
-  for (auto& r : rs)
-    out.emplace_back(r, directive_action::issue);
-  return out;
-}
-
 } // namespace
 
-progress_list::progress_list(std::vector<entry> entries)
-  : entries_(std::move(entries)) {
-  if (entries_.size() < 2)
-    return; // a recipient unit's usual list: nothing to sort, no sort buffer allocated
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const entry& a, const entry& b) { return a.first < b.first; });
-  entries_.erase(std::unique(entries_.begin(), entries_.end(),
-                             [](const entry& a, const entry& b) { return a.first == b.first; }),
-                 entries_.end());
+std::vector<received_directive>::iterator received_list::lower_bound(protocol::directive_id id) {
+  return std::lower_bound(
+      items_.begin(), items_.end(), id,
+      [](const received_directive& d, protocol::directive_id x) { return d.info->id < x; });
+}
+
+received_directive* received_list::find(protocol::directive_id id) {
+  auto i = lower_bound(id);
+  return i != items_.end() && i->info->id == id ? &*i : nullptr;
+}
+
+received_directive& received_list::add(directive_ptr info) {
+  auto i = lower_bound(info->id);
+  if (i != items_.end() && i->info->id == info->id)
+    return *i;
+  if (items_.size() == items_.capacity()) {
+    // Grown by an eighth rather than doubled: 18,100 grids each hold one more entry per
+    // city-wide directive, and a doubled block would leave up to half of it unused.
+    const auto at = i - items_.begin();
+    items_.reserve(items_.size() + std::max<std::size_t>(8, items_.size() / 8));
+    i = items_.begin() + at;
+  }
+  return *items_.insert(i, received_directive{std::move(info)});
 }
 
 void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
@@ -100,7 +105,7 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
     return refuse(cmd, errc::invalid_argument, "the target reaches nobody");
   auto& issued = issued_[info->id];
   issued.info = info;
-  issued.progress = progress_list(unsigned_all(everyone));
+  issued.progress = progress_list(h(), everyone);
   if (d.deadline != 0)
     arm(d.deadline, timer_kind::directive_deadline, info->id);
   const auto total = static_cast<std::uint32_t>(everyone.size());
@@ -114,9 +119,13 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
 void unit_state::on_directive_down(const directive_down& d) {
   auto mine = recipients_at(h(), *d.directive, *unit_);
   if (!mine.empty()) {
-    auto& received = received_[d.directive->id];
-    received.info = d.directive;
-    received.progress = progress_list(unsigned_all(mine));
+    auto& received = received_.add(d.directive);
+    if (mine.size() == 1) {
+      received.person = static_cast<std::uint32_t>(recipient_key(h(), mine[0]).value_or(0));
+    } else {
+      received.crowd = true;
+      crowd_[d.directive->id] = progress_list(h(), mine);
+    }
     own_.directives += static_cast<std::uint32_t>(mine.size());
     figures_changed();
     // The recipient's watchers (a grid's app, a village's screen) and those above see it
@@ -143,18 +152,34 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
   }
   if (a.action == directive_action::issue)
     return refuse(cmd, errc::invalid_argument, "issue a directive with directive.issue");
-  auto found = received_.find(a.id);
-  if (found == received_.end())
+  auto* found = received_.find(a.id);
+  if (found == nullptr)
     return refuse(cmd, errc::unknown_directive,
                   "no directive " + std::to_string(a.id) + " addressed to " + unit_->name);
-  auto& progress = found->second.progress;
   // A named person answers for themself; anyone posted at a recipient unit answers for it.
-  auto* entry = progress.find(recipient{unit_->code, cmd.who.id});
-  if (entry == nullptr && cmd.who.unit == unit_->code)
-    entry = progress.find(recipient{unit_->code, 0});
-  if (entry == nullptr || !answers_for(h(), cmd.who, entry->first))
+  std::optional<recipient> whose;
+  directive_action state = directive_action::issue;
+  progress_list* crowd = nullptr;
+  std::size_t at = progress_list::npos;
+  if (!found->crowd) {
+    const recipient one{unit_->code, found->person == 0 ? 0 : h().people[found->person - 1].id};
+    if ((one.person != 0 && one.person == cmd.who.id) ||
+        (one.person == 0 && cmd.who.unit == unit_->code)) {
+      whose = one;
+      state = found->state;
+    }
+  } else {
+    crowd = &crowd_[a.id];
+    at = crowd->find(h(), recipient{unit_->code, cmd.who.id});
+    if (at == progress_list::npos && cmd.who.unit == unit_->code)
+      at = crowd->find(h(), recipient{unit_->code, 0});
+    if (at != progress_list::npos) {
+      whose = crowd->who(h(), at);
+      state = crowd->state(at);
+    }
+  }
+  if (!whose || !answers_for(h(), cmd.who, *whose))
     return refuse(cmd, errc::forbidden, "the directive is not addressed to you");
-  auto& state = entry->second;
   if (state == directive_action::complete ||
       (a.action == directive_action::sign && state == directive_action::sign))
     return refuse(cmd, errc::invalid_transition,
@@ -163,12 +188,15 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
     own_.directives_signed += 1;
   if (a.action == directive_action::complete)
     own_.directives_done += 1;
-  state = a.action;
-  self_->send(ctx_->maker_of_id(a.id), receipt_up{a.id, entry->first, a.action}); // the issuer
-  auto ev = event_of(*found->second.info, a.action, unit_->code, cmd.who.id, now());
+  if (crowd != nullptr)
+    crowd->set(at, a.action);
+  else
+    found->state = a.action;
+  self_->send(ctx_->maker_of_id(a.id), receipt_up{a.id, *whose, a.action}); // the issuer
+  auto ev = event_of(*found->info, a.action, unit_->code, cmd.who.id, now());
   ev.recipient = unit_->code; // no counts: the issuer's tally events carry them
-  commit(std::move(ev), reach::subtree_watchers, keep(receipt_record{a.id, entry->first, a.action}),
-         &cmd, 0, a.id, std::make_shared<const recipient>(entry->first)); // whose receipt
+  commit(std::move(ev), reach::subtree_watchers, keep(receipt_record{a.id, *whose, a.action}), &cmd,
+         0, a.id, std::make_shared<const recipient>(*whose)); // whose receipt
   figures_changed();
 }
 
@@ -177,16 +205,16 @@ void unit_state::on_receipt(const receipt_up& r) {
   if (found == issued_.end())
     return;
   auto& d = found->second;
-  auto* entry = d.progress.find(r.who);
-  if (entry == nullptr || entry->second == directive_action::complete)
+  const auto at = d.progress.find(h(), r.who);
+  if (at == progress_list::npos || d.progress.state(at) == directive_action::complete)
     return;
   const auto total = d.progress.size();
   bool milestone = false; // this receipt makes every recipient signed, or every one done
-  if (entry->second == directive_action::issue)
+  if (d.progress.state(at) == directive_action::issue)
     milestone |= ++d.signed_count == total;
   if (r.action == directive_action::complete)
     milestone |= ++d.done == total;
-  entry->second = r.action;
+  d.progress.set(at, r.action);
   d.last = r.action;
   if (milestone) {
     // The issuer's screen shows "all signed" / "all done" at once rather than up to a tally
@@ -220,9 +248,11 @@ void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id 
                                  const command* cmd) {
   auto& d = issued_.at(id);
   std::map<protocol::unit_code, std::vector<recipient>> by_unit;
-  for (auto& [r, state] : d.progress)
-    if (state != directive_action::complete)
+  for (std::size_t i = 0; i < d.progress.size(); ++i)
+    if (d.progress.state(i) != directive_action::complete) {
+      auto r = d.progress.who(h(), i);
       by_unit[r.unit].push_back(r);
+    }
   for (auto& [unit, laggards] : by_unit)
     self_->send(ctx_->actor_of(unit),
                 directive_reminder{id, std::move(laggards), by,
@@ -237,10 +267,10 @@ void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id 
 }
 
 void unit_state::on_reminder(const directive_reminder& r) {
-  auto found = received_.find(r.id);
-  if (found == received_.end())
+  auto* found = received_.find(r.id);
+  if (found == nullptr)
     return;
-  const auto& info = *found->second.info;
+  const auto& info = *found->info;
   auto ev = event_of(info, directive_action::remind, info.issuer_unit, r.by, now());
   ev.total = r.total;
   ev.signed_count = r.signed_count;
@@ -261,10 +291,18 @@ void unit_state::check_directive(protocol::directive_id id, timestamp_ms t) {
 std::vector<recipient> unit_state::laggards(protocol::directive_id id) const {
   std::vector<recipient> out;
   if (auto found = issued_.find(id); found != issued_.end())
-    for (auto& [r, state] : found->second.progress)
-      if (state != directive_action::complete)
-        out.push_back(r);
+    for (std::size_t i = 0; i < found->second.progress.size(); ++i)
+      if (found->second.progress.state(i) != directive_action::complete)
+        out.push_back(found->second.progress.who(h(), i));
   return out;
+}
+
+std::vector<progress_list::entry> unit_state::receipts_of(const received_directive& d) const {
+  if (d.crowd) {
+    auto c = crowd_.find(d.info->id);
+    return c != crowd_.end() ? c->second.entries(h()) : std::vector<progress_list::entry>{};
+  }
+  return {{recipient_of(h(), static_cast<std::uint64_t>(index_) << 32 | d.person), d.state}};
 }
 
 } // namespace hub::actors

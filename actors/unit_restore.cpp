@@ -49,18 +49,23 @@ void unit_state::restore(unit_restore& r) {
     auto& d = issued_[info->id];
     d.info = info;
     d.reminded = i.directive.reminded;
-    d.progress = progress_list(std::move(i.progress));
-    for (auto& [who, action] : d.progress) {
-      d.signed_count += action != directive_action::issue ? 1 : 0;
-      d.done += action == directive_action::complete ? 1 : 0;
+    d.progress = progress_list(h(), i.progress);
+    for (std::size_t k = 0; k < d.progress.size(); ++k) {
+      d.signed_count += d.progress.state(k) != directive_action::issue ? 1 : 0;
+      d.done += d.progress.state(k) == directive_action::complete ? 1 : 0;
     }
     if (info->what.deadline != 0 && !d.reminded)
       arm(info->what.deadline, timer_kind::directive_deadline, info->id);
   }
   for (auto& rd : r.received) {
-    auto& d = received_[rd.info->id];
-    d.info = rd.info;
-    d.progress = progress_list(std::move(rd.progress));
+    auto& d = received_.add(rd.info);
+    if (rd.progress.size() == 1) {
+      d.person = static_cast<std::uint32_t>(recipient_key(h(), rd.progress[0].first).value_or(0));
+      d.state = rd.progress[0].second;
+    } else {
+      d.crowd = true;
+      crowd_[rd.info->id] = progress_list(h(), rd.progress);
+    }
   }
   r = {}; // the snapshot's slot is no longer needed
   figures_changed();

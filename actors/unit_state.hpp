@@ -6,6 +6,7 @@
 
 #include "actors/flat_map.hpp"
 #include "actors/journal.hpp"
+#include "actors/progress.hpp"
 #include "actors/restore.hpp"
 #include "actors/unit_actor.hpp"
 
@@ -16,39 +17,7 @@
 
 namespace hub::actors {
 
-/// Recipients of a directive with each one's latest action (issue = not yet signed), sorted
-/// by recipient. A flat vector rather than a tree: an issuer's list holds every recipient
-/// (18,100 grids for a city-wide directive) and is searched once per receipt, and a binary
-/// search in one block of memory misses the cache far less than a walk down a tree's nodes;
-/// a recipient unit's list holds one or a few.
-class progress_list {
-public:
-  using entry = std::pair<recipient, protocol::directive_action>;
-
-  progress_list() = default;
-  /// Takes `entries` in any order; a recipient named twice keeps its first entry.
-  explicit progress_list(std::vector<entry> entries);
-
-  /// The entry of `r`, or null.
-  entry* find(const recipient& r) { return find_in(entries_, r); }
-  const entry* find(const recipient& r) const { return find_in(entries_, r); }
-  std::size_t size() const { return entries_.size(); }
-  std::vector<entry>::const_iterator begin() const { return entries_.begin(); }
-  std::vector<entry>::const_iterator end() const { return entries_.end(); }
-  friend bool operator==(const progress_list&, const progress_list&) = default;
-
-private:
-  template <class Entries>
-  static auto find_in(Entries& entries, const recipient& r) -> decltype(&entries[0]) {
-    auto i = std::lower_bound(entries.begin(), entries.end(), r,
-                              [](const entry& e, const recipient& x) { return e.first < x; });
-    return i != entries.end() && i->first == r ? &*i : nullptr;
-  }
-
-  std::vector<entry> entries_;
-};
-
-/// A directive this unit issued: every recipient's progress.
+/// A directive this unit issued: every recipient's progress (9 bytes each, progress.hpp).
 struct issued_directive {
   directive_ptr info;
   progress_list progress;
@@ -59,10 +28,36 @@ struct issued_directive {
   bool tally_dirty = false;
 };
 
-/// A directive addressed to recipients at this unit.
+/// A directive addressed to recipients at this unit. The usual case, one recipient here (the
+/// unit itself, as every grid of a city-wide directive, or one person posted here), is kept
+/// whole in these 24 bytes; a directive to several people posted here (`crowd`) keeps them in
+/// the unit's crowd_ list.
 struct received_directive {
   directive_ptr info;
-  progress_list progress;
+  std::uint32_t person = 0; // the one recipient's person index + 1 (0: the unit itself)
+  protocol::directive_action state = protocol::directive_action::issue; // the one's
+  bool crowd = false;
+};
+
+/// The directives addressed to a unit, sorted by id. The id is read from each one's info
+/// rather than kept as a key beside it: 18,100 grids each keep an entry per city-wide
+/// directive, and 8 bytes more each is 145 KB a directive.
+class received_list {
+public:
+  received_directive* find(protocol::directive_id id);
+  const received_directive* find(protocol::directive_id id) const {
+    return const_cast<received_list*>(this)->find(id);
+  }
+  std::size_t count(protocol::directive_id id) const { return find(id) != nullptr ? 1 : 0; }
+  /// The entry of `info`, added (not yet signed) when absent.
+  received_directive& add(directive_ptr info);
+  std::size_t size() const { return items_.size(); }
+  std::vector<received_directive>::const_iterator begin() const { return items_.begin(); }
+  std::vector<received_directive>::const_iterator end() const { return items_.end(); }
+
+private:
+  std::vector<received_directive>::iterator lower_bound(protocol::directive_id id);
+  std::vector<received_directive> items_;
 };
 
 struct unit_state {
@@ -104,6 +99,8 @@ struct unit_state {
   void on_tally();
   /// The recipients of directive `id` (issued here) that have not completed it.
   std::vector<recipient> laggards(protocol::directive_id id) const;
+  /// The recipients here of received directive `d` with their latest actions.
+  std::vector<progress_list::entry> receipts_of(const received_directive& d) const;
 
   // -- deadlines and figures (unit_actor.cpp) --
   protocol::timestamp_ms now() const;
@@ -159,7 +156,7 @@ struct unit_state {
   std::uint32_t index_ = 0;
   bool flush_pending_ = false;
   bool tally_pending_ = false;
-  flat_map<protocol::directive_id, received_directive> received_;
+  received_list received_;
   protocol::unit_figures own_; // this unit's own counters
 
   std::uint64_t next_seq_ = 0; // for the ids this unit makes
@@ -170,6 +167,8 @@ struct unit_state {
   std::unordered_map<protocol::case_id, protocol::unit_code> moved_; // cases that left
   std::unordered_map<protocol::case_id, department_task> tasks_;
   std::unordered_map<protocol::directive_id, issued_directive> issued_;
+  /// The recipients here of the received directives with several (received_directive::crowd).
+  flat_map<protocol::directive_id, progress_list> crowd_;
   std::vector<protocol::directive_id> dirty_tallies_;
 
   struct timer {

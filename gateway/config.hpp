@@ -30,6 +30,11 @@ struct config {
   // -- per connection -------------------------------------------------------------------
   /// Messages a session may have waiting to be written; past it, queued events are dropped.
   std::size_t queue_limit = 4096;
+  /// One write to the socket gathers the frames queued, up to `write_frames` of them (Asio
+  /// hands at most 64 buffers to one writev) and about `write_bytes` (a frame is never split:
+  /// one larger than this goes alone).
+  std::size_t write_frames = 64;
+  std::size_t write_bytes = 256 * 1024;
   /// Token bucket: sustained messages per second, and the burst allowed on top.
   double rate = 100;
   double burst = 200;

@@ -128,6 +128,10 @@ std::string metrics::render(const snapshot& s) const {
   for (std::size_t i = 0; i < server_types.size(); ++i)
     line(out, "hub_messages_out_total", label("type", server_types[i]), get(messages_out_[i]));
 
+  header(out, "hub_ws_writes_total", "counter",
+         "Writes to WebSocket connections' sockets, each gathering the frames queued.");
+  line(out, "hub_ws_writes_total", "", get(ws_writes_));
+
   header(out, "hub_errors_total", "counter", "Error frames written to clients, by code.");
   for (auto code : all_codes)
     line(out, "hub_errors_total", label("code", protocol::to_string(code)),

@@ -41,6 +41,9 @@ public:
   void message_in(std::size_t type);
   /// A frame written (errors are also counted by code).
   void message_out(const protocol::server_message& m);
+  /// One write to a WebSocket connection's socket: the frames gathered into it were counted
+  /// by message_out each (hub_ws_writes_total beside hub_messages_out_total).
+  void socket_write() { ws_writes_.fetch_add(1, std::memory_order_relaxed); }
   /// Events a slow client's queue shed (hub_queue_drops_total), and one overflow.
   void queue_overflow(std::size_t dropped);
   /// Events dropped after an overflow, before the session was unsubscribed.
@@ -80,6 +83,7 @@ private:
   std::atomic<std::int64_t> connections_{0};
   std::array<counter, invalid_type + 1> messages_in_{};
   std::array<counter, std::variant_size_v<protocol::server_message>> messages_out_{};
+  counter ws_writes_{0};
   std::array<counter, max_code> errors_{};
   counter queue_drops_{0};
   counter queue_overflows_{0};

@@ -34,26 +34,26 @@ bool send_queue::coalesces(const protocol::server_message& m) const {
   return a != nullptr && aggregates_.count(a->unit) != 0;
 }
 
-const actors::outbound_ptr& send_queue::start_write() {
-  writing_ = true;
-  auto& front = items_.front();
-  if (auto* a = std::get_if<protocol::aggregate>(&front->message()))
-    if (auto i = aggregates_.find(a->unit); i != aggregates_.end() && i->second == popped_)
-      aggregates_.erase(i); // in flight: a newer aggregate must queue behind it
-  return front;
+void send_queue::start_write(std::size_t n) {
+  in_flight_ = n;
+  // In flight: a newer aggregate of the same unit must queue behind it.
+  for (std::size_t k = 0; k < n; ++k)
+    if (auto* a = std::get_if<protocol::aggregate>(&items_[k]->message()))
+      if (auto i = aggregates_.find(a->unit); i != aggregates_.end() && i->second == popped_ + k)
+        aggregates_.erase(i);
 }
 
-actors::outbound_ptr send_queue::finish_write() {
-  writing_ = false;
-  auto msg = std::move(items_.front());
-  items_.pop_front();
-  ++popped_;
-  return msg;
+std::size_t send_queue::finish_write() {
+  auto n = in_flight_;
+  in_flight_ = 0;
+  items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(n));
+  popped_ += n;
+  return n;
 }
 
 send_queue::drop_result send_queue::drop_events() {
   drop_result r;
-  auto first = items_.begin() + (writing_ ? 1 : 0);
+  auto first = items_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
   auto kept = std::stable_partition(first, items_.end(), [&](const actors::outbound_ptr& m) {
     if (!is_event(m->message()))
       return true;
@@ -68,7 +68,7 @@ send_queue::drop_result send_queue::drop_events() {
 }
 
 std::size_t send_queue::drop_pending() {
-  auto first = items_.begin() + (writing_ ? 1 : 0);
+  auto first = items_.begin() + static_cast<std::ptrdiff_t>(in_flight_);
   auto n = static_cast<std::size_t>(items_.end() - first);
   items_.erase(first, items_.end());
   reindex();
@@ -77,7 +77,7 @@ std::size_t send_queue::drop_pending() {
 
 void send_queue::reindex() {
   aggregates_.clear();
-  for (std::size_t i = writing_ ? 1 : 0; i < items_.size(); ++i)
+  for (std::size_t i = in_flight_; i < items_.size(); ++i)
     if (auto* a = std::get_if<protocol::aggregate>(&items_[i]->message()))
       aggregates_[a->unit] = popped_ + i;
 }

@@ -38,17 +38,21 @@ public:
   /// True when pushing `m` would replace a queued aggregate rather than grow the queue.
   bool coalesces(const protocol::server_message& m) const;
 
-  /// Messages queued, the one being written included.
+  /// Messages queued, those being written included.
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
+  /// The `i`-th message queued (0: the oldest). Precondition: i < size().
+  const actors::outbound_ptr& operator[](std::size_t i) const { return items_[i]; }
   /// True between start_write and finish_write.
-  bool writing() const { return writing_; }
+  bool writing() const { return in_flight_ != 0; }
+  /// Messages being written (the first ones queued).
+  std::size_t in_flight() const { return in_flight_; }
 
-  /// The message to write next, now in flight: it is no longer replaced or dropped.
-  /// Precondition: !empty() && !writing().
-  const actors::outbound_ptr& start_write();
-  /// Removes and returns the message in flight. Precondition: writing().
-  actors::outbound_ptr finish_write();
+  /// The first `n` messages (at least one) are written together, now in flight: they are no
+  /// longer replaced or dropped. Precondition: !writing() && 0 < n <= size().
+  void start_write(std::size_t n = 1);
+  /// Removes the messages in flight; returns how many. Precondition: writing().
+  std::size_t finish_write();
 
   // -- shedding -----------------------------------------------------------------------------
 
@@ -61,7 +65,7 @@ private:
   void reindex();
 
   std::deque<actors::outbound_ptr> items_;
-  bool writing_ = false;
+  std::size_t in_flight_ = 0; // the first in_flight_ of items_ are being written
   /// Queued (not in flight) aggregates: unit → absolute position (popped_ + index).
   std::unordered_map<protocol::unit_code, std::uint64_t> aggregates_;
   std::uint64_t popped_ = 0; // absolute position of items_.front()

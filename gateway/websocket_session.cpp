@@ -69,7 +69,6 @@ void websocket_session::run(http::request<http::string_body> req) {
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "hub"); }));
   ws_.read_message_max(cfg.frame_limit * hard_limit_factor);
-  ws_.auto_fragment(false); // one message, one frame
   // Registered from the handshake on, so that a shutdown waits for this session too.
   state_->join(shared_from_this());
   joined_ = true;
@@ -286,19 +285,32 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
 }
 
 void websocket_session::do_write() {
-  const auto& msg = queue_.start_write();
-  // Counted when handed to the socket, so a client that has read a frame sees it counted.
-  state_->stats().message_out(msg->message());
-  if (auto id = id_of(msg->message()); id != 0) {
-    if (auto i = pending_.find(id); i != pending_.end()) {
-      state_->stats().request_latency(clock::now() - i->second);
-      pending_.erase(i);
+  // Everything queued, up to the bounds of one write, in the form the client last used.
+  const auto& cfg = state_->cfg();
+  auto& stats = state_->stats();
+  const auto now = clock::now();
+  gather_.clear();
+  std::size_t bytes = 0;
+  for (std::size_t k = 0; k < queue_.size() && k < cfg.write_frames; ++k) {
+    const auto& msg = queue_[k];
+    auto frame = msg->frame(text_);
+    if (k > 0 && bytes + frame.size() > cfg.write_bytes)
+      break;
+    gather_.emplace_back(frame.data(), frame.size());
+    bytes += frame.size();
+    // Counted when handed to the socket, so a client that has read a frame sees it counted.
+    stats.message_out(msg->message());
+    if (auto id = id_of(msg->message()); id != 0) {
+      if (auto i = pending_.find(id); i != pending_.end()) {
+        stats.request_latency(now - i->second);
+        pending_.erase(i);
+      }
     }
   }
-  ws_.binary(!text_);
-  const std::string& bytes = text_ ? msg->json() : msg->msgpack();
-  ws_.async_write(net::buffer(bytes),
-                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+  queue_.start_write(gather_.size());
+  stats.socket_write();
+  ws_.next_layer().async_write_some(
+      gather_, beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
 }
 
 void websocket_session::on_write(beast::error_code ec, std::size_t) {

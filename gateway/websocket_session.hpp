@@ -3,11 +3,13 @@
 // One authenticated WebSocket connection (Beast chat-multi's websocket_session): it reads
 // frames, decodes them (binary: MessagePack, text: JSON), rate-limits them and submits each
 // to the city as its principal; it writes replies and subscribed events from its send queue
-// in the format the client last used. Everything but send/shutdown/abandon runs on the
-// session's lane (one thread). The policies and their numbers are in gateway/README.md.
+// in the format the client last used, as many queued frames as it can in one write (see
+// net/frame_stream.hpp). Everything but send/shutdown/abandon runs on the session's lane (one
+// thread). The policies and their numbers are in gateway/README.md.
 
 #include "actors/principal.hpp"
 #include "gateway/lane.hpp"
+#include "gateway/net/frame_stream.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "gateway/send_queue.hpp"
 
@@ -47,8 +49,12 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   };
 
   lane& lane_;
-  boost::beast::websocket::stream<lane::socket> ws_; // WebSocket keeps its own timeouts
+  /// Beast reads, answers pings and closes; the session writes its frames itself through
+  /// the frame_stream below it. No permessage-deflate (`false`): the frames are ready-made.
+  boost::beast::websocket::stream<frame_stream<lane::socket>, false> ws_; // own timeouts
   boost::beast::flat_buffer buffer_;
+  /// The frames of the write in flight (they belong to the outbounds in flight).
+  std::vector<boost::asio::const_buffer> gather_;
   std::shared_ptr<server_state> state_;
   actors::principal who_;
   std::shared_ptr<session_sink> sink_; // what the city and the bus hold

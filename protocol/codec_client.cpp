@@ -262,7 +262,7 @@ struct fields<directive_act> {
 
 template <>
 struct fields<subscribe> {
-  static constexpr std::array<sv, 4> keys{"t", "id", "unit", "since"};
+  static constexpr std::array<sv, 5> keys{"t", "id", "unit", "since", "figures"};
 
   static void read(map_reader& r, subscribe& m) {
     r.read_uint("unit", m.unit, required, 1);
@@ -272,12 +272,17 @@ struct fields<subscribe> {
       r.read_uint("since", since, required);
       m.since = since;
     }
+    std::uint8_t figures = 1;
+    r.read_uint("figures", figures, optional, 0, 1);
+    m.figures = figures != 0;
   }
 
   static void write(map_writer& w, const subscribe& m) {
     w.put("unit", m.unit);
     if (m.since)
       w.put("since", *m.since);
+    if (!m.figures)
+      w.put("figures", std::uint8_t{0});
   }
 };
 

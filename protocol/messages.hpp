@@ -80,6 +80,7 @@ struct directive_act {
 struct subscribe {
   unit_code unit = 0;
   std::optional<std::uint64_t> since = std::nullopt;
+  bool figures = true; // also the aggregates of the unit and its children (wire: 1 or 0)
   friend bool operator==(const subscribe&, const subscribe&) = default;
 };
 

@@ -50,7 +50,9 @@ COMMAND is one of
         --target subtree|level|module|post|people [--units U1,U2] [--level KIND]
         [--module M] [--post POST] [--people P1,P2]
   directive --id ID --action sign|complete|remind [--note N]
-  watch --unit U [--since SEQ]        every event and aggregate as a JSON line, until Ctrl-C
+  watch --unit U [--since SEQ] [--no-figures]
+                                      every event and aggregate as a JSON line, until Ctrl-C
+                                      (--no-figures: events only, no aggregates)
   case --case ID [--limit N] [--cursor C]
                                       one case with its history (a page of up to N steps)
   cases --unit U [--status open|done|all] [--state S] [--colour C] [--category C]
@@ -120,7 +122,7 @@ struct args {
   }
 };
 
-const std::set<std::string_view> flags = {"urgent", "json", "help", "all"};
+const std::set<std::string_view> flags = {"urgent", "json", "help", "all", "no-figures"};
 
 args split(int argc, char** argv) {
   args a;
@@ -534,6 +536,7 @@ int run(args& a) {
     s.unit = to_uint("unit", a.need("unit"));
     if (auto since = a.get("since"))
       s.since = to_uint("since", *since);
+    s.figures = !a.has("no-figures");
     msg.body = s;
   } else
     bad("unknown command " + cmd);

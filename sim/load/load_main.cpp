@@ -1,9 +1,13 @@
 // hub-load: the WebSocket benchmark of a running hub (figures for the README; not a test).
-// One client per grid (a grid worker's token, subscribed to its own grid), all connected at
-// once; the city leader issues one directive to every grid; each grid's client times the
-// directive.event announcing it at its grid and signs it. Prints connect time, delivery latency,
-// the sign round trip, the issuer's tally and the hub's memory beside the targets. Starts
-// nothing: the hub runs separately. `hub-load --help`; sim/README.md has the figures.
+// One client per grid (a grid worker's token, subscribed to its own grid, without figures as a
+// grid app), all connected at once; the city leader issues one directive to every grid; each
+// grid's client times the directive.event announcing it at its grid and signs it; then the
+// leader issues a burst of city-wide directives back to back. Prints connect time, delivery
+// latency, the sign round trip, the issuer's tally, the burst's deliveries a second, the
+// server's CPU per delivered frame and its memory beside the targets. With --baseline it does
+// the same against hub-wsbase (baseline_main.cpp) in the same run and prints the two side by
+// side. Starts nothing: the servers run separately. `hub-load --help`; sim/README.md has the
+// figures.
 
 #include "gateway/net/secret_file.hpp"
 #include "gateway/net/token.hpp"
@@ -47,12 +51,19 @@ constexpr std::string_view usage =
     "  --json          JSON text frames instead of MessagePack\n"
     "  --no-sign       grid clients do not sign the directive\n"
     "  --no-watch      the leader does not watch the city (no issuer-tally figure)\n"
+    "  --burst N       then N city-wide directives back to back (default 200; 0: none)\n"
+    "  --figures       grid clients subscribe with figures (aggregates) too\n"
+    "  --baseline URL  then the same against hub-wsbase at URL (ws://HOST:PORT/), side by side\n"
+    "  --baseline-pid PID  hub-wsbase's process, for its CPU and memory\n"
+    "  --settle-s S    after the burst, wait S seconds before the memory is read again, so that\n"
+    "                  the allocator has returned what the burst's queues took (default 15)\n"
     "  --timeout-s S   give up on a phase after S seconds (default 60)\n";
 
 struct options {
-  std::string url, secret_file, hierarchy_file;
-  std::uint64_t hub_pid = 0, grids = 0 /* 0: all */, threads = 2, parallel = 1000, timeout_s = 60;
-  bool json = false, no_sign = false, no_watch = false, help = false;
+  std::string url, secret_file, hierarchy_file, baseline;
+  std::uint64_t hub_pid = 0, grids = 0 /* 0: all */, threads = 2, parallel = 1000, timeout_s = 60,
+                burst = 200, baseline_pid = 0, settle_s = 15;
+  bool json = false, no_sign = false, no_watch = false, figures = false, help = false;
   bool sign() const { return !no_sign; }
   bool watch() const { return !no_watch; }
 };
@@ -62,20 +73,27 @@ options parse_args(int argc, char** argv) {
   sim::parse_options(argc, argv,
                      {.texts = {{"--url", &o.url},
                                 {"--secret-file", &o.secret_file},
-                                {"--hierarchy", &o.hierarchy_file}},
+                                {"--hierarchy", &o.hierarchy_file},
+                                {"--baseline", &o.baseline}},
                       .numbers = {{"--hub-pid", &o.hub_pid},
                                   {"--grids", &o.grids},
                                   {"--threads", &o.threads},
                                   {"--parallel", &o.parallel},
+                                  {"--burst", &o.burst},
+                                  {"--baseline-pid", &o.baseline_pid},
+                                  {"--settle-s", &o.settle_s},
                                   {"--timeout-s", &o.timeout_s}},
                       .flags = {{"--json", &o.json},
                                 {"--no-sign", &o.no_sign},
                                 {"--no-watch", &o.no_watch},
+                                {"--figures", &o.figures},
                                 {"--help", &o.help},
                                 {"-h", &o.help}}});
   if (!o.help)
     sim::require_hub_options(o.url, o.secret_file, o.hierarchy_file);
   o.threads = std::clamp<std::uint64_t>(o.threads, 1, 64);
+  if (o.burst > 200)
+    throw std::invalid_argument("--burst is at most 200 (a connection's burst of requests)");
   return o;
 }
 
@@ -156,7 +174,9 @@ using beast_error = boost::beast::error_code;
 // each run numbers its requests afresh: from the wall clock at start (see main).
 std::uint64_t subscribe_id = 1;
 std::uint64_t sign_id = 2;
-std::uint64_t issue_id = 2; // the leader's; its subscribe is subscribe_id
+std::uint64_t issue_id = 2;       // the leader's; its subscribe is subscribe_id
+std::uint64_t unsubscribe_id = 3; // the leader's, before the burst
+std::uint64_t burst_id = 4;       // the leader's burst: burst_id + k for the k-th directive
 
 /// One grid's client. Written only on its client's thread; read by main after the threads
 /// have joined (or through the counters, which are atomics).
@@ -192,6 +212,13 @@ struct run_state {
   std::vector<bot> bots;
   std::size_t city_grids = 0; // the directive reaches all of them, whatever --grids says
   std::string title;          // this run's directive, recognised by its title
+  std::string burst_title;    // the burst's directives: this, then their number
+  bool baseline = false;      // against hub-wsbase: no issuer tally to watch
+
+  // the burst: deliveries counted by every client, the last one's time (steady ns)
+  std::atomic<std::uint64_t> burst_received{0}, burst_acked{0}, burst_refused{0};
+  std::atomic<std::int64_t> burst_last{0};
+  std::atomic<bool> leader_unsubscribed{false};
 
   std::atomic<std::size_t> next{0}, opened{0}, subscribed{0}, failed{0}, received{0}, signed_ok{0},
       sign_failed{0}, closed{0};
@@ -255,7 +282,9 @@ void run_state::launch(std::size_t i) {
       return launch_next();
     }
     opened.fetch_add(1);
-    b.client->send({subscribe_id, protocol::subscribe{b.grid}});
+    protocol::subscribe sub{b.grid};
+    sub.figures = opt.figures; // a grid app draws no figures
+    b.client->send({subscribe_id, sub});
   };
   h.message = [this, i](protocol::server_message&& msg) { on_bot_message(i, std::move(msg)); };
   h.undecodable = [this](const protocol::decode_error& e) {
@@ -292,8 +321,15 @@ void run_state::on_bot_message(std::size_t i, protocol::server_message&& msg) {
     }
   } else if (auto* d = std::get_if<protocol::directive_event>(&msg)) {
     // The directive's arrival at this grid (published by the grid's own unit actor).
-    if (d->action == protocol::directive_action::issue && d->unit == b.grid && d->title == title &&
-        b.received == 0) {
+    if (d->action != protocol::directive_action::issue || d->recipient != b.grid)
+      return;
+    if (!burst_title.empty() && d->title.starts_with(burst_title)) {
+      burst_received.fetch_add(1);
+      auto last = burst_last.load();
+      while (last < t && !burst_last.compare_exchange_weak(last, t)) {}
+      return;
+    }
+    if (d->title == title && b.received == 0) {
       b.received = t;
       b.hub_at_ms = d->at;
       b.received_wall_us = wall_us();
@@ -311,7 +347,7 @@ void run_state::start_leader(const std::string& token) {
     if (ec) {
       note("leader: " + sim::describe_failure(ec, res));
       leader_failed = true;
-    } else if (opt.watch()) {
+    } else if (opt.watch() && !baseline) {
       leader->send({subscribe_id, protocol::subscribe{city}});
     } else {
       leader_ready = true;
@@ -329,7 +365,11 @@ void run_state::start_leader(const std::string& token) {
 void run_state::on_leader_message(protocol::server_message&& msg) {
   auto t = now_ns();
   if (auto* a = std::get_if<protocol::ack>(&msg)) {
-    if (a->id == subscribe_id) {
+    if (a->id >= burst_id && a->id <= burst_id + 200) {
+      burst_acked.fetch_add(1);
+    } else if (a->id == unsubscribe_id) {
+      leader_unsubscribed = true;
+    } else if (a->id == subscribe_id) {
       leader_ready = true;
     } else if (a->id == issue_id) {
       directive = a->directive_ref;
@@ -342,7 +382,13 @@ void run_state::on_leader_message(protocol::server_message&& msg) {
       // (a replay with since= would hand it everything of the city it missed, in the middle
       // of the measured delivery).
       leader_overflows.fetch_add(1);
-      return leader->send({issue_id + leader_overflows, protocol::subscribe{city}});
+      if (leader_unsubscribed)
+        return; // the burst has begun: the city's watch is over
+      return leader->send({unsubscribe_id + leader_overflows, protocol::subscribe{city}});
+    }
+    if (e->id >= burst_id && e->id <= burst_id + 200) {
+      burst_refused.fetch_add(1);
+      return note("leader's burst: " + text_of(*e));
     }
     note("leader: " + text_of(*e));
     if (!leader_ready || e->id == issue_id)
@@ -414,26 +460,28 @@ protocol::directive_issue directive_for(run_state& s, protocol::unit_code city) 
   return d;
 }
 
-struct memory {
-  double idle = -1, connected = -1, after = -1, peak = -1, own = -1;
-  // CPU time (user + system, all threads) from the issue to the last delivery, in ms;
-  // -1 unread. With the wall time it tells how many cores the delivery needed.
-  double hub_cpu = -1, own_cpu = -1, wall = -1;
+/// CPU time of a process (/proc/PID/stat, clock-tick resolution), user and kernel, in ms.
+struct cpu_time {
+  double user = -1, kernel = -1;
+  double total() const { return user < 0 ? -1 : user + kernel; }
+  cpu_time operator-(const cpu_time& o) const { return {user - o.user, kernel - o.kernel}; }
 };
 
-/// CPU time (user + system) of process `pid` in ms (/proc/PID/stat, clock-tick resolution),
-/// or of this process when `pid` is 0; -1 when unreadable.
-double cpu_ms(long pid) {
+/// Of process `pid`, or of this process when `pid` is 0; -1s when unreadable.
+cpu_time cpu_of(long pid) {
   if (pid == 0) {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    auto ms_of = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+    };
+    return {ms_of(u.ru_utime), ms_of(u.ru_stime)};
   }
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto close = stat.rfind(')'); // the command name may hold spaces
   if (close == std::string::npos)
-    return -1;
+    return {};
   std::istringstream fields(stat.substr(close + 2));
   std::string f;
   double utime = 0, stime = 0;
@@ -443,15 +491,46 @@ double cpu_ms(long pid) {
     if (i == 15)
       stime = std::stod(f);
   }
-  return (utime + stime) * 1e3 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto tick = 1e3 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {utime * tick, stime * tick};
 }
+
+struct memory {
+  double idle = -1, connected = -1, after = -1, peak = -1, own = -1;
+  // CPU time (user + system, all threads) from the issue to the last delivery, in ms;
+  // -1 unread. With the wall time it tells how many cores the delivery needed.
+  double hub_cpu = -1, own_cpu = -1, wall = -1;
+  cpu_time server; // the server's, user and kernel, over the same window
+};
 
 struct phases {
   std::int64_t connect = 0, issue = 0, issue_wall_us = 0;
   bool connected = false, delivered = false, all_signed = false;
 };
 
-void report(const run_state& s, const phases& p, const memory& m, protocol::unit_code city) {
+/// The burst: N city-wide directives sent back to back, every grid's client counting arrivals.
+struct burst_result {
+  std::uint64_t directives = 0, expected = 0, delivered = 0, refused = 0;
+  double rss_before = -1, rss_after = -1; // the server's, MiB: before the burst, after it
+  double rss_settled = -1;                // and --settle-s later
+  double last_ms = -1;                    // first issue sent -> the last delivery
+  cpu_time server;                        // over the same window
+  bool complete = false;
+};
+
+/// What one server gave, for the side-by-side table.
+struct outcome {
+  std::string name;
+  std::size_t clients = 0, delivered = 0;
+  double connect_s = -1, last_ms = -1;
+  cpu_time server; // over the one directive's delivery
+  double rss_connected = -1, rss_after = -1;
+  burst_result burst;
+  bool ok = false;
+};
+
+void report(const run_state& s, const phases& p, const memory& m, protocol::unit_code city,
+            const burst_result& burst, std::uint64_t pid) {
   std::vector<double> connect_ms, deliver_ms, sign_ms, in_hub_ms, out_ms;
   std::int64_t last = p.connect;
   for (auto& b : s.bots) {
@@ -488,14 +567,18 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
   std::printf("  target p99 <= 100 ms: %s\n",
               d.n == 0 ? "no data" : (d.p99 <= 100 ? "met" : "MISSED"));
   if (m.wall > 0)
-    std::printf("  CPU from the issue to the last delivery (%.0f ms wall, %ld cores): hub %.0f ms, "
-                "hub-load %.0f ms\n",
-                m.wall, sysconf(_SC_NPROCESSORS_ONLN), m.hub_cpu, m.own_cpu);
+    std::printf(
+        "  CPU from the issue to the last delivery (%.0f ms wall, %ld cores): server %.0f ms "
+        "(user %.0f, kernel %.0f), hub-load %.0f ms\n",
+        m.wall, sysconf(_SC_NPROCESSORS_ONLN), m.hub_cpu, m.server.user, m.server.kernel,
+        m.own_cpu);
   if (!deliver_ms.empty()) // steady_clock is CLOCK_MONOTONIC: `perf record -k mono`'s clock
     std::printf("  on CLOCK_MONOTONIC: issued at %.6f s, last delivery at %.6f s (perf --time)\n",
                 static_cast<double>(p.issue) / 1e9,
                 static_cast<double>(p.issue) / 1e9 + d.max / 1e3);
   if (s.opt.sign()) {
+    if (s.baseline)
+      std::printf("  (hub-wsbase acks a sign and keeps no tally)\n");
     print_spread("sign round trip (receive -> ack)", spread_of(sign_ms));
     if (s.sign_failed)
       std::printf("  %zu signs refused\n", s.sign_failed.load());
@@ -503,9 +586,9 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
       std::printf("issuer tally: all %llu signed %.2f ms after the issue (the leader's city "
                   "watch saw %llu events of this directive)\n",
                   ull(s.total), ms(p.issue, s.all_signed_at), ull(s.leader_events));
-    else if (s.opt.watch() && s.bots.size() < s.city_grids)
+    else if (!s.baseline && s.opt.watch() && s.bots.size() < s.city_grids)
       std::printf("issuer tally: n/a (only %zu of the city's grids sign)\n", s.bots.size());
-    else if (s.opt.watch())
+    else if (!s.baseline && s.opt.watch())
       std::printf("issuer tally: not complete within the wait (%llu events seen)\n",
                   ull(s.leader_events));
     if (s.leader_overflows)
@@ -513,22 +596,266 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
                   "live each time)\n",
                   ull(s.leader_overflows));
   }
-  if (s.opt.hub_pid) {
-    std::printf("hub RSS: idle %.1f MiB; with %zu clients %.1f MiB (%.1f KiB per connection); "
-                "after the directive %.1f MiB; peak (VmHWM) %.1f MiB\n",
+  if (burst.directives > 0) {
+    std::printf("burst: %llu city-wide directives back to back (%llu acked, %llu refused): %llu of "
+                "%llu deliveries%s\n",
+                ull(burst.directives), ull(s.burst_acked.load()), ull(burst.refused),
+                ull(burst.delivered), ull(burst.expected), burst.complete ? "" : "  [timed out]");
+    if (burst.last_ms > 0)
+      std::printf("  last delivery %.1f ms after the first issue: %.0f deliveries/s (target for "
+                  "the hub >= 600,000)\n",
+                  burst.last_ms, static_cast<double>(burst.delivered) * 1e3 / burst.last_ms);
+    if (pid && burst.delivered > 0)
+      std::printf("  server CPU %.0f ms (user %.0f, kernel %.0f): %.2f us per delivered frame\n",
+                  burst.server.total(), burst.server.user, burst.server.kernel,
+                  burst.server.total() * 1e3 / static_cast<double>(burst.delivered));
+    if (pid && burst.rss_before > 0 && burst.rss_after > 0)
+      std::printf("  server RSS %.1f MiB before the burst, %.1f MiB with its %llu directives open: "
+                  "%.2f MiB per open city-wide directive (an upper bound: what the burst's "
+                  "mailboxes and queues took and freed counts too)\n",
+                  burst.rss_before, burst.rss_after, ull(burst.directives),
+                  (burst.rss_after - burst.rss_before) / static_cast<double>(burst.directives));
+    if (pid && burst.rss_before > 0 && burst.rss_settled > 0)
+      std::printf("  %llu s later %.1f MiB: %.2f MiB per open city-wide directive (target for the "
+                  "hub <= 1 MB; the bus's 65,536 kept events fill up in it too)\n",
+                  ull(s.opt.settle_s), burst.rss_settled,
+                  (burst.rss_settled - burst.rss_before) / static_cast<double>(burst.directives));
+  }
+  if (pid) {
+    std::printf("server RSS: idle %.1f MiB; with %zu clients %.1f MiB (%.1f KiB per connection); "
+                "at the end (%s) %.1f MiB; peak (VmHWM) %.1f MiB\n",
                 m.idle, subscribed, m.connected,
                 subscribed ? (m.connected - m.idle) * 1024.0 / static_cast<double>(subscribed)
                            : 0.0,
+                burst.directives > 0 ? "the burst's directives open" : "after the directive",
                 m.after, m.peak);
     std::printf("  target RSS <= 1 GiB: %s\n", m.peak <= 1024.0 ? "met" : "MISSED");
   } else {
-    std::printf("hub RSS: pass --hub-pid PID to read it (target <= 1 GiB)\n");
+    std::printf("server RSS: pass --hub-pid (--baseline-pid) PID to read it (target <= 1 GiB)\n");
   }
   std::printf("hub-load's own RSS: %.1f MiB\n", m.own);
   if (s.note_count)
     std::printf("problems: %zu; the first:\n", s.note_count);
   for (auto& note : s.notes)
     std::printf("  %s\n", note.c_str());
+}
+
+} // namespace
+
+namespace {
+
+/// Connects every grid's client to `url` (the hub, or the baseline), issues one directive and
+/// then the burst, prints the figures; `pid`: the server's process (0: unknown).
+outcome run_against(const options& opt, const std::string& url_text, std::uint64_t pid,
+                    bool baseline, const protocol::hierarchy& h, const protocol::unit& city,
+                    const std::string& secret) {
+  outcome o;
+  o.name = baseline ? "baseline (hub-wsbase)" : "hub";
+  std::string why;
+  auto url = sim::parse_ws_url(url_text, &why);
+  if (!url)
+    throw std::runtime_error(url_text + ": " + why);
+
+  subscribe_id = static_cast<std::uint64_t>(wall_us()) * 4;
+  sign_id = issue_id = subscribe_id + 1;
+  unsubscribe_id = subscribe_id + 2;
+  burst_id = subscribe_id + 1'000'000;
+  lanes io(opt.threads);
+  run_state s(io);
+  s.opt = opt;
+  s.url = *url;
+  s.baseline = baseline;
+  // Set before any client runs (they read it): the burst's directives are told by it.
+  s.burst_title = "hub-load burst " + std::to_string(wall_us() / 1000) + " #";
+  s.ws.format = opt.json ? sim::wire_format::json : sim::wire_format::msgpack;
+  auto t_tokens = now_ns();
+  auto& leader = enlist(s, h, city, secret);
+  auto leader_token = gateway::token::issue(secret, leader, 2h);
+  std::printf("\n== %s\ntokens: %zu minted in %.1f ms\n", o.name.c_str(), s.bots.size() + 1,
+              ms(t_tokens, now_ns()));
+  net::ip::tcp::resolver resolver(io.at(0));
+  s.endpoint = *resolver.resolve(url->host, url->port).begin();
+  std::printf("hub-load: %zu grid clients against %s (%s, %d io threads, %s)\n", s.bots.size(),
+              url_text.c_str(), opt.json ? "JSON" : "MessagePack", static_cast<int>(opt.threads),
+              opt.parallel == 0 ? "all connecting at once"
+                                : (std::to_string(opt.parallel) + " connecting at a time").c_str());
+  memory m;
+  if (pid)
+    m.idle = status_mib(static_cast<long>(pid), "VmRSS");
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  for (auto& ioc : io.contexts) {
+    guards.push_back(net::make_work_guard(*ioc));
+    threads.emplace_back([&ioc = *ioc] { ioc.run(); });
+  }
+
+  // -- phase 1: every grid connects and subscribes to itself --
+  phases p;
+  const std::chrono::seconds limit_s(opt.timeout_s);
+  p.connect = now_ns();
+  auto first = opt.parallel == 0 ? s.bots.size() : std::min(opt.parallel, s.bots.size());
+  for (std::size_t i = 0; i < first; ++i)
+    s.launch_next();
+  p.connected =
+      wait_for([&] { return s.subscribed.load() + s.failed.load() >= s.bots.size(); }, limit_s);
+  std::this_thread::sleep_for(1s); // let the server settle before its memory is read
+  if (pid)
+    m.connected = status_mib(static_cast<long>(pid), "VmRSS");
+
+  // -- phase 2: the leader issues one directive to every grid; each grid signs it --
+  s.city = city.code;
+  s.start_leader(leader_token);
+  wait_for([&] { return s.leader_ready.load() || s.leader_failed.load(); }, limit_s);
+  burst_result& burst = o.burst;
+  if (s.leader_ready) {
+    auto d = directive_for(s, city.code);
+    auto want = s.subscribed.load();
+    const auto server0 = pid ? cpu_of(static_cast<long>(pid)) : cpu_time{};
+    const auto own0 = cpu_of(0);
+    p.issue_wall_us = wall_us();
+    p.issue = now_ns();
+    s.leader->send({issue_id, d});
+    p.delivered = wait_for([&] { return s.received.load() >= want || s.leader_failed; }, limit_s);
+    m.wall = ms(p.issue, now_ns());
+    if (pid) {
+      m.server = cpu_of(static_cast<long>(pid)) - server0;
+      m.hub_cpu = m.server.total();
+    }
+    m.own_cpu = (cpu_of(0) - own0).total();
+    if (opt.sign())
+      wait_for([&] { return s.signed_ok.load() + s.sign_failed.load() >= s.received.load(); },
+               limit_s);
+    if (opt.watch() && !baseline && opt.sign() && s.bots.size() == s.city_grids)
+      p.all_signed = wait_for([&] { return s.all_signed.load(); }, 5s);
+
+    // -- phase 3: the burst, every grid counting arrivals (no signing) --
+    if (opt.burst > 0) {
+      if (opt.watch() && !baseline) { // the city's watch would get every arrival as well
+        s.leader->send({unsubscribe_id, protocol::unsubscribe{city.code}});
+        wait_for([&] { return s.leader_unsubscribed.load(); }, limit_s);
+      }
+      std::this_thread::sleep_for(500ms); // the tail of the signs and tallies passes
+      if (pid)
+        burst.rss_before = status_mib(static_cast<long>(pid), "VmRSS");
+      burst.directives = opt.burst;
+      burst.expected = opt.burst * s.received.load();
+      const auto server_b0 = pid ? cpu_of(static_cast<long>(pid)) : cpu_time{};
+      const auto t0 = now_ns();
+      for (std::uint64_t k = 0; k < opt.burst; ++k) {
+        auto bd = d;
+        bd.title = s.burst_title + std::to_string(k + 1);
+        s.leader->send({burst_id + k, bd});
+      }
+      burst.complete = wait_for(
+          [&] {
+            return s.burst_received.load() >= burst.expected ||
+                   s.burst_refused.load() >= opt.burst || s.leader_failed;
+          },
+          limit_s);
+      if (pid)
+        burst.server = cpu_of(static_cast<long>(pid)) - server_b0;
+      burst.delivered = s.burst_received.load();
+      burst.refused = s.burst_refused.load();
+      if (burst.delivered > 0)
+        burst.last_ms = ms(t0, s.burst_last.load());
+    }
+  }
+  std::this_thread::sleep_for(500ms);
+  if (pid) {
+    m.after = status_mib(static_cast<long>(pid), "VmRSS");
+    burst.rss_after = m.after;
+    if (burst.directives > 0 && opt.settle_s > 0) {
+      // Freed memory goes back to the system a while after (jemalloc's decay, 10 s): what the
+      // burst's mailboxes and queues held is then no longer counted.
+      std::this_thread::sleep_for(std::chrono::seconds(opt.settle_s));
+      burst.rss_settled = status_mib(static_cast<long>(pid), "VmRSS");
+    }
+    m.peak = status_mib(static_cast<long>(pid), "VmHWM");
+  }
+  m.own = status_mib(0, "VmRSS");
+
+  // -- close everything; the figures are read once the io threads are gone --
+  {
+    std::lock_guard lock(s.launching); // no launch is half done, and none starts
+    s.closing = true;
+  }
+  auto open_now = s.opened.load() + (s.leader_ready ? 1 : 0);
+  for (auto& b : s.bots)
+    if (b.client)
+      b.client->close();
+  if (s.leader)
+    s.leader->close();
+  wait_for([&] { return s.closed.load() >= open_now; }, 10s);
+  guards.clear();
+  for (auto& ioc : io.contexts)
+    ioc->stop();
+  for (auto& t : threads)
+    t.join();
+  report(s, p, m, city.code, burst, pid);
+
+  o.clients = s.subscribed.load();
+  o.delivered = s.received.load();
+  std::int64_t last = p.connect, last_delivery = 0;
+  for (auto& b : s.bots) {
+    last = std::max(last, b.subscribed);
+    last_delivery = std::max(last_delivery, b.received);
+  }
+  o.connect_s = ms(p.connect, last) / 1000.0;
+  if (last_delivery != 0)
+    o.last_ms = ms(p.issue, last_delivery);
+  o.server = m.server;
+  o.rss_connected = m.connected;
+  o.rss_after = m.after;
+  o.ok = p.connected && p.delivered;
+  return o;
+}
+
+/// The two servers side by side, and hub / baseline.
+void side_by_side(const outcome& hub, const outcome& base) {
+  auto us_per = [](double cpu_ms, double frames) {
+    return cpu_ms < 0 || frames <= 0 ? -1.0 : cpu_ms * 1e3 / frames;
+  };
+  auto rate = [](double n, double ms) { return ms <= 0 ? -1.0 : n * 1e3 / ms; };
+  auto cell = [](double v, const char* f) {
+    if (v < 0)
+      return std::string("-");
+    char b[48];
+    std::snprintf(b, sizeof b, f, v);
+    return std::string(b);
+  };
+  auto line = [&](const char* what, double a, double b, const char* f, bool ratio = true) {
+    std::printf("  %-46s %16s %16s %10s\n", what, cell(a, f).c_str(), cell(b, f).c_str(),
+                ratio && a >= 0 && b > 0 ? cell(a / b, "%.2fx").c_str() : "");
+  };
+  std::printf("\n== side by side, one run (%zu and %zu grid clients)\n", hub.clients, base.clients);
+  std::printf("  %-46s %16s %16s %10s\n", "", "hub", "baseline", "hub/base");
+  line("connect all clients (s)", hub.connect_s, base.connect_s, "%.2f");
+  std::printf("  one city-wide directive\n");
+  line("  last delivery (ms)", hub.last_ms, base.last_ms, "%.1f");
+  line("  deliveries/s", rate(hub.delivered, hub.last_ms), rate(base.delivered, base.last_ms),
+       "%.0f");
+  line("  server CPU per delivered frame (us)", us_per(hub.server.total(), hub.delivered),
+       us_per(base.server.total(), base.delivered), "%.2f");
+  line("    of which user (us)", us_per(hub.server.user, hub.delivered),
+       us_per(base.server.user, base.delivered), "%.2f");
+  line("    of which kernel (us)", us_per(hub.server.kernel, hub.delivered),
+       us_per(base.server.kernel, base.delivered), "%.2f");
+  if (hub.burst.directives > 0 || base.burst.directives > 0) {
+    std::printf("  a burst of %llu city-wide directives\n", ull(hub.burst.directives));
+    line("  deliveries", hub.burst.delivered, base.burst.delivered, "%.0f", false);
+    line("  last delivery (ms)", hub.burst.last_ms, base.burst.last_ms, "%.1f");
+    line("  deliveries/s", rate(hub.burst.delivered, hub.burst.last_ms),
+         rate(base.burst.delivered, base.burst.last_ms), "%.0f");
+    line("  server CPU per delivered frame (us)",
+         us_per(hub.burst.server.total(), hub.burst.delivered),
+         us_per(base.burst.server.total(), base.burst.delivered), "%.2f");
+    line("    of which user (us)", us_per(hub.burst.server.user, hub.burst.delivered),
+         us_per(base.burst.server.user, base.burst.delivered), "%.2f");
+    line("    of which kernel (us)", us_per(hub.burst.server.kernel, hub.burst.delivered),
+         us_per(base.burst.server.kernel, base.burst.delivered), "%.2f");
+  }
+  line("server RSS with the clients (MiB)", hub.rss_connected, base.rss_connected, "%.1f");
+  line("server RSS at the end (MiB)", hub.rss_after, base.rss_after, "%.1f");
 }
 
 } // namespace
@@ -546,10 +873,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    std::string why;
-    auto url = sim::parse_ws_url(opt.url, &why);
-    if (!url)
-      throw std::runtime_error("--url: " + why);
     auto nofile = raise_nofile();
     auto loaded = protocol::load_hierarchy(opt.hierarchy_file);
     if (auto* e = std::get_if<protocol::hierarchy_error>(&loaded))
@@ -559,103 +882,21 @@ int main(int argc, char** argv) {
                              [](auto& u) { return u.kind == protocol::unit_kind::city; });
     if (city == h.units.end())
       throw std::runtime_error("the hierarchy has no city");
-    std::string secret;
+    std::string secret, why;
     if (!gateway::read_secret(opt.secret_file, secret, why))
       throw std::runtime_error(why);
-
-    subscribe_id = static_cast<std::uint64_t>(wall_us()) * 4;
-    sign_id = issue_id = subscribe_id + 1;
-    lanes io(opt.threads);
-    run_state s(io);
-    s.opt = opt;
-    s.url = *url;
-    s.ws.format = opt.json ? sim::wire_format::json : sim::wire_format::msgpack;
-    auto t_tokens = now_ns();
-    auto& leader = enlist(s, h, *city, secret);
-    auto leader_token = gateway::token::issue(secret, leader, 2h);
-    std::printf("tokens: %zu minted in %.1f ms\n", s.bots.size() + 1, ms(t_tokens, now_ns()));
-    if (nofile != 0 && nofile < s.bots.size() + 64)
-      std::printf("warning: %zu clients need about %zu open files; the limit is %llu\n",
-                  s.bots.size(), s.bots.size() + 64, ull(nofile));
-    net::ip::tcp::resolver resolver(io.at(0));
-    s.endpoint = *resolver.resolve(url->host, url->port).begin();
-    std::printf("hub-load: %zu grid clients against %s (%s, %d io threads, %s)\n", s.bots.size(),
-                opt.url.c_str(), opt.json ? "JSON" : "MessagePack", static_cast<int>(opt.threads),
-                opt.parallel == 0
-                    ? "all connecting at once"
-                    : (std::to_string(opt.parallel) + " connecting at a time").c_str());
-    memory m;
-    if (opt.hub_pid)
-      m.idle = status_mib(opt.hub_pid, "VmRSS");
-    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
-    std::vector<std::thread> threads;
-    for (auto& ioc : io.contexts) {
-      guards.push_back(net::make_work_guard(*ioc));
-      threads.emplace_back([&ioc = *ioc] { ioc.run(); });
-    }
-
-    // -- phase 1: every grid connects and subscribes to itself --
-    phases p;
-    const std::chrono::seconds limit_s(opt.timeout_s);
-    p.connect = now_ns();
-    auto first = opt.parallel == 0 ? s.bots.size() : std::min(opt.parallel, s.bots.size());
-    for (std::size_t i = 0; i < first; ++i)
-      s.launch_next();
-    p.connected =
-        wait_for([&] { return s.subscribed.load() + s.failed.load() >= s.bots.size(); }, limit_s);
-    std::this_thread::sleep_for(1s); // let the hub settle before its memory is read
-    if (opt.hub_pid)
-      m.connected = status_mib(opt.hub_pid, "VmRSS");
-
-    // -- phase 2: the leader issues one directive to every grid; each grid signs it --
-    s.city = city->code;
-    s.start_leader(leader_token);
-    wait_for([&] { return s.leader_ready.load() || s.leader_failed.load(); }, limit_s);
-    if (s.leader_ready) {
-      auto d = directive_for(s, city->code);
-      auto want = s.subscribed.load();
-      const double hub_cpu0 = opt.hub_pid ? cpu_ms(static_cast<long>(opt.hub_pid)) : -1;
-      const double own_cpu0 = cpu_ms(0);
-      p.issue_wall_us = wall_us();
-      p.issue = now_ns();
-      s.leader->send({issue_id, d});
-      p.delivered = wait_for([&] { return s.received.load() >= want || s.leader_failed; }, limit_s);
-      m.wall = ms(p.issue, now_ns());
-      if (opt.hub_pid)
-        m.hub_cpu = cpu_ms(static_cast<long>(opt.hub_pid)) - hub_cpu0;
-      m.own_cpu = cpu_ms(0) - own_cpu0;
-      if (opt.sign())
-        wait_for([&] { return s.signed_ok.load() + s.sign_failed.load() >= s.received.load(); },
-                 limit_s);
-      if (opt.watch() && opt.sign() && s.bots.size() == s.city_grids)
-        p.all_signed = wait_for([&] { return s.all_signed.load(); }, 5s);
-    }
-    std::this_thread::sleep_for(500ms);
-    if (opt.hub_pid) {
-      m.after = status_mib(opt.hub_pid, "VmRSS");
-      m.peak = status_mib(opt.hub_pid, "VmHWM");
-    }
-    m.own = status_mib(0, "VmRSS");
-
-    // -- close everything; the figures are read once the io threads are gone --
-    {
-      std::lock_guard lock(s.launching); // no launch is half done, and none starts
-      s.closing = true;
-    }
-    auto open_now = s.opened.load() + (s.leader_ready ? 1 : 0);
-    for (auto& b : s.bots)
-      if (b.client)
-        b.client->close();
-    if (s.leader)
-      s.leader->close();
-    wait_for([&] { return s.closed.load() >= open_now; }, 10s);
-    guards.clear();
-    for (auto& ioc : io.contexts)
-      ioc->stop();
-    for (auto& t : threads)
-      t.join();
-    report(s, p, m, city->code);
-    return p.connected && p.delivered ? 0 : 1;
+    const auto grids = opt.grids
+                           ? std::min<std::size_t>(opt.grids, h.count(protocol::unit_kind::grid))
+                           : h.count(protocol::unit_kind::grid);
+    if (nofile != 0 && nofile < grids + 64)
+      std::printf("warning: %zu clients need about %zu open files; the limit is %llu\n", grids,
+                  grids + 64, ull(nofile));
+    auto hub = run_against(opt, opt.url, opt.hub_pid, false, h, *city, secret);
+    if (opt.baseline.empty())
+      return hub.ok ? 0 : 1;
+    auto base = run_against(opt, opt.baseline, opt.baseline_pid, true, h, *city, secret);
+    side_by_side(hub, base);
+    return hub.ok && base.ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "hub-load: " << e.what() << "\n";
     return 1;

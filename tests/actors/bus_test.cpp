@@ -353,6 +353,43 @@ TEST(bus_test, events_keep_the_sequence_numbers_their_journal_gave_them) {
   EXPECT_EQ(live->all<protocol::case_event>().back().seq, 44u);
 }
 
+// A subscription made with figures 0 gets the unit's events but no aggregates; one with
+// figures gets the unit's and its children's, once even when it holds both. Aggregates that
+// nobody who wants figures watches are not even handed out.
+TEST(bus_test, aggregates_reach_only_the_subscriptions_that_want_figures) {
+  actors::bus b{make_small_city(), 64, 64};
+  auto phone = std::make_shared<recorder>(), board = std::make_shared<recorder>(),
+       both = std::make_shared<recorder>(), resumed = std::make_shared<recorder>();
+  b.subscribe(grid_a1_1, phone, std::nullopt, 1, false);
+  b.subscribe(grid_a1_1, both, std::nullopt, 2, false); // the grid: events only
+  b.subscribe(village_a1, both, std::nullopt, 3, true); // its village: figures too
+  b.subscribe(village_a1, board, std::nullopt, 4);      // figures by default
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  b.subscribe(grid_a1_1, resumed, 0, 5, false);                // a resume without figures
+  b.publish_aggregate(protocol::aggregate{grid_a1_1, 1, {}});  // the grid's and the village's
+  b.publish_aggregate(protocol::aggregate{village_a1, 2, {}}); // the village's and town_a's
+  b.publish_aggregate(protocol::aggregate{town_b, 3, {}});     // nobody's
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  EXPECT_EQ(seqs_of(*phone), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_TRUE(phone->all<protocol::aggregate>().empty());
+  EXPECT_EQ(seqs_of(*resumed), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_TRUE(resumed->all<protocol::aggregate>().empty());
+  for (auto* r : {board.get(), both.get()}) {
+    auto got = r->all<protocol::aggregate>();
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].unit, grid_a1_1);
+    EXPECT_EQ(got[1].unit, village_a1);
+  }
+  EXPECT_EQ(seqs_of(*both), (std::vector<std::uint64_t>{1, 2}));
+  // Figures stop with the subscription that wanted them; the other one goes on.
+  b.unsubscribe(village_a1, both.get());
+  b.publish_aggregate(protocol::aggregate{grid_a1_1, 4, {}});
+  b.publish(grid_a1_1, event_at(grid_a1_1));
+  EXPECT_EQ(both->all<protocol::aggregate>().size(), 2u);
+  EXPECT_EQ(seqs_of(*both), (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(board->all<protocol::aggregate>().size(), 3u);
+}
+
 // One connection (sink) subscribed to a unit and to a unit above it gets each event of the
 // overlap once, live and on resume, so one highest seq per connection is enough to resume.
 TEST(bus_test, a_sink_with_overlapping_subscriptions_gets_each_event_once) {
@@ -439,24 +476,67 @@ TEST(bus_test, an_outbound_is_encoded_once_per_form_for_concurrent_readers) {
   const actors::outbound out{event, grid_a1_1};
   constexpr int readers = 4;
   std::atomic<int> ready{0};
-  std::vector<const std::string*> packed(readers), text(readers);
+  std::vector<std::string_view> packed(readers), text(readers);
   std::vector<std::thread> threads;
   for (int t = 0; t < readers; ++t)
     threads.emplace_back([&, t] {
       ready.fetch_add(1);
       while (ready.load() < readers)
         std::this_thread::yield();
-      packed[t] = &out.msgpack();
-      text[t] = &out.json();
+      packed[t] = out.msgpack();
+      text[t] = out.json();
     });
   for (auto& t : threads)
     t.join();
   for (int t = 1; t < readers; ++t) {
-    EXPECT_EQ(packed[t], packed[0]);
-    EXPECT_EQ(text[t], text[0]);
+    EXPECT_EQ(packed[t].data(), packed[0].data()); // the one cached copy
+    EXPECT_EQ(text[t].data(), text[0].data());
   }
-  EXPECT_EQ(*packed[0], protocol::encode(protocol::server_message{event}));
-  EXPECT_EQ(*text[0], protocol::to_json(protocol::server_message{event}));
+  EXPECT_EQ(packed[0], protocol::encode(protocol::server_message{event}));
+  EXPECT_EQ(text[0], protocol::to_json(protocol::server_message{event}));
+}
+
+// Each form is cached as the frame a server sends (RFC 6455 5.2): FIN and the opcode (binary
+// for MessagePack, text for JSON), no mask, the payload length in 7 bits, 16 bits after 126,
+// or 64 bits after 127, then the encoding itself.
+TEST(bus_test, an_outbound_holds_each_form_as_a_whole_websocket_frame) {
+  auto length_of = [](std::string_view frame, std::size_t& header) -> std::uint64_t {
+    auto b = [&](std::size_t i) {
+      return static_cast<std::uint64_t>(static_cast<unsigned char>(frame[i]));
+    };
+    if (b(1) < 126) {
+      header = 2;
+      return b(1);
+    }
+    if (b(1) == 126) {
+      header = 4;
+      return b(2) << 8 | b(3);
+    }
+    header = 10;
+    std::uint64_t n = 0;
+    for (std::size_t i = 2; i < 10; ++i)
+      n = n << 8 | b(i);
+    return n;
+  };
+  // Payloads around each boundary of the length's encoding.
+  for (std::size_t note : {0u, 60u, 125u, 200u, 65'000u, 65'535u, 70'000u}) {
+    auto event = event_at(grid_a1_1);
+    event.seq = 7;
+    event.note = std::string(note, 'x');
+    const actors::outbound out{event, grid_a1_1};
+    for (bool text : {false, true}) {
+      auto frame = out.frame(text);
+      auto body = text ? protocol::to_json(protocol::server_message{event})
+                       : protocol::encode(protocol::server_message{event});
+      EXPECT_EQ(static_cast<unsigned char>(frame[0]), text ? 0x81 : 0x82) << note;
+      EXPECT_EQ(static_cast<unsigned char>(frame[1]) & 0x80, 0) << "a server frame is unmasked";
+      std::size_t header = 0;
+      EXPECT_EQ(length_of(frame, header), body.size()) << note;
+      EXPECT_EQ(header, body.size() < 126 ? 2u : body.size() <= 65'535 ? 4u : 10u) << note;
+      EXPECT_EQ(frame.substr(header), body) << note;
+      EXPECT_EQ(text ? out.json() : out.msgpack(), body);
+    }
+  }
 }
 
 } // namespace

@@ -78,6 +78,31 @@ TEST_F(push_test, aggregates_reach_the_subscribers_of_the_unit) {
       [](const protocol::aggregate& a) { return a.unit == town_a && a.figures.reported == 3; }));
 }
 
+// A subscribe with figures 0 gets the events of its subtree and no aggregates: a grid app is
+// not sent figures it does not show.
+TEST_F(push_test, a_subscription_without_figures_gets_events_but_no_aggregates) {
+  auto board = connect(P(county, 1));
+  auto phone = connect(P(county, 1), /*json=*/true);
+  EXPECT_ACK(board->request(msg(protocol::subscribe{county})));
+  protocol::subscribe events_only{county};
+  events_only.figures = false;
+  EXPECT_ACK(phone->request(msg(events_only)));
+  auto reported = report_in_process(grid_a1_1, 3);
+  EXPECT_TRUE(board->wait_aggregate(
+      [](const protocol::aggregate& a) { return a.unit == county && a.figures.reported == 3; }));
+  for (auto seq : reported) {
+    auto e = phone->next_event();
+    ASSERT_TRUE(e.has_value());
+    auto* c = std::get_if<protocol::case_event>(&*e);
+    ASSERT_NE(c, nullptr) << describe(*e);
+    EXPECT_EQ(c->seq, seq);
+  }
+  // The bus handed the county's aggregate to every sink that wanted it before the board read
+  // it; a reply sent after that reaches the phone behind anything sent to it before.
+  EXPECT_ACK(phone->request(msg(protocol::unsubscribe{other_county})));
+  EXPECT_TRUE(phone->aggregates().empty()) << phone->aggregates().size() << " aggregates";
+}
+
 TEST_F(push_test, resuming_with_since_after_a_reconnect_replays_exactly_the_missed_events) {
   std::uint64_t last_seen = 0;
   {

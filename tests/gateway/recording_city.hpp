@@ -30,8 +30,10 @@ public:
   void submit(const actors::principal& who, protocol::client_message msg,
               actors::sink_ptr reply_to) override {
     protocol::ack answer{msg.id, 0, 0, 0};
+    std::vector<protocol::server_message> before;
     {
       std::lock_guard<std::mutex> guard{mutex_};
+      before.swap(burst_);
       answer.seq = ++seq_;
       requests_.push_back({who, std::move(msg)});
       if (holding_) {
@@ -40,8 +42,19 @@ public:
       }
     }
     changed_.notify_all();
+    // Called on the session's lane: what it sends here is handed over in one go after this.
+    for (auto& m : before)
+      if (reply_to)
+        reply_to->send(std::make_shared<const actors::outbound>(std::move(m), 0));
     if (reply_to)
       actors::reply(reply_to, answer);
+  }
+
+  /// The next request is answered with `messages` (events, say), in order, before its ack: a
+  /// burst that reaches the session's queue at once.
+  void precede_next_reply(std::vector<protocol::server_message> messages) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    burst_ = std::move(messages);
   }
 
   void replay_more(protocol::unit_code, const actors::client_sink*) override {}
@@ -112,6 +125,7 @@ private:
   std::size_t disconnects_ = 0;
   bool holding_ = false;
   std::vector<std::pair<actors::sink_ptr, protocol::ack>> held_;
+  std::vector<protocol::server_message> burst_; // precede_next_reply's
   std::uint64_t seq_ = 0; // the ack's seq: 1, 2, ... in the order requests arrived
   actors::city_gauges gauges_;
 };

@@ -29,11 +29,7 @@ actors::outbound_ptr ack(std::uint64_t id) { return out(protocol::ack{id, 0, 0, 
 /// What the queue holds, as short names: "e5" event seq 5, "a411502=3", "r7" reply to 7.
 std::vector<std::string> contents(send_queue& q) {
   std::vector<std::string> names;
-  send_queue copy;
-  while (!q.empty()) {
-    if (!q.writing())
-      q.start_write();
-    auto m = q.finish_write();
+  auto name = [&](const actors::outbound_ptr& m) {
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
@@ -47,6 +43,13 @@ std::vector<std::string> contents(send_queue& q) {
             names.push_back("?");
         },
         m->message());
+  };
+  while (!q.empty()) {
+    if (!q.writing())
+      q.start_write();
+    for (std::size_t k = 0; k < q.in_flight(); ++k)
+      name(q[k]);
+    q.finish_write();
   }
   return names;
 }
@@ -124,6 +127,41 @@ TEST(send_queue, dropping_pending_keeps_only_the_message_in_flight) {
   q.start_write();
   EXPECT_EQ(q.drop_pending(), 2u);
   EXPECT_EQ(contents(q), (names{"r1"}));
+}
+
+// A session writes what is queued in one go: every message of the batch is in flight, so none
+// of them is replaced or dropped, and what comes after queues behind them.
+TEST(send_queue, a_batch_in_flight_is_neither_replaced_nor_dropped) {
+  send_queue q;
+  q.push(event(1));
+  q.push(aggregate(411502, 1));
+  q.push(ack(1));
+  q.push(event(2));
+  q.push(aggregate(411502001, 1));
+  q.start_write(3);
+  EXPECT_EQ(q.in_flight(), 3u);
+  EXPECT_TRUE(q.push(aggregate(411502, 2)));     // its older one is on its way: queues
+  EXPECT_FALSE(q.push(aggregate(411502001, 2))); // still waiting: replaced in place
+  auto r = q.drop_events();
+  EXPECT_EQ(r.dropped, 3u); // e2 and both queued aggregates; the batch stays
+  EXPECT_EQ(r.first_seq, 2u);
+  EXPECT_EQ(q.size(), 3u);
+  EXPECT_EQ(q.finish_write(), 3u);
+  EXPECT_FALSE(q.writing());
+  q.push(aggregate(411502, 3));
+  q.push(aggregate(411502, 4)); // the index follows the positions after the batch left
+  EXPECT_EQ(contents(q), (names{"a411502=4"}));
+}
+
+TEST(send_queue, dropping_pending_keeps_a_whole_batch_in_flight) {
+  send_queue q;
+  q.push(ack(1));
+  q.push(event(1));
+  q.push(aggregate(7, 1));
+  q.push(ack(2));
+  q.start_write(2);
+  EXPECT_EQ(q.drop_pending(), 2u);
+  EXPECT_EQ(contents(q), (names{"r1", "e1"}));
 }
 
 } // namespace

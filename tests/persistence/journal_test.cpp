@@ -39,8 +39,9 @@ protected:
       v.cases.insert(s.cases_.begin(), s.cases_.end());
       v.tasks.insert(s.tasks_.begin(), s.tasks_.end());
       v.issued.insert(s.issued_.begin(), s.issued_.end());
-      for (auto& [id, d] : s.received_)
-        v.received[id].insert(d.progress.begin(), d.progress.end());
+      for (auto& d : s.received_)
+        for (auto& [who, action] : s.receipts_of(d))
+          v.received[d.info->id][who] = action;
       v.own = s.own_;
       v.score_sum = s.score_sum_;
       v.next_seq = s.next_seq_;

@@ -1,4 +1,5 @@
 #include "protocol/codec.hpp"
+#include "protocol/json.hpp"
 
 #include "decode_checks.hpp"
 #include "samples.hpp"
@@ -157,6 +158,33 @@ TEST(codec, a_minimal_message_is_exactly_its_required_fields) {
     pk.pack("unit"), pk.pack(411502);
   });
   EXPECT_EQ(encode(message(10, subscribe{411502})), expected);
+}
+
+// A subscribe's `figures` is 1 unless it says 0; only 0 is written, and nothing else than 0 or
+// 1 is read.
+TEST(codec, a_subscribe_says_figures_0_to_get_events_only) {
+  subscribe events_only{411502};
+  events_only.figures = false;
+  EXPECT_THAT(keys_of(encode(message(1, events_only))),
+              testing::ElementsAre("t", "id", "unit", "figures"));
+  EXPECT_EQ(accepted(decode_client(encode(message(1, events_only)))), message(1, events_only));
+  EXPECT_TRUE(std::get<subscribe>(
+                  accepted(decode_client_json(R"({"t":"subscribe","id":1,"unit":411502})")).body)
+                  .figures);
+  EXPECT_TRUE(
+      std::get<subscribe>(
+          accepted(decode_client_json(R"({"t":"subscribe","id":1,"unit":411502,"figures":1})"))
+              .body)
+          .figures);
+  EXPECT_FALSE(
+      std::get<subscribe>(
+          accepted(decode_client_json(R"({"t":"subscribe","id":1,"unit":411502,"figures":0})"))
+              .body)
+          .figures);
+  EXPECT_THAT(decode_client_json(R"({"t":"subscribe","id":1,"unit":411502,"figures":2})"),
+              Refused(errc::out_of_range, "figures"));
+  EXPECT_THAT(decode_client_json(R"({"t":"subscribe","id":1,"unit":411502,"figures":true})"),
+              Refused(errc::wrong_type, "figures"));
 }
 
 TEST(codec, fields_equal_to_their_default_are_left_out) {

@@ -77,10 +77,10 @@ if (started) {
   // What the hub has now, then the events after it (the result's seq is the since).
   try {
     const r = await loadCases();
-    await hub.subscribe(dir.root, Number(r.seq ?? 0));
+    await hub.subscribe(dir.root, Number(r.seq ?? 0), { figures: false }); // draws no figures
   } catch (e) {
     $('#cases').replaceChildren(el('p.error', { role: 'alert' }, errorText(e)));
-    hub.subscribe(dir.root);
+    hub.subscribe(dir.root, 0, { figures: false });
   }
   const frame = () => { if (dirty) { dirty = false; draw(); } requestAnimationFrame(frame); };
   requestAnimationFrame(frame);

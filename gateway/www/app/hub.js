@@ -64,6 +64,7 @@ export class Hub {
     this.onStatus = onStatus;
     this.onReload = onReload;
     this.units = new Set();      // subscribed units, made again on every connection
+    this.eventsOnly = new Set(); // those of them subscribed without figures (no aggregates)
     this.pending = new Map();    // request id -> { msg, resolve, reject }
     this.seq = 0;                // the highest seq received
     this.resumeCap = Infinity;   // while subscribes with since wait: the lowest since sent
@@ -167,6 +168,7 @@ export class Hub {
 
   sendSubscribe(unit, since) {
     const msg = { t: 'subscribe', id: this.nextId(), unit };
+    if (this.eventsOnly.has(unit)) msg.figures = 0;
     if (since > 0) {
       msg.since = since;
       this.resumeCap = Math.min(this.resumeCap, since);
@@ -192,10 +194,12 @@ export class Hub {
 
   /// Watches `unit` on this connection and every later one: from now on, or, with `since`
   /// (a query result's `seq`), from just after that snapshot (the hub replays what came
-  /// between: no gap, no overlap).
-  subscribe(unit, since = 0) {
+  /// between: no gap, no overlap). `figures: false`: its events only, no aggregates (a page
+  /// that draws no figures).
+  subscribe(unit, since = 0, { figures = true } = {}) {
     if (this.units.has(unit)) return Promise.resolve();
     this.units.add(unit);
+    if (!figures) this.eventsOnly.add(unit);
     if (since > this.seq) this.seq = since;
     return this.ws.readyState === 1 ? this.sendSubscribe(unit, since) : Promise.resolve();
   }
@@ -210,6 +214,7 @@ export class Hub {
 
   unsubscribe(unit) {
     if (!this.units.delete(unit)) return Promise.resolve();
+    this.eventsOnly.delete(unit);
     return this.ws.readyState === 1 ? this.request({ t: 'unsubscribe', unit }) : Promise.resolve();
   }
 }
