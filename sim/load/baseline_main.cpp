@@ -12,6 +12,14 @@
 //   `directive.event` (`issue`, `recipient` = its unit, the issue's title), each encoded once
 //   for its connection, as the hub encodes each grid's arrival event once;
 // - anything else that decodes: `ack`; what does not: an `error` with the codec's code.
+//
+// It gathers as well as this stack can: a lane runs in turns (every handler that is ready, up
+// to turn_handlers, then a flush), and nothing is written during a turn. A session only queues
+// its frames and puts itself on its lane's pending list; the flush at the end of the turn
+// writes each pending session's queue in one gather write. So in a burst a connection's
+// frames of every issue read in that turn (the publisher's buffered issues are read in the
+// same turn, Beast completing a read of buffered data by a post) leave in one system call,
+// where writing on each send would make one call per frame.
 // `hub-wsbase --help`; sim/README.md, "hub-load", has the commands.
 
 #include "gateway/net/frame_stream.hpp"
@@ -58,6 +66,9 @@ constexpr std::string_view usage =
 /// One write gathers at most this many frames and about this many bytes (the hub's defaults).
 constexpr std::size_t write_frames = 64;
 constexpr std::size_t write_bytes = 256 * 1024;
+/// A lane's turn runs at most this many ready handlers before it flushes (a bound on what a
+/// turn queues; one handler may be a broadcast to every connection of the lane).
+constexpr std::size_t turn_handlers = 1024;
 
 using executor = net::io_context::executor_type;
 using socket_type = net::basic_stream_socket<tcp, executor>;
@@ -69,6 +80,13 @@ struct lane {
   net::io_context ioc{1};
   std::thread thread;
   std::unordered_set<std::shared_ptr<session>> open;
+  /// Sessions with frames queued and no write on the socket, written at the end of the turn.
+  std::vector<std::shared_ptr<session>> pending, flushing;
+
+  /// The lane thread's loop: turns until the io_context stops.
+  void run();
+  /// Writes every pending session's queue (one gather write each).
+  void flush();
 };
 
 /// What every connection shares: the lanes (for a broadcast) and the numbering.
@@ -104,11 +122,18 @@ public:
     frame.append(header, n);
     frame += body;
     queue_.push_back(std::move(frame));
-    if (in_flight_ == 0)
-      write();
+    mark();
   }
 
   protocol::unit_code unit() const { return unit_; }
+
+  /// At the end of the lane's turn: writes what is queued unless a write is on the socket
+  /// (its completion marks the session again).
+  void flush() {
+    marked_ = false;
+    if (in_flight_ == 0 && !queue_.empty() && !closed_)
+      write();
+  }
 
 private:
   void on_accept(beast::error_code ec) {
@@ -156,6 +181,14 @@ private:
     read();
   }
 
+  /// Puts the session on its lane's pending list once (a write waits for the turn's end).
+  void mark() {
+    if (marked_ || in_flight_ != 0)
+      return;
+    marked_ = true;
+    lane_.pending.push_back(shared_from_this());
+  }
+
   void write() {
     gather_.clear();
     std::size_t bytes = 0;
@@ -176,7 +209,7 @@ private:
     if (ec)
       return finish();
     if (!queue_.empty() && !closed_)
-      write();
+      mark(); // what came meanwhile goes at the turn's end, with what this turn adds
   }
 
   void finish() {
@@ -195,7 +228,24 @@ private:
   protocol::unit_code unit_ = 0;
   bool text_ = false;
   bool closed_ = false;
+  bool marked_ = false; // on lane_.pending
 };
+
+void lane::run() {
+  while (!ioc.stopped()) {
+    if (ioc.run_one() == 0)
+      break; // stopped
+    for (std::size_t n = 1; n < turn_handlers && ioc.poll_one() != 0; ++n) {}
+    flush();
+  }
+}
+
+void lane::flush() {
+  flushing.swap(pending); // pending was empty: both keep their capacity
+  for (auto& s : flushing)
+    s->flush();
+  flushing.clear();
+}
 
 void server::broadcast(const protocol::directive_event& event) {
   for (auto& l : lanes)
@@ -286,15 +336,17 @@ int main(int argc, char** argv) {
     std::vector<net::executor_work_guard<executor>> guards;
     for (auto& ln : srv.lanes) {
       guards.push_back(net::make_work_guard(ln->ioc));
-      ln->thread = std::thread([&ioc = ln->ioc] { ioc.run(); });
+      ln->thread = std::thread([on = ln.get()] { on->run(); });
     }
     std::printf("hub-wsbase: listening on ws://%s:%u/\n", address.c_str(),
                 static_cast<unsigned>(l.port()));
     std::fflush(stdout);
     for (auto& ln : srv.lanes)
       ln->thread.join();
-    for (auto& ln : srv.lanes)
+    for (auto& ln : srv.lanes) {
+      ln->pending.clear();
       ln->open.clear(); // the sessions go before their io_contexts
+    }
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "hub-wsbase: " << e.what() << "\n";
