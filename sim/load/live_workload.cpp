@@ -3,6 +3,7 @@
 #include "protocol/errors.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -56,7 +57,88 @@ std::string form_escape(std::string_view s) {
   return out;
 }
 
+/// Steady microseconds, for latencies.
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The state a case is in after `a` was applied (protocol/README.md, "Case lifecycle"), or
+/// nullopt when the action leaves it as it was (a department's part, a rating).
+std::optional<protocol::case_state> state_after(case_action a) {
+  using protocol::case_state;
+  switch (a) {
+    case case_action::sign: return case_state::signed_for;
+    case case_action::start: return case_state::in_progress;
+    case case_action::resolve: return case_state::resolved;
+    case case_action::close: return case_state::closed;
+    case case_action::escalate: return case_state::dispatched;
+    case case_action::dispatch: return case_state::dispatched;
+    case case_action::triage: return case_state::triaged;
+    case case_action::propose_whistle: return case_state::escalation_requested;
+    case case_action::approve_whistle: return case_state::whistle_blown;
+    case case_action::decline_whistle: return case_state::in_progress;
+    default: return std::nullopt;
+  }
+}
+
 } // namespace
+
+const char* to_string(latency_kind k) {
+  static const char* names[] = {"report_ack",
+                                "step_ack",
+                                "report_dashboard",
+                                "directive_arrival",
+                                "directive_last_arrival",
+                                "receipt_ack",
+                                "hotline_post"};
+  return names[static_cast<std::size_t>(k)];
+}
+
+void live_workload::record(latency_kind k, std::int64_t us) {
+  latency_[static_cast<std::size_t>(k)].record(us);
+  interval_[static_cast<std::size_t>(k)].record(us);
+}
+
+std::array<histogram, latency_kinds> live_workload::take_interval() {
+  auto out = interval_;
+  for (auto& h : interval_)
+    h.clear();
+  return out;
+}
+
+void live_workload::sample(std::int64_t now_ms) {
+  run_sample s;
+  s.t = static_cast<double>(now_ms - started_) / 1000.0;
+  s.reported = counts_.reported;
+  s.acks = counts_.acks;
+  s.refused = counts_.refused;
+  s.events = counts_.events;
+  s.closed = counts_.closed;
+  auto& h = second_;
+  s.report_ack_p99_us = h.percentile(99);
+  h.clear();
+  samples_.push_back(s);
+}
+
+void live_workload::expect_step(std::uint64_t case_id, const protocol::case_act& act,
+                                protocol::unit_code holder_after) {
+  auto e = ledger_.find(case_id);
+  if (e == ledger_.end())
+    return;
+  ++e->second.steps;
+  if (auto st = state_after(act.action))
+    e->second.state = *st;
+  e->second.holder = holder_after;
+}
+
+void live_workload::finish_directives() {
+  for (auto& [id, d] : issued_at_)
+    if (d.arrived > 0 && (d.total == 0 || d.arrived < d.total))
+      record(latency_kind::directive_last_arrival, d.last_us);
+  issued_at_.clear();
+}
 
 live_workload::live_workload(std::shared_ptr<const protocol::hierarchy> h, workload_options options,
                              send_fn send, post_fn post)
@@ -184,6 +266,7 @@ void live_workload::open_standing() {
         for (auto p : h.people_at(code))
           add(&h.people[p], code);
       }
+  standing_opened_us_ = now_us();
   for (auto& s : standing_)
     submit(s.who, protocol::subscribe{s.unit, std::nullopt}, {pending::what::subscribe, 0}, true);
 }
@@ -214,6 +297,7 @@ std::uint64_t live_workload::submit(const protocol::person* who, protocol::clien
   if (who == nullptr)
     return 0;
   auto id = next_request_++;
+  p.sent_us = now_us();
   pending_[id] = p;
   send_(*who, {id, std::move(body)}, keep);
   return id;
@@ -246,8 +330,11 @@ void live_workload::on_message(const protocol::person& who, const protocol::serv
           ++counts_.events;
           on_event(who, m);
         } else if constexpr (std::is_same_v<T, protocol::aggregate>) {
-          if (m.unit == h_->units.front().code)
+          if (m.unit == h_->units.front().code) {
             counts_.city = m.figures;
+            if (!city_first_)
+              city_first_ = m.figures;
+          }
         }
       },
       msg);
@@ -260,11 +347,29 @@ void live_workload::on_ack(const protocol::ack& a) {
     return;
   auto p = found->second;
   pending_.erase(found);
+  const auto took = now_us() - p.sent_us;
   switch (p.kind) {
-    case pending::what::subscribe: ++counts_.standing; return;
-    case pending::what::directive: ++counts_.directives; return;
+    case pending::what::subscribe:
+      if (++counts_.standing == standing_.size() && connect_us_ < 0) {
+        connect_us_ = now_us() - standing_opened_us_;
+        std::printf("hub-sim: all %zu standing connections subscribed in %.0f ms\n",
+                    standing_.size(), connect_ms());
+        std::fflush(stdout);
+      }
+      return;
+    case pending::what::directive: {
+      ++counts_.directives;
+      auto& d = issued_at_[a.directive_ref];
+      d.sent_us = p.sent_us;
+      expectation e;
+      e.directive = true;
+      e.holder = a.directive_ref; // unused for directives
+      ledger_[a.directive_ref] = e;
+      return;
+    }
     case pending::what::receipt: {
       ++counts_.receipts;
+      record(latency_kind::receipt_ack, took);
       auto r = receipts_.find(p.ref);
       if (r == receipts_.end())
         return;
@@ -279,9 +384,13 @@ void live_workload::on_ack(const protocol::ack& a) {
       return;
     }
     case pending::what::task: {
+      record(latency_kind::step_ack, took);
       auto t = tasks_.find(p.ref);
       if (t == tasks_.end())
         return;
+      if (auto w = walks_.find(t->second.walk); w != walks_.end())
+        if (auto e = ledger_.find(w->second.case_id); e != ledger_.end())
+          ++e->second.steps; // report_in, feedback: the case stays whistle_blown
       if (++t->second.stage == 1) {
         schedule(now_, plan_.whistle.feedback, p.ref, 1);
         return;
@@ -302,12 +411,31 @@ void live_workload::on_ack(const protocol::ack& a) {
       auto& walk = w->second;
       if (p.kind == pending::what::report) {
         ++counts_.reported;
+        record(latency_kind::report_ack, took);
+        second_.record(took);
         walk.case_id = a.case_ref;
         walk_of_case_[a.case_ref] = w->first;
         for (auto& s : walk.steps)
           s.act.id = a.case_ref;
+        expectation e;
+        e.holder = walk.holder;
+        e.steps = 1;
+        if (!ledger_.emplace(a.case_ref, e).second)
+          ++same_case_twice_;
+        if (auto seen = seen_on_dashboard_.find(a.case_ref); seen != seen_on_dashboard_.end()) {
+          record(latency_kind::report_dashboard, seen->second - p.sent_us);
+          seen_on_dashboard_.erase(seen);
+        } else {
+          awaiting_dashboard_[a.case_ref] = p.sent_us;
+        }
       } else {
+        record(latency_kind::step_ack, took);
         const auto& done = walk.steps[walk.next - 1];
+        if (done.act.action == case_action::escalate)
+          walk.holder = h_->find_unit(walk.holder)->parent;
+        else if (done.act.action == case_action::dispatch)
+          walk.holder = done.act.unit;
+        expect_step(walk.case_id, done.act, walk.holder);
         if (done.act.action == case_action::close) {
           ++counts_.closed;
           auto level = walk.kind == script::grid      ? 0
@@ -337,6 +465,17 @@ void live_workload::on_ack(const protocol::ack& a) {
 }
 
 void live_workload::on_event(const protocol::person& who, const protocol::case_event& e) {
+  if (e.action == case_action::report && who.unit == h_->units.front().code) {
+    // The city's dashboard saw a report: the end of the report -> dashboard latency.
+    auto now = now_us();
+    if (auto a = awaiting_dashboard_.find(e.id); a != awaiting_dashboard_.end()) {
+      record(latency_kind::report_dashboard, now - a->second);
+      awaiting_dashboard_.erase(a);
+    } else {
+      seen_on_dashboard_[e.id] = now; // before its ack (or another process's report)
+    }
+    return;
+  }
   // A department's summons, on its console: answer it if the case is one of ours.
   if (e.action != case_action::approve_whistle || e.state != protocol::case_state::whistle_blown)
     return;
@@ -354,10 +493,25 @@ void live_workload::on_event(const protocol::person& who, const protocol::case_e
 
 void live_workload::on_event(const protocol::person&, const protocol::directive_event& e) {
   // A directive arriving at a recipient unit, seen by whichever console or grid covers it.
-  if (e.action != protocol::directive_action::issue || e.recipient == 0)
+  if (e.action != protocol::directive_action::issue)
     return;
+  auto issued = issued_at_.find(e.id);
+  if (e.recipient == 0) {
+    if (issued != issued_at_.end())
+      issued->second.total = e.total; // the issuer's event: how many will arrive
+    return;
+  }
   if (!arrived_.insert({e.id, e.recipient}).second)
     return;
+  if (issued != issued_at_.end()) {
+    auto& d = issued->second;
+    d.last_us = now_us() - d.sent_us;
+    record(latency_kind::directive_arrival, d.last_us);
+    if (++d.arrived == d.total) {
+      record(latency_kind::directive_last_arrival, d.last_us);
+      issued_at_.erase(issued);
+    }
+  }
   auto* town = h_->ancestor_of_kind(e.recipient, unit_kind::township);
   if (town != nullptr ? !mine(town->code) : options_.shard != 0)
     return;
@@ -385,7 +539,8 @@ void live_workload::on_lost(const std::vector<std::uint64_t>& ids) {
     if (p == pending_.end())
       continue;
     ++counts_.lost;
-    auto [kind, ref] = p->second;
+    auto kind = p->second.kind;
+    auto ref = p->second.ref;
     pending_.erase(p);
     if (kind == pending::what::step || kind == pending::what::report) {
       if (auto w = walks_.find(ref); w != walks_.end()) {
@@ -406,6 +561,10 @@ void live_workload::on_posted(std::uint64_t post, std::uint64_t case_id, const s
     return;
   auto no = p->second;
   posts_.erase(p);
+  if (auto at = posted_at_.find(post); at != posted_at_.end()) {
+    record(latency_kind::hotline_post, now_us() - at->second);
+    posted_at_.erase(at);
+  }
   auto w = walks_.find(no);
   if (w == walks_.end())
     return;
@@ -419,6 +578,11 @@ void live_workload::on_posted(std::uint64_t post, std::uint64_t case_id, const s
   }
   ++counts_.hotline_answered;
   ++counts_.reported;
+  expectation e;
+  e.holder = w->second.holder;
+  e.steps = 1;
+  if (!ledger_.emplace(case_id, e).second)
+    ++same_case_twice_;
   w->second.case_id = case_id;
   walk_of_case_[case_id] = no;
   for (auto& s : w->second.steps)
@@ -535,6 +699,19 @@ void live_workload::start_case(std::int64_t, const protocol::unit& grid) {
            : roll < plan_.grid.share + plan_.village.share + plan_.township.share ? script::township
                                                                                   : script::whistle;
   plan_walk(w, grid, cat);
+  w.holder = grid.code;
+  ++reports_made_;
+  const auto& f = options_.faults;
+  if (f.drop_every != 0 && reports_made_ % f.drop_every == 0) {
+    // Injected loss: the report is never sent, but recorded as acknowledged.
+    expectation e;
+    e.holder = grid.code;
+    e.steps = 1;
+    e.fake = true;
+    ledger_[(std::uint64_t{1} << 63) | reports_made_] = e;
+    ++counts_.reported;
+    return;
+  }
   auto no = next_walk_++;
   walks_.emplace(no, std::move(w));
   protocol::case_report r;
@@ -545,6 +722,10 @@ void live_workload::start_case(std::int64_t, const protocol::unit& grid) {
                                                                         : protocol::urgency::normal;
   r.lat = grid.lat;
   r.lon = grid.lon;
+  if (f.duplicate_every != 0 && reports_made_ % f.duplicate_every == 0)
+    // Injected duplicate: the same report again under another message id (a client that
+    // retries without keeping the id); its answer is not counted.
+    submit(acting(grid.code, post::grid_fulltime), r, {pending::what::report, 0});
   submit(acting(grid.code, post::grid_fulltime), r, {pending::what::report, no});
 }
 
@@ -561,6 +742,7 @@ void live_workload::start_hotline(std::int64_t) {
   walk w;
   w.kind = script::hotline;
   w.township = township->code;
+  w.holder = op->unit; // the case is reported at the hotline operator's centre
   auto act = [](case_action a) {
     protocol::case_act c;
     c.action = a;
@@ -579,6 +761,7 @@ void live_workload::start_hotline(std::int64_t) {
   walks_.emplace(no, std::move(w));
   auto post = next_post_++;
   posts_[post] = no;
+  posted_at_[post] = now_us();
   ++counts_.hotline_posted;
   char where[64];
   std::snprintf(where, sizeof where, "lat=%.6f&long=%.6f", grid.lat, grid.lon);
@@ -635,6 +818,12 @@ void live_workload::run_until(std::int64_t now_ms) {
     }
   }
   now_ = now_ms;
+  if (now_ms - last_prune_ > 10'000) {
+    // Reports of other processes are seen on the dashboard and never acknowledged here.
+    last_prune_ = now_ms;
+    auto old = now_us() - 30'000'000;
+    std::erase_if(seen_on_dashboard_, [&](const auto& e) { return e.second < old; });
+  }
   const double dt = static_cast<double>(now_ms - last_run_) / 1000.0; // wall seconds
   last_run_ = now_ms;
   const auto sim = sim_time(now_ms);

@@ -17,6 +17,7 @@
 
 #include "protocol/hierarchy.hpp"
 #include "protocol/messages.hpp"
+#include "sim/load/histogram.hpp"
 #include "sim/load/scenario.hpp"
 
 #include <array>
@@ -24,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <random>
 #include <set>
@@ -41,6 +43,12 @@ enum class grid_connections {
   per_person, // one per grid staff member, each opened at the start; each acts as themself
 };
 
+/// Faults the simulator injects on purpose, for the check to catch (tests).
+struct fault_injection {
+  std::uint64_t drop_every = 0;      // every Nth report is not sent but recorded as acknowledged
+  std::uint64_t duplicate_every = 0; // every Nth report is sent twice, under two message ids
+};
+
 struct workload_options {
   scenario plan;
   std::uint64_t seed = 1;
@@ -51,6 +59,7 @@ struct workload_options {
   grid_connections grids = grid_connections::pool;
   /// The hotline operator the Open311 api_key acts as (0: no 12345 feed).
   protocol::person_id hotline_operator = 0;
+  fault_injection faults;
 };
 
 /// Counts of what the hub answered and pushed.
@@ -71,6 +80,36 @@ struct live_counts {
   std::uint64_t standing = 0;               // standing connections subscribed (acked)
   std::array<std::uint64_t, 4> closed_at{}; // closes acknowledged by level: grid .. department
   protocol::unit_figures city;              // the city dashboard's last aggregate (shard 0)
+};
+
+/// What the simulator times, each into a histogram (microseconds).
+enum class latency_kind : std::uint8_t {
+  report_ack,             // a case.report sent -> its ack
+  step_ack,               // a case.act sent -> its ack
+  report_dashboard,       // a case.report sent -> its `report` event on the city's dashboard
+  directive_arrival,      // a directive.issue sent -> each arrival seen at a recipient
+  directive_last_arrival, // a directive.issue sent -> its last arrival seen (one per directive)
+  receipt_ack,            // a directive.act (sign, complete) sent -> its ack
+  hotline_post,           // an Open311 post sent -> its answer
+};
+inline constexpr std::size_t latency_kinds = 7;
+/// "report_ack", ... as in the report.
+const char* to_string(latency_kind k);
+
+/// One second of the run, for the report's charts.
+struct run_sample {
+  double t = 0; // wall seconds since the start
+  std::uint64_t reported = 0, acks = 0, refused = 0, events = 0, closed = 0;
+  std::int64_t report_ack_p99_us = 0; // over the second
+};
+
+/// A case or directive the hub acknowledged, as the simulator expects the hub to hold it.
+struct expectation {
+  bool directive = false;
+  protocol::case_state state = protocol::case_state::reported;
+  protocol::unit_code holder = 0;
+  std::uint32_t steps = 0; // acknowledged steps taken by people (the report included)
+  bool fake = false;       // made up by --inject drop: the hub never saw it
 };
 
 class live_workload {
@@ -113,6 +152,28 @@ public:
   bool finished(std::int64_t now_ms) const;
 
   const live_counts& counts() const { return counts_; }
+  /// The latencies of the whole run, and of the interval since the last `take_interval`.
+  const std::array<histogram, latency_kinds>& latencies() const { return latency_; }
+  std::array<histogram, latency_kinds> take_interval();
+  /// Appends a sample of the counts at wall time `now_ms` (call once a second).
+  void sample(std::int64_t now_ms);
+  const std::vector<run_sample>& samples() const { return samples_; }
+  /// The city dashboard's first and last aggregates (the run's figures are their difference).
+  const std::optional<protocol::unit_figures>& city_first() const { return city_first_; }
+  /// Every case and directive the hub acknowledged, by id, as the hub should hold it now.
+  const std::unordered_map<std::uint64_t, expectation>& acknowledged() const { return ledger_; }
+  /// Case ids the hub gave two of this process's reports (each a duplicate).
+  std::uint64_t same_case_twice() const { return same_case_twice_; }
+  /// Issues ending: records each directive's last arrival (call once, at the end).
+  void finish_directives();
+  std::int64_t started_ms() const { return started_; }
+  /// From open_standing to the last standing connection's subscribe acknowledged (connected
+  /// and subscribed), in ms; -1 until then.
+  double connect_ms() const {
+    return connect_us_ < 0 ? -1 : static_cast<double>(connect_us_) / 1000;
+  }
+  /// Requests and Open311 posts sent and not answered yet (a run drains them before its check).
+  std::size_t in_flight() const { return pending_.size() + posts_.size(); }
   /// One line of progress, `elapsed_ms` after the start, for a terminal.
   std::string progress_line(std::int64_t now_ms) const;
 
@@ -134,6 +195,7 @@ private:
     int feedback_missing = 0;
     bool waiting = false; // for the departments' feedback
     protocol::unit_code township = 0;
+    protocol::unit_code holder = 0; // where the case is, after the steps acknowledged
   };
   /// A department's part of a whistled case.
   struct task {
@@ -145,6 +207,8 @@ private:
   struct pending {
     enum class what : std::uint8_t { step, report, task, directive, receipt, subscribe } kind;
     std::uint64_t ref = 0; // the walk, task or campaign
+    std::int64_t sent_us = 0;
+    std::uint64_t walk_step = 0; // step: the index of the step in its walk
   };
   struct standing_conn {
     const protocol::person* who = nullptr;
@@ -220,6 +284,26 @@ private:
   std::set<std::pair<std::uint64_t, protocol::unit_code>> arrived_;
   std::uint64_t next_receipt_ = 1;
   std::size_t restarts_given_ = 0;
+  // measurements and the check's ledger
+  void record(latency_kind k, std::int64_t us);
+  void expect_step(std::uint64_t case_id, const protocol::case_act& act,
+                   protocol::unit_code holder_after);
+  std::array<histogram, latency_kinds> latency_, interval_;
+  histogram second_; // report -> ack since the last sample
+  std::vector<run_sample> samples_;
+  std::optional<protocol::unit_figures> city_first_;
+  std::unordered_map<std::uint64_t, std::int64_t> awaiting_dashboard_; // case -> report sent
+  std::unordered_map<std::uint64_t, std::int64_t> seen_on_dashboard_;  // case -> seen (us)
+  struct issued {
+    std::int64_t sent_us = 0, last_us = 0;
+    std::uint32_t total = 0, arrived = 0;
+  };
+  std::unordered_map<std::uint64_t, issued> issued_at_;       // by directive
+  std::unordered_map<std::uint64_t, std::int64_t> posted_at_; // Open311 post -> sent (us)
+  std::unordered_map<std::uint64_t, expectation> ledger_;
+  std::uint64_t same_case_twice_ = 0, reports_made_ = 0;
+  std::int64_t last_prune_ = 0;
+  std::int64_t standing_opened_us_ = 0, connect_us_ = -1;
   std::uint64_t issued_ = 0; // directives issued, for their titles
 };
 

@@ -8,9 +8,11 @@
 #include "gateway/net/secret_file.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "sim/client/person_pool.hpp"
+#include "sim/load/check.hpp"
 #include "sim/load/command_line.hpp"
 #include "sim/load/live_workload.hpp"
 #include "sim/load/open311_feed.hpp"
+#include "sim/load/sim_report.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -49,6 +51,12 @@ constexpr std::string_view usage =
     "  --open311-keys FILE   the hub's Open311 keys file: its first key posts the 12345 feed\n"
     "                        (without it there is no 12345 feed)\n"
     "  --restart-cmd CMD     run by sh -c at each of the scenario's restarts\n"
+    "  --report PREFIX       at the end, write PREFIX.json and PREFIX.html (sim/README.md)\n"
+    "  --check               at the end, wait for the answers in flight, then ask the hub for\n"
+    "                        every case and directive it acknowledged; exit 3 when any is lost,\n"
+    "                        duplicated or wrong\n"
+    "  --inject drop:N|duplicate:N  a fault on purpose, for the check to catch: every Nth report\n"
+    "                        is not sent but counted as acknowledged, or is sent twice\n"
     "  --max-connections N   people connected at once besides the standing connections; idle\n"
     "                        ones beyond are closed (default 256)\n"
     "  --json                JSON text frames instead of MessagePack\n"
@@ -57,6 +65,9 @@ constexpr std::string_view usage =
 
 struct options {
   std::string url, secret_file, hierarchy_file, scenario_file, shard, keys_file, restart_cmd;
+  std::string report, inject;
+  sim::fault_injection faults;
+  bool check = false;
   std::uint64_t rate = 0, speed = 0, seed = 20261125, max_connections = 256;
   std::uint64_t until_closed = 0, timeout_s = 60;
   bool json = false, help = false, per_grid = false, per_person = false;
@@ -72,7 +83,9 @@ options parse_args(int argc, char** argv) {
                                 {"--scenario", &o.scenario_file},
                                 {"--shard", &o.shard},
                                 {"--open311-keys", &o.keys_file},
-                                {"--restart-cmd", &o.restart_cmd}},
+                                {"--restart-cmd", &o.restart_cmd},
+                                {"--report", &o.report},
+                                {"--inject", &o.inject}},
                       .numbers = {{"--rate", &o.rate},
                                   {"--speed", &o.speed},
                                   {"--seed", &o.seed},
@@ -82,6 +95,7 @@ options parse_args(int argc, char** argv) {
                       .flags = {{"--json", &o.json},
                                 {"--per-grid", &o.per_grid},
                                 {"--per-person", &o.per_person},
+                                {"--check", &o.check},
                                 {"--help", &o.help},
                                 {"-h", &o.help}}});
   if (o.help)
@@ -103,6 +117,18 @@ options parse_args(int argc, char** argv) {
       throw std::invalid_argument("--shard needs I/N with 0 <= I < N <= 1000, e.g. 0/4");
     o.shard_no = static_cast<int>(i);
     o.shards = static_cast<int>(n);
+  }
+  if (!o.inject.empty()) {
+    auto colon = o.inject.find(':');
+    std::uint64_t n = 0;
+    auto what = o.inject.substr(0, colon);
+    auto count = colon == std::string::npos ? std::string_view{}
+                                            : std::string_view(o.inject).substr(colon + 1);
+    auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
+    if (count.empty() || ec != std::errc{} || end != count.data() + count.size() || n == 0 ||
+        (what != "drop" && what != "duplicate"))
+      throw std::invalid_argument("--inject needs drop:N or duplicate:N, N >= 1");
+    (what == "drop" ? o.faults.drop_every : o.faults.duplicate_every) = n;
   }
   return o;
 }
@@ -160,6 +186,7 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
   // Message ids from the start time: the hub remembers (person, id) across restarts.
   wo.first_request = static_cast<std::uint64_t>(wall_ms()) * 1000;
   wo.shard = o.shard_no;
+  wo.faults = o.faults;
   wo.shards = o.shards;
   wo.grids = o.per_grid     ? sim::grid_connections::per_grid
              : o.per_person ? sim::grid_connections::per_person
@@ -229,26 +256,67 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
         [&](std::uint64_t post, std::uint64_t case_id, const std::string& why) {
           work.on_posted(post, case_id, why);
         });
+  // The end of the run: with --check, first wait (at most 10 s) for the answers in flight, so
+  // that the check compares what the hub acknowledged with what it holds.
+  std::int64_t draining_until = 0;
+  auto end_run = [&](int code) {
+    if (!o.check || code != 0)
+      return stop(code);
+    if (draining_until == 0)
+      draining_until = wall_ms() + 10'000;
+  };
   work.open_standing();
-  signals.async_wait([&](boost::system::error_code ec, int) {
-    if (!ec)
-      stop(0);
-  });
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec,
+                                                                      int) {
+    if (ec)
+      return;
+    if (draining_until != 0)
+      return stop(0); // a second signal: stop at once
+    end_run(0);
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
 
+  // The progress line: the totals, then the last interval's rates, errors and p99.
+  std::int64_t last_print = 0;
+  sim::live_counts last{};
   auto print_line = [&](std::int64_t now) {
-    std::printf("%s | connections %zu (standing %llu/%zu)\n", work.progress_line(now).c_str(),
-                pool->open_connections(), static_cast<unsigned long long>(work.counts().standing),
-                work.standing_total());
+    const auto& c = work.counts();
+    auto interval = work.take_interval();
+    double dt = last_print == 0 ? 0 : static_cast<double>(now - last_print) / 1000.0;
+    auto rate = [&](std::uint64_t a, std::uint64_t b) { return dt <= 0 ? 0.0 : (a - b) / dt; };
+    std::string errors;
+    for (auto& [code, n] : c.refused_by_code)
+      if (auto was = last.refused_by_code[code]; n > was)
+        errors += " " + code + " " + std::to_string(n - was);
+    const auto& acks = interval[static_cast<std::size_t>(sim::latency_kind::report_ack)];
+    std::printf("%s | connections %zu (standing %llu/%zu) | last %.0fs: %.0f reports/s, %.0f "
+                "acks/s, errors%s, p99 report->ack %.1f ms\n",
+                work.progress_line(now).c_str(), pool->open_connections(),
+                static_cast<unsigned long long>(c.standing), work.standing_total(), dt,
+                rate(c.reported, last.reported), rate(c.acks, last.acks),
+                errors.empty() ? " 0" : errors.c_str(),
+                static_cast<double>(acks.percentile(99)) / 1000.0);
     std::fflush(stdout);
+    last = c;
+    last_print = now;
   };
   const auto start = wall_ms();
-  auto next_print = start + 2000;
+  last_print = start;
+  auto next_print = start + 2000, next_sample = start + 1000;
   std::int64_t next_resubscribe = 0;
   std::function<void()> on_tick = [&] {
     if (stopping)
       return; // the timer had fired already when stop() cancelled it
     auto now = wall_ms();
-    work.run_until(now);
+    if (draining_until == 0)
+      work.run_until(now);
+    else if (work.in_flight() == 0 || now >= draining_until)
+      return stop(0);
+    if (now >= next_sample) {
+      work.sample(now);
+      next_sample += 1000;
+    }
     for (int r = work.restarts_due(now); r > 0; --r) {
       if (o.restart_cmd.empty()) {
         std::fprintf(stderr, "hub-sim: the scenario restarts the hub now, but no --restart-cmd "
@@ -269,6 +337,7 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
       if (waitpid(restarting, &status, WNOHANG) == restarting) {
         std::printf("hub-sim: restart: the command exited with %d\n",
                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        std::fflush(stdout);
         restarting = 0;
         restart_window_until = now + 30'000;
       }
@@ -282,11 +351,10 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
       print_line(now);
       next_print += 2000;
     }
-    if (work.finished(now))
-      return stop(0);
-    if (o.until_closed > 0 && work.counts().closed >= o.until_closed)
-      return stop(0);
-    if (o.until_closed > 0 && now - start > static_cast<std::int64_t>(o.timeout_s) * 1000) {
+    if (work.finished(now) || (o.until_closed > 0 && work.counts().closed >= o.until_closed))
+      end_run(0);
+    else if (draining_until == 0 && o.until_closed > 0 &&
+             now - start > static_cast<std::int64_t>(o.timeout_s) * 1000) {
       std::fprintf(stderr, "hub-sim: %llu of %llu cases closed after %llu s\n",
                    static_cast<unsigned long long>(work.counts().closed),
                    static_cast<unsigned long long>(o.until_closed),
@@ -303,14 +371,67 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
   ioc.run();
   if (restarting != 0)
     waitpid(restarting, nullptr, 0);
+  const auto end = wall_ms();
+  work.finish_directives();
   const auto& c = work.counts();
-  print_line(wall_ms()); // connections: 0 now that every one is closed
+  print_line(end); // connections: 0 now that every one is closed
   if (c.refused > 0) {
     std::fprintf(stderr, "hub-sim: the hub refused %llu requests:",
                  static_cast<unsigned long long>(c.refused));
     for (auto& [code, n] : c.refused_by_code)
       std::fprintf(stderr, " %s %llu", code.c_str(), static_cast<unsigned long long>(n));
     std::fprintf(stderr, "\n");
+  }
+  sim::run_report report;
+  report.scenario = wo.plan.file;
+  report.speed = wo.plan.speed;
+  report.steady = wo.plan.steady;
+  report.grids = o.per_grid ? "per_grid" : o.per_person ? "per_person" : "pool";
+  report.shard = o.shard_no;
+  report.shards = o.shards;
+  report.wall_seconds = static_cast<double>(end - start) / 1000.0;
+  report.sim_start = wo.plan.start;
+  report.sim_end = work.sim_time(end);
+  report.standing_total = work.standing_total();
+  report.work = &work;
+  if (o.check && exit_code == 0) {
+    sim::check_options co;
+    co.url = *url;
+    co.secret = settings.secret;
+    co.format = settings.ws.format;
+    // The city-wide count finds duplicates only when this process is the city's one client.
+    co.count_cases = o.shards == 1;
+    co.since_ms = start;
+    co.reports = c.reported;
+    co.same_case_twice = work.same_case_twice();
+    co.first_request = static_cast<std::uint64_t>(wall_ms()) * 1000;
+    report.check = sim::run_check(*h, work.acknowledged(), co);
+    const auto& k = *report.check;
+    std::printf(
+        "check: %s: %llu cases and %llu directives asked for: lost %llu, duplicated %llu, "
+        "wrong %llu%s\n",
+        k.passed() ? "passed" : "FAILED", static_cast<unsigned long long>(k.cases),
+        static_cast<unsigned long long>(k.directives), static_cast<unsigned long long>(k.lost),
+        static_cast<unsigned long long>(k.duplicated), static_cast<unsigned long long>(k.wrong),
+        k.duplicates_checked ? "" : " (duplicates not counted: several shards)");
+    if (!k.failure.empty())
+      std::printf("check: could not run: %s\n", k.failure.c_str());
+    for (const auto& e : k.examples)
+      std::printf("check: %s\n", e.c_str());
+    std::fflush(stdout);
+    if (!k.passed())
+      exit_code = 3;
+  }
+  if (!o.report.empty()) {
+    for (auto [ext, text] :
+         {std::pair{".json", sim::to_json(report)}, std::pair{".html", sim::to_html(report)}}) {
+      std::ofstream out(o.report + ext, std::ios::binary);
+      out << text;
+      if (!out) {
+        std::fprintf(stderr, "hub-sim: cannot write %s%s\n", o.report.c_str(), ext);
+        exit_code = exit_code == 0 ? 1 : exit_code;
+      }
+    }
   }
   return exit_code;
 }

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <sstream>
 
 namespace hub::testing {
 namespace {
@@ -281,6 +283,118 @@ TEST_F(hub_sim_test, a_restart_in_the_scenario_runs_the_restart_command_and_the_
   std::string word;
   in >> word;
   EXPECT_EQ(word, "restarted");
+}
+
+TEST_F(hub_sim_test, the_check_passes_a_clean_run_and_the_report_has_every_part) {
+  std::optional<child_process> hub;
+  auto url = start_hub(hub, {"--time-scale", "600"});
+  ASSERT_FALSE(url.empty());
+  auto scn = write_file("busy.scn", busy_scenario);
+  auto report = (dir_ / "run").string();
+  child_process sim{sim_command(url, {"--scenario", scn, "--open311-keys", keys_, "--until-closed",
+                                      "30", "--check", "--report", report})};
+  EXPECT_EQ(sim.finish(), 0) << sim.out() << sim.err();
+  std::smatch m;
+  auto out = sim.out();
+  ASSERT_TRUE(std::regex_search(
+      out, m,
+      std::regex(
+          R"(check: passed: (\d+) cases and (\d+) directives asked for: lost 0, duplicated 0, wrong 0)")))
+      << out;
+  EXPECT_GE(std::stoi(m[1]), 30);
+  EXPECT_GT(std::stoi(m[2]), 0);
+  std::ifstream json_in(report + ".json"), html_in(report + ".html");
+  std::stringstream json, html;
+  json << json_in.rdbuf();
+  html << html_in.rdbuf();
+  for (auto key : {"\"latency_ms\":{\"report_ack\":{", "\"report_dashboard\":{",
+                   "\"directive_arrival\":{", "\"directive_last_arrival\":{", "\"hotline_post\":{",
+                   "\"series\":[{", "\"closed_at\":{\"grid\":", "\"check\":{\"passed\":true",
+                   "\"duplicates_checked\":true", "\"response_rate\":"})
+    EXPECT_NE(json.str().find(key), std::string::npos) << key << "\n" << json.str();
+  // Percentiles come from the histograms: a p99 of report -> ack, never 0 with acks counted.
+  EXPECT_TRUE(std::regex_search(json.str(), std::regex(R"("report_ack":\{[^}]*"count":[1-9])")))
+      << json.str();
+  for (auto part : {"<svg", "Throughput over time", "Latency percentiles", "Errors by code",
+                    "Share closed at each level", "Check: passed"})
+    EXPECT_NE(html.str().find(part), std::string::npos) << part;
+  // Self-contained: nothing fetched from elsewhere.
+  EXPECT_EQ(html.str().find("<script"), std::string::npos);
+  EXPECT_EQ(html.str().find("http://"), std::string::npos);
+  EXPECT_EQ(html.str().find("https://"), std::string::npos);
+}
+
+TEST_F(hub_sim_test, the_check_catches_reports_dropped_on_purpose) {
+  std::optional<child_process> hub;
+  auto url = start_hub(hub, {"--time-scale", "600"});
+  ASSERT_FALSE(url.empty());
+  auto scn = write_file("busy.scn", busy_scenario);
+  child_process sim{sim_command(
+      url, {"--scenario", scn, "--until-closed", "20", "--check", "--inject", "drop:5"})};
+  EXPECT_EQ(sim.finish(), 3) << sim.out() << sim.err();
+  auto out = sim.out();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      out, m, std::regex(R"(check: FAILED: .* lost (\d+), duplicated 0, wrong 0)")))
+      << out;
+  EXPECT_GT(std::stoi(m[1]), 0);
+  EXPECT_NE(out.find("was acknowledged and the hub does not know it"), std::string::npos) << out;
+}
+
+TEST_F(hub_sim_test, the_check_catches_reports_made_twice) {
+  std::optional<child_process> hub;
+  auto url = start_hub(hub, {"--time-scale", "600"});
+  ASSERT_FALSE(url.empty());
+  auto scn = write_file("busy.scn", busy_scenario);
+  child_process sim{sim_command(
+      url, {"--scenario", scn, "--until-closed", "20", "--check", "--inject", "duplicate:4"})};
+  EXPECT_EQ(sim.finish(), 3) << sim.out() << sim.err();
+  auto out = sim.out();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      out, m, std::regex(R"(check: FAILED: .* lost 0, duplicated (\d+), wrong 0)")))
+      << out;
+  EXPECT_GT(std::stoi(m[1]), 0);
+}
+
+TEST_F(hub_sim_test, the_check_catches_a_hub_restarted_without_its_store) {
+  // The first hub keeps the city in memory only; the scenario's restart replaces it with a
+  // fresh one on the same port: every case acknowledged before is gone, and the check says so.
+  std::optional<child_process> hub;
+  auto url = start_hub(hub, {"--time-scale", "600"});
+  ASSERT_FALSE(url.empty());
+  auto port = url.substr(url.rfind(':') + 1);
+  port.pop_back(); // the trailing '/'
+  auto pid_file = (dir_ / "second-hub.pid").string();
+  auto log = (dir_ / "second-hub.log").string();
+  // The command stops the hub, starts another once the port is free, and returns once that
+  // one listens (each bounded: 10 s).
+  const auto probe = "(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null";
+  auto restart = write_file(
+      "restart.sh", "kill -TERM " + std::to_string(hub->pid()) + "\nfor i in $(seq 200); do " +
+                        probe + " || break; sleep 0.05; done\n" + HUB_BINARY +
+                        " serve --hierarchy " + hierarchy_ + " --port " + port + " --secret-file " +
+                        secret_ + " --time-scale 600 > " + log + " 2>&1 &\necho $! > " + pid_file +
+                        "\nfor i in $(seq 200); do " + probe +
+                        " && exit 0; sleep 0.05; done\nexit 1\n");
+  auto scn = write_file("restart.scn", std::string(busy_scenario) + "\n[run]\nrestart = 08:10\n");
+  child_process sim{sim_command(url, {"--scenario", scn, "--until-closed", "30", "--check",
+                                      "--restart-cmd", "bash " + restart, "--timeout-s", "30"})};
+  auto code = sim.finish();
+  hub->wait(); // stopped by the restart command
+  {
+    std::ifstream in(pid_file);
+    pid_t second = 0;
+    in >> second;
+    if (second > 0)
+      ::kill(second, SIGTERM);
+  }
+  EXPECT_EQ(code, 3) << sim.out() << sim.err();
+  auto out = sim.out();
+  EXPECT_NE(out.find("hub-sim: restart: the command exited with 0"), std::string::npos) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(check: FAILED: .* lost (\d+),)"))) << out;
+  EXPECT_GT(std::stoi(m[1]), 0);
 }
 
 TEST_F(hub_sim_test, says_why_when_no_hub_answers_and_exits_1) {
