@@ -273,7 +273,8 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
     if (draining_until != 0)
       return stop(0); // a second signal: stop at once
     end_run(0);
-    signals.async_wait(on_signal);
+    if (!stopping) // draining for the check: a second signal stops at once
+      signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
 

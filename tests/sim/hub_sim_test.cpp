@@ -397,6 +397,23 @@ TEST_F(hub_sim_test, the_check_catches_a_hub_restarted_without_its_store) {
   EXPECT_GT(std::stoi(m[1]), 0);
 }
 
+TEST_F(hub_sim_test, sigterm_stops_it_with_0_and_with_check_it_checks_first) {
+  std::optional<child_process> hub;
+  auto url = start_hub(hub);
+  ASSERT_FALSE(url.empty());
+  auto scn = write_file("busy.scn", busy_scenario);
+  child_process plain{sim_command(url, {"--scenario", scn})};
+  ASSERT_TRUE(plain.wait_for_line(std::regex(R"(^t=\d+s )"))) << plain.out() << plain.err();
+  plain.signal(SIGTERM);
+  EXPECT_EQ(plain.finish(), 0) << plain.out() << plain.err();
+
+  child_process checked{sim_command(url, {"--scenario", scn, "--check"})};
+  ASSERT_TRUE(checked.wait_for_line(std::regex(R"(^t=\d+s )"))) << checked.out();
+  checked.signal(SIGTERM);
+  EXPECT_EQ(checked.finish(), 0) << checked.out() << checked.err();
+  EXPECT_NE(checked.out().find("check: passed"), std::string::npos) << checked.out();
+}
+
 TEST_F(hub_sim_test, says_why_when_no_hub_answers_and_exits_1) {
   // A port nothing listens on: the hub this test started and stopped again.
   std::string url;
