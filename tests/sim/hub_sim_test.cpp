@@ -5,6 +5,7 @@
 #include "gateway/net/token.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/redis_server.hpp"
 #include "tests/support/small_city.hpp"
 #include "tests/support/test_client.hpp"
 
@@ -412,6 +413,45 @@ TEST_F(hub_sim_test, sigterm_stops_it_with_0_and_with_check_it_checks_first) {
   checked.signal(SIGTERM);
   EXPECT_EQ(checked.finish(), 0) << checked.out() << checked.err();
   EXPECT_NE(checked.out().find("check: passed"), std::string::npos) << checked.out();
+}
+
+TEST_F(hub_sim_test, a_hub_restarted_on_its_redis_loses_nothing_and_the_check_passes) {
+  // The same restart as above, but both hubs keep the city in a real Redis: the second
+  // recovers it, the standing connections subscribe again, and nothing acknowledged is lost.
+  redis_server redis;
+  ASSERT_TRUE(redis.start()) << redis.why();
+  const auto store = "127.0.0.1:" + std::to_string(redis.port());
+  std::optional<child_process> hub;
+  auto url = start_hub(hub, {"--time-scale", "600", "--redis", store});
+  ASSERT_FALSE(url.empty());
+  auto port = url.substr(url.rfind(':') + 1);
+  port.pop_back();
+  auto pid_file = (dir_ / "second-hub.pid").string();
+  const auto probe = "(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null";
+  auto restart = write_file(
+      "restart.sh",
+      "kill -TERM " + std::to_string(hub->pid()) + "\nfor i in $(seq 200); do " + probe +
+          " || break; sleep 0.05; done\n" + HUB_BINARY + " serve --hierarchy " + hierarchy_ +
+          " --port " + port + " --secret-file " + secret_ + " --time-scale 600 --redis " + store +
+          " > " + (dir_ / "second-hub.log").string() + " 2>&1 &\necho $! > " + pid_file +
+          "\nfor i in $(seq 200); do " + probe + " && exit 0; sleep 0.05; done\nexit 1\n");
+  auto scn = write_file("restart.scn", std::string(busy_scenario) + "\n[run]\nrestart = 08:10\n");
+  child_process sim{sim_command(url, {"--scenario", scn, "--until-closed", "40", "--check",
+                                      "--restart-cmd", "bash " + restart, "--timeout-s", "40"})};
+  auto code = sim.finish();
+  hub->wait();
+  {
+    std::ifstream in(pid_file);
+    pid_t second = 0;
+    in >> second;
+    if (second > 0)
+      ::kill(second, SIGTERM);
+  }
+  EXPECT_EQ(code, 0) << sim.out() << sim.err();
+  auto out = sim.out();
+  EXPECT_NE(out.find("hub-sim: restart: the command exited with 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("lost 0, duplicated 0, wrong 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("check: passed"), std::string::npos) << out;
 }
 
 TEST_F(hub_sim_test, says_why_when_no_hub_answers_and_exits_1) {
