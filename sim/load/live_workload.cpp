@@ -148,7 +148,7 @@ live_workload::live_workload(std::shared_ptr<const protocol::hierarchy> h, workl
   , send_(std::move(send))
   , post_(std::move(post))
   , rng_(options_.seed)
-  , next_request_(options_.first_request) {
+  , next_request_(options_.first_request + static_cast<std::uint64_t>(options_.shard)) {
   const auto& hh = *h_;
   // This shard's townships: every shards-th township in hierarchy order.
   std::size_t township_no = 0, city_grids = 0;
@@ -296,7 +296,9 @@ std::uint64_t live_workload::submit(const protocol::person* who, protocol::clien
                                     pending p, bool keep) {
   if (who == nullptr)
     return 0;
-  auto id = next_request_++;
+  // Shards share people (department heads, leaders): shard i uses the ids i mod n only.
+  auto id = next_request_;
+  next_request_ += static_cast<std::uint64_t>(options_.shards);
   p.sent_us = now_us();
   pending_[id] = p;
   send_(*who, {id, std::move(body)}, keep);

@@ -52,8 +52,10 @@ struct fault_injection {
 struct workload_options {
   scenario plan;
   std::uint64_t seed = 1;
-  /// The first message id. The hub remembers (person, id) across restarts when it has a
-  /// store, so a workload started again must not reuse the ids of the last one.
+  /// The first message id (the shard's own: first_request + shard, then every shards-th).
+  /// The hub remembers (person, id) across restarts when it has a store, so a workload
+  /// started again must not reuse the ids of the last one, and shards, which share people,
+  /// must not use each other's.
   std::uint64_t first_request = 1;
   int shard = 0, shards = 1;
   grid_connections grids = grid_connections::pool;

@@ -184,7 +184,10 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
   wo.plan = std::move(plan);
   wo.seed = o.seed;
   // Message ids from the start time: the hub remembers (person, id) across restarts.
-  wo.first_request = static_cast<std::uint64_t>(wall_ms()) * 1000;
+  wo.first_request =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   wo.shard = o.shard_no;
   wo.faults = o.faults;
   wo.shards = o.shards;
