@@ -39,7 +39,7 @@ namespace net = boost::asio;
 constexpr std::string_view usage =
     "usage: hub-sim --url ws://HOST:PORT/ --secret-file F --hierarchy FILE [options]\n"
     "  --scenario FILE       what the city does (sim/README.md, \"Scenario files\"; default: the\n"
-    "                        built-in one, 20 reports a second)\n"
+    "                        built-in one: steady 20 reports a second, speed 600)\n"
     "  --rate R              steady: R reports a wall second, no hours of the day (overrides\n"
     "                        the scenario's [reports] rate and [run] steady)\n"
     "  --speed N             simulated seconds per wall second (overrides [run] speed)\n"
@@ -463,7 +463,12 @@ int main(int argc, char** argv) {
   auto h =
       std::make_shared<const protocol::hierarchy>(std::move(std::get<protocol::hierarchy>(loaded)));
   sim::scenario plan;
-  if (!o.scenario_file.empty()) {
+  if (o.scenario_file.empty()) {
+    // The built-in scenario: hub-sim's old pace, 20 reports a wall second whose walks take
+    // seconds (the table's delays at 600 times real speed).
+    plan.steady = true;
+    plan.speed = 600;
+  } else {
     auto read = sim::load_scenario(o.scenario_file);
     if (auto* err = std::get_if<sim::scenario_error>(&read)) {
       std::fprintf(stderr, "hub-sim: %s\n", err->to_string().c_str());

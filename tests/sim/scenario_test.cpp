@@ -135,7 +135,7 @@ factor = 0.5
   EXPECT_EQ(p.bursts[1].factor, 0.5);
 }
 
-TEST(scenario_test, an_empty_file_is_the_built_in_scenario) {
+TEST(scenario_test, an_empty_file_gives_the_defaults) {
   auto p = parsed("# nothing but a comment\n\n");
   scenario d;
   EXPECT_EQ(p.speed, d.speed);
