@@ -5,7 +5,9 @@
 # Both are idempotent and quick when nothing changed. Settings come from the environment:
 #   HUB_BUILD_DIR (build), HUB_DATA_DIR (data), HUB_SEED (20261125), HUB_SANITIZERS (empty),
 #   HUB_GENERATOR (Ninja; any CMake generator, e.g. "Unix Makefiles"),
-#   HUB_PORT (8080), HUB_SIMULATE (reports a second of hub-sim's live workload, 20; 0: none),
+#   HUB_PORT (8080), HUB_SCENARIO (sim/scenarios/small.scn, what hub-sim runs beside the hub),
+#   HUB_SIMULATE (empty: the scenario's rate; N: a steady N reports a second; 0: no hub-sim),
+#   HUB_TIME_SCALE (60: the hub's time limits divided by it, as small.scn runs 60 times faster),
 #   HUB_REDIS (empty: a private redis-server on 127.0.0.1:HUB_REDIS_PORT (6390) with its data
 #   in $HUB_DATA_DIR/redis, stopped with the hub; HOST:PORT: your own Redis instead).
 set -euo pipefail
@@ -123,7 +125,8 @@ wait_listening() {
 }
 
 run() {
-  local file port=${HUB_PORT:-8080} rate=${HUB_SIMULATE:-20} redis
+  local file port=${HUB_PORT:-8080} rate=${HUB_SIMULATE:-} redis
+  local scenario=${HUB_SCENARIO:-sim/scenarios/small.scn} time_scale=${HUB_TIME_SCALE:-60}
   hub_pid= sim_pid= # global: the EXIT trap stops them
   file=$(hierarchy_file)
   if [ -n "${HUB_REDIS:-}" ]; then
@@ -140,7 +143,8 @@ run() {
       "$operator" >"$keys")
   fi
   "$build_dir/gateway/hub" serve --hierarchy "$file" --port "$port" \
-    --secret-file "$data_dir/hub.secret" --redis "$redis" --open311-keys "$keys" "$@" &
+    --secret-file "$data_dir/hub.secret" --redis "$redis" --open311-keys "$keys" \
+    --time-scale "$time_scale" "$@" &
   hub_pid=$!
   # Ctrl-C reaches the whole process group; the hub and hub-sim stop on it by themselves.
   trap 'kill -TERM $hub_pid $sim_pid 2>/dev/null; wait; stop_private_redis' EXIT
@@ -170,9 +174,11 @@ run() {
   echo "  curl -s -X POST http://127.0.0.1:$port/open311/v2/requests.json -d api_key=$(cut -f1 "$keys") \\" >&2
   echo "    -d service_code=enforce.noise -d lat=32.1285 -d long=114.0913 -d 'attribute[ticket_id]=SR-1'" >&2
   if [ "$rate" != 0 ]; then
-    say "hub-sim: $rate reports/s as the city's people, over WebSocket (HUB_SIMULATE=0: none)"
+    say "hub-sim: $scenario${rate:+ at a steady $rate reports/s}, as the city's people over" \
+      "WebSocket and the 12345 feed over Open311 (HUB_SIMULATE=0: none)"
     "$build_dir/sim/load/hub-sim" --url "ws://127.0.0.1:$port/" --hierarchy "$file" \
-      --secret-file "$data_dir/hub.secret" --rate "$rate" &
+      --secret-file "$data_dir/hub.secret" --scenario "$scenario" --open311-keys "$keys" \
+      ${rate:+--rate "$rate"} &
     sim_pid=$!
   fi
   wait "$hub_pid"

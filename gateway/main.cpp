@@ -24,6 +24,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -61,6 +62,7 @@ constexpr const char* usage_text =
     "                 [--redis HOST:PORT (none: state in memory only)]\n"
     "                 [--open311-keys FILE (none: no Open311)] [--open311-data FILE]\n"
     "                 [--open311-webhook http://HOST:PORT/PATH (needs --redis)]\n"
+    "                 [--time-scale N (1; every time limit of the hierarchy divided by N)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400; 0: already expired, to test expiry)]\n";
 
@@ -164,6 +166,7 @@ struct serve_options {
   std::string scheduler;
   std::optional<hub::persistence::store_options> store;    // --redis
   std::string open311_keys, open311_data, open311_webhook; // gateway/open311/README.md
+  unsigned long long time_scale = 1;                       // --time-scale
 };
 
 /// Parses `hub serve`'s arguments; nullopt with `exit_code` set (2, usage printed) when they
@@ -174,11 +177,12 @@ std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exi
     return std::nullopt;
   };
   std::string why;
-  auto opts = parse_options(argc, argv,
-                            {"--hierarchy", "--port", "--address", "--secret-file", "--www",
-                             "--threads", "--io-threads", "--scheduler", "--redis",
-                             "--open311-keys", "--open311-data", "--open311-webhook"},
-                            why);
+  auto opts =
+      parse_options(argc, argv,
+                    {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads",
+                     "--io-threads", "--scheduler", "--redis", "--open311-keys", "--open311-data",
+                     "--open311-webhook", "--time-scale"},
+                    why);
   if (!opts)
     return fail(why);
   serve_options o;
@@ -190,6 +194,10 @@ std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exi
   auto io_threads = number(get(*opts, "--io-threads", HUB_DEFAULT_IO_THREADS), 1, 1024);
   if (!port || !threads || !io_threads)
     return fail("--port must be 0..65535, --threads and --io-threads 1..1024");
+  auto time_scale = number(get(*opts, "--time-scale", "1"), 1, 86400);
+  if (!time_scale)
+    return fail("--time-scale must be 1..86400");
+  o.time_scale = *time_scale;
   o.scheduler = get(*opts, "--scheduler", default_scheduler);
   if (o.scheduler != "stealing" && o.scheduler != "sharing")
     return fail("--scheduler must be stealing or sharing");
@@ -403,6 +411,25 @@ void stop_gateway(hub::gateway::server& server, int sig) {
   server.stop();
 }
 
+/// The hierarchy with every time limit divided by `scale` (at least 1 s where one was set):
+/// deadlines, yellow, red, reminders and supervision come `scale` times sooner, for a
+/// simulation that runs the city's days faster (sim/README.md, "Time").
+std::shared_ptr<const hierarchy> scaled(std::shared_ptr<const hierarchy> h,
+                                        unsigned long long scale) {
+  if (scale <= 1)
+    return h;
+  auto copy = std::make_shared<hierarchy>(*h);
+  for (auto& c : copy->categories)
+    for (auto& l : c.limits)
+      for (auto* v : {&l.sign, &l.grid, &l.village, &l.township, &l.whistle, &l.department_sign,
+                      &l.rating, &l.supervision})
+        if (*v != 0)
+          *v = static_cast<std::uint32_t>(std::max<unsigned long long>(*v / scale, 1));
+  copy->index();
+  std::fprintf(stderr, "hub: time limits divided by %llu (--time-scale)\n", scale);
+  return copy;
+}
+
 int serve_command(int argc, char** argv) {
   int exit_code = 0;
   auto o = parse_serve_options(argc, argv, exit_code);
@@ -411,6 +438,7 @@ int serve_command(int argc, char** argv) {
   auto h = load(o->hierarchy_file);
   if (!h || !load_secret(*o))
     return 1;
+  h = scaled(std::move(h), o->time_scale);
   std::optional<hub::open311::catalogue> open311_data;
   hub::open311::key_table open311_keys;
   if (!load_open311(*h, *o, open311_data, open311_keys))

@@ -155,6 +155,93 @@ test('the leader page ranks the units by the hub\'s figures and drills down', as
   await centre.close();
 });
 
+// The dashboard's figures for the period chosen, from the hub's `figures` and `ranking`: after
+// a case is closed at the grid and one at the village, the closed-at-level counts and shares,
+// the 三率 and the ranking rows are what the hub answers (hub-cli asks the same), at the city
+// and drilled down to a county; switching the period asks again for it; a township head sees
+// the township's own figures and no ranking, without an error.
+test('the dashboard shows the period\'s closes by level, 三率 and 两比 as the hub counts them', async () => {
+  async function closed(title, steps) {
+    const { case: id } = await city.cli(WORKER, 'report', '--unit', String(GRID), '--category', 'enforce.noise', '--title', title);
+    for (const [person, action] of steps) await city.cli(person, 'act', '--case', String(id), '--action', action);
+  }
+  await closed('井盖缺失', [[WORKER, 'sign'], [WORKER, 'resolve'], [GRID_HEAD, 'close']]);
+  await closed('邻里纠纷', [[GRID_HEAD, 'escalate'], [SECRETARY, 'sign'], [SECRETARY, 'resolve'], [SECRETARY, 'close']]);
+  const percent = (v) => (v === undefined ? '—' : `${(Number(v) / 10).toFixed(1)}%`);
+  const LEVELS = ['grid', 'village', 'township', 'department'];
+
+  /// The page shows `unit`'s figures over `period` as hub-cli figures answers them.
+  async function figures(page, person, unit, period) {
+    const f = (await city.cli(person, 'figures', '--unit', String(unit), '--period', period)).figures;
+    const at = (f.closed_at ?? [0, 0, 0, 0]).map(Number);
+    assert.ok(at[0] >= 1 && at[1] >= 1, `closes at the grid and the village: ${JSON.stringify(f)}`);
+    const sum = at.reduce((a, b) => a + b, 0);
+    const list = page.locator(`#levels-list[data-unit="${unit}"][data-period="${period}"]`);
+    for (const [i, level] of LEVELS.entries()) {
+      const li = list.locator(`li[data-level="${level}"][data-count="${at[i]}"]`);
+      await li.waitFor({ timeout: T });
+      assert.match(await li.innerText(), new RegExp(` ${at[i]} · ${((100 * at[i]) / sum).toFixed(1)}%$`));
+    }
+    for (const key of ['response', 'resolution', 'satisfaction']) {
+      const tile = page.locator(`#rates[data-unit="${unit}"][data-period="${period}"] [data-rate="${key}"][data-permille="${f[key] ?? ''}"] b`);
+      await tile.waitFor({ timeout: T });
+      assert.equal(await tile.innerText(), percent(f[key]));
+    }
+    return f;
+  }
+  /// The page's ranking table `table` shows `unit`'s row as hub-cli ranking answers it.
+  async function ranked(page, table, person, unit, ...args) {
+    const r = (await city.cli(person, 'ranking', ...args)).ranking;
+    const want = r.rows.find((x) => Number(x.unit) === unit);
+    assert.ok(want?.rank >= 1, `${unit} is ranked: ${JSON.stringify(r)}`);
+    const row = page.locator(`${table}[data-unit="${r.unit}"][data-level="${r.level}"] tr[data-unit="${unit}"][data-rank="${want.rank}"][data-resolution="${want.resolution ?? ''}"]`);
+    await row.waitFor({ timeout: T });
+    for (const key of ['response', 'resolution', 'satisfaction']) assert.equal(await row.locator(`td.${key}`).innerText(), percent(want[key]));
+    assert.equal(await row.locator('td.reported').innerText(), String(Number(want.reported ?? 0)));
+    return row;
+  }
+  const asked = (page, from, what, unit, period) => until(() => page.frames_.sent.slice(from).find((m) =>
+    m.t === 'query' && m.what === what && Number(m.unit) === unit && m.period === period), T, `a ${what} query of ${unit} for ${period}`);
+
+  const dashboard = await open('dashboard', CITY_LEADER, { width: 1920, height: 1080 });
+  // The city, this month: its figures and its counties ranked.
+  await figures(dashboard, CITY_LEADER, 411500, 'month');
+  const county = await ranked(dashboard, '#rank', CITY_LEADER, COUNTY, '--unit', '411500', '--level', 'county', '--by', 'resolution', '--period', 'month');
+  assert.equal(await dashboard.locator('#dept-card').isHidden(), true); // the city ranks no departments
+  // Down to the county (its row's name): its figures, its townships and its departments.
+  let from = dashboard.frames_.sent.length;
+  await county.locator('td.name').click();
+  await dashboard.locator('#map-title', { hasText: '浉河区' }).waitFor({ timeout: T });
+  await figures(dashboard, CITY_LEADER, COUNTY, 'month');
+  await ranked(dashboard, '#rank', CITY_LEADER, TOWNSHIP, '--unit', String(COUNTY), '--level', 'township', '--by', 'resolution', '--period', 'month');
+  await ranked(dashboard, '#dept-rank', CITY_LEADER, DEPARTMENT, '--unit', String(COUNTY), '--level', 'department', '--by', 'satisfaction', '--period', 'month');
+  await asked(dashboard, from, 'ranking', COUNTY, 'month');
+  // The period switch asks again, for today.
+  from = dashboard.frames_.sent.length;
+  await dashboard.selectOption('#period', 'today');
+  await asked(dashboard, from, 'figures', COUNTY, 'today');
+  await asked(dashboard, from, 'ranking', COUNTY, 'today');
+  await figures(dashboard, CITY_LEADER, COUNTY, 'today');
+  await ranked(dashboard, '#rank', CITY_LEADER, TOWNSHIP, '--unit', String(COUNTY), '--level', 'township', '--by', 'resolution', '--period', 'today');
+  await ranked(dashboard, '#dept-rank', CITY_LEADER, DEPARTMENT, '--unit', String(COUNTY), '--level', 'department', '--by', 'satisfaction', '--period', 'today');
+  await dashboard.locator('#rank-card .period-name', { hasText: '今日' }).waitFor({ timeout: T });
+  await shot(dashboard, 'dashboard-county');
+  assert.equal(await dashboard.locator('#fig-error').innerText(), '');
+  assert.deepEqual(dashboard.errors, []);
+  await dashboard.close();
+
+  // A township head: the township's own figures, no ranking (the hub would refuse it), no error.
+  const head = await open('dashboard', HEAD, { width: 1920, height: 1080 });
+  await figures(head, HEAD, TOWNSHIP, 'month');
+  assert.equal(await head.locator('#rank-card').isHidden(), true);
+  assert.equal(await head.locator('#dept-card').isHidden(), true);
+  assert.equal(head.frames_.sent.some((m) => m.t === 'query' && m.what === 'ranking'), false);
+  assert.equal(await head.locator('#fig-error').innerText(), '');
+  await shot(head, 'dashboard-township-head');
+  assert.deepEqual(head.errors, []);
+  await head.close();
+});
+
 async function page0(p) { return p.locator('.error').first().innerText().catch(() => ''); }
 
 test('a directive from the leader console is watched to completion', async () => {

@@ -3,15 +3,20 @@
 // the charts at most once a second, and each chart only when what it shows changed (the map's
 // areas when a colour changes, its live points when a grid's load changes, as plain arrays). Everything held is bounded: the cases followed, the
 // directives, the ticker.
+// The period's figures (where cases closed, 三率) and the rankings (两比) are the hub's, from
+// `figures` and `ranking` queries (protocol/README.md, "query"): asked when the focus or the
+// period changes, and again every FIGURES_MS while case events arrive.
 
 import * as echarts from '/node_modules/echarts/dist/echarts.esm.min.mjs';
 import { startPage, el, $ } from './common.js';
-import { ACTION, KIND, time } from './words.js';
+import { ACTION, KIND, time, errorText } from './words.js';
+import { figureRow, figureHead, permille } from './figures.js';
 
 const MAX_CASES = 40000;     // open cases followed (the oldest are forgotten first)
 const MAX_DIRECTIVES = 200;  // issuer tallies kept
 const TICKER = 40;           // lines in the ticker
 const CHART_MS = 1000;       // charts redraw at most this often
+const FIGURES_MS = 5000;     // the period's figures and rankings are asked again at most this often
 
 const agg = new Map();       // unit -> latest figures
 const cases = new Map();     // String(case) -> { grid, township, holderKind, colour, whistle: Set|null }
@@ -24,6 +29,7 @@ let whistleCount = 0;   // whistles waiting for departments in the focus, counte
 const pinned = new Set();    // subscriptions kept whatever the focus
 const stats = { events: 0 }; // for the browser test
 window.dashboard = { stats, agg, cases, gridLoad, drill: (code) => drill(code) };
+const period = { stale: true, busy: false, again: false };
 
 const charts = {};
 const hulls = new Map();
@@ -127,7 +133,7 @@ function onDirective(m) {
 
 function onMessage(m) {
   stats.events += 1;
-  if (m.t === 'case.event') onCase(m);
+  if (m.t === 'case.event') { onCase(m); period.stale = true; }
   else if (m.t === 'directive.event') onDirective(m);
   else if (m.t === 'aggregate') { agg.set(Number(m.unit), m.figures); chartsDirty = true; }
   else return;
@@ -209,9 +215,9 @@ function setFocus(code) {
   for (let c = u; c; c = c.code === root ? null : dir.unit(c.parent)) crumbs.unshift(c);
   $('#crumbs').replaceChildren(...crumbs.map((c) => el('a', { onclick: () => drill(c.code) }, c.name)));
   $('#back').hidden = code === root;
-  $('#rank-title').textContent = `${KIND[dir.children(code).find((k) => k.kind !== 'department' && k.kind !== 'centre')?.kind] ?? '下级'}排名（解决率）`;
   charts.map.setOption({ series: [{ id: 'grids', data: baseGrids }] });
   liveDirty = chartsDirty = dirty = true;
+  refreshPeriod();
 }
 
 function drill(code) {
@@ -260,26 +266,89 @@ function drawCharts() {
   whistleCount = 0;
   for (const c of cases.values()) if (c.whistle?.size && inFocus(c.holder)) whistleCount += 1;
   dirty = true;
-  const f = agg.get(focus) ?? {};
   const held = { grid: 0, village: 0, township: 0, department: 0 };
   for (const c of cases.values()) if (c.holderKind in held && inFocus(c.holder)) held[c.holderKind] += 1;
   setIfChanged('held', charts.held, held, { series: [{ data: Object.values(held) }] });
-  const at = f.closed_at ?? [0, 0, 0, 0];
-  setIfChanged('levels', charts.levels, at, { series: [{ data: ['网格', '村(社区)', '乡镇', '部门'].map((name, i) => ({ name, value: at[i] ?? 0 })) }] });
-  const rates = [pct(f.responded ?? 0, f.reported ?? 0), pct(f.resolved ?? 0, f.reported ?? 0), pct(f.satisfied ?? 0, f.rated ?? 0)];
-  setIfChanged('rates', charts.rates, rates, { series: [{ data: rates }] });
+}
 
-  const rank = kids.map((k) => ({ name: k.name, f: agg.get(k.code) })).filter((r) => r.f?.reported)
-    .map((r) => ({ name: r.name, value: pct(r.f.resolved ?? 0, r.f.reported) })).sort((a, b) => b.value - a.value).slice(0, 10).reverse();
-  setIfChanged('rank', charts.rank, rank, { yAxis: { data: rank.map((r) => r.name) }, series: [{ data: rank.map((r) => r.value) }] });
-  const depts = [];
-  for (const [code, f2] of agg) {
-    const u = dir.unit(code);
-    if (u?.kind === 'department' && f2.rated && inFocus(code)) depts.push({ name: u.name, value: pct(f2.satisfied ?? 0, f2.rated) });
+// -- the period's figures and 两比 -----------------------------------------------------------
+
+const LEVELS = [['grid', '网格'], ['village', '村(社区)'], ['township', '乡镇'], ['department', '部门']];
+const RANK_COLUMNS = ['rank', 'name', 'reported', 'response', 'resolution', 'satisfaction'];
+
+/// The city or county whose units are ranked for the focus: the nearest at or above it within
+/// the viewer's subtree (none for a township's or a village's own people: they may not see
+/// their county's ranking, protocol/README.md "Who may ask what").
+function rankedAt() {
+  for (let u = dir.unit(focus); u; u = u.code === root ? null : dir.unit(u.parent))
+    if (u.kind === 'city' || u.kind === 'county') return u;
+  return undefined;
+}
+
+/// Asks the hub for the focus's figures and the rankings over the chosen period, and shows
+/// them. One at a time: a change while one is on its way asks again when it is answered.
+async function refreshPeriod() {
+  if (period.busy) { period.again = true; return; }
+  period.busy = true;
+  period.stale = period.again = false;
+  const unit = focus, p = $('#period').value, at = rankedAt();
+  // The city ranks its counties; a county its townships (by resolution) and its departments
+  // (by satisfaction).
+  const tables = !at ? [] : at.kind === 'city' ? [['county', 'resolution']] : [['township', 'resolution'], ['department', 'satisfaction']];
+  const ranking = ([level, by]) => hub.query({ what: 'ranking', unit: at.code, level, by, period: p })
+    .then((r) => ({ level, by, rows: r.ranking.rows ?? [] }), (e) => { if (e.code === 21) return undefined; throw e; });
+  try {
+    const [f, ...ranks] = await Promise.all([hub.query({ what: 'figures', unit, period: p }), ...tables.map(ranking)]);
+    if (unit !== focus || p !== $('#period').value) return; // moved meanwhile: asked again below
+    drawPeriod(unit, p, f.figures, at, ranks);
+    $('#fig-error').textContent = '';
+  } catch (e) {
+    $('#fig-error').textContent = e.code !== undefined ? errorText(e) : String(e.message ?? e);
+  } finally {
+    period.busy = false;
+    if (period.again || unit !== focus || p !== $('#period').value) refreshPeriod();
   }
-  depts.sort((a, b) => b.value - a.value);
-  const top = depts.slice(0, 10).reverse();
-  setIfChanged('dept', charts.dept, top, { yAxis: { data: top.map((r) => r.name) }, series: [{ data: top.map((r) => r.value) }] });
+}
+
+function drawPeriod(unit, p, f, at, ranks) {
+  const name = $('#period').selectedOptions[0].textContent;
+  for (const e of document.querySelectorAll('.period-name')) e.textContent = name;
+  // Where cases closed: the share of each level in the period's closes.
+  const closed = LEVELS.map((_, i) => Number(f.closed_at?.[i] ?? 0));
+  const sum = closed.reduce((a, b) => a + b, 0);
+  // (no closes: an empty ring, not four equal quarters)
+  setIfChanged('levels', charts.levels, closed, { series: [{ data: sum ? LEVELS.map(([, label], i) => ({ name: label, value: closed[i] })) : [] }] });
+  const list = $('#levels-list');
+  list.dataset.unit = unit;
+  list.dataset.period = p;
+  list.replaceChildren(...LEVELS.map(([level, label], i) => {
+    const n = closed[i];
+    return el('li', { dataset: { level, count: n } }, `${label} ${n} · ${sum ? ((100 * n) / sum).toFixed(1) : '0.0'}%`);
+  }));
+  // 三率, in ‰ from the hub, shown as percentages.
+  const rates = $('#rates');
+  rates.dataset.unit = unit;
+  rates.dataset.period = p;
+  for (const key of ['response', 'resolution', 'satisfaction']) {
+    const tile = rates.querySelector(`[data-rate="${key}"]`);
+    tile.dataset.permille = f[key] ?? '';
+    tile.querySelector('b').textContent = permille(f[key]);
+  }
+  // 两比: a table per ranking the viewer may see; none when it may not.
+  const cards = [['#rank-card', '#rank', '#rank-title'], ['#dept-card', '#dept-rank', '#dept-title']];
+  cards.forEach(([card, table, title], i) => {
+    const r = ranks[i];
+    $(card).hidden = !r;
+    if (!r) return;
+    const columns = r.level === 'department' ? [...RANK_COLUMNS, 'rating'] : RANK_COLUMNS;
+    const what = { county: '县区', township: '乡镇', department: '部门' }[r.level];
+    $(title).textContent = `${at.code === unit ? '' : at.name + ' '}${what}排名（${r.by === 'satisfaction' ? '满意率' : '解决率'}）`;
+    const t = $(table);
+    Object.assign(t.dataset, { unit: at.code, level: r.level, period: p });
+    t.tHead.replaceChildren(figureHead(columns));
+    t.tBodies[0].replaceChildren(...r.rows.map((x) => figureRow(dir, x, { rank: x.rank, columns, onDrill: drill })));
+  });
+  stats.periodDraws = (stats.periodDraws ?? 0) + 1;
 }
 
 function centre(points) {
@@ -348,13 +417,9 @@ function makeCharts() {
     animation: false, color: ['#4fc3f7', '#81c784', '#ffd54f', '#ff8a65'],
     series: [{ type: 'pie', radius: ['40%', '70%'], label: { color: '#dce6f2', formatter: '{b} {d}%' }, data: [] }],
   });
-  charts.rates = echarts.init($('#rates'));
-  charts.rates.setOption({ ...bar(['响应率', '解决率', '满意率']), xAxis: { type: 'value', max: 100, axisLabel: { ...text, formatter: '{value}%' }, splitLine: { lineStyle: { color: '#1b3558' } } } });
-  charts.rank = echarts.init($('#rank'));
-  charts.rank.setOption({ ...bar([]), xAxis: { type: 'value', max: 100, axisLabel: text, splitLine: { show: false } } });
-  charts.dept = echarts.init($('#dept-rank'));
-  charts.dept.setOption({ ...bar([]), xAxis: { type: 'value', max: 100, axisLabel: text, splitLine: { show: false } } });
-  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+  // A chart follows its box: the window's size, and the side card's lists filling in.
+  const sized = new ResizeObserver((entries) => { for (const e of entries) echarts.getInstanceByDom(e.target)?.resize(); });
+  for (const c of Object.values(charts)) sized.observe(c.getDom());
 }
 
 const started = await startPage({ onMessage, onReload });
@@ -371,5 +436,7 @@ if (started) {
   for (const u of pinned) hub.subscribe(u);
   setFocus(root);
   $('#back').addEventListener('click', () => drill(dir.unit(focus).parent));
+  $('#period').addEventListener('change', refreshPeriod);
+  setInterval(() => { if (period.stale) refreshPeriod(); }, FIGURES_MS);
   requestAnimationFrame(frame);
 }

@@ -8,6 +8,7 @@
 
 import { startPage, el, $, acting } from './common.js';
 import { KIND, POST, errorText } from './words.js';
+import { figureRow, figureHead } from './figures.js';
 
 const MAX_DIRECTIVES = 20;
 const KEPT = 'leader.directives'; // the directives this tab sent, so that a reload shows them
@@ -122,22 +123,7 @@ function draw() {
 // -- 两比 · 三率 -----------------------------------------------------------------------------
 
 const figures = { drill: 0, stale: true, busy: false };
-const permille = (v) => (v === undefined ? '—' : `${(Number(v) / 10).toFixed(1)}%`);
-const average = (v) => (v === undefined ? '—' : (Number(v) / 100).toFixed(2));
-
-function figureRow(r, { rank, total = false } = {}) {
-  const code = Number(r.unit);
-  const down = !total && dir.children(code).length && dir.unit(code)?.kind !== 'department';
-  return el(`tr${total ? '.total' : ''}`, {
-    dataset: { unit: code, rank: rank ?? '', resolution: r.resolution ?? '', reported: Number(r.reported ?? 0), ...(down ? { drill: '' } : {}) },
-  },
-  el('td.n', {}, total ? '合计' : rank ? String(rank) : '—'),
-  el('td.name', down ? { onclick: () => drillFigures(code) } : {}, dir.name(code)),
-  el('td.n', {}, String(Number(r.reported ?? 0))),
-  el('td.n.response', {}, permille(r.response)), el('td.n.resolution', {}, permille(r.resolution)),
-  el('td.n.satisfaction', {}, permille(r.satisfaction)), el('td.n.overdue', {}, permille(r.overdue_share)),
-  el('td.n.rating', {}, average(r.rating)), el('td.n', {}, String(Number(r.open ?? 0))), el('td.n', {}, String(Number(r.red ?? 0))));
-}
+const row = (r, opts = {}) => figureRow(dir, r, { ...opts, onDrill: drillFigures });
 
 async function refreshFigures() {
   if (figures.busy) return;
@@ -155,11 +141,11 @@ async function refreshFigures() {
     if (kind === 'city' || kind === 'county') {
       const level = kind === 'city' ? 'county' : $('#fig-level').value;
       const r = await hub.query({ what: 'ranking', unit, level, by: $('#by').value, period });
-      rows = (r.ranking.rows ?? []).map((x) => figureRow(x, { rank: x.rank }));
+      rows = (r.ranking.rows ?? []).map((x) => row(x, { rank: x.rank }));
     } else {
-      rows = (f.children ?? []).map((x) => figureRow(x));
+      rows = (f.children ?? []).map((x) => row(x));
     }
-    $('#figures tbody').replaceChildren(figureRow(f, { total: true }), ...rows);
+    $('#figures tbody').replaceChildren(row(f, { total: true }), ...rows);
     $('#fig-error').textContent = '';
   } catch (e) {
     $('#fig-error').textContent = e.code !== undefined ? errorText(e) : String(e.message ?? e);
@@ -198,6 +184,7 @@ if (started) {
   for (const id of JSON.parse(sessionStorage.getItem(KEPT) ?? '[]')) track(BigInt(id));
   setInterval(() => { for (const d of mine.values()) if (d.stale) refresh(d); }, 500);
   figures.drill = dir.root;
+  $('#figures thead').replaceChildren(figureHead());
   for (const id of ['#period', '#by', '#fig-level']) $(id).addEventListener('change', refreshFigures);
   $('#fig-up').addEventListener('click', () => drillFigures(dir.unit(figures.drill).parent));
   refreshFigures();
