@@ -1034,45 +1034,52 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
         if (auto shard = sh->shard_of_case(d.directive.info->id))
           start[*shard]->issue(d.directive.info, &d.progress);
 
+  // The start state goes in as a spawn argument, not a capture: with no arguments CAF 0.17
+  // dereferences its null argument tuple (UndefinedBehaviorSanitizer: reference binding to a
+  // null pointer).
   for (auto& s : start)
-    shards_.push_back(sys.spawn([s](caf::stateful_actor<shard_state>* self) mutable {
-      self->state = std::move(*s);
-      s.reset();
-      return caf::behavior{
-          [self](apply_msg& m) {
-            const auto& msg = m.event->message();
-            if (auto* c = std::get_if<case_event>(&msg))
-              return self->state.apply(*c, *std::static_pointer_cast<const case_facts>(m.facts));
-            auto& d = std::get<directive_event>(msg);
-            if (d.action == directive_action::issue)
-              self->state.issue(std::static_pointer_cast<const directive_info>(m.facts));
-            else
-              self->state.receipt(d.id, *std::static_pointer_cast<const recipient>(m.facts),
-                                  d.action);
-          },
-          [self](query_msg& m) {
-            auto& job = *m.job;
-            if (job.q.what == query_kind::one_case)
-              return self->state.answer_one(job);
-            if (job.q.what == query_kind::directive)
-              return self->state.answer_directive(job);
-            switch (job.q.what) {
-              case query_kind::directives: self->state.answer_directives_part(job, m.slot); break;
-              case query_kind::figures:
-              case query_kind::ranking: self->state.answer_figures_part(job, m.slot); break;
-              default: self->state.answer_part(job, m.slot); break;
-            }
-            if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) != 1)
-              return;
-            switch (job.q.what) {
-              case query_kind::directives: return finish_directives(job);
-              case query_kind::figures: return finish_figures(job);
-              case query_kind::ranking: return finish_ranking(job);
-              default: return finish(job);
-            }
-          },
-      };
-    }));
+    shards_.push_back(sys.spawn(
+        [](caf::stateful_actor<shard_state>* self, std::shared_ptr<shard_state> from) {
+          self->state = std::move(*from);
+          return caf::behavior{
+              [self](apply_msg& m) {
+                const auto& msg = m.event->message();
+                if (auto* c = std::get_if<case_event>(&msg))
+                  return self->state.apply(*c,
+                                           *std::static_pointer_cast<const case_facts>(m.facts));
+                auto& d = std::get<directive_event>(msg);
+                if (d.action == directive_action::issue)
+                  self->state.issue(std::static_pointer_cast<const directive_info>(m.facts));
+                else
+                  self->state.receipt(d.id, *std::static_pointer_cast<const recipient>(m.facts),
+                                      d.action);
+              },
+              [self](query_msg& m) {
+                auto& job = *m.job;
+                if (job.q.what == query_kind::one_case)
+                  return self->state.answer_one(job);
+                if (job.q.what == query_kind::directive)
+                  return self->state.answer_directive(job);
+                switch (job.q.what) {
+                  case query_kind::directives:
+                    self->state.answer_directives_part(job, m.slot);
+                    break;
+                  case query_kind::figures:
+                  case query_kind::ranking: self->state.answer_figures_part(job, m.slot); break;
+                  default: self->state.answer_part(job, m.slot); break;
+                }
+                if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) != 1)
+                  return;
+                switch (job.q.what) {
+                  case query_kind::directives: return finish_directives(job);
+                  case query_kind::figures: return finish_figures(job);
+                  case query_kind::ranking: return finish_ranking(job);
+                  default: return finish(job);
+                }
+              },
+          };
+        },
+        std::move(s)));
   tap_ = std::make_shared<read_side::tap>(sh, shards_);
 }
 
