@@ -789,14 +789,18 @@ struct shard_state {
   }
 };
 
-/// The last shard to finish a list query merges the parts and answers.
-void finish(query_job& job) {
-  std::vector<std::pair<order_key, case_summary>> all;
+/// The last shard to finish a list query merges the parts (`items` of each) and answers with
+/// the first `limit` in key order (into the result's `rows`), a cursor when more follow.
+template <class Key, class Row>
+void merge_pages(query_job& job, query_kind what,
+                 std::vector<std::pair<Key, Row>> query_job::part::*items,
+                 std::vector<Row> result::*rows) {
+  std::vector<std::pair<Key, Row>> all;
   std::uint64_t matched = 0, beyond = 0;
   for (auto& p : job.parts) {
     matched += p.matched;
     beyond += p.beyond;
-    std::move(p.items.begin(), p.items.end(), std::back_inserter(all));
+    std::move((p.*items).begin(), (p.*items).end(), std::back_inserter(all));
   }
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   if (all.size() > job.limit)
@@ -804,47 +808,27 @@ void finish(query_job& job) {
   result r;
   r.id = job.id;
   r.seq = job.seq;
-  r.what = query_kind::cases;
+  r.what = what;
   r.total = static_cast<std::uint32_t>(std::min<std::uint64_t>(matched, UINT32_MAX));
-  std::vector<order_key> keys;
-  for (auto& [key, summary] : all) {
+  auto& out = r.*rows;
+  std::vector<Key> keys;
+  for (auto& [key, row] : all) {
     keys.push_back(key);
-    r.cases.push_back(std::move(summary));
+    out.push_back(std::move(row));
   }
-  auto next = [&] { return cursor_of(keys[r.cases.size() - 1]); };
+  auto next = [&] { return cursor_of(keys[out.size() - 1]); };
   if (beyond > all.size() && !all.empty())
     r.cursor = next();
-  fit(r, r.cases, next);
+  fit(r, out, next);
   reply(job.reply_to, std::move(r));
 }
 
-/// The last shard to finish a list of directives merges the parts and answers.
+void finish(query_job& job) {
+  merge_pages(job, query_kind::cases, &query_job::part::items, &result::cases);
+}
+
 void finish_directives(query_job& job) {
-  std::vector<std::pair<row_key, directive_row>> all;
-  std::uint64_t matched = 0, beyond = 0;
-  for (auto& p : job.parts) {
-    matched += p.matched;
-    beyond += p.beyond;
-    std::move(p.rows.begin(), p.rows.end(), std::back_inserter(all));
-  }
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  if (all.size() > job.limit)
-    all.resize(job.limit);
-  result r;
-  r.id = job.id;
-  r.seq = job.seq;
-  r.what = query_kind::directives;
-  r.total = static_cast<std::uint32_t>(std::min<std::uint64_t>(matched, UINT32_MAX));
-  std::vector<row_key> keys;
-  for (auto& [key, row] : all) {
-    keys.push_back(key);
-    r.directives.push_back(std::move(row));
-  }
-  auto next = [&] { return cursor_of(keys[r.directives.size() - 1]); };
-  if (beyond > all.size() && !all.empty())
-    r.cursor = next();
-  fit(r, r.directives, next);
-  reply(job.reply_to, std::move(r));
+  merge_pages(job, query_kind::directives, &query_job::part::rows, &result::directives);
 }
 
 /// A row's rates (‰, and the average rating × 100), each when its denominator is not 0.
