@@ -32,6 +32,7 @@ person_pool::connection& person_pool::open_for(const protocol::person& who) {
     return c;
   c.who = &who;
   c.generation = ++generation_;
+  unkept_.insert(who.id);
   c.client = std::make_shared<ws_client>(ioc_.get_executor(), settings_.ws);
   const auto person = who.id;
   const auto generation = c.generation;
@@ -59,7 +60,10 @@ void person_pool::send(const protocol::person& who, const protocol::client_messa
                        bool keep) {
   auto& c = open_for(who);
   c.last_used = ++clock_;
-  c.keep = c.keep || keep;
+  if (keep && !c.keep) {
+    c.keep = true;
+    unkept_.erase(who.id);
+  }
   c.in_flight.push_back(msg.id);
   if (c.open)
     c.client->send(msg);
@@ -104,24 +108,26 @@ void person_pool::on_closed(std::uint64_t person, std::uint64_t generation,
   auto lost = std::move(at->second.in_flight);
   const auto* who = at->second.who;
   connections_.erase(at);
+  unkept_.erase(person);
   if (!lost.empty())
     on_lost_(*who, std::move(lost), why);
 }
 
 void person_pool::trim() {
-  if (connections_.size() <= settings_.max_open)
+  if (unkept_.size() <= settings_.max_open)
     return;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> idle; // (last used, person)
-  for (auto& [id, c] : connections_)
-    if (c.open && !c.keep && c.in_flight.empty())
+  for (auto id : unkept_)
+    if (const auto& c = connections_.at(id); c.open && c.in_flight.empty())
       idle.emplace_back(c.last_used, id);
-  std::sort(idle.begin(), idle.end());
-  auto excess = connections_.size() - settings_.max_open;
-  for (std::size_t i = 0; i < idle.size() && i < excess; ++i) {
+  const auto excess = std::min(unkept_.size() - settings_.max_open, idle.size());
+  std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(excess), idle.end());
+  for (std::size_t i = 0; i < excess; ++i) {
     // Its `closed` callback finds no connection of its generation and does nothing.
     auto at = connections_.find(idle[i].second);
     at->second.client->close();
     connections_.erase(at);
+    unkept_.erase(idle[i].second);
   }
 }
 
@@ -129,6 +135,7 @@ void person_pool::close_all() {
   for (auto& [id, c] : connections_)
     c.client->close();
   connections_.clear();
+  unkept_.clear();
 }
 
 } // namespace hub::sim

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace hub::sim {
@@ -25,8 +26,9 @@ public:
     tcp::endpoint endpoint; // resolved once
     std::string secret;     // the hub's token secret
     ws_options ws;
-    /// Idle connections (no request in flight) beyond this many are closed, least recently
-    /// used first. A person's connection with requests in flight is never closed by the pool.
+    /// Connections opened without `keep` beyond this many are closed when idle (no request in
+    /// flight), least recently used first. Kept connections do not count against it, so a
+    /// workload that keeps one connection per grid still bounds the rest.
     std::size_t max_open = 256;
   };
   /// A message from the hub on `who`'s connection: a reply or an event.
@@ -71,7 +73,9 @@ private:
                  const ws_client::response& res);
   void on_message(std::uint64_t person, std::uint64_t generation, protocol::server_message&& m);
   void on_closed(std::uint64_t person, std::uint64_t generation, const std::string& why);
-  /// Closes least recently used idle connections until at most max_open remain.
+  /// Closes least recently used idle connections until at most max_open of those not kept
+  /// remain. Scans only the connections not kept: called on every send, it must not cost a
+  /// pass over 18,100 standing connections.
   void trim();
 
   net::io_context& ioc_;
@@ -79,6 +83,7 @@ private:
   message_fn on_message_;
   lost_fn on_lost_;
   std::unordered_map<std::uint64_t, connection> connections_; // by person id
+  std::unordered_set<std::uint64_t> unkept_;                  // ids of connections not kept
   std::uint64_t clock_ = 0;
   std::uint64_t generation_ = 0;
   std::uint64_t opened_total_ = 0;
