@@ -32,7 +32,7 @@ person_pool::connection& person_pool::open_for(const protocol::person& who) {
     return c;
   c.who = &who;
   c.generation = ++generation_;
-  unkept_.insert(who.id);
+  ++unkept_;
   c.client = std::make_shared<ws_client>(ioc_.get_executor(), settings_.ws);
   const auto person = who.id;
   const auto generation = c.generation;
@@ -59,10 +59,11 @@ person_pool::connection& person_pool::open_for(const protocol::person& who) {
 void person_pool::send(const protocol::person& who, const protocol::client_message& msg,
                        bool keep) {
   auto& c = open_for(who);
+  set_idle(who.id, c, false);
   c.last_used = ++clock_;
   if (keep && !c.keep) {
     c.keep = true;
-    unkept_.erase(who.id);
+    --unkept_;
   }
   c.in_flight.push_back(msg.id);
   if (c.open)
@@ -95,8 +96,10 @@ void person_pool::on_message(std::uint64_t person, std::uint64_t generation,
   if (at == connections_.end() || at->second.generation != generation)
     return;
   auto& c = at->second;
-  if (auto id = reply_id(m); id != 0)
+  if (auto id = reply_id(m); id != 0) {
     std::erase(c.in_flight, id);
+    set_idle(person, c, c.open && !c.keep && c.in_flight.empty());
+  }
   on_message_(*c.who, std::move(m));
 }
 
@@ -107,27 +110,31 @@ void person_pool::on_closed(std::uint64_t person, std::uint64_t generation,
     return;
   auto lost = std::move(at->second.in_flight);
   const auto* who = at->second.who;
+  set_idle(person, at->second, false);
+  unkept_ -= at->second.keep ? 0 : 1;
   connections_.erase(at);
-  unkept_.erase(person);
   if (!lost.empty())
     on_lost_(*who, std::move(lost), why);
 }
 
-void person_pool::trim() {
-  if (unkept_.size() <= settings_.max_open)
+void person_pool::set_idle(std::uint64_t person, connection& c, bool idle) {
+  if (c.idle == idle)
     return;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> idle; // (last used, person)
-  for (auto id : unkept_)
-    if (const auto& c = connections_.at(id); c.open && c.in_flight.empty())
-      idle.emplace_back(c.last_used, id);
-  const auto excess = std::min(unkept_.size() - settings_.max_open, idle.size());
-  std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(excess), idle.end());
-  for (std::size_t i = 0; i < excess; ++i) {
+  c.idle = idle;
+  if (idle)
+    idle_.emplace(c.last_used, person);
+  else
+    idle_.erase(c.last_used);
+}
+
+void person_pool::trim() {
+  while (unkept_ > settings_.max_open && !idle_.empty()) {
     // Its `closed` callback finds no connection of its generation and does nothing.
-    auto at = connections_.find(idle[i].second);
+    auto at = connections_.find(idle_.begin()->second);
+    idle_.erase(idle_.begin());
     at->second.client->close();
     connections_.erase(at);
-    unkept_.erase(idle[i].second);
+    --unkept_;
   }
 }
 
@@ -135,7 +142,8 @@ void person_pool::close_all() {
   for (auto& [id, c] : connections_)
     c.client->close();
   connections_.clear();
-  unkept_.clear();
+  idle_.clear();
+  unkept_ = 0;
 }
 
 } // namespace hub::sim

@@ -11,10 +11,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace hub::sim {
@@ -66,6 +66,7 @@ private:
     std::uint64_t last_used = 0;
     bool open = false;
     bool keep = false; // never closed for being idle
+    bool idle = false; // listed in idle_ (open, not kept, nothing in flight)
   };
 
   connection& open_for(const protocol::person& who);
@@ -74,16 +75,17 @@ private:
   void on_message(std::uint64_t person, std::uint64_t generation, protocol::server_message&& m);
   void on_closed(std::uint64_t person, std::uint64_t generation, const std::string& why);
   /// Closes least recently used idle connections until at most max_open of those not kept
-  /// remain. Scans only the connections not kept: called on every send, it must not cost a
-  /// pass over 18,100 standing connections.
+  /// remain. Called on every send, it takes them from `idle_` in order and never scans.
   void trim();
+  void set_idle(std::uint64_t person, connection& c, bool idle);
 
   net::io_context& ioc_;
   settings settings_;
   message_fn on_message_;
   lost_fn on_lost_;
   std::unordered_map<std::uint64_t, connection> connections_; // by person id
-  std::unordered_set<std::uint64_t> unkept_;                  // ids of connections not kept
+  std::size_t unkept_ = 0;                                    // connections not kept
+  std::map<std::uint64_t, std::uint64_t> idle_; // last used -> person: those trim may close
   std::uint64_t clock_ = 0;
   std::uint64_t generation_ = 0;
   std::uint64_t opened_total_ = 0;

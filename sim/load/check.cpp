@@ -5,6 +5,9 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
 
 namespace hub::sim {
 
@@ -12,40 +15,48 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t window = 64; // queries in flight at once
+constexpr std::size_t window = 64; // queries in flight at once, per asker
+/// Each asker's pace, under the hub's limits for one connection and one person
+/// (gateway/README.md: 100 messages a second, a burst of 200; 200 a second per person).
+constexpr double asks_per_second = 90;
 
 std::string name_of(std::uint64_t id, const expectation& e) {
   return std::string(e.directive ? "directive " : "case ") + std::to_string(id);
 }
 
-} // namespace
+/// What one asker found; merged into the check's result.
+struct tally {
+  std::uint64_t cases = 0, directives = 0, lost = 0, lost_cases = 0, wrong = 0;
+  std::vector<std::string> examples;
+  std::string failure;
+};
 
-check_result run_check(const protocol::hierarchy& h,
-                       const std::unordered_map<std::uint64_t, expectation>& acknowledged,
-                       const check_options& o) {
-  check_result r;
+/// The county `code` lies in, or 0 for the city's own units.
+protocol::unit_code county_of(const protocol::hierarchy& h, protocol::unit_code code) {
+  for (const auto* u = h.find_unit(code); u != nullptr; u = h.find_unit(u->parent))
+    if (u->kind == protocol::unit_kind::county)
+      return u->code;
+  return 0;
+}
+
+/// Asks `who` about each of `todo` over one connection, at most `window` at a time and
+/// `asks_per_second`; a `rate_limited` answer is asked again a second later.
+tally ask_all(const protocol::person& who,
+              std::deque<std::pair<std::uint64_t, const expectation*>> ids, const check_options& o,
+              std::uint64_t first_id) {
+  tally t;
   auto note = [&](std::string line) {
-    if (r.examples.size() < 10)
-      r.examples.push_back(std::move(line));
+    if (t.examples.size() < 10)
+      t.examples.push_back(std::move(line));
   };
-  const protocol::person* leader = nullptr;
-  for (auto i : h.people_at(h.units.front().code))
-    if (h.people[i].holds == protocol::post::city_leader) {
-      leader = &h.people[i];
-      break;
-    }
-  if (leader == nullptr) {
-    r.failure = "the hierarchy has no city leader to ask as";
-    return r;
-  }
   ws_options wo;
   wo.format = o.format;
   ws_blocking_client client{wo};
   auto why =
-      client.connect(o.url, gateway::token::issue(o.secret, *leader, std::chrono::hours(1)), 10s);
+      client.connect(o.url, gateway::token::issue(o.secret, who, std::chrono::hours(1)), 10s);
   if (!why.empty()) {
-    r.failure = "cannot connect to ask: " + why;
-    return r;
+    t.failure = "cannot connect to ask: " + why;
+    return t;
   }
 
   // Each question: the id asked about, with the steps counted over its pages so far.
@@ -55,13 +66,16 @@ check_result run_check(const protocol::hierarchy& h,
     std::string cursor;
     std::uint32_t steps = 0;
     protocol::case_summary summary;
+    std::chrono::steady_clock::time_point not_before{};
   };
   std::deque<question> todo;
-  for (const auto& [id, e] : acknowledged)
-    todo.push_back({id, &e, {}, 0, {}});
+  for (const auto& [id, e] : ids)
+    todo.push_back({id, e, {}, 0, {}, {}});
   std::unordered_map<std::uint64_t, question> asked; // by message id
-  std::uint64_t next_id = o.first_request;
-  std::uint64_t lost_cases = 0;
+  std::uint64_t next_id = first_id;
+  auto next_ask = std::chrono::steady_clock::now();
+  const auto gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(1.0 / asks_per_second));
 
   auto ask = [&](question q) {
     protocol::query query;
@@ -91,21 +105,32 @@ check_result run_check(const protocol::hierarchy& h,
       wrong += " " + std::to_string(q.steps) +
                " steps by people (acknowledged: " + std::to_string(e.steps) + ")";
     if (!wrong.empty()) {
-      ++r.wrong;
+      ++t.wrong;
       note(name_of(q.ref, e) + " is wrong:" + wrong);
     }
   };
 
   while (!todo.empty() || !asked.empty()) {
-    while (!todo.empty() && asked.size() < window) {
+    auto now = std::chrono::steady_clock::now();
+    while (!todo.empty() && asked.size() < window && now >= next_ask &&
+           now >= todo.front().not_before) {
       ask(std::move(todo.front()));
       todo.pop_front();
+      next_ask = std::max(next_ask + gap, now - 1s); // a burst of at most a second's worth
     }
-    auto m = client.read(10s);
+    if (asked.empty()) {
+      // Nothing to read: wait for the pace or for a question put back after `rate_limited`.
+      std::this_thread::sleep_until(std::max(next_ask, todo.front().not_before));
+      continue;
+    }
+    auto m = client.read(todo.empty() || asked.size() >= window ? 10s : 5ms);
     if (!m) {
-      r.failure = client.closed() ? "the connection closed: " + client.why_closed()
-                                  : "no answer within 10 s";
-      return r;
+      if (client.closed() || todo.empty() || asked.size() >= window) {
+        t.failure = client.closed() ? "the connection closed: " + client.why_closed()
+                                    : "no answer within 10 s";
+        return t;
+      }
+      continue; // time to ask the next
     }
     auto id = reply_id(*m);
     auto at = asked.find(id);
@@ -116,14 +141,17 @@ check_result run_check(const protocol::hierarchy& h,
     if (auto* err = std::get_if<protocol::error>(&*m)) {
       if (err->code == protocol::errc::unknown_case ||
           err->code == protocol::errc::unknown_directive) {
-        ++r.lost;
-        (q.e->directive ? r.directives : r.cases) += 1;
-        lost_cases += q.e->directive ? 0 : 1;
+        ++t.lost;
+        (q.e->directive ? t.directives : t.cases) += 1;
+        t.lost_cases += q.e->directive ? 0 : 1;
         note(name_of(q.ref, *q.e) + " was acknowledged and the hub does not know it");
+      } else if (err->code == protocol::errc::rate_limited) {
+        q.not_before = std::chrono::steady_clock::now() + 1s;
+        todo.push_back(std::move(q));
       } else {
-        r.failure = "the hub refused the check's query for " + name_of(q.ref, *q.e) + ": " +
+        t.failure = "the hub refused the check's query for " + name_of(q.ref, *q.e) + ": " +
                     std::string(protocol::to_string(err->code)) + ": " + err->message;
-        return r;
+        return t;
       }
       continue;
     }
@@ -131,7 +159,7 @@ check_result run_check(const protocol::hierarchy& h,
     if (res == nullptr)
       continue;
     if (q.e->directive) {
-      ++r.directives;
+      ++t.directives;
       continue;
     }
     q.summary = res->one.summary;
@@ -142,9 +170,69 @@ check_result run_check(const protocol::hierarchy& h,
       todo.push_front(std::move(q));
       continue;
     }
-    ++r.cases;
+    ++t.cases;
     finish_case(q);
   }
+  client.close();
+  return t;
+}
+
+} // namespace
+
+check_result run_check(const protocol::hierarchy& h,
+                       const std::unordered_map<std::uint64_t, expectation>& acknowledged,
+                       const check_options& o) {
+  check_result r;
+  auto note = [&](std::string line) {
+    if (r.examples.size() < 10)
+      r.examples.push_back(std::move(line));
+  };
+  // Who asks: a county's cases its leaders (each at the pace of one connection, so the
+  // check of a city-wide run takes a minute, not an hour at one connection's rate); the
+  // city's own units' cases and every directive the city's leaders.
+  std::map<protocol::unit_code, std::vector<const protocol::person*>> leaders; // by county
+  for (const auto& p : h.people)
+    if (p.holds == protocol::post::city_leader)
+      leaders[0].push_back(&p);
+    else if (p.holds == protocol::post::county_leader)
+      leaders[p.unit].push_back(&p);
+  if (leaders[0].empty()) {
+    r.failure = "the hierarchy has no city leader to ask as";
+    return r;
+  }
+  std::map<const protocol::person*, std::deque<std::pair<std::uint64_t, const expectation*>>> work;
+  std::map<protocol::unit_code, std::size_t> turn;
+  for (const auto& [id, e] : acknowledged) {
+    auto county = e.directive ? 0 : county_of(h, e.holder);
+    auto& askers = leaders[county].empty() ? leaders[0] : leaders[county];
+    work[askers[turn[county]++ % askers.size()]].emplace_back(id, &e);
+  }
+  std::vector<tally> tallies(work.size());
+  std::vector<std::thread> threads;
+  std::size_t n = 0;
+  for (auto& [who, ids] : work) {
+    // Message ids apart per asker: a million apart is more than one asker ever uses.
+    threads.emplace_back([&tallies, &o, who = who, ids = &ids, i = n] {
+      tallies[i] = ask_all(*who, std::move(*ids), o, o.first_request + i * 1'000'000);
+    });
+    ++n;
+  }
+  for (auto& t : threads)
+    t.join();
+  std::uint64_t lost_cases = 0;
+  for (auto& t : tallies) {
+    r.cases += t.cases;
+    r.directives += t.directives;
+    r.lost += t.lost;
+    r.wrong += t.wrong;
+    lost_cases += t.lost_cases;
+    for (auto& e : t.examples)
+      note(std::move(e));
+    if (r.failure.empty())
+      r.failure = t.failure;
+  }
+  if (!r.failure.empty())
+    return r;
 
   if (o.same_case_twice > 0) {
     r.duplicated += o.same_case_twice;
@@ -152,13 +240,22 @@ check_result run_check(const protocol::hierarchy& h,
                                              "answered to another report");
   }
   if (o.count_cases) {
+    ws_options wo;
+    wo.format = o.format;
+    ws_blocking_client client{wo};
+    auto why = client.connect(
+        o.url, gateway::token::issue(o.secret, *leaders[0].front(), std::chrono::hours(1)), 10s);
+    if (!why.empty()) {
+      r.failure = "cannot connect to ask: " + why;
+      return r;
+    }
     protocol::query q;
     q.what = protocol::query_kind::cases;
     q.unit = h.units.front().code;
     q.status = protocol::case_status::all;
     q.from = o.since_ms;
     q.limit = 1;
-    auto reply = client.request({next_id++, q}, 10s);
+    auto reply = client.request({o.first_request + n * 1'000'000, q}, 10s);
     auto* res = reply ? std::get_if<protocol::result>(&*reply) : nullptr;
     if (res == nullptr) {
       r.failure = "the count of the city's cases was not answered";
@@ -174,8 +271,8 @@ check_result run_check(const protocol::hierarchy& h,
       note("the hub holds " + std::to_string(r.hub_cases) + " cases reported since the start, " +
            std::to_string(expected) + " were acknowledged (and found)");
     }
+    client.close();
   }
-  client.close();
   return r;
 }
 

@@ -209,7 +209,10 @@ bool live_workload::finished(std::int64_t now_ms) const {
 }
 
 int live_workload::restarts_due(std::int64_t now_ms) {
-  // Restarts are times of the first simulated day after the start, in order.
+  // Restarts are times of the first simulated day after the start, in order; none before
+  // the run has started.
+  if (started_ == 0)
+    return 0;
   std::vector<std::int64_t> at;
   for (auto r : plan_.restarts)
     at.push_back(r >= plan_.start ? r : r + day_ms);

@@ -325,6 +325,24 @@ TEST_F(hub_sim_test, the_check_passes_a_clean_run_and_the_report_has_every_part)
   EXPECT_EQ(html.str().find("https://"), std::string::npos);
 }
 
+TEST_F(hub_sim_test, the_check_asks_at_the_pace_the_hub_allows_and_passes_past_its_burst) {
+  // 600 cases to ask for, three times the burst of 200 the hub allows one connection: the
+  // check keeps under the rate (and asks again after `rate_limited`) instead of failing.
+  std::optional<child_process> hub;
+  auto url = start_hub(hub);
+  ASSERT_FALSE(url.empty());
+  auto scn =
+      write_file("steady.scn", "[run]\nsteady = yes\nduration = 3s\n[reports]\nrate = "
+                               "200\n[grid]\nshare = 100%\nsign = 1m..2m\n[village]\nshare = "
+                               "0%\n[township]\nshare = 0%\n[whistle]\nshare = 0%\n");
+  child_process sim{sim_command(url, {"--scenario", scn, "--check"})};
+  EXPECT_EQ(sim.finish(), 0) << sim.out() << sim.err();
+  std::smatch m;
+  auto out = sim.out();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(check: passed: (\d+) cases)"))) << out;
+  EXPECT_GE(std::stoi(m[1]), 500);
+}
+
 TEST_F(hub_sim_test, the_check_catches_reports_dropped_on_purpose) {
   std::optional<child_process> hub;
   auto url = start_hub(hub, {"--time-scale", "600"});
