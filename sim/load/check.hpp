@@ -5,9 +5,10 @@
 // over WebSocket like any client: a county's cases by its county leaders, each on a
 // connection of its own paced under the hub's rate limits, the rest by the city's leaders),
 // and compared with what the acknowledgements said: its state, its holder and how many
-// steps people took on it (the hub's own reminders and supervision are not counted). Optionally the number of cases the
-// hub holds reported since the run's start is compared with the reports acknowledged, which
-// finds cases made twice (valid only when this process was the city's only client meanwhile).
+// steps people took on it (the hub's own reminders and supervision are not counted). Optionally the
+// number of cases the hub holds reported since the run's start is compared with the reports
+// acknowledged, which finds cases made twice (valid only when this process was the city's only
+// client meanwhile).
 
 #include "protocol/hierarchy.hpp"
 #include "sim/client/ws_client.hpp"
