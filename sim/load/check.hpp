@@ -26,6 +26,7 @@ struct check_result {
   std::uint64_t lost = 0;                  // acknowledged, unknown to the hub
   std::uint64_t duplicated = 0;            // made twice (see above)
   std::uint64_t wrong = 0;                 // state, holder or steps other than acknowledged
+  std::uint64_t unconfirmed = 0; // with a step whose answer was lost, found within its outcomes
   bool duplicates_checked = false;
   std::uint64_t hub_cases = 0, reports = 0; // the count compared, when checked
   std::vector<std::string> examples;        // the first few findings, one sentence each
@@ -41,8 +42,9 @@ struct check_options {
   bool count_cases = false;
   std::int64_t since_ms = 0;
   std::uint64_t reports = 0;
-  std::uint64_t same_case_twice = 0; // reports answered with a case already answered
-  std::uint64_t first_request = 1;   // message ids from here
+  std::uint64_t reports_unanswered = 0; // reports whose answer was lost: the hub may hold them
+  std::uint64_t same_case_twice = 0;    // reports answered with a case already answered
+  std::uint64_t first_request = 1;      // message ids from here
 };
 
 check_result run_check(const protocol::hierarchy& h,

@@ -547,12 +547,20 @@ void live_workload::on_lost(const std::vector<std::uint64_t>& ids) {
     auto kind = p->second.kind;
     auto ref = p->second.ref;
     pending_.erase(p);
+    if (kind == pending::what::report)
+      ++counts_.lost_reports;
     if (kind == pending::what::step || kind == pending::what::report) {
       if (auto w = walks_.find(ref); w != walks_.end()) {
+        if (auto e = ledger_.find(w->second.case_id); e != ledger_.end())
+          ++e->second.unanswered;
         walk_of_case_.erase(w->second.case_id);
         walks_.erase(w);
       }
     } else if (kind == pending::what::task) {
+      if (auto t = tasks_.find(ref); t != tasks_.end())
+        if (auto w = walks_.find(t->second.walk); w != walks_.end())
+          if (auto e = ledger_.find(w->second.case_id); e != ledger_.end())
+            ++e->second.unanswered;
       tasks_.erase(ref);
     } else if (kind == pending::what::receipt) {
       receipts_.erase(ref);

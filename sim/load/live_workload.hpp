@@ -69,11 +69,12 @@ struct live_counts {
   std::uint64_t events = 0;
   std::uint64_t refused = 0;
   std::map<std::string, std::uint64_t> refused_by_code; // error name -> count
-  std::uint64_t lost = 0;     // requests whose connection went before the reply
-  std::uint64_t reported = 0; // reports acknowledged (this process)
-  std::uint64_t closed = 0;   // closes acknowledged (this process)
-  std::uint64_t whistles = 0; // whistles blown (acknowledged)
-  std::uint64_t summons = 0;  // summons seen on department consoles
+  std::uint64_t lost = 0;         // requests whose connection went before the reply
+  std::uint64_t lost_reports = 0; // of them, reports: the hub may hold a case for each
+  std::uint64_t reported = 0;     // reports acknowledged (this process)
+  std::uint64_t closed = 0;       // closes acknowledged (this process)
+  std::uint64_t whistles = 0;     // whistles blown (acknowledged)
+  std::uint64_t summons = 0;      // summons seen on department consoles
   std::uint64_t hotline_posted = 0, hotline_answered = 0, hotline_refused = 0;
   std::uint64_t directives = 0;             // campaigns' directives acknowledged
   std::uint64_t arrivals = 0;               // directive arrivals seen at recipients of this shard
@@ -111,7 +112,10 @@ struct expectation {
   protocol::case_state state = protocol::case_state::reported;
   protocol::unit_code holder = 0;
   std::uint32_t steps = 0; // acknowledged steps taken by people (the report included)
-  bool fake = false;       // made up by --inject drop: the hub never saw it
+  /// Steps sent whose answer never came (their connection went first): the hub applied each
+  /// or not, so the check accepts any outcome between `steps` and `steps + unanswered`.
+  std::uint32_t unanswered = 0;
+  bool fake = false; // made up by --inject drop: the hub never saw it
 };
 
 class live_workload {

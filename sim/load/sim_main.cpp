@@ -421,16 +421,18 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
     co.count_cases = o.shards == 1;
     co.since_ms = start;
     co.reports = c.reported;
+    co.reports_unanswered = c.lost_reports;
     co.same_case_twice = work.same_case_twice();
     co.first_request = static_cast<std::uint64_t>(wall_ms()) * 1000;
     report.check = sim::run_check(*h, work.acknowledged(), co);
     const auto& k = *report.check;
     std::printf(
         "check: %s: %llu cases and %llu directives asked for: lost %llu, duplicated %llu, "
-        "wrong %llu%s\n",
+        "wrong %llu, unconfirmed %llu%s\n",
         k.passed() ? "passed" : "FAILED", static_cast<unsigned long long>(k.cases),
         static_cast<unsigned long long>(k.directives), static_cast<unsigned long long>(k.lost),
         static_cast<unsigned long long>(k.duplicated), static_cast<unsigned long long>(k.wrong),
+        static_cast<unsigned long long>(k.unconfirmed),
         k.duplicates_checked ? "" : " (duplicates not counted: several shards)");
     if (!k.failure.empty())
       std::printf("check: could not run: %s\n", k.failure.c_str());

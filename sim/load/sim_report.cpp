@@ -236,6 +236,7 @@ std::string to_json(const run_report& r) {
     o << "{\"passed\":" << (k.passed() ? "true" : "false") << ",\"failure\":\""
       << escaped(k.failure) << "\",\"cases\":" << k.cases << ",\"directives\":" << k.directives
       << ",\"lost\":" << k.lost << ",\"duplicated\":" << k.duplicated << ",\"wrong\":" << k.wrong
+      << ",\"unconfirmed\":" << k.unconfirmed
       << ",\"duplicates_checked\":" << (k.duplicates_checked ? "true" : "false")
       << ",\"hub_cases\":" << k.hub_cases << ",\"reports\":" << k.reports << ",\"examples\":[";
     for (std::size_t i = 0; i < k.examples.size(); ++i)
@@ -276,7 +277,8 @@ std::string to_html(const run_report& r) {
     if (!k.failure.empty())
       o << "The check could not run: " << html_escaped(k.failure) << ". ";
     o << k.cases << " cases and " << k.directives << " directives asked for: lost " << k.lost
-      << ", duplicated " << k.duplicated << ", wrong " << k.wrong << '.';
+      << ", duplicated " << k.duplicated << ", wrong " << k.wrong << ", unconfirmed "
+      << k.unconfirmed << '.';
     if (k.duplicates_checked)
       o << " The hub holds " << k.hub_cases << " cases reported since the start; " << k.reports
         << " reports were acknowledged.";
