@@ -326,8 +326,7 @@ void live_workload::on_message(const protocol::person& who, const protocol::serv
             std::fprintf(stderr, "hub-sim: request %llu refused: %s: %s\n",
                          static_cast<unsigned long long>(m.id),
                          std::string(protocol::to_string(m.code)).c_str(), m.message.c_str());
-          on_lost({m.id});
-          --counts_.lost; // refused, not lost
+          on_lost({m.id}, true);
         } else if constexpr (std::is_same_v<T, protocol::case_event>) {
           ++counts_.events;
           on_event(who, m);
@@ -538,21 +537,22 @@ void live_workload::on_event(const protocol::person&, const protocol::directive_
   schedule(now_, camp.sign, no, 2);
 }
 
-void live_workload::on_lost(const std::vector<std::uint64_t>& ids) {
+void live_workload::on_lost(const std::vector<std::uint64_t>& ids, bool refused) {
   for (auto id : ids) {
     auto p = pending_.find(id);
     if (p == pending_.end())
       continue;
-    ++counts_.lost;
+    counts_.lost += refused ? 0 : 1;
+    const std::uint32_t unanswered = refused ? 0 : 1;
     auto kind = p->second.kind;
     auto ref = p->second.ref;
     pending_.erase(p);
     if (kind == pending::what::report)
-      ++counts_.lost_reports;
+      counts_.lost_reports += unanswered;
     if (kind == pending::what::step || kind == pending::what::report) {
       if (auto w = walks_.find(ref); w != walks_.end()) {
         if (auto e = ledger_.find(w->second.case_id); e != ledger_.end())
-          ++e->second.unanswered;
+          e->second.unanswered += unanswered;
         walk_of_case_.erase(w->second.case_id);
         walks_.erase(w);
       }
@@ -560,7 +560,7 @@ void live_workload::on_lost(const std::vector<std::uint64_t>& ids) {
       if (auto t = tasks_.find(ref); t != tasks_.end())
         if (auto w = walks_.find(t->second.walk); w != walks_.end())
           if (auto e = ledger_.find(w->second.case_id); e != ledger_.end())
-            ++e->second.unanswered;
+            e->second.unanswered += unanswered;
       tasks_.erase(ref);
     } else if (kind == pending::what::receipt) {
       receipts_.erase(ref);

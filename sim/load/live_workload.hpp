@@ -142,8 +142,10 @@ public:
 
   /// A reply or event from the hub on `who`'s connection.
   void on_message(const protocol::person& who, const protocol::server_message& m);
-  /// Requests that will never be answered (their connection failed): their walks end.
-  void on_lost(const std::vector<std::uint64_t>& ids);
+  /// Requests that will never be answered (their connection failed): their walks end, and
+  /// the check accepts either outcome for them. `refused`: answered with an error instead,
+  /// so certainly not applied (counted as refused, not lost).
+  void on_lost(const std::vector<std::uint64_t>& ids, bool refused = false);
   /// An Open311 post's answer: the case id (0 when refused or unanswered) and why not.
   void on_posted(std::uint64_t post, std::uint64_t case_id, const std::string& why);
 
