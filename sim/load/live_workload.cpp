@@ -365,6 +365,8 @@ void live_workload::on_ack(const protocol::ack& a) {
       ++counts_.directives;
       auto& d = issued_at_[a.directive_ref];
       d.sent_us = p.sent_us;
+      for (auto at : std::exchange(d.early, {}))
+        count_arrival(a.directive_ref, at);
       expectation e;
       e.directive = true;
       e.holder = a.directive_ref; // unused for directives
@@ -495,27 +497,41 @@ void live_workload::on_event(const protocol::person& who, const protocol::case_e
   schedule(now_, plan_.whistle.report_in, no, 1);
 }
 
+void live_workload::count_arrival(std::uint64_t id, std::int64_t at_us) {
+  auto at = issued_at_.find(id);
+  if (at == issued_at_.end())
+    return;
+  auto& d = at->second;
+  if (d.sent_us == 0) {
+    d.early.push_back(at_us);
+    return;
+  }
+  d.last_us = at_us - d.sent_us;
+  record(latency_kind::directive_arrival, d.last_us);
+  if (++d.arrived == d.total) {
+    record(latency_kind::directive_last_arrival, d.last_us);
+    issued_at_.erase(at);
+  }
+}
+
 void live_workload::on_event(const protocol::person&, const protocol::directive_event& e) {
   // A directive arriving at a recipient unit, seen by whichever console or grid covers it.
   if (e.action != protocol::directive_action::issue)
     return;
-  auto issued = issued_at_.find(e.id);
   if (e.recipient == 0) {
-    if (issued != issued_at_.end())
-      issued->second.total = e.total; // the issuer's event: how many will arrive
+    // The issuer's event: how many will arrive (possibly after they all did).
+    auto& d = issued_at_[e.id];
+    d.total = e.total;
+    if (d.sent_us != 0 && d.total > 0 && d.arrived >= d.total) {
+      record(latency_kind::directive_last_arrival, d.last_us);
+      issued_at_.erase(e.id);
+    }
     return;
   }
   if (!arrived_.insert({e.id, e.recipient}).second)
     return;
-  if (issued != issued_at_.end()) {
-    auto& d = issued->second;
-    d.last_us = now_us() - d.sent_us;
-    record(latency_kind::directive_arrival, d.last_us);
-    if (++d.arrived == d.total) {
-      record(latency_kind::directive_last_arrival, d.last_us);
-      issued_at_.erase(issued);
-    }
-  }
+  issued_at_.try_emplace(e.id);
+  count_arrival(e.id, now_us());
   auto* town = h_->ancestor_of_kind(e.recipient, unit_kind::township);
   if (town != nullptr ? !mine(town->code) : options_.shard != 0)
     return;

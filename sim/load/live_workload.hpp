@@ -303,9 +303,13 @@ private:
   std::unordered_map<std::uint64_t, std::int64_t> awaiting_dashboard_; // case -> report sent
   std::unordered_map<std::uint64_t, std::int64_t> seen_on_dashboard_;  // case -> seen (us)
   struct issued {
-    std::int64_t sent_us = 0, last_us = 0;
+    std::int64_t sent_us = 0, last_us = 0; // sent_us 0: the ack has not come yet
     std::uint32_t total = 0, arrived = 0;
+    std::vector<std::int64_t> early; // arrivals (now_us) seen before the ack, counted at it
   };
+  /// Counts directive `id` arriving at a recipient at `at_us`; held until the ack
+  /// tells when it was sent (under load the ack can come after every arrival).
+  void count_arrival(std::uint64_t id, std::int64_t at_us);
   std::unordered_map<std::uint64_t, issued> issued_at_;       // by directive
   std::unordered_map<std::uint64_t, std::int64_t> posted_at_; // Open311 post -> sent (us)
   std::unordered_map<std::uint64_t, expectation> ledger_;
