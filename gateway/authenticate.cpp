@@ -1,7 +1,7 @@
 #include "gateway/authenticate.hpp"
 
+#include "gateway/net/percent.hpp"
 #include "gateway/net/token.hpp"
-#include "gateway/static_files.hpp"
 
 namespace hub::gateway {
 
@@ -30,7 +30,7 @@ std::string token_of(std::string_view target, std::string_view authorization) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.substr(0, 6) == "token=") {
       std::string out;
-      if (static_files::percent_decode(pair.substr(6), out))
+      if (percent_decode(pair.substr(6), out))
         return out;
       return {};
     }

@@ -1,4 +1,5 @@
 #include "gateway/directory.hpp"
+#include "protocol/json.hpp"
 
 #include <charconv>
 #include <cstdio>
@@ -8,26 +9,6 @@ namespace hub::gateway {
 namespace {
 
 using protocol::unit_kind;
-
-/// Appends `s` as a JSON string (quotes, backslash and control characters escaped; UTF-8 as
-/// it is: the hierarchy loader has checked it).
-void put_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
 
 void put_uint(std::string& out, std::uint64_t v) {
   char buf[24];
@@ -50,7 +31,7 @@ void put_unit(std::string& out, const protocol::unit& u) {
   out += "\",";
   put_uint(out, u.parent);
   out += ',';
-  put_string(out, u.name);
+  protocol::write_json_string(out, u.name);
   if (u.lat != 0 || u.lon != 0) {
     out += ',';
     put_coordinate(out, u.lat);
@@ -81,7 +62,7 @@ std::string directory_json(const protocol::hierarchy& h, const actors::principal
   out += "{\"me\":{\"person\":\"";
   put_uint(out, who.id);
   out += "\",\"name\":";
-  put_string(out, me != nullptr ? std::string_view(me->name) : std::string_view{});
+  protocol::write_json_string(out, me != nullptr ? std::string_view(me->name) : std::string_view{});
   out += ",\"post\":\"";
   out += protocol::to_string(who.holds);
   out += "\",\"unit\":";
@@ -94,20 +75,20 @@ std::string directory_json(const protocol::hierarchy& h, const actors::principal
   out += ",\"modules\":[";
   for (std::size_t i = 0; i < h.modules.size(); ++i) {
     out += i ? "," : "";
-    put_string(out, h.modules[i].name);
+    protocol::write_json_string(out, h.modules[i].name);
   }
   out += "],\"channels\":[";
   for (std::size_t i = 0; i < h.channels.size(); ++i) {
     out += i ? "," : "";
-    put_string(out, h.channels[i].name);
+    protocol::write_json_string(out, h.channels[i].name);
   }
   out += "],\"categories\":[";
   for (std::size_t i = 0; i < h.categories.size(); ++i) {
     const auto& c = h.categories[i];
     out += i ? ",[" : "[";
-    put_string(out, c.code);
+    protocol::write_json_string(out, c.code);
     out += ',';
-    put_string(out, c.name);
+    protocol::write_json_string(out, c.name);
     out += ',';
     put_uint(out, c.module);
     out += ']';
@@ -141,7 +122,7 @@ std::string directory_json(const protocol::hierarchy& h, const actors::principal
       first = false;
       put_uint(out, d.code);
       out += ',';
-      put_string(out, d.name);
+      protocol::write_json_string(out, d.name);
       out += ",[";
       for (std::size_t m = 0; m < d.modules.size(); ++m) {
         out += m ? "," : "";

@@ -1,5 +1,7 @@
 #include "gateway/static_files.hpp"
 
+#include "gateway/net/percent.hpp"
+
 #include <array>
 #include <fstream>
 #include <iterator>
@@ -18,16 +20,6 @@ static_files::result refuse(http::status status, std::string why) {
   return {status, "text/plain; charset=utf-8", std::move(why) + "\n"};
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 } // namespace
 
 static_files::static_files(std::filesystem::path root) {
@@ -37,26 +29,6 @@ static_files::static_files(std::filesystem::path root) {
     if (ec)
       root_.clear();
   }
-}
-
-bool static_files::percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size())
-      return false;
-    int hi = hex_value(in[i + 1]);
-    int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0)
-      return false;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
 }
 
 std::string_view static_files::mime_type(std::string_view path) {

@@ -29,9 +29,6 @@ public:
   /// The Content-Type for a file name, by extension (application/octet-stream if unknown).
   static std::string_view mime_type(std::string_view path);
 
-  /// Percent-decodes `in`; false when an escape is broken.
-  static bool percent_decode(std::string_view in, std::string& out);
-
 private:
   std::filesystem::path root_; // canonical, or empty
 };

@@ -444,35 +444,6 @@ decoded<Message> decode_json(std::string_view text,
 
 // -- writing --------------------------------------------------------------------------------
 
-void write_string(std::string& out, std::string_view s) {
-  // Our encoder only carries strings the hub made or validated; should one still not be
-  // UTF-8, its non-ASCII bytes become U+FFFD so that the output stays valid JSON.
-  const bool utf8 = detail::valid_utf8(s);
-  out += '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20) {
-          constexpr char hex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 0xF];
-        } else if (u >= 0x80 && !utf8) {
-          out += "\\ufffd";
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 template <class Number>
 void write_number(std::string& out, Number n) {
   char buf[32];
@@ -492,7 +463,7 @@ void write_value(std::string& out, const msgpack::object& obj) {
       else
         out += "null"; // JSON has no infinity or NaN; the receiver refuses null for a number
       break;
-    case object_type::STR: write_string(out, {obj.via.str.ptr, obj.via.str.size}); break;
+    case object_type::STR: write_json_string(out, {obj.via.str.ptr, obj.via.str.size}); break;
     case object_type::ARRAY:
       out += '[';
       for (std::uint32_t i = 0; i < obj.via.array.size; ++i) {
@@ -540,6 +511,35 @@ decoded<client_message> decode_client_json(std::string_view text) {
 
 decoded<server_message> decode_server_json(std::string_view text) {
   return decode_json<server_message>(text, &detail::decode_server);
+}
+
+void write_json_string(std::string& out, std::string_view s) {
+  // Our encoder only carries strings the hub made or validated; should one still not be
+  // UTF-8, its non-ASCII bytes become U+FFFD so that the output stays valid JSON.
+  const bool utf8 = detail::valid_utf8(s);
+  out += '"';
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          constexpr char hex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[u >> 4];
+          out += hex[u & 0xF];
+        } else if (u >= 0x80 && !utf8) {
+          out += "\\ufffd";
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
 }
 
 } // namespace hub::protocol

@@ -20,6 +20,11 @@ namespace hub::protocol {
 std::string to_json(const client_message& msg);
 std::string to_json(const server_message& msg);
 
+/// Appends `s` as a JSON string: quotes, backslash and control characters escaped; UTF-8 as it
+/// is, and should `s` not be UTF-8, its non-ASCII bytes as U+FFFD, so the text stays valid
+/// JSON. The one JSON string writer of the tree (the gateway's directory and Open311 use it).
+void write_json_string(std::string& out, std::string_view s);
+
 // -- decoding -------------------------------------------------------------------------------
 
 /// Decodes one text frame from a client. The whole frame must be one JSON object.

@@ -1,41 +1,16 @@
 #include "gateway/open311/form.hpp"
 
+#include "gateway/net/percent.hpp"
+
 #include <cstdint>
 
 namespace hub::open311 {
 
 namespace {
 
-int hex(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<std::string> decode(std::string_view in) {
   std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= in.size())
-        return std::nullopt;
-      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
-      if (hi < 0 || lo < 0)
-        return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  if (!valid_text(out))
+  if (!gateway::percent_decode(in, out, true) || !valid_text(out))
     return std::nullopt;
   return out;
 }

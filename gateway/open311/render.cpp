@@ -1,4 +1,5 @@
 #include "gateway/open311/render.hpp"
+#include "protocol/json.hpp"
 
 #include <cstdio>
 #include <ctime>
@@ -16,30 +17,6 @@ void xml_escape(std::string& out, std::string_view s) {
       default: out += c;
     }
   }
-}
-
-void json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
 }
 
 constexpr const char* xml_declaration = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
@@ -106,10 +83,10 @@ void json_object(std::string& out, const record& r) {
     if (!first)
       out += ',';
     first = false;
-    json_string(out, fl.name);
+    protocol::write_json_string(out, fl.name);
     out += ':';
     if (fl.v.is == value::kind::text)
-      json_string(out, fl.v.text);
+      protocol::write_json_string(out, fl.v.text);
     else if (fl.v.is == value::kind::list)
       json_list(out, *fl.v.items);
     else
