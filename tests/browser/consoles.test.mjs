@@ -52,6 +52,16 @@ test('the whistle: proposed, blown, reported in and fed back live, rated; the da
   await moduleHead.locator('#propose').waitFor({ timeout: T });
   await moduleHead.check(`#pick input[value="${DEPARTMENT}"]`);
   await moduleHead.fill('#reason', '需要生态环境部门现场执法');
+  // Another case reaching the township refreshes the module head's list while the form is
+  // filled in: what was ticked and typed stays (the detail is redrawn only when its case moves).
+  const { case: other } = await city.cli(WORKER, 'report', '--unit', String(GRID), '--category', 'enforce.noise', '--title', '井盖松动');
+  await city.cli(WORKER, 'act', '--case', String(other), '--action', 'sign');
+  await city.cli(GRID_HEAD, 'act', '--case', String(other), '--action', 'escalate');
+  await city.cli(SECRETARY, 'act', '--case', String(other), '--action', 'sign');
+  await city.cli(SECRETARY, 'act', '--case', String(other), '--action', 'escalate');
+  await moduleHead.locator(`#cases tr[data-case="${other}"]`).waitFor({ timeout: T });
+  assert.ok(await moduleHead.isChecked(`#pick input[value="${DEPARTMENT}"]`), 'the department ticked stays ticked');
+  assert.equal(await moduleHead.inputValue('#reason'), '需要生态环境部门现场执法');
   await moduleHead.click('#propose');
   await head.locator('#whistle').waitFor({ timeout: T });
   await shot(head, 'township');

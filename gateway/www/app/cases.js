@@ -1,6 +1,9 @@
 // Cases as a console follows them from the events it receives: the latest state of each and
 // its recent history, bounded (the oldest case is forgotten first).
 
+/// What a list row sets of a case; a row that changes none of them leaves `rev` as it was.
+const ROW_FIELDS = ['title', 'state', 'unit', 'colour', 'deadline', 'category', 'urgency'];
+
 export class CaseBook {
   constructor(max = 2000, history = 40) {
     this.max = max;
@@ -32,12 +35,15 @@ export class CaseBook {
   /// the result's `seq`; events up to that seq are already in it.
   row(r, seq) {
     const c = this.entry(r.case);
+    const was = ROW_FIELDS.map((f) => c[f]);
     Object.assign(c, { title: r.title ?? c.title, state: r.state, unit: Number(r.unit), colour: r.colour ?? 'green',
       deadline: r.deadline, category: r.category, urgency: r.urgency ?? 'normal' });
     // A case with its history loaded keeps that snapshot's seq: its later events still add
     // to the history, and the last of them leaves the state as the hub has it.
     if (!c.loaded) c.seq = Number(seq ?? 0);
-    c.rev = (c.rev ?? 0) + 1;
+    // A list refreshed with the case as it was is no change: a page redraws a case's detail,
+    // and the forms in it (a reason being typed, departments ticked), only when `rev` moves.
+    if (ROW_FIELDS.some((f, i) => c[f] !== was[i])) c.rev = (c.rev ?? 0) + 1;
     return c;
   }
 
