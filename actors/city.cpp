@@ -26,13 +26,15 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
   }
   // The read side starts from the recovered cases before the units adopt them, and sees
   // every event after.
-  reads_ = std::make_unique<read_model>(
-      sys, ctx_->hierarchy, ctx_->snapshot.get(),
-      [&sys, ctx = std::weak_ptr<const city_context>(ctx_)]() -> protocol::timestamp_ms {
-        auto c = ctx.lock();
-        return c ? c->clock.at(sys.clock().now()) : 0;
-      });
-  ctx_->events->set_tap(reads_->tap());
+  if (options.read_side) {
+    reads_ = std::make_unique<read_model>(
+        sys, ctx_->hierarchy, ctx_->snapshot.get(),
+        [&sys, ctx = std::weak_ptr<const city_context>(ctx_)]() -> protocol::timestamp_ms {
+          auto c = ctx.lock();
+          return c ? c->clock.at(sys.clock().now()) : 0;
+        });
+    ctx_->events->set_tap(reads_->tap());
+  }
   ctx_->flush_interval = options.flush_interval;
   ctx_->clock.base_steady = sys.clock().now();
   ctx_->clock.base_wall = options.wall_now != 0
@@ -98,8 +100,11 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
     // The ack comes from the bus, after the replay: its seq is where the replay ended.
     return ctx_->events->subscribe(s->unit, reply_to, s->since, msg.id, s->figures);
   }
-  if (auto* q = std::get_if<protocol::query>(&msg.body))
+  if (auto* q = std::get_if<protocol::query>(&msg.body)) {
+    if (!reads_)
+      return reply(reply_to, protocol::error{msg.id, errc::internal, "the read side is off"});
     return reads_->ask(*ctx_->events, who, msg.id, std::move(*q), std::move(reply_to));
+  }
   if (auto* u = std::get_if<protocol::unsubscribe>(&msg.body)) {
     ctx_->events->unsubscribe(u->unit, reply_to.get());
     return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});

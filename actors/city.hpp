@@ -28,6 +28,10 @@ struct city_options {
   std::function<std::shared_ptr<journal>(std::shared_ptr<bus>)> make_store;
   /// What the units start from (persistence's recovery); null: an empty city.
   std::shared_ptr<city_snapshot> snapshot;
+  /// Whether the read side (read_model.hpp) runs: `hub serve` and every test keep it on; the
+  /// benchmark turns it off to measure what it costs the write path. Off, every query is
+  /// answered `internal`.
+  bool read_side = true;
 };
 
 class city final : public city_port {
