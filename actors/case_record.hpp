@@ -84,6 +84,15 @@ struct case_facts {
   double lat = 0, lon = 0;                              // the report step only
 };
 
+/// The read side's question about one case, answered by the unit that holds it (with its
+/// record, on the holder's thread: read what is needed, keep no reference) or by its maker
+/// when no unit holds it (null: unknown there). Answered exactly once.
+class history_question {
+public:
+  virtual ~history_question() = default;
+  virtual void answer(const case_record* c) = 0;
+};
+
 /// A department's own view of a whistle it was summoned to.
 struct department_task {
   protocol::unit_code township = 0;

@@ -32,6 +32,13 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
         [&sys, ctx = std::weak_ptr<const city_context>(ctx_)]() -> protocol::timestamp_ms {
           auto c = ctx.lock();
           return c ? c->clock.at(sys.clock().now()) : 0;
+        },
+        [ctx = std::weak_ptr<const city_context>(ctx_)](protocol::case_id id,
+                                                        std::shared_ptr<history_question> q) {
+          auto c = ctx.lock();
+          if (auto maker = c ? c->maker_of_id(id) : unit_actor{})
+            return caf::anon_send(maker, history_request{id, std::move(q)});
+          q->answer(nullptr);
         });
     ctx_->events->set_tap(reads_->tap());
   }

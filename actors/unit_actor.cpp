@@ -35,6 +35,7 @@ unit_actor::behavior_type unit_state::make_behavior() {
       [this](task_update& u) { on_task_update(u); },
       [this](const task_rating& r) { on_task_rating(r); },
       [this](const directive_reminder& r) { on_reminder(r); },
+      [this](history_request& r) { on_history(r); },
   };
 }
 

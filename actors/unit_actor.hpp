@@ -17,6 +17,8 @@
 //   tick                                 the earliest deadline may be due
 //   flush(wave)                          report own figures to the flush ticker (figures_report)
 //   tally                                publish the changed tallies of directives issued here
+//   history_request(case, question)      the read side asks for a case's record (its `case`
+//                                        query): answered here, or sent on as a case_act is
 
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
@@ -97,6 +99,16 @@ struct directive_reminder {
   std::uint32_t done = 0;
 };
 
+/// The read side's question for the holder of case `id` (read_model.hpp, the `case` query):
+/// the read side keeps no history, the holder does. Sent to the case's maker, which answers it
+/// or sends it on along its forwarding entry, as a case_act goes: so it reaches the holder
+/// after the case did (CAF's per-pair order), and the holder's record has every step the
+/// read side has seen (and maybe later ones).
+struct history_request {
+  protocol::case_id id = 0;
+  std::shared_ptr<history_question> question;
+};
+
 /// A unit's own counters, its answer to the flush ticker's `flush` of wave `wave`.
 struct figures_report {
   std::uint32_t index = 0; // the unit's index in the hierarchy
@@ -108,11 +120,13 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using tally_atom = caf::atom_constant<caf::atom("tally")>;
 
-using unit_actor = caf::typed_actor<
-    caf::reacts_to<command>, caf::reacts_to<case_transfer>, caf::reacts_to<whistle_summons>,
-    caf::reacts_to<task_update>, caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
-    caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<tick_atom>,
-    caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>>;
+using unit_actor =
+    caf::typed_actor<caf::reacts_to<command>, caf::reacts_to<case_transfer>,
+                     caf::reacts_to<whistle_summons>, caf::reacts_to<task_update>,
+                     caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
+                     caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>,
+                     caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom, std::uint64_t>,
+                     caf::reacts_to<tally_atom>, caf::reacts_to<history_request>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 
@@ -180,3 +194,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_down)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::receipt_up)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_reminder)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::history_request)

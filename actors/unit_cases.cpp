@@ -220,6 +220,14 @@ void unit_state::on_transfer(case_transfer& t) {
   figures_changed();
 }
 
+void unit_state::on_history(history_request& r) {
+  if (auto found = cases_.find(r.id); found != cases_.end())
+    return r.question->answer(&found->second);
+  if (auto m = moved_.find(r.id); m != moved_.end())
+    return self_->send(ctx_->actor_of(m->second), std::move(r));
+  r.question->answer(nullptr);
+}
+
 // -- deadlines ------------------------------------------------------------------------------
 
 void unit_state::check_case(protocol::case_id id, timestamp_ms t) {

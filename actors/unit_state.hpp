@@ -78,6 +78,8 @@ struct unit_state {
   /// else sent on to the case it marks.
   void check_duplicate(command& cmd, const protocol::case_act& act);
   void on_transfer(case_transfer& t);
+  /// The read side asks for a case's record: answered when held here, sent on when it left.
+  void on_history(history_request& r);
   void on_summons(whistle_summons& s);
   void on_task_update(const task_update& u);
   void on_task_rating(const task_rating& r);
