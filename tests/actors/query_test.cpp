@@ -284,6 +284,15 @@ TEST_F(query_test, a_list_is_sorted_filtered_and_paged_to_its_last_page) {
   auto r = ask(P(town_a, 1), done);
   ASSERT_EQ(r.cases.size(), 1u);
   EXPECT_EQ(r.cases[0].state, case_state::rejected);
+  auto every = cases_of(town_a);
+  every.status = protocol::case_status::all;
+  every.limit = 4;
+  auto both = ask(P(town_a, 1), every);
+  EXPECT_EQ(both.total, 7u);
+  ASSERT_EQ(both.cases.size(), 4u);
+  EXPECT_FALSE(both.cursor.empty());
+  for (std::size_t i = 1; i < both.cases.size(); ++i)
+    EXPECT_LE(both.cases[i - 1].deadline, both.cases[i].deadline);
 
   auto held_at_village = cases_of(town_a);
   held_at_village.held_at = protocol::unit_kind::village;
