@@ -28,6 +28,9 @@ struct city_options {
   std::function<std::shared_ptr<journal>(std::shared_ptr<bus>)> make_store;
   /// What the units start from (persistence's recovery); null: an empty city.
   std::shared_ptr<city_snapshot> snapshot;
+  /// Where ended cases go after `retain` (archive.hpp); null: every case stays in memory.
+  std::shared_ptr<case_archive> archive;
+  retention_times retain;
 };
 
 class city final : public city_port {

@@ -53,8 +53,17 @@ struct unit_record {
   protocol::unit_figures counters; // open, yellow and red are recounted on recovery
 };
 
-using record =
-    std::variant<case_record, task_record, directive_record, receipt_record, unit_record>;
+/// A case moving between the hot keys recovery reads and the archive (persistence/README.md,
+/// "Retention and the archive"), in one write so that it is stored exactly once, hot or
+/// archived: `to_archive` removes its hot copy and archives `c`; else the archive's copy is
+/// removed and `c` stored hot (a case brought back, e.g. reopened).
+struct case_move {
+  case_record c;
+  bool to_archive = true;
+};
+
+using record = std::variant<case_record, task_record, directive_record, receipt_record, unit_record,
+                            case_move>;
 
 /// A client's request, remembered with its reply so that a retry after a restart is not
 /// applied twice.

@@ -27,6 +27,8 @@ struct read_model::shared {
   std::vector<std::uint32_t> parent;   // per unit index: its parent's, or no_unit
   std::size_t shards = 1;
   std::function<timestamp_ms()> now;
+  std::shared_ptr<case_archive> archive; // null: ended cases are kept
+  retention_times retain;
 
   /// The shard keeping case `id`: its maker's (nullopt when the id names no unit).
   std::optional<std::uint16_t> shard_of_case(case_id id) const {
@@ -214,6 +216,10 @@ struct shard_state {
   };
   std::priority_queue<colour_point, std::vector<colour_point>, std::greater<>> points;
   timestamp_ms clock = 0; // the latest time the stock's colours are at
+  /// Ended cases by their last step's time, earliest first: let go `retain` after it.
+  std::priority_queue<std::pair<timestamp_ms, case_id>,
+                      std::vector<std::pair<timestamp_ms, case_id>>, std::greater<>>
+      ended;
 
   const hierarchy& h() const { return *sh->h; }
 
@@ -452,6 +458,7 @@ struct shard_state {
     summon(v, whistled);
     hold(v, c.holder);
     restock(v);
+    note_ended(v);
   }
 
   /// A directive issued (`answers`: those recovered, else none yet).
@@ -650,6 +657,8 @@ struct shard_state {
 
   /// A holder's step, in sequence order.
   void apply(const case_event& ev, const case_facts& f) {
+    if (f.before && !cases.contains(ev.id))
+      readopt(*f.before);
     advance(ev.at);
     auto [at, fresh] = cases.try_emplace(ev.id);
     auto& v = at->second;
@@ -683,6 +692,63 @@ struct shard_state {
       hold(v, ev.unit);
     count_step(v, v.steps.size() - 1);
     restock(v);
+    note_ended(v);
+    forget_ended(ev.at);
+  }
+
+  // -- retention (archive.hpp): the read side lets ended cases go as their holders do --
+
+  /// Remembers when case `v` ended, if it did.
+  void note_ended(const case_view& v) {
+    if (sh->archive && terminal(v.s.state))
+      ended.emplace(v.s.changed_at, v.s.id);
+  }
+
+  /// Lets go every case that ended more than the retention before `now` and has not changed
+  /// since (a `case` query then reads it from the archive).
+  void forget_ended(timestamp_ms now) {
+    while (!ended.empty() && ended.top().first + sh->retain.cases.count() <= now) {
+      const auto [at, id] = ended.top();
+      ended.pop();
+      if (auto c = cases.find(id);
+          c != cases.end() && terminal(c->second.s.state) && c->second.s.changed_at == at)
+        forget(id);
+    }
+  }
+
+  /// The one way a case leaves the shard: its view and its places in the indexes. What it
+  /// counted in the figures stays (the book is per unit and day, not per case).
+  void forget(case_id id) {
+    auto found = cases.find(id);
+    if (found == cases.end())
+      return;
+    auto& v = found->second;
+    if (v.stock_at != hierarchy::no_unit)
+      add_stock(v.stock_at, v.stock_colour, -1);
+    if (auto i = held.find(v.holder); i != held.end()) {
+      i->second.erase(id);
+      if (i->second.empty())
+        held.erase(i);
+    }
+    for (auto d : v.summoned)
+      if (auto s = summoned.find(d); s != summoned.end()) {
+        std::erase(s->second, id);
+        if (s->second.empty())
+          summoned.erase(s);
+      }
+    cases.erase(found); // its colour points, if any, are skipped when they come due
+  }
+
+  /// Takes up again case `before`, let go earlier and now back from the archive, without
+  /// counting its steps again in the figures (they were counted when it was first kept).
+  void readopt(const case_record& before) {
+    auto kept_book = std::move(book);
+    auto kept_stocks = stocks;
+    book = period_book(&sh->parent);
+    adopt(before);
+    book = std::move(kept_book);
+    stocks = std::move(kept_stocks);
+    cases[before.id].stock_at = hierarchy::no_unit;
   }
 
   /// Whether `who` may see case `v`: a unit that held it, or a department it summoned, is
@@ -788,6 +854,27 @@ struct shard_state {
     }
   }
 };
+
+/// Answers `case` for a case no shard keeps from the archive, on the archive's thread: the
+/// stored case taken up by a scratch shard, which answers as the shard would have.
+void answer_from_archive(const std::shared_ptr<const read_model::shared>& sh,
+                         std::shared_ptr<query_job> job) {
+  const auto id = job->q.case_ref;
+  sh->archive->fetch(id, [sh, job = std::move(job)](archive_answer a) {
+    if (a.is == archive_answer::status::unavailable)
+      return reply(job->reply_to, error{job->id, errc::try_again,
+                                        "the archive did not answer: ask again shortly"});
+    if (a.is == archive_answer::status::absent)
+      return reply(job->reply_to, error{job->id, errc::unknown_case,
+                                        "no case " + std::to_string(job->q.case_ref)});
+    shard_state scratch;
+    scratch.sh = sh;
+    scratch.book = period_book(&sh->parent);
+    scratch.clock = job->now;
+    scratch.adopt(*a.record);
+    scratch.answer_one(*job);
+  });
+}
 
 /// The last shard to finish a list query merges the parts (`items` of each) and answers with
 /// the first `limit` in key order (into the result's `rows`), a cursor when more follow.
@@ -983,10 +1070,13 @@ namespace hub::actors {
 using namespace read_side;
 
 read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> h,
-                       const city_snapshot* snapshot, std::function<timestamp_ms()> now) {
+                       const city_snapshot* snapshot, std::shared_ptr<case_archive> archive,
+                       retention_times retain, std::function<timestamp_ms()> now) {
   auto sh = std::make_shared<shared>();
   sh->h = h;
   sh->now = std::move(now);
+  sh->archive = std::move(archive);
+  sh->retain = retain;
   sh->shard_of.assign(h->units.size(), 0);
   std::unordered_map<unit_code, std::uint16_t> county_shard;
   for (const auto& u : h->units)
@@ -1040,8 +1130,12 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
               },
               [self](query_msg& m) {
                 auto& job = *m.job;
-                if (job.q.what == query_kind::one_case)
+                if (job.q.what == query_kind::one_case) {
+                  self->state.forget_ended(job.now);
+                  if (self->state.sh->archive && !self->state.cases.contains(job.q.case_ref))
+                    return answer_from_archive(self->state.sh, m.job);
                   return self->state.answer_one(job);
+                }
                 if (job.q.what == query_kind::directive)
                   return self->state.answer_directive(job);
                 switch (job.q.what) {
@@ -1050,7 +1144,10 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
                     break;
                   case query_kind::figures:
                   case query_kind::ranking: self->state.answer_figures_part(job, m.slot); break;
-                  default: self->state.answer_part(job, m.slot); break;
+                  default:
+                    self->state.forget_ended(job.now);
+                    self->state.answer_part(job, m.slot);
+                    break;
                 }
                 if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) != 1)
                   return;

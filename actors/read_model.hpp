@@ -15,6 +15,7 @@
 // shard as well. So a county's shard can move to the county's own machine later with the
 // county's unit actors: only the routing of queries (here) and of the tap's events changes.
 
+#include "actors/archive.hpp"
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
 #include "actors/principal.hpp"
@@ -32,8 +33,11 @@ class read_model {
 public:
   /// Spawns the shards, each starting from `snapshot` (a recovered city's cases; null: none).
   /// `now` is the hub's wall clock (for the colour of a deadline at the time of the answer).
+  /// With an `archive`, a shard lets an ended case go `retain` after its last step, as its
+  /// holder does, and answers `case` for one it does not keep from the archive.
   read_model(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
-             const city_snapshot* snapshot, std::function<protocol::timestamp_ms()> now);
+             const city_snapshot* snapshot, std::shared_ptr<case_archive> archive,
+             retention_times retain, std::function<protocol::timestamp_ms()> now);
   ~read_model();
   read_model(const read_model&) = delete;
   read_model& operator=(const read_model&) = delete;

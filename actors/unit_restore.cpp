@@ -25,8 +25,10 @@ void unit_state::restore(unit_restore& r) {
   for (auto& c : r.cases) {
     made_here(c.id);
     auto& held = cases_.insert_or_assign(c.id, std::move(c)).first->second;
-    if (held.terminal())
+    if (held.terminal()) {
+      archive_later(held); // its retention goes on from its last step
       continue;
+    }
     own_.open += 1;
     count_colour(held.colour, +1);
     held.next_check = 0;

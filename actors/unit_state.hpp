@@ -85,6 +85,23 @@ struct unit_state {
   void check_case(protocol::case_id id, protocol::timestamp_ms now);
   void check_task(protocol::case_id id, protocol::timestamp_ms now);
 
+  // -- retention (unit_archive.cpp; persistence/README.md, "Retention and the archive") --
+  /// Arms the look at ended case `c` when its retention runs out (no archive: nothing).
+  void archive_later(const case_record& c);
+  /// The retention of case `id` may have run out: archive it (one commit moves its stored
+  /// copy), and let it go once that is stored (on_archived).
+  void check_archive(protocol::case_id id, protocol::timestamp_ms now);
+  void on_archived(const case_archived& a);
+  /// Drops held case `c` from memory and tells the units it passed through to drop their
+  /// forwarding entries.
+  void let_go(protocol::case_id id);
+  void on_forget(const case_forget& f) { moved_.erase(f.id); }
+  /// A request for case `id`, which this unit neither holds nor forwards: the maker looks in
+  /// the archive (the request waits), any other unit sends it to the maker. False when there
+  /// is no archive (the case is unknown).
+  bool look_in_archive(command& cmd, protocol::case_id id);
+  void on_fetched(case_fetched& f);
+
   // -- directives (unit_directives.cpp) --
   void on_issue(command& cmd, const protocol::directive_issue& d);
   void on_directive_act(command& cmd, const protocol::directive_act& a);
@@ -104,7 +121,12 @@ struct unit_state {
 
   // -- deadlines and figures (unit_actor.cpp) --
   protocol::timestamp_ms now() const;
-  enum class timer_kind : std::uint8_t { case_deadline, task_deadline, directive_deadline };
+  enum class timer_kind : std::uint8_t {
+    case_deadline,
+    task_deadline,
+    directive_deadline,
+    case_retention
+  };
   void arm(protocol::timestamp_ms at, timer_kind kind, std::uint64_t id);
   void on_tick();
   void figures_changed();
@@ -170,6 +192,10 @@ struct unit_state {
   /// The recipients here of the received directives with several (received_directive::crowd).
   flat_map<protocol::directive_id, progress_list> crowd_;
   std::vector<protocol::directive_id> dirty_tallies_;
+  /// Cases being looked up in the archive, with the requests waiting for them.
+  std::unordered_map<protocol::case_id, std::vector<command>> fetching_;
+  /// Cases whose move to the archive is committed and not yet stored.
+  std::unordered_map<protocol::case_id, std::size_t> archiving_;
 
   struct timer {
     protocol::timestamp_ms at;

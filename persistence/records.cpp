@@ -19,6 +19,10 @@ std::string case_bucket(std::uint32_t b) { return "hub:cases:" + std::to_string(
 std::string case_hash(protocol::case_id id) {
   return case_bucket(static_cast<std::uint32_t>(id % case_buckets));
 }
+std::string archive_bucket(std::uint32_t b) { return "hub:archive:cases:" + std::to_string(b); }
+std::string archive_hash(protocol::case_id id) {
+  return archive_bucket(static_cast<std::uint32_t>(id % case_buckets));
+}
 std::string tasks(protocol::unit_code d) { return "hub:tasks:" + std::to_string(d); }
 std::string directives(protocol::unit_code i) { return "hub:directives:" + std::to_string(i); }
 std::string receipts(protocol::directive_id id) { return "hub:receipts:" + std::to_string(id); }
@@ -53,6 +57,9 @@ record_place place_of(const actors::record& r) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, case_record>) {
           return {keys::case_hash(x.id), std::to_string(x.id), x.history.size()};
+        } else if constexpr (std::is_same_v<T, actors::case_move>) {
+          return {x.to_archive ? keys::archive_hash(x.c.id) : keys::case_hash(x.c.id),
+                  std::to_string(x.c.id), x.c.history.size()};
         } else if constexpr (std::is_same_v<T, task_record>) {
           // Stage, then reminders, then rated: each step of a task raises its version.
           auto v = (static_cast<std::uint64_t>(x.task.task.at) << 8) + x.task.reminders +
@@ -70,6 +77,23 @@ record_place place_of(const actors::record& r) {
         }
       },
       r);
+}
+
+void prepare_writes(const actors::record& r, std::vector<std::string>& out) {
+  auto place = place_of(r);
+  if (const auto* move = std::get_if<actors::case_move>(&r)) {
+    // Deleted where it leaves, written where it goes, in the same batch (one Lua call).
+    out.push_back(move->to_archive ? keys::case_hash(move->c.id) : keys::archive_hash(move->c.id));
+    out.push_back(place.field);
+    out.emplace_back();
+    out.push_back(std::move(place.key));
+    out.push_back(std::move(place.field));
+    out.push_back(encode_value(move->c, place.version));
+    return;
+  }
+  out.push_back(std::move(place.key));
+  out.push_back(std::move(place.field));
+  out.push_back(encode_value(r, place.version));
 }
 
 // -- encoding ---------------------------------------------------------------------------------
@@ -161,7 +185,14 @@ std::string encode_value(const actors::record& r, std::uint64_t version) {
     out[15 - i] = hex[(version >> (4 * i)) & 15];
   string_buffer buf{out};
   packer p{buf};
-  std::visit([&](const auto& x) { pack(p, x); }, r);
+  std::visit(
+      [&](const auto& x) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, actors::case_move>)
+          pack(p, x.c); // archived in the hot form: one decoder for both
+        else
+          pack(p, x);
+      },
+      r);
   return out;
 }
 

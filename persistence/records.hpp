@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hub::persistence {
 
@@ -30,6 +31,11 @@ struct record_place {
 };
 
 record_place place_of(const actors::record& r);
+
+/// Appends the writes of `r` to `out` as (key, field, value) triples, in order; an empty value
+/// deletes the field (batch_script.hpp). Every record is one write, but a case_move, which is
+/// two: its copy in the hash it leaves deleted, its value in the one it goes to.
+void prepare_writes(const actors::record& r, std::vector<std::string>& out);
 
 /// The stored value of `r` at `version`.
 std::string encode_value(const actors::record& r, std::uint64_t version);
@@ -69,8 +75,12 @@ inline const std::string requests = "hub:requests";
 /// Cases live in `case_buckets` hashes by id (case id -> case_record): a batch writes each
 /// bucket with one HSET of many fields, and recovery reads a few large hashes.
 constexpr std::uint32_t case_buckets = 64;
-std::string case_bucket(std::uint32_t bucket);      // "hub:cases:<bucket>"
-std::string case_hash(protocol::case_id id);        // the bucket holding case `id`
+std::string case_bucket(std::uint32_t bucket); // "hub:cases:<bucket>"
+std::string case_hash(protocol::case_id id);   // the bucket holding case `id`
+/// Ended cases let go of (actors/archive.hpp), in buckets like the hot ones, never read by
+/// recovery: "hub:archive:cases:<bucket>", case id -> case_record.
+std::string archive_bucket(std::uint32_t bucket);
+std::string archive_hash(protocol::case_id id);
 std::string tasks(protocol::unit_code department);  // hash: case id -> task_record
 std::string directives(protocol::unit_code issuer); // hash: directive id -> directive_record
 std::string receipts(protocol::directive_id id);    // hash: "unit:person" -> receipt_record

@@ -1,0 +1,44 @@
+#pragma once
+
+// The archive of ended cases, as the actors see it (persistence/README.md, "Retention and the
+// archive"). A case that ended (closed, rejected, a duplicate) more than the retention time ago
+// leaves its holder's memory and the read side's, and its stored copy moves from the hot keys
+// recovery reads to the archive (journal.hpp, case_move). Asking for it again (a `case` query,
+// a reopen) reads the store: that is blocking work, so it never runs on an actor's thread:
+// `fetch` queues the look-up and calls its continuation on the archive's own thread, which
+// must only hand the answer on (a message to an actor, a reply to a sink). CAF-free.
+
+#include "actors/case_record.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+namespace hub::actors {
+
+/// What a look-up found.
+struct archive_answer {
+  enum class status : std::uint8_t {
+    found,       // `record` is the case as stored (hot or archived: it is exactly one of them)
+    absent,      // the store holds no such case
+    unavailable, // the store did not answer
+  };
+  status is = status::absent;
+  std::optional<case_record> record;
+  bool archived = false; // found in the archive (false: among the hot cases)
+};
+
+class case_archive {
+public:
+  virtual ~case_archive() = default;
+  /// Looks case `id` up in the store (its hot copy, else its archived one, read at once) and
+  /// calls `then` with the answer on the archive's thread. Never blocks the caller.
+  virtual void fetch(protocol::case_id id, std::function<void(archive_answer)> then) = 0;
+};
+
+/// How long an ended case stays in memory (and hot in the store) after its last step.
+struct retention_times {
+  std::chrono::milliseconds cases{std::chrono::hours(24 * 30)};
+};
+
+} // namespace hub::actors

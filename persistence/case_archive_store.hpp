@@ -1,0 +1,41 @@
+#pragma once
+
+// The archive of ended cases on Redis (actors/archive.hpp; key layout in README.md): look-ups
+// run on a thread of their own with a connection of their own, one after another, so that a
+// `case` query or a reopen of an archived case never blocks an actor's thread. What a look-up
+// reads, the hot copy and the archived one, it reads in one atomic call: a case is always
+// exactly one of the two, and one moving between them (a batch of the journal) is never seen
+// half-way. The writes are the journal's (actors::case_move).
+
+#include "actors/archive.hpp"
+#include "persistence/store_options.hpp"
+
+#include <memory>
+#include <thread>
+
+namespace hub::persistence {
+
+class case_archive_store final : public actors::case_archive {
+public:
+  explicit case_archive_store(store_options options);
+  /// Answers what is queued, then stops the thread.
+  ~case_archive_store() override;
+
+  void fetch(protocol::case_id id, std::function<void(actors::archive_answer)> then) override;
+
+  /// The look-up itself, blocking (the thread's, and tests').
+  actors::archive_answer find(protocol::case_id id);
+
+  /// Blocks until every look-up queued before the call has been answered; true when there
+  /// was any (tests alternate it with running the actors).
+  bool drain();
+
+private:
+  // The thread shares its state rather than borrowing it: a continuation may hold the last
+  // reference to this object (through an actor it names), and then the thread ends on its own.
+  struct worker;
+  std::shared_ptr<worker> w_;
+  std::thread thread_;
+};
+
+} // namespace hub::persistence
