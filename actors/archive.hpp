@@ -9,6 +9,7 @@
 // must only hand the answer on (a message to an actor, a reply to a sink). CAF-free.
 
 #include "actors/case_record.hpp"
+#include "actors/directive.hpp"
 
 #include <chrono>
 #include <functional>
@@ -28,17 +29,31 @@ struct archive_answer {
   bool archived = false; // found in the archive (false: among the hot cases)
 };
 
+/// What a directive look-up found.
+struct directive_answer {
+  archive_answer::status is = archive_answer::status::absent;
+  directive_ptr info;
+  bool reminded = false;
+  std::vector<std::pair<recipient, protocol::directive_action>> answers; // those given
+};
+
 class case_archive {
 public:
   virtual ~case_archive() = default;
   /// Looks case `id` up in the store (its hot copy, else its archived one, read at once) and
   /// calls `then` with the answer on the archive's thread. Never blocks the caller.
   virtual void fetch(protocol::case_id id, std::function<void(archive_answer)> then) = 0;
+  /// The same for directive `id` issued at unit `issuer` (its hot record and receipts, else
+  /// its archived form).
+  virtual void fetch_directive(protocol::directive_id id, protocol::unit_code issuer,
+                               std::function<void(directive_answer)> then) = 0;
 };
 
-/// How long an ended case stays in memory (and hot in the store) after its last step.
+/// How long an ended case stays in memory (and hot in the store) after its last step; a
+/// directive, after its last receipt completed it everywhere or after its deadline.
 struct retention_times {
   std::chrono::milliseconds cases{std::chrono::hours(24 * 30)};
+  std::chrono::milliseconds directives{std::chrono::hours(24 * 30)};
 };
 
 } // namespace hub::actors

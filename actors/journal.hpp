@@ -62,8 +62,17 @@ struct case_move {
   bool to_archive = true;
 };
 
+/// A directive leaving the hot keys for the archive (its receipts all complete, or its deadline
+/// long past): the directive and every answer given, in one value; its hot field and its
+/// receipts' hash are deleted in the same batch.
+struct directive_archive {
+  directive_ptr info;
+  bool reminded = false;
+  std::vector<receipt_record> answers; // the recipients that signed or completed
+};
+
 using record = std::variant<case_record, task_record, directive_record, receipt_record, unit_record,
-                            case_move>;
+                            case_move, directive_archive>;
 
 /// A client's request, remembered with its reply so that a retry after a restart is not
 /// applied twice.

@@ -171,6 +171,7 @@ struct directive_view {
   directive_ptr info;
   progress_list receipts;
   std::uint32_t signed_count = 0, done = 0; // the tally, kept as receipts come
+  timestamp_ms ended = 0;                   // when its last receipt completed it everywhere
 };
 
 struct query_msg {
@@ -220,6 +221,11 @@ struct shard_state {
   std::priority_queue<std::pair<timestamp_ms, case_id>,
                       std::vector<std::pair<timestamp_ms, case_id>>, std::greater<>>
       ended;
+  /// Directives by the time they ended (every receipt complete, or the deadline), earliest
+  /// first: let go `retain` after it.
+  std::priority_queue<std::pair<timestamp_ms, directive_id>,
+                      std::vector<std::pair<timestamp_ms, directive_id>>, std::greater<>>
+      ended_directives;
 
   const hierarchy& h() const { return *sh->h; }
 
@@ -476,6 +482,7 @@ struct shard_state {
       v.signed_count += a != directive_action::issue ? 1 : 0;
       v.done += a == directive_action::complete ? 1 : 0;
     }
+    note_issued(v);
     if (!fresh)
       return;
     issued_by[v.info->issuer_unit].push_back(v.info->id);
@@ -698,6 +705,47 @@ struct shard_state {
 
   // -- retention (archive.hpp): the read side lets ended cases go as their holders do --
 
+  /// Remembers when directive `v` ends: at its deadline, or (recovered complete) from now.
+  void note_issued(directive_view& v) {
+    if (!sh->archive)
+      return;
+    if (v.info->what.deadline != 0)
+      ended_directives.emplace(v.info->what.deadline, v.info->id);
+    if (v.done == v.receipts.size() && v.ended == 0)
+      ended_directives.emplace(v.ended = sh->now(), v.info->id);
+  }
+
+  /// A receipt at `at`: remembers when directive `id` was completed everywhere, if it was.
+  void note_receipt(directive_id id, timestamp_ms at) {
+    auto found = directives.find(id);
+    if (!sh->archive || found == directives.end())
+      return;
+    auto& v = found->second;
+    if (v.ended == 0 && v.done == v.receipts.size())
+      ended_directives.emplace(v.ended = at, id);
+  }
+
+  /// Lets directive `id` go: its view and its places in the lists.
+  void forget_directive(directive_id id) {
+    auto found = directives.find(id);
+    if (found == directives.end())
+      return;
+    const auto& v = found->second;
+    if (auto i = issued_by.find(v.info->issuer_unit); i != issued_by.end()) {
+      std::erase(i->second, id);
+      if (i->second.empty())
+        issued_by.erase(i);
+    }
+    for (std::size_t i = 0; i < v.receipts.size(); ++i)
+      if (i == 0 || v.receipts.unit_at(i) != v.receipts.unit_at(i - 1))
+        if (auto in = inbox.find(h().units[v.receipts.unit_at(i)].code); in != inbox.end()) {
+          std::erase(in->second, id);
+          if (in->second.empty())
+            inbox.erase(in);
+        }
+    directives.erase(found);
+  }
+
   /// Remembers when case `v` ended, if it did.
   void note_ended(const case_view& v) {
     if (sh->archive && terminal(v.s.state))
@@ -713,6 +761,18 @@ struct shard_state {
       if (auto c = cases.find(id);
           c != cases.end() && terminal(c->second.s.state) && c->second.s.changed_at == at)
         forget(id);
+    }
+    while (!ended_directives.empty() &&
+           ended_directives.top().first + sh->retain.directives.count() <= now) {
+      const auto [at, id] = ended_directives.top();
+      ended_directives.pop();
+      if (auto d = directives.find(id); d != directives.end()) {
+        const auto& v = d->second;
+        const auto end =
+            v.done == v.receipts.size() && v.ended != 0 ? v.ended : v.info->what.deadline;
+        if (end == at)
+          forget_directive(id);
+      }
     }
   }
 
@@ -873,6 +933,28 @@ void answer_from_archive(const std::shared_ptr<const read_model::shared>& sh,
     scratch.clock = job->now;
     scratch.adopt(*a.record);
     scratch.answer_one(*job);
+  });
+}
+
+/// Answers `directive` for one no shard keeps from the archive, as answer_from_archive does.
+void answer_directive_from_archive(const std::shared_ptr<const read_model::shared>& sh,
+                                   std::shared_ptr<query_job> job) {
+  const auto id = job->q.directive_ref;
+  const auto issuer = sh->h->units[maker_of(id)].code;
+  sh->archive->fetch_directive(id, issuer, [sh, job = std::move(job)](directive_answer a) {
+    if (a.is == archive_answer::status::unavailable)
+      return reply(job->reply_to, error{job->id, errc::try_again,
+                                        "the archive did not answer: ask again shortly"});
+    if (a.is == archive_answer::status::absent)
+      return reply(job->reply_to, error{job->id, errc::unknown_directive,
+                                        "no directive " + std::to_string(job->q.directive_ref)});
+    shard_state scratch;
+    scratch.sh = sh;
+    scratch.book = period_book(&sh->parent);
+    scratch.issue(a.info);
+    for (const auto& [who, action] : a.answers)
+      scratch.receipt(a.info->id, who, action);
+    scratch.answer_directive(*job);
   });
 }
 
@@ -1124,9 +1206,11 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
                 auto& d = std::get<directive_event>(msg);
                 if (d.action == directive_action::issue)
                   self->state.issue(std::static_pointer_cast<const directive_info>(m.facts));
-                else
+                else {
                   self->state.receipt(d.id, *std::static_pointer_cast<const recipient>(m.facts),
                                       d.action);
+                  self->state.note_receipt(d.id, d.at);
+                }
               },
               [self](query_msg& m) {
                 auto& job = *m.job;
@@ -1136,10 +1220,16 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
                     return answer_from_archive(self->state.sh, m.job);
                   return self->state.answer_one(job);
                 }
-                if (job.q.what == query_kind::directive)
+                if (job.q.what == query_kind::directive) {
+                  self->state.forget_ended(job.now);
+                  if (self->state.sh->archive &&
+                      !self->state.directives.contains(job.q.directive_ref))
+                    return answer_directive_from_archive(self->state.sh, m.job);
                   return self->state.answer_directive(job);
+                }
                 switch (job.q.what) {
                   case query_kind::directives:
+                    self->state.forget_ended(job.now);
                     self->state.answer_directives_part(job, m.slot);
                     break;
                   case query_kind::figures:

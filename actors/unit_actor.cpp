@@ -38,6 +38,8 @@ unit_actor::behavior_type unit_state::make_behavior() {
       [this](case_fetched& f) { on_fetched(f); },
       [this](const case_forget& f) { on_forget(f); },
       [this](const case_archived& a) { on_archived(a); },
+      [this](const directive_archived& a) { on_directive_archived(a); },
+      [this](const directive_forget& f) { on_directive_forget(f); },
   };
 }
 
@@ -197,6 +199,7 @@ void unit_state::on_tick() {
       case timer_kind::task_deadline: check_task(top.id, t); break;
       case timer_kind::directive_deadline: check_directive(top.id, t); break;
       case timer_kind::case_retention: check_archive(top.id, t); break;
+      case timer_kind::directive_retention: check_directive_archive(top.id, t); break;
     }
   }
   if (!timers_.empty() && timers_.top().at < armed_for_) {

@@ -93,6 +93,17 @@ struct case_archived {
   std::size_t steps = 0;
 };
 
+/// The journal stored the archiving of directive `id`: its issuer lets it go, and tells every
+/// recipient unit (directive_forget).
+struct directive_archived {
+  protocol::directive_id id = 0;
+};
+
+/// From the issuer of directive `id`, archived, to each unit with recipients of it.
+struct directive_forget {
+  protocol::directive_id id = 0;
+};
+
 struct task_rating {
   protocol::case_id id = 0;
   std::uint8_t score = 0;
@@ -134,7 +145,8 @@ using unit_actor = caf::typed_actor<
     caf::reacts_to<task_update>, caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
     caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<tick_atom>,
     caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>,
-    caf::reacts_to<case_fetched>, caf::reacts_to<case_forget>, caf::reacts_to<case_archived>>;
+    caf::reacts_to<case_fetched>, caf::reacts_to<case_forget>, caf::reacts_to<case_archived>,
+    caf::reacts_to<directive_archived>, caf::reacts_to<directive_forget>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 
@@ -208,3 +220,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_fetched)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_forget)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_archived)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_archived)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_forget)

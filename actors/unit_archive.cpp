@@ -16,21 +16,22 @@ using protocol::timestamp_ms;
 
 namespace {
 
-/// Where the journal's answer to an archiving commit goes: back to the holder, as a message.
+/// Where the journal's answer to an archiving commit goes: back to the unit, as a message.
+template <class Stored>
 class archived_sink final : public client_sink {
 public:
-  archived_sink(unit_actor unit, case_archived what)
+  archived_sink(unit_actor unit, Stored what)
     : unit_(std::move(unit))
     , what_(what) {}
   void send(outbound_ptr msg) override {
-    // An ack: stored. Anything else (the store refused this hub for good): keep the case.
+    // An ack: stored. Anything else (the store refused this hub for good): keep it.
     if (std::holds_alternative<protocol::ack>(msg->message()))
       caf::anon_send(unit_, what_);
   }
 
 private:
   unit_actor unit_;
-  case_archived what_;
+  Stored what_;
 };
 
 } // namespace
@@ -53,8 +54,8 @@ void unit_state::check_archive(protocol::case_id id, timestamp_ms t) {
   c.archived = true;
   archiving_.emplace(id, c.history.size());
   command internal; // no client: the journal's ack comes back as case_archived
-  internal.reply_to = std::make_shared<archived_sink>(caf::actor_cast<unit_actor>(self_),
-                                                      case_archived{id, c.history.size()});
+  internal.reply_to = std::make_shared<archived_sink<case_archived>>(
+      caf::actor_cast<unit_actor>(self_), case_archived{id, c.history.size()});
   commit(std::nullopt, reach::unit_watchers, {case_move{c, true}}, &internal, id);
 }
 
@@ -134,6 +135,54 @@ void unit_state::on_fetched(case_fetched& f) {
   }
   for (auto& cmd : waiting)
     on_command(cmd);
+}
+
+// -- directives -----------------------------------------------------------------------------
+
+void unit_state::directive_later(protocol::directive_id id, timestamp_ms ended) {
+  if (!ctx_->archive || !ctx_->store->durable() || ended == 0)
+    return;
+  arm(ended + ctx_->retain.directives.count(), timer_kind::directive_retention, id);
+}
+
+void unit_state::check_directive_archive(protocol::directive_id id, timestamp_ms t) {
+  auto found = issued_.find(id);
+  if (found == issued_.end() ||
+      std::find(archiving_directives_.begin(), archiving_directives_.end(), id) !=
+          archiving_directives_.end())
+    return;
+  const auto& d = found->second;
+  const auto ended = d.done == d.progress.size() && d.ended != 0 ? d.ended : d.info->what.deadline;
+  if (ended == 0 || ended + ctx_->retain.directives.count() > t)
+    return;
+  directive_archive gone{d.info, d.reminded, {}};
+  for (std::size_t i = 0; i < d.progress.size(); ++i)
+    if (d.progress.state(i) != protocol::directive_action::issue)
+      gone.answers.push_back({id, d.progress.who(h(), i), d.progress.state(i)});
+  archiving_directives_.push_back(id);
+  command internal; // no client: the journal's ack comes back as directive_archived
+  internal.reply_to = std::make_shared<archived_sink<directive_archived>>(
+      caf::actor_cast<unit_actor>(self_), directive_archived{id});
+  commit(std::nullopt, reach::unit_watchers, {std::move(gone)}, &internal, 0, id);
+}
+
+void unit_state::on_directive_archived(const directive_archived& a) {
+  std::erase(archiving_directives_, a.id);
+  auto found = issued_.find(a.id);
+  if (found == issued_.end())
+    return;
+  // Every unit with recipients of it lets it go too (its receipts are answered no more:
+  // a sign or complete now is unknown_directive).
+  const auto& progress = found->second.progress;
+  for (std::size_t i = 0; i < progress.size(); ++i)
+    if (i == 0 || progress.unit_at(i) != progress.unit_at(i - 1))
+      self_->send(ctx_->actor_at(progress.unit_at(i)), directive_forget{a.id});
+  issued_.erase(found);
+}
+
+void unit_state::on_directive_forget(const directive_forget& f) {
+  received_.remove(f.id);
+  crowd_.erase(f.id);
 }
 
 } // namespace hub::actors

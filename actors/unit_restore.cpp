@@ -58,6 +58,12 @@ void unit_state::restore(unit_restore& r) {
     }
     if (info->what.deadline != 0 && !d.reminded)
       arm(info->what.deadline, timer_kind::directive_deadline, info->id);
+    if (d.done == d.progress.size()) { // when it ended is not stored: from now
+      d.ended = now();
+      directive_later(info->id, d.ended);
+    } else {
+      directive_later(info->id, info->what.deadline);
+    }
   }
   for (auto& rd : r.received) {
     auto& d = received_.add(rd.info);

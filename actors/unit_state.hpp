@@ -26,6 +26,7 @@ struct issued_directive {
   bool reminded = false;
   protocol::directive_action last = protocol::directive_action::issue; // latest receipt
   bool tally_dirty = false;
+  protocol::timestamp_ms ended = 0; // when its last receipt completed it everywhere
 };
 
 /// A directive addressed to recipients at this unit. The usual case, one recipient here (the
@@ -54,6 +55,8 @@ public:
   std::size_t size() const { return items_.size(); }
   std::vector<received_directive>::const_iterator begin() const { return items_.begin(); }
   std::vector<received_directive>::const_iterator end() const { return items_.end(); }
+  /// Drops the entry of `id`, if any.
+  void remove(protocol::directive_id id);
 
 private:
   std::vector<received_directive>::iterator lower_bound(protocol::directive_id id);
@@ -101,6 +104,14 @@ struct unit_state {
   /// is no archive (the case is unknown).
   bool look_in_archive(command& cmd, protocol::case_id id);
   void on_fetched(case_fetched& f);
+  /// Arms the look at issued directive `id` for the retention after `ended` (no archive:
+  /// nothing).
+  void directive_later(protocol::directive_id id, protocol::timestamp_ms ended);
+  /// Directive `id` (issued here) ended, all its receipts complete or its deadline passed,
+  /// more than the retention ago: archive it (one commit), let it go once stored.
+  void check_directive_archive(protocol::directive_id id, protocol::timestamp_ms now);
+  void on_directive_archived(const directive_archived& a);
+  void on_directive_forget(const directive_forget& f);
 
   // -- directives (unit_directives.cpp) --
   void on_issue(command& cmd, const protocol::directive_issue& d);
@@ -125,7 +136,8 @@ struct unit_state {
     case_deadline,
     task_deadline,
     directive_deadline,
-    case_retention
+    case_retention,
+    directive_retention
   };
   void arm(protocol::timestamp_ms at, timer_kind kind, std::uint64_t id);
   void on_tick();
@@ -196,6 +208,8 @@ struct unit_state {
   std::unordered_map<protocol::case_id, std::vector<command>> fetching_;
   /// Cases whose move to the archive is committed and not yet stored.
   std::unordered_map<protocol::case_id, std::size_t> archiving_;
+  /// Directives whose move to the archive is committed and not yet stored.
+  std::vector<protocol::directive_id> archiving_directives_;
 
   struct timer {
     protocol::timestamp_ms at;

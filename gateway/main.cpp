@@ -461,9 +461,12 @@ int serve_command(int argc, char** argv) {
   if (!socket)
     return 1;
   hub::actors::city_options city_opts;
-  city_opts.retain.cases = std::chrono::seconds(o->retain_seconds / o->time_scale);
+  city_opts.retain.cases = city_opts.retain.directives =
+      std::chrono::seconds(o->retain_seconds / o->time_scale);
   if (o->store)
-    std::fprintf(stderr, "hub: ended cases archived %llu s after their last step (--retain-days)\n",
+    std::fprintf(stderr,
+                 "hub: ended cases and directives archived %llu s after they ended "
+                 "(--retain-days)\n",
                  o->retain_seconds / o->time_scale);
   if (!prepare_city(h, *o, city_opts))
     return 1;

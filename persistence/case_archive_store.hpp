@@ -22,9 +22,8 @@ public:
   ~case_archive_store() override;
 
   void fetch(protocol::case_id id, std::function<void(actors::archive_answer)> then) override;
-
-  /// The look-up itself, blocking (the thread's, and tests').
-  actors::archive_answer find(protocol::case_id id);
+  void fetch_directive(protocol::directive_id id, protocol::unit_code issuer,
+                       std::function<void(actors::directive_answer)> then) override;
 
   /// Blocks until every look-up queued before the call has been answered; true when there
   /// was any (tests alternate it with running the actors).

@@ -247,5 +247,111 @@ TEST_F(archive_test, redis_away_while_archiving_archives_it_once_when_back) {
   EXPECT_NE(answer.find("\"total\":5"), std::string::npos) << answer;
 }
 
+// -- directives -------------------------------------------------------------------------------
+
+class directive_archive_test : public archive_test {
+protected:
+  /// A directive from the county to its four villages, due in a day.
+  protocol::directive_id issue_to_villages() {
+    protocol::directive_issue d;
+    d.channel = 2;
+    d.title = "防汛检查";
+    d.body = "排查辖区隐患";
+    d.deadline = start_wall + 24 * 3600 * 1000;
+    d.target.kind = protocol::target_kind::level;
+    d.target.units = {county};
+    d.target.level = protocol::unit_kind::village;
+    auto r = act(P(county, 1), d);
+    auto* a = std::get_if<protocol::ack>(&r);
+    EXPECT_NE(a, nullptr) << describe(r);
+    return a != nullptr ? a->directive_ref : 0;
+  }
+  struct directive_places {
+    bool hot = false, receipts = false, archived = false;
+  };
+  directive_places stored_directive(protocol::directive_id id) {
+    auto spy = redis_.connect();
+    EXPECT_TRUE(spy.ok()) << spy.error();
+    directive_places out;
+    out.hot = hget(spy, persistence::keys::directives(county), std::to_string(id)).has_value();
+    out.receipts = integer(spy, {"EXISTS", persistence::keys::receipts(id)}) == 1;
+    out.archived =
+        hget(spy, persistence::keys::archive_directives(id), std::to_string(id)).has_value();
+    return out;
+  }
+  std::string directive_answer(protocol::person_id who, protocol::directive_id id) {
+    query q;
+    q.what = query_kind::directive;
+    q.directive_ref = id;
+    auto reply = act(who, q);
+    if (auto* r = std::get_if<protocol::result>(&reply))
+      r->id = r->seq = 0;
+    return protocol::to_json(reply);
+  }
+  static constexpr protocol::unit_code villages[] = {village_a1, village_a2, village_b1,
+                                                     village_b2};
+};
+
+TEST_F(directive_archive_test, a_directive_completed_everywhere_is_archived_after_the_retention) {
+  ASSERT_TRUE(start_city());
+  auto id = issue_to_villages();
+  ASSERT_NE(id, 0u);
+  for (auto v : villages) {
+    EXPECT_ACK(act(P(v, 1), protocol::directive_act{id, protocol::directive_action::sign, ""}));
+    EXPECT_ACK(act(P(v, 1), protocol::directive_act{id, protocol::directive_action::complete, ""}));
+  }
+  advance(200ms); // the issuer's tally
+  const auto before = directive_answer(P(county, 1), id);
+  ASSERT_NE(before.find("\"done\":4"), std::string::npos) << before;
+  ASSERT_TRUE(stored_directive(id).hot);
+  ASSERT_TRUE(stored_directive(id).receipts);
+
+  advance(59min);
+  EXPECT_TRUE(state_of(county).issued_.contains(id));
+  advance(2min);
+  EXPECT_FALSE(state_of(county).issued_.contains(id)) << "still in its issuer's memory";
+  for (auto v : villages)
+    EXPECT_EQ(state_of(v).received_.count(id), 0u) << "still in the memory of " << v;
+  auto at = stored_directive(id);
+  EXPECT_FALSE(at.hot);
+  EXPECT_FALSE(at.receipts);
+  EXPECT_TRUE(at.archived);
+  // Answered from the archive as before, with every receipt.
+  EXPECT_EQ(directive_answer(P(county, 1), id), before);
+  // It takes no more answers or reminders.
+  EXPECT_REFUSED(
+      act(P(village_a1, 1), protocol::directive_act{id, protocol::directive_action::complete, ""}),
+      protocol::errc::unknown_directive);
+  EXPECT_REFUSED(
+      act(P(county, 1), protocol::directive_act{id, protocol::directive_action::remind, ""}),
+      protocol::errc::unknown_directive);
+  // A restart reads the hot keys only, and still answers it.
+  stop_city();
+  ASSERT_TRUE(start_city(start_wall + 3600 * 1000 * 3));
+  EXPECT_EQ(recovered_.directives, 0u);
+  EXPECT_EQ(directive_answer(P(county, 1), id), before);
+}
+
+TEST_F(directive_archive_test, a_directive_is_archived_the_retention_after_its_deadline) {
+  ASSERT_TRUE(start_city());
+  auto id = issue_to_villages();
+  ASSERT_NE(id, 0u);
+  EXPECT_ACK(
+      act(P(village_a1, 1), protocol::directive_act{id, protocol::directive_action::sign, ""}));
+  advance(24h); // the deadline: the laggards are reminded, the directive stays
+  EXPECT_TRUE(state_of(county).issued_.contains(id));
+  EXPECT_TRUE(stored_directive(id).hot);
+  advance(61min);
+  EXPECT_FALSE(state_of(county).issued_.contains(id));
+  EXPECT_EQ(state_of(village_a1).received_.count(id), 0u);
+  auto at = stored_directive(id);
+  EXPECT_FALSE(at.hot);
+  EXPECT_FALSE(at.receipts);
+  EXPECT_TRUE(at.archived);
+  auto answer = directive_answer(P(county, 1), id);
+  EXPECT_NE(answer.find("\"signed\":1"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\"total\":4"), std::string::npos) << answer;
+}
+
 } // namespace
 } // namespace hub::testing

@@ -55,7 +55,7 @@ bool store_test::start_city(protocol::timestamp_ms wall) {
   if (retain) {
     archive_ = std::make_shared<persistence::case_archive_store>(store_options());
     opts.archive = archive_;
-    opts.retain.cases = *retain;
+    opts.retain.cases = opts.retain.directives = *retain;
   }
   auto last_seq = recovered_.snapshot->last_seq;
   auto epoch = recovered_.epoch;
