@@ -29,6 +29,18 @@ struct archive_answer {
   bool archived = false; // found in the archive (false: among the hot cases)
 };
 
+/// What the store holds, counted by the archive's thread every few seconds (for /metrics and
+/// /healthz): `known` once counted.
+struct archive_gauges {
+  bool known = false;
+  std::uint64_t hot_cases = 0;           // in the keys recovery reads
+  std::uint64_t archived_cases = 0;      // in the archive
+  std::uint64_t archived_directives = 0; // in the archive
+  std::uint64_t bytes = 0;               // the archive's hashes, as Redis's MEMORY USAGE says
+  std::uint64_t redis_used = 0;          // Redis's used_memory
+  std::uint64_t redis_max = 0;           // its maxmemory (0: no limit)
+};
+
 /// What a directive look-up found.
 struct directive_answer {
   archive_answer::status is = archive_answer::status::absent;
@@ -47,6 +59,8 @@ public:
   /// its archived form).
   virtual void fetch_directive(protocol::directive_id id, protocol::unit_code issuer,
                                std::function<void(directive_answer)> then) = 0;
+  /// The latest counts (never blocks).
+  virtual archive_gauges gauges() const { return {}; }
 };
 
 /// How long an ended case stays in memory (and hot in the store) after its last step; a

@@ -54,7 +54,7 @@ public:
 
   city_gauges gauges() const override {
     return {ctx_->events->last_seq(), ctx_->events->topic_count(), ctx_->store->status(),
-            ctx_->events->replays()};
+            ctx_->events->replays(), ctx_->archive ? ctx_->archive->gauges() : archive_gauges{}};
   }
 
   void replay_more(protocol::unit_code topic, const client_sink* sink) override {

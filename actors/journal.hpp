@@ -119,6 +119,7 @@ struct journal_status {
   std::uint64_t stored = 0;    // commits stored and delivered
   std::uint64_t failures = 0;  // round trips to the store that failed
   std::uint64_t conflicts = 0; // commits refused: another hub process owns the store
+  std::size_t buffer = 0;      // pending commits past which writes are refused (0: none)
 };
 
 class journal {

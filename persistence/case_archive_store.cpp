@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 
@@ -33,7 +34,9 @@ struct case_archive_store::worker {
   std::deque<std::function<void()>> queue; // look-ups with their continuations
   std::uint64_t queued = 0, answered = 0, drained = 0;
   bool stopping = false;
+  actors::archive_gauges counted; // under the mutex
 
+  void count();
   actors::archive_answer find(protocol::case_id id);
   actors::directive_answer find_directive(protocol::directive_id id, protocol::unit_code issuer);
   /// Runs `command` (EVAL ...), on a new connection a second time if needed: the reply, or
@@ -88,6 +91,64 @@ bool case_archive_store::drain() {
   const bool any = w_->answered != w_->drained;
   w_->drained = w_->answered;
   return any;
+}
+
+actors::archive_gauges case_archive_store::gauges() const {
+  std::lock_guard<std::mutex> guard{w_->mutex};
+  return w_->counted;
+}
+
+void case_archive_store::count_now() {
+  {
+    std::lock_guard<std::mutex> guard{w_->mutex};
+    w_->queue.emplace_back([w = w_.get()] { w->count(); });
+    ++w_->queued;
+  }
+  w_->wake.notify_one();
+}
+
+void case_archive_store::worker::count() {
+  if (!conn || !conn->ok())
+    conn = std::make_unique<redis_connection>(options.address, options.timeout);
+  if (!conn->ok())
+    return;
+  for (std::uint32_t b = 0; b < keys::case_buckets; ++b) {
+    conn->append({"HLEN", keys::case_bucket(b)});
+    conn->append({"HLEN", keys::archive_bucket(b)});
+    conn->append({"HLEN", keys::archive_directives(b)});
+    conn->append({"MEMORY", "USAGE", keys::archive_bucket(b)});
+    conn->append({"MEMORY", "USAGE", keys::archive_directives(b)});
+  }
+  conn->append({"INFO", "memory"});
+  actors::archive_gauges g;
+  g.known = true;
+  for (std::uint32_t b = 0; b < keys::case_buckets; ++b)
+    for (auto* into :
+         {&g.hot_cases, &g.archived_cases, &g.archived_directives, &g.bytes, &g.bytes}) {
+      auto r = conn->next_reply();
+      if (!r) {
+        conn.reset();
+        return; // keep the last counts
+      }
+      if (r->type == REDIS_REPLY_INTEGER)
+        *into += static_cast<std::uint64_t>(r->integer);
+    }
+  auto info = conn->next_reply();
+  if (!info) {
+    conn.reset();
+    return;
+  }
+  const auto text = std::string(text_of(info.get()));
+  auto number = [&](const std::string& name) -> std::uint64_t {
+    auto at = text.find("\r\n" + name + ":");
+    return at == std::string::npos
+               ? 0
+               : std::strtoull(text.c_str() + at + name.size() + 3, nullptr, 10);
+  };
+  g.redis_used = number("used_memory");
+  g.redis_max = number("maxmemory");
+  std::lock_guard<std::mutex> guard{mutex};
+  counted = g;
 }
 
 reply_ptr case_archive_store::worker::eval(const std::vector<std::string_view>& command) {
@@ -171,15 +232,24 @@ actors::archive_answer case_archive_store::worker::find(protocol::case_id id) {
 }
 
 void case_archive_store::worker::run() {
+  auto next_count = std::chrono::steady_clock::now();
   for (;;) {
     std::function<void()> next;
     {
       std::unique_lock<std::mutex> lock{mutex};
-      wake.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (queue.empty())
+      wake.wait_until(lock, next_count, [&] { return stopping || !queue.empty(); });
+      if (queue.empty() && stopping)
         return;
-      next = std::move(queue.front());
-      queue.pop_front();
+      if (!queue.empty()) {
+        next = std::move(queue.front());
+        queue.pop_front();
+      }
+    }
+    if (!next || std::chrono::steady_clock::now() >= next_count) {
+      count();
+      next_count = std::chrono::steady_clock::now() + count_interval;
+      if (!next)
+        continue;
     }
     next();
     next = nullptr; // what the continuation held goes here, outside the lock

@@ -10,6 +10,7 @@
 #include "actors/archive.hpp"
 #include "persistence/store_options.hpp"
 
+#include <chrono>
 #include <memory>
 #include <thread>
 
@@ -28,6 +29,14 @@ public:
   /// Blocks until every look-up queued before the call has been answered; true when there
   /// was any (tests alternate it with running the actors).
   bool drain();
+
+  /// The counts for /metrics and /healthz, made every `count_interval` (and after
+  /// count_now()) on the archive's thread: HLEN of every case bucket, hot and archived, and of
+  /// the archived directives' buckets; MEMORY USAGE of the archive's hashes; INFO memory.
+  actors::archive_gauges gauges() const override;
+  /// Queues a count now (drain() waits for it too).
+  void count_now();
+  static constexpr std::chrono::seconds count_interval{10};
 
 private:
   // The thread shares its state rather than borrowing it: a continuation may hold the last

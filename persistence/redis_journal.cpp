@@ -81,8 +81,8 @@ bool redis_journal::drain() {
 
 actors::journal_status redis_journal::status() const {
   auto s = stats();
-  return {true,      s.connected, accepting(), fenced(),
-          s.pending, s.delivered, s.failures,  s.conflicts};
+  return {true,        s.connected, accepting(), fenced(),       s.pending,
+          s.delivered, s.failures,  s.conflicts, options_.buffer};
 }
 
 redis_journal::statistics redis_journal::stats() const {

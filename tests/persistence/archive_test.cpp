@@ -107,6 +107,17 @@ TEST_F(archive_test, an_ended_case_moves_to_the_archive_after_the_retention_and_
   // A case that never existed is still unknown.
   q.case_ref = id + 1000;
   EXPECT_REFUSED(act(P(grid_a1_1, 1), q), protocol::errc::unknown_case);
+
+  // What operators see (/metrics): one case hot, one archived, the archive's size.
+  archive_->count_now();
+  archive_->drain();
+  auto g = city_->gauges().archive;
+  EXPECT_TRUE(g.known);
+  EXPECT_EQ(g.hot_cases, 1u);
+  EXPECT_EQ(g.archived_cases, 1u);
+  EXPECT_EQ(g.archived_directives, 0u);
+  EXPECT_GT(g.bytes, 0u);
+  EXPECT_GT(g.redis_used, 0u);
 }
 
 TEST_F(archive_test, a_reopen_brings_an_archived_case_back_hot_with_its_history) {
