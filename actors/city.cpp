@@ -24,11 +24,13 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
     s->requests = {}; // in the ledger now
     ctx_->snapshot = s;
   }
+  ctx_->archive = options.archive;
+  ctx_->retain = options.retain;
   // The read side starts from the recovered cases before the units adopt them, and sees
   // every event after.
   if (options.read_side) {
     reads_ = std::make_unique<read_model>(
-        sys, ctx_->hierarchy, ctx_->snapshot.get(),
+        sys, ctx_->hierarchy, ctx_->snapshot.get(), options.archive, options.retain,
         [&sys, ctx = std::weak_ptr<const city_context>(ctx_)]() -> protocol::timestamp_ms {
           auto c = ctx.lock();
           return c ? c->clock.at(sys.clock().now()) : 0;

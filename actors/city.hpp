@@ -32,6 +32,9 @@ struct city_options {
   /// benchmark turns it off to measure what it costs the write path. Off, every query is
   /// answered `internal`.
   bool read_side = true;
+  /// Where ended cases go after `retain` (archive.hpp); null: every case stays in memory.
+  std::shared_ptr<case_archive> archive;
+  retention_times retain;
 };
 
 class city final : public city_port {
@@ -55,7 +58,7 @@ public:
 
   city_gauges gauges() const override {
     return {ctx_->events->last_seq(), ctx_->events->topic_count(), ctx_->store->status(),
-            ctx_->events->replays()};
+            ctx_->events->replays(), ctx_->archive ? ctx_->archive->gauges() : archive_gauges{}};
   }
 
   void replay_more(protocol::unit_code topic, const client_sink* sink) override {

@@ -30,6 +30,8 @@ struct read_model::shared {
   std::size_t shards = 1;
   std::function<timestamp_ms()> now;
   std::function<void(case_id, std::shared_ptr<history_question>)> ask_holder;
+  std::shared_ptr<case_archive> archive; // null: ended cases are kept
+  retention_times retain;
 
   /// The shard keeping case `id`: its maker's (nullopt when the id names no unit).
   std::optional<std::uint16_t> shard_of_case(case_id id) const {
@@ -251,6 +253,7 @@ struct directive_view {
   directive_ptr info;
   progress_list receipts;
   std::uint32_t signed_count = 0, done = 0; // the tally, kept as receipts come
+  timestamp_ms ended = 0;                   // when its last receipt completed it everywhere
 };
 
 struct query_msg {
@@ -278,8 +281,21 @@ struct history_answer final : history_question {
   result r;
   std::uint32_t end = 0;
   sink_ptr reply_to;
+  /// Where to look when the holder no longer keeps the case (its retention came before the
+  /// shard's): null once looked, or without an archive.
+  std::shared_ptr<case_archive> archive;
 
   void answer(const case_record* c) override {
+    if (c == nullptr && archive) {
+      auto again = std::make_shared<history_answer>(*this);
+      again->archive = nullptr;
+      return archive->fetch(r.one.summary.id, [again](archive_answer a) {
+        if (a.is == archive_answer::status::unavailable)
+          return reply(again->reply_to, error{again->r.id, errc::try_again,
+                                              "the archive did not answer: ask again shortly"});
+        again->answer(a.record ? &*a.record : nullptr);
+      });
+    }
     if (c == nullptr || c->history.size() < end)
       return reply(reply_to,
                    error{r.id, errc::unknown_case, "no case " + std::to_string(r.one.summary.id)});
@@ -302,6 +318,12 @@ struct history_answer final : history_question {
     reply(reply_to, std::move(r));
   }
 };
+
+/// Refuses a `case` query: replies `e`, and leaves no question for a holder.
+std::shared_ptr<history_answer> reply_null(const sink_ptr& to, protocol::server_message e) {
+  reply(to, std::move(e));
+  return nullptr;
+}
 
 struct shard_state {
   std::shared_ptr<const read_model::shared> sh;
@@ -331,6 +353,15 @@ struct shard_state {
   };
   std::priority_queue<colour_point, std::vector<colour_point>, std::greater<>> points;
   timestamp_ms clock = 0; // the latest time the stock's colours are at
+  /// Ended cases by their last step's time, earliest first: let go `retain` after it.
+  std::priority_queue<std::pair<timestamp_ms, case_id>,
+                      std::vector<std::pair<timestamp_ms, case_id>>, std::greater<>>
+      ended;
+  /// Directives by the time they ended (every receipt complete, or the deadline), earliest
+  /// first: let go `retain` after it.
+  std::priority_queue<std::pair<timestamp_ms, directive_id>,
+                      std::vector<std::pair<timestamp_ms, directive_id>>, std::greater<>>
+      ended_directives;
 
   const hierarchy& h() const { return *sh->h; }
 
@@ -588,6 +619,7 @@ struct shard_state {
     hold(v, c.holder);
     relist(v);
     restock(v);
+    note_ended(v);
   }
 
   /// A directive issued (`answers`: those recovered, else none yet).
@@ -605,6 +637,7 @@ struct shard_state {
       v.signed_count += a != directive_action::issue ? 1 : 0;
       v.done += a == directive_action::complete ? 1 : 0;
     }
+    note_issued(v);
     if (!fresh)
       return;
     issued_by[v.info->issuer_unit].push_back(v.info->id);
@@ -786,6 +819,8 @@ struct shard_state {
 
   /// A holder's step, in sequence order.
   void apply(const case_event& ev, const case_facts& f) {
+    if (f.before && !cases.contains(ev.id))
+      readopt(*f.before);
     advance(ev.at);
     auto [at, fresh] = cases.try_emplace(ev.id);
     auto& v = at->second;
@@ -813,6 +848,112 @@ struct shard_state {
     relist(v);
     step(v, {ev.at, ev.action, ev.unit, ev.by, ev.departments, ev.score});
     restock(v);
+    note_ended(v);
+    forget_ended(ev.at);
+  }
+
+  // -- retention (archive.hpp): the read side lets ended cases go as their holders do --
+
+  /// Remembers when directive `v` ends: at its deadline, or (recovered complete) from now.
+  void note_issued(directive_view& v) {
+    if (!sh->archive)
+      return;
+    if (v.info->what.deadline != 0)
+      ended_directives.emplace(v.info->what.deadline, v.info->id);
+    if (v.done == v.receipts.size() && v.ended == 0)
+      ended_directives.emplace(v.ended = sh->now(), v.info->id);
+  }
+
+  /// A receipt at `at`: remembers when directive `id` was completed everywhere, if it was.
+  void note_receipt(directive_id id, timestamp_ms at) {
+    auto found = directives.find(id);
+    if (!sh->archive || found == directives.end())
+      return;
+    auto& v = found->second;
+    if (v.ended == 0 && v.done == v.receipts.size())
+      ended_directives.emplace(v.ended = at, id);
+  }
+
+  /// Lets directive `id` go: its view and its places in the lists.
+  void forget_directive(directive_id id) {
+    auto found = directives.find(id);
+    if (found == directives.end())
+      return;
+    const auto& v = found->second;
+    if (auto i = issued_by.find(v.info->issuer_unit); i != issued_by.end()) {
+      std::erase(i->second, id);
+      if (i->second.empty())
+        issued_by.erase(i);
+    }
+    for (std::size_t i = 0; i < v.receipts.size(); ++i)
+      if (i == 0 || v.receipts.unit_at(i) != v.receipts.unit_at(i - 1))
+        if (auto in = inbox.find(h().units[v.receipts.unit_at(i)].code); in != inbox.end()) {
+          std::erase(in->second, id);
+          if (in->second.empty())
+            inbox.erase(in);
+        }
+    directives.erase(found);
+  }
+
+  /// Remembers when case `v` ended, if it did.
+  void note_ended(const case_view& v) {
+    if (sh->archive && terminal(v.s.state))
+      ended.emplace(v.s.changed_at, v.s.id);
+  }
+
+  /// Lets go every case that ended more than the retention before `now` and has not changed
+  /// since (a `case` query then reads it from the archive).
+  void forget_ended(timestamp_ms now) {
+    while (!ended.empty() && ended.top().first + sh->retain.cases.count() <= now) {
+      const auto [at, id] = ended.top();
+      ended.pop();
+      if (auto c = cases.find(id);
+          c != cases.end() && terminal(c->second.s.state) && c->second.s.changed_at == at)
+        forget(id);
+    }
+    while (!ended_directives.empty() &&
+           ended_directives.top().first + sh->retain.directives.count() <= now) {
+      const auto [at, id] = ended_directives.top();
+      ended_directives.pop();
+      if (auto d = directives.find(id); d != directives.end()) {
+        const auto& v = d->second;
+        const auto end =
+            v.done == v.receipts.size() && v.ended != 0 ? v.ended : v.info->what.deadline;
+        if (end == at)
+          forget_directive(id);
+      }
+    }
+  }
+
+  /// The one way a case leaves the shard: its view and its places in the indexes. What it
+  /// counted in the figures stays (the book is per unit and day, not per case).
+  void forget(case_id id) {
+    auto found = cases.find(id);
+    if (found == cases.end())
+      return;
+    auto& v = found->second;
+    if (v.stock_at != hierarchy::no_unit)
+      add_stock(v.stock_at, v.stock_colour, -1);
+    unlist(v);
+    for (auto d : v.summoned)
+      if (auto s = summoned.find(d); s != summoned.end()) {
+        std::erase(s->second, id);
+        if (s->second.empty())
+          summoned.erase(s);
+      }
+    cases.erase(found); // its colour points, if any, are skipped when they come due
+  }
+
+  /// Takes up again case `before`, let go earlier and now back from the archive, without
+  /// counting its steps again in the figures (they were counted when it was first kept).
+  void readopt(const case_record& before) {
+    auto kept_book = std::move(book);
+    auto kept_stocks = stocks;
+    book = period_book(&sh->parent);
+    adopt(before);
+    book = std::move(kept_book);
+    stocks = std::move(kept_stocks);
+    cases[before.id].stock_at = hierarchy::no_unit;
   }
 
   /// Whether `who` may see case `v`: a unit that held it, or a department it summoned, is
@@ -828,20 +969,28 @@ struct shard_state {
   /// The `case` query: checked and summarised here, at the cut; its steps up to the cut and
   /// what was reported come from the holder (history_request), which answers.
   void answer_one(query_job& job) {
+    if (auto q = summarise_one(job))
+      sh->ask_holder(q->r.one.summary.id, std::move(q));
+  }
+
+  /// The `case` query checked and summarised, waiting for the record that gives its steps;
+  /// null when it was refused (answered already).
+  std::shared_ptr<history_answer> summarise_one(query_job& job) {
     auto found = cases.find(job.q.case_ref);
     if (found == cases.end())
-      return reply(job.reply_to,
-                   error{job.id, errc::unknown_case, "no case " + std::to_string(job.q.case_ref)});
+      return reply_null(job.reply_to, error{job.id, errc::unknown_case,
+                                            "no case " + std::to_string(job.q.case_ref)});
     const auto& v = found->second;
     if (!visible(job.who, v))
-      return reply(job.reply_to, error{job.id, errc::forbidden,
-                                       "you may not see case " + std::to_string(job.q.case_ref)});
+      return reply_null(
+          job.reply_to,
+          error{job.id, errc::forbidden, "you may not see case " + std::to_string(job.q.case_ref)});
     std::uint64_t first = 0;
     if (!job.q.cursor.empty() &&
         (job.q.cursor[0] != 's' || !parse_uint(std::string_view(job.q.cursor).substr(1), first) ||
          first >= v.steps))
-      return reply(job.reply_to, error{job.id, errc::invalid_argument,
-                                       "field 'cursor': not a cursor of this case's steps"});
+      return reply_null(job.reply_to, error{job.id, errc::invalid_argument,
+                                            "field 'cursor': not a cursor of this case's steps"});
     auto q = std::make_shared<history_answer>();
     auto& r = q->r;
     r.id = job.id;
@@ -856,7 +1005,8 @@ struct shard_state {
     const auto limit = job.q.limit != 0 ? job.q.limit : limits::page;
     q->end = static_cast<std::uint32_t>(std::min<std::uint64_t>(v.steps, first + limit));
     q->reply_to = job.reply_to;
-    sh->ask_holder(v.s.id, std::move(q));
+    q->archive = sh->archive;
+    return q;
   }
 
   bool matches(const query_job& job, const case_view& v) const {
@@ -926,6 +1076,50 @@ struct shard_state {
     }
   }
 };
+
+/// Answers `case` for a case no shard keeps from the archive, on the archive's thread: the
+/// stored case taken up by a scratch shard, which answers as the shard would have.
+void answer_from_archive(const std::shared_ptr<const read_model::shared>& sh,
+                         std::shared_ptr<query_job> job) {
+  const auto id = job->q.case_ref;
+  sh->archive->fetch(id, [sh, job = std::move(job)](archive_answer a) {
+    if (a.is == archive_answer::status::unavailable)
+      return reply(job->reply_to, error{job->id, errc::try_again,
+                                        "the archive did not answer: ask again shortly"});
+    if (a.is == archive_answer::status::absent)
+      return reply(job->reply_to, error{job->id, errc::unknown_case,
+                                        "no case " + std::to_string(job->q.case_ref)});
+    shard_state scratch;
+    scratch.sh = sh;
+    scratch.book = period_book(&sh->parent);
+    scratch.clock = job->now;
+    scratch.adopt(*a.record);
+    if (auto q = scratch.summarise_one(*job))
+      q->answer(&*a.record); // the stored record is the history: no holder to ask
+  });
+}
+
+/// Answers `directive` for one no shard keeps from the archive, as answer_from_archive does.
+void answer_directive_from_archive(const std::shared_ptr<const read_model::shared>& sh,
+                                   std::shared_ptr<query_job> job) {
+  const auto id = job->q.directive_ref;
+  const auto issuer = sh->h->units[maker_of(id)].code;
+  sh->archive->fetch_directive(id, issuer, [sh, job = std::move(job)](directive_answer a) {
+    if (a.is == archive_answer::status::unavailable)
+      return reply(job->reply_to, error{job->id, errc::try_again,
+                                        "the archive did not answer: ask again shortly"});
+    if (a.is == archive_answer::status::absent)
+      return reply(job->reply_to, error{job->id, errc::unknown_directive,
+                                        "no directive " + std::to_string(job->q.directive_ref)});
+    shard_state scratch;
+    scratch.sh = sh;
+    scratch.book = period_book(&sh->parent);
+    scratch.issue(a.info);
+    for (const auto& [who, action] : a.answers)
+      scratch.receipt(a.info->id, who, action);
+    scratch.answer_directive(*job);
+  });
+}
 
 /// The last shard to finish a list query merges the parts (`items` of each) and answers with
 /// the first `limit` in key order (into the result's `rows`), a cursor when more follow.
@@ -1086,10 +1280,18 @@ void finish_ranking(query_job& job) {
 /// replies).
 void answer(shard_state& state, query_msg& m) {
   auto& job = *m.job;
-  if (job.q.what == query_kind::one_case)
+  if (job.q.what != query_kind::figures && job.q.what != query_kind::ranking)
+    state.forget_ended(job.now); // what ended `retain` ago is not in any answer
+  if (job.q.what == query_kind::one_case) {
+    if (state.sh->archive && !state.cases.contains(job.q.case_ref))
+      return answer_from_archive(state.sh, m.job);
     return state.answer_one(job);
-  if (job.q.what == query_kind::directive)
+  }
+  if (job.q.what == query_kind::directive) {
+    if (state.sh->archive && !state.directives.contains(job.q.directive_ref))
+      return answer_directive_from_archive(state.sh, m.job);
     return state.answer_directive(job);
+  }
   switch (job.q.what) {
     case query_kind::directives: state.answer_directives_part(job, m.slot); break;
     case query_kind::figures:
@@ -1112,10 +1314,12 @@ void apply_event(shard_state& state, const pending_event& e) {
   if (auto* c = std::get_if<case_event>(&msg))
     return state.apply(*c, *std::static_pointer_cast<const case_facts>(e.facts));
   auto& d = std::get<directive_event>(msg);
-  if (d.action == directive_action::issue)
+  if (d.action == directive_action::issue) {
     state.issue(std::static_pointer_cast<const directive_info>(e.facts));
-  else
+  } else {
     state.receipt(d.id, *std::static_pointer_cast<const recipient>(e.facts), d.action);
+    state.note_receipt(d.id, d.at);
+  }
 }
 
 /// Hands the events of cases to the shard of their maker.
@@ -1161,12 +1365,15 @@ namespace hub::actors {
 using namespace read_side;
 
 read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> h,
-                       const city_snapshot* snapshot, std::function<timestamp_ms()> now,
+                       const city_snapshot* snapshot, std::shared_ptr<case_archive> archive,
+                       retention_times retain, std::function<timestamp_ms()> now,
                        std::function<void(case_id, std::shared_ptr<history_question>)> ask_holder) {
   auto sh = std::make_shared<shared>();
   sh->h = h;
   sh->now = std::move(now);
   sh->ask_holder = std::move(ask_holder);
+  sh->archive = std::move(archive);
+  sh->retain = retain;
   sh->shard_of.assign(h->units.size(), 0);
   std::unordered_map<unit_code, std::uint16_t> county_shard;
   for (const auto& u : h->units)

@@ -17,6 +17,7 @@
 // shard as well. So a county's shard can move to the county's own machine later with the
 // county's unit actors: only the routing of queries (here) and of the tap's events changes.
 
+#include "actors/archive.hpp"
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
 #include "actors/principal.hpp"
@@ -39,9 +40,13 @@ public:
   /// Spawns the shards, each starting from `snapshot` (a recovered city's cases; null: none).
   /// `now` is the hub's wall clock (for the colour of a deadline at the time of the answer);
   /// `ask_holder` hands a `case` query's question to the unit holding the case (by way of
-  /// its maker: history_request, unit_actor.hpp), whose record holds the history.
+  /// its maker: history_request, unit_actor.hpp), whose record holds the history. With an
+  /// `archive`, a shard lets an ended case go `retain` after its last step, as its holder
+  /// does, and answers `case` for one it does not keep, or its holder no longer does, from
+  /// the archive.
   read_model(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
-             const city_snapshot* snapshot, std::function<protocol::timestamp_ms()> now,
+             const city_snapshot* snapshot, std::shared_ptr<case_archive> archive,
+             retention_times retain, std::function<protocol::timestamp_ms()> now,
              std::function<void(protocol::case_id, std::shared_ptr<history_question>)> ask_holder);
   ~read_model();
   read_model(const read_model&) = delete;
