@@ -969,8 +969,10 @@ struct shard_state {
   /// The `case` query: checked and summarised here, at the cut; its steps up to the cut and
   /// what was reported come from the holder (history_request), which answers.
   void answer_one(query_job& job) {
-    if (auto q = summarise_one(job))
-      sh->ask_holder(q->r.one.summary.id, std::move(q));
+    if (auto q = summarise_one(job)) {
+      const auto id = q->r.one.summary.id; // before q is moved into the call
+      sh->ask_holder(id, std::move(q));
+    }
   }
 
   /// The `case` query checked and summarised, waiting for the record that gives its steps;
