@@ -5,6 +5,7 @@
 
 #include "protocol/messages.hpp"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,10 @@ struct case_record {
   double lat = 0;
   double lon = 0;
   std::vector<history_entry> history;
+  /// In memory only, never stored: the store keeps this case in the archive (it is being
+  /// archived, or was brought back from there for a request), so its next step moves it back
+  /// to the hot keys (journal.hpp, case_move).
+  bool archived = false;
 
   bool terminal() const {
     using protocol::case_state;
@@ -82,6 +87,18 @@ struct case_facts {
   bool hotline = false;
   std::string title, description, address, external_id; // the report step only
   double lat = 0, lon = 0;                              // the report step only
+  /// A case brought back from the archive (archive.hpp): the case before this step, which the
+  /// read side had let go of and takes up again (its earlier steps are not counted again).
+  std::shared_ptr<const case_record> before;
+};
+
+/// The read side's question about one case, answered by the unit that holds it (with its
+/// record, on the holder's thread: read what is needed, keep no reference) or by its maker
+/// when no unit holds it (null: unknown there). Answered exactly once.
+class history_question {
+public:
+  virtual ~history_question() = default;
+  virtual void answer(const case_record* c) = 0;
 };
 
 /// A department's own view of a whistle it was summoned to.

@@ -24,15 +24,26 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
     s->requests = {}; // in the ledger now
     ctx_->snapshot = s;
   }
+  ctx_->archive = options.archive;
+  ctx_->retain = options.retain;
   // The read side starts from the recovered cases before the units adopt them, and sees
   // every event after.
-  reads_ = std::make_unique<read_model>(
-      sys, ctx_->hierarchy, ctx_->snapshot.get(),
-      [&sys, ctx = std::weak_ptr<const city_context>(ctx_)]() -> protocol::timestamp_ms {
-        auto c = ctx.lock();
-        return c ? c->clock.at(sys.clock().now()) : 0;
-      });
-  ctx_->events->set_tap(reads_->tap());
+  if (options.read_side) {
+    reads_ = std::make_unique<read_model>(
+        sys, ctx_->hierarchy, ctx_->snapshot.get(), options.archive, options.retain,
+        [&sys, ctx = std::weak_ptr<const city_context>(ctx_)]() -> protocol::timestamp_ms {
+          auto c = ctx.lock();
+          return c ? c->clock.at(sys.clock().now()) : 0;
+        },
+        [ctx = std::weak_ptr<const city_context>(ctx_)](protocol::case_id id,
+                                                        std::shared_ptr<history_question> q) {
+          auto c = ctx.lock();
+          if (auto maker = c ? c->maker_of_id(id) : unit_actor{})
+            return caf::anon_send(maker, history_request{id, std::move(q)});
+          q->answer(nullptr);
+        });
+    ctx_->events->set_tap(reads_->tap());
+  }
   ctx_->flush_interval = options.flush_interval;
   ctx_->clock.base_steady = sys.clock().now();
   ctx_->clock.base_wall = options.wall_now != 0
@@ -98,8 +109,11 @@ void city::submit(const principal& who, protocol::client_message msg, sink_ptr r
     // The ack comes from the bus, after the replay: its seq is where the replay ended.
     return ctx_->events->subscribe(s->unit, reply_to, s->since, msg.id, s->figures);
   }
-  if (auto* q = std::get_if<protocol::query>(&msg.body))
+  if (auto* q = std::get_if<protocol::query>(&msg.body)) {
+    if (!reads_)
+      return reply(reply_to, protocol::error{msg.id, errc::internal, "the read side is off"});
     return reads_->ask(*ctx_->events, who, msg.id, std::move(*q), std::move(reply_to));
+  }
   if (auto* u = std::get_if<protocol::unsubscribe>(&msg.body)) {
     ctx_->events->unsubscribe(u->unit, reply_to.get());
     return reply(reply_to, protocol::ack{msg.id, 0, 0, 0});

@@ -28,6 +28,13 @@ struct city_options {
   std::function<std::shared_ptr<journal>(std::shared_ptr<bus>)> make_store;
   /// What the units start from (persistence's recovery); null: an empty city.
   std::shared_ptr<city_snapshot> snapshot;
+  /// Whether the read side (read_model.hpp) runs: `hub serve` and every test keep it on; the
+  /// benchmark turns it off to measure what it costs the write path. Off, every query is
+  /// answered `internal`.
+  bool read_side = true;
+  /// Where ended cases go after `retain` (archive.hpp); null: every case stays in memory.
+  std::shared_ptr<case_archive> archive;
+  retention_times retain;
 };
 
 class city final : public city_port {
@@ -51,7 +58,7 @@ public:
 
   city_gauges gauges() const override {
     return {ctx_->events->last_seq(), ctx_->events->topic_count(), ctx_->store->status(),
-            ctx_->events->replays()};
+            ctx_->events->replays(), ctx_->archive ? ctx_->archive->gauges() : archive_gauges{}};
   }
 
   void replay_more(protocol::unit_code topic, const client_sink* sink) override {

@@ -5,6 +5,7 @@
 // where a real city is not the point (tests/gateway/recording_city.hpp). `actors::city`
 // implements it; a city in another process (a county shard) would implement it too.
 
+#include "actors/archive.hpp"
 #include "actors/bus.hpp"
 #include "actors/journal.hpp"
 #include "actors/principal.hpp"
@@ -22,6 +23,7 @@ struct city_gauges {
   std::size_t topics = 0;     // units with at least one subscriber
   journal_status store;       // where every step ends
   replay_stats replays;       // resumes in progress, and done so far
+  archive_gauges archive;     // what the store holds, hot and archived (none without a store)
 };
 
 class city_port {

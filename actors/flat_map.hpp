@@ -40,6 +40,12 @@ public:
     return i->second;
   }
 
+  /// Removes `k`'s entry, if any.
+  void erase(const Key& k) {
+    if (auto i = find(k); i != entries_.end())
+      entries_.erase(i);
+  }
+
 private:
   iterator lower_bound(const Key& k) {
     return std::lower_bound(entries_.begin(), entries_.end(), k,

@@ -53,8 +53,26 @@ struct unit_record {
   protocol::unit_figures counters; // open, yellow and red are recounted on recovery
 };
 
-using record =
-    std::variant<case_record, task_record, directive_record, receipt_record, unit_record>;
+/// A case moving between the hot keys recovery reads and the archive (persistence/README.md,
+/// "Retention and the archive"), in one write so that it is stored exactly once, hot or
+/// archived: `to_archive` removes its hot copy and archives `c`; else the archive's copy is
+/// removed and `c` stored hot (a case brought back, e.g. reopened).
+struct case_move {
+  case_record c;
+  bool to_archive = true;
+};
+
+/// A directive leaving the hot keys for the archive (its receipts all complete, or its deadline
+/// long past): the directive and every answer given, in one value; its hot field and its
+/// receipts' hash are deleted in the same batch.
+struct directive_archive {
+  directive_ptr info;
+  bool reminded = false;
+  std::vector<receipt_record> answers; // the recipients that signed or completed
+};
+
+using record = std::variant<case_record, task_record, directive_record, receipt_record, unit_record,
+                            case_move, directive_archive>;
 
 /// A client's request, remembered with its reply so that a retry after a restart is not
 /// applied twice.
@@ -101,6 +119,7 @@ struct journal_status {
   std::uint64_t stored = 0;    // commits stored and delivered
   std::uint64_t failures = 0;  // round trips to the store that failed
   std::uint64_t conflicts = 0; // commits refused: another hub process owns the store
+  std::size_t buffer = 0;      // pending commits past which writes are refused (0: none)
 };
 
 class journal {

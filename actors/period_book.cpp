@@ -15,6 +15,14 @@ std::int32_t floor_div(protocol::timestamp_ms a, protocol::timestamp_ms b) {
   return static_cast<std::int32_t>(a / b - (a % b < 0 ? 1 : 0));
 }
 
+/// The first day of the month holding `day`.
+std::int32_t first_of_month(std::int32_t day) {
+  namespace ch = std::chrono;
+  const ch::year_month_day date{ch::sys_days{ch::days{day}}};
+  return static_cast<std::int32_t>(
+      ch::sys_days{date.year() / date.month() / 1}.time_since_epoch().count());
+}
+
 } // namespace
 
 std::int32_t day_of(protocol::timestamp_ms t) { return floor_div(t + shanghai_offset, day_ms); }
@@ -57,9 +65,32 @@ void flows::add(const flows& o) {
     closed_at[k] += o.closed_at[k];
 }
 
+void period_book::fold(std::int32_t day) {
+  const auto cutoff = first_of_month(day - keep_days_);
+  if (cutoff <= cutoff_)
+    return;
+  for (auto& [unit, book] : units_) {
+    // Days in [cutoff_, cutoff) go into the entry of their month's first day.
+    for (auto d = book.days.lower_bound(cutoff_); d != book.days.end() && d->first < cutoff;) {
+      const auto month = first_of_month(d->first);
+      if (month == d->first) {
+        ++d;
+        continue;
+      }
+      book.days[month].add(d->second);
+      d = book.days.erase(d);
+    }
+  }
+  cutoff_ = cutoff;
+}
+
 template <class Add>
 void period_book::add(std::uint32_t unit, protocol::timestamp_ms at, Add&& add) {
-  const auto day = day_of(at);
+  auto day = day_of(at);
+  if (day - keep_days_ >= cutoff_ + 31) // a month more has passed: fold it
+    fold(day);
+  if (day < cutoff_) // a recovered case's old step: its month's entry
+    day = first_of_month(day);
   for (auto u = unit; u < parent_->size(); u = (*parent_)[u]) {
     auto& book = units_[u];
     add(book.all);
@@ -84,7 +115,8 @@ flows period_book::sum(std::uint32_t unit, day_range days) const {
   if (days.all)
     return found->second.all;
   const auto& book = found->second.days;
-  for (auto d = book.lower_bound(days.first); d != book.end() && d->first <= days.last; ++d)
+  const auto first = days.first < cutoff_ ? first_of_month(days.first) : days.first;
+  for (auto d = book.lower_bound(first); d != book.end() && d->first <= days.last; ++d)
     out.add(d->second);
   return out;
 }

@@ -41,9 +41,15 @@ struct flows {
 
 class period_book {
 public:
+  /// Days kept one by one behind the newest day counted; older ones are folded into their
+  /// months (whole months only, so a month is folded once its last day is this far behind).
+  static constexpr std::int32_t default_keep_days = 92;
+
   /// `parent`: per unit index, its parent's index, or hierarchy::no_unit (shared, read-only).
-  explicit period_book(const std::vector<std::uint32_t>* parent)
-    : parent_(parent) {}
+  explicit period_book(const std::vector<std::uint32_t>* parent,
+                       std::int32_t keep_days = default_keep_days)
+    : parent_(parent)
+    , keep_days_(keep_days) {}
 
   /// Counts `n` of `member` at unit `unit` (an index) on the day of `at`.
   void count(std::uint32_t unit, protocol::timestamp_ms at, std::uint32_t flows::*member,
@@ -51,18 +57,27 @@ public:
   /// Counts a case closed at level slot `slot` (0..3) at `unit` on the day of `at`.
   void count_closed(std::uint32_t unit, protocol::timestamp_ms at, std::size_t slot);
 
-  /// The flows of `unit`'s subtree over `days`.
+  /// The flows of `unit`'s subtree over `days`. A folded month counts whole when any of its
+  /// days is in `days`.
   flows sum(std::uint32_t unit, day_range days) const;
+
+  /// The first day kept one by one (earlier ones are folded into months; 0: none yet).
+  std::int32_t folded_before() const { return cutoff_; }
 
 private:
   struct unit_days {
     flows all;
-    std::map<std::int32_t, flows> days;
+    std::map<std::int32_t, flows> days; // before cutoff_: a month's, at its first day
   };
   template <class Add>
   void add(std::uint32_t unit, protocol::timestamp_ms at, Add&& add);
+  /// Moves the cut to the first of the month holding `day` - keep_days_, folding the days
+  /// before it into their months.
+  void fold(std::int32_t day);
 
   const std::vector<std::uint32_t>* parent_;
+  std::int32_t keep_days_;
+  std::int32_t cutoff_ = 0;
   std::unordered_map<std::uint32_t, unit_days> units_;
 };
 

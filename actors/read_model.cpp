@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <queue>
 #include <tuple>
 #include <unordered_map>
@@ -27,6 +29,9 @@ struct read_model::shared {
   std::vector<std::uint32_t> parent;   // per unit index: its parent's, or no_unit
   std::size_t shards = 1;
   std::function<timestamp_ms()> now;
+  std::function<void(case_id, std::shared_ptr<history_question>)> ask_holder;
+  std::shared_ptr<case_archive> archive; // null: ended cases are kept
+  retention_times retain;
 
   /// The shard keeping case `id`: its maker's (nullopt when the id names no unit).
   std::optional<std::uint16_t> shard_of_case(case_id id) const {
@@ -39,16 +44,20 @@ struct read_model::shared {
 
 namespace read_side {
 
-/// A case as the read side keeps it.
+/// A case as the read side keeps it: what its lists, its permissions and the figures need.
+/// Its history and what was reported beside the title are the holder's (case_record): the
+/// `case` query asks the holder for them (history_request), so a step is kept once, by its
+/// holder, and applying it here copies no note, no departments, no texts.
 struct case_view {
   case_summary s; // colour as of the latest step; answers compute it afresh
   timestamp_ms clock_start = 0;
   std::uint32_t holder = 0; // index of s.unit
-  std::string description, address, external_id;
-  double lat = 0, lon = 0;
+  std::uint32_t steps = 0;  // the length of its history at this shard's cut
   std::vector<unit_code> held_by;
   std::vector<unit_code> summoned; // every department a whistle summoned
-  std::vector<protocol::case_step> steps;
+  // What counting a step needs of the steps before it:
+  unit_code last_unit = 0;    // the unit of its latest step
+  timestamp_ms handed_at = 0; // its latest step other than a reminder or supervision
   // What the figures counted of it (counted alike live and at recovery, from the steps):
   std::uint16_t category = 0; // index into the hierarchy's categories
   bool responded = false;     // its response (a first sign within the limit) was counted
@@ -62,6 +71,10 @@ struct case_view {
   std::uint32_t stock_at = hierarchy::no_unit; // where it counts as open now, with its colour
   deadline_colour stock_colour = deadline_colour::green;
   std::uint32_t stock_version = 0; // its latest colour point in the shard's heap
+  // Where it is listed (shard_state::open_at or done_at): under which holder, at which place.
+  std::uint32_t listed_at = hierarchy::no_unit;
+  std::uint32_t listed_pos = 0;
+  bool listed_done = false;
 };
 
 bool terminal(case_state s) {
@@ -78,6 +91,16 @@ deadline_colour colour_at(const case_view& v, timestamp_ms now) {
     return deadline_colour::yellow;
   return deadline_colour::green;
 }
+
+/// What counting a step needs of it (from a live case.event or a recovered history entry).
+struct step_view {
+  timestamp_ms at = 0;
+  case_action action = case_action::report;
+  unit_code unit = 0;
+  person_id by = 0;
+  const std::vector<unit_code>& departments;
+  std::uint8_t score = 0;
+};
 
 /// Position in a list: the sort key, then the case id.
 using order_key = std::pair<std::uint64_t, case_id>;
@@ -158,10 +181,71 @@ struct query_job {
   std::atomic<std::size_t> waiting{0};
 };
 
-struct apply_msg {
+/// An event on its way to a shard, with what the step handed the read side beside it.
+struct pending_event {
+  std::uint64_t seq = 0;
   outbound_ptr event;
   std::shared_ptr<const void> facts; // event_tap's: case_facts, directive_info or recipient
 };
+
+/// The events on their way from the bus to one shard, in sequence order, and the cuts of the
+/// queries sent to it. The bus appends under its own lock (a push_back); the shard takes the
+/// events in batches, and one `drain_msg` wakes it for all that came since its last batch:
+/// an actor message per event cost more than applying the event, on the write path.
+///
+/// A query must see exactly the events up to its cut. The cut is fenced here when the query
+/// is sent (under the bus's lock, so in the order of the shard's mailbox), and no batch
+/// reaches past the first fence: the query takes the rest up to its cut itself, answers,
+/// passes its fence, and then takes the next batch, so nothing waits for a new event.
+class shard_feed {
+public:
+  /// Appends; true when the shard must be woken (nothing already means to take it).
+  bool append(pending_event e) {
+    std::lock_guard guard{mutex_};
+    events_.push_back(std::move(e));
+    if (woken_)
+      return false;
+    woken_ = true;
+    return true;
+  }
+
+  /// Fences the cut of a query being sent to the shard.
+  void fence(std::uint64_t seq) {
+    std::lock_guard guard{mutex_};
+    fences_.push_back(seq);
+  }
+
+  /// The events the shard may apply now, oldest first: all before the first fence (all when
+  /// none). `into` is empty and keeps its capacity from batch to batch.
+  void take(std::vector<pending_event>& into) {
+    std::lock_guard guard{mutex_};
+    if (fences_.empty()) {
+      into.swap(events_);
+    } else {
+      auto end = std::find_if(events_.begin(), events_.end(),
+                              [cut = fences_.front()](const auto& e) { return e.seq > cut; });
+      into.assign(std::make_move_iterator(events_.begin()), std::make_move_iterator(end));
+      events_.erase(events_.begin(), end);
+    }
+    // Events left behind a fence are taken by that fence's query after its answer.
+    woken_ = !events_.empty();
+  }
+
+  /// The first fence's query has its answer.
+  void pass_fence() {
+    std::lock_guard guard{mutex_};
+    fences_.pop_front();
+  }
+
+private:
+  std::mutex mutex_;
+  std::vector<pending_event> events_;
+  std::deque<std::uint64_t> fences_;
+  bool woken_ = false; // a drain_msg, or a fenced query, will take what is appended
+};
+
+/// Wakes a shard to take its events (shard_feed).
+struct drain_msg {};
 
 /// A directive as the read side keeps it: every recipient (in recipient order) and its latest
 /// answer (issue: none yet), 9 bytes each (progress.hpp).
@@ -169,6 +253,7 @@ struct directive_view {
   directive_ptr info;
   progress_list receipts;
   std::uint32_t signed_count = 0, done = 0; // the tally, kept as receipts come
+  timestamp_ms ended = 0;                   // when its last receipt completed it everywhere
 };
 
 struct query_msg {
@@ -189,13 +274,67 @@ void fit(result& r, Items& items, CursorOf cursor_of_last) {
   }
 }
 
+/// A `case` query's answer, finished by the case's holder with its record: the steps from
+/// r.one.first up to `end` (the history's length at the query's cut: the holder may have
+/// taken later steps already, which the answer leaves out) and what was reported.
+struct history_answer final : history_question {
+  result r;
+  std::uint32_t end = 0;
+  sink_ptr reply_to;
+  /// Where to look when the holder no longer keeps the case (its retention came before the
+  /// shard's): null once looked, or without an archive.
+  std::shared_ptr<case_archive> archive;
+
+  void answer(const case_record* c) override {
+    if (c == nullptr && archive) {
+      auto again = std::make_shared<history_answer>(*this);
+      again->archive = nullptr;
+      return archive->fetch(r.one.summary.id, [again](archive_answer a) {
+        if (a.is == archive_answer::status::unavailable)
+          return reply(again->reply_to, error{again->r.id, errc::try_again,
+                                              "the archive did not answer: ask again shortly"});
+        again->answer(a.record ? &*a.record : nullptr);
+      });
+    }
+    if (c == nullptr || c->history.size() < end)
+      return reply(reply_to,
+                   error{r.id, errc::unknown_case, "no case " + std::to_string(r.one.summary.id)});
+    auto& d = r.one;
+    d.description = c->description;
+    d.address = c->address;
+    d.external_id = c->external_id;
+    d.lat = c->lat;
+    d.lon = c->lon;
+    d.steps.reserve(end - d.first);
+    for (auto i = d.first; i < end; ++i) {
+      const auto& e = c->history[i];
+      d.steps.push_back(protocol::case_step{e.at, e.action, e.state, e.unit, e.from_unit, e.by,
+                                            e.note, e.departments, e.score, e.duplicate_of});
+    }
+    auto next = [&] { return "s" + std::to_string(d.first + d.steps.size()); };
+    if (end < r.total)
+      r.cursor = next();
+    fit(r, d.steps, next);
+    reply(reply_to, std::move(r));
+  }
+};
+
+/// Refuses a `case` query: replies `e`, and leaves no question for a holder.
+std::shared_ptr<history_answer> reply_null(const sink_ptr& to, protocol::server_message e) {
+  reply(to, std::move(e));
+  return nullptr;
+}
+
 struct shard_state {
   std::shared_ptr<const read_model::shared> sh;
   std::unordered_map<case_id, case_view> cases;
-  std::unordered_map<std::uint32_t, std::unordered_set<case_id>> held; // holder index -> cases
-  std::unordered_map<unit_code, std::vector<case_id>> summoned;        // department -> cases
-  std::unordered_map<directive_id, directive_view> directives;         // issued in this shard
-  std::unordered_map<unit_code, std::vector<directive_id>> issued_by;  // issuer unit -> its own
+  /// holder index -> the cases it holds, open and done apart (a list asks for the open ones
+  /// by default: it visits no closed case), each in no order (a case knows its place).
+  using case_lists = std::unordered_map<std::uint32_t, std::vector<case_view*>>;
+  case_lists open_at, done_at;
+  std::unordered_map<unit_code, std::vector<case_id>> summoned;       // department -> cases
+  std::unordered_map<directive_id, directive_view> directives;        // issued in this shard
+  std::unordered_map<unit_code, std::vector<directive_id>> issued_by; // issuer unit -> its own
   /// recipient unit -> the directives with recipients there (once each; the recipients are
   /// found in the directive's receipts, which keep a unit's together)
   std::unordered_map<unit_code, std::vector<directive_id>> inbox;
@@ -214,6 +353,15 @@ struct shard_state {
   };
   std::priority_queue<colour_point, std::vector<colour_point>, std::greater<>> points;
   timestamp_ms clock = 0; // the latest time the stock's colours are at
+  /// Ended cases by their last step's time, earliest first: let go `retain` after it.
+  std::priority_queue<std::pair<timestamp_ms, case_id>,
+                      std::vector<std::pair<timestamp_ms, case_id>>, std::greater<>>
+      ended;
+  /// Directives by the time they ended (every receipt complete, or the deadline), earliest
+  /// first: let go `retain` after it.
+  std::priority_queue<std::pair<timestamp_ms, directive_id>,
+                      std::vector<std::pair<timestamp_ms, directive_id>>, std::greater<>>
+      ended_directives;
 
   const hierarchy& h() const { return *sh->h; }
 
@@ -271,11 +419,20 @@ struct shard_state {
     }
   }
 
-  /// Counts step `i` of case `v` in the figures (protocol/README.md, "result": figures): the
-  /// same counters as the live aggregates, each on the day of its step, worked out from the
-  /// steps alone, so that a recovered case counts exactly as it did live.
-  void count_step(case_view& v, std::size_t i) {
-    const auto& e = v.steps[i];
+  /// Counts the next step `e` of case `v` in the figures (protocol/README.md, "result":
+  /// figures) and moves on what the step after it needs: the same counters as the live
+  /// aggregates, each on the day of its step, worked out from the steps alone, so that a
+  /// recovered case counts exactly as it did live.
+  void step(case_view& v, const step_view& e) {
+    count_step(v, e);
+    v.last_unit = e.unit;
+    if (v.steps == 0 || (e.action != case_action::remind && e.action != case_action::supervise))
+      v.handed_at = e.at;
+    ++v.steps;
+  }
+
+  void count_step(case_view& v, const step_view& e) {
+    const auto i = v.steps; // its index in the history
     const auto at = h().index_of(e.unit);
     if (at == hierarchy::no_unit || v.category >= h().categories.size())
       return; // not a unit or category of this city: nothing to count it at
@@ -287,7 +444,7 @@ struct shard_state {
     const auto kind = h().units[at].kind;
     if (i == 0)
       v.level = kind == unit_kind::centre ? case_level::grid : level_of(kind);
-    else if (e.unit != v.steps[i - 1].unit && kind != unit_kind::centre)
+    else if (e.unit != v.last_unit && kind != unit_kind::centre)
       v.level = std::max(v.level, level_of(kind));
     switch (e.action) {
       case case_action::report: book.count(at, e.at, &flows::reported); break;
@@ -296,11 +453,7 @@ struct shard_state {
         // it over (reminders and supervision keep the clock).
         if (v.responded)
           break;
-        auto from = i;
-        while (from > 0 && (v.steps[from - 1].action == case_action::remind ||
-                            v.steps[from - 1].action == case_action::supervise))
-          --from;
-        const auto start = from > 0 ? v.steps[from - 1].at : e.at;
+        const auto start = i > 0 ? v.handed_at : e.at;
         if (limits.sign == 0 || e.at <= start + timestamp_ms{limits.sign} * 1000) {
           v.responded = true;
           book.count(at, e.at, &flows::responded);
@@ -392,18 +545,38 @@ struct shard_state {
   }
 
   void hold(case_view& v, unit_code unit) {
-    if (!v.held_by.empty()) {
-      if (auto i = held.find(v.holder); i != held.end()) {
-        i->second.erase(v.s.id);
-        if (i->second.empty())
-          held.erase(i);
-      }
-    }
     if (v.held_by.empty() || v.held_by.back() != unit)
       v.held_by.push_back(unit);
     v.s.unit = unit;
     v.holder = h().index_of(unit);
-    held[v.holder].insert(v.s.id);
+  }
+
+  /// Lists case `v` under its holder, with the open or the done cases as its state is.
+  void relist(case_view& v) {
+    const bool done = terminal(v.s.state);
+    if (v.listed_at == v.holder && v.listed_done == done)
+      return;
+    unlist(v);
+    auto& list = (done ? done_at : open_at)[v.holder];
+    v.listed_at = v.holder;
+    v.listed_done = done;
+    v.listed_pos = static_cast<std::uint32_t>(list.size());
+    list.push_back(&v);
+  }
+
+  /// Takes case `v` off its holder's list (before it is forgotten, or listed elsewhere).
+  void unlist(case_view& v) {
+    if (v.listed_at == hierarchy::no_unit)
+      return;
+    auto& lists = v.listed_done ? done_at : open_at;
+    auto found = lists.find(v.listed_at);
+    auto& list = found->second;
+    list[v.listed_pos] = list.back();
+    list[v.listed_pos]->listed_pos = v.listed_pos;
+    list.pop_back();
+    if (list.empty())
+      lists.erase(found);
+    v.listed_at = hierarchy::no_unit;
   }
 
   void summon(case_view& v, const std::vector<unit_code>& departments) {
@@ -430,17 +603,10 @@ struct shard_state {
     v.s.reported_at = c.history.empty() ? 0 : c.history.front().at;
     v.s.changed_at = c.history.empty() ? 0 : c.history.back().at;
     v.clock_start = c.clock_start;
-    v.description = c.description;
-    v.address = c.address;
-    v.external_id = c.external_id;
-    v.lat = c.lat;
-    v.lon = c.lon;
     v.category = c.category;
     hold(v, c.origin);
     for (const auto& e : c.history) {
-      v.steps.push_back(protocol::case_step{e.at, e.action, e.state, e.unit, e.from_unit, e.by,
-                                            e.note, e.departments, e.score, e.duplicate_of});
-      count_step(v, v.steps.size() - 1);
+      step(v, {e.at, e.action, e.unit, e.by, e.departments, e.score});
       if (e.unit != v.held_by.back())
         v.held_by.push_back(e.unit);
       if (e.action == case_action::approve_whistle)
@@ -451,7 +617,9 @@ struct shard_state {
       whistled.push_back(w.department);
     summon(v, whistled);
     hold(v, c.holder);
+    relist(v);
     restock(v);
+    note_ended(v);
   }
 
   /// A directive issued (`answers`: those recovered, else none yet).
@@ -469,6 +637,7 @@ struct shard_state {
       v.signed_count += a != directive_action::issue ? 1 : 0;
       v.done += a == directive_action::complete ? 1 : 0;
     }
+    note_issued(v);
     if (!fresh)
       return;
     issued_by[v.info->issuer_unit].push_back(v.info->id);
@@ -650,6 +819,8 @@ struct shard_state {
 
   /// A holder's step, in sequence order.
   void apply(const case_event& ev, const case_facts& f) {
+    if (f.before && !cases.contains(ev.id))
+      readopt(*f.before);
     advance(ev.at);
     auto [at, fresh] = cases.try_emplace(ev.id);
     auto& v = at->second;
@@ -661,11 +832,6 @@ struct shard_state {
       v.s.reported_at = ev.at;
       v.s.title = f.title;
       v.s.hotline = f.hotline;
-      v.description = f.description;
-      v.address = f.address;
-      v.external_id = f.external_id;
-      v.lat = f.lat;
-      v.lon = f.lon;
     }
     v.s.category = ev.category;
     v.s.level = ev.level;
@@ -675,14 +841,119 @@ struct shard_state {
     v.s.reached = f.reached;
     v.s.changed_at = ev.at;
     v.clock_start = f.clock_start;
-    v.steps.push_back(protocol::case_step{ev.at, ev.action, ev.state, ev.unit, ev.from_unit, ev.by,
-                                          ev.note, ev.departments, ev.score, ev.duplicate_of});
     if (ev.action == case_action::approve_whistle)
       summon(v, ev.departments);
     if (fresh || ev.unit != v.s.unit)
       hold(v, ev.unit);
-    count_step(v, v.steps.size() - 1);
+    relist(v);
+    step(v, {ev.at, ev.action, ev.unit, ev.by, ev.departments, ev.score});
     restock(v);
+    note_ended(v);
+    forget_ended(ev.at);
+  }
+
+  // -- retention (archive.hpp): the read side lets ended cases go as their holders do --
+
+  /// Remembers when directive `v` ends: at its deadline, or (recovered complete) from now.
+  void note_issued(directive_view& v) {
+    if (!sh->archive)
+      return;
+    if (v.info->what.deadline != 0)
+      ended_directives.emplace(v.info->what.deadline, v.info->id);
+    if (v.done == v.receipts.size() && v.ended == 0)
+      ended_directives.emplace(v.ended = sh->now(), v.info->id);
+  }
+
+  /// A receipt at `at`: remembers when directive `id` was completed everywhere, if it was.
+  void note_receipt(directive_id id, timestamp_ms at) {
+    auto found = directives.find(id);
+    if (!sh->archive || found == directives.end())
+      return;
+    auto& v = found->second;
+    if (v.ended == 0 && v.done == v.receipts.size())
+      ended_directives.emplace(v.ended = at, id);
+  }
+
+  /// Lets directive `id` go: its view and its places in the lists.
+  void forget_directive(directive_id id) {
+    auto found = directives.find(id);
+    if (found == directives.end())
+      return;
+    const auto& v = found->second;
+    if (auto i = issued_by.find(v.info->issuer_unit); i != issued_by.end()) {
+      std::erase(i->second, id);
+      if (i->second.empty())
+        issued_by.erase(i);
+    }
+    for (std::size_t i = 0; i < v.receipts.size(); ++i)
+      if (i == 0 || v.receipts.unit_at(i) != v.receipts.unit_at(i - 1))
+        if (auto in = inbox.find(h().units[v.receipts.unit_at(i)].code); in != inbox.end()) {
+          std::erase(in->second, id);
+          if (in->second.empty())
+            inbox.erase(in);
+        }
+    directives.erase(found);
+  }
+
+  /// Remembers when case `v` ended, if it did.
+  void note_ended(const case_view& v) {
+    if (sh->archive && terminal(v.s.state))
+      ended.emplace(v.s.changed_at, v.s.id);
+  }
+
+  /// Lets go every case that ended more than the retention before `now` and has not changed
+  /// since (a `case` query then reads it from the archive).
+  void forget_ended(timestamp_ms now) {
+    while (!ended.empty() && ended.top().first + sh->retain.cases.count() <= now) {
+      const auto [at, id] = ended.top();
+      ended.pop();
+      if (auto c = cases.find(id);
+          c != cases.end() && terminal(c->second.s.state) && c->second.s.changed_at == at)
+        forget(id);
+    }
+    while (!ended_directives.empty() &&
+           ended_directives.top().first + sh->retain.directives.count() <= now) {
+      const auto [at, id] = ended_directives.top();
+      ended_directives.pop();
+      if (auto d = directives.find(id); d != directives.end()) {
+        const auto& v = d->second;
+        const auto end =
+            v.done == v.receipts.size() && v.ended != 0 ? v.ended : v.info->what.deadline;
+        if (end == at)
+          forget_directive(id);
+      }
+    }
+  }
+
+  /// The one way a case leaves the shard: its view and its places in the indexes. What it
+  /// counted in the figures stays (the book is per unit and day, not per case).
+  void forget(case_id id) {
+    auto found = cases.find(id);
+    if (found == cases.end())
+      return;
+    auto& v = found->second;
+    if (v.stock_at != hierarchy::no_unit)
+      add_stock(v.stock_at, v.stock_colour, -1);
+    unlist(v);
+    for (auto d : v.summoned)
+      if (auto s = summoned.find(d); s != summoned.end()) {
+        std::erase(s->second, id);
+        if (s->second.empty())
+          summoned.erase(s);
+      }
+    cases.erase(found); // its colour points, if any, are skipped when they come due
+  }
+
+  /// Takes up again case `before`, let go earlier and now back from the archive, without
+  /// counting its steps again in the figures (they were counted when it was first kept).
+  void readopt(const case_record& before) {
+    auto kept_book = std::move(book);
+    auto kept_stocks = stocks;
+    book = period_book(&sh->parent);
+    adopt(before);
+    book = std::move(kept_book);
+    stocks = std::move(kept_stocks);
+    cases[before.id].stock_at = hierarchy::no_unit;
   }
 
   /// Whether `who` may see case `v`: a unit that held it, or a department it summoned, is
@@ -695,45 +966,49 @@ struct shard_state {
            std::any_of(v.summoned.begin(), v.summoned.end(), mine);
   }
 
+  /// The `case` query: checked and summarised here, at the cut; its steps up to the cut and
+  /// what was reported come from the holder (history_request), which answers.
   void answer_one(query_job& job) {
+    if (auto q = summarise_one(job)) {
+      const auto id = q->r.one.summary.id; // before q is moved into the call
+      sh->ask_holder(id, std::move(q));
+    }
+  }
+
+  /// The `case` query checked and summarised, waiting for the record that gives its steps;
+  /// null when it was refused (answered already).
+  std::shared_ptr<history_answer> summarise_one(query_job& job) {
     auto found = cases.find(job.q.case_ref);
     if (found == cases.end())
-      return reply(job.reply_to,
-                   error{job.id, errc::unknown_case, "no case " + std::to_string(job.q.case_ref)});
+      return reply_null(job.reply_to, error{job.id, errc::unknown_case,
+                                            "no case " + std::to_string(job.q.case_ref)});
     const auto& v = found->second;
     if (!visible(job.who, v))
-      return reply(job.reply_to, error{job.id, errc::forbidden,
-                                       "you may not see case " + std::to_string(job.q.case_ref)});
+      return reply_null(
+          job.reply_to,
+          error{job.id, errc::forbidden, "you may not see case " + std::to_string(job.q.case_ref)});
     std::uint64_t first = 0;
     if (!job.q.cursor.empty() &&
         (job.q.cursor[0] != 's' || !parse_uint(std::string_view(job.q.cursor).substr(1), first) ||
-         first >= v.steps.size()))
-      return reply(job.reply_to, error{job.id, errc::invalid_argument,
-                                       "field 'cursor': not a cursor of this case's steps"});
-    result r;
+         first >= v.steps))
+      return reply_null(job.reply_to, error{job.id, errc::invalid_argument,
+                                            "field 'cursor': not a cursor of this case's steps"});
+    auto q = std::make_shared<history_answer>();
+    auto& r = q->r;
     r.id = job.id;
     r.seq = job.seq;
     r.what = query_kind::one_case;
-    r.total = static_cast<std::uint32_t>(v.steps.size());
+    r.total = v.steps;
     auto& d = r.one;
     d.summary = v.s;
     d.summary.colour = colour_at(v, job.now);
-    d.description = v.description;
-    d.address = v.address;
-    d.external_id = v.external_id;
-    d.lat = v.lat;
-    d.lon = v.lon;
     d.held_by = v.held_by;
     d.first = static_cast<std::uint32_t>(first);
     const auto limit = job.q.limit != 0 ? job.q.limit : limits::page;
-    const auto end = std::min<std::size_t>(v.steps.size(), first + limit);
-    d.steps.assign(v.steps.begin() + static_cast<std::ptrdiff_t>(first),
-                   v.steps.begin() + static_cast<std::ptrdiff_t>(end));
-    auto next = [&] { return "s" + std::to_string(first + d.steps.size()); };
-    if (end < v.steps.size())
-      r.cursor = next();
-    fit(r, d.steps, next);
-    reply(job.reply_to, std::move(r));
+    q->end = static_cast<std::uint32_t>(std::min<std::uint64_t>(v.steps, first + limit));
+    q->reply_to = job.reply_to;
+    q->archive = sh->archive;
+    return q;
   }
 
   bool matches(const query_job& job, const case_view& v) const {
@@ -754,40 +1029,99 @@ struct shard_state {
     return !q.colour || *q.colour == colour_at(v, job.now);
   }
 
+  /// This shard's part of a list of cases: its first `limit` after the cursor, selected as
+  /// the matches go by (a heap of the best `limit`: nothing sorts every match), and counts.
   void answer_part(query_job& job, std::size_t slot) {
     auto& part = job.parts[slot];
-    std::vector<std::pair<order_key, const case_view*>> found;
-    auto consider = [&](case_id id) {
-      auto c = cases.find(id);
-      if (c == cases.end() || !matches(job, c->second))
+    using entry = std::pair<order_key, const case_view*>;
+    std::vector<entry> best; // a max-heap by key: the worst kept on top
+    best.reserve(std::min<std::size_t>(job.limit, 1024));
+    auto by_key = [](const entry& a, const entry& b) { return a.first < b.first; };
+    auto consider = [&](const case_view& v) {
+      if (!matches(job, v))
         return;
       ++part.matched;
-      auto key = key_of(c->second, job.q.order);
+      auto key = key_of(v, job.q.order);
       if (job.after && !(*job.after < key))
         return;
       ++part.beyond;
-      found.emplace_back(key, &c->second);
+      if (best.size() < job.limit) {
+        best.emplace_back(key, &v);
+        std::push_heap(best.begin(), best.end(), by_key);
+      } else if (key < best.front().first) {
+        std::pop_heap(best.begin(), best.end(), by_key);
+        best.back() = {key, &v};
+        std::push_heap(best.begin(), best.end(), by_key);
+      }
     };
-    for (const auto& [unit, ids] : held)
-      if (h().within_at(unit, job.root))
-        for (auto id : ids)
-          consider(id);
+    auto visit = [&](const case_lists& lists) {
+      for (const auto& [unit, list] : lists)
+        if (h().within_at(unit, job.root))
+          for (const auto* v : list)
+            consider(*v);
+    };
+    if (job.q.status != case_status::done)
+      visit(open_at);
+    if (job.q.status != case_status::open)
+      visit(done_at);
     if (job.department) // and the whistles it was summoned to, held by their townships
       if (auto s = summoned.find(job.q.unit); s != summoned.end())
         for (auto id : s->second)
           if (auto c = cases.find(id); c != cases.end() && c->second.holder != job.root)
-            consider(id);
-    const auto n = std::min<std::size_t>(found.size(), job.limit);
-    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(),
-                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    part.items.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      case_summary s = found[i].second->s;
-      s.colour = colour_at(*found[i].second, job.now);
-      part.items.emplace_back(found[i].first, std::move(s));
+            consider(c->second);
+    std::sort_heap(best.begin(), best.end(), by_key);
+    part.items.reserve(best.size());
+    for (const auto& [key, v] : best) {
+      case_summary s = v->s;
+      s.colour = colour_at(*v, job.now);
+      part.items.emplace_back(key, std::move(s));
     }
   }
 };
+
+/// Answers `case` for a case no shard keeps from the archive, on the archive's thread: the
+/// stored case taken up by a scratch shard, which answers as the shard would have.
+void answer_from_archive(const std::shared_ptr<const read_model::shared>& sh,
+                         std::shared_ptr<query_job> job) {
+  const auto id = job->q.case_ref;
+  sh->archive->fetch(id, [sh, job = std::move(job)](archive_answer a) {
+    if (a.is == archive_answer::status::unavailable)
+      return reply(job->reply_to, error{job->id, errc::try_again,
+                                        "the archive did not answer: ask again shortly"});
+    if (a.is == archive_answer::status::absent)
+      return reply(job->reply_to, error{job->id, errc::unknown_case,
+                                        "no case " + std::to_string(job->q.case_ref)});
+    shard_state scratch;
+    scratch.sh = sh;
+    scratch.book = period_book(&sh->parent);
+    scratch.clock = job->now;
+    scratch.adopt(*a.record);
+    if (auto q = scratch.summarise_one(*job))
+      q->answer(&*a.record); // the stored record is the history: no holder to ask
+  });
+}
+
+/// Answers `directive` for one no shard keeps from the archive, as answer_from_archive does.
+void answer_directive_from_archive(const std::shared_ptr<const read_model::shared>& sh,
+                                   std::shared_ptr<query_job> job) {
+  const auto id = job->q.directive_ref;
+  const auto issuer = sh->h->units[maker_of(id)].code;
+  sh->archive->fetch_directive(id, issuer, [sh, job = std::move(job)](directive_answer a) {
+    if (a.is == archive_answer::status::unavailable)
+      return reply(job->reply_to, error{job->id, errc::try_again,
+                                        "the archive did not answer: ask again shortly"});
+    if (a.is == archive_answer::status::absent)
+      return reply(job->reply_to, error{job->id, errc::unknown_directive,
+                                        "no directive " + std::to_string(job->q.directive_ref)});
+    shard_state scratch;
+    scratch.sh = sh;
+    scratch.book = period_book(&sh->parent);
+    scratch.issue(a.info);
+    for (const auto& [who, action] : a.answers)
+      scratch.receipt(a.info->id, who, action);
+    scratch.answer_directive(*job);
+  });
+}
 
 /// The last shard to finish a list query merges the parts (`items` of each) and answers with
 /// the first `limit` in key order (into the result's `rows`), a cursor when more follow.
@@ -944,12 +1278,60 @@ void finish_ranking(query_job& job) {
   reply(job.reply_to, std::move(r));
 }
 
+/// Answers `m`'s part of its query from `state` (the last shard to finish a gathered query
+/// replies).
+void answer(shard_state& state, query_msg& m) {
+  auto& job = *m.job;
+  if (job.q.what != query_kind::figures && job.q.what != query_kind::ranking)
+    state.forget_ended(job.now); // what ended `retain` ago is not in any answer
+  if (job.q.what == query_kind::one_case) {
+    if (state.sh->archive && !state.cases.contains(job.q.case_ref))
+      return answer_from_archive(state.sh, m.job);
+    return state.answer_one(job);
+  }
+  if (job.q.what == query_kind::directive) {
+    if (state.sh->archive && !state.directives.contains(job.q.directive_ref))
+      return answer_directive_from_archive(state.sh, m.job);
+    return state.answer_directive(job);
+  }
+  switch (job.q.what) {
+    case query_kind::directives: state.answer_directives_part(job, m.slot); break;
+    case query_kind::figures:
+    case query_kind::ranking: state.answer_figures_part(job, m.slot); break;
+    default: state.answer_part(job, m.slot); break;
+  }
+  if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    return;
+  switch (job.q.what) {
+    case query_kind::directives: return finish_directives(job);
+    case query_kind::figures: return finish_figures(job);
+    case query_kind::ranking: return finish_ranking(job);
+    default: return finish(job);
+  }
+}
+
+/// Applies one event the feed handed over.
+void apply_event(shard_state& state, const pending_event& e) {
+  const auto& msg = e.event->message();
+  if (auto* c = std::get_if<case_event>(&msg))
+    return state.apply(*c, *std::static_pointer_cast<const case_facts>(e.facts));
+  auto& d = std::get<directive_event>(msg);
+  if (d.action == directive_action::issue) {
+    state.issue(std::static_pointer_cast<const directive_info>(e.facts));
+  } else {
+    state.receipt(d.id, *std::static_pointer_cast<const recipient>(e.facts), d.action);
+    state.note_receipt(d.id, d.at);
+  }
+}
+
 /// Hands the events of cases to the shard of their maker.
 class tap final : public event_tap {
 public:
-  tap(std::shared_ptr<const read_model::shared> sh, std::vector<caf::actor> shards)
+  tap(std::shared_ptr<const read_model::shared> sh, std::vector<caf::actor> shards,
+      std::vector<std::shared_ptr<shard_feed>> feeds)
     : sh_(std::move(sh))
-    , shards_(std::move(shards)) {}
+    , shards_(std::move(shards))
+    , feeds_(std::move(feeds)) {}
 
   void on_event(std::uint32_t, const outbound_ptr& event,
                 const std::shared_ptr<const void>& facts) override {
@@ -964,18 +1346,20 @@ public:
     else if (auto* d = std::get_if<directive_event>(&m))
       id = d->id;
     if (auto shard = sh_->shard_of_case(id))
-      caf::anon_send(shards_[*shard], apply_msg{event, facts});
+      if (feeds_[*shard]->append({seq_of(m), event, facts}))
+        caf::anon_send(shards_[*shard], drain_msg{});
   }
 
 private:
   std::shared_ptr<const read_model::shared> sh_;
   std::vector<caf::actor> shards_;
+  std::vector<std::shared_ptr<shard_feed>> feeds_;
 };
 
 } // namespace read_side
 } // namespace hub::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::read_side::apply_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::read_side::drain_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::read_side::query_msg)
 
 namespace hub::actors {
@@ -983,10 +1367,15 @@ namespace hub::actors {
 using namespace read_side;
 
 read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> h,
-                       const city_snapshot* snapshot, std::function<timestamp_ms()> now) {
+                       const city_snapshot* snapshot, std::shared_ptr<case_archive> archive,
+                       retention_times retain, std::function<timestamp_ms()> now,
+                       std::function<void(case_id, std::shared_ptr<history_question>)> ask_holder) {
   auto sh = std::make_shared<shared>();
   sh->h = h;
   sh->now = std::move(now);
+  sh->ask_holder = std::move(ask_holder);
+  sh->archive = std::move(archive);
+  sh->retain = retain;
   sh->shard_of.assign(h->units.size(), 0);
   std::unordered_map<unit_code, std::uint16_t> county_shard;
   for (const auto& u : h->units)
@@ -1021,50 +1410,33 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
   // The start state goes in as a spawn argument, not a capture: with no arguments CAF 0.17
   // dereferences its null argument tuple (UndefinedBehaviorSanitizer: reference binding to a
   // null pointer).
-  for (auto& s : start)
+  for (auto& s : start) {
+    auto feed = std::make_shared<shard_feed>();
+    feeds_.push_back(feed);
     shards_.push_back(sys.spawn(
-        [](caf::stateful_actor<shard_state>* self, std::shared_ptr<shard_state> from) {
+        [](caf::stateful_actor<shard_state>* self, std::shared_ptr<shard_state> from,
+           std::shared_ptr<shard_feed> feed) {
           self->state = std::move(*from);
+          // Applies what the feed holds now (up to the first fence), in sequence order.
+          auto catch_up = [self, feed, batch = std::vector<pending_event>{}]() mutable {
+            feed->take(batch);
+            for (const auto& e : batch)
+              apply_event(self->state, e);
+            batch.clear();
+          };
           return caf::behavior{
-              [self](apply_msg& m) {
-                const auto& msg = m.event->message();
-                if (auto* c = std::get_if<case_event>(&msg))
-                  return self->state.apply(*c,
-                                           *std::static_pointer_cast<const case_facts>(m.facts));
-                auto& d = std::get<directive_event>(msg);
-                if (d.action == directive_action::issue)
-                  self->state.issue(std::static_pointer_cast<const directive_info>(m.facts));
-                else
-                  self->state.receipt(d.id, *std::static_pointer_cast<const recipient>(m.facts),
-                                      d.action);
-              },
-              [self](query_msg& m) {
-                auto& job = *m.job;
-                if (job.q.what == query_kind::one_case)
-                  return self->state.answer_one(job);
-                if (job.q.what == query_kind::directive)
-                  return self->state.answer_directive(job);
-                switch (job.q.what) {
-                  case query_kind::directives:
-                    self->state.answer_directives_part(job, m.slot);
-                    break;
-                  case query_kind::figures:
-                  case query_kind::ranking: self->state.answer_figures_part(job, m.slot); break;
-                  default: self->state.answer_part(job, m.slot); break;
-                }
-                if (job.waiting.fetch_sub(1, std::memory_order_acq_rel) != 1)
-                  return;
-                switch (job.q.what) {
-                  case query_kind::directives: return finish_directives(job);
-                  case query_kind::figures: return finish_figures(job);
-                  case query_kind::ranking: return finish_ranking(job);
-                  default: return finish(job);
-                }
+              [catch_up](drain_msg) mutable { catch_up(); },
+              [self, feed, catch_up](query_msg& m) mutable {
+                catch_up(); // everything up to this query's cut, nothing after
+                answer(self->state, m);
+                feed->pass_fence();
+                catch_up(); // what came after the cut, which no message is on its way for
               },
           };
         },
-        std::move(s)));
-  tap_ = std::make_shared<read_side::tap>(sh, shards_);
+        std::move(s), std::move(feed)));
+  }
+  tap_ = std::make_shared<read_side::tap>(sh, shards_, feeds_);
 }
 
 read_model::~read_model() {
@@ -1212,8 +1584,10 @@ void read_model::ask(bus& events, const principal& who, std::uint64_t id, query 
   job->reply_to = std::move(reply_to);
   events.at_cut([&](std::uint64_t seq) {
     job->seq = seq;
-    for (std::size_t slot = 0; slot < targets.size(); ++slot)
+    for (std::size_t slot = 0; slot < targets.size(); ++slot) {
+      feeds_[targets[slot]]->fence(seq);
       caf::anon_send(shards_[targets[slot]], query_msg{job, slot});
+    }
   });
 }
 

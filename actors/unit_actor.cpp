@@ -35,6 +35,12 @@ unit_actor::behavior_type unit_state::make_behavior() {
       [this](task_update& u) { on_task_update(u); },
       [this](const task_rating& r) { on_task_rating(r); },
       [this](const directive_reminder& r) { on_reminder(r); },
+      [this](history_request& r) { on_history(r); },
+      [this](case_fetched& f) { on_fetched(f); },
+      [this](const case_forget& f) { on_forget(f); },
+      [this](const case_archived& a) { on_archived(a); },
+      [this](const directive_archived& a) { on_directive_archived(a); },
+      [this](const directive_forget& f) { on_directive_forget(f); },
   };
 }
 
@@ -126,6 +132,16 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
   step.departments = ev.departments;
   step.score = ev.score;
   step.duplicate_of = ev.duplicate_of;
+  std::vector<record> records;
+  if (c.archived && ctx_->store->durable()) {
+    // Back from the archive: this step's commit moves it hot again, and the read side, which
+    // let it go too, takes it up from what it was (facts.before, below).
+    c.archived = false;
+    records.emplace_back(case_move{c, false});
+    archiving_.erase(c.id);
+  } else {
+    records = keep(c);
+  }
   auto facts = std::make_shared<case_facts>();
   facts->reached = c.level;
   facts->clock_start = c.clock_start;
@@ -138,7 +154,26 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
     facts->lat = c.lat;
     facts->lon = c.lon;
   }
-  commit(std::move(ev), reach::subtree_watchers, keep(c), cmd, ack_case, 0, std::move(facts));
+  // The read side lets an ended case go by the same clock (read_model.hpp): a step after the
+  // retention (back from the archive, or not archived yet because the store was away) hands it
+  // the case as it was.
+  const auto n = c.history.size();
+  if (ctx_->archive && n >= 2) {
+    const auto& prev = c.history[n - 2];
+    const bool ended = prev.state == protocol::case_state::closed ||
+                       prev.state == protocol::case_state::rejected ||
+                       prev.state == protocol::case_state::duplicate;
+    if (ended && prev.at + ctx_->retain.cases.count() <= c.history.back().at) {
+      auto before = std::make_shared<case_record>(c);
+      before->history.pop_back();
+      before->state = prev.state;
+      facts->before = std::move(before);
+    }
+  }
+  commit(std::move(ev), reach::subtree_watchers, std::move(records), cmd, ack_case, 0,
+         std::move(facts));
+  if (c.terminal())
+    archive_later(c);
 }
 
 // -- deadlines ------------------------------------------------------------------------------
@@ -164,6 +199,8 @@ void unit_state::on_tick() {
       case timer_kind::case_deadline: check_case(top.id, t); break;
       case timer_kind::task_deadline: check_task(top.id, t); break;
       case timer_kind::directive_deadline: check_directive(top.id, t); break;
+      case timer_kind::case_retention: check_archive(top.id, t); break;
+      case timer_kind::directive_retention: check_directive_archive(top.id, t); break;
     }
   }
   if (!timers_.empty() && timers_.top().at < armed_for_) {

@@ -17,7 +17,10 @@
 //   tick                                 the earliest deadline may be due
 //   flush(wave)                          report own figures to the flush ticker (figures_report)
 //   tally                                publish the changed tallies of directives issued here
+//   history_request(case, question)      the read side asks for a case's record (its `case`
+//                                        query): answered here, or sent on as a case_act is
 
+#include "actors/archive.hpp"
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
 #include "actors/directive.hpp"
@@ -72,6 +75,37 @@ struct task_update {
   protocol::timestamp_ms at = 0;
 };
 
+/// From a unit's archive look-up (archive.hpp) back to the unit: what the store holds of case
+/// `id` (the requests that waited for it are kept by the unit).
+struct case_fetched {
+  protocol::case_id id = 0;
+  archive_answer answer;
+};
+
+/// From the unit that archived case `id` to the units it passed through: drop the forwarding
+/// entry (a request for it goes to its maker, which looks in the archive).
+struct case_forget {
+  protocol::case_id id = 0;
+};
+
+/// The journal stored the archiving of case `id` (at history length `steps`): the holder lets
+/// it go unless it changed meanwhile.
+struct case_archived {
+  protocol::case_id id = 0;
+  std::size_t steps = 0;
+};
+
+/// The journal stored the archiving of directive `id`: its issuer lets it go, and tells every
+/// recipient unit (directive_forget).
+struct directive_archived {
+  protocol::directive_id id = 0;
+};
+
+/// From the issuer of directive `id`, archived, to each unit with recipients of it.
+struct directive_forget {
+  protocol::directive_id id = 0;
+};
+
 struct task_rating {
   protocol::case_id id = 0;
   std::uint8_t score = 0;
@@ -97,6 +131,16 @@ struct directive_reminder {
   std::uint32_t done = 0;
 };
 
+/// The read side's question for the holder of case `id` (read_model.hpp, the `case` query):
+/// the read side keeps no history, the holder does. Sent to the case's maker, which answers it
+/// or sends it on along its forwarding entry, as a case_act goes: so it reaches the holder
+/// after the case did (CAF's per-pair order), and the holder's record has every step the
+/// read side has seen (and maybe later ones).
+struct history_request {
+  protocol::case_id id = 0;
+  std::shared_ptr<history_question> question;
+};
+
 /// A unit's own counters, its answer to the flush ticker's `flush` of wave `wave`.
 struct figures_report {
   std::uint32_t index = 0; // the unit's index in the hierarchy
@@ -112,7 +156,10 @@ using unit_actor = caf::typed_actor<
     caf::reacts_to<command>, caf::reacts_to<case_transfer>, caf::reacts_to<whistle_summons>,
     caf::reacts_to<task_update>, caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
     caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<tick_atom>,
-    caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>>;
+    caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>,
+    caf::reacts_to<case_fetched>, caf::reacts_to<case_forget>, caf::reacts_to<case_archived>,
+    caf::reacts_to<directive_archived>, caf::reacts_to<directive_forget>,
+    caf::reacts_to<history_request>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 
@@ -135,6 +182,9 @@ struct city_context {
   std::shared_ptr<request_ledger> ledger;
   std::shared_ptr<bus> events;
   std::shared_ptr<journal> store; // every step ends here (journal.hpp)
+  /// Where ended cases go after `retain` (archive.hpp); null: they stay (no durable store).
+  std::shared_ptr<case_archive> archive;
+  retention_times retain;
   /// What the units start from (recovery), each taking its own slot in init; null: nothing.
   std::shared_ptr<city_snapshot> snapshot;
   /// Units whose actor has initialised (adopted its slot of the snapshot, armed its timers).
@@ -180,3 +230,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_down)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::receipt_up)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_reminder)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::history_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_fetched)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_forget)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_archived)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_archived)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_forget)

@@ -83,6 +83,8 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
   if (found == cases_.end()) {
     if (auto m = moved_.find(act.id); m != moved_.end())
       return self_->send(ctx_->actor_of(m->second), std::move(cmd));
+    if (look_in_archive(cmd, act.id))
+      return; // ended long ago: its maker brings it back from the archive (unit_archive.cpp)
     return refuse(cmd, errc::unknown_case, "no case " + std::to_string(act.id));
   }
   auto& c = found->second;
@@ -198,6 +200,10 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
 void unit_state::check_duplicate(command& cmd, const protocol::case_act& act) {
   // Case ids carry their maker's index, and a maker keeps every case it made (held, or a
   // forwarding entry once it left), so the maker alone knows whether the case exists.
+  // An archived one is brought back first (the request waits for the archive).
+  if (maker_of(act.duplicate_of) == index_ && !cases_.contains(act.duplicate_of) &&
+      !moved_.contains(act.duplicate_of) && look_in_archive(cmd, act.duplicate_of))
+    return;
   if (maker_of(act.duplicate_of) != index_ ||
       (!cases_.contains(act.duplicate_of) && !moved_.contains(act.duplicate_of)))
     return refuse(cmd, errc::unknown_case,
@@ -217,7 +223,17 @@ void unit_state::on_transfer(case_transfer& t) {
   c.next_check = 0;
   auto& held = cases_.insert_or_assign(c.id, std::move(c)).first->second;
   watch(held);
+  if (held.terminal()) // back from the archive: let go again unless a step follows
+    archive_later(held);
   figures_changed();
+}
+
+void unit_state::on_history(history_request& r) {
+  if (auto found = cases_.find(r.id); found != cases_.end())
+    return r.question->answer(&found->second);
+  if (auto m = moved_.find(r.id); m != moved_.end())
+    return self_->send(ctx_->actor_of(m->second), std::move(r));
+  r.question->answer(nullptr);
 }
 
 // -- deadlines ------------------------------------------------------------------------------

@@ -61,6 +61,12 @@ received_directive* received_list::find(protocol::directive_id id) {
   return i != items_.end() && i->info->id == id ? &*i : nullptr;
 }
 
+void received_list::remove(protocol::directive_id id) {
+  auto i = lower_bound(id);
+  if (i != items_.end() && i->info->id == id)
+    items_.erase(i);
+}
+
 received_directive& received_list::add(directive_ptr info) {
   auto i = lower_bound(info->id);
   if (i != items_.end() && i->info->id == info->id)
@@ -106,8 +112,10 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
   auto& issued = issued_[info->id];
   issued.info = info;
   issued.progress = progress_list(h(), everyone);
-  if (d.deadline != 0)
+  if (d.deadline != 0) {
     arm(d.deadline, timer_kind::directive_deadline, info->id);
+    directive_later(info->id, d.deadline);
+  }
   const auto total = static_cast<std::uint32_t>(everyone.size());
   auto ev = event_of(*info, directive_action::issue, unit_->code, cmd.who.id, t);
   ev.total = total;
@@ -212,8 +220,11 @@ void unit_state::on_receipt(const receipt_up& r) {
   bool milestone = false; // this receipt makes every recipient signed, or every one done
   if (d.progress.state(at) == directive_action::issue)
     milestone |= ++d.signed_count == total;
-  if (r.action == directive_action::complete)
-    milestone |= ++d.done == total;
+  if (r.action == directive_action::complete && ++d.done == total) {
+    milestone = true;
+    d.ended = now();
+    directive_later(r.id, d.ended);
+  }
   d.progress.set(at, r.action);
   d.last = r.action;
   if (milestone) {

@@ -25,8 +25,10 @@ void unit_state::restore(unit_restore& r) {
   for (auto& c : r.cases) {
     made_here(c.id);
     auto& held = cases_.insert_or_assign(c.id, std::move(c)).first->second;
-    if (held.terminal())
+    if (held.terminal()) {
+      archive_later(held); // its retention goes on from its last step
       continue;
+    }
     own_.open += 1;
     count_colour(held.colour, +1);
     held.next_check = 0;
@@ -56,6 +58,12 @@ void unit_state::restore(unit_restore& r) {
     }
     if (info->what.deadline != 0 && !d.reminded)
       arm(info->what.deadline, timer_kind::directive_deadline, info->id);
+    if (d.done == d.progress.size()) { // when it ended is not stored: from now
+      d.ended = now();
+      directive_later(info->id, d.ended);
+    } else {
+      directive_later(info->id, info->what.deadline);
+    }
   }
   for (auto& rd : r.received) {
     auto& d = received_.add(rd.info);

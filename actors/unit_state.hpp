@@ -26,6 +26,7 @@ struct issued_directive {
   bool reminded = false;
   protocol::directive_action last = protocol::directive_action::issue; // latest receipt
   bool tally_dirty = false;
+  protocol::timestamp_ms ended = 0; // when its last receipt completed it everywhere
 };
 
 /// A directive addressed to recipients at this unit. The usual case, one recipient here (the
@@ -54,6 +55,8 @@ public:
   std::size_t size() const { return items_.size(); }
   std::vector<received_directive>::const_iterator begin() const { return items_.begin(); }
   std::vector<received_directive>::const_iterator end() const { return items_.end(); }
+  /// Drops the entry of `id`, if any.
+  void remove(protocol::directive_id id);
 
 private:
   std::vector<received_directive>::iterator lower_bound(protocol::directive_id id);
@@ -78,12 +81,39 @@ struct unit_state {
   /// else sent on to the case it marks.
   void check_duplicate(command& cmd, const protocol::case_act& act);
   void on_transfer(case_transfer& t);
+  /// The read side asks for a case's record: answered when held here, sent on when it left.
+  void on_history(history_request& r);
   void on_summons(whistle_summons& s);
   void on_task_update(const task_update& u);
   void on_task_rating(const task_rating& r);
   /// Deadline processing for one case or task; returns the next time it needs a look.
   void check_case(protocol::case_id id, protocol::timestamp_ms now);
   void check_task(protocol::case_id id, protocol::timestamp_ms now);
+
+  // -- retention (unit_archive.cpp; persistence/README.md, "Retention and the archive") --
+  /// Arms the look at ended case `c` when its retention runs out (no archive: nothing).
+  void archive_later(const case_record& c);
+  /// The retention of case `id` may have run out: archive it (one commit moves its stored
+  /// copy), and let it go once that is stored (on_archived).
+  void check_archive(protocol::case_id id, protocol::timestamp_ms now);
+  void on_archived(const case_archived& a);
+  /// Drops held case `c` from memory and tells the units it passed through to drop their
+  /// forwarding entries.
+  void let_go(protocol::case_id id);
+  void on_forget(const case_forget& f) { moved_.erase(f.id); }
+  /// A request for case `id`, which this unit neither holds nor forwards: the maker looks in
+  /// the archive (the request waits), any other unit sends it to the maker. False when there
+  /// is no archive (the case is unknown).
+  bool look_in_archive(command& cmd, protocol::case_id id);
+  void on_fetched(case_fetched& f);
+  /// Arms the look at issued directive `id` for the retention after `ended` (no archive:
+  /// nothing).
+  void directive_later(protocol::directive_id id, protocol::timestamp_ms ended);
+  /// Directive `id` (issued here) ended, all its receipts complete or its deadline passed,
+  /// more than the retention ago: archive it (one commit), let it go once stored.
+  void check_directive_archive(protocol::directive_id id, protocol::timestamp_ms now);
+  void on_directive_archived(const directive_archived& a);
+  void on_directive_forget(const directive_forget& f);
 
   // -- directives (unit_directives.cpp) --
   void on_issue(command& cmd, const protocol::directive_issue& d);
@@ -104,7 +134,13 @@ struct unit_state {
 
   // -- deadlines and figures (unit_actor.cpp) --
   protocol::timestamp_ms now() const;
-  enum class timer_kind : std::uint8_t { case_deadline, task_deadline, directive_deadline };
+  enum class timer_kind : std::uint8_t {
+    case_deadline,
+    task_deadline,
+    directive_deadline,
+    case_retention,
+    directive_retention
+  };
   void arm(protocol::timestamp_ms at, timer_kind kind, std::uint64_t id);
   void on_tick();
   void figures_changed();
@@ -170,6 +206,12 @@ struct unit_state {
   /// The recipients here of the received directives with several (received_directive::crowd).
   flat_map<protocol::directive_id, progress_list> crowd_;
   std::vector<protocol::directive_id> dirty_tallies_;
+  /// Cases being looked up in the archive, with the requests waiting for them.
+  std::unordered_map<protocol::case_id, std::vector<command>> fetching_;
+  /// Cases whose move to the archive is committed and not yet stored.
+  std::unordered_map<protocol::case_id, std::size_t> archiving_;
+  /// Directives whose move to the archive is committed and not yet stored.
+  std::vector<protocol::directive_id> archiving_directives_;
 
   struct timer {
     protocol::timestamp_ms at;

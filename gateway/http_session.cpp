@@ -185,15 +185,22 @@ void http_session::respond(const request& req) {
                                                                  : "unreachable";
     if (fenced)
       res_.result(http::status::service_unavailable);
-    char body[320];
+    // A bound is near at 80 % of it: the commits waiting for the store (past `buffer`, writes
+    // are refused with try_again), Redis's memory when it has a maxmemory.
+    std::string near;
+    if (st.buffer != 0 && st.pending * 5 >= st.buffer * 4)
+      near += "\"store_buffer\"";
+    if (const auto& a = snap.archive; a.redis_max != 0 && a.redis_used * 5 >= a.redis_max * 4)
+      near += near.empty() ? "\"redis_memory\"" : ",\"redis_memory\"";
+    char body[400];
     std::snprintf(body, sizeof body,
                   "{\"status\":\"%s\",\"uptime_seconds\":%.3f,\"connections\":%lld,"
-                  "\"bus_last_seq\":%llu,\"store\":\"%s\"}\n",
+                  "\"bus_last_seq\":%llu,\"store\":\"%s\",\"near\":[%s]}\n",
                   fenced         ? "fenced"
                   : st.connected ? "ok"
                                  : "degraded",
                   snap.uptime_seconds, static_cast<long long>(state_->stats().connections()),
-                  static_cast<unsigned long long>(snap.bus_last_seq), store);
+                  static_cast<unsigned long long>(snap.bus_last_seq), store, near.c_str());
     res_.set(http::field::content_type, "application/json");
     res_.set(http::field::cache_control, "no-store");
     res_.body() = body;

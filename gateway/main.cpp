@@ -14,6 +14,7 @@
 #include "gateway/open311/service.hpp"
 #include "gateway/open311/webhook.hpp"
 #include "gateway/server.hpp"
+#include "persistence/case_archive_store.hpp"
 #include "persistence/event_cursor.hpp"
 #include "persistence/records.hpp"
 #include "persistence/recovery.hpp"
@@ -63,6 +64,8 @@ constexpr const char* usage_text =
     "                 [--open311-keys FILE (none: no Open311)] [--open311-data FILE]\n"
     "                 [--open311-webhook http://HOST:PORT/PATH (needs --redis)]\n"
     "                 [--time-scale N (1; every time limit of the hierarchy divided by N)]\n"
+    "                 [--retain-days N (30; an ended case is archived N days after its last\n"
+    "                  step, with --redis) | --retain-seconds N; either divided by --time-scale]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400; 0: already expired, to test expiry)]\n";
 
@@ -167,6 +170,7 @@ struct serve_options {
   std::optional<hub::persistence::store_options> store;    // --redis
   std::string open311_keys, open311_data, open311_webhook; // gateway/open311/README.md
   unsigned long long time_scale = 1;                       // --time-scale
+  unsigned long long retain_seconds = 30 * 86400;          // --retain-days, --retain-seconds
 };
 
 /// Parses `hub serve`'s arguments; nullopt with `exit_code` set (2, usage printed) when they
@@ -181,7 +185,7 @@ std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exi
       parse_options(argc, argv,
                     {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads",
                      "--io-threads", "--scheduler", "--redis", "--open311-keys", "--open311-data",
-                     "--open311-webhook", "--time-scale"},
+                     "--open311-webhook", "--time-scale", "--retain-days", "--retain-seconds"},
                     why);
   if (!opts)
     return fail(why);
@@ -198,6 +202,13 @@ std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exi
   if (!time_scale)
     return fail("--time-scale must be 1..86400");
   o.time_scale = *time_scale;
+  if (opts->contains("--retain-days") && opts->contains("--retain-seconds"))
+    return fail("--retain-days and --retain-seconds: one or the other");
+  auto retain_days = number(get(*opts, "--retain-days", "30"), 0, 36500);
+  auto retain_seconds = number(get(*opts, "--retain-seconds", "0"), 0, 36500ull * 86400);
+  if (!retain_days || !retain_seconds)
+    return fail("--retain-days must be 0..36500, --retain-seconds 0..3153600000");
+  o.retain_seconds = opts->contains("--retain-seconds") ? *retain_seconds : *retain_days * 86400ull;
   o.scheduler = get(*opts, "--scheduler", default_scheduler);
   if (o.scheduler != "stealing" && o.scheduler != "sharing")
     return fail("--scheduler must be stealing or sharing");
@@ -361,6 +372,7 @@ bool recover_store(const std::shared_ptr<const hierarchy>& h, hub::persistence::
   auto last_seq = r.snapshot->last_seq;
   auto epoch = r.epoch;
   opts.snapshot = std::move(r.snapshot);
+  opts.archive = std::make_shared<hub::persistence::case_archive_store>(store);
   opts.make_store = [h, store, last_seq, epoch](std::shared_ptr<hub::actors::bus> events) {
     return std::make_shared<hub::persistence::redis_journal>(std::move(events), h, store, last_seq,
                                                              epoch);
@@ -449,6 +461,13 @@ int serve_command(int argc, char** argv) {
   if (!socket)
     return 1;
   hub::actors::city_options city_opts;
+  city_opts.retain.cases = city_opts.retain.directives =
+      std::chrono::seconds(o->retain_seconds / o->time_scale);
+  if (o->store)
+    std::fprintf(stderr,
+                 "hub: ended cases and directives archived %llu s after they ended "
+                 "(--retain-days)\n",
+                 o->retain_seconds / o->time_scale);
   if (!prepare_city(h, *o, city_opts))
     return 1;
   caf::actor_system_config caf_cfg;

@@ -225,6 +225,22 @@ std::string metrics::render(const snapshot& s) const {
   header(out, "hub_store_conflicts_total", "counter",
          "Commits refused because another hub process took the store over.");
   line(out, "hub_store_conflicts_total", "", st.conflicts);
+  if (s.archive.known) { // with a store: counted every few seconds by the archive's thread
+    const auto& a = s.archive;
+    header(out, "hub_cases_stored", "gauge",
+           "Cases in the store: hot (what recovery reads) or archived (ended, let go of).");
+    line(out, "hub_cases_stored", label("where", "hot"), a.hot_cases);
+    line(out, "hub_cases_stored", label("where", "archive"), a.archived_cases);
+    header(out, "hub_directives_archived", "gauge", "Directives in the store's archive.");
+    line(out, "hub_directives_archived", "", a.archived_directives);
+    header(out, "hub_archive_bytes", "gauge",
+           "The archive's size in Redis (MEMORY USAGE of its hashes, estimated).");
+    line(out, "hub_archive_bytes", "", a.bytes);
+    header(out, "hub_redis_memory_bytes", "gauge",
+           "Redis's used_memory, and its maxmemory (0: no limit).");
+    line(out, "hub_redis_memory_bytes", label("of", "used"), a.redis_used);
+    line(out, "hub_redis_memory_bytes", label("of", "max"), a.redis_max);
+  }
   header(out, "hub_uptime_seconds", "gauge", "Seconds since the gateway started.");
   line(out, "hub_uptime_seconds", "", s.uptime_seconds);
   return out;

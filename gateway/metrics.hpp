@@ -4,6 +4,7 @@
 // on any io thread count into relaxed atomics; a scrape reads them without stopping anyone
 // (a scrape may see one counter a message ahead of another, never a torn value).
 
+#include "actors/archive.hpp"
 #include "actors/journal.hpp"
 #include "protocol/messages.hpp"
 
@@ -31,6 +32,7 @@ public:
     double uptime_seconds = 0;
     actors::journal_status store;
     actors::replay_stats replays;
+    actors::archive_gauges archive;
   };
 
   // -- counting ---------------------------------------------------------------------------

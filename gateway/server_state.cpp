@@ -32,7 +32,7 @@ double server_state::uptime_seconds() const {
 
 metrics::snapshot server_state::snapshot() const {
   auto g = city_.gauges();
-  return {g.last_seq, g.topics, uptime_seconds(), g.store, g.replays};
+  return {g.last_seq, g.topics, uptime_seconds(), g.store, g.replays, g.archive};
 }
 
 void server_state::join(const std::shared_ptr<websocket_session>& s) {

@@ -19,6 +19,13 @@ std::string case_bucket(std::uint32_t b) { return "hub:cases:" + std::to_string(
 std::string case_hash(protocol::case_id id) {
   return case_bucket(static_cast<std::uint32_t>(id % case_buckets));
 }
+std::string archive_bucket(std::uint32_t b) { return "hub:archive:cases:" + std::to_string(b); }
+std::string archive_hash(protocol::case_id id) {
+  return archive_bucket(static_cast<std::uint32_t>(id % case_buckets));
+}
+std::string archive_directives(protocol::directive_id id) {
+  return "hub:archive:directives:" + std::to_string(id % case_buckets);
+}
 std::string tasks(protocol::unit_code d) { return "hub:tasks:" + std::to_string(d); }
 std::string directives(protocol::unit_code i) { return "hub:directives:" + std::to_string(i); }
 std::string receipts(protocol::directive_id id) { return "hub:receipts:" + std::to_string(id); }
@@ -53,6 +60,11 @@ record_place place_of(const actors::record& r) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, case_record>) {
           return {keys::case_hash(x.id), std::to_string(x.id), x.history.size()};
+        } else if constexpr (std::is_same_v<T, actors::directive_archive>) {
+          return {keys::archive_directives(x.info->id), std::to_string(x.info->id), 1};
+        } else if constexpr (std::is_same_v<T, actors::case_move>) {
+          return {x.to_archive ? keys::archive_hash(x.c.id) : keys::case_hash(x.c.id),
+                  std::to_string(x.c.id), x.c.history.size()};
         } else if constexpr (std::is_same_v<T, task_record>) {
           // Stage, then reminders, then rated: each step of a task raises its version.
           auto v = (static_cast<std::uint64_t>(x.task.task.at) << 8) + x.task.reminders +
@@ -70,6 +82,31 @@ record_place place_of(const actors::record& r) {
         }
       },
       r);
+}
+
+void prepare_writes(const actors::record& r, std::vector<std::string>& out) {
+  auto place = place_of(r);
+  if (const auto* move = std::get_if<actors::case_move>(&r)) {
+    // Deleted where it leaves, written where it goes, in the same batch (one Lua call).
+    out.push_back(move->to_archive ? keys::case_hash(move->c.id) : keys::archive_hash(move->c.id));
+    out.push_back(place.field);
+    out.emplace_back();
+    out.push_back(std::move(place.key));
+    out.push_back(std::move(place.field));
+    out.push_back(encode_value(move->c, place.version));
+    return;
+  }
+  if (const auto* gone = std::get_if<actors::directive_archive>(&r)) {
+    out.push_back(keys::directives(gone->info->issuer_unit));
+    out.push_back(place.field);
+    out.emplace_back();
+    out.push_back(keys::receipts(gone->info->id)); // the whole hash
+    out.emplace_back();
+    out.emplace_back();
+  }
+  out.push_back(std::move(place.key));
+  out.push_back(std::move(place.field));
+  out.push_back(encode_value(r, place.version));
 }
 
 // -- encoding ---------------------------------------------------------------------------------
@@ -144,6 +181,16 @@ void pack(packer& p, const receipt_record& r) {
   p.pack(r.id), p.pack(r.who.unit), p.pack(r.who.person), p.pack(raw(r.action));
 }
 
+void pack(packer& p, const actors::directive_archive& d) {
+  p.pack_array(2);
+  pack(p, directive_record{d.info, d.reminded});
+  p.pack_array(static_cast<std::uint32_t>(d.answers.size()));
+  for (const auto& a : d.answers) {
+    p.pack_array(3);
+    p.pack(a.who.unit), p.pack(a.who.person), p.pack(raw(a.action));
+  }
+}
+
 void pack(packer& p, const unit_record& u) {
   p.pack_array(5);
   p.pack(u.unit), p.pack(u.version), p.pack(u.next_id), p.pack(u.score_sum);
@@ -161,7 +208,14 @@ std::string encode_value(const actors::record& r, std::uint64_t version) {
     out[15 - i] = hex[(version >> (4 * i)) & 15];
   string_buffer buf{out};
   packer p{buf};
-  std::visit([&](const auto& x) { pack(p, x); }, r);
+  std::visit(
+      [&](const auto& x) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, actors::case_move>)
+          pack(p, x.c); // archived in the hot form: one decoder for both
+        else
+          pack(p, x);
+      },
+      r);
   return out;
 }
 
@@ -315,9 +369,10 @@ task_record decode_task(std::string_view value) {
   return t;
 }
 
-directive_record decode_directive(std::string_view value) {
-  auto h = unpack_value(value);
-  fields f{h.get(), 6, "directive"};
+namespace {
+
+directive_record directive_from(const msgpack::object& o) {
+  fields f{o, 6, "directive"};
   auto info = std::make_shared<actors::directive_info>();
   info->id = f.next<std::uint64_t>();
   info->issuer_unit = f.next<protocol::unit_code>();
@@ -336,6 +391,33 @@ directive_record decode_directive(std::string_view value) {
   d.reminded = f.next<bool>();
   d.info = std::move(info);
   return d;
+}
+
+} // namespace
+
+directive_record decode_directive(std::string_view value) {
+  auto h = unpack_value(value);
+  return directive_from(h.get());
+}
+
+actors::directive_archive decode_archived_directive(std::string_view value) {
+  auto h = unpack_value(value);
+  fields f{h.get(), 2, "archived directive"};
+  auto d = directive_from(f.item());
+  actors::directive_archive out{d.info, d.reminded, {}};
+  const auto& answers = f.item();
+  if (answers.type != msgpack::type::ARRAY)
+    f.fail("answers are not an array");
+  for (std::uint32_t i = 0; i < answers.via.array.size; ++i) {
+    fields a{answers.via.array.ptr[i], 3, "answer"};
+    receipt_record r;
+    r.id = out.info->id;
+    r.who.unit = a.next<protocol::unit_code>();
+    r.who.person = a.next<protocol::person_id>();
+    r.action = a.next_enum<protocol::directive_action>(raw(protocol::directive_action::remind));
+    out.answers.push_back(r);
+  }
+  return out;
 }
 
 receipt_record decode_receipt(std::string_view value) {

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hub::persistence {
 
@@ -31,6 +32,13 @@ struct record_place {
 
 record_place place_of(const actors::record& r);
 
+/// Appends the writes of `r` to `out` as (key, field, value) triples, in order; an empty value
+/// deletes the field, and an empty field and value the whole key (batch_script.hpp). Every
+/// record is one write, but a case_move, which is two (its copy in the hash it leaves deleted,
+/// its value in the one it goes to), and a directive_archive, three (its hot field and its
+/// receipts' hash deleted, its archived form written).
+void prepare_writes(const actors::record& r, std::vector<std::string>& out);
+
 /// The stored value of `r` at `version`.
 std::string encode_value(const actors::record& r, std::uint64_t version);
 
@@ -42,6 +50,8 @@ actors::task_record decode_task(std::string_view value);
 actors::directive_record decode_directive(std::string_view value);
 actors::receipt_record decode_receipt(std::string_view value);
 actors::unit_record decode_unit(std::string_view value);
+/// An archived directive: the directive and the receipts stored with it.
+actors::directive_archive decode_archived_directive(std::string_view value);
 
 // -- the streams' entries ------------------------------------------------------------------------
 // Each entry of hub:events (hub:requests) packs the events (answered requests) of one batch:
@@ -69,8 +79,15 @@ inline const std::string requests = "hub:requests";
 /// Cases live in `case_buckets` hashes by id (case id -> case_record): a batch writes each
 /// bucket with one HSET of many fields, and recovery reads a few large hashes.
 constexpr std::uint32_t case_buckets = 64;
-std::string case_bucket(std::uint32_t bucket);      // "hub:cases:<bucket>"
-std::string case_hash(protocol::case_id id);        // the bucket holding case `id`
+std::string case_bucket(std::uint32_t bucket); // "hub:cases:<bucket>"
+std::string case_hash(protocol::case_id id);   // the bucket holding case `id`
+/// Ended cases let go of (actors/archive.hpp), in buckets like the hot ones, never read by
+/// recovery: "hub:archive:cases:<bucket>", case id -> case_record.
+std::string archive_bucket(std::uint32_t bucket);
+std::string archive_hash(protocol::case_id id);
+/// Directives let go of, with every answer given (actors::directive_archive), by id in 64
+/// buckets: "hub:archive:directives:<bucket>", directive id -> the archived directive.
+std::string archive_directives(protocol::directive_id id);
 std::string tasks(protocol::unit_code department);  // hash: case id -> task_record
 std::string directives(protocol::unit_code issuer); // hash: directive id -> directive_record
 std::string receipts(protocol::directive_id id);    // hash: "unit:person" -> receipt_record

@@ -50,12 +50,8 @@ bool redis_journal::accepting() const {
 void redis_journal::commit(actors::change c) {
   // The records are encoded here, on the committing thread, outside the lock.
   c.prepared.reserve(c.records.size() * 3);
-  for (auto& r : c.records) {
-    auto place = place_of(r);
-    c.prepared.push_back(std::move(place.key));
-    c.prepared.push_back(std::move(place.field));
-    c.prepared.push_back(encode_value(r, place.version));
-  }
+  for (auto& r : c.records)
+    prepare_writes(r, c.prepared);
   c.records.clear();
   bool was_empty = false;
   {
@@ -85,8 +81,8 @@ bool redis_journal::drain() {
 
 actors::journal_status redis_journal::status() const {
   auto s = stats();
-  return {true,      s.connected, accepting(), fenced(),
-          s.pending, s.delivered, s.failures,  s.conflicts};
+  return {true,        s.connected, accepting(), fenced(),       s.pending,
+          s.delivered, s.failures,  s.conflicts, options_.buffer};
 }
 
 redis_journal::statistics redis_journal::stats() const {

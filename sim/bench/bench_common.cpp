@@ -1,6 +1,7 @@
 #include "sim/bench/bench_common.hpp"
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <cstdarg>
 #include <cstdlib>
@@ -35,6 +36,16 @@ std::string cpu_model() {
 }
 
 void trim_heap() { malloc_trim(0); }
+
+cpu_split cpu_split_now() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto ns = [](const timeval& t) {
+    return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 +
+           static_cast<std::int64_t>(t.tv_usec) * 1000;
+  };
+  return {ns(u.ru_utime), ns(u.ru_stime)};
+}
 
 runtime::runtime(const options& o) {
   cfg.set("scheduler.max-threads", o.threads);

@@ -56,9 +56,16 @@ struct options {
   /// bare baseline after them; `transitions_out`, when set, gets the medians.
   double beside_queries = 0;
   bool bare_baseline = true;
+  /// transitions: whether the city runs its read side (city_options::read_side).
+  bool read_side = true;
+  /// readside: how many times the three runs (read side off, on, on with queries) repeat,
+  /// interleaved, each on a fresh city.
+  int repeat = 1;
   struct transitions_figures {
     double rate = 0;         // transitions acked a second, median of the rounds
     double cpu_us = 0;       // CPU per transition, median
+    double user_us = 0;      // ... of which user time (getrusage), median
+    double sys_us = 0;       // ... and system time, median
     double queries_rate = 0; // queries answered a second beside them
   };
   transitions_figures* transitions_out = nullptr;
@@ -82,6 +89,12 @@ inline std::int64_t cpu_ns() {
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
+
+/// User and system CPU time of the whole process so far (getrusage), in ns.
+struct cpu_split {
+  std::int64_t user_ns = 0, sys_ns = 0;
+};
+cpu_split cpu_split_now();
 
 inline double ms_between(std::int64_t from_ns, std::int64_t to_ns) {
   return static_cast<double>(to_ns - from_ns) / 1e6;
@@ -172,6 +185,12 @@ std::vector<row> run_memory(const options& o, std::shared_ptr<const protocol::hi
 std::vector<row> run_queries(const options& o, std::shared_ptr<const protocol::hierarchy> h,
                              const cast& people);
 
+/// hub-bench "readside": the transitions benchmark with the read side off (the baseline),
+/// on, and on with ~1,000 queries a second beside it (query_load), each on a fresh city,
+/// `--repeat` times interleaved; throughput and CPU per transition (user, system) of each.
+std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                               const cast& people);
+
 /// Queries asked at a steady rate from a thread of its own (a mix of what consoles ask: a
 /// township's open cases, a county's first page, the city's figures, a county's ranking), as
 /// the city leader, until stopped; the answers are counted, not waited for.
@@ -194,6 +213,7 @@ inline actors::city_options city_opts(const options& o, bool defaults = false) {
   actors::city_options c;
   c.flush_interval = std::chrono::milliseconds(o.flush_ms);
   c.make_store = o.make_store;
+  c.read_side = o.read_side;
   if (!defaults)
     c.remembered_requests = std::max(c.remembered_requests, o.remembered);
   return c;

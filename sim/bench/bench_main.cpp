@@ -1,7 +1,8 @@
 // hub-bench: benchmarks of the city of actors, each beside a bare-CAF baseline in the same run.
 // Prints figures (median and best of several rounds), never asserts on time.
 //
-//   hub-bench [--only directive|transitions|memory|queries (repeatable, or comma-separated)]
+//   hub-bench [--only directive|transitions|memory|queries|readside (repeatable, or
+//             comma-separated)] [--repeat N (1: readside's interleaved repeats)]
 //             [--cases N (36200; queries: the city's cases, 1000000)] [--samples N (1000)]
 //             [--memory-cases N (1000000)] [--window N (20000)]
 //             [--rounds N (5)] [--threads N (2)] [--scheduler stealing|sharing (stealing)]
@@ -33,7 +34,8 @@ using namespace hub::bench;
 int usage(const std::string& why) {
   std::fprintf(stderr,
                "hub-bench: %s\n"
-               "usage: hub-bench [--only directive|transitions|memory|queries]\n"
+               "usage: hub-bench [--only directive|transitions|memory|queries|readside]\n"
+               "                 [--repeat N (1: readside's three runs, interleaved)]\n"
                "                 [--cases N (36200; queries: the cases the city holds,\n"
                "                  1000000, and the transitions beside them)]\n"
                "                 [--samples N (1000: asks of each query)]\n"
@@ -110,7 +112,8 @@ int main(int argc, char** argv) {
       std::stringstream names(v);
       std::string name;
       while (std::getline(names, name, ',')) {
-        if (name != "directive" && name != "transitions" && name != "memory" && name != "queries")
+        if (name != "directive" && name != "transitions" && name != "memory" && name != "queries" &&
+            name != "readside")
           return usage("unknown benchmark: " + name);
         o.only.push_back(name);
       }
@@ -118,6 +121,9 @@ int main(int argc, char** argv) {
       if (!number(o.cases) || o.cases == 0)
         return usage("--cases needs a positive number");
       o.query_cases = o.cases;
+    } else if (arg == "--repeat") {
+      if (!number(o.repeat) || o.repeat == 0)
+        return usage("--repeat needs a positive number");
     } else if (arg == "--samples") {
       if (!number(o.query_samples) || o.query_samples == 0)
         return usage("--samples needs a positive number");
@@ -198,6 +204,8 @@ int main(int argc, char** argv) {
     append(run_transitions(o, h, people));
   if (o.wants("queries"))
     append(run_queries(o, h, people));
+  else if (o.wants("readside"))
+    append(run_read_cost(o, h, people));
   const double run_s = ms_between(t_start, now_ns()) / 1000;
 
   // -- the table --

@@ -18,6 +18,8 @@
 #include "sim/bench/bench_reporter.hpp"
 #include "sim/bench/bench_wait.hpp"
 
+#include "actors/ids.hpp"
+
 #include <atomic>
 #include <cmath>
 #include <mutex>
@@ -127,8 +129,11 @@ struct query_load::impl : actors::client_sink {
   double per_second;
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> answered{0};
+  std::atomic<protocol::directive_id> directive{0}; // the one issued for the mix's counts
   std::int64_t t0 = 0;
   std::thread thread;
+
+  static constexpr std::uint64_t issue_request = 1ull << 50;
 
   impl(actors::city& c, double rate)
     : city(c)
@@ -136,8 +141,10 @@ struct query_load::impl : actors::client_sink {
 
   void send(actors::outbound_ptr out) override {
     const auto& msg = out->message();
-    if (std::holds_alternative<protocol::result>(msg) ||
-        std::holds_alternative<protocol::error>(msg))
+    if (auto* a = std::get_if<protocol::ack>(&msg); a != nullptr && a->id == issue_request)
+      directive.store(a->directive_ref);
+    else if (std::holds_alternative<protocol::result>(msg) ||
+             std::holds_alternative<protocol::error>(msg))
       answered.fetch_add(1, std::memory_order_relaxed);
   }
 };
@@ -145,34 +152,67 @@ struct query_load::impl : actors::client_sink {
 query_load::query_load(actors::city& c, const protocol::hierarchy& h, const cast& people,
                        double per_second)
   : impl_(std::make_shared<impl>(c, per_second)) {
+  // What consoles ask, in one turn of ten: township heads their first pages of open cases
+  // (three, of the county's townships in turn), a county centre its county's latest changes,
+  // two case histories, a directive's counts per township with its first laggards, the
+  // city's and a county's figures this month, a county's township ranking.
   const auto& grid = h.units[people.grids.front()];
-  const auto* township = h.ancestor_of_kind(grid.code, protocol::unit_kind::township);
   const auto* county = h.ancestor_of_kind(grid.code, protocol::unit_kind::county);
+  std::vector<protocol::unit_code> townships;
+  for (auto i : h.children_at(h.index_of(county->code)))
+    if (h.units[i].kind == protocol::unit_kind::township)
+      townships.push_back(h.units[i].code);
   query open_cases;
   open_cases.what = query_kind::cases;
-  open_cases.unit = township->code;
   open_cases.limit = 200;
-  query first_page;
-  first_page.what = query_kind::cases;
-  first_page.unit = county->code;
+  query latest;
+  latest.what = query_kind::cases;
+  latest.unit = county->code;
+  latest.order = protocol::case_order::changed;
+  query one;
+  one.what = query_kind::one_case;
+  query counts;
+  counts.what = query_kind::directive;
+  counts.unit = county->code;
   query figures;
   figures.what = query_kind::figures;
-  figures.unit = h.units.front().code;
   figures.period = protocol::figure_period::month;
   query ranking;
   ranking.what = query_kind::ranking;
   ranking.unit = county->code;
   ranking.period = protocol::figure_period::month;
-  impl_->mix = {open_cases, first_page, figures, ranking};
+  auto& mix = impl_->mix;
+  mix = {open_cases, latest, one, open_cases, counts, figures, open_cases, one, figures, ranking};
+  mix[5].unit = h.units.front().code; // the city's figures with its counties
+  mix[8].unit = county->code;         // a county's with its townships
   impl_->who = people.city_leader;
+  // The directive whose counts are asked: to every grid of the county.
+  protocol::directive_issue d;
+  d.channel = 1;
+  d.title = "网格排查";
+  d.target.kind = protocol::target_kind::level;
+  d.target.units = {county->code};
+  d.target.level = protocol::unit_kind::grid;
+  c.submit(people.city_leader, {impl::issue_request, std::move(d)}, impl_);
   impl_->t0 = now_ns();
-  impl_->thread = std::thread([self = impl_.get(), sink = impl_] {
+  impl_->thread = std::thread([self = impl_.get(), sink = impl_, townships, &people] {
     const auto period = std::chrono::duration<double>(1.0 / self->per_second);
     auto next = std::chrono::steady_clock::now();
     for (std::uint64_t k = 0; !self->stopping.load(); ++k) {
       next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
       std::this_thread::sleep_until(next);
-      self->city.submit(self->who, {k + 1, self->mix[k % self->mix.size()]}, sink);
+      auto q = self->mix[k % self->mix.size()];
+      const auto turn = k / self->mix.size();
+      if (q.what == query_kind::cases && q.unit == 0)
+        q.unit = townships[(turn * 3 + k % self->mix.size()) % townships.size()];
+      if (q.what == query_kind::one_case) // a grid's first case (the rounds report 2 a grid)
+        q.case_ref = actors::make_id(people.grids[(turn * 7919 + k) % people.grids.size()], 1);
+      if (q.what == query_kind::directive) {
+        q.directive_ref = self->directive.load();
+        if (q.directive_ref == 0)
+          continue; // not issued yet
+      }
+      self->city.submit(self->who, {k + 1, std::move(q)}, sink);
     }
   });
 }
@@ -187,6 +227,80 @@ double query_load::stop() {
 }
 
 query_load::~query_load() { stop(); }
+
+// -- run_read_cost ------------------------------------------------------------------------------
+
+std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                               const cast& people) {
+  struct mode {
+    const char* what;
+    bool read_side;
+    double queries;
+    std::vector<options::transitions_figures> runs;
+  };
+  std::vector<mode> modes = {{"read side off (baseline)", false, 0, {}},
+                             {"read side on", true, 0, {}},
+                             {"read side on, 1,000 queries/s beside", true, 1000, {}}};
+  for (int r = 0; r < o.repeat; ++r)
+    for (auto& m : modes) {
+      options run = o;
+      run.bare_baseline = false;
+      run.read_side = m.read_side;
+      run.beside_queries = m.queries;
+      options::transitions_figures f;
+      run.transitions_out = &f;
+      progress("readside: %s (repeat %d of %d)", m.what, r + 1, o.repeat);
+      run_transitions(run, h, people);
+      m.runs.push_back(f);
+    }
+  std::vector<row> rows;
+  const std::string sec = "case transitions (" + std::to_string(o.cases) +
+                          " in flight), the read side's cost; medians of " +
+                          std::to_string(o.rounds) + " rounds, range over " +
+                          std::to_string(o.repeat) + " repeats";
+  auto range = [](const std::vector<options::transitions_figures>& v, auto field,
+                  const char* format) {
+    std::vector<double> x;
+    for (const auto& f : v)
+      x.push_back(f.*field);
+    auto s = summarise(x);
+    return fmt(format, s.min) + (v.size() > 1 ? " - " + fmt(format, s.max) : "");
+  };
+  for (const auto& m : modes) {
+    using tf = options::transitions_figures;
+    std::string note = "CPU each " + range(m.runs, &tf::cpu_us, "%.2f us") + " (user " +
+                       range(m.runs, &tf::user_us, "%.2f") + ", system " +
+                       range(m.runs, &tf::sys_us, "%.2f") + ")";
+    if (m.queries > 0)
+      note += "; " + range(m.runs, &tf::queries_rate, "%.0f") + " queries answered a second";
+    rows.push_back({sec, m.what, range(m.runs, &tf::rate, "%.0f /s"), "", note});
+  }
+  // Per repeat, against the baseline and the read side alone of the same repeat.
+  std::vector<double> drop, drop_on, cpu_on, cpu_loaded;
+  for (int r = 0; r < o.repeat; ++r) {
+    const auto& off = modes[0].runs[static_cast<std::size_t>(r)];
+    const auto& on = modes[1].runs[static_cast<std::size_t>(r)];
+    const auto& loaded = modes[2].runs[static_cast<std::size_t>(r)];
+    drop.push_back(100 * (1 - loaded.rate / off.rate));
+    drop_on.push_back(100 * (1 - loaded.rate / on.rate));
+    cpu_on.push_back(on.cpu_us - off.cpu_us);
+    cpu_loaded.push_back(loaded.cpu_us - off.cpu_us);
+  }
+  auto spread = [&](const std::vector<double>& v, const char* format) {
+    auto s = summarise(v);
+    return fmt(format, s.median) +
+           (v.size() > 1 ? " (" + fmt(format, s.min) + " to " + fmt(format, s.max) + ")" : "");
+  };
+  rows.push_back({sec, "write throughput drop, queries beside vs off", spread(drop, "%.1f %%"), "",
+                  "target <= 10 %"});
+  rows.push_back({sec, "write throughput drop, queries beside vs on", spread(drop_on, "%.1f %%"),
+                  "", "the queries alone"});
+  rows.push_back(
+      {sec, "the read side's CPU per transition", spread(cpu_on, "%.2f us"), "", "on minus off"});
+  rows.push_back({sec, "... with the queries", spread(cpu_loaded, "%.2f us"), "",
+                  "on with queries minus off; the queries' CPU included"});
+  return rows;
+}
 
 // -- run_queries --------------------------------------------------------------------------------
 
@@ -328,28 +442,9 @@ std::vector<row> run_queries(const options& o, std::shared_ptr<const protocol::h
     sys.await_all_actors_done();
   }
 
-  // The transitions benchmark without and with queries beside it, each on a fresh city.
-  options plain = o;
-  plain.bare_baseline = false;
-  plain.beside_queries = 0;
-  options::transitions_figures without, with;
-  plain.transitions_out = &without;
-  run_transitions(plain, h, people);
-  options loaded = plain;
-  loaded.beside_queries = 1000;
-  loaded.transitions_out = &with;
-  run_transitions(loaded, h, people);
-  const std::string tsec =
-      "case transitions (" + std::to_string(o.cases) + " in flight) with queries beside";
-  rows.push_back({tsec, "transitions acked, alone", fmt("%.0f /s", without.rate), "",
-                  fmt("%.2f us CPU each", without.cpu_us)});
-  rows.push_back({tsec, "transitions acked, queries beside", fmt("%.0f /s", with.rate), "",
-                  fmt("%.2f us CPU each; ", with.cpu_us) +
-                      fmt("%.0f queries answered a second", with.queries_rate)});
-  rows.push_back({tsec, "write throughput drop",
-                  fmt("%.1f %%", 100 * (1 - with.rate / without.rate)), "", "target <= 10 %"});
-  rows.push_back({tsec, "CPU per transition, with / without",
-                  fmt("%.2fx", with.cpu_us / without.cpu_us), "", "the queries' CPU included"});
+  // The transitions benchmark with the read side off, on, and on with queries beside it.
+  auto cost = run_read_cost(o, h, people);
+  rows.insert(rows.end(), cost.begin(), cost.end());
   return rows;
 }
 

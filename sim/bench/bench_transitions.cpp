@@ -231,8 +231,9 @@ private:
 std::vector<row> run_transitions(const options& o, std::shared_ptr<const protocol::hierarchy> h,
                                  const cast& people) {
   const auto n = o.cases;
-  progress("transitions: spawning the city (%d scheduler threads), %zu cases per round", o.threads,
-           n);
+  progress("transitions: spawning the city (%d scheduler threads, read side %s), %zu cases per "
+           "round",
+           o.threads, o.read_side ? "on" : "off", n);
   runtime rt(o);
   auto& sys = *rt.sys;
   auto city = std::make_unique<actors::city>(sys, h, city_opts(o));
@@ -244,7 +245,8 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     beside = std::make_unique<query_load>(*city, *h, people, o.beside_queries);
   }
 
-  std::vector<double> report_rate, rate, report_ms, drive_ms, report_cpu, drive_cpu;
+  std::vector<double> report_rate, rate, report_ms, drive_ms, report_cpu, drive_cpu, drive_user,
+      drive_sys;
   for (int r = 0; r <= o.rounds; ++r) {
     const auto gen = static_cast<std::uint64_t>(r + 1);
     // reports
@@ -263,6 +265,7 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     }
     // the seven steps, pipelined per case
     d->start(gen, true, n);
+    const auto split2 = cpu_split_now();
     auto c2 = cpu_ns();
     auto t2 = now_ns();
     for (std::uint64_t i = 0; i < n; ++i)
@@ -270,6 +273,7 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     d->wait("the last steps' acks", 1);
     auto t3 = d->t_last();
     auto c3 = cpu_ns();
+    const auto split3 = cpu_split_now();
     if (d->errors() != 0) {
       std::fprintf(stderr, "hub-bench: %llu steps refused: %s\n",
                    static_cast<unsigned long long>(d->errors()), d->first_error().c_str());
@@ -280,11 +284,15 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     const auto acked = d->acks();
     const double rep_cpu_us = static_cast<double>(c1 - c0) / 1e3 / static_cast<double>(n);
     const double drv_cpu_us = static_cast<double>(c3 - c2) / 1e3 / static_cast<double>(acked);
+    const double drv_user_us =
+        static_cast<double>(split3.user_ns - split2.user_ns) / 1e3 / static_cast<double>(acked);
+    const double drv_sys_us =
+        static_cast<double>(split3.sys_ns - split2.sys_ns) / 1e3 / static_cast<double>(acked);
     progress("transitions %s: %zu reports in %.0f ms (%.0f/s, %.2f us CPU each); %llu "
-             "transitions in %.0f ms (%.0f/s, %.2f us CPU each)",
+             "transitions in %.0f ms (%.0f/s, %.2f us CPU each: %.2f user, %.2f system)",
              r == 0 ? "warm-up" : ("round " + std::to_string(r)).c_str(), n, rep_s * 1e3, n / rep_s,
              rep_cpu_us, static_cast<unsigned long long>(acked), drv_s * 1e3, acked / drv_s,
-             drv_cpu_us);
+             drv_cpu_us, drv_user_us, drv_sys_us);
     if (r > 0) {
       report_rate.push_back(n / rep_s);
       rate.push_back(acked / drv_s);
@@ -292,6 +300,8 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
       drive_ms.push_back(drv_s * 1e3);
       report_cpu.push_back(rep_cpu_us);
       drive_cpu.push_back(drv_cpu_us);
+      drive_user.push_back(drv_user_us);
+      drive_sys.push_back(drv_sys_us);
     }
     std::this_thread::sleep_for(settle_time(o)); // figure waves die down (not timed)
   }
@@ -300,7 +310,8 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
   city.reset();
   sys.await_all_actors_done(); // the unit actors are gone before the baseline runs
   if (o.transitions_out != nullptr)
-    *o.transitions_out = {summarise(rate).median, summarise(drive_cpu).median, queries_rate};
+    *o.transitions_out = {summarise(rate).median, summarise(drive_cpu).median,
+                          summarise(drive_user).median, summarise(drive_sys).median, queries_rate};
   if (!o.bare_baseline)
     return {};
 

@@ -2,7 +2,10 @@
 // ranking): the same counters as the live aggregates, kept per Asia/Shanghai day, over a
 // period; drill-down to the children; rankings in order; who may ask.
 
+#include "actors/period_book.hpp"
 #include "tests/actors/city_fixture.hpp"
+
+#include <chrono>
 
 namespace hub::testing {
 namespace {
@@ -239,6 +242,38 @@ TEST_F(figures_test, periods_sum_the_days_of_the_city_calendar) {
 // 两比: the townships of a county ordered by a rate; equal figures share a place and units
 // without the figure come last, unranked; departments by their ratings; the counties of the
 // city.
+// The read side's day buckets (period_book.hpp) are kept one by one for `keep_days` behind the
+// newest day counted; older days are folded into their months, whole months at a time, and a
+// period reaching into a folded month counts all of it.
+TEST(period_book_test, days_behind_the_kept_ones_are_folded_into_their_months) {
+  namespace ch = std::chrono;
+  auto day = [](int y, unsigned m, unsigned d) {
+    return static_cast<std::int32_t>(
+        ch::sys_days{ch::year{y} / ch::month{m} / ch::day{d}}.time_since_epoch().count());
+  };
+  auto at = [&](int y, unsigned m, unsigned d) {
+    return actors::start_of_day(day(y, m, d)) + 3'600'000;
+  };
+  auto span = [&](std::int32_t from, std::int32_t to) {
+    return actors::day_range{from, to, false};
+  };
+  const std::vector<std::uint32_t> parent{protocol::hierarchy::no_unit}; // one unit
+  actors::period_book book(&parent, 10);
+  book.count(0, at(2026, 1, 5), &actors::flows::reported);
+  book.count(0, at(2026, 1, 20), &actors::flows::reported);
+  EXPECT_EQ(book.sum(0, span(day(2026, 1, 5), day(2026, 1, 5))).reported, 1u); // one by one
+  book.count(0, at(2026, 3, 1), &actors::flows::resolved); // 10 days back: February 19
+  EXPECT_EQ(book.folded_before(), day(2026, 2, 1));
+  EXPECT_EQ(book.sum(0, span(day(2026, 1, 5), day(2026, 1, 5))).reported, 2u); // all January
+  EXPECT_EQ(book.sum(0, span(day(2026, 1, 1), day(2026, 1, 31))).reported, 2u);
+  EXPECT_EQ(book.sum(0, span(day(2026, 2, 1), day(2026, 3, 1))).reported, 0u);
+  EXPECT_EQ(book.sum(0, span(day(2026, 2, 1), day(2026, 3, 1))).resolved, 1u);
+  EXPECT_EQ(book.sum(0, span(day(2026, 3, 1), day(2026, 3, 1))).resolved, 1u);
+  book.count(0, at(2026, 1, 9), &actors::flows::reported); // an old step (recovery): its month
+  EXPECT_EQ(book.sum(0, span(day(2026, 1, 31), day(2026, 1, 31))).reported, 3u);
+  EXPECT_EQ(book.sum(0, actors::day_range{0, 0, true}).reported, 3u);
+}
+
 TEST_F(figures_test, a_ranking_orders_the_units_by_the_figure_asked) {
   whistled_and_closed();     // town_a: reported 1, resolved 1
   closed_at_grid(grid_b1_1); // town_b: reported 2, resolved 1

@@ -147,6 +147,72 @@ TEST_F(query_test, a_query_after_an_ack_sees_the_change_and_its_seq_covers_it) {
   EXPECT_EQ(list.cases[0].state, case_state::signed_for);
 }
 
+// The read side keeps no history: a `case` query is checked and summarised at its cut in
+// the shard, and its steps come from the holder, which may have taken later steps already, or
+// passed the case on (the question follows it, as a step would).
+TEST_F(query_test, a_case_asked_as_it_moves_on_answers_as_it_was_at_the_cut) {
+  auto id = report(P(grid_a1_1, 2), grid_a1_1);
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+  const auto cut = city_->events().last_seq();
+  auto head = actors::principal::of(*h_->find_person(P(grid_a1_1, 1)));
+  auto sink = std::make_shared<recorder>();
+  protocol::case_act escalate;
+  escalate.id = id;
+  escalate.action = case_action::escalate;
+  // The query first, the escalation right behind it, before either is run: the grid escalates
+  // before the shard's question reaches it.
+  city_->submit(head, {9001, one(id)}, sink);
+  city_->submit(head, {9002, escalate}, sink);
+  drain();
+  EXPECT_ACK(sink->reply_to(9002).value_or(protocol::error{}));
+  auto reply = sink->reply_to(9001);
+  ASSERT_TRUE(reply.has_value());
+  auto* r = std::get_if<protocol::result>(&*reply);
+  ASSERT_NE(r, nullptr) << describe(*reply);
+  ASSERT_NE(find_case(village_a1, id), nullptr);
+  EXPECT_EQ(find_case(village_a1, id)->history.size(), 3u);
+  EXPECT_EQ(r->seq, cut);
+  EXPECT_EQ(r->total, 2u);
+  ASSERT_EQ(r->one.steps.size(), 2u);
+  EXPECT_EQ(r->one.steps.back().action, case_action::sign);
+  EXPECT_EQ(r->one.summary.unit, grid_a1_1);
+  EXPECT_EQ(r->one.summary.state, case_state::signed_for);
+  EXPECT_EQ(r->one.held_by, (std::vector<protocol::unit_code>{grid_a1_1}));
+  EXPECT_TRUE(r->cursor.empty());
+  // Asked again, it is at the village with its third step.
+  auto again = ask(P(grid_a1_1, 1), one(id));
+  EXPECT_EQ(again.total, 3u);
+  ASSERT_EQ(again.one.steps.size(), 3u);
+  EXPECT_EQ(again.one.steps.back().action, case_action::escalate);
+  EXPECT_EQ(again.one.summary.unit, village_a1);
+}
+
+// The benchmark's baseline: a city without its read side takes every step and refuses every
+// query (`internal`), never leaving one unanswered.
+TEST_F(query_test, a_city_without_its_read_side_acts_and_answers_queries_internal) {
+  actors::city_options opts;
+  opts.wall_now = start_wall;
+  opts.read_side = false;
+  actors::city bare(*sys_, h_, opts);
+  auto worker = actors::principal::of(*h_->find_person(P(grid_a1_1, 2)));
+  auto sink = std::make_shared<recorder>();
+  protocol::case_report r;
+  r.unit = grid_a1_1;
+  r.category = "safety.dispute";
+  r.title = "t";
+  bare.submit(worker, {1, r}, sink);
+  drain();
+  auto made = sink->reply_to(1);
+  ASSERT_TRUE(made.has_value());
+  auto* a = std::get_if<protocol::ack>(&*made);
+  ASSERT_NE(a, nullptr) << describe(*made);
+  bare.submit(worker, {2, one(a->case_ref)}, sink);
+  bare.submit(worker, {3, cases_of(grid_a1_1)}, sink);
+  drain();
+  EXPECT_REFUSED(sink->reply_to(2).value_or(protocol::ack{}), errc::internal);
+  EXPECT_REFUSED(sink->reply_to(3).value_or(protocol::ack{}), errc::internal);
+}
+
 TEST_F(query_test, subscribing_from_a_results_seq_gives_every_later_change_once) {
   auto first = report(P(grid_a1_1, 2), grid_a1_1);
   auto list = ask(P(town_a, 1), cases_of(town_a));
@@ -218,6 +284,15 @@ TEST_F(query_test, a_list_is_sorted_filtered_and_paged_to_its_last_page) {
   auto r = ask(P(town_a, 1), done);
   ASSERT_EQ(r.cases.size(), 1u);
   EXPECT_EQ(r.cases[0].state, case_state::rejected);
+  auto every = cases_of(town_a);
+  every.status = protocol::case_status::all;
+  every.limit = 4;
+  auto both = ask(P(town_a, 1), every);
+  EXPECT_EQ(both.total, 7u);
+  ASSERT_EQ(both.cases.size(), 4u);
+  EXPECT_FALSE(both.cursor.empty());
+  for (std::size_t i = 1; i < both.cases.size(); ++i)
+    EXPECT_LE(both.cases[i - 1].deadline, both.cases[i].deadline);
 
   auto held_at_village = cases_of(town_a);
   held_at_village.held_at = protocol::unit_kind::village;

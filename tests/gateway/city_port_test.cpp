@@ -110,6 +110,32 @@ TEST_F(city_port_test, healthz_and_metrics_read_the_city_gauges) {
   auto metrics = http_request(server_->port(), "GET", "/metrics");
   EXPECT_NE(metrics.body.find("hub_bus_last_seq 4242"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("hub_bus_topics 17"), std::string::npos) << metrics.body;
+  // Without a store there are no archive series, and no bound is near.
+  EXPECT_EQ(metrics.body.find("hub_cases_stored"), std::string::npos) << metrics.body;
+  EXPECT_NE(health.body.find("\"near\":[]"), std::string::npos) << health.body;
+}
+
+TEST_F(city_port_test, metrics_count_the_store_and_healthz_names_the_bounds_near) {
+  actors::city_gauges g;
+  g.store.durable = true;
+  g.store.pending = 80'000; // 80 % of the buffer
+  g.store.buffer = 100'000;
+  g.archive = {true, 12, 3400, 56, 789000, 900, 1000};
+  city_.set_gauges(g);
+  auto metrics = http_request(server_->port(), "GET", "/metrics");
+  for (auto* series :
+       {"hub_cases_stored{where=\"hot\"} 12", "hub_cases_stored{where=\"archive\"} 3400",
+        "hub_directives_archived 56", "hub_archive_bytes 789000",
+        "hub_redis_memory_bytes{of=\"used\"} 900", "hub_redis_memory_bytes{of=\"max\"} 1000"})
+    EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
+  auto health = http_request(server_->port(), "GET", "/healthz");
+  EXPECT_NE(health.body.find("\"near\":[\"store_buffer\",\"redis_memory\"]"), std::string::npos)
+      << health.body;
+  g.store.pending = 79'999;
+  g.archive.redis_max = 0; // no maxmemory: never near
+  city_.set_gauges(g);
+  health = http_request(server_->port(), "GET", "/healthz");
+  EXPECT_NE(health.body.find("\"near\":[]"), std::string::npos) << health.body;
 }
 
 /// A message whose frame payload (in `json` or MessagePack) is `size` bytes, as the hub could

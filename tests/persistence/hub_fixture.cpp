@@ -50,7 +50,7 @@ std::uint16_t hub_process_test::port_of(child_process& hub) {
 }
 
 std::uint16_t hub_process_test::start_hub() {
-  hub_ = std::make_unique<child_process>(serve_command());
+  hub_ = std::make_unique<child_process>(serve_command(serve_extra_));
   auto port = port_of(*hub_);
   if (port == 0)
     ADD_FAILURE() << "the hub did not start: " << hub_->out() << hub_->err();
@@ -61,11 +61,12 @@ std::string hub_process_test::token_for(protocol::person_id id) {
   return gateway::token::issue(secret_, *h_->find_person(id), std::chrono::seconds(3600));
 }
 
-std::map<protocol::case_id, actors::case_record> hub_process_test::stored_cases() {
+std::map<protocol::case_id, actors::case_record> hub_process_test::stored_cases(bool archived) {
   auto spy = redis_.connect();
   std::map<protocol::case_id, actors::case_record> out;
   for (std::uint32_t b = 0; b < persistence::keys::case_buckets; ++b) {
-    auto r = run(spy, {"HGETALL", persistence::keys::case_bucket(b)});
+    auto r = run(spy, {"HGETALL", archived ? persistence::keys::archive_bucket(b)
+                                           : persistence::keys::case_bucket(b)});
     EXPECT_TRUE(r && r->type == REDIS_REPLY_ARRAY) << spy.error();
     if (!r || r->type != REDIS_REPLY_ARRAY)
       continue;

@@ -32,13 +32,15 @@ protected:
   static std::uint16_t port_of(child_process& hub);
 
   std::string token_for(protocol::person_id id);
-  /// Every case stored in Redis, read directly: case id -> record.
-  std::map<protocol::case_id, actors::case_record> stored_cases();
+  /// Every case stored in Redis, read directly: case id -> record; the hot ones (what recovery
+  /// reads), or with `archived` those in the archive.
+  std::map<protocol::case_id, actors::case_record> stored_cases(bool archived = false);
 
   std::shared_ptr<const protocol::hierarchy> h_ = make_small_city();
   redis_server redis_;
   std::string dir_, hierarchy_file_, secret_file_, secret_;
   std::unique_ptr<child_process> hub_;
+  std::vector<std::string> serve_extra_; // more arguments for start_hub's `hub serve`
 };
 
 } // namespace hub::testing

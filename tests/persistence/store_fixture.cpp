@@ -52,6 +52,11 @@ bool store_test::start_city(protocol::timestamp_ms wall) {
   opts.wall_now = wall;
   opts.flush_interval = std::chrono::milliseconds(1000);
   opts.snapshot = recovered_.snapshot;
+  if (retain) {
+    archive_ = std::make_shared<persistence::case_archive_store>(store_options());
+    opts.archive = archive_;
+    opts.retain.cases = opts.retain.directives = *retain;
+  }
   auto last_seq = recovered_.snapshot->last_seq;
   auto epoch = recovered_.epoch;
   opts.make_store = [this, last_seq, epoch](std::shared_ptr<actors::bus> events) {
@@ -71,6 +76,7 @@ void store_test::stop_city() {
   city_.reset();
   while (sched_->try_run_once()) {}
   journal_.reset();
+  archive_.reset();
   sys_.reset(); // the last unit actors go, and with them the journal (its writer stops)
   cfg_.reset();
   sched_ = nullptr;
@@ -83,6 +89,8 @@ bool store_test::settle() {
     while (sched_->try_run_once())
       ran = true;
     stored = journal_->drain();
+    if (archive_ && archive_->drain())
+      ran = true; // its answers are messages to run
     if (!ran)
       return stored;
   }

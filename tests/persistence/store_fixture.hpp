@@ -9,6 +9,7 @@
 
 #include "actors/city.hpp"
 #include "actors/unit_state.hpp"
+#include "persistence/case_archive_store.hpp"
 #include "persistence/records.hpp"
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
@@ -68,6 +69,9 @@ protected:
   persistence::store_options store_options() const;
   /// Changes the store's settings before the next start_city (none by default).
   std::function<void(persistence::store_options&)> tune_store;
+  /// Set before start_city: ended cases are archived this long after their last step (the
+  /// archive's look-ups are run by settle() too); unset: no archive, every case stays.
+  std::optional<std::chrono::milliseconds> retain;
   /// The unit code of the maker of case or directive `id`.
   protocol::unit_code maker(std::uint64_t id) const;
   /// How many cases made at `unit` Redis holds (read directly from every case bucket).
@@ -79,6 +83,7 @@ protected:
   std::unique_ptr<caf::actor_system> sys_;
   caf::scheduler::test_coordinator* sched_ = nullptr;
   std::shared_ptr<persistence::redis_journal> journal_;
+  std::shared_ptr<persistence::case_archive_store> archive_;
   std::unique_ptr<actors::city> city_;
   persistence::recovered recovered_;
   std::shared_ptr<waiting_recorder> replies_ = std::make_shared<waiting_recorder>();

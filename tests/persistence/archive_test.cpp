@@ -1,0 +1,368 @@
+// Retention and the archive on a real redis-server (persistence/README.md, "Retention and the
+// archive"): a case that ended leaves its holder's memory and the hot keys for the archive once
+// the retention has passed since its last step, in one batch; an open case never does; the
+// `case` query still answers it, with its whole history, from the archive; a reopen brings it
+// back hot; and at the seams (a request while it is being archived, Redis away meanwhile, a
+// restart) it is stored exactly once, hot or archived.
+
+#include "tests/persistence/store_fixture.hpp"
+
+#include "protocol/json.hpp"
+
+namespace hub::testing {
+namespace {
+
+using protocol::case_action;
+using protocol::case_state;
+using protocol::query;
+using protocol::query_kind;
+using namespace codes;
+using namespace std::chrono_literals;
+
+constexpr auto P = person_at;
+
+class archive_test : public store_test {
+protected:
+  archive_test() { retain = 1h; }
+
+  /// Reports a case at grid_a1_1 and closes it there: five steps.
+  protocol::case_id closed_case(const std::string& title = "closed") {
+    auto id = report(P(grid_a1_1, 2), grid_a1_1, title);
+    EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::sign));
+    EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::start));
+    EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::resolve));
+    EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::close));
+    return id;
+  }
+
+  /// Where Redis keeps case `id`: hot, archived, both or neither.
+  struct places {
+    bool hot = false, archived = false;
+    std::uint64_t version = 0; // of the copy found (the history's length)
+  };
+  places stored(protocol::case_id id) {
+    auto spy = redis_.connect();
+    EXPECT_TRUE(spy.ok()) << spy.error();
+    places out;
+    auto hot = hget(spy, persistence::keys::case_hash(id), std::to_string(id));
+    auto cold = hget(spy, persistence::keys::archive_hash(id), std::to_string(id));
+    out.hot = hot.has_value();
+    out.archived = cold.has_value();
+    if (hot || cold)
+      out.version = persistence::version_of(hot ? *hot : *cold);
+    return out;
+  }
+
+  /// The `case` query's answer as JSON, its message id and seq cleared.
+  std::string case_answer(protocol::person_id who, protocol::case_id id) {
+    query q;
+    q.case_ref = id;
+    auto reply = act(who, q);
+    if (auto* r = std::get_if<protocol::result>(&reply))
+      r->id = r->seq = 0;
+    return protocol::to_json(reply);
+  }
+};
+
+TEST_F(archive_test, an_ended_case_moves_to_the_archive_after_the_retention_and_still_answers) {
+  ASSERT_TRUE(start_city());
+  auto id = closed_case();
+  auto open = report(P(grid_a1_1, 2), grid_a1_1, "open");
+  const auto before = case_answer(P(grid_a1_1, 1), id);
+  ASSERT_NE(before.find("\"what\":\"case\""), std::string::npos) << before;
+
+  advance(59min); // not yet: an hour after its last step
+  ASSERT_NE(find_case(grid_a1_1, id), nullptr);
+  EXPECT_TRUE(stored(id).hot);
+  EXPECT_FALSE(stored(id).archived);
+
+  advance(2min);
+  EXPECT_EQ(find_case(grid_a1_1, id), nullptr) << "still in its holder's memory";
+  auto at = stored(id);
+  EXPECT_FALSE(at.hot);
+  EXPECT_TRUE(at.archived);
+  EXPECT_EQ(at.version, 5u); // the whole history
+  // The open case stays, however old.
+  advance(24h * 40);
+  ASSERT_NE(find_case(grid_a1_1, open), nullptr);
+  EXPECT_TRUE(stored(open).hot);
+  EXPECT_FALSE(stored(open).archived);
+
+  // Asked for, it is answered from the archive as it was answered before (no event since).
+  EXPECT_EQ(case_answer(P(grid_a1_1, 1), id), before);
+  // Who may not see it still may not.
+  query q;
+  q.case_ref = id;
+  EXPECT_REFUSED(act(P(grid_b1_1, 1), q), protocol::errc::forbidden);
+  // The lists keep what is held in memory: open cases and those ended within the retention.
+  query done;
+  done.what = query_kind::cases;
+  done.unit = grid_a1_1;
+  done.status = protocol::case_status::all;
+  auto list = act(P(grid_a1_1, 1), done);
+  auto* r = std::get_if<protocol::result>(&list);
+  ASSERT_NE(r, nullptr) << describe(list);
+  ASSERT_EQ(r->cases.size(), 1u);
+  EXPECT_EQ(r->cases[0].id, open);
+  // A case that never existed is still unknown.
+  q.case_ref = id + 1000;
+  EXPECT_REFUSED(act(P(grid_a1_1, 1), q), protocol::errc::unknown_case);
+
+  // What operators see (/metrics): one case hot, one archived, the archive's size.
+  archive_->count_now();
+  archive_->drain();
+  auto g = city_->gauges().archive;
+  EXPECT_TRUE(g.known);
+  EXPECT_EQ(g.hot_cases, 1u);
+  EXPECT_EQ(g.archived_cases, 1u);
+  EXPECT_EQ(g.archived_directives, 0u);
+  EXPECT_GT(g.bytes, 0u);
+  EXPECT_GT(g.redis_used, 0u);
+}
+
+TEST_F(archive_test, a_reopen_brings_an_archived_case_back_hot_with_its_history) {
+  ASSERT_TRUE(start_city());
+  auto id = closed_case();
+  advance(2h);
+  ASSERT_TRUE(stored(id).archived);
+  ASSERT_EQ(find_case(grid_a1_1, id), nullptr);
+
+  // Someone who may not reopen it is refused, and it stays archived.
+  EXPECT_REFUSED(step(P(grid_a1_1, 2), id, case_action::reopen), protocol::errc::forbidden);
+  advance(1s); // the refused request brought it back to memory for a moment: let go again
+  EXPECT_EQ(find_case(grid_a1_1, id), nullptr);
+  EXPECT_TRUE(stored(id).archived);
+  EXPECT_FALSE(stored(id).hot);
+
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::reopen));
+  auto* c = find_case(grid_a1_1, id);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->state, case_state::reopened);
+  EXPECT_EQ(c->history.size(), 6u);
+  auto at = stored(id);
+  EXPECT_TRUE(at.hot);
+  EXPECT_FALSE(at.archived);
+  EXPECT_EQ(at.version, 6u);
+  // The read side has it whole again: six steps, reopened.
+  auto answer = case_answer(P(grid_a1_1, 1), id);
+  EXPECT_NE(answer.find("\"state\":\"reopened\""), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\"total\":6"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\"action\":\"report\""), std::string::npos) << answer;
+  // Open again: never archived, however long.
+  advance(24h * 40);
+  EXPECT_NE(find_case(grid_a1_1, id), nullptr);
+
+  // Worked and closed again, it is archived again after the retention; a restart reads only
+  // the hot keys and still answers it.
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::start));
+  EXPECT_ACK(step(P(grid_a1_1, 2), id, case_action::resolve));
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::close));
+  const auto steps = find_case(grid_a1_1, id)->history.size(); // with the hub's reminders
+  EXPECT_GE(steps, 9u);
+  advance(2h);
+  at = stored(id);
+  EXPECT_FALSE(at.hot);
+  EXPECT_TRUE(at.archived);
+  EXPECT_EQ(at.version, steps);
+  stop_city();
+  ASSERT_TRUE(start_city(start_wall + 24 * 41 * 3600 * 1000ll));
+  EXPECT_EQ(recovered_.cases, 0u);
+  EXPECT_EQ(find_case(grid_a1_1, id), nullptr);
+  auto after = case_answer(P(grid_a1_1, 1), id);
+  EXPECT_NE(after.find("\"total\":" + std::to_string(steps)), std::string::npos) << after;
+  EXPECT_ACK(step(P(grid_a1_1, 1), id, case_action::reopen));
+  EXPECT_TRUE(stored(id).hot);
+  EXPECT_FALSE(stored(id).archived);
+}
+
+// A case that climbed to its township is held there; its grid (the maker) and village kept
+// forwarding entries. Archived, all three let it go; a request at the maker brings it back to
+// the township, which decides it.
+TEST_F(archive_test, a_case_held_above_its_maker_is_let_go_everywhere_and_comes_back_there) {
+  ASSERT_TRUE(start_city());
+  auto id = report(P(grid_a1_1, 2), grid_a1_1, "up");
+  escalate_to_township(id, grid_a1_1, village_a1, town_a);
+  EXPECT_ACK(step(P(town_a, 2), id, case_action::start));
+  EXPECT_ACK(step(P(town_a, 2), id, case_action::resolve));
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::close));
+  ASSERT_TRUE(state_of(grid_a1_1).moved_.contains(id));
+  advance(2h);
+  EXPECT_EQ(find_case(town_a, id), nullptr);
+  EXPECT_FALSE(state_of(grid_a1_1).moved_.contains(id));
+  EXPECT_FALSE(state_of(village_a1).moved_.contains(id));
+  EXPECT_TRUE(stored(id).archived);
+
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::reopen));
+  ASSERT_NE(find_case(town_a, id), nullptr);
+  EXPECT_EQ(state_of(grid_a1_1).moved_.at(id), town_a);
+  EXPECT_TRUE(stored(id).hot);
+  EXPECT_FALSE(stored(id).archived);
+}
+
+// A request that reaches the holder while the archiving batch is on its way to Redis (here
+// Redis holds every write until unpaused): the step moves the case back hot in the next
+// batch, so after both the case is hot, once, with every step.
+TEST_F(archive_test, a_step_while_the_case_is_being_archived_keeps_it_hot) {
+  ASSERT_TRUE(start_city());
+  auto id = closed_case();
+  auto spy = redis_.connect();
+  ASSERT_TRUE(spy.ok()) << spy.error();
+  auto paused = run(spy, {"CLIENT", "PAUSE", "60000", "WRITE"});
+  ASSERT_TRUE(paused && paused->type == REDIS_REPLY_STATUS);
+  sched_->advance_time(2h); // the holder commits the move; the writer waits on Redis
+  while (sched_->try_run_once()) {}
+  ASSERT_NE(find_case(grid_a1_1, id), nullptr);
+  EXPECT_TRUE(state_of(grid_a1_1).archiving_.contains(id));
+
+  protocol::case_act reopen;
+  reopen.id = id;
+  reopen.action = case_action::reopen;
+  reopen.note = "again";
+  auto sink = std::make_shared<waiting_recorder>();
+  city_->submit(actors::principal::of(*h_->find_person(P(grid_a1_1, 1))), {900, reopen}, sink);
+  while (sched_->try_run_once()) {}
+  auto unpaused = run(spy, {"CLIENT", "UNPAUSE"});
+  ASSERT_TRUE(unpaused && unpaused->type == REDIS_REPLY_STATUS);
+  auto reply = sink->reply_to(900, wait_limit);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_ACK(*reply);
+  EXPECT_TRUE(settle());
+  auto at = stored(id);
+  EXPECT_TRUE(at.hot);
+  EXPECT_FALSE(at.archived);
+  EXPECT_EQ(at.version, 6u);
+  ASSERT_NE(find_case(grid_a1_1, id), nullptr);
+  EXPECT_EQ(find_case(grid_a1_1, id)->state, case_state::reopened);
+  EXPECT_FALSE(state_of(grid_a1_1).archiving_.contains(id));
+}
+
+// Redis away when the retention passes: the move waits with the journal's other writes, the
+// case stays in memory meanwhile, and once Redis is back it is archived exactly once.
+TEST_F(archive_test, redis_away_while_archiving_archives_it_once_when_back) {
+  ASSERT_TRUE(start_city());
+  auto id = closed_case();
+  redis_.stop(SIGKILL);
+  sched_->advance_time(2h);
+  EXPECT_FALSE(settle()); // the move waits: disconnected
+  ASSERT_NE(find_case(grid_a1_1, id), nullptr) << "let go before the archive had it";
+  ASSERT_TRUE(redis_.start()) << redis_.why();
+  for (auto limit = std::chrono::steady_clock::now() + wait_limit;
+       find_case(grid_a1_1, id) != nullptr && std::chrono::steady_clock::now() < limit;)
+    settle(); // drain() waits for the writer's reconnection and the stored move
+  EXPECT_EQ(find_case(grid_a1_1, id), nullptr);
+  auto at = stored(id);
+  EXPECT_FALSE(at.hot);
+  EXPECT_TRUE(at.archived);
+  EXPECT_EQ(at.version, 5u);
+  auto answer = case_answer(P(grid_a1_1, 1), id);
+  EXPECT_NE(answer.find("\"total\":5"), std::string::npos) << answer;
+}
+
+// -- directives -------------------------------------------------------------------------------
+
+class directive_archive_test : public archive_test {
+protected:
+  /// A directive from the county to its four villages, due in a day.
+  protocol::directive_id issue_to_villages() {
+    protocol::directive_issue d;
+    d.channel = 2;
+    d.title = "防汛检查";
+    d.body = "排查辖区隐患";
+    d.deadline = start_wall + 24 * 3600 * 1000;
+    d.target.kind = protocol::target_kind::level;
+    d.target.units = {county};
+    d.target.level = protocol::unit_kind::village;
+    auto r = act(P(county, 1), d);
+    auto* a = std::get_if<protocol::ack>(&r);
+    EXPECT_NE(a, nullptr) << describe(r);
+    return a != nullptr ? a->directive_ref : 0;
+  }
+  struct directive_places {
+    bool hot = false, receipts = false, archived = false;
+  };
+  directive_places stored_directive(protocol::directive_id id) {
+    auto spy = redis_.connect();
+    EXPECT_TRUE(spy.ok()) << spy.error();
+    directive_places out;
+    out.hot = hget(spy, persistence::keys::directives(county), std::to_string(id)).has_value();
+    out.receipts = integer(spy, {"EXISTS", persistence::keys::receipts(id)}) == 1;
+    out.archived =
+        hget(spy, persistence::keys::archive_directives(id), std::to_string(id)).has_value();
+    return out;
+  }
+  std::string directive_answer(protocol::person_id who, protocol::directive_id id) {
+    query q;
+    q.what = query_kind::directive;
+    q.directive_ref = id;
+    auto reply = act(who, q);
+    if (auto* r = std::get_if<protocol::result>(&reply))
+      r->id = r->seq = 0;
+    return protocol::to_json(reply);
+  }
+  static constexpr protocol::unit_code villages[] = {village_a1, village_a2, village_b1,
+                                                     village_b2};
+};
+
+TEST_F(directive_archive_test, a_directive_completed_everywhere_is_archived_after_the_retention) {
+  ASSERT_TRUE(start_city());
+  auto id = issue_to_villages();
+  ASSERT_NE(id, 0u);
+  for (auto v : villages) {
+    EXPECT_ACK(act(P(v, 1), protocol::directive_act{id, protocol::directive_action::sign, ""}));
+    EXPECT_ACK(act(P(v, 1), protocol::directive_act{id, protocol::directive_action::complete, ""}));
+  }
+  advance(200ms); // the issuer's tally
+  const auto before = directive_answer(P(county, 1), id);
+  ASSERT_NE(before.find("\"done\":4"), std::string::npos) << before;
+  ASSERT_TRUE(stored_directive(id).hot);
+  ASSERT_TRUE(stored_directive(id).receipts);
+
+  advance(59min);
+  EXPECT_TRUE(state_of(county).issued_.contains(id));
+  advance(2min);
+  EXPECT_FALSE(state_of(county).issued_.contains(id)) << "still in its issuer's memory";
+  for (auto v : villages)
+    EXPECT_EQ(state_of(v).received_.count(id), 0u) << "still in the memory of " << v;
+  auto at = stored_directive(id);
+  EXPECT_FALSE(at.hot);
+  EXPECT_FALSE(at.receipts);
+  EXPECT_TRUE(at.archived);
+  // Answered from the archive as before, with every receipt.
+  EXPECT_EQ(directive_answer(P(county, 1), id), before);
+  // It takes no more answers or reminders.
+  EXPECT_REFUSED(
+      act(P(village_a1, 1), protocol::directive_act{id, protocol::directive_action::complete, ""}),
+      protocol::errc::unknown_directive);
+  EXPECT_REFUSED(
+      act(P(county, 1), protocol::directive_act{id, protocol::directive_action::remind, ""}),
+      protocol::errc::unknown_directive);
+  // A restart reads the hot keys only, and still answers it.
+  stop_city();
+  ASSERT_TRUE(start_city(start_wall + 3600 * 1000 * 3));
+  EXPECT_EQ(recovered_.directives, 0u);
+  EXPECT_EQ(directive_answer(P(county, 1), id), before);
+}
+
+TEST_F(directive_archive_test, a_directive_is_archived_the_retention_after_its_deadline) {
+  ASSERT_TRUE(start_city());
+  auto id = issue_to_villages();
+  ASSERT_NE(id, 0u);
+  EXPECT_ACK(
+      act(P(village_a1, 1), protocol::directive_act{id, protocol::directive_action::sign, ""}));
+  advance(24h); // the deadline: the laggards are reminded, the directive stays
+  EXPECT_TRUE(state_of(county).issued_.contains(id));
+  EXPECT_TRUE(stored_directive(id).hot);
+  advance(61min);
+  EXPECT_FALSE(state_of(county).issued_.contains(id));
+  EXPECT_EQ(state_of(village_a1).received_.count(id), 0u);
+  auto at = stored_directive(id);
+  EXPECT_FALSE(at.hot);
+  EXPECT_FALSE(at.receipts);
+  EXPECT_TRUE(at.archived);
+  auto answer = directive_answer(P(county, 1), id);
+  EXPECT_NE(answer.find("\"signed\":1"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\"total\":4"), std::string::npos) << answer;
+}
+
+} // namespace
+} // namespace hub::testing
