@@ -57,10 +57,12 @@ caf::behavior ticker(caf::stateful_actor<ticker_state>* self, std::weak_ptr<tick
         }
         // A new wave of flushes. A wave whose reports are not all in by now (busy units) is
         // published as it stands; its late reports still count, in the next publication.
-        if (!st.book) {
+        if (!st.book)
           st.book.emplace(*ctx->hierarchy);
-          st.sent.assign(ctx->directory.size(), false);
-        }
+        // Every unit in the directory has its mark, however many joined it since the first
+        // wave (reading past the end was a heap overflow AddressSanitizer found).
+        if (st.sent.size() < ctx->directory.size())
+          st.sent.resize(ctx->directory.size(), false);
         if (st.awaiting != 0)
           st.publish(*ctx, self->clock().now());
         st.wave += 1;
