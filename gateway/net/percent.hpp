@@ -1,7 +1,8 @@
 #pragma once
 
-// Percent-decoding (RFC 3986 2.1) for what arrives in URLs and HTML forms: the static files'
-// paths, a token in a query string, Open311's form fields. The one decoder of the tree.
+// Percent-encoding (RFC 3986 2.1) for what arrives in URLs and HTML forms: decoding the static
+// files' paths, a token in a query string, Open311's form fields; encoding the simulator's and
+// the load tool's Open311 posts. The one encoder and decoder of the tree.
 
 #include <string>
 #include <string_view>
@@ -42,6 +43,26 @@ inline bool percent_decode(std::string_view in, std::string& out, bool plus_is_s
     }
   }
   return true;
+}
+
+/// `in` with every byte but ASCII letters, digits, `-`, `_` and `.` written as `%XX`: safe in
+/// a query string and in an application/x-www-form-urlencoded body.
+inline std::string percent_encode(std::string_view in) {
+  constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (const char ch : in) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+        c == '_' || c == '.') {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 } // namespace hub::gateway

@@ -1,4 +1,5 @@
 #include "sim/load/live_workload.hpp"
+#include "gateway/net/percent.hpp"
 
 #include "protocol/errors.hpp"
 
@@ -40,21 +41,6 @@ post answers_for(unit_kind kind) {
     case unit_kind::centre: return post::centre_operator;
     default: return post::city_leader;
   }
-}
-
-std::string form_escape(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s)
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-        c == '_' || c == '.')
-      out += static_cast<char>(c);
-    else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  return out;
 }
 
 /// Steady microseconds, for latencies.
@@ -794,8 +780,8 @@ void live_workload::start_hotline(std::int64_t) {
   ++counts_.hotline_posted;
   char where[64];
   std::snprintf(where, sizeof where, "lat=%.6f&long=%.6f", grid.lat, grid.lon);
-  std::string form = "service_code=" + form_escape(cat.code) + "&" + where +
-                     "&description=" + form_escape(cat.name + " (12345)") +
+  std::string form = "service_code=" + gateway::percent_encode(cat.code) + "&" + where +
+                     "&description=" + gateway::percent_encode(cat.name + " (12345)") +
                      "&attribute%5Bticket_id%5D=SIM-" + std::to_string(options_.first_request) +
                      "-" + std::to_string(post);
   post_(post, std::move(form));

@@ -9,6 +9,7 @@
 // lost (posted, never answered, or answered but with no report update) and doubled (a ticket
 // answered with two ids, or an id reported twice). Starts nothing: the hub runs separately.
 
+#include "gateway/net/percent.hpp"
 #include "protocol/hierarchy_file.hpp"
 #include "sim/load/command_line.hpp"
 
@@ -127,20 +128,6 @@ private:
   bool open_ = false;
 };
 
-std::string encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s)
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.')
-      out += static_cast<char>(c);
-    else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  return out;
-}
-
 struct post_log {
   std::string ticket, body;
   std::string id; // the service_request_id answered ("" when none)
@@ -215,7 +202,8 @@ int main(int argc, char** argv) {
     char where[64];
     std::snprintf(where, sizeof where, "&lat=%.6f&long=%.6f", g->lat, g->lon);
     posts[i].ticket = "LOAD-" + run_id + "-" + std::to_string(i);
-    posts[i].body = "api_key=" + encode(key) + "&service_code=" + encode(c.code) + where +
+    posts[i].body = "api_key=" + gateway::percent_encode(key) +
+                    "&service_code=" + gateway::percent_encode(c.code) + where +
                     "&description=hub-311-load&attribute%5Bticket_id%5D=" + posts[i].ticket;
   }
   std::fprintf(stderr, "hub-311-load: %zu posts at %llu/s over %llu connections to %s:%llu\n",
