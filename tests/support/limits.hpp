@@ -6,14 +6,19 @@
 
 #include <chrono>
 
+// Set by tests/CMakeLists.txt: 3 in a sanitizer build, which runs that much slower.
+#ifndef HUB_TEST_SLOWDOWN
+#define HUB_TEST_SLOWDOWN 1
+#endif
+
 namespace hub::testing {
 
 /// One answer from the hub: a reply, an event or a close over a socket, or a number of
 /// replies from the city in process.
-inline constexpr std::chrono::milliseconds patience{10000};
+inline constexpr std::chrono::milliseconds patience{10000 * HUB_TEST_SLOWDOWN};
 
 /// One thing a child process does: redis-server becoming ready, a line printed, an exit.
 /// Longer than `patience`, as starting a process is slower on a loaded machine.
-inline constexpr std::chrono::milliseconds wait_limit{15000};
+inline constexpr std::chrono::milliseconds wait_limit{15000 * HUB_TEST_SLOWDOWN};
 
 } // namespace hub::testing
