@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,30 +14,60 @@ extern char** environ;
 
 namespace hub::testing {
 
+namespace {
+
+/// Runs in the child between fork and exec, so only async-signal-safe calls: the child is
+/// killed when the thread that spawned it ends (a crashed test leaves no redis-server or hub
+/// behind), its stdout and stderr go to the pipes, and an exec failure's errno goes back
+/// through `report` (close-on-exec, so a successful exec closes it empty).
+[[noreturn]] void become(char* const* argv, int out, int err, int report, pid_t parent) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
+    ::_exit(127); // the parent is already gone: nobody would reap or read this child
+  if (::dup2(out, 1) < 0 || ::dup2(err, 2) < 0)
+    ::_exit(127);
+  ::execve(argv[0], argv, environ);
+  int code = errno;
+  [[maybe_unused]] auto n = ::write(report, &code, sizeof code);
+  ::_exit(127);
+}
+
+} // namespace
+
 child_process::child_process(std::vector<std::string> args) {
-  int out[2], err[2];
+  int out[2], err[2], report[2];
   if (::pipe2(out, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe");
   if (::pipe2(err, O_CLOEXEC) != 0) {
     ::close(out[0]), ::close(out[1]);
     throw std::runtime_error("pipe");
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
+    throw std::runtime_error("pipe");
+  }
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);
-  int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (rc != 0) {
+  pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ == 0)
+    become(argv.data(), out[1], err[1], report[1], parent);
+  int spawn_errno = pid_ < 0 ? errno : 0;
+  ::close(out[1]), ::close(err[1]), ::close(report[1]);
+  if (pid_ > 0) {
+    ssize_t n;
+    while ((n = ::read(report[0], &spawn_errno, sizeof spawn_errno)) < 0 && errno == EINTR) {}
+    if (n != static_cast<ssize_t>(sizeof spawn_errno))
+      spawn_errno = 0; // closed empty: the exec succeeded
+    else
+      wait();
+  }
+  ::close(report[0]);
+  if (pid_ <= 0 || spawn_errno != 0) {
     ::close(out[0]), ::close(err[0]);
     pid_ = -1;
-    throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
+    throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(spawn_errno));
   }
   readers_[0] = std::thread([this, fd = out[0]] { read_into(fd, 0); });
   readers_[1] = std::thread([this, fd = err[0]] { read_into(fd, 1); });

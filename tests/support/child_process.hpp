@@ -3,7 +3,8 @@
 // A child process for tests that run the real executables (`hub`, redis-server). Its stdout and
 // stderr are read by two threads into buffers that a test waits on with a condition variable
 // (no sleeps, no polling), each wait bounded by a timeout so that a hang becomes a failure.
-// The destructor SIGKILLs and reaps the process if it still runs.
+// The destructor SIGKILLs and reaps the process if it still runs; if the test process dies
+// first (a crash, a kill), the kernel SIGKILLs the child too (PR_SET_PDEATHSIG).
 
 #include "tests/support/limits.hpp"
 
@@ -24,7 +25,8 @@ namespace hub::testing {
 class child_process {
 public:
   /// Spawns `args[0]` (a path, not searched for) with `args`, in this process's environment;
-  /// throws std::runtime_error when it cannot.
+  /// throws std::runtime_error when it cannot. The child is SIGKILLed when the thread that
+  /// spawned it ends, so spawn only from a thread that outlives the child (a test's own).
   explicit child_process(std::vector<std::string> args);
   ~child_process();
   child_process(const child_process&) = delete;

@@ -31,6 +31,7 @@ public:
   /// open, as a hung server's do; SIGCONT resumes it). Resumed before it is stopped.
   void signal(int sig);
   bool running() const { return process_ != nullptr; }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
 
   int port() const { return port_; }
   persistence::redis_address address() const { return {"127.0.0.1", port_}; }
