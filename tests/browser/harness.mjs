@@ -69,7 +69,14 @@ export class City {
   async startHub() {
     this.hub = spawn(env('HUB_BINARY'), ['serve', '--hierarchy', this.file, '--port', String(this.port),
       '--secret-file', this.secret, '--redis', `127.0.0.1:${this.redisPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.hub.stderr.on('data', () => {}); // read, so that it never blocks
+    // Read, so that it never blocks; the tail is printed if the hub dies on its own (a crash,
+    // a sanitizer's report), since every test after that fails only with refused connections.
+    const hub = this.hub;
+    let tail = '';
+    hub.stderr.on('data', (d) => { tail = (tail + d).slice(-16384); });
+    hub.once('exit', (code, signal) => {
+      if (!hub.expectedExit) process.stderr.write(`hub serve exited by itself (${signal ?? `code ${code}`}); the end of its stderr:\n${tail}\n`);
+    });
     await waitFor(this.hub, 'stdout', /listening on ws:\/\/127\.0\.0\.1:(\d+)\//, 30000, 'hub serve');
     this.url = `http://127.0.0.1:${this.port}`;
   }
@@ -77,6 +84,7 @@ export class City {
   /// Kills the hub outright (SIGKILL: a crash) and waits until it is gone.
   async killHub() {
     const exited = new Promise((r) => this.hub.once('exit', r));
+    this.hub.expectedExit = true;
     this.hub.kill('SIGKILL');
     await exited;
   }
@@ -109,6 +117,7 @@ export class City {
     for (const p of [this.hub, this.redis]) {
       if (p && p.exitCode === null && p.signalCode === null) {
         const exited = new Promise((r) => p.once('exit', r));
+        p.expectedExit = true;
         p.kill('SIGTERM');
         await exited;
       }
