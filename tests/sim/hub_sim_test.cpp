@@ -20,6 +20,7 @@
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <utility>
 
 namespace hub::testing {
 namespace {
@@ -71,8 +72,41 @@ protected:
     return args;
   }
 
+  /// A scenario's restart command (`--restart-cmd`): stops `hub`, starts a second `hub serve`
+  /// on its port with `extra` arguments once the port is free, and returns once that one
+  /// listens (each wait bounded: 10 s). stop_second_hub() ends the second one.
+  std::string restart_command(const child_process& hub, const std::string& url,
+                              const std::string& extra) {
+    auto port = url.substr(url.rfind(':') + 1);
+    port.pop_back(); // the trailing '/'
+    const auto probe = "(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null";
+    auto script = write_file(
+        "restart.sh",
+        "kill -TERM " + std::to_string(hub.pid()) + "\nfor i in $(seq 200); do " + probe +
+            " || break; sleep 0.05; done\n" + HUB_BINARY + " serve --hierarchy " + hierarchy_ +
+            " --port " + port + " --secret-file " + secret_ + " " + extra + " > " +
+            (dir_ / "second-hub.log").string() + " 2>&1 &\necho $! > " + second_hub_pid_file() +
+            "\nfor i in $(seq 200); do " + probe + " && exit 0; sleep 0.05; done\nexit 1\n");
+    return "bash " + script;
+  }
+
+  void stop_second_hub() {
+    std::ifstream in(second_hub_pid_file());
+    pid_t second = 0;
+    in >> second;
+    if (second > 0)
+      ::kill(second, SIGTERM);
+  }
+
+  /// The busy scenario below, with its checks, on a fresh hub at time scale 600, with `extra`
+  /// hub-sim arguments (a fault to inject); hub-sim's exit code and stdout.
+  std::pair<int, std::string> run_busy_checked(std::vector<std::string> extra);
+
   fs::path dir_;
   std::string hierarchy_, secret_, keys_;
+
+private:
+  std::string second_hub_pid_file() const { return (dir_ / "second-hub.pid").string(); }
 };
 
 /// The counts of hub-sim's last progress line: reported, closed, whistles, summons, directives,
@@ -286,6 +320,19 @@ TEST_F(hub_sim_test, a_restart_in_the_scenario_runs_the_restart_command_and_the_
   EXPECT_EQ(word, "restarted");
 }
 
+std::pair<int, std::string> hub_sim_test::run_busy_checked(std::vector<std::string> extra) {
+  std::optional<child_process> hub;
+  auto url = start_hub(hub, {"--time-scale", "600"});
+  if (url.empty())
+    return {-1, ""};
+  std::vector<std::string> args{"--scenario", write_file("busy.scn", busy_scenario),
+                                "--until-closed", "20", "--check"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  child_process sim{sim_command(url, args)};
+  int code = sim.finish();
+  return {code, sim.out() + sim.err()};
+}
+
 TEST_F(hub_sim_test, the_check_passes_a_clean_run_and_the_report_has_every_part) {
   std::optional<child_process> hub;
   auto url = start_hub(hub, {"--time-scale", "600"});
@@ -344,14 +391,8 @@ TEST_F(hub_sim_test, the_check_asks_at_the_pace_the_hub_allows_and_passes_past_i
 }
 
 TEST_F(hub_sim_test, the_check_catches_reports_dropped_on_purpose) {
-  std::optional<child_process> hub;
-  auto url = start_hub(hub, {"--time-scale", "600"});
-  ASSERT_FALSE(url.empty());
-  auto scn = write_file("busy.scn", busy_scenario);
-  child_process sim{sim_command(
-      url, {"--scenario", scn, "--until-closed", "20", "--check", "--inject", "drop:5"})};
-  EXPECT_EQ(sim.finish(), 3) << sim.out() << sim.err();
-  auto out = sim.out();
+  auto [code, out] = run_busy_checked({"--inject", "drop:5"});
+  EXPECT_EQ(code, 3) << out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(
       out, m, std::regex(R"(check: FAILED: .* lost (\d+), duplicated 0, wrong 0)")))
@@ -361,14 +402,8 @@ TEST_F(hub_sim_test, the_check_catches_reports_dropped_on_purpose) {
 }
 
 TEST_F(hub_sim_test, the_check_catches_reports_made_twice) {
-  std::optional<child_process> hub;
-  auto url = start_hub(hub, {"--time-scale", "600"});
-  ASSERT_FALSE(url.empty());
-  auto scn = write_file("busy.scn", busy_scenario);
-  child_process sim{sim_command(
-      url, {"--scenario", scn, "--until-closed", "20", "--check", "--inject", "duplicate:4"})};
-  EXPECT_EQ(sim.finish(), 3) << sim.out() << sim.err();
-  auto out = sim.out();
+  auto [code, out] = run_busy_checked({"--inject", "duplicate:4"});
+  EXPECT_EQ(code, 3) << out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(
       out, m, std::regex(R"(check: FAILED: .* lost 0, duplicated (\d+), wrong 0)")))
@@ -382,32 +417,13 @@ TEST_F(hub_sim_test, the_check_catches_a_hub_restarted_without_its_store) {
   std::optional<child_process> hub;
   auto url = start_hub(hub, {"--time-scale", "600"});
   ASSERT_FALSE(url.empty());
-  auto port = url.substr(url.rfind(':') + 1);
-  port.pop_back(); // the trailing '/'
-  auto pid_file = (dir_ / "second-hub.pid").string();
-  auto log = (dir_ / "second-hub.log").string();
-  // The command stops the hub, starts another once the port is free, and returns once that
-  // one listens (each bounded: 10 s).
-  const auto probe = "(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null";
-  auto restart = write_file(
-      "restart.sh", "kill -TERM " + std::to_string(hub->pid()) + "\nfor i in $(seq 200); do " +
-                        probe + " || break; sleep 0.05; done\n" + HUB_BINARY +
-                        " serve --hierarchy " + hierarchy_ + " --port " + port + " --secret-file " +
-                        secret_ + " --time-scale 600 > " + log + " 2>&1 &\necho $! > " + pid_file +
-                        "\nfor i in $(seq 200); do " + probe +
-                        " && exit 0; sleep 0.05; done\nexit 1\n");
   auto scn = write_file("restart.scn", std::string(busy_scenario) + "\n[run]\nrestart = 08:10\n");
-  child_process sim{sim_command(url, {"--scenario", scn, "--until-closed", "30", "--check",
-                                      "--restart-cmd", "bash " + restart, "--timeout-s", "30"})};
+  child_process sim{
+      sim_command(url, {"--scenario", scn, "--until-closed", "30", "--check", "--restart-cmd",
+                        restart_command(*hub, url, "--time-scale 600"), "--timeout-s", "30"})};
   auto code = sim.finish();
   hub->wait(); // stopped by the restart command
-  {
-    std::ifstream in(pid_file);
-    pid_t second = 0;
-    in >> second;
-    if (second > 0)
-      ::kill(second, SIGTERM);
-  }
+  stop_second_hub();
   EXPECT_EQ(code, 3) << sim.out() << sim.err();
   auto out = sim.out();
   EXPECT_NE(out.find("hub-sim: restart: the command exited with 0"), std::string::npos) << out;
@@ -442,29 +458,13 @@ TEST_F(hub_sim_test, a_hub_restarted_on_its_redis_loses_nothing_and_the_check_pa
   std::optional<child_process> hub;
   auto url = start_hub(hub, {"--time-scale", "600", "--redis", store});
   ASSERT_FALSE(url.empty());
-  auto port = url.substr(url.rfind(':') + 1);
-  port.pop_back();
-  auto pid_file = (dir_ / "second-hub.pid").string();
-  const auto probe = "(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null";
-  auto restart = write_file(
-      "restart.sh",
-      "kill -TERM " + std::to_string(hub->pid()) + "\nfor i in $(seq 200); do " + probe +
-          " || break; sleep 0.05; done\n" + HUB_BINARY + " serve --hierarchy " + hierarchy_ +
-          " --port " + port + " --secret-file " + secret_ + " --time-scale 600 --redis " + store +
-          " > " + (dir_ / "second-hub.log").string() + " 2>&1 &\necho $! > " + pid_file +
-          "\nfor i in $(seq 200); do " + probe + " && exit 0; sleep 0.05; done\nexit 1\n");
   auto scn = write_file("restart.scn", std::string(busy_scenario) + "\n[run]\nrestart = 08:10\n");
-  child_process sim{sim_command(url, {"--scenario", scn, "--until-closed", "40", "--check",
-                                      "--restart-cmd", "bash " + restart, "--timeout-s", "40"})};
+  child_process sim{sim_command(
+      url, {"--scenario", scn, "--until-closed", "40", "--check", "--restart-cmd",
+            restart_command(*hub, url, "--time-scale 600 --redis " + store), "--timeout-s", "40"})};
   auto code = sim.finish();
-  hub->wait();
-  {
-    std::ifstream in(pid_file);
-    pid_t second = 0;
-    in >> second;
-    if (second > 0)
-      ::kill(second, SIGTERM);
-  }
+  hub->wait(); // stopped by the restart command
+  stop_second_hub();
   EXPECT_EQ(code, 0) << sim.out() << sim.err();
   auto out = sim.out();
   EXPECT_NE(out.find("hub-sim: restart: the command exited with 0"), std::string::npos) << out;
