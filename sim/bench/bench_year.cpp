@@ -143,7 +143,8 @@ struct year_figures {
 
 struct restart_figures {
   double read_ms = 0, build_ms = 0;
-  std::size_t cases = 0, open_cases = 0, directives = 0, receipts = 0, events = 0;
+  std::size_t cases = 0, open_cases = 0, directives = 0, receipts = 0, events = 0, requests = 0,
+              tasks = 0;
   std::int64_t rss = 0;
 };
 
@@ -723,11 +724,14 @@ run_result run_one(const options& o, const std::shared_ptr<const protocol::hiera
     r.directives = got.directives;
     r.receipts = got.receipts;
     r.events = got.events;
+    r.requests = got.requests;
+    r.tasks = got.tasks;
     r.rss = rss_bytes();
-    progress("year: %s restart: read the store %.0f ms (%zu cases, %zu open, %zu directives with "
-             "%zu receipts, %zu events), build the city %.0f ms",
-             name, r.read_ms, r.cases, r.open_cases, r.directives, r.receipts, r.events,
-             r.build_ms);
+    progress("year: %s restart: read the store %.0f ms (%zu cases, %zu open, %zu department "
+             "tasks, %zu directives with %zu receipts, the event log's last %zu events, the "
+             "request log's last %zu requests), build the city %.0f ms",
+             name, r.read_ms, r.cases, r.open_cases, r.tasks, r.directives, r.receipts, r.events,
+             r.requests, r.build_ms);
     city.reset();
     rt.sys->await_all_actors_done();
   }
@@ -795,7 +799,9 @@ std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hier
                     std::to_string(r->restart.cases) + " cases (" +
                         std::to_string(r->restart.open_cases) + " open), " +
                         std::to_string(r->restart.directives) + " directives, " +
-                        std::to_string(r->restart.receipts) + " receipts"});
+                        std::to_string(r->restart.receipts) + " receipts, " +
+                        std::to_string(r->restart.events) + " events, " +
+                        std::to_string(r->restart.requests) + " requests"});
     rows.push_back(
         {sec, name + " restart: build the city", fmt("%.0f ms", r->restart.build_ms), "", ""});
     rows.push_back({sec, name + " restart: total",
@@ -810,20 +816,25 @@ std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hier
     f.redis_used -= f.archive_bytes;
   const bool redis_flat = flat(hot_redis, &year_figures::redis_used, &worst_hot);
   const double restart_ms = with.restart.read_ms + with.restart.build_ms;
+  const bool enough = with.months.size() >= 3;
+  const auto flat_word = [&](bool ok) {
+    return !enough ? "n/a (fewer than 3 months)" : ok ? "met" : "MISSED";
+  };
   std::printf("\nverdict (flat: every month from the third within +-10 %% of the second)\n");
-  std::printf("  hub RSS with retention flat:                 %s (worst %.1f %%)\n",
-              rss_flat ? "met" : "MISSED", worst_rss * 100);
-  std::printf("  Redis without the archive, with retention, flat: %s (worst %.1f %%; the "
+  std::printf("  hub RSS with retention flat:                      %s (worst %.1f %%)\n",
+              flat_word(rss_flat), worst_rss * 100);
+  std::printf("  Redis less the archive, with retention, flat:     %s (worst %.1f %%; the "
               "archive grows by design)\n",
-              redis_flat ? "met" : "MISSED", worst_hot * 100);
-  std::printf("  restart with retention <= 5 s:               %s (%.0f ms; baseline %.0f ms)\n",
-              restart_ms <= 5000 ? "met" : "MISSED", restart_ms,
-              without.restart.read_ms + without.restart.build_ms);
-  rows.push_back({sec, "verdict: hub RSS flat (retention)", rss_flat ? "met" : "missed", "",
+              flat_word(redis_flat), worst_hot * 100);
+  std::printf(
+      "  restart with retention <= 5 s:                    %s (%.0f ms; baseline %.0f ms)\n",
+      restart_ms <= 5000 ? "met" : "MISSED", restart_ms,
+      without.restart.read_ms + without.restart.build_ms);
+  rows.push_back({sec, "verdict: hub RSS flat (retention)", flat_word(rss_flat), "",
                   fmt("worst month %.1f %% off the second", worst_rss * 100)});
-  rows.push_back({sec, "verdict: Redis less the archive flat", redis_flat ? "met" : "missed", "",
+  rows.push_back({sec, "verdict: Redis less the archive flat", flat_word(redis_flat), "",
                   fmt("worst month %.1f %% off the second", worst_hot * 100)});
-  rows.push_back({sec, "verdict: restart <= 5 s (retention)", restart_ms <= 5000 ? "met" : "missed",
+  rows.push_back({sec, "verdict: restart <= 5 s (retention)", restart_ms <= 5000 ? "met" : "MISSED",
                   "", fmt("%.0f ms", restart_ms)});
   return rows;
 }
