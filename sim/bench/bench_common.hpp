@@ -69,6 +69,16 @@ struct options {
     double queries_rate = 0; // queries answered a second beside them
   };
   transitions_figures* transitions_out = nullptr;
+  /// year (bench_year.cpp): simulated days from 2026-01-01, cases reported a day, the counties
+  /// whose every grid gets the daily directive (10: the whole city), the retention in days,
+  /// the slice of simulated time run between clock moves, and the Redis to use (empty: a
+  /// private redis-server). `--full`: 365 days, 20,000 cases a day, the whole city.
+  int year_days = 120;
+  std::size_t year_cases_per_day = 2000;
+  std::size_t year_counties = 1;
+  int year_retain_days = 30;
+  int year_slice_minutes = 15;
+  std::string year_redis;
   bool wants(const std::string& name) const {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
   }
@@ -181,6 +191,11 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
                                  const cast& people);
 std::vector<row> run_memory(const options& o, std::shared_ptr<const protocol::hierarchy> h,
                             const cast& people, std::int64_t rss_before_hierarchy);
+
+/// hub-bench "year": a year of the city on a real Redis in accelerated time, with retention
+/// and without; a row per simulated month, the restart at the end (bench_year.cpp).
+std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hierarchy> h,
+                          const cast& people);
 
 std::vector<row> run_queries(const options& o, std::shared_ptr<const protocol::hierarchy> h,
                              const cast& people);

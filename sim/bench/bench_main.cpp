@@ -1,14 +1,17 @@
 // hub-bench: benchmarks of the city of actors, each beside a bare-CAF baseline in the same run.
 // Prints figures (median and best of several rounds), never asserts on time.
 //
-//   hub-bench [--only directive|transitions|memory|queries|readside (repeatable, or
-//             comma-separated)] [--repeat N (1: readside's interleaved repeats)]
+//   hub-bench [--only directive|transitions|memory|queries|readside|year (repeatable, or
+//             comma-separated; year runs only when named)] [--repeat N (1: readside's interleaved
+//             repeats)]
 //             [--cases N (36200; queries: the city's cases, 1000000)] [--samples N (1000)]
 //             [--memory-cases N (1000000)] [--window N (20000)]
 //             [--rounds N (5)] [--threads N (2)] [--scheduler stealing|sharing (stealing)]
 //             [--flush-ms N (1000)]
 //             [--remembered N (0: the city's default)] [--seed N]
 //             [--caf KEY=VALUE (repeatable: extra CAF settings)] [--windows]
+//             year: [--days N (120)] [--cases-per-day N (2000)] [--directive-counties N (1)]
+//             [--retain-days N (30)] [--slice-minutes N (15)] [--redis HOST:PORT] [--full]
 //
 // Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
 // runs first (on a fresh heap), then directive, then transitions; each in its own actor system.
@@ -34,7 +37,7 @@ using namespace hub::bench;
 int usage(const std::string& why) {
   std::fprintf(stderr,
                "hub-bench: %s\n"
-               "usage: hub-bench [--only directive|transitions|memory|queries|readside]\n"
+               "usage: hub-bench [--only directive|transitions|memory|queries|readside|year]\n"
                "                 [--repeat N (1: readside's three runs, interleaved)]\n"
                "                 [--cases N (36200; queries: the cases the city holds,\n"
                "                  1000000, and the transitions beside them)]\n"
@@ -46,7 +49,13 @@ int usage(const std::string& why) {
                "                 [--remembered N (0: the city's default)] [--seed N]\n"
                "                 [--caf KEY=VALUE (repeatable: extra CAF settings)]\n"
                "                 [--windows (print each directive round's time window, for\n"
-               "                  perf record -k CLOCK_MONOTONIC; perf report --time)]\n",
+               "                  perf record -k CLOCK_MONOTONIC; perf report --time)]\n"
+               "       year (only when named; on Redis, with retention and without):\n"
+               "                 [--days N (120)] [--cases-per-day N (2000)]\n"
+               "                 [--directive-counties N (1; 10: every grid of the city)]\n"
+               "                 [--retain-days N (30)] [--slice-minutes N (15)]\n"
+               "                 [--redis HOST:PORT (a private redis-server; emptied!)]\n"
+               "                 [--full (365 days, 20000 cases a day, 10 counties)]\n",
                why.c_str());
   return 2;
 }
@@ -113,7 +122,7 @@ int main(int argc, char** argv) {
       std::string name;
       while (std::getline(names, name, ',')) {
         if (name != "directive" && name != "transitions" && name != "memory" && name != "queries" &&
-            name != "readside")
+            name != "readside" && name != "year")
           return usage("unknown benchmark: " + name);
         o.only.push_back(name);
       }
@@ -159,6 +168,31 @@ int main(int argc, char** argv) {
     } else if (arg == "--seed") {
       if (!number(o.seed))
         return usage("--seed needs a number");
+    } else if (arg == "--days") {
+      if (!number(o.year_days) || o.year_days == 0 || o.year_days > 3650)
+        return usage("--days needs a number in 1..3650");
+    } else if (arg == "--cases-per-day") {
+      if (!number(o.year_cases_per_day) || o.year_cases_per_day == 0)
+        return usage("--cases-per-day needs a positive number");
+    } else if (arg == "--directive-counties") {
+      if (!number(o.year_counties) || o.year_counties > 10)
+        return usage("--directive-counties needs a number in 0..10");
+    } else if (arg == "--retain-days") {
+      if (!number(o.year_retain_days) || o.year_retain_days == 0)
+        return usage("--retain-days needs a positive number");
+    } else if (arg == "--slice-minutes") {
+      if (!number(o.year_slice_minutes) || o.year_slice_minutes == 0 ||
+          1440 % o.year_slice_minutes != 0)
+        return usage("--slice-minutes needs a divisor of 1440");
+    } else if (arg == "--redis") {
+      const char* v = value();
+      if (v == nullptr)
+        return usage("--redis needs HOST:PORT");
+      o.year_redis = v;
+    } else if (arg == "--full") {
+      o.year_days = 365;
+      o.year_cases_per_day = 20'000;
+      o.year_counties = 10;
     } else if (arg == "--windows") {
       o.windows = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -206,6 +240,14 @@ int main(int argc, char** argv) {
     append(run_queries(o, h, people));
   else if (o.wants("readside"))
     append(run_read_cost(o, h, people));
+  if (std::find(o.only.begin(), o.only.end(), "year") != o.only.end()) {
+    try {
+      append(run_year(o, h, people));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "hub-bench: year: %s\n", e.what());
+      return 1;
+    }
+  }
   const double run_s = ms_between(t_start, now_ns()) / 1000;
 
   // -- the table --

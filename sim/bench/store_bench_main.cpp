@@ -19,20 +19,12 @@
 #include "persistence/recovery.hpp"
 #include "persistence/redis_journal.hpp"
 #include "sim/bench/bench_common.hpp"
+#include "sim/bench/bench_redis.hpp"
 #include "sim/gen/xinyang.hpp"
-
-#include <netinet/in.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <thread>
-
-extern char** environ;
 
 namespace {
 
@@ -49,68 +41,6 @@ int usage(const std::string& why) {
                why.c_str());
   return 2;
 }
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-/// A redis-server of our own, stopped (and its directory removed) on destruction.
-class private_redis {
-public:
-  private_redis() {
-    port_ = free_port();
-    dir_ = std::filesystem::temp_directory_path() / ("hub-store-bench-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-    std::vector<std::string> args{"redis-server",
-                                  "--bind",
-                                  "127.0.0.1",
-                                  "--port",
-                                  std::to_string(port_),
-                                  "--dir",
-                                  dir_.string(),
-                                  "--appendonly",
-                                  "yes",
-                                  "--appendfsync",
-                                  "everysec",
-                                  "--save",
-                                  "",
-                                  "--logfile",
-                                  (dir_ / "redis.log").string()};
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) != 0)
-      throw std::runtime_error("cannot start redis-server (apt-get install redis-server)");
-    for (int i = 0; i < 200; ++i) { // up to 10 s for it to answer
-      persistence::redis_connection c{{"127.0.0.1", port_}, std::chrono::milliseconds(500)};
-      if (auto r = c.ok() ? c.command({"PING"}) : nullptr; r)
-        return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    throw std::runtime_error("redis-server did not answer: see " + (dir_ / "redis.log").string());
-  }
-  ~private_redis() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  int port() const { return port_; }
-
-private:
-  pid_t pid_ = 0;
-  int port_ = 0;
-  std::filesystem::path dir_;
-};
 
 /// redis-benchmark's pipelined SET figure against `at`, requests per second (0 if it failed).
 double redis_benchmark_set(const persistence::redis_address& at) {
@@ -131,13 +61,6 @@ double redis_benchmark_set(const persistence::redis_address& at) {
   }
   ::pclose(p);
   return rate;
-}
-
-void flushall(const persistence::redis_address& at) {
-  persistence::redis_connection c{at, std::chrono::milliseconds(10000)};
-  auto r = c.command({"FLUSHALL"});
-  if (!r || r->type == REDIS_REPLY_ERROR)
-    throw std::runtime_error("FLUSHALL failed: " + c.error());
 }
 
 } // namespace

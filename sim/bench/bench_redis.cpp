@@ -1,0 +1,94 @@
+#include "sim/bench/bench_redis.hpp"
+
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace hub::bench {
+
+namespace {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+} // namespace
+
+private_redis::private_redis() {
+  port_ = free_port();
+  dir_ = std::filesystem::temp_directory_path() / ("hub-bench-redis-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir_);
+  std::vector<std::string> args{"redis-server",
+                                "--bind",
+                                "127.0.0.1",
+                                "--port",
+                                std::to_string(port_),
+                                "--dir",
+                                dir_.string(),
+                                "--appendonly",
+                                "yes",
+                                "--appendfsync",
+                                "everysec",
+                                "--save",
+                                "",
+                                "--logfile",
+                                (dir_ / "redis.log").string()};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) != 0)
+    throw std::runtime_error("cannot start redis-server (apt-get install redis-server)");
+  for (int i = 0; i < 200; ++i) { // up to 10 s for it to answer
+    persistence::redis_connection c{{"127.0.0.1", port_}, std::chrono::milliseconds(500)};
+    if (auto r = c.ok() ? c.command({"PING"}) : nullptr; r)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("redis-server did not answer: see " + (dir_ / "redis.log").string());
+}
+
+private_redis::~private_redis() {
+  ::kill(pid_, SIGTERM);
+  ::waitpid(pid_, nullptr, 0);
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void flushall(const persistence::redis_address& at) {
+  persistence::redis_connection c{at, std::chrono::milliseconds(10000)};
+  auto r = c.command({"FLUSHALL"});
+  if (!r || r->type == REDIS_REPLY_ERROR)
+    throw std::runtime_error("FLUSHALL failed: " + c.error());
+}
+
+std::int64_t redis_info_number(persistence::redis_connection& c, const std::string& field) {
+  auto r = c.command({"INFO", "memory"});
+  if (!r || r->type != REDIS_REPLY_STRING)
+    return -1;
+  std::string text(r->str, r->len);
+  auto at = text.find(field + ":");
+  if (at == std::string::npos)
+    return -1;
+  return std::strtoll(text.c_str() + at + field.size() + 1, nullptr, 10);
+}
+
+} // namespace hub::bench
