@@ -172,6 +172,17 @@ void bus::enqueue(std::unique_lock<std::mutex> guard, queued q) {
 }
 
 namespace {
+/// True when a kept event may be kept as its frame: one the strict decoder reads back, as a
+/// client does. Every event the hub makes has its case or directive id; an event built in
+/// process without one (tests) is kept whole.
+bool decodable(const protocol::server_message& m) {
+  if (auto* c = std::get_if<protocol::case_event>(&m))
+    return c->id != 0;
+  if (auto* d = std::get_if<protocol::directive_event>(&m))
+    return d->id != 0;
+  return false;
+}
+
 /// A delivery queue larger than this (entries) is given back once it empties: a city-wide
 /// burst grows it to millions of entries, which it would otherwise keep for good.
 constexpr std::size_t small_queue = 4096;
@@ -188,7 +199,7 @@ void bus::hand_out(std::unique_lock<std::mutex>& guard) {
       // Encoded once here, before any sink has it: the sessions write this cached frame, and
       // the kept event becomes a copy of it.
       if (q.seq != 0)
-        frames.emplace_back(q.msg->frame(false));
+        frames.emplace_back(decodable(q.msg->message()) ? q.msg->frame(false) : "");
       deliver(q);
     }
     if (!frames.empty()) {
@@ -211,6 +222,8 @@ void bus::compact(const std::vector<queued>& batch, std::vector<std::string>& fr
     if (q.seq == 0)
       continue; // an aggregate: never kept
     auto& frame = frames[f++];
+    if (frame.empty())
+      continue; // kept whole
     if (first) {
       i = kept_.lower_bound(q.seq);
       first = false;
@@ -575,6 +588,15 @@ void bus::restore(std::uint64_t last_seq, std::vector<stored_event> events) {
   kept_.gone_up_to(events.empty() ? last_seq : events.front().seq - 1);
   for (auto& e : events) {
     // Kept as frames, as delivered events are: a recovered city's past is replayed only.
+    if (!decodable(e.message)) {
+      kept_.push({e.seq,
+                  std::make_shared<const outbound>(std::move(e.message), e.unit),
+                  {},
+                  e.unit,
+                  index_of(e.unit),
+                  e.to});
+      continue;
+    }
     std::string frame{outbound{std::move(e.message), e.unit}.frame(false)};
     kept_.push({e.seq, nullptr, std::move(frame), e.unit, index_of(e.unit), e.to});
   }
