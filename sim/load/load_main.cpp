@@ -613,7 +613,7 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
     if (burst.delivered > 0) {
       // Both processes share the machine's cores: together they bound the rate.
       const auto own_us = burst.own.total() * 1e3 / static_cast<double>(burst.delivered);
-      std::printf("  hub-load's own CPU %.0f ms (user %.0f, kernel %.0f): %.2f us per delivered "
+      std::printf("  hub-load's own CPU %.0f ms (user %.0f, kernel %.0f): %.2f us a delivered "
                   "frame\n",
                   burst.own.total(), burst.own.user, burst.own.kernel, own_us);
       if (pid) {
