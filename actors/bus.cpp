@@ -113,7 +113,7 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   seq = seq_;
   protocol::set_seq(built->msg_, seq);
   outbound_ptr msg = std::move(built);
-  evicted = kept_.push({seq, msg, at, to});
+  evicted = kept_.push({seq, msg, {}, unit, at, to});
   if (tap_)
     tap_->on_event(at, msg, facts);
   if (watched(at, aud))
@@ -171,15 +171,72 @@ void bus::enqueue(std::unique_lock<std::mutex> guard, queued q) {
   deliver_queue(std::move(guard));
 }
 
+namespace {
+/// True when a kept event may be kept as its frame: one the strict decoder reads back, as a
+/// client does. Every event the hub makes has its case or directive id; an event built in
+/// process without one (tests) is kept whole.
+bool decodable(const protocol::server_message& m) {
+  if (auto* c = std::get_if<protocol::case_event>(&m))
+    return c->id != 0;
+  if (auto* d = std::get_if<protocol::directive_event>(&m))
+    return d->id != 0;
+  return false;
+}
+
+/// A delivery queue larger than this (entries) is given back once it empties: a city-wide
+/// burst grows it to millions of entries, which it would otherwise keep for good.
+constexpr std::size_t small_queue = 4096;
+} // namespace
+
 void bus::hand_out(std::unique_lock<std::mutex>& guard) {
   std::vector<queued> batch;
+  std::vector<std::string> frames;
   while (!queue_.empty()) {
     batch.swap(queue_);
     guard.unlock();
-    for (const auto& q : batch)
+    frames.clear();
+    for (const auto& q : batch) {
+      // Encoded once here, before any sink has it: the sessions write this cached frame, and
+      // the kept event becomes a copy of it.
+      if (q.seq != 0)
+        frames.emplace_back(decodable(q.msg->message()) ? q.msg->frame(false) : "");
       deliver(q);
+    }
+    if (!frames.empty()) {
+      guard.lock();
+      compact(batch, frames);
+      guard.unlock();
+    }
     batch.clear(); // frees delivered messages outside the lock
     guard.lock();
+  }
+  if (queue_.capacity() > small_queue)
+    std::vector<queued>().swap(queue_);
+}
+
+void bus::compact(const std::vector<queued>& batch, std::vector<std::string>& frames) {
+  std::size_t f = 0;
+  std::size_t i = kept_.size();
+  bool first = true;
+  for (const auto& q : batch) {
+    if (q.seq == 0)
+      continue; // an aggregate: never kept
+    auto& frame = frames[f++];
+    if (frame.empty())
+      continue; // kept whole
+    if (first) {
+      i = kept_.lower_bound(q.seq);
+      first = false;
+    }
+    while (i < kept_.size() && kept_[i].seq < q.seq)
+      ++i;
+    if (i == kept_.size())
+      return;
+    auto& k = kept_[i];
+    if (k.seq == q.seq && k.msg == q.msg) {
+      k.frame = std::move(frame);
+      k.msg.reset(); // never the last reference: the batch holds one
+    }
   }
 }
 
@@ -262,7 +319,7 @@ void bus::deliver(const queued& q) {
 bool bus::matches(const kept& k, protocol::unit_code topic, std::uint32_t topic_at) const {
   // An event of a unit outside the hierarchy goes to that unit's own watchers, as live.
   if (k.to == reach::unit_watchers || k.at == unknown_index || topic_at == unknown_index)
-    return k.msg->unit() == topic;
+    return k.unit == topic;
   return hierarchy_->within_at(k.at, topic_at);
 }
 
@@ -369,7 +426,13 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
   const auto cut = seq_;
   sink_ptr sink = sub.replay->sink;
   const auto chunk = sink->replay_chunk(); // 0: no limit
-  std::vector<outbound_ptr> out;
+  // What the step hands out: a kept message, or a kept frame decoded outside the lock.
+  struct found {
+    outbound_ptr msg;
+    std::string frame;
+    protocol::unit_code unit = 0;
+  };
+  std::vector<found> out;
   // Events after the point reached are no longer kept: the client learns it missed some.
   const bool gap = sub.upto < cut && kept_.gone() > sub.upto;
   const auto reached = sub.upto;
@@ -383,7 +446,7 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
       if (matches(k, topic, topic_at) && !had_already(mine, topic, k)) {
         if (chunk != 0 && out.size() == chunk)
           break;
-        out.push_back(k.msg);
+        out.push_back({k.msg, k.msg ? std::string{} : k.frame, k.unit});
       }
       sub.upto = k.seq;
     }
@@ -408,8 +471,16 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
   guard.unlock();
   if (gap)
     sink->send(std::make_shared<const outbound>(protocol::gap{topic, reached, cut + 1}, topic));
-  for (auto& m : out)
-    sink->send(std::move(m));
+  for (auto& m : out) {
+    if (m.msg) {
+      sink->send(std::move(m.msg));
+      continue;
+    }
+    auto body = std::string_view{m.frame}.substr(protocol::frame_header_size(m.frame.data()));
+    auto decoded = protocol::decode_server(body);
+    if (auto* msg = std::get_if<protocol::server_message>(&decoded))
+      sink->send(std::make_shared<const outbound>(std::move(*msg), m.unit, std::move(m.frame)));
+  }
   out.clear(); // frees outside the lock what eviction may have left to us
   if (done) {
     for (auto id : acks) // where the replay ended, before the live events
@@ -516,8 +587,18 @@ void bus::restore(std::uint64_t last_seq, std::vector<stored_event> events) {
   // What came before the oldest event handed back is past retention already.
   kept_.gone_up_to(events.empty() ? last_seq : events.front().seq - 1);
   for (auto& e : events) {
-    kept_.push({e.seq, std::make_shared<const outbound>(std::move(e.message), e.unit),
-                index_of(e.unit), e.to});
+    // Kept as frames, as delivered events are: a recovered city's past is replayed only.
+    if (!decodable(e.message)) {
+      kept_.push({e.seq,
+                  std::make_shared<const outbound>(std::move(e.message), e.unit),
+                  {},
+                  e.unit,
+                  index_of(e.unit),
+                  e.to});
+      continue;
+    }
+    std::string frame{outbound{std::move(e.message), e.unit}.frame(false)};
+    kept_.push({e.seq, nullptr, std::move(frame), e.unit, index_of(e.unit), e.to});
   }
 }
 
@@ -534,6 +615,24 @@ std::size_t bus::topic_count() const {
 replay_stats bus::replays() const {
   std::lock_guard<std::mutex> guard{mutex_};
   return replay_stats_;
+}
+
+std::size_t bus::kept_bytes() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < kept_.size(); ++i) {
+    const auto& k = kept_[i];
+    if (k.msg)
+      bytes += sizeof(outbound);      // and what its strings hold: not counted
+    else if (k.frame.capacity() > 15) // beyond the string's own small buffer
+      bytes += k.frame.capacity() + 1;
+  }
+  return bytes;
+}
+
+std::size_t bus::queue_capacity() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return queue_.capacity();
 }
 
 } // namespace hub::actors

@@ -70,6 +70,19 @@ void lane::drain() {
       i.to->on_delivered(std::move(i.msg));
   }
   batch_.clear(); // may destroy sessions that finished meanwhile: on their own thread
+  if (batch_.capacity() > small_inbox)
+    shrink_if_idle();
+}
+
+void lane::shrink_if_idle() {
+  std::vector<item> spare;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (!inbox_.empty())
+      return; // still busy: the two vectors keep trading their room
+    spare.swap(inbox_);
+  }
+  std::vector<item>().swap(batch_);
 }
 
 } // namespace hub::gateway

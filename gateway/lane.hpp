@@ -68,6 +68,11 @@ private:
 
   /// On the lane's thread: hands over everything delivered so far, in order.
   void drain();
+  /// On the lane's thread, after a drain that handed over more than `small_inbox` items:
+  /// when nothing arrived meanwhile, the burst is over and both vectors give their memory
+  /// back (a city-wide burst grows them to hundreds of thousands of items, 40 bytes each).
+  void shrink_if_idle();
+  static constexpr std::size_t small_inbox = 4096;
 
   boost::asio::io_context ioc_; // first: destroyed last, after the sessions held below
   std::thread thread_;

@@ -515,6 +515,7 @@ struct burst_result {
   double rss_settled = -1;                // and --settle-s later
   double last_ms = -1;                    // first issue sent -> the last delivery
   cpu_time server;                        // over the same window
+  cpu_time own;                           // hub-load's own, over the same window
   bool complete = false;
 };
 
@@ -609,6 +610,21 @@ void report(const run_state& s, const phases& p, const memory& m, protocol::unit
       std::printf("  server CPU %.0f ms (user %.0f, kernel %.0f): %.2f us per delivered frame\n",
                   burst.server.total(), burst.server.user, burst.server.kernel,
                   burst.server.total() * 1e3 / static_cast<double>(burst.delivered));
+    if (burst.delivered > 0) {
+      // Both processes share the machine's cores: together they bound the rate.
+      const auto own_us = burst.own.total() * 1e3 / static_cast<double>(burst.delivered);
+      std::printf("  hub-load's own CPU %.0f ms (user %.0f, kernel %.0f): %.2f us a delivered "
+                  "frame\n",
+                  burst.own.total(), burst.own.user, burst.own.kernel, own_us);
+      if (pid) {
+        const auto both =
+            own_us + burst.server.total() * 1e3 / static_cast<double>(burst.delivered);
+        const auto cores = static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
+        std::printf("  server and hub-load together %.2f us per frame: at most %.0f deliveries/s "
+                    "on %.0f cores at this CPU cost\n",
+                    both, cores * 1e6 / both, cores);
+      }
+    }
     if (pid && burst.rss_before > 0 && burst.rss_after > 0)
       std::printf("  server RSS %.1f MiB before the burst, %.1f MiB with its %llu directives open: "
                   "%.2f MiB per open city-wide directive (an upper bound: what the burst's "
@@ -740,6 +756,7 @@ outcome run_against(const options& opt, const std::string& url_text, std::uint64
       burst.directives = opt.burst;
       burst.expected = opt.burst * s.received.load();
       const auto server_b0 = pid ? cpu_of(static_cast<long>(pid)) : cpu_time{};
+      const auto own_b0 = cpu_of(0);
       const auto t0 = now_ns();
       for (std::uint64_t k = 0; k < opt.burst; ++k) {
         auto bd = d;
@@ -754,6 +771,7 @@ outcome run_against(const options& opt, const std::string& url_text, std::uint64
           limit_s);
       if (pid)
         burst.server = cpu_of(static_cast<long>(pid)) - server_b0;
+      burst.own = cpu_of(0) - own_b0;
       burst.delivered = s.burst_received.load();
       burst.refused = s.burst_refused.load();
       if (burst.delivered > 0)
@@ -853,6 +871,9 @@ void side_by_side(const outcome& hub, const outcome& base) {
          us_per(base.burst.server.user, base.burst.delivered), "%.2f");
     line("    of which kernel (us)", us_per(hub.burst.server.kernel, hub.burst.delivered),
          us_per(base.burst.server.kernel, base.burst.delivered), "%.2f");
+    line("  hub-load's CPU per delivered frame (us)",
+         us_per(hub.burst.own.total(), hub.burst.delivered),
+         us_per(base.burst.own.total(), base.burst.delivered), "%.2f");
   }
   line("server RSS with the clients (MiB)", hub.rss_connected, base.rss_connected, "%.1f");
   line("server RSS at the end (MiB)", hub.rss_after, base.rss_after, "%.1f");

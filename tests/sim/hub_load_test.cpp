@@ -79,6 +79,9 @@ TEST(hub_load_test, measures_the_hub_and_the_bare_beast_baseline_side_by_side) {
       << out;
   EXPECT_EQ(occurrences(out, "(10 acked, 0 refused): 3000 of 3000 deliveries\n"), 2u) << out;
   EXPECT_EQ(occurrences(out, "us per delivered frame"), 2u) << out; // each server's CPU read
+  // hub-load's own CPU in each burst, and the rate the two processes' CPU allows.
+  EXPECT_EQ(occurrences(out, "hub-load's own CPU"), 2u) << out;
+  EXPECT_EQ(occurrences(out, "deliveries/s on "), 2u) << out;
   EXPECT_EQ(occurrences(out, "MiB per open city-wide directive (target"), 2u) << out;
   // The table: both columns filled for the burst's rate and CPU per frame.
   std::smatch m;
