@@ -33,6 +33,9 @@ struct read_model::shared {
   std::function<void(case_id, std::shared_ptr<history_question>)> ask_holder;
   std::shared_ptr<case_archive> archive; // null: ended cases are kept
   retention_times retain;
+  /// Held while a query is fenced and sent (ask): its messages reach each shard in the order
+  /// of its fences, while the bus's lock, which publishing takes, is held for the fences only.
+  mutable std::mutex send_order;
 
   /// The shard keeping case `id`: its maker's (nullopt when the id names no unit).
   std::optional<std::uint16_t> shard_of_case(case_id id) const {
@@ -1602,13 +1605,18 @@ void read_model::ask(bus& events, const principal& who, std::uint64_t id, query 
   job->who = who;
   job->id = id;
   job->reply_to = std::move(reply_to);
+  // The cut is fenced under the bus's lock (after every event up to it, before any later
+  // one); the messages are sent after it, still in the fences' order (a shard answers the
+  // first fence's query when its message comes): sending under the bus's lock had kept every
+  // publisher waiting behind a query's sends and the scheduler's wake-ups.
+  std::lock_guard order{shared_->send_order};
   events.at_cut([&](std::uint64_t seq) {
     job->seq = seq;
-    for (std::size_t slot = 0; slot < targets.size(); ++slot) {
-      feeds_[targets[slot]]->fence(seq);
-      caf::anon_send(shards_[targets[slot]], query_msg{job, slot});
-    }
+    for (auto t : targets)
+      feeds_[t]->fence(seq);
   });
+  for (std::size_t slot = 0; slot < targets.size(); ++slot)
+    caf::anon_send(shards_[targets[slot]], query_msg{job, slot});
 }
 
 } // namespace hub::actors
