@@ -7,6 +7,7 @@
 #include "actors/progress.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/json.hpp"
+#include "protocol/size_bound.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +33,9 @@ struct read_model::shared {
   std::function<void(case_id, std::shared_ptr<history_question>)> ask_holder;
   std::shared_ptr<case_archive> archive; // null: ended cases are kept
   retention_times retain;
+  /// Held while a query is fenced and sent (ask): its messages reach each shard in the order
+  /// of its fences, while the bus's lock, which publishing takes, is held for the fences only.
+  mutable std::mutex send_order;
 
   /// The shard keeping case `id`: its maker's (nullopt when the id names no unit).
   std::optional<std::uint16_t> shard_of_case(case_id id) const {
@@ -262,8 +266,12 @@ struct query_msg {
 };
 
 /// Cuts `items` (and sets the cursor from the last kept) until `r` fits a frame in both forms.
+/// Counted first (size_bound, no encoding): only a page that may pass the limit is encoded,
+/// to cut it where the encodings say.
 template <class Items, class CursorOf>
 void fit(result& r, Items& items, CursorOf cursor_of_last) {
+  if (size_bound(r) <= limits::result_bytes)
+    return;
   for (;;) {
     const auto size = std::max(encode(server_message{r}).size(), to_json(server_message{r}).size());
     if (size <= limits::result_bytes || items.size() <= 1)
@@ -281,9 +289,13 @@ struct history_answer final : history_question {
   result r;
   std::uint32_t end = 0;
   sink_ptr reply_to;
-  /// Where to look when the holder no longer keeps the case (its retention came before the
-  /// shard's): null once looked, or without an archive.
+  /// Where to look when the holder no longer keeps the case (it let the case go to the
+  /// archive): null once looked, or without an archive.
   std::shared_ptr<case_archive> archive;
+  /// When the shard no longer keeps the case (it let it go, retention): the query, checked
+  /// and summarised from the record once it comes, as the shard would have (summarise_from).
+  std::shared_ptr<query_job> job;
+  std::shared_ptr<const read_model::shared> sh;
 
   void answer(const case_record* c) override {
     if (c == nullptr && archive) {
@@ -296,6 +308,8 @@ struct history_answer final : history_question {
         again->answer(a.record ? &*a.record : nullptr);
       });
     }
+    if (job != nullptr)
+      return summarise_from(c);
     if (c == nullptr || c->history.size() < end)
       return reply(reply_to,
                    error{r.id, errc::unknown_case, "no case " + std::to_string(r.one.summary.id)});
@@ -317,6 +331,9 @@ struct history_answer final : history_question {
     fit(r, d.steps, next);
     reply(reply_to, std::move(r));
   }
+
+  /// Answers `job` from record `c` (null: there is none) through a scratch shard.
+  void summarise_from(const case_record* c);
 };
 
 /// Refuses a `case` query: replies `e`, and leaves no question for a holder.
@@ -352,7 +369,8 @@ struct shard_state {
     bool operator>(const colour_point& o) const { return at > o.at; }
   };
   std::priority_queue<colour_point, std::vector<colour_point>, std::greater<>> points;
-  timestamp_ms clock = 0; // the latest time the stock's colours are at
+  timestamp_ms clock = 0;      // the latest time the stock's colours are at
+  timestamp_ms applied_at = 0; // the latest case event's time: what is let go after a batch
   /// Ended cases by their last step's time, earliest first: let go `retain` after it.
   std::priority_queue<std::pair<timestamp_ms, case_id>,
                       std::vector<std::pair<timestamp_ms, case_id>>, std::greater<>>
@@ -849,7 +867,7 @@ struct shard_state {
     step(v, {ev.at, ev.action, ev.unit, ev.by, ev.departments, ev.score});
     restock(v);
     note_ended(v);
-    forget_ended(ev.at);
+    applied_at = std::max(applied_at, ev.at);
   }
 
   // -- retention (archive.hpp): the read side lets ended cases go as their holders do --
@@ -967,12 +985,24 @@ struct shard_state {
   }
 
   /// The `case` query: checked and summarised here, at the cut; its steps up to the cut and
-  /// what was reported come from the holder (history_request), which answers.
-  void answer_one(query_job& job) {
-    if (auto q = summarise_one(job)) {
-      const auto id = q->r.one.summary.id; // before q is moved into the call
-      sh->ask_holder(id, std::move(q));
+  /// what was reported come from the holder (history_request), which answers. A case this
+  /// shard has let go (retention) takes the same way, and is checked and summarised from the
+  /// record that comes back: its holder's, or the archive's once the holder let it go too.
+  void answer_one(const std::shared_ptr<query_job>& job) {
+    std::shared_ptr<history_answer> q;
+    if (sh->archive && !cases.contains(job->q.case_ref)) {
+      q = std::make_shared<history_answer>();
+      q->r.id = job->id;
+      q->r.one.summary.id = job->q.case_ref;
+      q->reply_to = job->reply_to;
+      q->archive = sh->archive;
+      q->job = job;
+      q->sh = sh;
+    } else {
+      q = summarise_one(*job);
     }
+    if (q != nullptr)
+      sh->ask_holder(job->q.case_ref, std::move(q));
   }
 
   /// The `case` query checked and summarised, waiting for the record that gives its steps;
@@ -1079,29 +1109,21 @@ struct shard_state {
   }
 };
 
-/// Answers `case` for a case no shard keeps from the archive, on the archive's thread: the
-/// stored case taken up by a scratch shard, which answers as the shard would have.
-void answer_from_archive(const std::shared_ptr<const read_model::shared>& sh,
-                         std::shared_ptr<query_job> job) {
-  const auto id = job->q.case_ref;
-  sh->archive->fetch(id, [sh, job = std::move(job)](archive_answer a) {
-    if (a.is == archive_answer::status::unavailable)
-      return reply(job->reply_to, error{job->id, errc::try_again,
-                                        "the archive did not answer: ask again shortly"});
-    if (a.is == archive_answer::status::absent)
-      return reply(job->reply_to, error{job->id, errc::unknown_case,
-                                        "no case " + std::to_string(job->q.case_ref)});
-    shard_state scratch;
-    scratch.sh = sh;
-    scratch.book = period_book(&sh->parent);
-    scratch.clock = job->now;
-    scratch.adopt(*a.record);
-    if (auto q = scratch.summarise_one(*job))
-      q->answer(&*a.record); // the stored record is the history: no holder to ask
-  });
+void history_answer::summarise_from(const case_record* c) {
+  if (c == nullptr)
+    return reply(reply_to,
+                 error{job->id, errc::unknown_case, "no case " + std::to_string(job->q.case_ref)});
+  shard_state scratch;
+  scratch.sh = sh;
+  scratch.book = period_book(&sh->parent);
+  scratch.clock = job->now;
+  scratch.adopt(*c);
+  if (auto q = scratch.summarise_one(*job))
+    q->answer(c); // the record at hand is the history: no holder to ask again
 }
 
-/// Answers `directive` for one no shard keeps from the archive, as answer_from_archive does.
+/// Answers `directive` for one no shard keeps from the archive, on the archive's thread: the
+/// stored directive taken up by a scratch shard, which answers as the shard would have.
 void answer_directive_from_archive(const std::shared_ptr<const read_model::shared>& sh,
                                    std::shared_ptr<query_job> job) {
   const auto id = job->q.directive_ref;
@@ -1284,11 +1306,8 @@ void answer(shard_state& state, query_msg& m) {
   auto& job = *m.job;
   if (job.q.what != query_kind::figures && job.q.what != query_kind::ranking)
     state.forget_ended(job.now); // what ended `retain` ago is not in any answer
-  if (job.q.what == query_kind::one_case) {
-    if (state.sh->archive && !state.cases.contains(job.q.case_ref))
-      return answer_from_archive(state.sh, m.job);
-    return state.answer_one(job);
-  }
+  if (job.q.what == query_kind::one_case)
+    return state.answer_one(m.job);
   if (job.q.what == query_kind::directive) {
     if (state.sh->archive && !state.directives.contains(job.q.directive_ref))
       return answer_directive_from_archive(state.sh, m.job);
@@ -1422,6 +1441,10 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
             feed->take(batch);
             for (const auto& e : batch)
               apply_event(self->state, e);
+            // Once a batch, not once an event: what ended the retention before its last
+            // event is let go (and before any answer: answer() lets go up to the query's time).
+            if (!batch.empty())
+              self->state.forget_ended(self->state.applied_at);
             batch.clear();
           };
           return caf::behavior{
@@ -1582,13 +1605,18 @@ void read_model::ask(bus& events, const principal& who, std::uint64_t id, query 
   job->who = who;
   job->id = id;
   job->reply_to = std::move(reply_to);
+  // The cut is fenced under the bus's lock (after every event up to it, before any later
+  // one); the messages are sent after it, still in the fences' order (a shard answers the
+  // first fence's query when its message comes): sending under the bus's lock had kept every
+  // publisher waiting behind a query's sends and the scheduler's wake-ups.
+  std::lock_guard order{shared_->send_order};
   events.at_cut([&](std::uint64_t seq) {
     job->seq = seq;
-    for (std::size_t slot = 0; slot < targets.size(); ++slot) {
-      feeds_[targets[slot]]->fence(seq);
-      caf::anon_send(shards_[targets[slot]], query_msg{job, slot});
-    }
+    for (auto t : targets)
+      feeds_[t]->fence(seq);
   });
+  for (std::size_t slot = 0; slot < targets.size(); ++slot)
+    caf::anon_send(shards_[targets[slot]], query_msg{job, slot});
 }
 
 } // namespace hub::actors

@@ -6,6 +6,7 @@
 #include "protocol/detail/object_codec.hpp"
 #include "protocol/detail/reader.hpp"
 #include "protocol/detail/writer.hpp"
+#include "protocol/size_bound.hpp"
 
 namespace hub::protocol::detail {
 
@@ -16,7 +17,8 @@ constexpr auto required = presence::required;
 constexpr auto optional = presence::optional;
 
 template <class Message>
-struct fields; // keys, read and write of one message
+struct fields; // keys, read and write of one message (write: to a map_writer, or a
+               // size_writer that counts what it would write)
 
 template <>
 struct fields<ack> {
@@ -29,7 +31,8 @@ struct fields<ack> {
     r.read_uint("seq", m.seq, optional);
   }
 
-  static void write(map_writer& w, const ack& m) {
+  template <class W>
+  static void write(W& w, const ack& m) {
     w.put("id", m.id);
     if (m.case_ref != 0)
       w.put("case", m.case_ref);
@@ -57,7 +60,8 @@ struct fields<error> {
     r.read_text("message", m.message, optional, limits::text_bytes);
   }
 
-  static void write(map_writer& w, const error& m) {
+  template <class W>
+  static void write(W& w, const error& m) {
     w.put("id", m.id);
     w.put("code", static_cast<std::uint16_t>(m.code));
     if (!m.message.empty())
@@ -91,7 +95,8 @@ struct fields<case_event> {
     r.read_uint("duplicate_of", m.duplicate_of, optional);
   }
 
-  static void write(map_writer& w, const case_event& m) {
+  template <class W>
+  static void write(W& w, const case_event& m) {
     w.put("seq", m.seq);
     w.put("at", m.at);
     w.put("case", m.id);
@@ -143,7 +148,8 @@ struct fields<directive_event> {
     r.read_uint("recipient", m.recipient, optional);
   }
 
-  static void write(map_writer& w, const directive_event& m) {
+  template <class W>
+  static void write(W& w, const directive_event& m) {
     w.put("seq", m.seq);
     w.put("at", m.at);
     w.put("directive", m.id);
@@ -193,7 +199,8 @@ struct fields<unit_figures> {
     r.read_counts("closed_at", m.closed_at, optional);
   }
 
-  static void write(map_writer& w, const unit_figures& m) {
+  template <class W>
+  static void write(W& w, const unit_figures& m) {
     for (const auto& [key, member] : counters)
       if (m.*member != 0)
         w.put(key, m.*member);
@@ -213,10 +220,11 @@ struct fields<aggregate> {
       fields<unit_figures>::read(*figures, m.figures);
   }
 
-  static void write(map_writer& w, const aggregate& m) {
+  template <class W>
+  static void write(W& w, const aggregate& m) {
     w.put("unit", m.unit);
     w.put("at", m.at);
-    map_writer figures;
+    W figures;
     fields<unit_figures>::write(figures, m.figures);
     w.put("figures", figures);
   }
@@ -232,7 +240,8 @@ struct fields<gap> {
     r.read_uint("next", m.next, required);
   }
 
-  static void write(map_writer& w, const gap& m) {
+  template <class W>
+  static void write(W& w, const gap& m) {
     w.put("unit", m.unit);
     w.put("since", m.since);
     w.put("next", m.next);
@@ -263,7 +272,8 @@ struct fields<case_summary> {
     r.read_timestamp("changed_at", m.changed_at, required);
   }
 
-  static void write(map_writer& w, const case_summary& m) {
+  template <class W>
+  static void write(W& w, const case_summary& m) {
     w.put("case", m.id);
     if (!m.title.empty())
       w.put("title", m.title);
@@ -305,7 +315,8 @@ struct fields<case_step> {
     r.read_uint("duplicate_of", m.duplicate_of, optional);
   }
 
-  static void write(map_writer& w, const case_step& m) {
+  template <class W>
+  static void write(W& w, const case_step& m) {
     w.put("at", m.at);
     w.put("action", m.action);
     w.put("state", m.state);
@@ -350,7 +361,8 @@ struct fields<case_detail> {
                 });
   }
 
-  static void write(map_writer& w, const case_detail& m) {
+  template <class W>
+  static void write(W& w, const case_detail& m) {
     fields<case_summary>::write(w, m.summary);
     if (!m.description.empty())
       w.put("description", m.description);
@@ -367,7 +379,7 @@ struct fields<case_detail> {
       w.put("first", m.first);
     if (!m.steps.empty())
       w.put_maps("steps", m.steps.size(),
-                 [&](std::size_t i, map_writer& e) { fields<case_step>::write(e, m.steps[i]); });
+                 [&](std::size_t i, auto& e) { fields<case_step>::write(e, m.steps[i]); });
   }
 };
 
@@ -382,7 +394,8 @@ struct fields<receipt_count> {
     r.read_uint("done", m.done, optional);
   }
 
-  static void write(map_writer& w, const receipt_count& m) {
+  template <class W>
+  static void write(W& w, const receipt_count& m) {
     w.put("unit", m.unit);
     if (m.total != 0)
       w.put("total", m.total);
@@ -403,7 +416,8 @@ struct fields<laggard> {
     r.read_enum("action", m.action, optional);
   }
 
-  static void write(map_writer& w, const laggard& m) {
+  template <class W>
+  static void write(W& w, const laggard& m) {
     w.put("unit", m.unit);
     if (m.person != 0)
       w.put("person", m.person);
@@ -447,7 +461,8 @@ struct fields<directive_detail> {
                 into(m.laggards));
   }
 
-  static void write(map_writer& w, const directive_detail& m) {
+  template <class W>
+  static void write(W& w, const directive_detail& m) {
     w.put("directive", m.id);
     w.put("unit", m.unit);
     if (m.by != 0)
@@ -469,12 +484,11 @@ struct fields<directive_detail> {
     if (m.scope.done != 0)
       w.put("done", m.scope.done);
     if (!m.children.empty())
-      w.put_maps("children", m.children.size(), [&](std::size_t i, map_writer& e) {
-        fields<receipt_count>::write(e, m.children[i]);
-      });
+      w.put_maps("children", m.children.size(),
+                 [&](std::size_t i, auto& e) { fields<receipt_count>::write(e, m.children[i]); });
     if (!m.laggards.empty())
       w.put_maps("laggards", m.laggards.size(),
-                 [&](std::size_t i, map_writer& e) { fields<laggard>::write(e, m.laggards[i]); });
+                 [&](std::size_t i, auto& e) { fields<laggard>::write(e, m.laggards[i]); });
   }
 };
 
@@ -499,7 +513,8 @@ struct fields<directive_row> {
     r.read_enum("action", m.action, optional);
   }
 
-  static void write(map_writer& w, const directive_row& m) {
+  template <class W>
+  static void write(W& w, const directive_row& m) {
     w.put("directive", m.id);
     w.put("unit", m.unit);
     if (m.by != 0)
@@ -565,7 +580,8 @@ struct fields<figure_row> {
       }
   }
 
-  static void write(map_writer& w, const figure_row& m) {
+  template <class W>
+  static void write(W& w, const figure_row& m) {
     w.put("unit", m.unit);
     for (const auto& [key, member] : counters)
       if (m.*member != 0)
@@ -599,16 +615,16 @@ struct fields<figures_detail> {
                 fields<directive_detail>::into(m.children));
   }
 
-  static void write(map_writer& w, const figures_detail& m) {
+  template <class W>
+  static void write(W& w, const figures_detail& m) {
     if (m.from != 0)
       w.put("from", m.from);
     if (m.to != 0)
       w.put("to", m.to);
     fields<figure_row>::write(w, m.unit);
     if (!m.children.empty())
-      w.put_maps("children", m.children.size(), [&](std::size_t i, map_writer& e) {
-        fields<figure_row>::write(e, m.children[i]);
-      });
+      w.put_maps("children", m.children.size(),
+                 [&](std::size_t i, auto& e) { fields<figure_row>::write(e, m.children[i]); });
   }
 };
 
@@ -626,7 +642,8 @@ struct fields<ranking_detail> {
                 fields<directive_detail>::into(m.rows));
   }
 
-  static void write(map_writer& w, const ranking_detail& m) {
+  template <class W>
+  static void write(W& w, const ranking_detail& m) {
     w.put("unit", m.unit);
     w.put("level", m.level);
     w.put("by", m.by);
@@ -636,7 +653,7 @@ struct fields<ranking_detail> {
       w.put("to", m.to);
     if (!m.rows.empty())
       w.put_maps("rows", m.rows.size(),
-                 [&](std::size_t i, map_writer& e) { fields<figure_row>::write(e, m.rows[i]); });
+                 [&](std::size_t i, auto& e) { fields<figure_row>::write(e, m.rows[i]); });
   }
 };
 
@@ -699,35 +716,36 @@ struct fields<result> {
     r.read_text("cursor", m.cursor, optional, limits::cursor_bytes);
   }
 
-  static void write(map_writer& w, const result& m) {
+  template <class W>
+  static void write(W& w, const result& m) {
     w.put("id", m.id);
     if (m.seq != 0)
       w.put("seq", m.seq);
     w.put("what", m.what);
     if (m.what == query_kind::one_case) {
-      map_writer c;
+      W c;
       fields<case_detail>::write(c, m.one);
       w.put("case", c);
     } else if (m.what == query_kind::directive) {
-      map_writer d;
+      W d;
       fields<directive_detail>::write(d, m.directive);
       w.put("directive", d);
     } else if (m.what == query_kind::figures) {
-      map_writer f;
+      W f;
       fields<figures_detail>::write(f, m.figures);
       w.put("figures", f);
     } else if (m.what == query_kind::ranking) {
-      map_writer k;
+      W k;
       fields<ranking_detail>::write(k, m.ranking);
       w.put("ranking", k);
     } else if (m.what == query_kind::directives) {
       if (!m.directives.empty())
-        w.put_maps("directives", m.directives.size(), [&](std::size_t i, map_writer& e) {
+        w.put_maps("directives", m.directives.size(), [&](std::size_t i, auto& e) {
           fields<directive_row>::write(e, m.directives[i]);
         });
     } else if (!m.cases.empty()) {
       w.put_maps("cases", m.cases.size(),
-                 [&](std::size_t i, map_writer& e) { fields<case_summary>::write(e, m.cases[i]); });
+                 [&](std::size_t i, auto& e) { fields<case_summary>::write(e, m.cases[i]); });
     }
     if (m.total != 0)
       w.put("total", m.total);
@@ -782,3 +800,29 @@ std::string pack(const server_message& msg) {
 }
 
 } // namespace hub::protocol::detail
+
+namespace hub::protocol {
+
+namespace {
+
+/// Message `m` of type M (the server_message alternative `index`) as both forms would write
+/// it, counted.
+template <class M>
+std::size_t bound_of(const M& m, std::size_t index) {
+  detail::size_writer w;
+  w.put("t", detail::server_type_names[index]);
+  detail::fields<M>::write(w, m);
+  return std::max(w.msgpack(), w.json());
+}
+
+} // namespace
+
+std::size_t size_bound(const server_message& msg) {
+  return std::visit([&](const auto& m) { return bound_of(m, msg.index()); }, msg);
+}
+
+std::size_t size_bound(const result& r) {
+  return bound_of(r, server_message(std::in_place_type<result>).index());
+}
+
+} // namespace hub::protocol

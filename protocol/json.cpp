@@ -6,6 +6,7 @@
 
 #include "protocol/detail/object_codec.hpp"
 #include "protocol/detail/reader.hpp"
+#include "protocol/detail/writer.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -511,6 +512,22 @@ decoded<client_message> decode_client_json(std::string_view text) {
 
 decoded<server_message> decode_server_json(std::string_view text) {
   return decode_json<server_message>(text, &detail::decode_server);
+}
+
+std::size_t detail::json_string_size(std::string_view s) {
+  // As write_json_string below writes it.
+  const bool utf8 = detail::valid_utf8(s);
+  std::size_t n = 2;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+      n += 2;
+    else if (u < 0x20 || (u >= 0x80 && !utf8))
+      n += 6;
+    else
+      n += 1;
+  }
+  return n;
 }
 
 void write_json_string(std::string& out, std::string_view s) {

@@ -20,6 +20,10 @@
 
 namespace hub::protocol::detail {
 
+/// The bytes write_json_string (json.hpp) appends for `s`, counted without writing them
+/// (json.cpp, beside it).
+std::size_t json_string_size(std::string_view s);
+
 using packer = msgpack::packer<msgpack::sbuffer>;
 
 class map_writer {
@@ -113,6 +117,110 @@ private:
 
   msgpack::sbuffer buf_{256};
   packer pk_{buf_};
+  std::uint32_t count_ = 0;
+};
+
+/// What map_writer would write, counted instead of written: the MessagePack form's bytes and
+/// those of the JSON text the JSON writer renders from it (protocol/json.hpp), so a result
+/// can be checked against limits::result_bytes without being encoded. The same fields<>
+/// writers drive it, so the keys and the choice of fields are the encoder's. Exact, but for
+/// floats, counted at their longest (9 bytes; 24 characters, std::to_chars' longest double).
+class size_writer {
+public:
+  template <std::unsigned_integral T>
+  void put(std::string_view key, T value) {
+    key_(key);
+    unsigned_(value);
+  }
+  void put(std::string_view key, std::int64_t value) {
+    key_(key);
+    if (value >= 0)
+      return unsigned_(static_cast<std::uint64_t>(value));
+    // msgpack-cxx: negative fixint from -32, then int8, int16, int32, int64.
+    msgpack_ += value >= -32         ? 1
+                : value >= INT8_MIN  ? 2
+                : value >= INT16_MIN ? 3
+                : value >= INT32_MIN ? 5
+                                     : 9;
+    json_ += 1 + digits(0 - static_cast<std::uint64_t>(value));
+  }
+  void put(std::string_view key, double) {
+    key_(key);
+    msgpack_ += 9;
+    json_ += 24;
+  }
+  void put(std::string_view key, std::string_view value) {
+    key_(key);
+    str_(value);
+  }
+  template <class Enum>
+  requires std::is_enum_v<Enum>
+  void put(std::string_view key, Enum value) { put(key, to_string(value)); }
+  void put(std::string_view key, const std::vector<std::uint64_t>& values) {
+    key_(key);
+    array_(values.size());
+    for (std::uint64_t v : values)
+      unsigned_(v);
+  }
+  template <std::size_t N>
+  void put(std::string_view key, const std::array<std::uint32_t, N>& values) {
+    key_(key);
+    array_(N);
+    for (std::uint32_t v : values)
+      unsigned_(v);
+  }
+  void put(std::string_view key, size_writer& inner) {
+    key_(key);
+    add_(inner);
+  }
+  template <class Each>
+  void put_maps(std::string_view key, std::size_t n, Each each) {
+    key_(key);
+    array_(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      size_writer inner;
+      each(i, inner);
+      add_(inner);
+    }
+  }
+
+  /// The map's size as MessagePack, and as the JSON text rendered from it.
+  std::size_t msgpack() const { return header(count_) + msgpack_; }
+  std::size_t json() const { return 2 + json_ + (count_ > 0 ? count_ - 1 : 0); } // {}, commas
+
+private:
+  /// A map's or an array's header: fix (up to 15 entries), 16-bit or 32-bit count.
+  static std::size_t header(std::size_t n) { return n < 16 ? 1 : n < 65536 ? 3 : 5; }
+  static std::size_t digits(std::uint64_t v) {
+    std::size_t n = 1;
+    for (; v >= 10; v /= 10)
+      ++n;
+    return n;
+  }
+  void key_(std::string_view key) {
+    ++count_;
+    str_(key);
+    json_ += 1; // ':'
+  }
+  void str_(std::string_view s) {
+    const auto n = s.size();
+    msgpack_ += (n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5) + n;
+    json_ += json_string_size(s);
+  }
+  void unsigned_(std::uint64_t v) {
+    msgpack_ += v < 128 ? 1 : v < 256 ? 2 : v < 65536 ? 3 : v <= UINT32_MAX ? 5 : 9;
+    json_ += digits(v);
+  }
+  void array_(std::size_t n) {
+    msgpack_ += header(n);
+    json_ += 2 + (n > 0 ? n - 1 : 0); // [], commas
+  }
+  void add_(const size_writer& inner) {
+    msgpack_ += inner.msgpack();
+    json_ += inner.json();
+  }
+
+  std::size_t msgpack_ = 0, json_ = 0; // the entries'
   std::uint32_t count_ = 0;
 };
 

@@ -2,11 +2,13 @@
 
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdarg>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 namespace hub::bench {
@@ -44,8 +46,21 @@ cpu_split cpu_split_now() {
     return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 +
            static_cast<std::int64_t>(t.tv_usec) * 1000;
   };
-  return {ns(u.ru_utime), ns(u.ru_stime)};
+  cpu_split out{ns(u.ru_utime), ns(u.ru_stime), u.ru_minflt, u.ru_majflt, u.ru_nivcsw, 0, 0};
+  // "cpu  user nice system idle iowait irq softirq steal ...", in clock ticks.
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  std::int64_t t[8] = {};
+  if (in >> cpu && cpu == "cpu" &&
+      (in >> t[0] >> t[1] >> t[2] >> t[3] >> t[4] >> t[5] >> t[6] >> t[7])) {
+    const auto tick_ms = 1000 / std::max<long>(sysconf(_SC_CLK_TCK), 1);
+    out.machine_busy_ms = (t[0] + t[1] + t[2] + t[5] + t[6]) * tick_ms;
+    out.steal_ms = t[7] * tick_ms;
+  }
+  return out;
 }
+
+unsigned machine_cpus() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 runtime::runtime(const options& o) {
   cfg.set("scheduler.max-threads", o.threads);

@@ -67,6 +67,11 @@ struct options {
     double user_us = 0;      // ... of which user time (getrusage), median
     double sys_us = 0;       // ... and system time, median
     double queries_rate = 0; // queries answered a second beside them
+    // What the rounds were sensitive to (medians of the rounds): the CPU of the slowest and
+    // fastest round, page faults per 1,000 transitions, involuntary context switches a second,
+    // the share of the machine's CPU other processes took, and the share stolen by the VM.
+    double cpu_min_us = 0, cpu_max_us = 0;
+    double faults_per_k = 0, involuntary_per_s = 0, others_share = 0, steal_share = 0;
   };
   transitions_figures* transitions_out = nullptr;
   /// year (bench_year.cpp): simulated days from 2026-01-01, cases reported a day, the counties
@@ -100,11 +105,20 @@ inline std::int64_t cpu_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-/// User and system CPU time of the whole process so far (getrusage), in ns.
+/// User and system CPU time of the whole process so far (getrusage), in ns, and what else a
+/// round's figures are sensitive to: page faults (minor: a page touched for the first time;
+/// major: one read from disk), involuntary context switches (a thread preempted: the cores
+/// were wanted by another), and the whole machine's busy and steal time (/proc/stat, all
+/// CPUs, in ms: busy minus our CPU is what other processes took; steal is what the
+/// hypervisor gave other VMs).
 struct cpu_split {
   std::int64_t user_ns = 0, sys_ns = 0;
+  std::int64_t minor_faults = 0, major_faults = 0, involuntary = 0;
+  std::int64_t machine_busy_ms = 0, steal_ms = 0;
 };
 cpu_split cpu_split_now();
+/// The machine's CPUs (what the busy and steal times above are shared by).
+unsigned machine_cpus();
 
 inline double ms_between(std::int64_t from_ns, std::int64_t to_ns) {
   return static_cast<double>(to_ns - from_ns) / 1e6;

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -262,7 +263,7 @@ std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol:
                   const char* format) {
     std::vector<double> x;
     for (const auto& f : v)
-      x.push_back(f.*field);
+      x.push_back(std::invoke(field, f));
     auto s = summarise(x);
     return fmt(format, s.min) + (v.size() > 1 ? " - " + fmt(format, s.max) : "");
   };
@@ -273,10 +274,22 @@ std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol:
                        range(m.runs, &tf::sys_us, "%.2f") + ")";
     if (m.queries > 0)
       note += "; " + range(m.runs, &tf::queries_rate, "%.0f") + " queries answered a second";
+    // What the rounds were sensitive to, ranges over the repeats of each one's median round:
+    // slow rounds that cost more CPU each show as a wide slowest-fastest spread.
+    note += "; rounds' CPU fastest " + range(m.runs, &tf::cpu_min_us, "%.2f") + ", slowest " +
+            range(m.runs, &tf::cpu_max_us, "%.2f") + " us; page faults " +
+            range(m.runs, &tf::faults_per_k, "%.1f") + " per 1,000; involuntary switches " +
+            range(m.runs, &tf::involuntary_per_s, "%.0f") + " /s; other processes " +
+            range(
+                m.runs, [](const tf& f) { return f.others_share * 100; }, "%.0f") +
+            " %, steal " +
+            range(
+                m.runs, [](const tf& f) { return f.steal_share * 100; }, "%.1f") +
+            " % of the machine";
     rows.push_back({sec, m.what, range(m.runs, &tf::rate, "%.0f /s"), "", note});
   }
   // Per repeat, against the baseline and the read side alone of the same repeat.
-  std::vector<double> drop, drop_on, cpu_on, cpu_loaded;
+  std::vector<double> drop, drop_on, cpu_on, cpu_loaded, ratio_on, ratio_loaded;
   for (int r = 0; r < o.repeat; ++r) {
     const auto& off = modes[0].runs[static_cast<std::size_t>(r)];
     const auto& on = modes[1].runs[static_cast<std::size_t>(r)];
@@ -285,12 +298,19 @@ std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol:
     drop_on.push_back(100 * (1 - loaded.rate / on.rate));
     cpu_on.push_back(on.cpu_us - off.cpu_us);
     cpu_loaded.push_back(loaded.cpu_us - off.cpu_us);
+    ratio_on.push_back(on.cpu_us / off.cpu_us);
+    ratio_loaded.push_back(loaded.cpu_us / off.cpu_us);
   }
   auto spread = [&](const std::vector<double>& v, const char* format) {
     auto s = summarise(v);
     return fmt(format, s.median) +
            (v.size() > 1 ? " (" + fmt(format, s.min) + " to " + fmt(format, s.max) + ")" : "");
   };
+  // The headline: CPU-time ratios, which other load on the machine moves least.
+  rows.push_back({sec, "CPU per transition, queries beside / off", spread(ratio_loaded, "%.3f"), "",
+                  "the headline (CPU-time ratio); the queries' own CPU included"});
+  rows.push_back(
+      {sec, "CPU per transition, on / off", spread(ratio_on, "%.3f"), "", "the read side alone"});
   rows.push_back({sec, "write throughput drop, queries beside vs off", spread(drop, "%.1f %%"), "",
                   "target <= 10 %"});
   rows.push_back({sec, "write throughput drop, queries beside vs on", spread(drop_on, "%.1f %%"),

@@ -246,7 +246,7 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
   }
 
   std::vector<double> report_rate, rate, report_ms, drive_ms, report_cpu, drive_cpu, drive_user,
-      drive_sys;
+      drive_sys, faults_per_k, involuntary_per_s, others_share, steal_share;
   for (int r = 0; r <= o.rounds; ++r) {
     const auto gen = static_cast<std::uint64_t>(r + 1);
     // reports
@@ -288,11 +288,24 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
         static_cast<double>(split3.user_ns - split2.user_ns) / 1e3 / static_cast<double>(acked);
     const double drv_sys_us =
         static_cast<double>(split3.sys_ns - split2.sys_ns) / 1e3 / static_cast<double>(acked);
+    // What the round was sensitive to (cpu_split).
+    const double faults_k = static_cast<double>(split3.minor_faults - split2.minor_faults +
+                                                split3.major_faults - split2.major_faults) *
+                            1000 / static_cast<double>(acked);
+    const double invol_s = static_cast<double>(split3.involuntary - split2.involuntary) / drv_s;
+    const double machine_ms = drv_s * 1e3 * machine_cpus();
+    const double others =
+        std::max(0.0, static_cast<double>(split3.machine_busy_ms - split2.machine_busy_ms) -
+                          static_cast<double>(c3 - c2) / 1e6) /
+        machine_ms;
+    const double steal = static_cast<double>(split3.steal_ms - split2.steal_ms) / machine_ms;
     progress("transitions %s: %zu reports in %.0f ms (%.0f/s, %.2f us CPU each); %llu "
-             "transitions in %.0f ms (%.0f/s, %.2f us CPU each: %.2f user, %.2f system)",
+             "transitions in %.0f ms (%.0f/s, %.2f us CPU each: %.2f user, %.2f system); "
+             "%.1f page faults per 1,000, %.0f involuntary switches/s, others %.0f %% of the "
+             "machine, steal %.0f %%",
              r == 0 ? "warm-up" : ("round " + std::to_string(r)).c_str(), n, rep_s * 1e3, n / rep_s,
              rep_cpu_us, static_cast<unsigned long long>(acked), drv_s * 1e3, acked / drv_s,
-             drv_cpu_us, drv_user_us, drv_sys_us);
+             drv_cpu_us, drv_user_us, drv_sys_us, faults_k, invol_s, others * 100, steal * 100);
     if (r > 0) {
       report_rate.push_back(n / rep_s);
       rate.push_back(acked / drv_s);
@@ -302,6 +315,10 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
       drive_cpu.push_back(drv_cpu_us);
       drive_user.push_back(drv_user_us);
       drive_sys.push_back(drv_sys_us);
+      faults_per_k.push_back(faults_k);
+      involuntary_per_s.push_back(invol_s);
+      others_share.push_back(others);
+      steal_share.push_back(steal);
     }
     std::this_thread::sleep_for(settle_time(o)); // figure waves die down (not timed)
   }
@@ -310,8 +327,17 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
   city.reset();
   sys.await_all_actors_done(); // the unit actors are gone before the baseline runs
   if (o.transitions_out != nullptr)
-    *o.transitions_out = {summarise(rate).median, summarise(drive_cpu).median,
-                          summarise(drive_user).median, summarise(drive_sys).median, queries_rate};
+    *o.transitions_out = {summarise(rate).median,
+                          summarise(drive_cpu).median,
+                          summarise(drive_user).median,
+                          summarise(drive_sys).median,
+                          queries_rate,
+                          summarise(drive_cpu).min,
+                          summarise(drive_cpu).max,
+                          summarise(faults_per_k).median,
+                          summarise(involuntary_per_s).median,
+                          summarise(others_share).median,
+                          summarise(steal_share).median};
   if (!o.bare_baseline)
     return {};
 

@@ -3,6 +3,9 @@
 
 #include "tests/actors/city_fixture.hpp"
 
+#include "protocol/codec.hpp"
+#include "protocol/json.hpp"
+
 #include <set>
 
 namespace hub::testing {
@@ -303,6 +306,74 @@ TEST_F(query_test, a_list_is_sorted_filtered_and_paged_to_its_last_page) {
   auto bad = cases_of(town_a);
   bad.cursor = "1-2";
   EXPECT_REFUSED(act(P(town_a, 1), bad), errc::invalid_argument);
+}
+
+TEST_F(query_test, a_page_ends_before_its_result_passes_60_kib_in_either_form) {
+  // Titles of 248 bytes whose quotes JSON escapes (310 characters): 200 of them are about
+  // 100 KB, so the page of 200 asked for is cut, and the next pages carry on from its cursor.
+  std::string title;
+  while (title.size() + 8 <= 256)
+    title += "\"噪音\"";
+  std::set<protocol::case_id> made;
+  for (int i = 0; i < 200; ++i) {
+    protocol::case_report r;
+    r.unit = grid_a1_1;
+    r.category = "safety.dispute";
+    r.title = title;
+    auto reply = act(P(grid_a1_1, 2), r);
+    auto* a = std::get_if<protocol::ack>(&reply);
+    ASSERT_NE(a, nullptr) << describe(reply);
+    made.insert(a->case_ref);
+  }
+  auto q = cases_of(town_a);
+  q.limit = 200;
+  std::set<protocol::case_id> seen;
+  int pages = 0;
+  for (;;) {
+    auto reply = act(P(town_a, 1), q);
+    auto* r = std::get_if<protocol::result>(&reply);
+    ASSERT_NE(r, nullptr) << describe(reply);
+    ++pages;
+    const auto msgpack = protocol::encode(reply).size(), json = protocol::to_json(reply).size();
+    EXPECT_LE(std::max(msgpack, json), protocol::limits::result_bytes);
+    EXPECT_GT(json, msgpack); // the escaped quotes: JSON is the form that sets the cut
+    EXPECT_EQ(r->total, 200u);
+    for (const auto& c : r->cases)
+      EXPECT_TRUE(seen.insert(c.id).second) << "case " << c.id << " twice";
+    if (r->cursor.empty())
+      break;
+    // Cut near the limit, not far before it: another row (about 530 characters) would pass.
+    EXPECT_GT(json + 2 * 530, protocol::limits::result_bytes);
+    q.cursor = r->cursor;
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 2);
+  EXPECT_EQ(seen, made);
+
+  // A history whose notes pass the limit comes in pages of steps the same way.
+  const auto id = *made.begin();
+  protocol::case_act remind;
+  remind.note = std::string(4000, 'n');
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(
+        std::holds_alternative<protocol::ack>(step(P(county, 1), id, case_action::remind, remind)));
+  auto history = one(id);
+  std::uint32_t steps = 0;
+  for (pages = 0;;) {
+    auto reply = act(P(town_a, 1), history);
+    auto* r = std::get_if<protocol::result>(&reply);
+    ASSERT_NE(r, nullptr) << describe(reply);
+    ++pages;
+    EXPECT_LE(protocol::to_json(reply).size(), protocol::limits::result_bytes);
+    EXPECT_EQ(r->one.first, steps);
+    steps += static_cast<std::uint32_t>(r->one.steps.size());
+    if (r->cursor.empty())
+      break;
+    history.cursor = r->cursor;
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(steps, 31u);
+  EXPECT_GE(pages, 3); // at most 14 steps of about 4.1 KB a page
 }
 
 TEST_F(query_test, each_role_sees_its_own_and_nothing_else) {

@@ -1,5 +1,6 @@
 #include "protocol/codec.hpp"
 #include "protocol/json.hpp"
+#include "protocol/size_bound.hpp"
 
 #include "decode_checks.hpp"
 #include "samples.hpp"
@@ -745,6 +746,112 @@ TEST(codec, every_error_code_has_a_name) {
   EXPECT_EQ(to_string(errc::unknown_field), "unknown_field");
   EXPECT_EQ(to_string(errc::try_again), "try_again");
   EXPECT_EQ(to_string(errc::conflict), "conflict");
+}
+
+// -- size_bound ---------------------------------------------------------------------------------
+
+/// The larger of a message's two encodings.
+std::size_t encoded_size(const server_message& m) {
+  return std::max(encode(m).size(), to_json(m).size());
+}
+
+TEST(codec, size_bound_counts_both_forms_without_encoding) {
+  for (const auto& [name, msg] : samples::server_samples()) {
+    SCOPED_TRACE(name);
+    const auto exact = encoded_size(msg);
+    const auto bound = size_bound(msg);
+    EXPECT_GE(bound, exact);
+    // Exact, but for a case's coordinates: each counted at its longest (24 characters).
+    auto* r = std::get_if<result>(&msg);
+    const bool floats = r != nullptr && (r->one.lat != 0 || r->one.lon != 0);
+    if (floats) {
+      EXPECT_LE(bound, exact + 2 * 24);
+    } else {
+      EXPECT_EQ(bound, exact);
+    }
+    if (r != nullptr) {
+      EXPECT_EQ(size_bound(*r), bound);
+    }
+  }
+}
+
+TEST(codec, size_bound_is_exact_at_every_width_of_numbers_strings_and_lists) {
+  // Each edge of MessagePack's forms and of the decimal digits, strings at each edge of the
+  // str headers and with what JSON escapes (or replaces: bytes that are not UTF-8), lists
+  // at each edge of the array headers.
+  const std::uint64_t numbers[] = {0,     9,           10,          127,        128,
+                                   255,   256,         999,         65535,      65536,
+                                   99999, 4294967295u, 4294967296u, 9999999999, UINT64_MAX};
+  const std::int64_t times[] = {0,
+                                1,
+                                127,
+                                128,
+                                -1,
+                                -32,
+                                -33,
+                                -128,
+                                -129,
+                                -32768,
+                                -32769,
+                                INT32_MIN,
+                                std::int64_t{INT32_MIN} - 1,
+                                INT64_MIN,
+                                INT64_MAX,
+                                1'700'000'000'000};
+  std::vector<std::string> texts = {"",
+                                    "a",
+                                    "引号\"与\\反斜杠",
+                                    "tab\t nl\n cr\r bell\x07 nul" + std::string(1, '\0'),
+                                    "\xff\xfe not UTF-8 \xe4\xb8",
+                                    "😀 emoji"};
+  for (std::size_t n : {31, 32, 255, 256, 1000, 65535, 65536})
+    texts.emplace_back(n, 'x');
+  std::mt19937_64 rng(20261206);
+  auto any = [&](const auto& from) { return from[rng() % std::size(from)]; };
+  auto summary = [&] {
+    case_summary s;
+    s.id = any(numbers);
+    s.title = any(texts);
+    s.category = any(texts);
+    s.level = static_cast<urgency>(rng() % 2);
+    s.state = static_cast<case_state>(rng() % 5);
+    s.colour = static_cast<deadline_colour>(rng() % 3);
+    s.deadline = any(times);
+    s.unit = any(numbers);
+    s.origin = any(numbers);
+    s.hotline = rng() % 2 == 0;
+    s.reported_at = any(times);
+    s.changed_at = any(times);
+    return s;
+  };
+  for (std::size_t rows : {0, 1, 15, 16, 17, 40}) {
+    result r;
+    r.id = any(numbers);
+    r.seq = any(numbers);
+    r.what = query_kind::cases;
+    for (std::size_t i = 0; i < rows; ++i)
+      r.cases.push_back(summary());
+    r.total = static_cast<std::uint32_t>(any(numbers));
+    r.cursor = any(texts);
+    SCOPED_TRACE(rows);
+    EXPECT_EQ(size_bound(r), encoded_size(server_message{r}));
+  }
+  // A case's history: held_by and its steps, without coordinates.
+  for (std::size_t steps : {0, 1, 16, 65536}) {
+    result r;
+    r.id = 1;
+    r.what = query_kind::one_case;
+    r.one.summary = summary();
+    r.one.description = any(texts);
+    r.one.held_by.assign(steps % 70, any(numbers));
+    for (std::size_t i = 0; i < steps; ++i)
+      r.one.steps.push_back({any(times), case_action::remind, case_state::signed_for, any(numbers),
+                             i % 3 == 0 ? any(numbers) : 0, any(numbers), i < 20 ? any(texts) : "",
+                             std::vector<unit_code>(i % 4, any(numbers)),
+                             static_cast<std::uint8_t>(i % 6), i % 5 == 0 ? any(numbers) : 0});
+    SCOPED_TRACE(steps);
+    EXPECT_EQ(size_bound(r), encoded_size(server_message{r}));
+  }
 }
 
 } // namespace
