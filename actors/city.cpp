@@ -55,11 +55,17 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
       tick_schedule::make(sys, ctx_->flush_interval, tick_schedule::message::flush, ctx_);
   ctx_->tallies =
       tick_schedule::make(sys, ctx_->tally_interval, tick_schedule::message::tally, ctx_);
-  // Actors read the directory only when a message arrives, which is after it is complete.
+  // Units read the directory, so none runs before it is complete: each is spawned lazily
+  // and woken by a tick (which fires whatever timers it restored) once all are in; the tick
+  // schedules, which read it too, start then as well.
   const auto n = static_cast<std::uint32_t>(ctx_->hierarchy->units.size());
   ctx_->directory.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i)
     ctx_->directory.push_back(spawn_unit(sys, ctx_, i));
+  ctx_->flushes->start();
+  ctx_->tallies->start();
+  for (auto& unit : ctx_->directory)
+    caf::anon_send(unit, tick_atom::value);
 }
 
 city::~city() {

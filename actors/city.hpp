@@ -70,8 +70,8 @@ public:
   /// "subscribe". False for a unit the hierarchy does not have.
   bool may_watch(const principal& who, protocol::unit_code topic) const;
 
-  /// True once every unit actor has initialised (CAF runs an actor's initialisation on a
-  /// scheduler thread after spawn returns; a recovered city is whole only then).
+  /// True once every unit actor has initialised (each does so on a scheduler thread, on the
+  /// tick the constructor sends it; a recovered city is whole only then).
   bool ready() const {
     return ctx_->initialised.load(std::memory_order_acquire) == ctx_->directory.size();
   }

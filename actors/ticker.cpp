@@ -59,10 +59,9 @@ caf::behavior ticker(caf::stateful_actor<ticker_state>* self, std::weak_ptr<tick
         // published as it stands; its late reports still count, in the next publication.
         if (!st.book)
           st.book.emplace(*ctx->hierarchy);
-        // Every unit in the directory has its mark, however many joined it since the first
-        // wave (reading past the end was a heap overflow AddressSanitizer found).
-        if (st.sent.size() < ctx->directory.size())
-          st.sent.resize(ctx->directory.size(), false);
+        // The directory is complete (no tick before start), so its size is fixed.
+        if (st.sent.size() != ctx->directory.size())
+          st.sent.assign(ctx->directory.size(), false);
         if (st.awaiting != 0)
           st.publish(*ctx, self->clock().now());
         st.wave += 1;
@@ -116,6 +115,17 @@ void tick_schedule::mark(std::uint32_t index) {
     auto guard = lock_soon(mutex_);
     due_.push_back(index);
     arm = !std::exchange(armed_, true);
+  }
+  if (arm)
+    caf::anon_send(ticker_, arm_atom::value);
+}
+
+void tick_schedule::start() {
+  bool arm = false;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    arm = !due_.empty();
+    armed_ = arm;
   }
   if (arm)
     caf::anon_send(ticker_, arm_atom::value);

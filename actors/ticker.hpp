@@ -12,6 +12,10 @@
 // after it marked itself. Time is the actor system's clock, so CAF's test coordinator fires
 // ticks with advance_time like any other timeout.
 //
+// No tick fires before `start`: the city calls it once its directory is complete, so the
+// ticker never reads the directory while it is still being filled (units spawned first may
+// mark themselves while later ones are spawned; their marks wait for `start`).
+//
 // The flush schedule's ticker also keeps the city's figures (figures.hpp): each tick starts a
 // wave, in which every due unit is sent `flush` with the wave's number and answers with its
 // own counters (figures_report); when the last answer of the wave is in (or the next tick
@@ -48,6 +52,10 @@ public:
   /// never blocks beyond a short lock.
   void mark(std::uint32_t index);
 
+  /// Lets ticks fire; the marks made before it are due at the first. Call once, after the
+  /// directory is complete.
+  void start();
+
   /// The units due now; the next mark arms a new tick. For the ticker.
   std::vector<std::uint32_t> take();
 
@@ -63,7 +71,7 @@ private:
   const message what_;
   std::mutex mutex_;
   std::vector<std::uint32_t> due_;
-  bool armed_ = false; // a tick is pending (or about to be armed)
+  bool armed_ = true; // a tick is pending (or about to be armed); until start, marks wait
   caf::actor ticker_;
 };
 

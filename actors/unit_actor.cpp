@@ -59,7 +59,10 @@ unit_actor::behavior_type unit_behavior(unit_actor::stateful_pointer<unit_state>
 
 unit_actor spawn_unit(caf::actor_system& sys, std::shared_ptr<const city_context> ctx,
                       std::uint32_t index) {
-  return sys.spawn(unit_behavior, std::move(ctx), index);
+  // Lazily: the unit initialises on its first message, which the city sends once the
+  // directory is complete (city.cpp), so no unit runs (restores, fires a timer, sends to a
+  // neighbour) while later units are still being spawned.
+  return sys.spawn<caf::lazy_init>(unit_behavior, std::move(ctx), index);
 }
 
 void unit_state::on_command(command& cmd) {

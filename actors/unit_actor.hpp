@@ -215,7 +215,7 @@ struct city_context {
 
 struct unit_state; // actors/unit_state.hpp
 
-/// Spawns the actor of `hierarchy->units[index]`.
+/// Spawns the actor of `hierarchy->units[index]`, lazily: it initialises on its first message.
 unit_actor spawn_unit(caf::actor_system& sys, std::shared_ptr<const city_context> ctx,
                       std::uint32_t index);
 
