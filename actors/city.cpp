@@ -56,8 +56,7 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
   ctx_->tallies =
       tick_schedule::make(sys, ctx_->tally_interval, tick_schedule::message::tally, ctx_);
   // Units read the directory, so none runs before it is complete: each is spawned lazily
-  // and woken by a tick (which fires whatever timers it restored) once all are in; the tick
-  // schedules, which read it too, start then as well.
+  // and woken once all are in; the tick schedules, which read it too, start then as well.
   const auto n = static_cast<std::uint32_t>(ctx_->hierarchy->units.size());
   ctx_->directory.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i)
@@ -65,7 +64,7 @@ city::city(caf::actor_system& sys, std::shared_ptr<const protocol::hierarchy> h,
   ctx_->flushes->start();
   ctx_->tallies->start();
   for (auto& unit : ctx_->directory)
-    caf::anon_send(unit, tick_atom::value);
+    caf::anon_send(unit, wake_atom::value);
 }
 
 city::~city() {

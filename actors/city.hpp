@@ -71,7 +71,7 @@ public:
   bool may_watch(const principal& who, protocol::unit_code topic) const;
 
   /// True once every unit actor has initialised (each does so on a scheduler thread, on the
-  /// tick the constructor sends it; a recovered city is whole only then).
+  /// wake_atom the constructor sends it; a recovered city is whole only then).
   bool ready() const {
     return ctx_->initialised.load(std::memory_order_acquire) == ctx_->directory.size();
   }

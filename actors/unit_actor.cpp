@@ -41,6 +41,9 @@ unit_actor::behavior_type unit_state::make_behavior() {
       [this](const case_archived& a) { on_archived(a); },
       [this](const directive_archived& a) { on_directive_archived(a); },
       [this](const directive_forget& f) { on_directive_forget(f); },
+      [](wake_atom) {
+        // nop: initialising on it was the point
+      },
   };
 }
 

@@ -151,6 +151,9 @@ struct figures_report {
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using tally_atom = caf::atom_constant<caf::atom("tally")>;
+/// A unit's first message, sent by the city once the directory is complete: the unit
+/// initialises on it (spawn_unit) and does nothing else.
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
 
 using unit_actor = caf::typed_actor<
     caf::reacts_to<command>, caf::reacts_to<case_transfer>, caf::reacts_to<whistle_summons>,
@@ -159,7 +162,7 @@ using unit_actor = caf::typed_actor<
     caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>,
     caf::reacts_to<case_fetched>, caf::reacts_to<case_forget>, caf::reacts_to<case_archived>,
     caf::reacts_to<directive_archived>, caf::reacts_to<directive_forget>,
-    caf::reacts_to<history_request>>;
+    caf::reacts_to<history_request>, caf::reacts_to<wake_atom>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 
