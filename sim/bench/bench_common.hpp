@@ -73,7 +73,7 @@ struct options {
     double user_us = 0;      // ... of which user time (getrusage), median
     double sys_us = 0;       // ... and system time, median
     double queries_rate = 0; // queries answered a second beside them
-    double queries_late = 0; // consoles: refreshes skipped, the last batch not yet answered
+    double queries_late = 0; // consoles: refreshes put off, the last batch not yet answered
     // What the rounds were sensitive to (medians of the rounds): the CPU of the slowest and
     // fastest round, page faults per 1,000 transitions, involuntary context switches a second,
     // the share of the machine's CPU other processes took, and the share stolen by the VM.
@@ -230,7 +230,7 @@ std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol:
 /// Queries asked at a steady rate through city::submit from a thread of its own (the mix of
 /// what consoles ask, sim/bench/README.md), as the city leader, until stopped. Shaped as
 /// options::query_shape says: "consoles" (`consoles` consoles, each sending the whole mix at
-/// once per refresh and skipping a refresh while its last batch is unanswered) or "trickle"
+/// once per refresh, putting a refresh off while its last batch is unanswered) or "trickle"
 /// (one query at a time, evenly spaced; the answers counted, not waited for).
 class query_load {
 public:
@@ -241,7 +241,7 @@ public:
   query_load& operator=(const query_load&) = delete;
   /// Stops asking; returns the answers a second over the time it asked.
   double stop();
-  /// consoles: the refreshes skipped because the console's last batch was not answered yet.
+  /// consoles: the refreshes put off because the console's last batch was not answered yet.
   std::uint64_t late() const;
 
 private:
