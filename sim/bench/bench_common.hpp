@@ -60,7 +60,7 @@ struct options {
   /// answers), "trickle" (one query at a time, evenly spaced, from a thread that sleeps between
   /// them); readside: "both" (the default) runs the two side by side.
   std::string query_shape = "both";
-  int consoles = 16;
+  int consoles = 64; // 16 could not hold the rate: see sim/bench/README.md
   bool bare_baseline = true;
   /// transitions: whether the city runs its read side (city_options::read_side).
   bool read_side = true;

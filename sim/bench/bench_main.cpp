@@ -5,7 +5,7 @@
 //             comma-separated; year runs only when named)] [--repeat N (1: readside's interleaved
 //             repeats)]
 //             [--cases N (36200; queries: the city's cases, 1000000)] [--samples N (1000)]
-//             [--query-shape consoles|trickle|both (both)] [--consoles N (16)]
+//             [--query-shape consoles|trickle|both (both)] [--consoles N (64)]
 //             [--memory-cases N (1000000)] [--window N (20000)]
 //             [--rounds N (5)] [--threads N (2)] [--scheduler stealing|sharing (stealing)]
 //             [--flush-ms N (1000)]
@@ -45,7 +45,7 @@ int usage(const std::string& why) {
                "                 [--samples N (1000: asks of each query)]\n"
                "                 [--query-shape consoles|trickle|both (both: readside's\n"
                "                  queries from consoles asking in batches, and one at a time)]\n"
-               "                 [--consoles N (16: the consoles sharing 1,000 queries/s)]\n"
+               "                 [--consoles N (64: the consoles sharing 1,000 queries/s)]\n"
                "                 [--memory-cases N (1000000)] [--window N (20000)]\n"
                "                 [--rounds N (5)] [--threads N (2)]\n"
                "                 [--scheduler stealing|sharing (stealing: CAF's default)]\n"

@@ -318,9 +318,9 @@ std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol:
   };
   std::vector<mode> modes = {{"read side off (baseline)", false, 0, "", {}},
                              {"read side on", true, 0, "", {}}};
+  const auto from_consoles = "on, 1,000 queries/s from " + std::to_string(o.consoles) + " consoles";
   if (o.query_shape != "trickle")
-    modes.push_back({"on, 1,000 queries/s from " + std::to_string(o.consoles) + " consoles", true,
-                     1000, "consoles", {}});
+    modes.push_back({from_consoles, true, 1000, "consoles", {}});
   if (o.query_shape != "consoles")
     modes.push_back({"on, 1,000 queries/s trickled", true, 1000, "trickle", {}});
   for (int r = 0; r < o.repeat; ++r)
