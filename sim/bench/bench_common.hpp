@@ -55,6 +55,12 @@ struct options {
   /// transitions: queries a second asked beside the rounds (0: none), and whether to run the
   /// bare baseline after them; `transitions_out`, when set, gets the medians.
   double beside_queries = 0;
+  /// How those queries are sent (query_load): "consoles" (`consoles` simulated consoles, each
+  /// asking the whole mix at once every consoles * 10 / beside_queries s and awaiting the
+  /// answers), "trickle" (one query at a time, evenly spaced, from a thread that sleeps between
+  /// them); readside: "both" (the default) runs the two side by side.
+  std::string query_shape = "both";
+  int consoles = 64; // 16 could not hold the rate: see sim/bench/README.md
   bool bare_baseline = true;
   /// transitions: whether the city runs its read side (city_options::read_side).
   bool read_side = true;
@@ -67,6 +73,7 @@ struct options {
     double user_us = 0;      // ... of which user time (getrusage), median
     double sys_us = 0;       // ... and system time, median
     double queries_rate = 0; // queries answered a second beside them
+    double queries_late = 0; // consoles: refreshes put off, the last batch not yet answered
     // What the rounds were sensitive to (medians of the rounds): the CPU of the slowest and
     // fastest round, page faults per 1,000 transitions, involuntary context switches a second,
     // the share of the machine's CPU other processes took, and the share stolen by the VM.
@@ -220,17 +227,22 @@ std::vector<row> run_queries(const options& o, std::shared_ptr<const protocol::h
 std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol::hierarchy> h,
                                const cast& people);
 
-/// Queries asked at a steady rate from a thread of its own (a mix of what consoles ask: a
-/// township's open cases, a county's first page, the city's figures, a county's ranking), as
-/// the city leader, until stopped; the answers are counted, not waited for.
+/// Queries asked at a steady rate through city::submit from a thread of its own (the mix of
+/// what consoles ask, sim/bench/README.md), as the city leader, until stopped. Shaped as
+/// options::query_shape says: "consoles" (`consoles` consoles, each sending the whole mix at
+/// once per refresh, putting a refresh off while its last batch is unanswered) or "trickle"
+/// (one query at a time, evenly spaced; the answers counted, not waited for).
 class query_load {
 public:
-  query_load(actors::city& c, const protocol::hierarchy& h, const cast& people, double per_second);
+  query_load(actors::city& c, const protocol::hierarchy& h, const cast& people, double per_second,
+             const std::string& shape, int consoles);
   ~query_load();
   query_load(const query_load&) = delete;
   query_load& operator=(const query_load&) = delete;
   /// Stops asking; returns the answers a second over the time it asked.
   double stop();
+  /// consoles: the refreshes put off because the console's last batch was not answered yet.
+  std::uint64_t late() const;
 
 private:
   struct impl;

@@ -5,6 +5,7 @@
 //             comma-separated; year runs only when named)] [--repeat N (1: readside's interleaved
 //             repeats)]
 //             [--cases N (36200; queries: the city's cases, 1000000)] [--samples N (1000)]
+//             [--query-shape consoles|trickle|both (both)] [--consoles N (64)]
 //             [--memory-cases N (1000000)] [--window N (20000)]
 //             [--rounds N (5)] [--threads N (2)] [--scheduler stealing|sharing (stealing)]
 //             [--flush-ms N (1000)]
@@ -42,6 +43,9 @@ int usage(const std::string& why) {
                "                 [--cases N (36200; queries: the cases the city holds,\n"
                "                  1000000, and the transitions beside them)]\n"
                "                 [--samples N (1000: asks of each query)]\n"
+               "                 [--query-shape consoles|trickle|both (both: readside's\n"
+               "                  queries from consoles asking in batches, and one at a time)]\n"
+               "                 [--consoles N (64: the consoles sharing 1,000 queries/s)]\n"
                "                 [--memory-cases N (1000000)] [--window N (20000)]\n"
                "                 [--rounds N (5)] [--threads N (2)]\n"
                "                 [--scheduler stealing|sharing (stealing: CAF's default)]\n"
@@ -133,6 +137,15 @@ int main(int argc, char** argv) {
     } else if (arg == "--repeat") {
       if (!number(o.repeat) || o.repeat == 0)
         return usage("--repeat needs a positive number");
+    } else if (arg == "--query-shape") {
+      const char* v = value();
+      if (v == nullptr || (std::strcmp(v, "consoles") != 0 && std::strcmp(v, "trickle") != 0 &&
+                           std::strcmp(v, "both") != 0))
+        return usage("--query-shape must be consoles, trickle or both");
+      o.query_shape = v;
+    } else if (arg == "--consoles") {
+      if (!number(o.consoles) || o.consoles == 0 || o.consoles > 1000)
+        return usage("--consoles needs a number in 1..1000");
     } else if (arg == "--samples") {
       if (!number(o.query_samples) || o.query_samples == 0)
         return usage("--samples needs a positive number");

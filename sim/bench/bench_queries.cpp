@@ -11,8 +11,9 @@
 //   the directive's receipts per county (scope the city) and per township (scope a county),
 //     each with the first page of laggards;
 //   the city's figures with its 10 counties (this month), a county's township ranking.
-// Last, the transitions benchmark twice on fresh cities, without and with ~1,000 queries a
-// second beside it (query_load): the write throughput's drop and the CPU per transition.
+// Last, the transitions benchmark on fresh cities with the read side off, on, and on with
+// ~1,000 queries a second beside it (query_load: from consoles asking in batches, and one at a
+// time): the CPU per transition's ratios and the write throughput's drop.
 
 #include "sim/bench/bench_common.hpp"
 #include "sim/bench/bench_reporter.hpp"
@@ -24,6 +25,7 @@
 #include <cmath>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace hub::bench {
@@ -126,43 +128,128 @@ actors::principal someone(const protocol::hierarchy& h, protocol::unit_code unit
 struct query_load::impl : actors::client_sink {
   actors::city& city;
   std::vector<protocol::query> mix;
+  std::vector<protocol::unit_code> townships; // the county's, for the township pages in turn
+  const cast& people;
   actors::principal who;
   double per_second;
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> answered{0};
+  std::atomic<std::uint64_t> late{0};
   std::atomic<protocol::directive_id> directive{0}; // the one issued for the mix's counts
+  /// consoles: the answers each console still awaits from its last batch. A console's request
+  /// ids are (console + 1) << 32 | (k + 1), k the query's number in the whole load.
+  std::vector<std::atomic<int>> awaited;
   std::int64_t t0 = 0;
   std::thread thread;
 
   static constexpr std::uint64_t issue_request = 1ull << 50;
+  static constexpr int console_shift = 32;
 
-  impl(actors::city& c, double rate)
+  impl(actors::city& c, const cast& p, double rate, int consoles)
     : city(c)
-    , per_second(rate) {}
+    , people(p)
+    , per_second(rate)
+    , awaited(static_cast<std::size_t>(consoles)) {}
 
   void send(actors::outbound_ptr out) override {
     const auto& msg = out->message();
-    if (auto* a = std::get_if<protocol::ack>(&msg); a != nullptr && a->id == issue_request)
+    std::uint64_t id = 0;
+    if (auto* a = std::get_if<protocol::ack>(&msg); a != nullptr && a->id == issue_request) {
       directive.store(a->directive_ref);
-    else if (std::holds_alternative<protocol::result>(msg) ||
-             std::holds_alternative<protocol::error>(msg))
-      answered.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (auto* r = std::get_if<protocol::result>(&msg))
+      id = r->id;
+    else if (auto* e = std::get_if<protocol::error>(&msg))
+      id = e->id;
+    else
+      return; // an event: none are subscribed to
+    answered.fetch_add(1, std::memory_order_relaxed);
+    const auto console = id >> console_shift;
+    if (console > 0 && console <= awaited.size())
+      awaited[console - 1].fetch_sub(1, std::memory_order_release);
+  }
+
+  /// The load's k-th query: the mix in turn, its township, case or directive varied per turn;
+  /// nullopt while the directive whose counts are asked is not issued yet.
+  std::optional<protocol::query> make(std::uint64_t k) const {
+    auto q = mix[k % mix.size()];
+    const auto turn = k / mix.size();
+    if (q.what == query_kind::cases && q.unit == 0)
+      q.unit = townships[(turn * 3 + k % mix.size()) % townships.size()];
+    if (q.what == query_kind::one_case) // a grid's first case (the rounds report 2 a grid)
+      q.case_ref = actors::make_id(people.grids[(turn * 7919 + k) % people.grids.size()], 1);
+    if (q.what == query_kind::directive) {
+      q.directive_ref = directive.load();
+      if (q.directive_ref == 0)
+        return std::nullopt;
+    }
+    return q;
+  }
+
+  /// One query at a time, evenly spaced: a thousand wake-ups a second at 1,000 /s.
+  void trickle(const std::shared_ptr<impl>& sink) {
+    const auto period = std::chrono::duration<double>(1.0 / per_second);
+    auto next = std::chrono::steady_clock::now();
+    for (std::uint64_t k = 0; !stopping.load(); ++k) {
+      next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+      std::this_thread::sleep_until(next);
+      if (auto q = make(k))
+        city.submit(who, {k + 1, std::move(*q)}, sink);
+    }
+  }
+
+  /// Consoles that open or refresh: each sends the whole mix at once, every
+  /// consoles * mix.size() / per_second s, and awaits its answers: a refresh that comes while
+  /// the last batch is still unanswered is put off (counted in `late`) and sent at the first
+  /// wake-up after the answers are in, as a console asks again only once it has drawn its
+  /// page; so the rate holds while the answers keep up on average. The refreshes are
+  /// staggered evenly, so the thread wakes per_second / mix.size() times a second (100 at
+  /// 1,000 /s), each time submitting the due console's batch (and any put off that may go
+  /// now) back to back, as a gateway's thread does with the messages of one read.
+  void consoles(const std::shared_ptr<impl>& sink) {
+    const auto slot = std::chrono::duration<double>(static_cast<double>(mix.size()) / per_second);
+    auto next = std::chrono::steady_clock::now();
+    std::uint64_t k = 0;
+    std::vector<bool> owed(awaited.size(), false); // a refresh put off
+    for (std::uint64_t s = 0; !stopping.load(); ++s) {
+      next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(slot);
+      std::this_thread::sleep_until(next);
+      const auto due = s % awaited.size();
+      owed[due] = true; // (still owed from its last turn: the two refreshes are one)
+      for (std::size_t console = 0; console < awaited.size(); ++console) {
+        if (!owed[console])
+          continue;
+        if (awaited[console].load(std::memory_order_acquire) > 0) {
+          if (console == due)
+            late.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        owed[console] = false;
+        std::vector<std::pair<std::uint64_t, protocol::query>> batch;
+        for (std::size_t j = 0; j < mix.size(); ++j, ++k)
+          if (auto q = make(k))
+            batch.emplace_back(((console + 1) << console_shift) | (k + 1), std::move(*q));
+        awaited[console].store(static_cast<int>(batch.size()), std::memory_order_relaxed);
+        for (auto& [id, q] : batch)
+          city.submit(who, {id, std::move(q)}, sink);
+      }
+    }
   }
 };
 
 query_load::query_load(actors::city& c, const protocol::hierarchy& h, const cast& people,
-                       double per_second)
-  : impl_(std::make_shared<impl>(c, per_second)) {
+                       double per_second, const std::string& shape, int consoles)
+  : impl_(std::make_shared<impl>(c, people, per_second, std::max(consoles, 1))) {
   // What consoles ask, in one turn of ten: township heads their first pages of open cases
   // (three, of the county's townships in turn), a county centre its county's latest changes,
   // two case histories, a directive's counts per township with its first laggards, the
   // city's and a county's figures this month, a county's township ranking.
   const auto& grid = h.units[people.grids.front()];
   const auto* county = h.ancestor_of_kind(grid.code, protocol::unit_kind::county);
-  std::vector<protocol::unit_code> townships;
   for (auto i : h.children_at(h.index_of(county->code)))
     if (h.units[i].kind == protocol::unit_kind::township)
-      townships.push_back(h.units[i].code);
+      impl_->townships.push_back(h.units[i].code);
   query open_cases;
   open_cases.what = query_kind::cases;
   open_cases.limit = 200;
@@ -196,25 +283,12 @@ query_load::query_load(actors::city& c, const protocol::hierarchy& h, const cast
   d.target.level = protocol::unit_kind::grid;
   c.submit(people.city_leader, {impl::issue_request, std::move(d)}, impl_);
   impl_->t0 = now_ns();
-  impl_->thread = std::thread([self = impl_.get(), sink = impl_, townships, &people] {
-    const auto period = std::chrono::duration<double>(1.0 / self->per_second);
-    auto next = std::chrono::steady_clock::now();
-    for (std::uint64_t k = 0; !self->stopping.load(); ++k) {
-      next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
-      std::this_thread::sleep_until(next);
-      auto q = self->mix[k % self->mix.size()];
-      const auto turn = k / self->mix.size();
-      if (q.what == query_kind::cases && q.unit == 0)
-        q.unit = townships[(turn * 3 + k % self->mix.size()) % townships.size()];
-      if (q.what == query_kind::one_case) // a grid's first case (the rounds report 2 a grid)
-        q.case_ref = actors::make_id(people.grids[(turn * 7919 + k) % people.grids.size()], 1);
-      if (q.what == query_kind::directive) {
-        q.directive_ref = self->directive.load();
-        if (q.directive_ref == 0)
-          continue; // not issued yet
-      }
-      self->city.submit(self->who, {k + 1, std::move(q)}, sink);
-    }
+  const bool trickle = shape == "trickle";
+  impl_->thread = std::thread([self = impl_.get(), sink = impl_, trickle] {
+    if (trickle)
+      self->trickle(sink);
+    else
+      self->consoles(sink);
   });
 }
 
@@ -227,6 +301,8 @@ double query_load::stop() {
   return static_cast<double>(impl_->answered.load()) / secs;
 }
 
+std::uint64_t query_load::late() const { return impl_->late.load(); }
+
 query_load::~query_load() { stop(); }
 
 // -- run_read_cost ------------------------------------------------------------------------------
@@ -234,23 +310,29 @@ query_load::~query_load() { stop(); }
 std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol::hierarchy> h,
                                const cast& people) {
   struct mode {
-    const char* what;
+    std::string what;
     bool read_side;
     double queries;
+    std::string shape;
     std::vector<options::transitions_figures> runs;
   };
-  std::vector<mode> modes = {{"read side off (baseline)", false, 0, {}},
-                             {"read side on", true, 0, {}},
-                             {"read side on, 1,000 queries/s beside", true, 1000, {}}};
+  std::vector<mode> modes = {{"read side off (baseline)", false, 0, "", {}},
+                             {"read side on", true, 0, "", {}}};
+  const auto from_consoles = "on, 1,000 queries/s from " + std::to_string(o.consoles) + " consoles";
+  if (o.query_shape != "trickle")
+    modes.push_back({from_consoles, true, 1000, "consoles", {}});
+  if (o.query_shape != "consoles")
+    modes.push_back({"on, 1,000 queries/s trickled", true, 1000, "trickle", {}});
   for (int r = 0; r < o.repeat; ++r)
     for (auto& m : modes) {
       options run = o;
       run.bare_baseline = false;
       run.read_side = m.read_side;
       run.beside_queries = m.queries;
+      run.query_shape = m.shape;
       options::transitions_figures f;
       run.transitions_out = &f;
-      progress("readside: %s (repeat %d of %d)", m.what, r + 1, o.repeat);
+      progress("readside: %s (repeat %d of %d)", m.what.c_str(), r + 1, o.repeat);
       run_transitions(run, h, people);
       m.runs.push_back(f);
     }
@@ -274,6 +356,9 @@ std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol:
                        range(m.runs, &tf::sys_us, "%.2f") + ")";
     if (m.queries > 0)
       note += "; " + range(m.runs, &tf::queries_rate, "%.0f") + " queries answered a second";
+    if (m.shape == "consoles")
+      note += ", " + range(m.runs, &tf::queries_late, "%.0f") +
+              " refreshes put off (last batch unanswered)";
     // What the rounds were sensitive to, ranges over the repeats of each one's median round:
     // slow rounds that cost more CPU each show as a wide slowest-fastest spread.
     note += "; rounds' CPU fastest " + range(m.runs, &tf::cpu_min_us, "%.2f") + ", slowest " +
@@ -289,36 +374,52 @@ std::vector<row> run_read_cost(const options& o, std::shared_ptr<const protocol:
     rows.push_back({sec, m.what, range(m.runs, &tf::rate, "%.0f /s"), "", note});
   }
   // Per repeat, against the baseline and the read side alone of the same repeat.
-  std::vector<double> drop, drop_on, cpu_on, cpu_loaded, ratio_on, ratio_loaded;
-  for (int r = 0; r < o.repeat; ++r) {
-    const auto& off = modes[0].runs[static_cast<std::size_t>(r)];
-    const auto& on = modes[1].runs[static_cast<std::size_t>(r)];
-    const auto& loaded = modes[2].runs[static_cast<std::size_t>(r)];
-    drop.push_back(100 * (1 - loaded.rate / off.rate));
-    drop_on.push_back(100 * (1 - loaded.rate / on.rate));
-    cpu_on.push_back(on.cpu_us - off.cpu_us);
-    cpu_loaded.push_back(loaded.cpu_us - off.cpu_us);
-    ratio_on.push_back(on.cpu_us / off.cpu_us);
-    ratio_loaded.push_back(loaded.cpu_us / off.cpu_us);
-  }
   auto spread = [&](const std::vector<double>& v, const char* format) {
     auto s = summarise(v);
     return fmt(format, s.median) +
            (v.size() > 1 ? " (" + fmt(format, s.min) + " to " + fmt(format, s.max) + ")" : "");
   };
-  // The headline: CPU-time ratios, which other load on the machine moves least.
-  rows.push_back({sec, "CPU per transition, queries beside / off", spread(ratio_loaded, "%.3f"), "",
-                  "the headline (CPU-time ratio); the queries' own CPU included"});
-  rows.push_back(
-      {sec, "CPU per transition, on / off", spread(ratio_on, "%.3f"), "", "the read side alone"});
-  rows.push_back({sec, "write throughput drop, queries beside vs off", spread(drop, "%.1f %%"), "",
-                  "target <= 10 %"});
-  rows.push_back({sec, "write throughput drop, queries beside vs on", spread(drop_on, "%.1f %%"),
-                  "", "the queries alone"});
-  rows.push_back(
-      {sec, "the read side's CPU per transition", spread(cpu_on, "%.2f us"), "", "on minus off"});
-  rows.push_back({sec, "... with the queries", spread(cpu_loaded, "%.2f us"), "",
-                  "on with queries minus off; the queries' CPU included"});
+  auto per_repeat = [&](std::size_t mode, auto figure) {
+    std::vector<double> v;
+    for (std::size_t r = 0; r < static_cast<std::size_t>(o.repeat); ++r)
+      v.push_back(figure(modes[0].runs[r], modes[1].runs[r], modes[mode].runs[r]));
+    return v;
+  };
+  using tf = options::transitions_figures;
+  rows.push_back({sec, "CPU per transition, on / off",
+                  spread(per_repeat(1, [](const tf& off, const tf& on,
+                                          const tf&) { return on.cpu_us / off.cpu_us; }),
+                         "%.3f"),
+                  "", "the read side alone"});
+  rows.push_back({sec, "the read side's CPU per transition",
+                  spread(per_repeat(1, [](const tf& off, const tf& on,
+                                          const tf&) { return on.cpu_us - off.cpu_us; }),
+                         "%.2f us"),
+                  "", "on minus off"});
+  for (std::size_t m = 2; m < modes.size(); ++m) {
+    const std::string by = " (" + modes[m].shape + ")";
+    // The headline: CPU-time ratios, which other load on the machine moves least.
+    rows.push_back({sec, "CPU per transition, queries beside / off" + by,
+                    spread(per_repeat(m, [](const tf& off, const tf&,
+                                            const tf& q) { return q.cpu_us / off.cpu_us; }),
+                           "%.3f"),
+                    "", "the headline (CPU-time ratio); the queries' own CPU included"});
+    rows.push_back({sec, "write throughput drop, queries beside vs off" + by,
+                    spread(per_repeat(m, [](const tf& off, const tf&,
+                                            const tf& q) { return 100 * (1 - q.rate / off.rate); }),
+                           "%.1f %%"),
+                    "", "target <= 10 %"});
+    rows.push_back({sec, "write throughput drop, queries beside vs on" + by,
+                    spread(per_repeat(m, [](const tf&, const tf& on,
+                                            const tf& q) { return 100 * (1 - q.rate / on.rate); }),
+                           "%.1f %%"),
+                    "", "the queries alone"});
+    rows.push_back({sec, "the queries' CPU per transition" + by,
+                    spread(per_repeat(m, [](const tf&, const tf& on,
+                                            const tf& q) { return q.cpu_us - on.cpu_us; }),
+                           "%.2f us"),
+                    "", "queries beside minus on"});
+  }
   return rows;
 }
 

@@ -241,8 +241,10 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
   std::this_thread::sleep_for(std::chrono::milliseconds(300)); // let the spawns initialise
   std::unique_ptr<query_load> beside;
   if (o.beside_queries > 0) {
-    progress("transitions: %.0f queries a second beside", o.beside_queries);
-    beside = std::make_unique<query_load>(*city, *h, people, o.beside_queries);
+    progress("transitions: %.0f queries a second beside, shaped as %s", o.beside_queries,
+             o.query_shape.c_str());
+    beside = std::make_unique<query_load>(*city, *h, people, o.beside_queries, o.query_shape,
+                                          o.consoles);
   }
 
   std::vector<double> report_rate, rate, report_ms, drive_ms, report_cpu, drive_cpu, drive_user,
@@ -323,6 +325,7 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
     std::this_thread::sleep_for(settle_time(o)); // figure waves die down (not timed)
   }
   const double queries_rate = beside ? beside->stop() : 0;
+  const double queries_late = beside ? static_cast<double>(beside->late()) : 0;
   beside.reset();
   city.reset();
   sys.await_all_actors_done(); // the unit actors are gone before the baseline runs
@@ -332,6 +335,7 @@ std::vector<row> run_transitions(const options& o, std::shared_ptr<const protoco
                           summarise(drive_user).median,
                           summarise(drive_sys).median,
                           queries_rate,
+                          queries_late,
                           summarise(drive_cpu).min,
                           summarise(drive_cpu).max,
                           summarise(faults_per_k).median,
