@@ -68,6 +68,9 @@ public:
 struct retention_times {
   std::chrono::milliseconds cases{std::chrono::hours(24 * 30)};
   std::chrono::milliseconds directives{std::chrono::hours(24 * 30)};
+  /// How many days the read side's figures keep day by day before folding them into months
+  /// (period_book; `hub serve --figure-days`).
+  std::int32_t figure_days = 92;
 };
 
 } // namespace hub::actors

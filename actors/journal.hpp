@@ -16,6 +16,7 @@
 #include "actors/bus.hpp"
 #include "actors/case_record.hpp"
 #include "actors/directive.hpp"
+#include "actors/period_book.hpp"
 
 #include <memory>
 #include <optional>
@@ -60,6 +61,11 @@ struct unit_record {
 struct case_move {
   case_record c;
   bool to_archive = true;
+  /// What the case counts in the read side's figures (figures_of, read_model.hpp): added to
+  /// the archived cases' figures when it moves to the archive, taken off when it comes back,
+  /// in the same batch, so that recovery's figures (those, plus the hot cases recounted) count
+  /// every case exactly once (persistence/README.md, "hub:figures").
+  std::vector<figure_count> figures;
 };
 
 /// A directive leaving the hot keys for the archive (its receipts all complete, or its deadline

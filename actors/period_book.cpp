@@ -65,6 +65,19 @@ void flows::add(const flows& o) {
     closed_at[k] += o.closed_at[k];
 }
 
+std::uint32_t& flows::operator[](std::size_t k) {
+  switch (k) {
+    case 0: return reported;
+    case 1: return responded;
+    case 2: return resolved;
+    case 3: return rated;
+    case 4: return satisfied;
+    case 5: return overdue;
+    case 6: return score_sum;
+    default: return closed_at[(k - 7) % closed_at.size()];
+  }
+}
+
 void period_book::fold(std::int32_t day) {
   const auto cutoff = first_of_month(day - keep_days_);
   if (cutoff <= cutoff_)
@@ -85,8 +98,7 @@ void period_book::fold(std::int32_t day) {
 }
 
 template <class Add>
-void period_book::add(std::uint32_t unit, protocol::timestamp_ms at, Add&& add) {
-  auto day = day_of(at);
+void period_book::add(std::uint32_t unit, std::int32_t day, Add&& add) {
   if (day - keep_days_ >= cutoff_ + 31) // a month more has passed: fold it
     fold(day);
   if (day < cutoff_) // a recovered case's old step: its month's entry
@@ -100,11 +112,15 @@ void period_book::add(std::uint32_t unit, protocol::timestamp_ms at, Add&& add) 
 
 void period_book::count(std::uint32_t unit, protocol::timestamp_ms at, std::uint32_t flows::*member,
                         std::uint32_t n) {
-  add(unit, at, [&](flows& f) { f.*member += n; });
+  add(unit, day_of(at), [&](flows& f) { f.*member += n; });
 }
 
 void period_book::count_closed(std::uint32_t unit, protocol::timestamp_ms at, std::size_t slot) {
-  add(unit, at, [&](flows& f) { f.closed_at[slot] += 1; });
+  add(unit, day_of(at), [&](flows& f) { f.closed_at[slot] += 1; });
+}
+
+void period_book::count_day(std::uint32_t unit, std::int32_t day, std::size_t k, std::uint32_t n) {
+  add(unit, day, [&](flows& f) { f[k] += n; });
 }
 
 flows period_book::sum(std::uint32_t unit, day_range days) const {

@@ -37,6 +37,20 @@ struct flows {
                 score_sum = 0;
   std::array<std::uint32_t, 4> closed_at{};
   void add(const flows& o);
+  /// The counters one by one, in the order above (closed_at's four last): how the store
+  /// names them (persistence/README.md, "hub:figures").
+  static constexpr std::size_t count = 11;
+  std::uint32_t& operator[](std::size_t k);
+  std::uint32_t operator[](std::size_t k) const { return (*const_cast<flows*>(this))[k]; }
+};
+
+/// One counter (flows::operator[] `k`) of one unit (an index; not its ancestors) on one day:
+/// how the store keeps what the archived cases count (persistence/README.md, "hub:figures").
+struct figure_count {
+  std::uint32_t unit = 0;
+  std::int32_t day = 0;
+  std::uint8_t k = 0;
+  std::int64_t n = 0; // negative: taken off (a case back from the archive)
 };
 
 class period_book {
@@ -45,7 +59,8 @@ public:
   /// months (whole months only, so a month is folded once its last day is this far behind).
   static constexpr std::int32_t default_keep_days = 92;
 
-  /// `parent`: per unit index, its parent's index, or hierarchy::no_unit (shared, read-only).
+  /// `parent`: per unit index, its parent's index, or hierarchy::no_unit (shared, read-only;
+  /// all no_unit: each count stays at its own unit).
   explicit period_book(const std::vector<std::uint32_t>* parent,
                        std::int32_t keep_days = default_keep_days)
     : parent_(parent)
@@ -56,6 +71,18 @@ public:
              std::uint32_t n = 1);
   /// Counts a case closed at level slot `slot` (0..3) at `unit` on the day of `at`.
   void count_closed(std::uint32_t unit, protocol::timestamp_ms at, std::size_t slot);
+  /// Adds `n` to counter `k` (flows::operator[]) at `unit` on day `day` (what the store kept
+  /// of the cases archived: persistence/README.md, "hub:figures").
+  void count_day(std::uint32_t unit, std::int32_t day, std::size_t k, std::uint32_t n);
+
+  /// Calls `each(unit, day, flows)` for every day (or folded month, at its first day) of
+  /// every unit counted at.
+  template <class F>
+  void each(F&& each) const {
+    for (const auto& [unit, book] : units_)
+      for (const auto& [day, f] : book.days)
+        each(unit, day, f);
+  }
 
   /// The flows of `unit`'s subtree over `days`. A folded month counts whole when any of its
   /// days is in `days`.
@@ -70,7 +97,7 @@ private:
     std::map<std::int32_t, flows> days; // before cutoff_: a month's, at its first day
   };
   template <class Add>
-  void add(std::uint32_t unit, protocol::timestamp_ms at, Add&& add);
+  void add(std::uint32_t unit, std::int32_t day, Add&& add);
   /// Moves the cut to the first of the month holding `day` - keep_days_, folding the days
   /// before it into their months.
   void fold(std::int32_t day);

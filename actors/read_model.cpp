@@ -13,6 +13,7 @@
 #include <atomic>
 #include <charconv>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -1385,6 +1386,32 @@ namespace hub::actors {
 
 using namespace read_side;
 
+std::vector<figure_count> read_model::figures_of(const std::shared_ptr<const hierarchy>& h,
+                                                 const case_record& c, int sign) {
+  // A scratch shard counts the case as a shard would, into a book that keeps every count at
+  // its own unit (no parents) and every day apart (no folding).
+  thread_local std::shared_ptr<shared> sh;
+  if (!sh || sh->h != h) {
+    sh = std::make_shared<shared>();
+    sh->h = h;
+    sh->shard_of.assign(h->units.size(), 0);
+    sh->parent.assign(h->units.size(), hierarchy::no_unit);
+  }
+  shard_state scratch;
+  scratch.sh = sh;
+  scratch.book = period_book(&sh->parent, std::numeric_limits<std::int32_t>::max() / 4);
+  std::vector<figure_count> out;
+  if (c.category >= h->categories.size())
+    return out;
+  scratch.adopt(c);
+  scratch.book.each([&](std::uint32_t unit, std::int32_t day, const flows& f) {
+    for (std::size_t k = 0; k < flows::count; ++k)
+      if (f[k] != 0)
+        out.push_back({unit, day, static_cast<std::uint8_t>(k), std::int64_t{sign} * f[k]});
+  });
+  return out;
+}
+
 read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> h,
                        const city_snapshot* snapshot, std::shared_ptr<case_archive> archive,
                        retention_times retain, std::function<timestamp_ms()> now,
@@ -1413,8 +1440,15 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
   for (auto& s : start) {
     s = std::make_shared<shard_state>();
     s->sh = sh;
-    s->book = period_book(&sh->parent);
+    s->book = period_book(&sh->parent, retain.figure_days);
   }
+  // The archived cases' figures, each in its unit's shard: a query of any subtree holding the
+  // unit asks that shard (ask, below), so it counts there as in the shard that counted it live.
+  if (snapshot != nullptr)
+    for (const auto& f : snapshot->archived_figures)
+      if (f.unit < h->units.size() && f.n > 0 && f.k < flows::count)
+        start[sh->shard_of[f.unit]]->book.count_day(f.unit, f.day, f.k,
+                                                    static_cast<std::uint32_t>(f.n));
   if (snapshot != nullptr)
     for (const auto& unit : snapshot->units)
       for (const auto& c : unit.cases)

@@ -60,6 +60,11 @@ public:
   void ask(bus& events, const principal& who, std::uint64_t id, protocol::query q,
            sink_ptr reply_to) const;
 
+  /// What case `c` counts in the figures, per unit it counted at (not its ancestors) and day,
+  /// each count times `sign`: the read side's own counting of its steps (case_move::figures).
+  static std::vector<figure_count> figures_of(const std::shared_ptr<const protocol::hierarchy>& h,
+                                              const case_record& c, int sign);
+
   struct shared; // the hierarchy, the shard of every unit, the clock
 private:
   std::shared_ptr<const shared> shared_;

@@ -46,6 +46,9 @@ struct city_snapshot {
   std::uint64_t last_seq = 0;               // the event sequence continues after it
   std::vector<stored_event> events;         // the latest events, oldest first (resume)
   std::vector<remembered_request> requests; // the latest answered requests, oldest first
+  /// What the archived cases count in the figures (case_move::figures, summed): the read side
+  /// starts its figures from these and adds the hot cases' steps.
+  std::vector<figure_count> archived_figures;
 };
 
 /// A stored record that names a unit the hierarchy lacks (what() says which record).

@@ -1,5 +1,6 @@
 #include "actors/unit_actor.hpp"
 
+#include "actors/read_model.hpp"
 #include "actors/ticker.hpp"
 #include "actors/unit_state.hpp"
 
@@ -141,9 +142,13 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
   std::vector<record> records;
   if (c.archived && ctx_->store->durable()) {
     // Back from the archive: this step's commit moves it hot again, and the read side, which
-    // let it go too, takes it up from what it was (facts.before, below).
+    // let it go too, takes it up from what it was (facts.before, below). What it counted as
+    // archived (every step but this one) leaves the archived figures in the same batch.
     c.archived = false;
-    records.emplace_back(case_move{c, false});
+    auto archived = c;
+    archived.history.pop_back();
+    records.emplace_back(
+        case_move{c, false, read_model::figures_of(ctx_->hierarchy, archived, -1)});
     archiving_.erase(c.id);
   } else {
     records = keep(c);

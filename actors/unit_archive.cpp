@@ -7,6 +7,7 @@
 // hot again in its own commit. Only with a durable store and an archive: otherwise nothing is
 // let go.
 
+#include "actors/read_model.hpp"
 #include "actors/unit_state.hpp"
 
 namespace hub::actors {
@@ -56,7 +57,8 @@ void unit_state::check_archive(protocol::case_id id, timestamp_ms t) {
   command internal; // no client: the journal's ack comes back as case_archived
   internal.reply_to = std::make_shared<archived_sink<case_archived>>(
       caf::actor_cast<unit_actor>(self_), case_archived{id, c.history.size()});
-  commit(std::nullopt, reach::unit_watchers, {case_move{c, true}}, &internal, id);
+  commit(std::nullopt, reach::unit_watchers,
+         {case_move{c, true, read_model::figures_of(ctx_->hierarchy, c, +1)}}, &internal, id);
 }
 
 void unit_state::on_archived(const case_archived& a) {

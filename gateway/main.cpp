@@ -66,6 +66,8 @@ constexpr const char* usage_text =
     "                 [--time-scale N (1; every time limit of the hierarchy divided by N)]\n"
     "                 [--retain-days N (30; an ended case is archived N days after its last\n"
     "                  step, with --redis) | --retain-seconds N; either divided by --time-scale]\n"
+    "                 [--figure-days N (92; the figures keep N calendar days one by one, then\n"
+    "                  fold them into months)]\n"
     "       hub token --hierarchy FILE --person ID [--secret-file PATH (data/hub.secret)]\n"
     "                 [--ttl SECONDS (86400; 0: already expired, to test expiry)]\n";
 
@@ -171,6 +173,7 @@ struct serve_options {
   std::string open311_keys, open311_data, open311_webhook; // gateway/open311/README.md
   unsigned long long time_scale = 1;                       // --time-scale
   unsigned long long retain_seconds = 30 * 86400;          // --retain-days, --retain-seconds
+  std::int32_t figure_days = 92;                           // --figure-days
 };
 
 /// Parses `hub serve`'s arguments; nullopt with `exit_code` set (2, usage printed) when they
@@ -181,12 +184,12 @@ std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exi
     return std::nullopt;
   };
   std::string why;
-  auto opts =
-      parse_options(argc, argv,
-                    {"--hierarchy", "--port", "--address", "--secret-file", "--www", "--threads",
-                     "--io-threads", "--scheduler", "--redis", "--open311-keys", "--open311-data",
-                     "--open311-webhook", "--time-scale", "--retain-days", "--retain-seconds"},
-                    why);
+  auto opts = parse_options(argc, argv,
+                            {"--hierarchy", "--port", "--address", "--secret-file", "--www",
+                             "--threads", "--io-threads", "--scheduler", "--redis",
+                             "--open311-keys", "--open311-data", "--open311-webhook",
+                             "--time-scale", "--retain-days", "--retain-seconds", "--figure-days"},
+                            why);
   if (!opts)
     return fail(why);
   serve_options o;
@@ -209,6 +212,10 @@ std::optional<serve_options> parse_serve_options(int argc, char** argv, int& exi
   if (!retain_days || !retain_seconds)
     return fail("--retain-days must be 0..36500, --retain-seconds 0..3153600000");
   o.retain_seconds = opts->contains("--retain-seconds") ? *retain_seconds : *retain_days * 86400ull;
+  auto figure_days = number(get(*opts, "--figure-days", "92"), 1, 36500);
+  if (!figure_days)
+    return fail("--figure-days must be 1..36500");
+  o.figure_days = static_cast<std::int32_t>(*figure_days);
   o.scheduler = get(*opts, "--scheduler", default_scheduler);
   if (o.scheduler != "stealing" && o.scheduler != "sharing")
     return fail("--scheduler must be stealing or sharing");
@@ -463,6 +470,7 @@ int serve_command(int argc, char** argv) {
   hub::actors::city_options city_opts;
   city_opts.retain.cases = city_opts.retain.directives =
       std::chrono::seconds(o->retain_seconds / o->time_scale);
+  city_opts.retain.figure_days = o->figure_days;
   if (o->store)
     std::fprintf(stderr,
                  "hub: ended cases and directives archived %llu s after they ended "

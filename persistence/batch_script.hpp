@@ -8,7 +8,8 @@
 // number of fields, then field, value pairs; an empty value deletes its field, and an empty
 // field with it the whole key, after the batch's other writes to it: a case moving to or from
 // the archive is deleted from one hash and written to the other in the same call, a directive
-// archived loses its receipts' hash);
+// archived loses its receipts' hash; in a hash named hub:figures:<n> each value is instead
+// a count added to its field (HINCRBY), the field deleted once it falls to 0);
 // then the batch's events, packed into one entry of
 // the event stream whose id is the last event's sequence number (trim below, that number, the
 // packed events; "" when the batch has none); then its answered requests likewise, numbered by
@@ -43,26 +44,33 @@ local keys = tonumber(a[i]); i = i + 1
 for k = 1, keys do
   local key, n = a[i], tonumber(a[i + 1])
   i = i + 2
-  local sets, dels, wipe = {}, {}, false
-  for j = 0, n - 1 do
-    local f, v = a[i + 2 * j], a[i + 2 * j + 1]
-    if v ~= '' then sets[#sets + 1] = f; sets[#sets + 1] = v
-    elseif f == '' then wipe = true
-    else dels[#dels + 1] = f end
+  if string.sub(key, 1, 12) == 'hub:figures:' then -- counts added to, not values set
+    for j = 0, n - 1 do
+      local f = a[i + 2 * j]
+      if redis.call('HINCRBY', key, f, a[i + 2 * j + 1]) <= 0 then redis.call('HDEL', key, f) end
+    end
+  else
+    local sets, dels, wipe = {}, {}, false
+    for j = 0, n - 1 do
+      local f, v = a[i + 2 * j], a[i + 2 * j + 1]
+      if v ~= '' then sets[#sets + 1] = f; sets[#sets + 1] = v
+      elseif f == '' then wipe = true
+      else dels[#dels + 1] = f end
+    end
+    local j = 1
+    while j <= #sets do -- one HSET of many fields (unpack's stack allows a few thousand values)
+      local m = math.min(#sets - j + 1, 2000)
+      redis.call('HSET', key, unpack(sets, j, j + m - 1))
+      j = j + m
+    end
+    j = 1
+    while j <= #dels do
+      local m = math.min(#dels - j + 1, 1000)
+      redis.call('HDEL', key, unpack(dels, j, j + m - 1))
+      j = j + m
+    end
+    if wipe then redis.call('DEL', key) end -- after the batch's own writes to it
   end
-  local j = 1
-  while j <= #sets do -- one HSET of many fields (unpack's stack allows a few thousand values)
-    local m = math.min(#sets - j + 1, 2000)
-    redis.call('HSET', key, unpack(sets, j, j + m - 1))
-    j = j + m
-  end
-  j = 1
-  while j <= #dels do
-    local m = math.min(#dels - j + 1, 1000)
-    redis.call('HDEL', key, unpack(dels, j, j + m - 1))
-    j = j + m
-  end
-  if wipe then redis.call('DEL', key) end -- after the batch's own writes to it
   i = i + 2 * n
 end
 local function append(stream, counter, trim, last, packed)

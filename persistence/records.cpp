@@ -26,6 +26,8 @@ std::string archive_hash(protocol::case_id id) {
 std::string archive_directives(protocol::directive_id id) {
   return "hub:archive:directives:" + std::to_string(id % case_buckets);
 }
+std::string figure_bucket(std::uint32_t b) { return figures_prefix + std::to_string(b); }
+std::string figure_hash(std::uint32_t unit) { return figure_bucket(unit % figure_buckets); }
 std::string tasks(protocol::unit_code d) { return "hub:tasks:" + std::to_string(d); }
 std::string directives(protocol::unit_code i) { return "hub:directives:" + std::to_string(i); }
 std::string receipts(protocol::directive_id id) { return "hub:receipts:" + std::to_string(id); }
@@ -94,6 +96,12 @@ void prepare_writes(const actors::record& r, std::vector<std::string>& out) {
     out.push_back(std::move(place.key));
     out.push_back(std::move(place.field));
     out.push_back(encode_value(move->c, place.version));
+    for (const auto& f : move->figures) { // added to, not set: the batch script's HINCRBY
+      out.push_back(keys::figure_hash(f.unit));
+      out.push_back(std::to_string(f.unit) + ":" + std::to_string(f.day) + ":" +
+                    std::to_string(f.k));
+      out.push_back(std::to_string(f.n));
+    }
     return;
   }
   if (const auto* gone = std::get_if<actors::directive_archive>(&r)) {

@@ -88,6 +88,14 @@ std::string archive_hash(protocol::case_id id);
 /// Directives let go of, with every answer given (actors::directive_archive), by id in 64
 /// buckets: "hub:archive:directives:<bucket>", directive id -> the archived directive.
 std::string archive_directives(protocol::directive_id id);
+/// What the archived cases count in the figures (actors::case_move::figures), in
+/// `figure_buckets` hashes by unit index: "hub:figures:<unit index % figure_buckets>", field
+/// "<unit index>:<day>:<counter>" -> a decimal count, added to with HINCRBY (the batch script
+/// adds, never sets, in these hashes), a field that falls to 0 deleted.
+constexpr std::uint32_t figure_buckets = 16;
+inline const std::string figures_prefix = "hub:figures:";
+std::string figure_bucket(std::uint32_t bucket);
+std::string figure_hash(std::uint32_t unit_index);
 std::string tasks(protocol::unit_code department);  // hash: case id -> task_record
 std::string directives(protocol::unit_code issuer); // hash: directive id -> directive_record
 std::string receipts(protocol::directive_id id);    // hash: "unit:person" -> receipt_record

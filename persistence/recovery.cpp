@@ -34,6 +34,8 @@ private:
   void read_tasks(actors::snapshot_builder& city);
   void read_cases(actors::snapshot_builder& city);
   void read_directives(actors::snapshot_builder& city);
+  /// What the archived cases count in the figures (hub:figures:*).
+  void read_figures(actors::city_snapshot& snap);
   /// The event log's tail (for resume) and the last sequence number.
   void read_event_log(actors::city_snapshot& snap);
   /// The request log's tail (answers to retries after the restart).
@@ -132,6 +134,7 @@ recovered loader::run() {
   } catch (const actors::foreign_record& e) {
     throw failure{std::string("a stored record does not fit the hierarchy: ") + e.what()};
   }
+  read_figures(*out.snapshot);
   read_event_log(*out.snapshot);
   read_request_log(*out.snapshot);
   const auto& n = city.counted();
@@ -218,6 +221,32 @@ void loader::read_directives(actors::snapshot_builder& city) {
       throw failure{keys::directives(issuer) + " field " + std::to_string(id) + ": " + e.what()};
     }
   }
+}
+
+void loader::read_figures(actors::city_snapshot& snap) {
+  std::vector<std::string> keys;
+  for (std::uint32_t b = 0; b < keys::figure_buckets; ++b)
+    keys.push_back(keys::figure_bucket(b));
+  hashes(keys, [&](std::size_t, std::string_view field, std::string_view value) {
+    // "<unit index>:<day>:<counter>" -> count
+    auto parse = [](std::string_view& s, auto& x, bool last) {
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+      const auto* end = s.data() + s.size();
+      const bool ok = ec == std::errc{} && (last ? p == end : p != end && *p == ':');
+      s.remove_prefix(ok && !last ? p - s.data() + 1 : 0);
+      return ok;
+    };
+    actors::figure_count f;
+    unsigned k = 0;
+    auto rest = field;
+    if (!parse(rest, f.unit, false) || !parse(rest, f.day, false) || !parse(rest, k, true) ||
+        !parse(value, f.n, true) || f.unit >= h_.units.size() || k >= actors::flows::count ||
+        f.n < 0)
+      throw corrupt_record("not a figure count: '" + std::string(field) + "' -> '" +
+                           std::string(value) + "'");
+    f.k = static_cast<std::uint8_t>(k);
+    snap.archived_figures.push_back(f);
+  });
 }
 
 void loader::read_event_log(actors::city_snapshot& snap) {

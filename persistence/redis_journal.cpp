@@ -151,6 +151,10 @@ void encode_batch(const store_options& o, const std::string& sha, std::uint64_t 
         writes.push_back(std::move(c.prepared[w]));
         writes.push_back(std::move(c.prepared[w + 1]));
         writes.push_back(std::move(c.prepared[w + 2]));
+      } else if (writes[it->second * 3].starts_with(keys::figures_prefix)) {
+        // A count added to (the archived cases' figures): the batch adds the sum once.
+        auto& sum = writes[it->second * 3 + 2];
+        sum = std::to_string(std::stoll(sum) + std::stoll(c.prepared[w + 2]));
       } else {
         writes[it->second * 3 + 2] = std::move(c.prepared[w + 2]);
       }

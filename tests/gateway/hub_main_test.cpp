@@ -71,6 +71,7 @@ TEST_F(hub_main_test, usage_errors_exit_with_2_and_say_how_to_use_it) {
         {"serve", "--hierarchy", hierarchy_, "--port", "70000"},
         {"serve", "--hierarchy", hierarchy_, "--colour", "red"},
         {"serve", "--hierarchy", hierarchy_, "--address", "localhost:1"},
+        {"serve", "--hierarchy", hierarchy_, "--figure-days", "0"},
         // The webhook's outbox is in Redis, and it serves the keys' hotline.
         {"serve", "--hierarchy", hierarchy_, "--open311-keys", "k", "--open311-webhook",
          "http://127.0.0.1:9/x"},

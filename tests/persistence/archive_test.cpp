@@ -53,6 +53,17 @@ protected:
     return out;
   }
 
+  /// How many counts the store keeps for the archived cases' figures (fields of hub:figures:*).
+  long long figure_fields() {
+    auto spy = redis_.connect();
+    EXPECT_TRUE(spy.ok()) << spy.error();
+    long long n = 0;
+    for (std::uint32_t b = 0; b < persistence::keys::figure_buckets; ++b)
+      if (auto r = run(spy, {"HLEN", persistence::keys::figure_bucket(b)}))
+        n += r->integer;
+    return n;
+  }
+
   /// The `case` query's answer as JSON, its message id and seq cleared.
   std::string case_answer(protocol::person_id who, protocol::case_id id) {
     query q;
@@ -175,6 +186,85 @@ TEST_F(archive_test, a_reopen_brings_an_archived_case_back_hot_with_its_history)
   EXPECT_FALSE(stored(id).archived);
 }
 
+// The figures over periods count the archived cases after a restart as before it: what an
+// archived case counted is kept in Redis (hub:figures:*), added in the batch that archives it
+// and taken off in the one that brings it back, and recovery starts the read side's figures
+// from it (the hot cases' steps are counted again on top).
+TEST_F(archive_test, figures_and_rankings_count_the_archived_cases_after_a_restart) {
+  ASSERT_TRUE(start_city());
+  auto a = closed_case("a");
+  closed_case("b");
+  auto up = report(P(grid_b1_1, 2), grid_b1_1, "up");
+  escalate_to_township(up, grid_b1_1, village_b1, town_b);
+  EXPECT_ACK(step(P(town_b, 2), up, case_action::start));
+  EXPECT_ACK(step(P(town_b, 2), up, case_action::resolve));
+  EXPECT_ACK(step(P(town_b, 1), up, case_action::close));
+  report(P(grid_a2_1, 2), grid_a2_1, "open"); // stays hot
+  advance(2h);
+  ASSERT_TRUE(stored(a).archived);
+  ASSERT_TRUE(stored(up).archived);
+  const auto counts = figure_fields();
+  EXPECT_GT(counts, 0);
+  // Brought back and archived again: what it counted is taken off, then added again.
+  EXPECT_ACK(step(P(grid_a1_1, 1), a, case_action::reopen));
+  EXPECT_TRUE(stored(a).hot);
+  EXPECT_ACK(step(P(grid_a1_1, 2), a, case_action::start));
+  EXPECT_ACK(step(P(grid_a1_1, 2), a, case_action::resolve));
+  EXPECT_ACK(step(P(grid_a1_1, 1), a, case_action::close));
+  advance(2h);
+  ASSERT_TRUE(stored(a).archived);
+
+  auto figures = [](protocol::unit_code unit, protocol::figure_period period) {
+    query q;
+    q.what = query_kind::figures;
+    q.unit = unit;
+    q.period = period;
+    return q;
+  };
+  auto ranking = [](protocol::unit_code unit, protocol::unit_kind level,
+                    protocol::figure_period period) {
+    query q;
+    q.what = query_kind::ranking;
+    q.unit = unit;
+    q.held_at = level;
+    q.by = protocol::rank_by::resolution;
+    q.period = period;
+    return q;
+  };
+  const std::vector<std::pair<protocol::person_id, query>> questions{
+      {P(city, 1), figures(city, protocol::figure_period::month)},
+      {P(city, 1), figures(city, protocol::figure_period::all)},
+      {P(county, 1), figures(county, protocol::figure_period::today)},
+      {P(town_a, 1), figures(town_a, protocol::figure_period::all)},
+      {P(village_b1, 1), figures(village_b1, protocol::figure_period::month)},
+      {P(county, 1),
+       ranking(county, protocol::unit_kind::township, protocol::figure_period::month)},
+      {P(county, 1), ranking(county, protocol::unit_kind::township, protocol::figure_period::all)},
+      {P(city, 1), ranking(city, protocol::unit_kind::county, protocol::figure_period::all)},
+  };
+  auto answers = [&] {
+    std::vector<std::string> out;
+    for (const auto& [who, q] : questions) {
+      auto reply = act(who, q);
+      if (auto* r = std::get_if<protocol::result>(&reply))
+        r->id = r->seq = 0;
+      out.push_back(protocol::to_json(reply));
+    }
+    return out;
+  };
+  const auto before = answers();
+  auto city_all = std::get<protocol::result>(act(P(city, 1), questions[1].second)).figures.unit;
+  EXPECT_EQ(city_all.reported, 4u);
+  EXPECT_EQ(city_all.resolved, 4u); // each close: `a` was closed twice
+  EXPECT_EQ(city_all.open, 1u);
+
+  stop_city();
+  ASSERT_TRUE(start_city(start_wall + 5 * 3600 * 1000)); // the same day
+  EXPECT_EQ(recovered_.cases, 1u);                       // the open one: the others are archived
+  EXPECT_EQ(answers(), before);
+  EXPECT_EQ(figure_fields(), counts);
+}
+
 // A case that climbed to its township is held there; its grid (the maker) and village kept
 // forwarding entries. Archived, all three let it go; a request at the maker brings it back to
 // the township, which decides it.
@@ -234,6 +324,8 @@ TEST_F(archive_test, a_step_while_the_case_is_being_archived_keeps_it_hot) {
   ASSERT_NE(find_case(grid_a1_1, id), nullptr);
   EXPECT_EQ(find_case(grid_a1_1, id)->state, case_state::reopened);
   EXPECT_FALSE(state_of(grid_a1_1).archiving_.contains(id));
+  // What it counted went into the archived figures and out again: it is hot.
+  EXPECT_EQ(figure_fields(), 0);
 }
 
 // Redis away when the retention passes: the move waits with the journal's other writes, the
