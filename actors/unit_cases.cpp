@@ -97,6 +97,14 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
   const bool was_closed = c.state == case_state::closed;
   std::vector<protocol::unit_code> departments;
   std::uint8_t score = 0;
+  // Summonses leave after this step's commit, so that each department's summons event is
+  // numbered after the township's approve_whistle (a department that ran first would
+  // otherwise commit its summons before the approval it follows).
+  std::vector<std::pair<protocol::unit_code, whistle_summons>> summonses;
+  auto summon = [&] {
+    for (auto& [d, s] : summonses)
+      self_->send(ctx_->actor_of(d), std::move(s));
+  };
 
   // Effects particular to the action, before the state moves.
   switch (act.action) {
@@ -126,8 +134,8 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
       c.whistle.clear();
       for (auto d : c.proposed) {
         c.whistle.push_back({d, whistle_task::stage::summoned, 0});
-        self_->send(ctx_->actor_of(d),
-                    whistle_summons{c.id, unit_->code, c.category, c.urgency, c.title});
+        summonses.emplace_back(d,
+                               whistle_summons{c.id, unit_->code, c.category, c.urgency, c.title});
       }
       departments = std::move(c.proposed);
       c.proposed.clear();
@@ -177,6 +185,7 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
       c.level = std::max(c.level, level_of(to->kind));
     set_clock(c, step.clock, to->kind, t);
     commit_case(c, case_event_of(c, from), &cmd, act.id);
+    summon();
     moved_[c.id] = to->code;
     self_->send(ctx_->actor_of(to->code), case_transfer{std::move(c), act.action});
     cases_.erase(found);
@@ -194,6 +203,7 @@ void unit_state::on_case_act(command& cmd, const protocol::case_act& act) {
               case_event_of(c, 0, std::move(departments), score,
                             act.action == case_action::mark_duplicate ? act.duplicate_of : 0),
               &cmd, act.id);
+  summon();
   figures_changed();
 }
 
