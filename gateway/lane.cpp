@@ -19,16 +19,36 @@ lane::~lane() {
   // belong to.
   inbox_.clear();
   batch_.clear();
+  to_flush_.clear();
+  flushing_.clear();
 }
 
 void lane::start() {
   if (thread_.joinable())
     return;
   // The lane runs until stop(), with or without connections.
-  thread_ = std::thread([this] {
-    auto work = net::make_work_guard(ioc_);
-    ioc_.run();
-  });
+  thread_ = std::thread([this] { run(); });
+}
+
+void lane::run() {
+  auto work = net::make_work_guard(ioc_);
+  while (!ioc_.stopped()) {
+    if (ioc_.run_one() == 0)
+      break; // stopped
+    for (std::size_t n = 1; n < turn_handlers && ioc_.poll_one() != 0; ++n) {}
+    end_turn();
+  }
+}
+
+void lane::flush_after_turn(std::shared_ptr<websocket_session> s) {
+  to_flush_.push_back(std::move(s));
+}
+
+void lane::end_turn() {
+  flushing_.swap(to_flush_); // to_flush_ was empty: both keep their capacity
+  for (auto& s : flushing_)
+    s->on_turn_end();
+  flushing_.clear();
 }
 
 void lane::stop() {

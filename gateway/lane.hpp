@@ -12,6 +12,14 @@
 //
 // Order: messages delivered to one session from one thread reach it in that order (the inbox
 // is one FIFO per lane), the same guarantee as posting to a strand.
+//
+// Writes wait for the end of a turn. The lane runs its handlers in turns (every handler that
+// is ready, up to `turn_handlers`), and a session with frames to write asks to be flushed at
+// the end of the turn (`flush_after_turn`) instead of writing at once. So what a turn queues
+// for one connection leaves in one gather write: a request's `ack` and the event it caused,
+// the replies to several requests read from one segment, a connection's share of every
+// directive a burst delivered in that turn. Writing on each send made one system call per
+// frame whenever the socket was idle.
 
 #include "actors/bus.hpp"
 
@@ -58,6 +66,14 @@ public:
   /// (websocket_session::on_replay_paused), in order with the messages.
   void deliver_paused(std::shared_ptr<websocket_session> to, protocol::unit_code topic);
 
+  /// On the lane's thread: calls `s->on_turn_end()` once the handlers of this turn have run.
+  /// A session asks at most once a turn (it keeps a flag).
+  void flush_after_turn(std::shared_ptr<websocket_session> s);
+
+  /// At most this many handlers run in one turn before its writes start: a bound on how long
+  /// a write waits, and on how much one turn queues.
+  static constexpr std::size_t turn_handlers = 1024;
+
 private:
   struct item {
     std::shared_ptr<websocket_session> to;
@@ -66,6 +82,10 @@ private:
   };
   void push(item i);
 
+  /// The lane's thread: turns until stop.
+  void run();
+  /// At the end of a turn: every session that asked writes (flush_after_turn).
+  void end_turn();
   /// On the lane's thread: hands over everything delivered so far, in order.
   void drain();
   /// On the lane's thread, after a drain that handed over more than `small_inbox` items:
@@ -80,6 +100,9 @@ private:
   std::vector<item> inbox_; // guarded by mutex_
   bool posted_ = false;     // a drain is posted and has not yet taken the inbox; mutex_
   std::vector<item> batch_; // the lane thread's: the inbox being handed over
+  /// The lane thread's: the sessions to write at the end of this turn, and those being
+  /// written (the two trade their room, as inbox_ and batch_ do).
+  std::vector<std::shared_ptr<websocket_session>> to_flush_, flushing_;
 };
 
 } // namespace hub::gateway

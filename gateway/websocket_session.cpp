@@ -254,8 +254,7 @@ void websocket_session::on_send(actors::outbound_ptr msg, bool from_city) {
                  false);
   }
   queue_.push(std::move(msg));
-  if (phase_ < phase::close_pending && !queue_.writing())
-    do_write();
+  write_soon();
 }
 
 void websocket_session::on_overflow(const protocol::server_message& first_dropped) {
@@ -280,7 +279,19 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
                           " messages): events after seq " + n +
                           " were dropped; subscribe again with since=" + n},
       0));
-  if (!queue_.writing())
+  write_soon();
+}
+
+void websocket_session::write_soon() {
+  if (write_asked_ || phase_ >= phase::close_pending || queue_.writing() || queue_.empty())
+    return;
+  write_asked_ = true;
+  lane_.flush_after_turn(shared_from_this());
+}
+
+void websocket_session::on_turn_end() {
+  write_asked_ = false;
+  if (phase_ < phase::close_pending && !queue_.writing() && !queue_.empty())
     do_write();
 }
 
@@ -326,7 +337,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   if (!paused_.empty())
     resume_replays();
   if (!queue_.empty())
-    return do_write();
+    return write_soon();
   close_when_drained();
 }
 
