@@ -240,6 +240,12 @@ private:
   std::int64_t wall_delay(const delay_range& d);
   bool mine(protocol::unit_code township) const;
   const protocol::person* acting(protocol::unit_code grid, protocol::post p) const;
+  /// The first person at unit `code` holding `p` (and module `module` for module heads), or
+  /// nullptr.
+  static const protocol::person* person_with(const protocol::hierarchy& h, protocol::unit_code code,
+                                             protocol::post p, int module = -1);
+  /// Steady microseconds, for latencies.
+  static std::int64_t now_us();
 
   std::shared_ptr<const protocol::hierarchy> h_;
   workload_options options_;
