@@ -27,6 +27,7 @@
 #include "protocol/frame.hpp"
 #include "protocol/json.hpp"
 #include "sim/load/command_line.hpp"
+#include "sim/load/process_stats.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -316,11 +317,7 @@ int main(int argc, char** argv) {
     std::cout << usage;
     return 0;
   }
-  rlimit r{}; // as `hub serve`: 18,100 connections need more than the usual 1,024
-  if (getrlimit(RLIMIT_NOFILE, &r) == 0) {
-    r.rlim_cur = r.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &r);
-  }
+  hub::sim::raise_nofile(); // as `hub serve`
   try {
     server srv;
     for (std::uint64_t i = 0; i < threads; ++i)

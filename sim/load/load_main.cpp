@@ -14,10 +14,11 @@
 #include "protocol/hierarchy_file.hpp"
 #include "sim/client/ws_client.hpp"
 #include "sim/load/command_line.hpp"
+#include "sim/load/load_clients.hpp"
+#include "sim/load/process_stats.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,11 +26,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -38,6 +37,12 @@
 namespace {
 
 using namespace hub;
+using namespace hub::sim::load;
+using hub::sim::cpu_of;
+using hub::sim::cpu_time;
+using hub::sim::now_ns;
+using hub::sim::status_mib;
+using hub::sim::wall_us;
 using namespace std::chrono_literals;
 namespace net = boost::asio;
 using steady = std::chrono::steady_clock;
@@ -58,15 +63,6 @@ constexpr std::string_view usage =
     "  --settle-s S    after the burst, wait S seconds before the memory is read again, so that\n"
     "                  the allocator has returned what the burst's queues took (default 15)\n"
     "  --timeout-s S   give up on a phase after S seconds (default 60)\n";
-
-struct options {
-  std::string url, secret_file, hierarchy_file, baseline;
-  std::uint64_t hub_pid = 0, grids = 0 /* 0: all */, threads = 2, parallel = 1000, timeout_s = 60,
-                burst = 200, baseline_pid = 0, settle_s = 15;
-  bool json = false, no_sign = false, no_watch = false, figures = false, help = false;
-  bool sign() const { return !no_sign; }
-  bool watch() const { return !no_watch; }
-};
 
 options parse_args(int argc, char** argv) {
   options o;
@@ -97,32 +93,6 @@ options parse_args(int argc, char** argv) {
   return o;
 }
 
-// -- measuring ------------------------------------------------------------------------------
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch())
-      .count();
-}
-
-/// Microseconds since 1970: to set beside the hub's event times ("at", ms of the same clock).
-std::int64_t wall_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-/// A field of /proc/PID/status in MiB ("VmRSS", "VmHWM"), or -1 when unreadable.
-double status_mib(long pid, const char* field) {
-  std::ifstream in(pid == 0 ? std::string("/proc/self/status")
-                            : "/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  const std::string key = std::string(field) + ":";
-  while (std::getline(in, line))
-    if (line.compare(0, key.size(), key) == 0)
-      return static_cast<double>(std::stoll(line.substr(key.size()))) / 1024.0;
-  return -1;
-}
-
 struct spread {
   std::size_t n = 0;
   double p50 = 0, p99 = 0, max = 0;
@@ -151,349 +121,6 @@ void print_spread(const char* what, const spread& s) {
 
 /// For printf's %llu.
 unsigned long long ull(std::uint64_t n) { return n; }
-
-/// Raises the soft open-file limit to the hard one; returns the new soft limit.
-rlim_t raise_nofile() {
-  rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) != 0)
-    return 0;
-  rlim_t before = r.rlim_cur;
-  r.rlim_cur = r.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &r) != 0)
-    r.rlim_cur = before;
-  std::printf("open files: soft limit %llu -> %llu (hard %llu)\n", ull(before), ull(r.rlim_cur),
-              ull(r.rlim_max));
-  return r.rlim_cur;
-}
-
-// -- the clients ----------------------------------------------------------------------------
-
-using beast_error = boost::beast::error_code;
-
-// Message ids. The hub answers a (person, id) it has seen from memory without applying it, so
-// each run numbers its requests afresh: from the wall clock at start (see main).
-std::uint64_t subscribe_id = 1;
-std::uint64_t sign_id = 2;
-std::uint64_t issue_id = 2;       // the leader's; its subscribe is subscribe_id
-std::uint64_t unsubscribe_id = 3; // the leader's, before the burst
-std::uint64_t burst_id = 4;       // the leader's burst: burst_id + k for the k-th directive
-
-/// One grid's client. Written only on its client's thread; read by main after the threads
-/// have joined (or through the counters, which are atomics).
-struct bot {
-  protocol::unit_code grid = 0;
-  std::string token;
-  std::shared_ptr<sim::ws_client> client;
-  std::int64_t launched = 0, subscribed = 0, received = 0, signed_at = 0; // steady ns; 0: not yet
-  std::int64_t hub_at_ms = 0, received_wall_us = 0; // the event's "at"; when it came, wall clock
-};
-
-/// The io threads: each runs an io_context of its own, and every client lives on one of them
-/// (its handlers on that thread: no strand per client).
-struct lanes {
-  explicit lanes(std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-      contexts.push_back(std::make_unique<net::io_context>(1));
-  }
-  net::io_context& at(std::size_t i) { return *contexts[i % contexts.size()]; }
-
-  std::vector<std::unique_ptr<net::io_context>> contexts;
-};
-
-struct run_state {
-  explicit run_state(lanes& l)
-    : io(l) {}
-
-  lanes& io;
-  options opt;
-  sim::ws_url url;
-  net::ip::tcp::endpoint endpoint;
-  sim::ws_options ws;
-  std::vector<bot> bots;
-  std::size_t city_grids = 0; // the directive reaches all of them, whatever --grids says
-  std::string title;          // this run's directive, recognised by its title
-  std::string burst_title;    // the burst's directives: this, then their number
-  bool baseline = false;      // against hub-wsbase: no issuer tally to watch
-
-  // the burst: deliveries counted by every client, the last one's time (steady ns)
-  std::atomic<std::uint64_t> burst_received{0}, burst_acked{0}, burst_refused{0};
-  std::atomic<std::int64_t> burst_last{0};
-  std::atomic<bool> leader_unsubscribed{false};
-
-  std::atomic<std::size_t> next{0}, opened{0}, subscribed{0}, failed{0}, received{0}, signed_ok{0},
-      sign_failed{0}, closed{0};
-  std::atomic<bool> closing{false};
-  std::mutex launching;
-
-  // the leader (city_leader at the city)
-  std::shared_ptr<sim::ws_client> leader;
-  std::atomic<bool> leader_ready{false}, leader_failed{false}, leader_acked{false},
-      all_signed{false};
-  std::atomic<std::int64_t> leader_ack_at{0}, all_signed_at{0};
-  std::atomic<std::uint64_t> directive{0}, leader_events{0}, total{0}, leader_overflows{0};
-  protocol::unit_code city = 0;
-
-  std::mutex mutex; // guards the notes
-  std::vector<std::string> notes;
-  std::size_t note_count = 0;
-
-  /// Keeps the first few problems for the report, and counts them all.
-  void note(std::string what) {
-    std::lock_guard lock(mutex);
-    if (++note_count <= 8)
-      notes.push_back(std::move(what));
-  }
-
-  /// Opens the next grid's connection, if any is left (keeps `parallel` in flight).
-  /// Handlers on every io thread launch; the main thread stops them (under `launching`).
-  void launch_next() {
-    std::lock_guard lock(launching);
-    auto i = next.fetch_add(1);
-    if (i < bots.size() && !closing)
-      launch(i);
-  }
-
-  /// Starts a session on lane `i` into `c` (set before it runs: the handlers use it).
-  void open(std::size_t i, std::shared_ptr<sim::ws_client>& c, const std::string& token,
-            sim::ws_client::handlers h) {
-    c = std::make_shared<sim::ws_client>(io.at(i).get_executor(), ws);
-    c->set_handlers(std::move(h));
-    c->run(endpoint, url, token);
-  }
-
-  void launch(std::size_t i);
-  void on_bot_message(std::size_t i, protocol::server_message&& msg);
-  void start_leader(const std::string& token);
-  void on_leader_message(protocol::server_message&& msg);
-};
-
-std::string text_of(const protocol::error& e) {
-  return "error " + std::to_string(int(e.code)) + " " + std::string(protocol::to_string(e.code)) +
-         ": " + e.message;
-}
-
-void run_state::launch(std::size_t i) {
-  sim::ws_client::handlers h;
-  h.opened = [this, i](beast_error ec, const sim::ws_client::response& res) {
-    auto& b = bots[i];
-    if (ec) {
-      failed.fetch_add(1);
-      note("grid " + std::to_string(b.grid) + ": " + sim::describe_failure(ec, res));
-      return launch_next();
-    }
-    opened.fetch_add(1);
-    protocol::subscribe sub{b.grid};
-    sub.figures = opt.figures; // a grid app draws no figures
-    b.client->send({subscribe_id, sub});
-  };
-  h.message = [this, i](protocol::server_message&& msg) { on_bot_message(i, std::move(msg)); };
-  h.undecodable = [this](const protocol::decode_error& e) {
-    note("undecodable frame: " + e.message);
-  };
-  h.closed = [this, i](beast_error ec) {
-    closed.fetch_add(1);
-    if (!closing.load())
-      note("grid " + std::to_string(bots[i].grid) + " closed early: " + ec.message());
-  };
-  bots[i].launched = now_ns();
-  open(i, bots[i].client, bots[i].token, std::move(h));
-}
-
-void run_state::on_bot_message(std::size_t i, protocol::server_message&& msg) {
-  auto& b = bots[i];
-  auto t = now_ns();
-  if (auto* a = std::get_if<protocol::ack>(&msg)) {
-    if (a->id == subscribe_id && b.subscribed == 0) {
-      b.subscribed = t;
-      subscribed.fetch_add(1);
-      launch_next();
-    } else if (a->id == sign_id && b.signed_at == 0) {
-      b.signed_at = t;
-      signed_ok.fetch_add(1);
-    }
-  } else if (auto* e = std::get_if<protocol::error>(&msg)) {
-    note("grid " + std::to_string(b.grid) + ": " + text_of(*e));
-    if (e->id == subscribe_id) {
-      failed.fetch_add(1);
-      launch_next();
-    } else if (e->id == sign_id) {
-      sign_failed.fetch_add(1);
-    }
-  } else if (auto* d = std::get_if<protocol::directive_event>(&msg)) {
-    // The directive's arrival at this grid (published by the grid's own unit actor).
-    if (d->action != protocol::directive_action::issue || d->recipient != b.grid)
-      return;
-    if (!burst_title.empty() && d->title.starts_with(burst_title)) {
-      burst_received.fetch_add(1);
-      auto last = burst_last.load();
-      while (last < t && !burst_last.compare_exchange_weak(last, t)) {}
-      return;
-    }
-    if (d->title == title && b.received == 0) {
-      b.received = t;
-      b.hub_at_ms = d->at;
-      b.received_wall_us = wall_us();
-      received.fetch_add(1);
-      if (opt.sign())
-        b.client->send(
-            {sign_id, protocol::directive_act{d->id, protocol::directive_action::sign, {}}});
-    }
-  }
-}
-
-void run_state::start_leader(const std::string& token) {
-  sim::ws_client::handlers h;
-  h.opened = [this](beast_error ec, const sim::ws_client::response& res) {
-    if (ec) {
-      note("leader: " + sim::describe_failure(ec, res));
-      leader_failed = true;
-    } else if (opt.watch() && !baseline) {
-      leader->send({subscribe_id, protocol::subscribe{city}});
-    } else {
-      leader_ready = true;
-    }
-  };
-  h.message = [this](protocol::server_message&& msg) { on_leader_message(std::move(msg)); };
-  h.closed = [this](beast_error ec) {
-    if (!closing.load())
-      note("leader closed early: " + ec.message());
-    closed.fetch_add(1);
-  };
-  open(bots.size(), leader, token, std::move(h));
-}
-
-void run_state::on_leader_message(protocol::server_message&& msg) {
-  auto t = now_ns();
-  if (auto* a = std::get_if<protocol::ack>(&msg)) {
-    if (a->id >= burst_id && a->id <= burst_id + 200) {
-      burst_acked.fetch_add(1);
-    } else if (a->id == unsubscribe_id) {
-      leader_unsubscribed = true;
-    } else if (a->id == subscribe_id) {
-      leader_ready = true;
-    } else if (a->id == issue_id) {
-      directive = a->directive_ref;
-      leader_ack_at = t;
-      leader_acked = true;
-    }
-  } else if (auto* e = std::get_if<protocol::error>(&msg)) {
-    if (e->code == protocol::errc::overloaded && e->id == 0) {
-      // The hub dropped our subscription: carry on live, as a dashboard that reloads would
-      // (a replay with since= would hand it everything of the city it missed, in the middle
-      // of the measured delivery).
-      leader_overflows.fetch_add(1);
-      if (leader_unsubscribed)
-        return; // the burst has begun: the city's watch is over
-      return leader->send({unsubscribe_id + leader_overflows, protocol::subscribe{city}});
-    }
-    if (e->id >= burst_id && e->id <= burst_id + 200) {
-      burst_refused.fetch_add(1);
-      return note("leader's burst: " + text_of(*e));
-    }
-    note("leader: " + text_of(*e));
-    if (!leader_ready || e->id == issue_id)
-      leader_failed = true;
-  } else if (auto* d = std::get_if<protocol::directive_event>(&msg)) {
-    if (d->title != title)
-      return;
-    leader_events.fetch_add(1);
-    // The issuer's tally: receipts are published at the issuing unit with the counts.
-    if (d->action == protocol::directive_action::sign && d->total > 0 &&
-        d->signed_count == d->total && !all_signed) {
-      total = d->total;
-      all_signed_at = t;
-      all_signed = true;
-    }
-  }
-}
-
-/// Waits (polling; the io threads do the work) until `done()` or `timeout`; false on timeout.
-bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  auto deadline = steady::now() + timeout;
-  while (!done()) {
-    if (steady::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
-
-double ms(std::int64_t from, std::int64_t to) { return static_cast<double>(to - from) / 1e6; }
-
-/// The people who act: one grid worker per grid (full-time 专职网格员 when there is one) with
-/// a token, and the city leader. Returns the leader.
-const protocol::person& enlist(run_state& s, const protocol::hierarchy& h,
-                               const protocol::unit& city, const std::string& secret) {
-  const protocol::person* leader = nullptr;
-  for (auto i : h.people_at(city.code))
-    if (h.people[i].holds == protocol::post::city_leader && leader == nullptr)
-      leader = &h.people[i];
-  if (leader == nullptr)
-    throw std::runtime_error("no city_leader at " + std::to_string(city.code));
-  s.city_grids = h.count(protocol::unit_kind::grid);
-  for (auto& u : h.units) {
-    if (u.kind != protocol::unit_kind::grid || (s.opt.grids && s.bots.size() == s.opt.grids))
-      continue;
-    const protocol::person* worker = nullptr;
-    for (auto i : h.people_at(u.code))
-      if (worker == nullptr || h.people[i].holds == protocol::post::grid_fulltime)
-        worker = &h.people[i];
-    if (worker == nullptr)
-      continue;
-    s.bots.push_back({u.code, gateway::token::issue(secret, *worker, 2h), {}});
-  }
-  return *leader;
-}
-
-/// The directive of this run: to every grid of the city, recognised by its title.
-protocol::directive_issue directive_for(run_state& s, protocol::unit_code city) {
-  auto wall = wall_us() / 1000;
-  s.title = "hub-load " + std::to_string(wall);
-  protocol::directive_issue d;
-  d.channel = 0;
-  d.title = s.title;
-  d.body = "hub-load: sign on arrival";
-  d.deadline = wall + 3'600'000; // the hub refuses a directive without a deadline
-  d.target.kind = protocol::target_kind::level;
-  d.target.units = {city};
-  d.target.level = protocol::unit_kind::grid;
-  return d;
-}
-
-/// CPU time of a process (/proc/PID/stat, clock-tick resolution), user and kernel, in ms.
-struct cpu_time {
-  double user = -1, kernel = -1;
-  double total() const { return user < 0 ? -1 : user + kernel; }
-  cpu_time operator-(const cpu_time& o) const { return {user - o.user, kernel - o.kernel}; }
-};
-
-/// Of process `pid`, or of this process when `pid` is 0; -1s when unreadable.
-cpu_time cpu_of(long pid) {
-  if (pid == 0) {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    auto ms_of = [](const timeval& t) {
-      return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
-    };
-    return {ms_of(u.ru_utime), ms_of(u.ru_stime)};
-  }
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = stat.rfind(')'); // the command name may hold spaces
-  if (close == std::string::npos)
-    return {};
-  std::istringstream fields(stat.substr(close + 2));
-  std::string f;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) { // fields 14 and 15: utime, stime
-    if (i == 14)
-      utime = std::stod(f);
-    if (i == 15)
-      stime = std::stod(f);
-  }
-  const auto tick = 1e3 / static_cast<double>(sysconf(_SC_CLK_TCK));
-  return {utime * tick, stime * tick};
-}
 
 struct memory {
   double idle = -1, connected = -1, after = -1, peak = -1, own = -1;
@@ -672,12 +299,12 @@ outcome run_against(const options& opt, const std::string& url_text, std::uint64
   if (!url)
     throw std::runtime_error(url_text + ": " + why);
 
-  subscribe_id = static_cast<std::uint64_t>(wall_us()) * 4;
-  sign_id = issue_id = subscribe_id + 1;
-  unsubscribe_id = subscribe_id + 2;
-  burst_id = subscribe_id + 1'000'000;
   lanes io(opt.threads);
   run_state s(io);
+  s.subscribe_id = static_cast<std::uint64_t>(wall_us()) * 4;
+  s.sign_id = s.issue_id = s.subscribe_id + 1;
+  s.unsubscribe_id = s.subscribe_id + 2;
+  s.burst_id = s.subscribe_id + 1'000'000;
   s.opt = opt;
   s.url = *url;
   s.baseline = baseline;
@@ -730,7 +357,7 @@ outcome run_against(const options& opt, const std::string& url_text, std::uint64
     const auto own0 = cpu_of(0);
     p.issue_wall_us = wall_us();
     p.issue = now_ns();
-    s.leader->send({issue_id, d});
+    s.leader->send({s.issue_id, d});
     p.delivered = wait_for([&] { return s.received.load() >= want || s.leader_failed; }, limit_s);
     m.wall = ms(p.issue, now_ns());
     if (pid) {
@@ -747,7 +374,7 @@ outcome run_against(const options& opt, const std::string& url_text, std::uint64
     // -- phase 3: the burst, every grid counting arrivals (no signing) --
     if (opt.burst > 0) {
       if (opt.watch() && !baseline) { // the city's watch would get every arrival as well
-        s.leader->send({unsubscribe_id, protocol::unsubscribe{city.code}});
+        s.leader->send({s.unsubscribe_id, protocol::unsubscribe{city.code}});
         wait_for([&] { return s.leader_unsubscribed.load(); }, limit_s);
       }
       std::this_thread::sleep_for(500ms); // the tail of the signs and tallies passes
@@ -761,7 +388,7 @@ outcome run_against(const options& opt, const std::string& url_text, std::uint64
       for (std::uint64_t k = 0; k < opt.burst; ++k) {
         auto bd = d;
         bd.title = s.burst_title + std::to_string(k + 1);
-        s.leader->send({burst_id + k, bd});
+        s.leader->send({s.burst_id + k, bd});
       }
       burst.complete = wait_for(
           [&] {
@@ -894,7 +521,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    auto nofile = raise_nofile();
+    const auto limits = sim::raise_nofile();
+    std::printf("open files: soft limit %llu -> %llu (hard %llu)\n", ull(limits.before),
+                ull(limits.now), ull(limits.hard));
+    const auto nofile = limits.now;
     auto loaded = protocol::load_hierarchy(opt.hierarchy_file);
     if (auto* e = std::get_if<protocol::hierarchy_error>(&loaded))
       throw std::runtime_error("cannot load " + opt.hierarchy_file + ": " + e->to_string());
