@@ -36,18 +36,16 @@ void lane::run() {
     if (ioc_.run_one() == 0)
       break; // stopped
     for (std::size_t n = 1; n < turn_handlers && ioc_.poll_one() != 0; ++n) {}
-    end_turn();
+    flush_writes();
   }
 }
 
-void lane::flush_after_turn(std::shared_ptr<websocket_session> s) {
-  to_flush_.push_back(std::move(s));
-}
+void lane::write_soon(std::shared_ptr<websocket_session> s) { to_flush_.push_back(std::move(s)); }
 
-void lane::end_turn() {
+void lane::flush_writes() {
   flushing_.swap(to_flush_); // to_flush_ was empty: both keep their capacity
   for (auto& s : flushing_)
-    s->on_turn_end();
+    s->on_flush();
   flushing_.clear();
 }
 
@@ -92,6 +90,9 @@ void lane::drain() {
   batch_.clear(); // may destroy sessions that finished meanwhile: on their own thread
   if (batch_.capacity() > small_inbox)
     shrink_if_idle();
+  // What this batch queued is written now, not at the end of a turn that may hold many more
+  // batches: in a burst the queues would hold every batch's frames until then.
+  flush_writes();
 }
 
 void lane::shrink_if_idle() {

@@ -15,11 +15,13 @@
 //
 // Writes wait for the end of a turn. The lane runs its handlers in turns (every handler that
 // is ready, up to `turn_handlers`), and a session with frames to write asks to be flushed at
-// the end of the turn (`flush_after_turn`) instead of writing at once. So what a turn queues
+// the end of the turn (`write_soon`) instead of writing at once. So what a turn queues
 // for one connection leaves in one gather write: a request's `ack` and the event it caused,
 // the replies to several requests read from one segment, a connection's share of every
-// directive a burst delivered in that turn. Writing on each send made one system call per
-// frame whenever the socket was idle.
+// directive delivered in that batch. Writing on each send made one system call per frame
+// whenever the socket was idle. A drain of the inbox (a batch of the city's messages) also ends
+// with the writes, so that in a burst the queues do not hold many batches' frames until the
+// end of a long turn.
 
 #include "actors/bus.hpp"
 
@@ -66,9 +68,9 @@ public:
   /// (websocket_session::on_replay_paused), in order with the messages.
   void deliver_paused(std::shared_ptr<websocket_session> to, protocol::unit_code topic);
 
-  /// On the lane's thread: calls `s->on_turn_end()` once the handlers of this turn have run.
-  /// A session asks at most once a turn (it keeps a flag).
-  void flush_after_turn(std::shared_ptr<websocket_session> s);
+  /// On the lane's thread: calls `s->on_flush()` at the end of this drain of the inbox, or of
+  /// this turn, whichever comes first. A session asks at most once until then (it keeps a flag).
+  void write_soon(std::shared_ptr<websocket_session> s);
 
   /// At most this many handlers run in one turn before its writes start: a bound on how long
   /// a write waits, and on how much one turn queues.
@@ -84,8 +86,8 @@ private:
 
   /// The lane's thread: turns until stop.
   void run();
-  /// At the end of a turn: every session that asked writes (flush_after_turn).
-  void end_turn();
+  /// At the end of a drain or a turn: every session that asked writes (write_soon).
+  void flush_writes();
   /// On the lane's thread: hands over everything delivered so far, in order.
   void drain();
   /// On the lane's thread, after a drain that handed over more than `small_inbox` items:

@@ -286,10 +286,10 @@ void websocket_session::write_soon() {
   if (write_asked_ || phase_ >= phase::close_pending || queue_.writing() || queue_.empty())
     return;
   write_asked_ = true;
-  lane_.flush_after_turn(shared_from_this());
+  lane_.write_soon(shared_from_this());
 }
 
-void websocket_session::on_turn_end() {
+void websocket_session::on_flush() {
   write_asked_ = false;
   if (phase_ < phase::close_pending && !queue_.writing() && !queue_.empty())
     do_write();

@@ -98,10 +98,10 @@ public:
   /// is at most half full. On the lane's thread only.
   void on_replay_paused(protocol::unit_code topic);
 
-  /// The end of the lane's turn this session asked for (lane::flush_after_turn): writes what
+  /// The end of the drain or turn this session asked for (lane::write_soon): writes what
   /// is queued unless a write is on the socket (its completion asks again). On the lane's
   /// thread only.
-  void on_turn_end();
+  void on_flush();
 
   /// Graceful shutdown: unsubscribes, lets queued replies drain, then closes with
   /// going_away. Thread-safe.
