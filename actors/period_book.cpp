@@ -2,6 +2,7 @@
 
 #include "protocol/hierarchy.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace hub::actors {
@@ -23,6 +24,9 @@ std::int32_t first_of_month(std::int32_t day) {
       ch::sys_days{date.year() / date.month() / 1}.time_since_epoch().count());
 }
 
+/// The Monday of the week holding `day` (1970-01-01 was a Thursday).
+std::int32_t monday_of(std::int32_t day) { return day - (((day + 3) % 7) + 7) % 7; }
+
 } // namespace
 
 std::int32_t day_of(protocol::timestamp_ms t) { return floor_div(t + shanghai_offset, day_ms); }
@@ -37,10 +41,7 @@ day_range days_of(protocol::figure_period period, protocol::timestamp_ms now,
   const auto today = day_of(now);
   switch (period) {
     case figure_period::today: return {today, today, false};
-    case figure_period::week: {
-      const auto monday = today - (((today + 3) % 7) + 7) % 7; // 1970-01-01 was a Thursday
-      return {monday, today, false};
-    }
+    case figure_period::week: return {monday_of(today), today, false};
     case figure_period::month: {
       namespace ch = std::chrono;
       const ch::year_month_day date{ch::sys_days{ch::days{today}}};
@@ -101,12 +102,23 @@ template <class Add>
 void period_book::add(std::uint32_t unit, std::int32_t day, Add&& add) {
   if (day - keep_days_ >= cutoff_ + 31) // a month more has passed: fold it
     fold(day);
-  if (day < cutoff_) // a recovered case's old step: its month's entry
-    day = first_of_month(day);
+  // A recovered case's old step goes to its month's entry when its day is folded.
+  const auto entry = day < cutoff_ ? first_of_month(day) : day;
+  const std::int32_t firsts[] = {day, monday_of(day), first_of_month(day)};
   for (auto u = unit; u < parent_->size(); u = (*parent_)[u]) {
     auto& book = units_[u];
     add(book.all);
-    add(book.days[day]);
+    add(book.days[entry]);
+    // The running totals follow the newest day: a later period starts them again from zero,
+    // a count in an earlier period than theirs is in the days only.
+    book.newest = std::max(book.newest, day);
+    running* const runs[] = {&book.today, &book.week, &book.month};
+    for (std::size_t k = 0; k < 3; ++k) {
+      if (firsts[k] > runs[k]->first)
+        *runs[k] = running{firsts[k], flows{}};
+      if (firsts[k] == runs[k]->first)
+        add(runs[k]->f);
+    }
   }
 }
 
@@ -128,9 +140,17 @@ flows period_book::sum(std::uint32_t unit, day_range days) const {
   auto found = units_.find(unit);
   if (found == units_.end())
     return out;
+  const auto& unit_book = found->second;
   if (days.all)
-    return found->second.all;
-  const auto& book = found->second.days;
+    return unit_book.all;
+  // A running total holds every count from its first day on (none is later than the newest
+  // day): it is the days' sum when `days` starts there, reaches the newest day and starts
+  // after the folded months (a period reaching into one counts the whole month).
+  if (days.first >= cutoff_ && unit_book.newest <= days.last)
+    for (const auto* run : {&unit_book.today, &unit_book.week, &unit_book.month})
+      if (run->first == days.first)
+        return run->f;
+  const auto& book = unit_book.days;
   const auto first = days.first < cutoff_ ? first_of_month(days.first) : days.first;
   for (auto d = book.lower_bound(first); d != book.end() && d->first <= days.last; ++d)
     out.add(d->second);

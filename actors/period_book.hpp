@@ -3,6 +3,9 @@
 // Figures over periods (protocol/README.md, "query": figures and ranking), kept by each read
 // side shard: per unit, the flows its subtree counted on each day and in all, so that a
 // period is a sum of at most its days (a month: 31 additions per unit), never a scan of cases.
+// Beside the days, each unit keeps running totals of the day, the week and the month of the
+// newest day it counted, updated as each count lands: the periods consoles ask for (today,
+// this week, this month) are then one entry per unit, not a sum of up to 31 days.
 // A count at a unit goes to the unit and to every ancestor at once, as the live figures do
 // (figures.hpp), so a subtree's total is one look-up. Days are Asia/Shanghai days (UTC+8, no
 // daylight saving): the city's own calendar. CAF-free plain data.
@@ -10,6 +13,7 @@
 #include "protocol/messages.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <vector>
@@ -85,16 +89,25 @@ public:
   }
 
   /// The flows of `unit`'s subtree over `days`. A folded month counts whole when any of its
-  /// days is in `days`.
+  /// days is in `days`. Read from a running total when `days` starts where one does and
+  /// reaches the newest day counted (the same answer as the days' sum: nothing was counted
+  /// after that day); otherwise summed over the days.
   flows sum(std::uint32_t unit, day_range days) const;
 
   /// The first day kept one by one (earlier ones are folded into months; 0: none yet).
   std::int32_t folded_before() const { return cutoff_; }
 
 private:
+  /// The flows of the days from `first` through the newest day counted.
+  struct running {
+    std::int32_t first = std::numeric_limits<std::int32_t>::min();
+    flows f;
+  };
   struct unit_days {
     flows all;
     std::map<std::int32_t, flows> days; // before cutoff_: a month's, at its first day
+    std::int32_t newest = std::numeric_limits<std::int32_t>::min(); // the latest day counted
+    running today, week, month; // of the newest day: it, from its Monday, from its 1st
   };
   template <class Add>
   void add(std::uint32_t unit, std::int32_t day, Add&& add);

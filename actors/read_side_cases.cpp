@@ -287,11 +287,33 @@ void shard_state::answer_part(query_job& job, std::size_t slot) {
       std::push_heap(best.begin(), best.end(), by_key);
     }
   };
+  // A county's or the city's subtree is most of a shard: its lists are walked, each holder's
+  // tried against the root. A smaller one (a township: about a hundred units of a shard's two
+  // thousand holders) is walked down from the root and its units' lists looked up, so that a
+  // page touches only its own part of the shard's memory, not every list's, which evicted
+  // what the write path's threads were using. The same lists either way; the page is
+  // selected by key, so their order does not matter.
+  const auto root_kind = h().units[job.root].kind;
+  const bool walk_lists = root_kind == unit_kind::city || root_kind == unit_kind::county;
+  std::vector<std::uint32_t> below;
   auto visit = [&](const case_lists& lists) {
-    for (const auto& [unit, list] : lists)
-      if (h().within_at(unit, job.root))
-        for (const auto* v : list)
+    if (walk_lists) {
+      for (const auto& [unit, list] : lists)
+        if (h().within_at(unit, job.root))
+          for (const auto* v : list)
+            consider(*v);
+      return;
+    }
+    below.assign(1, job.root);
+    while (!below.empty()) {
+      const auto unit = below.back();
+      below.pop_back();
+      if (auto found = lists.find(unit); found != lists.end())
+        for (const auto* v : found->second)
           consider(*v);
+      const auto& children = h().children_at(unit);
+      below.insert(below.end(), children.begin(), children.end());
+    }
   };
   if (job.q.status != case_status::done)
     visit(open_at);

@@ -6,6 +6,9 @@
 #include "tests/actors/city_fixture.hpp"
 
 #include <chrono>
+#include <map>
+#include <random>
+#include <tuple>
 
 namespace hub::testing {
 namespace {
@@ -272,6 +275,100 @@ TEST(period_book_test, days_behind_the_kept_ones_are_folded_into_their_months) {
   book.count(0, at(2026, 1, 9), &actors::flows::reported); // an old step (recovery): its month
   EXPECT_EQ(book.sum(0, span(day(2026, 1, 31), day(2026, 1, 31))).reported, 3u);
   EXPECT_EQ(book.sum(0, actors::day_range{0, 0, true}).reported, 3u);
+}
+
+// Today, this week and this month are read from running totals kept as counts land
+// (period_book.hpp): they must equal the sum of the days, per unit and its ancestor, when a
+// day, a week (Monday 2026-11-30) and a month (Tuesday 2026-12-01) begin at midnight in
+// Xinyang (16:00 UTC), with steps that land late (on earlier days of the period, and of
+// periods already past), and after older days were folded into their months.
+TEST(period_book_test, running_totals_equal_the_sum_of_the_days) {
+  namespace ch = std::chrono;
+  using ms = protocol::timestamp_ms;
+  constexpr ms hour = 3'600'000;
+  auto day = [](int y, unsigned m, unsigned d) {
+    return static_cast<std::int32_t>(
+        ch::sys_days{ch::year{y} / ch::month{m} / ch::day{d}}.time_since_epoch().count());
+  };
+  // The Xinyang day holding a UTC time, and the first of its month, from the calendar here.
+  auto day_at = [](ms t) {
+    const ch::sys_time<ch::milliseconds> local{ch::milliseconds{t + 8 * hour}};
+    return static_cast<std::int32_t>(ch::floor<ch::days>(local).time_since_epoch().count());
+  };
+  auto first_of_month = [](std::int32_t d) {
+    const ch::year_month_day date{ch::sys_days{ch::days{d}}};
+    return static_cast<std::int32_t>(
+        ch::sys_days{date.year() / date.month() / 1}.time_since_epoch().count());
+  };
+  // A county (0) above two townships (1, 2).
+  const std::vector<std::uint32_t> parent{protocol::hierarchy::no_unit, 0, 0};
+  actors::period_book book(&parent, 14); // folds a month once its last day is 14 days behind
+  // What was counted, per member, unit and day.
+  std::map<std::tuple<int, std::uint32_t, std::int32_t>, std::uint32_t> counted;
+  auto count = [&](std::uint32_t unit, ms at, std::uint32_t actors::flows::*member, int m) {
+    book.count(unit, at, member);
+    ++counted[{m, unit, day_at(at)}];
+  };
+  auto expected = [&](int m, std::uint32_t unit, std::int32_t first, std::int32_t last) {
+    std::uint32_t n = 0;
+    for (const auto& [key, c] : counted) {
+      const auto& [member, at_unit, d] = key;
+      if (member == m && (at_unit == unit || unit == 0) && d >= first && d <= last)
+        n += c;
+    }
+    return n;
+  };
+  std::mt19937 random(20261125);
+  // From Monday 2026-11-16 08:00 in Xinyang (00:00 UTC), every 4 hours for 36 days.
+  const ms start = ch::duration_cast<ch::milliseconds>(
+                       ch::sys_days{ch::days{day(2026, 11, 16)}}.time_since_epoch())
+                       .count();
+  std::int32_t checked_after_fold = 0;
+  for (ms now = start; now < start + 36 * 24 * hour; now += 4 * hour) {
+    for (int k = 0; k < 3; ++k) {
+      // Mostly now; sometimes a step that lands late: up to 10 days back, or 40 (folded).
+      ms at = now;
+      const auto late = random() % 6;
+      if (late == 0)
+        at -= static_cast<ms>(random() % (10 * 24)) * hour;
+      else if (late == 1)
+        at -= static_cast<ms>(random() % (40 * 24)) * hour;
+      count(static_cast<std::uint32_t>(1 + random() % 2), at, &actors::flows::reported, 0);
+    }
+    // The last millisecond of a Xinyang day and the first of the next (16:00 UTC).
+    const ms midnight = start + ((now - start) / (24 * hour)) * 24 * hour + 16 * hour;
+    if (midnight <= now) {
+      count(2, midnight - 1, &actors::flows::resolved, 1);
+      count(2, midnight, &actors::flows::resolved, 1);
+    }
+    const auto today = day_at(now);
+    const auto monday = today - (today + 3) % 7; // 1970-01-01 was a Thursday
+    const std::pair<protocol::figure_period, std::int32_t> periods[] = {
+        {protocol::figure_period::today, today},
+        {protocol::figure_period::week, monday},
+        {protocol::figure_period::month, first_of_month(today)}};
+    for (const auto& [period, first] : periods) {
+      const auto days = actors::days_of(period, now, 0, 0);
+      ASSERT_EQ(days.first, first);
+      ASSERT_EQ(days.last, today);
+      for (std::uint32_t unit = 0; unit < 3; ++unit) {
+        const auto f = book.sum(unit, days);
+        EXPECT_EQ(f.reported, expected(0, unit, first, today))
+            << "reported, unit " << unit << ", days " << first << " to " << today;
+        EXPECT_EQ(f.resolved, expected(1, unit, first, today))
+            << "resolved, unit " << unit << ", days " << first << " to " << today;
+      }
+    }
+    for (std::uint32_t unit = 0; unit < 3; ++unit)
+      EXPECT_EQ(book.sum(unit, actors::day_range{0, 0, true}).reported,
+                expected(0, unit, 0, today));
+    if (book.folded_before() == day(2026, 12, 1))
+      ++checked_after_fold;
+  }
+  EXPECT_GE(checked_after_fold, 6) << "a day's checks after November was folded";
+  // A folded month still counts whole.
+  EXPECT_EQ(book.sum(0, actors::day_range{day(2026, 11, 1), day(2026, 11, 30), false}).reported,
+            expected(0, 0, day(2026, 11, 1), day(2026, 11, 30)));
 }
 
 TEST_F(figures_test, a_ranking_orders_the_units_by_the_figure_asked) {
