@@ -78,6 +78,13 @@ void snapshot_builder::add(directive_record d, const std::vector<receipt_record>
   counts_.directives += 1;
 }
 
+void snapshot_builder::add_unfolded(protocol::directive_id id, protocol::timestamp_ms deadline) {
+  auto issuer = maker_of(id);
+  if (issuer >= h_.units.size())
+    throw foreign_record("directive " + std::to_string(id) + " was issued by no unit of the hierarchy");
+  snap_.units[issuer].unfolded.emplace_back(id, deadline);
+}
+
 void snapshot_builder::finish() {
   // (case, department) -> where the department's stored task is: (unit index, position in its
   // tasks), for reconciling it with the case's whistle entry (positions, not pointers: tasks

@@ -108,9 +108,14 @@ void prepare_writes(const actors::record& r, std::vector<std::string>& out) {
     out.push_back(keys::directives(gone->info->issuer_unit));
     out.push_back(place.field);
     out.emplace_back();
-    out.push_back(keys::receipts(gone->info->id)); // the whole hash
-    out.emplace_back();
-    out.emplace_back();
+    out.push_back(keys::unfolded); // listed while its answers are in the receipts' hash
+    out.push_back(place.field);
+    out.push_back(gone->receipts_stay ? std::to_string(gone->info->what.deadline) : std::string());
+    if (!gone->receipts_stay) {
+      out.push_back(keys::receipts(gone->info->id)); // the whole hash
+      out.emplace_back();
+      out.emplace_back();
+    }
   }
   out.push_back(std::move(place.key));
   out.push_back(std::move(place.field));

@@ -34,6 +34,8 @@ private:
   void read_tasks(actors::snapshot_builder& city);
   void read_cases(actors::snapshot_builder& city);
   void read_directives(actors::snapshot_builder& city);
+  /// The directives archived at their deadline with their answers still to fold in.
+  void read_unfolded(actors::snapshot_builder& city);
   /// What the archived cases count in the figures (hub:figures:*).
   void read_figures(actors::city_snapshot& snap);
   /// The event log's tail (for resume) and the last sequence number.
@@ -129,6 +131,7 @@ recovered loader::run() {
   read_tasks(city);
   read_cases(city);
   read_directives(city);
+  read_unfolded(city);
   try {
     city.finish();
   } catch (const actors::foreign_record& e) {
@@ -221,6 +224,13 @@ void loader::read_directives(actors::snapshot_builder& city) {
       throw failure{keys::directives(issuer) + " field " + std::to_string(id) + ": " + e.what()};
     }
   }
+}
+
+void loader::read_unfolded(actors::snapshot_builder& city) {
+  hashes({keys::unfolded}, [&](std::size_t, std::string_view field, std::string_view value) {
+    const auto what = keys::unfolded + " field " + std::string(field);
+    city.add_unfolded(number(field, what), static_cast<protocol::timestamp_ms>(number(value, what)));
+  });
 }
 
 void loader::read_figures(actors::city_snapshot& snap) {
