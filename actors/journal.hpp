@@ -30,6 +30,9 @@ struct task_record {
   protocol::case_id id = 0;
   protocol::unit_code department = 0;
   department_task task;
+  /// The department's part is over (rated, or its case ended unrated): the stored task is
+  /// deleted rather than written.
+  bool over = false;
 };
 
 /// A directive as its issuer keeps it (the recipients follow from its target).

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -156,6 +157,18 @@ void snapshot_builder::finish() {
         w.at = stage;
       }
     }
+  // A department whose part is over (its whistle rated in the stored case, or the case ended)
+  // but whose task's deletion was not stored before a crash: the task ends here.
+  std::set<std::pair<protocol::case_id, protocol::unit_code>> over;
+  for (const auto& u : snap_.units)
+    for (const auto& c : u.cases)
+      for (const auto& w : c.whistle)
+        if (w.score != 0 || c.terminal())
+          over.emplace(c.id, w.department);
+  if (!over.empty())
+    for (auto& u : snap_.units)
+      counts_.tasks -= std::erase_if(
+          u.tasks, [&](const task_record& t) { return over.contains({t.id, t.department}); });
 }
 
 } // namespace hub::actors

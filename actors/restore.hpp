@@ -63,7 +63,9 @@ struct foreign_record : std::runtime_error {
 /// domain's half of recovery.
 /// - a case goes to the unit that holds it, and its maker keeps a forwarding entry when that
 ///   is another unit;
-/// - a department's task goes to the department, unless it was rated (its part is over);
+/// - a department's task goes to the department, unless it was rated (its part is over; a task
+///   now is deleted when rated, or when its case ends unrated, and finish() drops one whose
+///   stored case says it is over: a crash between the two batches);
 /// - a directive goes to its issuer with every recipient (they follow from the target, as in
 ///   the live fan-out), each with its stored answer or `issue`, and each recipient's unit gets
 ///   the directive with its own recipients' answers;

@@ -203,6 +203,10 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
   }
   commit(std::move(ev), reach::subtree_watchers, std::move(records), answer, ack_case, 0,
          std::move(facts));
+  if (c.terminal()) // a summoned department not rated: its part ends with the case
+    for (const auto& w : c.whistle)
+      if (w.score == 0)
+        self_->send(ctx_->actor_of(w.department), task_rating{c.id, 0});
   if (c.terminal())
     archive_later(c);
 }

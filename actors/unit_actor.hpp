@@ -112,6 +112,8 @@ struct directive_forget {
   protocol::directive_id id = 0;
 };
 
+/// From the township to a summoned department: its part was rated `score` (1-5); 0: the case
+/// ended without rating it, so its task ends unrated (no figures).
 struct task_rating {
   protocol::case_id id = 0;
   std::uint8_t score = 0;

@@ -104,6 +104,12 @@ void prepare_writes(const actors::record& r, std::vector<std::string>& out) {
     }
     return;
   }
+  if (const auto* t = std::get_if<task_record>(&r); t != nullptr && t->over) {
+    out.push_back(std::move(place.key)); // deleted: a task over is never read again
+    out.push_back(std::move(place.field));
+    out.emplace_back();
+    return;
+  }
   if (const auto* gone = std::get_if<actors::directive_archive>(&r)) {
     out.push_back(keys::directives(gone->info->issuer_unit));
     out.push_back(place.field);

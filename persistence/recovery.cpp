@@ -126,20 +126,32 @@ recovered loader::run() {
   recovered out;
   out.snapshot = std::make_shared<actors::city_snapshot>();
   actors::snapshot_builder city{h_, *out.snapshot};
-  claim_store(out);
-  read_units(city);
-  read_tasks(city);
-  read_cases(city);
-  read_directives(city);
-  read_unfolded(city);
-  try {
-    city.finish();
-  } catch (const actors::foreign_record& e) {
-    throw failure{std::string("a stored record does not fit the hierarchy: ") + e.what()};
-  }
-  read_figures(*out.snapshot);
-  read_event_log(*out.snapshot);
-  read_request_log(*out.snapshot);
+  auto lap = start;
+  auto timed = [&](const char* what, auto&& step) {
+    step();
+    auto t = std::chrono::steady_clock::now();
+    out.steps.emplace_back(what, std::chrono::duration_cast<std::chrono::milliseconds>(t - lap));
+    lap = t;
+  };
+  timed("claim", [&] { claim_store(out); });
+  timed("units", [&] { read_units(city); });
+  timed("tasks", [&] { read_tasks(city); });
+  timed("cases", [&] { read_cases(city); });
+  timed("directives", [&] {
+    read_directives(city);
+    read_unfolded(city);
+  });
+  timed("finish", [&] {
+    try {
+      city.finish();
+    } catch (const actors::foreign_record& e) {
+      throw failure{std::string("a stored record does not fit the hierarchy: ") + e.what()};
+    }
+  });
+  timed("figures", [&] { read_figures(*out.snapshot); });
+  timed("events", [&] { read_event_log(*out.snapshot); });
+  timed("requests", [&] { read_request_log(*out.snapshot); });
+  out.figure_counts = out.snapshot->archived_figures.size();
   const auto& n = city.counted();
   out.cases = n.cases;
   out.open_cases = n.open_cases;

@@ -365,6 +365,52 @@ TEST_F(archive_test, redis_away_when_the_retention_passes_lets_the_archived_case
   EXPECT_EQ(case_answer(P(grid_a1_1, 1), id), before);
 }
 
+// A summoned department's task is over once the township rates it, or once the case ends
+// without a rating: its stored task is deleted then (so recovery does not read it again, and
+// the store does not keep every whistle's task for good), and the department lets it go.
+TEST_F(archive_test, a_department_task_ends_when_rated_or_when_its_case_ends) {
+  ASSERT_TRUE(start_city());
+  auto id = report(P(grid_a1_1, 2), grid_a1_1, "whistle");
+  escalate_to_township(id, grid_a1_1, village_a1, town_a);
+  protocol::case_act whistle;
+  whistle.departments = {police, housing};
+  EXPECT_ACK(step(P(town_a, 4), id, case_action::propose_whistle, whistle));
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::approve_whistle));
+  for (auto dept : {police, housing}) {
+    EXPECT_ACK(step(P(dept, 2), id, case_action::report_in));
+    EXPECT_ACK(step(P(dept, 1), id, case_action::feedback));
+  }
+  auto task_stored = [&](protocol::unit_code dept) {
+    auto spy = redis_.connect();
+    EXPECT_TRUE(spy.ok()) << spy.error();
+    return hget(spy, persistence::keys::tasks(dept), std::to_string(id)).has_value();
+  };
+  EXPECT_TRUE(task_stored(police));
+  EXPECT_TRUE(task_stored(housing));
+  EXPECT_ACK(step(P(town_a, 2), id, case_action::resolve));
+  protocol::case_act rating;
+  rating.unit = police;
+  rating.score = 5;
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::rate, rating));
+  EXPECT_FALSE(task_stored(police));
+  EXPECT_FALSE(state_of(police).tasks_.contains(id));
+  EXPECT_TRUE(task_stored(housing));
+  EXPECT_TRUE(state_of(housing).tasks_.contains(id));
+
+  EXPECT_ACK(step(P(town_a, 1), id, case_action::close)); // housing never rated
+  EXPECT_FALSE(task_stored(housing));
+  EXPECT_FALSE(state_of(housing).tasks_.contains(id));
+  EXPECT_EQ(state_of(housing).own_.rated, 0u);
+  EXPECT_EQ(state_of(police).own_.rated, 1u);
+  EXPECT_EQ(state_of(housing).own_.open, 0u);
+
+  stop_city();
+  ASSERT_TRUE(start_city(start_wall + 3600 * 1000));
+  EXPECT_EQ(recovered_.tasks, 0u);
+  EXPECT_EQ(state_of(housing).own_.rated, 0u);
+  EXPECT_EQ(state_of(police).own_.rated, 1u);
+}
+
 // -- directives -------------------------------------------------------------------------------
 
 class directive_archive_test : public archive_test {
