@@ -82,7 +82,8 @@ void snapshot_builder::add(directive_record d, const std::vector<receipt_record>
 void snapshot_builder::add_unfolded(protocol::directive_id id, protocol::timestamp_ms deadline) {
   auto issuer = maker_of(id);
   if (issuer >= h_.units.size())
-    throw foreign_record("directive " + std::to_string(id) + " was issued by no unit of the hierarchy");
+    throw foreign_record("directive " + std::to_string(id) +
+                         " was issued by no unit of the hierarchy");
   snap_.units[issuer].unfolded.emplace_back(id, deadline);
 }
 
@@ -167,8 +168,9 @@ void snapshot_builder::finish() {
           over.emplace(c.id, w.department);
   if (!over.empty())
     for (auto& u : snap_.units)
-      counts_.tasks -= std::erase_if(
-          u.tasks, [&](const task_record& t) { return over.contains({t.id, t.department}); });
+      counts_.tasks -= std::erase_if(u.tasks, [&](const task_record& t) {
+        return over.contains({t.id, t.department});
+      });
 }
 
 } // namespace hub::actors

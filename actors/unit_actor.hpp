@@ -170,8 +170,7 @@ using unit_actor = caf::typed_actor<
     caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>,
     caf::reacts_to<case_fetched>, caf::reacts_to<case_forget>, caf::reacts_to<case_archived>,
     caf::reacts_to<directive_archived>, caf::reacts_to<directive_forget>,
-    caf::reacts_to<directive_fetched>,
-    caf::reacts_to<history_request>, caf::reacts_to<wake_atom>>;
+    caf::reacts_to<directive_fetched>, caf::reacts_to<history_request>, caf::reacts_to<wake_atom>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 

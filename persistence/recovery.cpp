@@ -241,7 +241,8 @@ void loader::read_directives(actors::snapshot_builder& city) {
 void loader::read_unfolded(actors::snapshot_builder& city) {
   hashes({keys::unfolded}, [&](std::size_t, std::string_view field, std::string_view value) {
     const auto what = keys::unfolded + " field " + std::string(field);
-    city.add_unfolded(number(field, what), static_cast<protocol::timestamp_ms>(number(value, what)));
+    city.add_unfolded(number(field, what),
+                      static_cast<protocol::timestamp_ms>(number(value, what)));
   });
 }
 

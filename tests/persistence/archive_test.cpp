@@ -502,7 +502,8 @@ TEST_F(directive_archive_test, a_directive_completed_everywhere_is_archived_then
 // Ended at its deadline with laggards: archived then (the hot field goes), its answers kept in
 // its receipts' hash, where a late one goes too; the retention folds them into the archived
 // value and deletes the hash.
-TEST_F(directive_archive_test, a_directive_is_archived_at_its_deadline_and_folded_after_the_retention) {
+TEST_F(directive_archive_test,
+       a_directive_is_archived_at_its_deadline_and_folded_after_the_retention) {
   ASSERT_TRUE(start_city());
   auto id = issue_to_villages();
   ASSERT_NE(id, 0u);
@@ -624,7 +625,7 @@ TEST_F(directive_archive_test, what_ended_within_the_retention_is_not_read_at_a_
 
   stop_city();
   ASSERT_TRUE(start_city(start_wall + (24 * 60 + 2) * 60 * 1000)); // the same day
-  EXPECT_EQ(recovered_.cases, 1u); // the open one
+  EXPECT_EQ(recovered_.cases, 1u);                                 // the open one
   EXPECT_EQ(recovered_.directives, 0u);
   EXPECT_EQ(recovered_.receipts, 0u);
   EXPECT_EQ(find_case(grid_a1_1, a), nullptr);
