@@ -30,6 +30,9 @@ struct task_record {
   protocol::case_id id = 0;
   protocol::unit_code department = 0;
   department_task task;
+  /// The department's part is over (rated, or its case ended unrated): the stored task is
+  /// deleted rather than written.
+  bool over = false;
 };
 
 /// A directive as its issuer keeps it (the recipients follow from its target).
@@ -68,13 +71,17 @@ struct case_move {
   std::vector<figure_count> figures;
 };
 
-/// A directive leaving the hot keys for the archive (its receipts all complete, or its deadline
-/// long past): the directive and every answer given, in one value; its hot field and its
-/// receipts' hash are deleted in the same batch.
+/// A directive leaving the hot keys for the archive when it ends (its receipts all complete, or
+/// its deadline passed): the directive and every answer given, in one value; its hot field is
+/// deleted in the same batch, and its receipts' hash too unless `receipts_stay`.
+/// `receipts_stay`: ended at its deadline with laggards, who may still answer: the answers stay
+/// in the receipts' hash (and `answers` is empty) until the retention folds them into the
+/// archived value (written again then, whole, the hash deleted).
 struct directive_archive {
   directive_ptr info;
   bool reminded = false;
   std::vector<receipt_record> answers; // the recipients that signed or completed
+  bool receipts_stay = false;
 };
 
 using record = std::variant<case_record, task_record, directive_record, receipt_record, unit_record,

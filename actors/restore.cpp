@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -76,6 +77,14 @@ void snapshot_builder::add(directive_record d, const std::vector<receipt_record>
   }
   snap_.units[issuer].issued.push_back(std::move(issued));
   counts_.directives += 1;
+}
+
+void snapshot_builder::add_unfolded(protocol::directive_id id, protocol::timestamp_ms deadline) {
+  auto issuer = maker_of(id);
+  if (issuer >= h_.units.size())
+    throw foreign_record("directive " + std::to_string(id) +
+                         " was issued by no unit of the hierarchy");
+  snap_.units[issuer].unfolded.emplace_back(id, deadline);
 }
 
 void snapshot_builder::finish() {
@@ -149,6 +158,19 @@ void snapshot_builder::finish() {
         w.at = stage;
       }
     }
+  // A department whose part is over (its whistle rated in the stored case, or the case ended)
+  // but whose task's deletion was not stored before a crash: the task ends here.
+  std::set<std::pair<protocol::case_id, protocol::unit_code>> over;
+  for (const auto& u : snap_.units)
+    for (const auto& c : u.cases)
+      for (const auto& w : c.whistle)
+        if (w.score != 0 || c.terminal())
+          over.emplace(c.id, w.department);
+  if (!over.empty())
+    for (auto& u : snap_.units)
+      counts_.tasks -= std::erase_if(u.tasks, [&](const task_record& t) {
+        return over.contains({t.id, t.department});
+      });
 }
 
 } // namespace hub::actors

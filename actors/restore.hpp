@@ -32,6 +32,9 @@ struct unit_restore {
   std::vector<task_record> tasks;                                       // a department's open tasks
   std::vector<issued_restore> issued;
   std::vector<received_restore> received;
+  /// Directives issued here, archived at their deadline, their answers not folded in yet:
+  /// (id, deadline).
+  std::vector<std::pair<protocol::directive_id, protocol::timestamp_ms>> unfolded;
   unit_record own; // version 0: nothing stored
 };
 
@@ -60,7 +63,9 @@ struct foreign_record : std::runtime_error {
 /// domain's half of recovery.
 /// - a case goes to the unit that holds it, and its maker keeps a forwarding entry when that
 ///   is another unit;
-/// - a department's task goes to the department, unless it was rated (its part is over);
+/// - a department's task goes to the department, unless it was rated (its part is over; a task
+///   now is deleted when rated, or when its case ends unrated, and finish() drops one whose
+///   stored case says it is over: a crash between the two batches);
 /// - a directive goes to its issuer with every recipient (they follow from the target, as in
 ///   the live fan-out), each with its stored answer or `issue`, and each recipient's unit gets
 ///   the directive with its own recipients' answers;
@@ -84,6 +89,9 @@ public:
   void add(case_record c);
   /// A directive with the answers stored for it (a recipient who never answered has none).
   void add(directive_record d, const std::vector<receipt_record>& answers);
+  /// A directive archived at `deadline` whose answers are still to be folded in (its issuer
+  /// does that when the retention runs out).
+  void add_unfolded(protocol::directive_id id, protocol::timestamp_ms deadline);
   /// Once, after every task and case was added. Throws foreign_record.
   void finish();
 

@@ -41,6 +41,7 @@ unit_actor::behavior_type unit_state::make_behavior() {
       [this](const case_forget& f) { on_forget(f); },
       [this](const case_archived& a) { on_archived(a); },
       [this](const directive_archived& a) { on_directive_archived(a); },
+      [this](directive_fetched& f) { on_directive_fetched(f); },
       [this](const directive_forget& f) { on_directive_forget(f); },
       [](wake_atom) {
         // nop: initialising on it was the point
@@ -140,7 +141,26 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
   step.score = ev.score;
   step.duplicate_of = ev.duplicate_of;
   std::vector<record> records;
-  if (c.archived && ctx_->store->durable()) {
+  command stored_note; // an ended case: the ack also tells this unit its archived copy is stored
+  const command* answer = cmd;
+  if (c.terminal() && ctx_->archive && ctx_->store->durable()) {
+    // Ended: stored in the archive form from this step on, and what it counts in the figures
+    // with it (persistence/README.md, "Retention and the archive"); this unit keeps it in
+    // memory for the retention. Already archived (a rating after the close): what it counted
+    // before this step is taken off in the same batch.
+    auto figures = read_model::figures_of(ctx_->hierarchy, c, +1);
+    if (c.archived) {
+      auto before = c;
+      before.history.pop_back();
+      for (auto& f : read_model::figures_of(ctx_->hierarchy, before, -1))
+        figures.push_back(f);
+    }
+    c.archived = true;
+    records.emplace_back(case_move{c, true, std::move(figures)});
+    archiving_[c.id] = c.history.size();
+    stored_note = archiving_reply(cmd, c);
+    answer = &stored_note;
+  } else if (c.archived && ctx_->store->durable()) {
     // Back from the archive: this step's commit moves it hot again, and the read side, which
     // let it go too, takes it up from what it was (facts.before, below). What it counted as
     // archived (every step but this one) leaves the archived figures in the same batch.
@@ -181,8 +201,12 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
       facts->before = std::move(before);
     }
   }
-  commit(std::move(ev), reach::subtree_watchers, std::move(records), cmd, ack_case, 0,
+  commit(std::move(ev), reach::subtree_watchers, std::move(records), answer, ack_case, 0,
          std::move(facts));
+  if (c.terminal()) // a summoned department not rated: its part ends with the case
+    for (const auto& w : c.whistle)
+      if (w.score == 0)
+        self_->send(ctx_->actor_of(w.department), task_rating{c.id, 0});
   if (c.terminal())
     archive_later(c);
 }

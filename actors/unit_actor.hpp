@@ -82,6 +82,12 @@ struct case_fetched {
   archive_answer answer;
 };
 
+/// The same for directive `id`, whose answers its issuer folds into its archived value.
+struct directive_fetched {
+  protocol::directive_id id = 0;
+  directive_answer answer;
+};
+
 /// From the unit that archived case `id` to the units it passed through: drop the forwarding
 /// entry (a request for it goes to its maker, which looks in the archive).
 struct case_forget {
@@ -106,6 +112,8 @@ struct directive_forget {
   protocol::directive_id id = 0;
 };
 
+/// From the township to a summoned department: its part was rated `score` (1-5); 0: the case
+/// ended without rating it, so its task ends unrated (no figures).
 struct task_rating {
   protocol::case_id id = 0;
   std::uint8_t score = 0;
@@ -162,7 +170,7 @@ using unit_actor = caf::typed_actor<
     caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>,
     caf::reacts_to<case_fetched>, caf::reacts_to<case_forget>, caf::reacts_to<case_archived>,
     caf::reacts_to<directive_archived>, caf::reacts_to<directive_forget>,
-    caf::reacts_to<history_request>, caf::reacts_to<wake_atom>>;
+    caf::reacts_to<directive_fetched>, caf::reacts_to<history_request>, caf::reacts_to<wake_atom>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 
@@ -235,6 +243,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_reminder)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::figures_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::history_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_fetched)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_fetched)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_forget)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::case_archived)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hub::actors::directive_archived)

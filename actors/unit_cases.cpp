@@ -390,13 +390,21 @@ void unit_state::check_task(protocol::case_id id, timestamp_ms t) {
 }
 
 void unit_state::on_task_rating(const task_rating& r) {
-  own_.rated += 1;
-  own_.satisfied += r.score >= 4 ? 1 : 0;
-  score_sum_ += r.score;
+  auto found = tasks_.find(r.id);
+  if (r.score == 0) { // the case ended without rating this department: its part is over
+    if (found == tasks_.end())
+      return;
+    if (found->second.task.at != whistle_task::stage::fed_back)
+      own_.open -= 1;
+  } else {
+    own_.rated += 1;
+    own_.satisfied += r.score >= 4 ? 1 : 0;
+    score_sum_ += r.score;
+  }
   std::vector<record> records;
-  if (auto found = tasks_.find(r.id); found != tasks_.end()) {
-    found->second.task.score = r.score; // stored rated: a rated task is not restored
-    records = keep(task_record{r.id, unit_->code, found->second});
+  if (found != tasks_.end()) {
+    found->second.task.score = r.score;
+    records = keep(task_record{r.id, unit_->code, found->second, true}); // deleted when stored
     tasks_.erase(found);
   }
   commit(std::nullopt, reach::unit_watchers, std::move(records));

@@ -200,11 +200,13 @@ void unit_state::on_directive_act(command& cmd, const protocol::directive_act& a
     crowd->set(at, a.action);
   else
     found->state = a.action;
-  self_->send(ctx_->maker_of_id(a.id), receipt_up{a.id, *whose, a.action}); // the issuer
   auto ev = event_of(*found->info, a.action, unit_->code, cmd.who.id, now());
   ev.recipient = unit_->code; // no counts: the issuer's tally events carry them
   commit(std::move(ev), reach::subtree_watchers, keep(receipt_record{a.id, *whose, a.action}), &cmd,
          0, a.id, std::make_shared<const recipient>(*whose)); // whose receipt
+  // The issuer hears of it after it was committed, so that the issuer's commit archiving the
+  // directive with this answer comes after the answer's own write (the journal's order).
+  self_->send(ctx_->maker_of_id(a.id), receipt_up{a.id, *whose, a.action});
   figures_changed();
 }
 
@@ -231,7 +233,14 @@ void unit_state::on_receipt(const receipt_up& r) {
     // The issuer's screen shows "all signed" / "all done" at once rather than up to a tally
     // interval late: at most two such tallies per directive, so the rate stays bounded.
     d.tally_dirty = false;
-    return commit(tally_of(unit_->code, d, now()), reach::subtree_watchers, {});
+    std::vector<record> records;
+    if (d.done == total && archives()) {
+      // Ended, every answer final: archived whole, the receipts' hash deleted, in the same
+      // batch (every answer's write was committed before the issuer heard of it).
+      d.archived = d.whole = true;
+      records = directive_stored(d);
+    }
+    return commit(tally_of(unit_->code, d, now()), reach::subtree_watchers, std::move(records));
   }
   if (!d.tally_dirty) {
     d.tally_dirty = true;
@@ -274,7 +283,7 @@ void unit_state::remind_laggards(protocol::directive_id id, protocol::person_id 
   ev.total = static_cast<std::uint32_t>(d.progress.size());
   ev.signed_count = d.signed_count;
   ev.done = d.done;
-  commit(std::move(ev), reach::subtree_watchers, keep(directive_record{d.info, true}), cmd, 0, id);
+  commit(std::move(ev), reach::subtree_watchers, directive_stored(d), cmd, 0, id);
 }
 
 void unit_state::on_reminder(const directive_reminder& r) {
@@ -292,11 +301,19 @@ void unit_state::on_reminder(const directive_reminder& r) {
 
 void unit_state::check_directive(protocol::directive_id id, timestamp_ms t) {
   auto found = issued_.find(id);
-  if (found == issued_.end() || found->second.reminded)
+  if (found == issued_.end())
     return;
   auto& d = found->second;
-  if (t >= d.info->what.deadline && d.done < d.progress.size())
+  if (t < d.info->what.deadline || d.done == d.progress.size())
+    return;
+  // Ended at its deadline: archived (its answers stay in the receipts' hash, where late ones
+  // go too, until the retention), in the commit that reminds the laggards.
+  const bool ends = archives() && !d.archived;
+  d.archived = d.archived || ends;
+  if (!d.reminded)
     remind_laggards(id, 0);
+  else if (ends)
+    commit(std::nullopt, reach::unit_watchers, directive_stored(d));
 }
 
 std::vector<recipient> unit_state::laggards(protocol::directive_id id) const {

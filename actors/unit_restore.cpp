@@ -56,7 +56,7 @@ void unit_state::restore(unit_restore& r) {
       d.signed_count += d.progress.state(k) != directive_action::issue ? 1 : 0;
       d.done += d.progress.state(k) == directive_action::complete ? 1 : 0;
     }
-    if (info->what.deadline != 0 && !d.reminded)
+    if (info->what.deadline != 0) // reminded or not: it ends (and is archived) then
       arm(info->what.deadline, timer_kind::directive_deadline, info->id);
     if (d.done == d.progress.size()) { // when it ended is not stored: from now
       d.ended = now();
@@ -64,6 +64,10 @@ void unit_state::restore(unit_restore& r) {
     } else {
       directive_later(info->id, info->what.deadline);
     }
+  }
+  for (auto [id, deadline] : r.unfolded) {
+    unfolded_[id] = deadline;
+    directive_later(id, deadline);
   }
   for (auto& rd : r.received) {
     auto& d = received_.add(rd.info);

@@ -27,6 +27,12 @@ struct issued_directive {
   protocol::directive_action last = protocol::directive_action::issue; // latest receipt
   bool tally_dirty = false;
   protocol::timestamp_ms ended = 0; // when its last receipt completed it everywhere
+  // How it is stored (persistence/README.md, "Retention and the archive"): hot until it ends;
+  // then archived, its answers still in its receipts' hash when it ended at its deadline
+  // (laggards may answer late), folded into the archived value once complete everywhere or
+  // at the retention (`whole`).
+  bool archived = false;
+  bool whole = false;
 };
 
 /// A directive addressed to recipients at this unit. The usual case, one recipient here (the
@@ -93,10 +99,14 @@ struct unit_state {
   // -- retention (unit_archive.cpp; persistence/README.md, "Retention and the archive") --
   /// Arms the look at ended case `c` when its retention runs out (no archive: nothing).
   void archive_later(const case_record& c);
-  /// The retention of case `id` may have run out: archive it (one commit moves its stored
-  /// copy), and let it go once that is stored (on_archived).
+  /// The retention of case `id` may have run out: let it go (archived when it ended; a case
+  /// read hot from an older store is archived now by one commit and let go once that is
+  /// stored, on_archived).
   void check_archive(protocol::case_id id, protocol::timestamp_ms now);
   void on_archived(const case_archived& a);
+  /// The reply of a step that archives case `c` (stored as it is now): the same for the
+  /// client of `cmd` (if any), and case_archived to this unit once stored.
+  command archiving_reply(const command* cmd, const case_record& c);
   /// Drops held case `c` from memory and tells the units it passed through to drop their
   /// forwarding entries.
   void let_go(protocol::case_id id);
@@ -110,10 +120,22 @@ struct unit_state {
   /// nothing).
   void directive_later(protocol::directive_id id, protocol::timestamp_ms ended);
   /// Directive `id` (issued here) ended, all its receipts complete or its deadline passed,
-  /// more than the retention ago: archive it (one commit), let it go once stored.
+  /// more than the retention ago: let it go; first, unless archived whole already, its
+  /// answers are folded into its archived value (one commit), and it is let go once stored.
   void check_directive_archive(protocol::directive_id id, protocol::timestamp_ms now);
   void on_directive_archived(const directive_archived& a);
+  /// Directive `d` (issued here) in its archived form: with every answer given when `whole`,
+  /// else none (they stay in its receipts' hash).
+  directive_archive archived_form(const issued_directive& d, bool whole) const;
+  /// The records that store issued directive `d` as it is now: hot, or its archived form
+  /// (none when the journal stores nothing).
+  std::vector<record> directive_stored(const issued_directive& d) const;
+  /// Whether this hub archives (a durable store with an archive).
+  bool archives() const;
   void on_directive_forget(const directive_forget& f);
+  /// A directive archived at its deadline and not held since a restart: its answers, read
+  /// from the store, are folded into its archived value (the retention ran out).
+  void on_directive_fetched(directive_fetched& f);
 
   // -- directives (unit_directives.cpp) --
   void on_issue(command& cmd, const protocol::directive_issue& d);
@@ -212,6 +234,9 @@ struct unit_state {
   std::unordered_map<protocol::case_id, std::size_t> archiving_;
   /// Directives whose move to the archive is committed and not yet stored.
   std::vector<protocol::directive_id> archiving_directives_;
+  /// Directives issued here, archived at their deadline before a restart with their answers
+  /// still in their receipts' hash: id -> deadline (folded when the retention runs out).
+  std::unordered_map<protocol::directive_id, protocol::timestamp_ms> unfolded_;
 
   struct timer {
     protocol::timestamp_ms at;

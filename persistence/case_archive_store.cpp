@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <mutex>
 
 namespace hub::persistence {
@@ -16,7 +17,8 @@ namespace {
 // Both copies in one call: atomic against the journal's batches.
 constexpr const char* both = "return {redis.call('HGET', KEYS[1], ARGV[1]), "
                              "redis.call('HGET', KEYS[2], ARGV[1])}";
-// A directive: archived, else hot with its receipts.
+// A directive: archived, else hot; with its receipts' hash (a directive archived at its
+// deadline keeps its answers there until the retention folds them into the archived value).
 constexpr const char* directive = "return {redis.call('HGET', KEYS[1], ARGV[1]), "
                                   "redis.call('HGET', KEYS[2], ARGV[1]), "
                                   "redis.call('HGETALL', KEYS[3])}";
@@ -188,14 +190,23 @@ actors::directive_answer case_archive_store::worker::find_directive(protocol::di
       auto d = decode_directive(text_of(r->element[1]));
       out.info = d.info;
       out.reminded = d.reminded;
-      const auto* all = r->element[2];
-      for (std::size_t i = 0; all->type == REDIS_REPLY_ARRAY && i + 1 < all->elements; i += 2) {
-        auto a = decode_receipt(text_of(all->element[i + 1]));
-        out.answers.emplace_back(a.who, a.action);
-      }
     } else {
       out.is = status::absent;
       return out;
+    }
+    // The receipts' hash holds each recipient's latest answer: it wins over the archived one.
+    // (Both are there only for a receipt that came as the retention folded the answers.)
+    std::map<actors::recipient, std::size_t> at; // recipient -> its place in out.answers
+    for (std::size_t i = 0; i < out.answers.size(); ++i)
+      at.emplace(out.answers[i].first, i);
+    const auto* all = r->element[2];
+    for (std::size_t i = 0; all->type == REDIS_REPLY_ARRAY && i + 1 < all->elements; i += 2) {
+      auto a = decode_receipt(text_of(all->element[i + 1]));
+      auto same = at.empty() ? at.end() : at.find(a.who);
+      if (same == at.end())
+        out.answers.emplace_back(a.who, a.action);
+      else if (a.action > out.answers[same->second].second)
+        out.answers[same->second].second = a.action;
     }
     out.is = status::found;
   } catch (const corrupt_record& x) {

@@ -104,13 +104,24 @@ void prepare_writes(const actors::record& r, std::vector<std::string>& out) {
     }
     return;
   }
+  if (const auto* t = std::get_if<task_record>(&r); t != nullptr && t->over) {
+    out.push_back(std::move(place.key)); // deleted: a task over is never read again
+    out.push_back(std::move(place.field));
+    out.emplace_back();
+    return;
+  }
   if (const auto* gone = std::get_if<actors::directive_archive>(&r)) {
     out.push_back(keys::directives(gone->info->issuer_unit));
     out.push_back(place.field);
     out.emplace_back();
-    out.push_back(keys::receipts(gone->info->id)); // the whole hash
-    out.emplace_back();
-    out.emplace_back();
+    out.push_back(keys::unfolded); // listed while its answers are in the receipts' hash
+    out.push_back(place.field);
+    out.push_back(gone->receipts_stay ? std::to_string(gone->info->what.deadline) : std::string());
+    if (!gone->receipts_stay) {
+      out.push_back(keys::receipts(gone->info->id)); // the whole hash
+      out.emplace_back();
+      out.emplace_back();
+    }
   }
   out.push_back(std::move(place.key));
   out.push_back(std::move(place.field));

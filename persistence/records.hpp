@@ -88,6 +88,10 @@ std::string archive_hash(protocol::case_id id);
 /// Directives let go of, with every answer given (actors::directive_archive), by id in 64
 /// buckets: "hub:archive:directives:<bucket>", directive id -> the archived directive.
 std::string archive_directives(protocol::directive_id id);
+/// The directives archived at their deadline whose answers are still in their receipts' hash
+/// (actors::directive_archive::receipts_stay): directive id -> its deadline, decimal; read by
+/// recovery, so that their issuers fold the answers in when the retention runs out.
+inline const std::string unfolded = "hub:archive:unfolded";
 /// What the archived cases count in the figures (actors::case_move::figures), in
 /// `figure_buckets` hashes by unit index: "hub:figures:<unit index % figure_buckets>", field
 /// "<unit index>:<day>:<counter>" -> a decimal count, added to with HINCRBY (the batch script

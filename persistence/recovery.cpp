@@ -34,6 +34,8 @@ private:
   void read_tasks(actors::snapshot_builder& city);
   void read_cases(actors::snapshot_builder& city);
   void read_directives(actors::snapshot_builder& city);
+  /// The directives archived at their deadline with their answers still to fold in.
+  void read_unfolded(actors::snapshot_builder& city);
   /// What the archived cases count in the figures (hub:figures:*).
   void read_figures(actors::city_snapshot& snap);
   /// The event log's tail (for resume) and the last sequence number.
@@ -124,19 +126,32 @@ recovered loader::run() {
   recovered out;
   out.snapshot = std::make_shared<actors::city_snapshot>();
   actors::snapshot_builder city{h_, *out.snapshot};
-  claim_store(out);
-  read_units(city);
-  read_tasks(city);
-  read_cases(city);
-  read_directives(city);
-  try {
-    city.finish();
-  } catch (const actors::foreign_record& e) {
-    throw failure{std::string("a stored record does not fit the hierarchy: ") + e.what()};
-  }
-  read_figures(*out.snapshot);
-  read_event_log(*out.snapshot);
-  read_request_log(*out.snapshot);
+  auto lap = start;
+  auto timed = [&](const char* what, auto&& step) {
+    step();
+    auto t = std::chrono::steady_clock::now();
+    out.steps.emplace_back(what, std::chrono::duration_cast<std::chrono::milliseconds>(t - lap));
+    lap = t;
+  };
+  timed("claim", [&] { claim_store(out); });
+  timed("units", [&] { read_units(city); });
+  timed("tasks", [&] { read_tasks(city); });
+  timed("cases", [&] { read_cases(city); });
+  timed("directives", [&] {
+    read_directives(city);
+    read_unfolded(city);
+  });
+  timed("finish", [&] {
+    try {
+      city.finish();
+    } catch (const actors::foreign_record& e) {
+      throw failure{std::string("a stored record does not fit the hierarchy: ") + e.what()};
+    }
+  });
+  timed("figures", [&] { read_figures(*out.snapshot); });
+  timed("events", [&] { read_event_log(*out.snapshot); });
+  timed("requests", [&] { read_request_log(*out.snapshot); });
+  out.figure_counts = out.snapshot->archived_figures.size();
   const auto& n = city.counted();
   out.cases = n.cases;
   out.open_cases = n.open_cases;
@@ -221,6 +236,14 @@ void loader::read_directives(actors::snapshot_builder& city) {
       throw failure{keys::directives(issuer) + " field " + std::to_string(id) + ": " + e.what()};
     }
   }
+}
+
+void loader::read_unfolded(actors::snapshot_builder& city) {
+  hashes({keys::unfolded}, [&](std::size_t, std::string_view field, std::string_view value) {
+    const auto what = keys::unfolded + " field " + std::string(field);
+    city.add_unfolded(number(field, what),
+                      static_cast<protocol::timestamp_ms>(number(value, what)));
+  });
 }
 
 void loader::read_figures(actors::city_snapshot& snap) {

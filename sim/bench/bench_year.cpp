@@ -732,6 +732,11 @@ run_result run_one(const options& o, const std::shared_ptr<const protocol::hiera
              "request log's last %zu requests), build the city %.0f ms",
              name, r.read_ms, r.cases, r.open_cases, r.tasks, r.directives, r.receipts, r.events,
              r.requests, r.build_ms);
+    std::string steps;
+    for (const auto& [what, took] : got.steps)
+      steps += " " + std::string(what) + " " + std::to_string(took.count());
+    progress("year: %s restart: reading, step by step (ms):%s; %zu figure counts", name,
+             steps.c_str(), got.figure_counts);
     city.reset();
     rt.sys->await_all_actors_done();
   }
