@@ -19,34 +19,16 @@ lane::~lane() {
   // belong to.
   inbox_.clear();
   batch_.clear();
-  to_flush_.clear();
-  flushing_.clear();
 }
 
 void lane::start() {
   if (thread_.joinable())
     return;
   // The lane runs until stop(), with or without connections.
-  thread_ = std::thread([this] { run(); });
-}
-
-void lane::run() {
-  auto work = net::make_work_guard(ioc_);
-  while (!ioc_.stopped()) {
-    if (ioc_.run_one() == 0)
-      break; // stopped
-    for (std::size_t n = 1; n < turn_handlers && ioc_.poll_one() != 0; ++n) {}
-    flush_writes();
-  }
-}
-
-void lane::write_soon(std::shared_ptr<websocket_session> s) { to_flush_.push_back(std::move(s)); }
-
-void lane::flush_writes() {
-  flushing_.swap(to_flush_); // to_flush_ was empty: both keep their capacity
-  for (auto& s : flushing_)
-    s->on_flush();
-  flushing_.clear();
+  thread_ = std::thread([this] {
+    auto work = net::make_work_guard(ioc_);
+    ioc_.run();
+  });
 }
 
 void lane::stop() {
@@ -90,9 +72,6 @@ void lane::drain() {
   batch_.clear(); // may destroy sessions that finished meanwhile: on their own thread
   if (batch_.capacity() > small_inbox)
     shrink_if_idle();
-  // What this batch queued is written now, not at the end of a turn that may hold many more
-  // batches: in a burst the queues would hold every batch's frames until then.
-  flush_writes();
 }
 
 void lane::shrink_if_idle() {

@@ -12,16 +12,6 @@
 //
 // Order: messages delivered to one session from one thread reach it in that order (the inbox
 // is one FIFO per lane), the same guarantee as posting to a strand.
-//
-// Writes wait for the end of a turn. The lane runs its handlers in turns (every handler that
-// is ready, up to `turn_handlers`), and a session with frames to write asks to be flushed at
-// the end of the turn (`write_soon`) instead of writing at once. So what a turn queues
-// for one connection leaves in one gather write: a request's `ack` and the event it caused,
-// the replies to several requests read from one segment, a connection's share of every
-// directive delivered in that batch. Writing on each send made one system call per frame
-// whenever the socket was idle. A drain of the inbox (a batch of the city's messages) also ends
-// with the writes, so that in a burst the queues do not hold many batches' frames until the
-// end of a long turn.
 
 #include "actors/bus.hpp"
 
@@ -68,14 +58,6 @@ public:
   /// (websocket_session::on_replay_paused), in order with the messages.
   void deliver_paused(std::shared_ptr<websocket_session> to, protocol::unit_code topic);
 
-  /// On the lane's thread: calls `s->on_flush()` at the end of this drain of the inbox, or of
-  /// this turn, whichever comes first. A session asks at most once until then (it keeps a flag).
-  void write_soon(std::shared_ptr<websocket_session> s);
-
-  /// At most this many handlers run in one turn before its writes start: a bound on how long
-  /// a write waits, and on how much one turn queues.
-  static constexpr std::size_t turn_handlers = 1024;
-
 private:
   struct item {
     std::shared_ptr<websocket_session> to;
@@ -84,10 +66,6 @@ private:
   };
   void push(item i);
 
-  /// The lane's thread: turns until stop.
-  void run();
-  /// At the end of a drain or a turn: every session that asked writes (write_soon).
-  void flush_writes();
   /// On the lane's thread: hands over everything delivered so far, in order.
   void drain();
   /// On the lane's thread, after a drain that handed over more than `small_inbox` items:
@@ -102,9 +80,6 @@ private:
   std::vector<item> inbox_; // guarded by mutex_
   bool posted_ = false;     // a drain is posted and has not yet taken the inbox; mutex_
   std::vector<item> batch_; // the lane thread's: the inbox being handed over
-  /// The lane thread's: the sessions to write at the end of this turn, and those being
-  /// written (the two trade their room, as inbox_ and batch_ do).
-  std::vector<std::shared_ptr<websocket_session>> to_flush_, flushing_;
 };
 
 } // namespace hub::gateway

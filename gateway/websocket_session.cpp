@@ -254,7 +254,8 @@ void websocket_session::on_send(actors::outbound_ptr msg, bool from_city) {
                  false);
   }
   queue_.push(std::move(msg));
-  write_soon();
+  if (phase_ < phase::close_pending && !queue_.writing())
+    do_write();
 }
 
 void websocket_session::on_overflow(const protocol::server_message& first_dropped) {
@@ -279,19 +280,7 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
                           " messages): events after seq " + n +
                           " were dropped; subscribe again with since=" + n},
       0));
-  write_soon();
-}
-
-void websocket_session::write_soon() {
-  if (write_asked_ || phase_ >= phase::close_pending || queue_.writing() || queue_.empty())
-    return;
-  write_asked_ = true;
-  lane_.write_soon(shared_from_this());
-}
-
-void websocket_session::on_flush() {
-  write_asked_ = false;
-  if (phase_ < phase::close_pending && !queue_.writing() && !queue_.empty())
+  if (!queue_.writing())
     do_write();
 }
 
@@ -337,7 +326,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   if (!paused_.empty())
     resume_replays();
   if (!queue_.empty())
-    return write_soon();
+    return do_write();
   close_when_drained();
 }
 

@@ -76,7 +76,6 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   bool resync_ = false;        // after an overflow: events already on their way are dropped
   bool joined_ = false;        // registered with the server state
   bool gave_up_ = false;       // in flight at the close answered try_again: drop late replies
-  bool write_asked_ = false;   // on the lane's list of sessions to write at the end of the turn
   phase phase_ = phase::handshake;
   boost::beast::websocket::close_reason close_reason_;
 
@@ -97,11 +96,6 @@ public:
   /// The bus paused a replay of `topic` after a chunk: the next is asked for once the queue
   /// is at most half full. On the lane's thread only.
   void on_replay_paused(protocol::unit_code topic);
-
-  /// The end of the drain or turn this session asked for (lane::write_soon): writes what
-  /// is queued unless a write is on the socket (its completion asks again). On the lane's
-  /// thread only.
-  void on_flush();
 
   /// Graceful shutdown: unsubscribes, lets queued replies drain, then closes with
   /// going_away. Thread-safe.
@@ -128,9 +122,6 @@ private:
   /// Asks the bus for the next chunk of paused resumes while the queue is at most half full.
   void resume_replays();
   void on_overflow(const protocol::server_message& first_dropped);
-  /// Asks the lane for a write at the end of this turn, if there is something to write and no
-  /// write is on the socket (lane.hpp, "Writes wait for the end of a turn").
-  void write_soon();
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
 

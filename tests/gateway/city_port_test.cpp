@@ -256,50 +256,6 @@ TEST_F(city_port_test, a_burst_goes_out_in_a_few_writes_and_every_frame_reads_wh
   }
 }
 
-// What one turn of the lane queues for a connection leaves in one write (gateway/lane.hpp):
-// ten requests that arrive in one TCP segment are read in one turn, and their ten answers
-// (errors made by the session itself: the type is unknown) go out in one gather write, where
-// writing on each send wrote the first alone and the other nine after it.
-TEST_F(city_port_test, the_answers_to_requests_read_in_one_turn_leave_in_one_write) {
-  namespace websocket = beast::websocket;
-  net::io_context ioc;
-  net::ip::tcp::socket socket(ioc);
-  socket.connect({net::ip::make_address("127.0.0.1"), server_->port()});
-  timeval bound{patience.count() / 1000, 0}; // a blocking read fails rather than hangs
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
-  websocket::stream<net::ip::tcp::socket&> ws(socket);
-  const auto* p = h_->find_person(person_at(grid_a1_1, 2));
-  ASSERT_NE(p, nullptr);
-  ws.handshake("127.0.0.1", "/?token=" + gateway::token::issue(secret, *p, std::chrono::hours(1)));
-  // Ten masked text frames (a zero mask leaves the payload as it is), written at once.
-  constexpr int n = 10;
-  std::string segment;
-  for (int i = 1; i <= n; ++i) {
-    const auto body = R"({"t":"no.such.type","id":)" + std::to_string(i) + "}";
-    ASSERT_LT(body.size(), 126u);
-    segment += '\x81'; // FIN, text
-    segment += static_cast<char>(0x80 | body.size());
-    segment.append(4, '\0');
-    segment += body;
-  }
-  const auto port = server_->port();
-  const auto writes = metric_of(port, "hub_ws_writes_total");
-  net::write(socket, net::buffer(segment));
-  for (int i = 1; i <= n; ++i) {
-    beast::flat_buffer b;
-    ws.read(b);
-    auto got = protocol::decode_server_json(beast::buffers_to_string(b.data()));
-    auto* m = std::get_if<protocol::server_message>(&got);
-    ASSERT_NE(m, nullptr) << "answer " << i;
-    auto* e = std::get_if<protocol::error>(m);
-    ASSERT_NE(e, nullptr) << describe(*m);
-    EXPECT_EQ(e->id, static_cast<std::uint64_t>(i));
-  }
-  EXPECT_EQ(metric_of(port, "hub_ws_writes_total") - writes, 1)
-      << "the ten answers of one turn in one write";
-  ws.close(websocket::close_code::normal);
-}
-
 // The hub never negotiates permessage-deflate (its frames are made once, uncompressed, for
 // every session): a client that offers it gets no extension back, and reads plain frames.
 TEST_F(city_port_test, a_client_offering_permessage_deflate_gets_plain_frames) {
