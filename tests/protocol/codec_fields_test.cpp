@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 #include <msgpack.hpp>
 
-
 namespace hub::protocol {
 namespace {
 
