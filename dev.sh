@@ -148,7 +148,9 @@ run() {
   hub_pid=$!
   # Ctrl-C reaches the whole process group; the hub and hub-sim stop on it by themselves. A
   # second Ctrl-C while they close does not cut this short: the private Redis is stopped too.
-  trap 'trap "" INT TERM; kill -TERM $hub_pid $sim_pid 2>/dev/null; wait; stop_private_redis' EXIT
+  # Under `set -e` a failing command ends the trap: `kill` fails when they have already gone.
+  trap 'trap "" INT TERM; kill -TERM $hub_pid $sim_pid 2>/dev/null || true; wait || true
+        stop_private_redis' EXIT
   trap 'exit 130' INT TERM
   if ! wait_listening "$port" "$hub_pid"; then
     wait "$hub_pid" && exit 1 || exit $?
