@@ -249,16 +249,7 @@ TEST_F(archive_test, figures_and_rankings_count_the_archived_cases_after_a_resta
       {P(county, 1), ranking(county, protocol::unit_kind::township, protocol::figure_period::all)},
       {P(city, 1), ranking(city, protocol::unit_kind::county, protocol::figure_period::all)},
   };
-  auto answers = [&] {
-    std::vector<std::string> out;
-    for (const auto& [who, q] : questions) {
-      auto reply = act(who, q);
-      if (auto* r = std::get_if<protocol::result>(&reply))
-        r->id = r->seq = 0;
-      out.push_back(protocol::to_json(reply));
-    }
-    return out;
-  };
+  auto answers = [&] { return answers_to(questions); };
   const auto before = answers();
   auto city_all = std::get<protocol::result>(act(P(city, 1), questions[1].second)).figures.unit;
   EXPECT_EQ(city_all.reported, 4u);
@@ -372,14 +363,7 @@ TEST_F(archive_test, a_department_task_ends_when_rated_or_when_its_case_ends) {
   ASSERT_TRUE(start_city());
   auto id = report(P(grid_a1_1, 2), grid_a1_1, "whistle");
   escalate_to_township(id, grid_a1_1, village_a1, town_a);
-  protocol::case_act whistle;
-  whistle.departments = {police, housing};
-  EXPECT_ACK(step(P(town_a, 4), id, case_action::propose_whistle, whistle));
-  EXPECT_ACK(step(P(town_a, 1), id, case_action::approve_whistle));
-  for (auto dept : {police, housing}) {
-    EXPECT_ACK(step(P(dept, 2), id, case_action::report_in));
-    EXPECT_ACK(step(P(dept, 1), id, case_action::feedback));
-  }
+  whistle_through(id, town_a, {police, housing});
   auto task_stored = [&](protocol::unit_code dept) {
     auto spy = redis_.connect();
     EXPECT_TRUE(spy.ok()) << spy.error();
@@ -608,16 +592,7 @@ TEST_F(directive_archive_test, what_ended_within_the_retention_is_not_read_at_a_
       {P(county, 1), receipts_late},
       {P(county, 1), laggards_b},
   };
-  auto answers = [&] {
-    std::vector<std::string> out;
-    for (const auto& [who, q] : questions) {
-      auto reply = act(who, q);
-      if (auto* r = std::get_if<protocol::result>(&reply))
-        r->id = r->seq = 0;
-      out.push_back(protocol::to_json(reply));
-    }
-    return out;
-  };
+  auto answers = [&] { return answers_to(questions); };
   const auto before = answers();
   for (const auto& answer : before)
     ASSERT_EQ(answer.find("\"error\""), std::string::npos) << answer;

@@ -55,14 +55,7 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   // A whistled case rated and closed, an open one, a rejected one and a hotline case.
   auto whistled = report(P(grid_a1_1, 2), grid_a1_1);
   escalate_to_township(whistled, grid_a1_1, village_a1, town_a);
-  protocol::case_act whistle;
-  whistle.departments = {police, housing};
-  EXPECT_ACK(step(P(town_a, 4), whistled, case_action::propose_whistle, whistle));
-  EXPECT_ACK(step(P(town_a, 1), whistled, case_action::approve_whistle));
-  for (auto dept : {police, housing}) {
-    EXPECT_ACK(step(P(dept, 2), whistled, case_action::report_in));
-    EXPECT_ACK(step(P(dept, 1), whistled, case_action::feedback));
-  }
+  whistle_through(whistled, town_a, {police, housing});
   EXPECT_ACK(step(P(town_a, 4), whistled, case_action::resolve));
   protocol::case_act rating;
   rating.unit = police;

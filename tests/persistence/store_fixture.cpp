@@ -1,5 +1,7 @@
 #include "tests/persistence/store_fixture.hpp"
 
+#include "protocol/json.hpp"
+
 namespace hub::testing {
 
 store_test::store_test()
@@ -147,6 +149,31 @@ void store_test::escalate_to_township(protocol::case_id id, protocol::unit_code 
   EXPECT_ACK(step(person_at(village, 1), id, case_action::sign));
   EXPECT_ACK(step(person_at(village, 1), id, case_action::escalate));
   EXPECT_ACK(step(person_at(town, 2), id, case_action::sign));
+}
+
+void store_test::whistle_through(protocol::case_id id, protocol::unit_code town,
+                                 const std::vector<protocol::unit_code>& departments) {
+  using protocol::case_action;
+  protocol::case_act whistle;
+  whistle.departments = departments;
+  EXPECT_ACK(step(person_at(town, 4), id, case_action::propose_whistle, whistle));
+  EXPECT_ACK(step(person_at(town, 1), id, case_action::approve_whistle));
+  for (auto dept : departments) {
+    EXPECT_ACK(step(person_at(dept, 2), id, case_action::report_in));
+    EXPECT_ACK(step(person_at(dept, 1), id, case_action::feedback));
+  }
+}
+
+std::vector<std::string> store_test::answers_to(
+    const std::vector<std::pair<protocol::person_id, protocol::query>>& questions) {
+  std::vector<std::string> out;
+  for (const auto& [who, q] : questions) {
+    auto reply = act(who, q);
+    if (auto* r = std::get_if<protocol::result>(&reply))
+      r->id = r->seq = 0;
+    out.push_back(protocol::to_json(reply));
+  }
+  return out;
 }
 
 actors::unit_state& store_test::state_of(protocol::unit_code code) {

@@ -24,6 +24,9 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace hub::testing {
 
@@ -63,6 +66,14 @@ protected:
   /// escalate), where a whistle can start; every step must be acked.
   void escalate_to_township(protocol::case_id id, protocol::unit_code grid,
                             protocol::unit_code village, protocol::unit_code town);
+  /// At `town` (case `id` held there, signed): its module head proposes a whistle to
+  /// `departments`, its head approves, and each department reports in and feeds back.
+  void whistle_through(protocol::case_id id, protocol::unit_code town,
+                       const std::vector<protocol::unit_code>& departments);
+  /// Asks each question as its person; the answers as JSON, each result's id and seq set to 0
+  /// (so that answers asked at other times compare equal).
+  std::vector<std::string>
+  answers_to(const std::vector<std::pair<protocol::person_id, protocol::query>>& questions);
 
   actors::unit_state& state_of(protocol::unit_code code);
   const actors::case_record* find_case(protocol::unit_code holder, protocol::case_id id);
