@@ -8,6 +8,9 @@
 #include "protocol/hierarchy.hpp"
 #include "protocol/messages.hpp"
 
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,7 +18,10 @@
 
 namespace hub::actors {
 
-struct directive_info {
+/// Shared by every unit its fan-out reaches (each grid of a city-wide directive keeps one in
+/// its received list), so it counts its owners itself: a pointer to it is 8 bytes, not
+/// shared_ptr's 16 (18,100 grids: 145 KB a city-wide directive). Made with make_directive.
+struct directive_info : boost::intrusive_ref_counter<directive_info, boost::thread_safe_counter> {
   protocol::directive_id id = 0;
   protocol::unit_code issuer_unit = 0;
   protocol::person_id issuer = 0;
@@ -23,7 +29,18 @@ struct directive_info {
   protocol::directive_issue what;
 };
 
-using directive_ptr = std::shared_ptr<const directive_info>;
+using directive_ptr = boost::intrusive_ptr<const directive_info>;
+
+/// A new directive, to be filled in before it is shared.
+inline boost::intrusive_ptr<directive_info> make_directive() {
+  return boost::intrusive_ptr<directive_info>(new directive_info());
+}
+
+/// The directive as the bus's facts beside an event (bus.hpp), owning a count of it.
+inline std::shared_ptr<const void> as_facts(directive_ptr d) {
+  const void* at = d.get();
+  return std::shared_ptr<const void>(at, [keep = std::move(d)](const void*) {});
+}
 
 /// One recipient: a unit (person 0: anyone posted there may sign) or a named person.
 struct recipient {

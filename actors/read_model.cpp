@@ -117,7 +117,7 @@ void apply_event(shard_state& state, const pending_event& e) {
     return state.apply(*c, *std::static_pointer_cast<const case_facts>(e.facts));
   auto& d = std::get<directive_event>(msg);
   if (d.action == directive_action::issue) {
-    state.issue(std::static_pointer_cast<const directive_info>(e.facts));
+    state.issue(directive_ptr(static_cast<const directive_info*>(e.facts.get())));
   } else {
     state.receipt(d.id, *std::static_pointer_cast<const recipient>(e.facts), d.action);
     state.note_receipt(d.id, d.at);

@@ -26,13 +26,14 @@ void shard_state::issue(directive_ptr info,
   if (!fresh)
     return;
   issued_by[v.info->issuer_unit].push_back(v.info->id);
+  std::size_t units = 0;
+  for (std::size_t i = 0; i < v.receipts.size() && units <= broad_units; ++i)
+    units += i == 0 || v.receipts.unit_at(i) != v.receipts.unit_at(i - 1) ? 1 : 0;
+  if ((v.broad = units > broad_units))
+    return broad.push_back(v.info->id);
   for (std::size_t i = 0; i < v.receipts.size(); ++i)
-    if (i == 0 || v.receipts.unit_at(i) != v.receipts.unit_at(i - 1)) {
-      auto& mine = inbox[h().units[v.receipts.unit_at(i)].code];
-      if (mine.size() == mine.capacity()) // by an eighth, not double: 18,100 grids each grow
-        mine.reserve(mine.size() + std::max<std::size_t>(8, mine.size() / 8));
-      mine.push_back(v.info->id);
-    }
+    if (i == 0 || v.receipts.unit_at(i) != v.receipts.unit_at(i - 1))
+      inbox[h().units[v.receipts.unit_at(i)].code].push_back(v.info->id);
 }
 
 /// A recipient signed or completed.
@@ -89,9 +90,9 @@ void shard_state::answer_directives_part(query_job& job, std::size_t slot) {
           row.done = v.done;
         });
       }
-  } else if (auto mine = inbox.find(job.q.unit); mine != inbox.end()) {
+  } else {
     const auto at = h().index_of(job.q.unit);
-    for (auto id : mine->second) {
+    auto rows_of = [&](directive_id id) {
       const auto& v = directives.at(id);
       // The unit's recipients, together in recipient order: the unit itself first.
       for (auto i = v.receipts.lower_bound(h(), recipient{job.q.unit, 0});
@@ -102,7 +103,12 @@ void shard_state::answer_directives_part(query_job& job, std::size_t slot) {
           row.action = v.receipts.state(i);
         });
       }
-    }
+    };
+    if (auto mine = inbox.find(job.q.unit); mine != inbox.end())
+      for (auto id : mine->second)
+        rows_of(id);
+    for (auto id : broad) // no rows where the unit has no recipient
+      rows_of(id);
   }
   const auto n = std::min<std::size_t>(found.size(), job.limit);
   std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(),

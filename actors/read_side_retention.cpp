@@ -36,13 +36,16 @@ void shard_state::forget_directive(directive_id id) {
     if (i->second.empty())
       issued_by.erase(i);
   }
-  for (std::size_t i = 0; i < v.receipts.size(); ++i)
-    if (i == 0 || v.receipts.unit_at(i) != v.receipts.unit_at(i - 1))
-      if (auto in = inbox.find(h().units[v.receipts.unit_at(i)].code); in != inbox.end()) {
-        std::erase(in->second, id);
-        if (in->second.empty())
-          inbox.erase(in);
-      }
+  if (v.broad)
+    std::erase(broad, id);
+  else
+    for (std::size_t i = 0; i < v.receipts.size(); ++i)
+      if (i == 0 || v.receipts.unit_at(i) != v.receipts.unit_at(i - 1))
+        if (auto in = inbox.find(h().units[v.receipts.unit_at(i)].code); in != inbox.end()) {
+          std::erase(in->second, id);
+          if (in->second.empty())
+            inbox.erase(in);
+        }
   directives.erase(found);
 }
 

@@ -168,6 +168,7 @@ struct directive_view {
   progress_list receipts;
   std::uint32_t signed_count = 0, done = 0; // the tally, kept as receipts come
   timestamp_ms ended = 0;                   // when its last receipt completed it everywhere
+  bool broad = false; // in shard_state::broad, not in its recipients' inbox lists
 };
 
 /// Cuts `items` (and sets the cursor from the last kept) until `r` fits a frame in both forms.
@@ -222,8 +223,13 @@ struct shard_state {
   std::unordered_map<directive_id, directive_view> directives;        // issued in this shard
   std::unordered_map<unit_code, std::vector<directive_id>> issued_by; // issuer unit -> its own
   /// recipient unit -> the directives with recipients there (once each; the recipients are
-  /// found in the directive's receipts, which keep a unit's together)
+  /// found in the directive's receipts, which keep a unit's together), for directives that
+  /// reach at most broad_units units. A broader one (a city-wide directive: 18,100 grids, 8
+  /// bytes each here, 145 KB) is in `broad` instead, and an inbox looks its unit up in the
+  /// receipts of each (a binary search; a shard keeps few of them).
   std::unordered_map<unit_code, std::vector<directive_id>> inbox;
+  std::vector<directive_id> broad;
+  static constexpr std::size_t broad_units = 64;
   // Figures: the flows per unit and day, and the stock (open, yellow, red) per unit's subtree,
   // its colours moved on by a heap of the points where a case turns yellow or red.
   period_book book{nullptr};

@@ -100,7 +100,7 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
   auto t = now();
   if (d.deadline != 0 && d.deadline <= t) // 0: no deadline
     return refuse(cmd, errc::invalid_argument, "the deadline has passed already");
-  auto info = std::make_shared<directive_info>();
+  auto info = make_directive();
   info->id = make_id(index_, ++next_seq_);
   info->issuer_unit = unit_->code;
   info->issuer = cmd.who.id;
@@ -120,7 +120,7 @@ void unit_state::on_issue(command& cmd, const protocol::directive_issue& d) {
   auto ev = event_of(*info, directive_action::issue, unit_->code, cmd.who.id, t);
   ev.total = total;
   commit(std::move(ev), reach::subtree_watchers, keep(directive_record{info, false}), &cmd, 0,
-         info->id, info); // the read side keeps the directive
+         info->id, as_facts(info)); // the read side keeps the directive
   on_directive_down(directive_down{std::move(info), total});
 }
 

@@ -37,7 +37,7 @@ struct issued_directive {
 
 /// A directive addressed to recipients at this unit. The usual case, one recipient here (the
 /// unit itself, as every grid of a city-wide directive, or one person posted here), is kept
-/// whole in these 24 bytes; a directive to several people posted here (`crowd`) keeps them in
+/// whole in these 16 bytes; a directive to several people posted here (`crowd`) keeps them in
 /// the unit's crowd_ list.
 struct received_directive {
   directive_ptr info;
@@ -45,6 +45,7 @@ struct received_directive {
   protocol::directive_action state = protocol::directive_action::issue; // the one's
   bool crowd = false;
 };
+static_assert(sizeof(received_directive) == 16, "18,100 grids keep one per city-wide directive");
 
 /// The directives addressed to a unit, sorted by id. The id is read from each one's info
 /// rather than kept as a key beside it: 18,100 grids each keep an entry per city-wide

@@ -392,7 +392,7 @@ namespace {
 
 directive_record directive_from(const msgpack::object& o) {
   fields f{o, 6, "directive"};
-  auto info = std::make_shared<actors::directive_info>();
+  auto info = actors::make_directive();
   info->id = f.next<std::uint64_t>();
   info->issuer_unit = f.next<protocol::unit_code>();
   info->issuer = f.next<protocol::person_id>();

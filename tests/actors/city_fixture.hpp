@@ -23,12 +23,13 @@ protected:
   /// 2026-11-25 08:00 Beijing time, where the test clock starts.
   static constexpr protocol::timestamp_ms start_wall = 1795564800000;
 
-  city_test() {
+  /// On `h` (by default the small city).
+  explicit city_test(std::shared_ptr<const protocol::hierarchy> h = make_small_city()) {
     cfg_.set("scheduler.policy", caf::atom("testing"));
     cfg_.set("logger.console", caf::atom("none"));
     sys_ = std::make_unique<caf::actor_system>(cfg_);
     sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
-    h_ = make_small_city();
+    h_ = std::move(h);
     actors::city_options opts;
     opts.wall_now = start_wall;
     opts.flush_interval = std::chrono::milliseconds(1000);

@@ -6,6 +6,7 @@
 #include "protocol/codec.hpp"
 #include "protocol/json.hpp"
 
+#include <map>
 #include <set>
 
 namespace hub::testing {
@@ -20,8 +21,10 @@ using namespace codes;
 
 constexpr auto P = person_at;
 
-class query_test : public city_test {
+class query_test_base : public city_test {
 protected:
+  using city_test::city_test;
+
   /// The result of `q` asked by `who`; fails the test when the answer is not one.
   protocol::result ask(protocol::person_id who, query q) {
     auto reply = act(who, q);
@@ -75,6 +78,8 @@ protected:
     return id;
   }
 };
+
+class query_test : public query_test_base {};
 
 TEST_F(query_test, one_case_answers_its_whole_history_as_its_events_told_it) {
   auto watcher = std::make_shared<recorder>();
@@ -679,6 +684,58 @@ TEST_F(query_test, a_units_directives_are_those_it_issued_and_its_inbox) {
   auto bad = box_of(county, directive_box::issued);
   bad.cursor = "1.2";
   EXPECT_REFUSED(act(P(county, 1), bad), errc::invalid_argument);
+}
+
+// A directive that reaches more units than the read side lists one by one (a city-wide one)
+// is in the inbox of each of its recipients' units, with that recipient's own answer, and of
+// no other unit; beside it a narrow one, listed per unit as before.
+class wide_city_test : public query_test_base {
+protected:
+  wide_city_test()
+    : query_test_base(make_small_city(70)) {}
+};
+
+TEST_F(wide_city_test, a_broad_directive_is_in_each_recipients_inbox_and_no_other) {
+  using A = protocol::directive_action;
+  auto issue = [&](protocol::person_id who, protocol::unit_code under) {
+    protocol::directive_issue d;
+    d.channel = 1;
+    d.title = "防汛";
+    d.target.kind = protocol::target_kind::level;
+    d.target.units = {under};
+    d.target.level = protocol::unit_kind::grid;
+    auto reply = act(who, d);
+    auto* a = std::get_if<protocol::ack>(&reply);
+    EXPECT_NE(a, nullptr) << describe(reply);
+    return a != nullptr ? a->directive_ref : 0;
+  };
+  const auto wide = issue(P(city, 1), city); // 78 grids
+  const auto narrow = issue(P(town_a, 1), town_a);
+  const auto far_grid = village_b2 * 1000 + 50;
+  EXPECT_ACK(act(P(far_grid, 1), protocol::directive_act{wide, A::complete, ""}));
+  EXPECT_ACK(act(P(grid_a1_1, 2), protocol::directive_act{wide, A::sign, ""}));
+
+  auto inbox_of = [&](protocol::person_id who, protocol::unit_code unit) {
+    query q;
+    q.what = query_kind::directives;
+    q.unit = unit;
+    q.box = protocol::directive_box::inbox;
+    std::map<protocol::directive_id, A> rows;
+    auto r = ask(who, q);
+    EXPECT_EQ(r.total, r.directives.size());
+    for (const auto& row : r.directives)
+      rows.emplace(row.id, row.action);
+    return rows;
+  };
+  EXPECT_EQ(inbox_of(P(grid_a1_1, 2), grid_a1_1),
+            (std::map<protocol::directive_id, A>{{wide, A::sign}, {narrow, A::issue}}));
+  EXPECT_EQ(inbox_of(P(far_grid, 1), far_grid),
+            (std::map<protocol::directive_id, A>{{wide, A::complete}}));
+  EXPECT_EQ(inbox_of(P(grid_b2_2, 2), grid_b2_2),
+            (std::map<protocol::directive_id, A>{{wide, A::issue}}));
+  EXPECT_TRUE(inbox_of(P(village_b2, 1), village_b2).empty());
+  EXPECT_TRUE(inbox_of(P(town_a, 1), town_a).empty());
+  EXPECT_TRUE(inbox_of(P(county, 1), county).empty());
 }
 
 } // namespace

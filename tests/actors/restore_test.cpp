@@ -109,7 +109,7 @@ TEST_F(restore_test, a_whistle_left_behind_by_a_crash_is_made_good) {
 }
 
 TEST_F(restore_test, a_directive_goes_to_its_issuer_and_every_recipient_with_its_answer) {
-  auto info = std::make_shared<actors::directive_info>();
+  auto info = actors::make_directive();
   info->id = actors::make_id(h_->index_of(county), 1);
   info->issuer_unit = county;
   info->what.target.kind = protocol::target_kind::level;

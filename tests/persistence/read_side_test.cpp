@@ -190,5 +190,49 @@ TEST_F(read_side_test, a_recovered_city_answers_every_query_as_before) {
   EXPECT_EQ(r->one.steps.size(), 3u);
 }
 
+// A directive that reaches more units than the read side lists unit by unit (a city-wide one:
+// it is looked up in its receipts instead) leaves every inbox when its retention has run out,
+// and is still answered from the archive; the inboxes go on answering.
+TEST_F(read_side_test, a_broad_directive_leaves_the_inboxes_after_its_retention) {
+  h_ = make_small_city(70);
+  retain = std::chrono::hours(1);
+  ASSERT_TRUE(start_city());
+  protocol::directive_issue d;
+  d.channel = 1;
+  d.title = "防汛";
+  d.target.kind = protocol::target_kind::level;
+  d.target.units = {city};
+  d.target.level = protocol::unit_kind::grid;
+  auto reply = act(P(city, 1), d);
+  auto* a = std::get_if<protocol::ack>(&reply);
+  ASSERT_NE(a, nullptr) << describe(reply);
+  const auto id = a->directive_ref;
+  std::vector<protocol::unit_code> grids;
+  for (const auto& u : h_->units)
+    if (u.kind == protocol::unit_kind::grid)
+      grids.push_back(u.code);
+  ASSERT_EQ(grids.size(), 78u);
+  for (auto g : grids) // grid_fulltime: seq 2 in the first eight grids, 1 in the added ones
+    EXPECT_ACK(act(g / 1000 == village_b2 && g % 1000 > 2 ? P(g, 1) : P(g, 2),
+                   protocol::directive_act{id, directive_action::complete, ""}));
+
+  query inbox;
+  inbox.what = query_kind::directives;
+  inbox.box = protocol::directive_box::inbox;
+  inbox.unit = grid_a1_1;
+  query directive;
+  directive.what = query_kind::directive;
+  directive.directive_ref = id;
+  auto listed = [&] {
+    auto r = answers({{P(grid_a1_1, 2), inbox}});
+    return std::get<protocol::result>(r[0]).directives.size();
+  };
+  EXPECT_EQ(listed(), 1u);
+  const auto before = answers({{P(city, 1), directive}});
+  advance(std::chrono::hours(2)); // past the retention after the last completion
+  EXPECT_EQ(listed(), 0u);
+  EXPECT_EQ(answers({{P(city, 1), directive}}), before);
+}
+
 } // namespace
 } // namespace hub::testing

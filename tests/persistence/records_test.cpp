@@ -150,7 +150,7 @@ TEST(records, tasks_directives_receipts_and_units_round_trip) {
   EXPECT_EQ(tb.department, t.department);
   expect_same(t.task, tb.task);
 
-  auto info = std::make_shared<actors::directive_info>();
+  auto info = actors::make_directive();
   info->id = actors::make_id(2, 5);
   info->issuer_unit = county;
   info->issuer = person_at(county, 1);
@@ -161,7 +161,8 @@ TEST(records, tasks_directives_receipts_and_units_round_trip) {
   info->what.deadline = 1795651200000;
   info->what.target.kind = protocol::target_kind::people; // people only (the protocol's rule)
   info->what.target.people = {person_at(grid_b2_2, 1), person_at(police, 2)};
-  auto by_level = std::make_shared<actors::directive_info>(*info);
+  auto by_level = actors::make_directive();
+  *by_level = *info;
   by_level->what.target = {};
   by_level->what.target.kind = protocol::target_kind::level;
   by_level->what.target.units = {county, town_a};

@@ -40,7 +40,7 @@ void add_people(protocol::hierarchy& h, protocol::unit_code unit,
 
 } // namespace
 
-std::shared_ptr<const protocol::hierarchy> make_small_city() {
+std::shared_ptr<const protocol::hierarchy> make_small_city(int more_grids) {
   using namespace codes;
   auto h = std::make_shared<protocol::hierarchy>();
   for (std::size_t i = 0; i < protocol::module_count; ++i)
@@ -100,6 +100,11 @@ std::shared_ptr<const protocol::hierarchy> make_small_city() {
       add_people(
           *h, v * 1000 + g,
           {post::grid_head, post::grid_fulltime, post::grid_parttime, post::grid_instructor});
+  }
+  for (int g = 3; g < 3 + more_grids; ++g) {
+    add_unit(*h, village_b2 * 1000 + g, unit_kind::grid, village_b2,
+             "grid " + std::to_string(village_b2 * 1000 + g));
+    add_people(*h, village_b2 * 1000 + g, {post::grid_fulltime});
   }
   h->index();
   return h;

@@ -32,6 +32,8 @@ constexpr protocol::person_id person_at(protocol::unit_code unit, int seq) {
 
 /// Category "safety.dispute" (module 1): sign 2 h, grid 1 d, village 3 d, township 7 d,
 /// whistle 15 d, department sign 1 d, rating 3 d, supervision 1 d; urgent: a quarter.
-std::shared_ptr<const protocol::hierarchy> make_small_city();
+/// `more_grids`: that many grids more in village_b2 (codes village_b2 * 1000 + 3 on), each
+/// with a grid worker, for what only a wide fan-out shows.
+std::shared_ptr<const protocol::hierarchy> make_small_city(int more_grids = 0);
 
 } // namespace hub::testing
