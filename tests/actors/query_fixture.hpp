@@ -1,0 +1,25 @@
+#pragma once
+
+// The fixture of the read side's tests on CAF's testing scheduler: the small city (or a wider
+// one) and the queries asked of it as a person (protocol/README.md, "query").
+
+#include "tests/actors/city_fixture.hpp"
+
+#include <variant>
+
+namespace hub::testing {
+
+class query_test_base : public city_test {
+protected:
+  using city_test::city_test;
+
+  /// The result of `q` asked by `who`; fails the test when the answer is not one.
+  protocol::result ask(protocol::person_id who, protocol::query q) {
+    auto reply = act(who, q);
+    auto* r = std::get_if<protocol::result>(&reply);
+    EXPECT_NE(r, nullptr) << describe(reply);
+    return r != nullptr ? *r : protocol::result{};
+  }
+};
+
+} // namespace hub::testing
