@@ -167,9 +167,8 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
     c.archived = false;
     auto archived = c;
     archived.history.pop_back();
-    records.emplace_back(
-        case_move{c, false, read_model::figures_of(ctx_->hierarchy, archived, -1),
-                  ctx_->retain.figure_days});
+    records.emplace_back(case_move{c, false, read_model::figures_of(ctx_->hierarchy, archived, -1),
+                                   ctx_->retain.figure_days});
     archiving_.erase(c.id);
   } else {
     records = keep(c);

@@ -36,9 +36,9 @@
 // day's hash — or in its month's when hub:meta `folded` is past the day — a field falling to
 // all zeros deleted, a counter never below 0. Then, when `fold` is past `folded`, the day
 // hashes before `fold` are merged into their months' and deleted, oldest first, about
-// `fold_budget` fields and 1,000 days a batch (a city's day is thousands of fields; the rest goes with the
-// next batches), and `folded` moves to the first day not folded. All of it in this one call,
-// in batch order: a batch sent again after a lost reply is not applied twice (above), so
+// `fold_budget` fields and 1,000 days a batch (a city's day is thousands of fields; the rest goes
+// with the next batches), and `folded` moves to the first day not folded. All of it in this one
+// call, in batch order: a batch sent again after a lost reply is not applied twice (above), so
 // neither is a fold.
 
 namespace hub::persistence {
@@ -131,7 +131,8 @@ local fold = tonumber(a[i]); i = i + 1
 local folded = tonumber(redis.call('HGET', 'hub:meta', 'folded') or '0')
 i = add_groups(a, i, folded)
 if fold > folded then
-  local budget = )lua" + std::to_string(fold_budget) + R"lua(
+  local budget = )lua" + std::to_string(fold_budget) +
+                                        R"lua(
   local days = redis.call('ZRANGEBYSCORE', 'hub:figures:days', '-inf', '(' .. fold, 'LIMIT', 0, 1000)
   for _, member in ipairs(days) do
     if budget <= 0 then break end

@@ -289,8 +289,8 @@ void loader::convert_piece(const std::string& key, const std::vector<std::string
     };
     if (!parse(rest, unit, false) || !parse(rest, day, false) || !parse(rest, k, true) ||
         !parse(count, n, true) || unit >= h_.units.size() || k >= actors::flows::count || n < 0)
-      throw failure{key + " field " + fields[f] + ": not a figure count: '" + fields[f] +
-                    "' -> '" + values[f] + "'"};
+      throw failure{key + " field " + fields[f] + ": not a figure count: '" + fields[f] + "' -> '" +
+                    values[f] + "'"};
     days[day][unit][k] += n;
   }
   std::vector<std::string> args{"EVAL", convert_script, "0", key, std::to_string(days.size())};
@@ -351,9 +351,8 @@ void loader::read_figures(actors::city_snapshot& snap, recovered& out) {
       const auto member = text_of(r->element[i]);
       const auto what = *index + " member " + std::string(member);
       const auto day = static_cast<std::int32_t>(number(member.substr(0, member.find(':')), what));
-      pieces.push_back({index == &keys::figure_days ? keys::figure_day(day)
-                                                    : keys::figure_month(day),
-                        day});
+      pieces.push_back(
+          {index == &keys::figure_days ? keys::figure_day(day) : keys::figure_month(day), day});
     }
   }
   std::vector<std::string> names;
@@ -367,8 +366,7 @@ void loader::read_figures(actors::city_snapshot& snap, recovered& out) {
         figure_counts counts{};
         auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), f.unit);
         if (ec != std::errc{} || end != field.data() + field.size() || f.unit >= h_.units.size() ||
-            !add_counts(value, counts) ||
-            std::any_of(counts.begin(), counts.end(), [](auto n) {
+            !add_counts(value, counts) || std::any_of(counts.begin(), counts.end(), [](auto n) {
               return n < 0 || n > std::numeric_limits<std::uint32_t>::max();
             }))
           throw corrupt_record("not a unit's figure counts: '" + std::string(field) + "' -> '" +

@@ -5,9 +5,9 @@
 #include "persistence/redis_connection.hpp"
 #include "protocol/codec.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <map>
 #include <unordered_map>
 

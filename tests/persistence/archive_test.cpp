@@ -321,7 +321,7 @@ TEST_F(archive_test, figures_folded_into_months_in_the_store_count_the_same_afte
   EXPECT_EQ(stored_counts(persistence::keys::figure_month(november), grid_a1_1)[0], 2);
   EXPECT_EQ(stored_counts(persistence::keys::figure_day(dec12), grid_a1_1)[0], 1);
   EXPECT_EQ(figure_hashes(), (std::vector<std::string>{persistence::keys::figure_day(dec12),
-                                                        persistence::keys::figure_month(november)}));
+                                                       persistence::keys::figure_month(november)}));
   {
     auto spy = redis_.connect();
     EXPECT_EQ(hget(spy, persistence::keys::meta, "folded"), std::to_string(december));
@@ -405,7 +405,8 @@ TEST_F(archive_test, a_store_with_the_earlier_figures_layout_is_converted_at_rec
           }
         std::vector<std::string_view> argv(args.begin(), args.end());
         auto r = spy.command(argv);
-        ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER) << (r ? persistence::text_of(r.get()) : "");
+        ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER)
+            << (r ? persistence::text_of(r.get()) : "");
       }
     }
   }

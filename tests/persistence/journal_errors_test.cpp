@@ -35,9 +35,8 @@ protected:
   long long run(std::uint64_t number, const std::string& field, const std::string& value,
                 std::uint64_t seq) {
     std::vector<std::string> args = {
-        "EVALSHA", sha_,  "0",   "7", std::to_string(number), "1",   "t",
-        "1",       field, value, "0", "0", "0", std::to_string(seq),    value, "0",
-        "0",       ""};
+        "EVALSHA", sha_, "0", "7", std::to_string(number), "1",   "t", "1", field,
+        value,     "0",  "0", "0", std::to_string(seq),    value, "0", "0", ""};
     std::vector<std::string_view> argv(args.begin(), args.end());
     auto r = conn_->command(argv);
     EXPECT_TRUE(r && r->type == REDIS_REPLY_INTEGER) << (r ? text_of(r.get()) : "no reply");
@@ -52,8 +51,14 @@ protected:
   /// Runs batch `number` (writer epoch 7) with nothing but figures: the day the store may fold
   /// up to, and `adds`, one group each. Returns the script's answer.
   long long figures(std::uint64_t number, int fold, const std::vector<count_add>& adds) {
-    std::vector<std::string> args = {"EVALSHA", sha_, "0", "7", std::to_string(number), "0",
-                                     std::to_string(fold), std::to_string(adds.size())};
+    std::vector<std::string> args = {"EVALSHA",
+                                     sha_,
+                                     "0",
+                                     "7",
+                                     std::to_string(number),
+                                     "0",
+                                     std::to_string(fold),
+                                     std::to_string(adds.size())};
     for (const auto& a : adds)
       args.insert(args.end(),
                   {std::to_string(a.day), std::to_string(a.month), "1", a.unit, a.packed});
