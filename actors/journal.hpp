@@ -69,6 +69,9 @@ struct case_move {
   /// in the same batch, so that recovery's figures (those, plus the hot cases recounted) count
   /// every case exactly once (persistence/README.md, "hub:figures").
   std::vector<figure_count> figures;
+  /// The read side's window (retention_times::figure_days): the store folds the days of its
+  /// counts older than it into months as the read side does (persistence/README.md).
+  std::int32_t figure_days = period_book::default_keep_days;
 };
 
 /// A directive leaving the hot keys for the archive when it ends (its receipts all complete, or

@@ -16,18 +16,17 @@ std::int32_t floor_div(protocol::timestamp_ms a, protocol::timestamp_ms b) {
   return static_cast<std::int32_t>(a / b - (a % b < 0 ? 1 : 0));
 }
 
-/// The first day of the month holding `day`.
+/// The Monday of the week holding `day` (1970-01-01 was a Thursday).
+std::int32_t monday_of(std::int32_t day) { return day - (((day + 3) % 7) + 7) % 7; }
+
+} // namespace
+
 std::int32_t first_of_month(std::int32_t day) {
   namespace ch = std::chrono;
   const ch::year_month_day date{ch::sys_days{ch::days{day}}};
   return static_cast<std::int32_t>(
       ch::sys_days{date.year() / date.month() / 1}.time_since_epoch().count());
 }
-
-/// The Monday of the week holding `day` (1970-01-01 was a Thursday).
-std::int32_t monday_of(std::int32_t day) { return day - (((day + 3) % 7) + 7) % 7; }
-
-} // namespace
 
 std::int32_t day_of(protocol::timestamp_ms t) { return floor_div(t + shanghai_offset, day_ms); }
 
@@ -79,8 +78,14 @@ std::uint32_t& flows::operator[](std::size_t k) {
   }
 }
 
-void period_book::fold(std::int32_t day) {
-  const auto cutoff = first_of_month(day - keep_days_);
+std::int32_t period_book::next_fold_after(std::int32_t cutoff, std::int32_t keep_days) {
+  // The cut moves once newest - keep_days reaches the next month's first day.
+  const auto next_month = first_of_month(first_of_month(cutoff) + 31);
+  const auto far = std::numeric_limits<std::int32_t>::max();
+  return next_month > far - keep_days ? far : next_month + keep_days;
+}
+
+void period_book::fold_to(std::int32_t cutoff) {
   if (cutoff <= cutoff_)
     return;
   for (auto& [unit, book] : units_) {
@@ -96,12 +101,13 @@ void period_book::fold(std::int32_t day) {
     }
   }
   cutoff_ = cutoff;
+  next_fold_ = next_fold_after(cutoff_, keep_days_);
 }
 
 template <class Add>
 void period_book::add(std::uint32_t unit, std::int32_t day, Add&& add) {
-  if (day - keep_days_ >= cutoff_ + 31) // a month more has passed: fold it
-    fold(day);
+  if (day >= next_fold_) // a month more has passed: fold it
+    fold_to(cut_for(day, keep_days_));
   // A recovered case's old step goes to its month's entry when its day is folded.
   const auto entry = day < cutoff_ ? first_of_month(day) : day;
   const std::int32_t firsts[] = {day, monday_of(day), first_of_month(day)};
@@ -133,6 +139,10 @@ void period_book::count_closed(std::uint32_t unit, protocol::timestamp_ms at, st
 
 void period_book::count_day(std::uint32_t unit, std::int32_t day, std::size_t k, std::uint32_t n) {
   add(unit, day, [&](flows& f) { f[k] += n; });
+}
+
+void period_book::count_flows(std::uint32_t unit, std::int32_t day, const flows& f) {
+  add(unit, day, [&](flows& into) { into.add(f); });
 }
 
 flows period_book::sum(std::uint32_t unit, day_range days) const {

@@ -23,6 +23,8 @@ namespace hub::actors {
 /// The Asia/Shanghai day holding `t` (day 0: 1970-01-01), and the time its 00:00 is.
 std::int32_t day_of(protocol::timestamp_ms t);
 protocol::timestamp_ms start_of_day(std::int32_t day);
+/// The first day of the month holding `day` (days since 1970-01-01).
+std::int32_t first_of_month(std::int32_t day);
 
 /// Days first..last, both included; `all`: every day.
 struct day_range {
@@ -57,10 +59,20 @@ struct figure_count {
   std::int64_t n = 0; // negative: taken off (a case back from the archive)
 };
 
+/// Every counter of one unit (an index; not its ancestors) on one day, or in one folded month
+/// (`day`: its first day): how recovery hands over what the store keeps of the archived cases
+/// (persistence/README.md, "hub:figures").
+struct figure_day {
+  std::uint32_t unit = 0;
+  std::int32_t day = 0;
+  flows f;
+};
+
 class period_book {
 public:
   /// Days kept one by one behind the newest day counted; older ones are folded into their
-  /// months (whole months only, so a month is folded once its last day is this far behind).
+  /// months (whole months only, so a month is folded once its last day is this far behind:
+  /// the cut is cut_for(newest day counted)).
   static constexpr std::int32_t default_keep_days = 92;
 
   /// `parent`: per unit index, its parent's index, or hierarchy::no_unit (shared, read-only;
@@ -68,7 +80,8 @@ public:
   explicit period_book(const std::vector<std::uint32_t>* parent,
                        std::int32_t keep_days = default_keep_days)
     : parent_(parent)
-    , keep_days_(keep_days) {}
+    , keep_days_(keep_days)
+    , next_fold_(next_fold_after(0, keep_days)) {}
 
   /// Counts `n` of `member` at unit `unit` (an index) on the day of `at`.
   void count(std::uint32_t unit, protocol::timestamp_ms at, std::uint32_t flows::*member,
@@ -78,6 +91,18 @@ public:
   /// Adds `n` to counter `k` (flows::operator[]) at `unit` on day `day` (what the store kept
   /// of the cases archived: persistence/README.md, "hub:figures").
   void count_day(std::uint32_t unit, std::int32_t day, std::size_t k, std::uint32_t n);
+  /// Adds all of `f` at `unit` on `day` (one walk up the tree for every counter).
+  void count_flows(std::uint32_t unit, std::int32_t day, const flows& f);
+
+  /// The first of the month that the days kept one by one start at, when the newest day
+  /// counted is `newest` (the rule fold() follows; the store folds its days the same way:
+  /// persistence/README.md, "hub:figures").
+  static std::int32_t cut_for(std::int32_t newest, std::int32_t keep_days) {
+    return first_of_month(newest - keep_days);
+  }
+  /// Folds every day before `first` (the first of a month) into its month from now on, as if
+  /// the newest day counted had moved that far (recovery: the store had folded them).
+  void fold_before(std::int32_t first) { fold_to(first); }
 
   /// Calls `each(unit, day, flows)` for every day (or folded month, at its first day) of
   /// every unit counted at.
@@ -111,13 +136,16 @@ private:
   };
   template <class Add>
   void add(std::uint32_t unit, std::int32_t day, Add&& add);
-  /// Moves the cut to the first of the month holding `day` - keep_days_, folding the days
+  /// Moves the cut to `cutoff` (a first of a month; no earlier than now), folding the days
   /// before it into their months.
-  void fold(std::int32_t day);
+  void fold_to(std::int32_t cutoff);
+  /// The first day whose count moves the cut past `cutoff`.
+  static std::int32_t next_fold_after(std::int32_t cutoff, std::int32_t keep_days);
 
   const std::vector<std::uint32_t>* parent_;
   std::int32_t keep_days_;
   std::int32_t cutoff_ = 0;
+  std::int32_t next_fold_; // a count on this day or later moves the cut (next_fold_after)
   std::unordered_map<std::uint32_t, unit_days> units_;
 };
 

@@ -198,11 +198,13 @@ read_model::read_model(caf::actor_system& sys, std::shared_ptr<const hierarchy> 
   }
   // The archived cases' figures, each in its unit's shard: a query of any subtree holding the
   // unit asks that shard (ask, below), so it counts there as in the shard that counted it live.
-  if (snapshot != nullptr)
+  if (snapshot != nullptr) {
+    for (auto& s : start) // the days the store folded are folded here too
+      s->book.fold_before(snapshot->figures_folded_before);
     for (const auto& f : snapshot->archived_figures)
-      if (f.unit < h->units.size() && f.n > 0 && f.k < flows::count)
-        start[sh->shard_of[f.unit]]->book.count_day(f.unit, f.day, f.k,
-                                                    static_cast<std::uint32_t>(f.n));
+      if (f.unit < h->units.size())
+        start[sh->shard_of[f.unit]]->book.count_flows(f.unit, f.day, f.f);
+  }
   if (snapshot != nullptr)
     for (const auto& unit : snapshot->units)
       for (const auto& c : unit.cases)

@@ -49,9 +49,13 @@ struct city_snapshot {
   std::uint64_t last_seq = 0;               // the event sequence continues after it
   std::vector<stored_event> events;         // the latest events, oldest first (resume)
   std::vector<remembered_request> requests; // the latest answered requests, oldest first
-  /// What the archived cases count in the figures (case_move::figures, summed): the read side
-  /// starts its figures from these and adds the hot cases' steps.
-  std::vector<figure_count> archived_figures;
+  /// What the archived cases count in the figures (case_move::figures, summed per unit and
+  /// day, or per unit and month for the days the store folded): the read side starts its
+  /// figures from these and adds the hot cases' steps.
+  std::vector<figure_day> archived_figures;
+  /// The store keeps the days before this one folded into their months (a first of a month;
+  /// 0: none): the read side's figures start folded at least that far.
+  std::int32_t figures_folded_before = 0;
 };
 
 /// A stored record that names a unit the hierarchy lacks (what() says which record).

@@ -156,7 +156,7 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
         figures.push_back(f);
     }
     c.archived = true;
-    records.emplace_back(case_move{c, true, std::move(figures)});
+    records.emplace_back(case_move{c, true, std::move(figures), ctx_->retain.figure_days});
     archiving_[c.id] = c.history.size();
     stored_note = archiving_reply(cmd, c);
     answer = &stored_note;
@@ -167,8 +167,8 @@ void unit_state::commit_case(case_record& c, protocol::case_event ev, const comm
     c.archived = false;
     auto archived = c;
     archived.history.pop_back();
-    records.emplace_back(
-        case_move{c, false, read_model::figures_of(ctx_->hierarchy, archived, -1)});
+    records.emplace_back(case_move{c, false, read_model::figures_of(ctx_->hierarchy, archived, -1),
+                                   ctx_->retain.figure_days});
     archiving_.erase(c.id);
   } else {
     records = keep(c);

@@ -75,7 +75,9 @@ void unit_state::check_archive(protocol::case_id id, timestamp_ms t) {
   auto internal = archiving_reply(nullptr, c);
   archiving_.emplace(id, c.history.size());
   commit(std::nullopt, reach::unit_watchers,
-         {case_move{c, true, read_model::figures_of(ctx_->hierarchy, c, +1)}}, &internal, id);
+         {case_move{c, true, read_model::figures_of(ctx_->hierarchy, c, +1),
+                    ctx_->retain.figure_days}},
+         &internal, id);
 }
 
 void unit_state::on_archived(const case_archived& a) {

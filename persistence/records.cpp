@@ -4,7 +4,10 @@
 
 #include <msgpack.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <limits>
 
 namespace hub::persistence {
 
@@ -26,8 +29,11 @@ std::string archive_hash(protocol::case_id id) {
 std::string archive_directives(protocol::directive_id id) {
   return "hub:archive:directives:" + std::to_string(id % case_buckets);
 }
-std::string figure_bucket(std::uint32_t b) { return figures_prefix + std::to_string(b); }
-std::string figure_hash(std::uint32_t unit) { return figure_bucket(unit % figure_buckets); }
+std::string figure_day(std::int32_t day) { return "hub:figures:day:" + std::to_string(day); }
+std::string figure_month(std::int32_t first) {
+  return "hub:figures:month:" + std::to_string(first);
+}
+std::string legacy_figure_bucket(std::uint32_t b) { return figures_prefix + std::to_string(b); }
 std::string tasks(protocol::unit_code d) { return "hub:tasks:" + std::to_string(d); }
 std::string directives(protocol::unit_code i) { return "hub:directives:" + std::to_string(i); }
 std::string receipts(protocol::directive_id id) { return "hub:receipts:" + std::to_string(id); }
@@ -96,11 +102,27 @@ void prepare_writes(const actors::record& r, std::vector<std::string>& out) {
     out.push_back(std::move(place.key));
     out.push_back(std::move(place.field));
     out.push_back(encode_value(move->c, place.version));
-    for (const auto& f : move->figures) { // added to, not set: the batch script's HINCRBY
-      out.push_back(keys::figure_hash(f.unit));
-      out.push_back(std::to_string(f.unit) + ":" + std::to_string(f.day) + ":" +
-                    std::to_string(f.k));
-      out.push_back(std::to_string(f.n));
+    // Added to, not set (the batch script), one write per unit and day with every counter.
+    std::vector<std::pair<std::pair<std::int32_t, std::uint32_t>, figure_counts>> sums;
+    std::int32_t newest = std::numeric_limits<std::int32_t>::min();
+    for (const auto& f : move->figures) {
+      auto at = std::find_if(sums.begin(), sums.end(), [&](const auto& s) {
+        return s.first == std::pair{f.day, f.unit};
+      });
+      if (at == sums.end())
+        at = sums.insert(sums.end(), {{f.day, f.unit}, figure_counts{}});
+      at->second[f.k % actors::flows::count] += f.n;
+      newest = std::max(newest, f.day);
+    }
+    for (const auto& [where, counts] : sums) {
+      out.push_back(keys::figure_day(where.first));
+      out.push_back(std::to_string(where.second));
+      out.push_back(pack_counts(counts));
+    }
+    if (!sums.empty()) { // the read side folds as far once it counted these days
+      out.push_back(keys::figure_fold);
+      out.emplace_back();
+      out.push_back(std::to_string(actors::period_book::cut_for(newest, move->figure_days)));
     }
     return;
   }
@@ -126,6 +148,36 @@ void prepare_writes(const actors::record& r, std::vector<std::string>& out) {
   out.push_back(std::move(place.key));
   out.push_back(std::move(place.field));
   out.push_back(encode_value(r, place.version));
+}
+
+std::string pack_counts(const figure_counts& c) {
+  std::size_t last = c.size();
+  while (last > 0 && c[last - 1] == 0)
+    --last;
+  std::string out;
+  for (std::size_t k = 0; k < last; ++k) {
+    if (k > 0)
+      out.push_back(',');
+    out += std::to_string(c[k]);
+  }
+  return out;
+}
+
+bool add_counts(std::string_view counts, figure_counts& into) {
+  std::size_t k = 0;
+  const char* p = counts.data();
+  const char* const end = p + counts.size();
+  while (p < end) {
+    std::int64_t v = 0;
+    auto [next, ec] = std::from_chars(p, end, v);
+    if (ec != std::errc{} || k >= into.size() || (next != end && *next != ','))
+      return false;
+    into[k++] += v;
+    p = next == end ? end : next + 1;
+    if (p == end && next != end) // a trailing comma
+      return false;
+  }
+  return true;
 }
 
 // -- encoding ---------------------------------------------------------------------------------

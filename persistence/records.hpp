@@ -11,6 +11,7 @@
 #include "actors/restore.hpp"
 #include "protocol/hierarchy.hpp"
 
+#include <array>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -68,6 +69,17 @@ void read_events(std::string_view packed, const std::function<void(actors::store
 void read_requests(std::string_view packed,
                    const std::function<void(std::uint64_t, actors::remembered_request)>& each);
 
+// -- the archived cases' figures -------------------------------------------------------------
+/// A unit's counters on a day (or in a month), in flows::operator[]'s order; negative while a
+/// batch is summed (a case taken off).
+using figure_counts = std::array<std::int64_t, actors::flows::count>;
+/// "n0,n1,...": decimal, comma-separated, trailing zeros left out ("" when all are 0): cheap
+/// to add to in Lua and to parse here.
+std::string pack_counts(const figure_counts& c);
+/// Adds the packed `counts` to `into`; false (nothing guaranteed of `into`) when `counts` is
+/// not such a list: more than 11 numbers, or one that is not a decimal integer.
+bool add_counts(std::string_view counts, figure_counts& into);
+
 // -- keys -------------------------------------------------------------------------------------
 namespace keys {
 inline const std::string meta = "hub:meta";   // hash: hierarchy, writer, seq, requests, batch
@@ -92,14 +104,26 @@ std::string archive_directives(protocol::directive_id id);
 /// (actors::directive_archive::receipts_stay): directive id -> its deadline, decimal; read by
 /// recovery, so that their issuers fold the answers in when the retention runs out.
 inline const std::string unfolded = "hub:archive:unfolded";
-/// What the archived cases count in the figures (actors::case_move::figures), in
-/// `figure_buckets` hashes by unit index: "hub:figures:<unit index % figure_buckets>", field
-/// "<unit index>:<day>:<counter>" -> a decimal count, added to with HINCRBY (the batch script
-/// adds, never sets, in these hashes), a field that falls to 0 deleted.
-constexpr std::uint32_t figure_buckets = 16;
+/// What the archived cases count in the figures (actors::case_move::figures): one hash per
+/// day, "hub:figures:day:<day>", and per folded month, "hub:figures:month:<its first day>",
+/// field "<unit index>" -> the unit's 11 counters packed (pack_counts); the days and months
+/// held are listed in two sorted sets (score: the day), so that recovery reads them without
+/// scanning the keyspace: `figure_days` (member "<day>:<first day of its month>") and
+/// `figure_months` (member "<first day>"). hub:meta `folded`: the days before it are folded
+/// into their months (a count for such a day is added to its month). Written only by the
+/// batch script (batch_script.hpp), which adds, never sets.
+inline const std::string figure_days = "hub:figures:days";
+inline const std::string figure_months = "hub:figures:months";
+std::string figure_day(std::int32_t day);     // "hub:figures:day:<day>"
+std::string figure_month(std::int32_t first); // "hub:figures:month:<first day of the month>"
 inline const std::string figures_prefix = "hub:figures:";
-std::string figure_bucket(std::uint32_t bucket);
-std::string figure_hash(std::uint32_t unit_index);
+/// Not a Redis key: in a commit's prepared writes, the day the store may fold up to (the
+/// value; the field is empty), the batch's largest going to the script.
+inline const std::string figure_fold = "hub:figures:fold";
+/// The layout written before the counts were packed (read and converted by recovery):
+/// "hub:figures:<unit index % 16>", field "<unit index>:<day>:<counter>" -> a count.
+constexpr std::uint32_t legacy_figure_buckets = 16;
+std::string legacy_figure_bucket(std::uint32_t bucket);
 std::string tasks(protocol::unit_code department);  // hash: case id -> task_record
 std::string directives(protocol::unit_code issuer); // hash: directive id -> directive_record
 std::string receipts(protocol::directive_id id);    // hash: "unit:person" -> receipt_record

@@ -1,10 +1,14 @@
 #include "persistence/recovery.hpp"
 
+#include "persistence/batch_script.hpp"
 #include "persistence/records.hpp"
 #include "persistence/redis_connection.hpp"
 #include "protocol/codec.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
+#include <map>
 
 namespace hub::persistence {
 
@@ -36,8 +40,13 @@ private:
   void read_directives(actors::snapshot_builder& city);
   /// The directives archived at their deadline with their answers still to fold in.
   void read_unfolded(actors::snapshot_builder& city);
-  /// What the archived cases count in the figures (hub:figures:*).
-  void read_figures(actors::city_snapshot& snap);
+  /// A store written before the figures were packed: its hub:figures:<bucket> hashes moved
+  /// into the day hashes, in pieces (convert_piece).
+  void convert_figures();
+  void convert_piece(const std::string& key, const std::vector<std::string>& fields,
+                     const std::vector<std::string>& values);
+  /// What the archived cases count in the figures (hub:figures:day:*, hub:figures:month:*).
+  void read_figures(actors::city_snapshot& snap, recovered& out);
   /// The event log's tail (for resume) and the last sequence number.
   void read_event_log(actors::city_snapshot& snap);
   /// The request log's tail (answers to retries after the restart).
@@ -147,10 +156,12 @@ recovered loader::run() {
       throw failure{std::string("a stored record does not fit the hierarchy: ") + e.what()};
     }
   });
-  timed("figures", [&] { read_figures(*out.snapshot); });
+  timed("figures", [&] {
+    convert_figures();
+    read_figures(*out.snapshot, out);
+  });
   timed("events", [&] { read_event_log(*out.snapshot); });
   timed("requests", [&] { read_request_log(*out.snapshot); });
-  out.figure_counts = out.snapshot->archived_figures.size();
   const auto& n = city.counted();
   out.cases = n.cases;
   out.open_cases = n.open_cases;
@@ -206,9 +217,12 @@ void loader::read_cases(actors::snapshot_builder& city) {
   std::vector<std::string> keys;
   for (std::uint32_t b = 0; b < keys::case_buckets; ++b)
     keys.push_back(keys::case_bucket(b));
-  hashes(keys, [&](std::size_t, std::string_view, std::string_view value) {
-    city.add(decode_case(value));
-  });
+  hashes(
+      keys,
+      [&](std::size_t, std::string_view, std::string_view value) { city.add(decode_case(value)); },
+      // Two in flight, as the figures: a store holding many open cases (800,000 in 64 buckets)
+      // answered 64 pipelined HGETALLs only after the 2 s time-out.
+      2);
 }
 
 void loader::read_directives(actors::snapshot_builder& city) {
@@ -245,36 +259,129 @@ void loader::read_unfolded(actors::snapshot_builder& city) {
   });
 }
 
-void loader::read_figures(actors::city_snapshot& snap) {
-  std::vector<std::string> keys;
-  for (std::uint32_t b = 0; b < keys::figure_buckets; ++b)
-    keys.push_back(keys::figure_bucket(b));
+/// The conversion of one piece of the earlier layout: adds the piece's counts (ARGV from 2 on,
+/// as in the batch script) and deletes the fields they came from (ARGV after them), in one
+/// call, so that a crash between pieces leaves each field counted once, converted or not.
+const std::string convert_script = std::string(figure_functions) + R"lua(
+local folded = tonumber(redis.call('HGET', 'hub:meta', 'folded') or '0')
+local i = add_groups(ARGV, 2, folded)
+local j = i
+while j <= #ARGV do
+  local m = math.min(#ARGV - j + 1, 1000)
+  redis.call('HDEL', ARGV[1], unpack(ARGV, j, j + m - 1))
+  j = j + m
+end
+return 1
+)lua";
+
+void loader::convert_piece(const std::string& key, const std::vector<std::string>& fields,
+                           const std::vector<std::string>& values) {
+  std::map<std::int32_t, std::map<std::uint32_t, figure_counts>> days;
+  for (std::size_t f = 0; f < fields.size(); ++f) {
+    // "<unit index>:<day>:<counter>" -> count
+    std::uint32_t unit = 0, k = 0;
+    std::int32_t day = 0;
+    std::int64_t n = 0;
+    std::string_view rest = fields[f], count = values[f];
+    auto parse = [](std::string_view& s, auto& x, bool last) {
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+      const auto* end = s.data() + s.size();
+      const bool ok = ec == std::errc{} && (last ? p == end : p != end && *p == ':');
+      s.remove_prefix(ok && !last ? p - s.data() + 1 : 0);
+      return ok;
+    };
+    if (!parse(rest, unit, false) || !parse(rest, day, false) || !parse(rest, k, true) ||
+        !parse(count, n, true) || unit >= h_.units.size() || k >= actors::flows::count || n < 0)
+      throw failure{key + " field " + fields[f] + ": not a figure count: '" + fields[f] + "' -> '" +
+                    values[f] + "'"};
+    days[day][unit][k] += n;
+  }
+  std::vector<std::string> args{"EVAL", convert_script, "0", key, std::to_string(days.size())};
+  for (const auto& [day, units] : days) {
+    args.push_back(std::to_string(day));
+    args.push_back(std::to_string(actors::first_of_month(day)));
+    args.push_back(std::to_string(units.size()));
+    for (const auto& [unit, counts] : units) {
+      args.push_back(std::to_string(unit));
+      args.push_back(pack_counts(counts));
+    }
+  }
+  args.insert(args.end(), fields.begin(), fields.end());
+  std::vector<std::string_view> argv(args.begin(), args.end());
+  must(conn_.command(argv), "the conversion of " + key);
+}
+
+void loader::convert_figures() {
+  for (std::uint32_t b = 0; b < keys::legacy_figure_buckets; ++b) {
+    const auto key = keys::legacy_figure_bucket(b);
+    // In pieces of about `piece` fields (HSCAN), each converted and deleted atomically; the
+    // fields converted are gone, so a piece never comes back, and the hash goes with its last.
+    constexpr const char* piece = "20000";
+    std::string cursor = "0";
+    while (true) {
+      auto r = must(conn_.command({"HSCAN", key, cursor, "COUNT", piece}), key);
+      if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+          r->element[1]->type != REDIS_REPLY_ARRAY)
+        throw failure{"Redis answered HSCAN of " + key + " with something else than a page"};
+      cursor.assign(text_of(r->element[0]));
+      std::vector<std::string> fields, values;
+      const auto* page = r->element[1];
+      for (std::size_t i = 0; i + 1 < page->elements; i += 2) {
+        fields.emplace_back(text_of(page->element[i]));
+        values.emplace_back(text_of(page->element[i + 1]));
+      }
+      if (!fields.empty())
+        convert_piece(key, fields, values);
+      if (cursor == "0")
+        break;
+    }
+  }
+}
+
+void loader::read_figures(actors::city_snapshot& snap, recovered& out) {
+  snap.figures_folded_before = static_cast<std::int32_t>(meta_counter("folded"));
+  // The day and month hashes listed in their sorted sets (a few hundred: one per day kept and
+  // per month), each read whole: a day holds the units counting on it, a month every unit
+  // that counted in it, at most the hierarchy's size.
+  struct piece {
+    std::string key;
+    std::int32_t day = 0;
+  };
+  std::vector<piece> pieces;
+  for (const auto* index : {&keys::figure_months, &keys::figure_days}) {
+    auto r = must(conn_.command({"ZRANGE", *index, "0", "-1"}), *index);
+    for (std::size_t i = 0; i < r->elements; ++i) {
+      const auto member = text_of(r->element[i]);
+      const auto what = *index + " member " + std::string(member);
+      const auto day = static_cast<std::int32_t>(number(member.substr(0, member.find(':')), what));
+      pieces.push_back(
+          {index == &keys::figure_days ? keys::figure_day(day) : keys::figure_month(day), day});
+    }
+  }
+  std::vector<std::string> names;
+  for (const auto& p : pieces)
+    names.push_back(p.key);
   hashes(
-      keys,
-      [&](std::size_t, std::string_view field, std::string_view value) {
-        // "<unit index>:<day>:<counter>" -> count
-        auto parse = [](std::string_view& s, auto& x, bool last) {
-          auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
-          const auto* end = s.data() + s.size();
-          const bool ok = ec == std::errc{} && (last ? p == end : p != end && *p == ':');
-          s.remove_prefix(ok && !last ? p - s.data() + 1 : 0);
-          return ok;
-        };
-        actors::figure_count f;
-        unsigned k = 0;
-        auto rest = field;
-        if (!parse(rest, f.unit, false) || !parse(rest, f.day, false) || !parse(rest, k, true) ||
-            !parse(value, f.n, true) || f.unit >= h_.units.size() || k >= actors::flows::count ||
-            f.n < 0)
-          throw corrupt_record("not a figure count: '" + std::string(field) + "' -> '" +
+      names,
+      [&](std::size_t k, std::string_view field, std::string_view value) {
+        actors::figure_day f;
+        f.day = pieces[k].day;
+        figure_counts counts{};
+        auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), f.unit);
+        if (ec != std::errc{} || end != field.data() + field.size() || f.unit >= h_.units.size() ||
+            !add_counts(value, counts) || std::any_of(counts.begin(), counts.end(), [](auto n) {
+              return n < 0 || n > std::numeric_limits<std::uint32_t>::max();
+            }))
+          throw corrupt_record("not a unit's figure counts: '" + std::string(field) + "' -> '" +
                                std::string(value) + "'");
-        f.k = static_cast<std::uint8_t>(k);
+        for (std::size_t c = 0; c < counts.size(); ++c)
+          f.f[c] = static_cast<std::uint32_t>(counts[c]);
         snap.archived_figures.push_back(f);
+        ++out.figure_counts;
       },
-      // One bucket at a time: Redis answers a pipeline's commands together, so the first
-      // byte of 16 pipelined HGETALLs waits for all of them (16 buckets of 125,000 counts:
-      // 0.57 s against 0.04 s for one), and past the store's time-out a restart failed.
-      1);
+      // Two in flight: Redis makes the next reply while this one is decoded, and no reply
+      // waits behind many (Redis answers a pipeline's commands together).
+      2);
 }
 
 void loader::read_event_log(actors::city_snapshot& snap) {

@@ -19,7 +19,7 @@ struct recovered {
   std::shared_ptr<actors::city_snapshot> snapshot;
   std::size_t cases = 0, open_cases = 0, tasks = 0, directives = 0, receipts = 0, events = 0,
               requests = 0;
-  std::size_t figure_counts = 0; // fields of hub:figures:* read
+  std::size_t figure_counts = 0; // unit fields of the figures' day and month hashes read
   std::chrono::milliseconds took{0};
   /// How long each step took, in order (for the benchmark: what the restart's time is made of).
   std::vector<std::pair<const char*, std::chrono::milliseconds>> steps;

@@ -5,8 +5,10 @@
 #include "persistence/redis_connection.hpp"
 #include "protocol/codec.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <unordered_map>
 
 namespace hub::persistence {
@@ -132,29 +134,43 @@ bool redis_journal::connect() {
 
 namespace {
 
+/// Appends the figure writes of a commit's prepared triple to the batch's sums (per day, unit).
+void add_figures(const std::string& key, const std::string& field, const std::string& value,
+                 std::map<std::int32_t, std::map<std::string, figure_counts>>& days,
+                 std::int32_t& fold) {
+  if (key == keys::figure_fold) {
+    fold = std::max(fold, static_cast<std::int32_t>(std::stol(value)));
+    return;
+  }
+  // "hub:figures:day:<day>": made by prepare_writes, so well formed.
+  const auto day = static_cast<std::int32_t>(std::stol(key.substr(key.rfind(':') + 1)));
+  add_counts(value, days[day][field]);
+}
+
 void encode_batch(const store_options& o, const std::string& sha, std::uint64_t epoch,
-                  std::uint64_t number, std::uint64_t& request_counter,
+                  std::uint64_t number, std::uint64_t& request_counter, std::int32_t& fold,
                   std::vector<actors::change>& changes, std::vector<std::string>& args) {
   // Only the last write of a (key, field) in the batch goes out: a case stepped twice in one
   // batch, a unit's counters changed by several steps.
   std::vector<std::string> writes; // key, field, value triples
   std::unordered_map<std::string, std::size_t> slot;
+  std::map<std::int32_t, std::map<std::string, figure_counts>> figures; // summed: added to
   std::string events, requests;
   std::uint64_t last_seq = 0;
   std::string key;
   for (std::uint32_t i = 0; i < changes.size(); ++i) {
     auto& c = changes[i];
     for (std::size_t w = 0; w + 2 < c.prepared.size(); w += 3) {
+      if (c.prepared[w].starts_with(keys::figures_prefix)) {
+        add_figures(c.prepared[w], c.prepared[w + 1], c.prepared[w + 2], figures, fold);
+        continue;
+      }
       key.assign(c.prepared[w]).append(1, '\n').append(c.prepared[w + 1]);
       auto [it, fresh] = slot.try_emplace(key, writes.size() / 3);
       if (fresh) {
         writes.push_back(std::move(c.prepared[w]));
         writes.push_back(std::move(c.prepared[w + 1]));
         writes.push_back(std::move(c.prepared[w + 2]));
-      } else if (writes[it->second * 3].starts_with(keys::figures_prefix)) {
-        // A count added to (the archived cases' figures): the batch adds the sum once.
-        auto& sum = writes[it->second * 3 + 2];
-        sum = std::to_string(std::stoll(sum) + std::stoll(c.prepared[w + 2]));
       } else {
         writes[it->second * 3 + 2] = std::move(c.prepared[w + 2]);
       }
@@ -191,6 +207,34 @@ void encode_batch(const store_options& o, const std::string& sha, std::uint64_t 
       args.push_back(std::move(writes[w + 2]));
     }
   }
+  // The figures: the day the store may fold up to (the largest asked for so far: a batch
+  // without figures carries it on, so a fold left for later continues), then day by day.
+  args.push_back(std::to_string(fold));
+  const auto groups_at = args.size();
+  args.emplace_back();
+  std::size_t groups = 0;
+  for (const auto& [day, units] : figures) {
+    const auto n_at = args.size() + 2;
+    args.push_back(std::to_string(day));
+    args.push_back(std::to_string(actors::first_of_month(day)));
+    args.emplace_back();
+    std::size_t n = 0;
+    for (const auto& [unit, counts] : units) {
+      auto packed = pack_counts(counts);
+      if (std::all_of(counts.begin(), counts.end(), [](auto v) { return v == 0; }))
+        continue; // what one step took off another added back
+      args.push_back(unit);
+      args.push_back(std::move(packed));
+      ++n;
+    }
+    if (n == 0) {
+      args.resize(n_at - 2);
+      continue;
+    }
+    args[n_at] = std::to_string(n);
+    ++groups;
+  }
+  args[groups_at] = std::to_string(groups);
   auto below = [](std::uint64_t last, std::size_t keep) {
     return std::to_string(last > keep ? last - keep : 0);
   };
@@ -206,8 +250,8 @@ void encode_batch(const store_options& o, const std::string& sha, std::uint64_t 
 
 void redis_journal::send(batch& b) {
   if (b.args.empty())
-    encode_batch(options_, script_sha_, epoch_, ++batch_counter_, request_counter_, b.changes,
-                 b.args);
+    encode_batch(options_, script_sha_, epoch_, ++batch_counter_, request_counter_, fold_,
+                 b.changes, b.args);
   b.args[1] = script_sha_; // a reconnect may follow a Redis restart: the script was loaded anew
   std::vector<std::string_view> argv(b.args.begin(), b.args.end());
   conn_->append(argv);

@@ -735,8 +735,9 @@ run_result run_one(const options& o, const std::shared_ptr<const protocol::hiera
     std::string steps;
     for (const auto& [what, took] : got.steps)
       steps += " " + std::string(what) + " " + std::to_string(took.count());
-    progress("year: %s restart: reading, step by step (ms):%s; %zu figure counts", name,
-             steps.c_str(), got.figure_counts);
+    progress("year: %s restart: reading, step by step (ms):%s; %zu figure fields (a unit's day or "
+             "month)",
+             name, steps.c_str(), got.figure_counts);
     city.reset();
     rt.sys->await_all_actors_done();
   }

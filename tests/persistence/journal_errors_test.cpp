@@ -35,13 +35,43 @@ protected:
   long long run(std::uint64_t number, const std::string& field, const std::string& value,
                 std::uint64_t seq) {
     std::vector<std::string> args = {
-        "EVALSHA", sha_,  "0",   "7", std::to_string(number), "1",   "t",
-        "1",       field, value, "0", std::to_string(seq),    value, "0",
-        "0",       ""};
+        "EVALSHA", sha_, "0", "7", std::to_string(number), "1",   "t", "1", field,
+        value,     "0",  "0", "0", std::to_string(seq),    value, "0", "0", ""};
     std::vector<std::string_view> argv(args.begin(), args.end());
     auto r = conn_->command(argv);
     EXPECT_TRUE(r && r->type == REDIS_REPLY_INTEGER) << (r ? text_of(r.get()) : "no reply");
     return r && r->type == REDIS_REPLY_INTEGER ? r->integer : -100;
+  }
+
+  /// One unit's packed counts added on one day (and the first day of its month).
+  struct count_add {
+    int day, month;
+    std::string unit, packed;
+  };
+  /// Runs batch `number` (writer epoch 7) with nothing but figures: the day the store may fold
+  /// up to, and `adds`, one group each. Returns the script's answer.
+  long long figures(std::uint64_t number, int fold, const std::vector<count_add>& adds) {
+    std::vector<std::string> args = {"EVALSHA",
+                                     sha_,
+                                     "0",
+                                     "7",
+                                     std::to_string(number),
+                                     "0",
+                                     std::to_string(fold),
+                                     std::to_string(adds.size())};
+    for (const auto& a : adds)
+      args.insert(args.end(),
+                  {std::to_string(a.day), std::to_string(a.month), "1", a.unit, a.packed});
+    args.insert(args.end(), {"0", "0", "", "0", "0", ""});
+    std::vector<std::string_view> argv(args.begin(), args.end());
+    auto r = conn_->command(argv);
+    EXPECT_TRUE(r && r->type == REDIS_REPLY_INTEGER) << (r ? text_of(r.get()) : "no reply");
+    return r && r->type == REDIS_REPLY_INTEGER ? r->integer : -100;
+  }
+
+  std::string hget(const std::string& key, const std::string& name) {
+    auto r = conn_->command({"HGET", key, name});
+    return r && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
   }
 
   std::string field(const std::string& name) {
@@ -105,6 +135,48 @@ TEST_F(batch_script_test, a_superseded_or_emptied_store_is_not_written) {
   EXPECT_EQ(run(1, "x", "v1", 10), -1);
   EXPECT_EQ(field("x"), "");
   EXPECT_TRUE(log().empty());
+}
+
+// The archived cases' figures (persistence/README.md, "The figures"): counts are added
+// counter by counter to a unit's field in its day's hash; a batch that says the store may fold
+// up to a day merges the days before it into their months' hashes and deletes them; a count
+// for a day already folded goes to its month. Sent again after a lost reply, a batch that
+// folded is not applied twice.
+TEST_F(batch_script_test, a_fold_sent_again_after_a_lost_reply_is_not_applied_twice) {
+  using persistence::keys::figure_day;
+  using persistence::keys::figure_month;
+  ASSERT_EQ(figures(1, 0, {{100, 90, "3", "2,1"}, {100, 90, "4", "0,0,5"}}), 1);
+  EXPECT_EQ(hget(figure_day(100), "3"), "2,1");
+  ASSERT_EQ(figures(2, 0, {{100, 90, "3", "1,0,0,1"}}), 1);
+  EXPECT_EQ(hget(figure_day(100), "3"), "3,1,0,1");
+  // Day 130 counted: the store may fold up to day 120, the first of 130's month.
+  ASSERT_EQ(figures(3, 120, {{130, 120, "3", "1"}}), 1);
+  EXPECT_EQ(hget(figure_day(100), "3"), "");
+  EXPECT_EQ(hget(figure_month(90), "3"), "3,1,0,1");
+  EXPECT_EQ(hget(figure_month(90), "4"), "0,0,5");
+  EXPECT_EQ(hget(figure_day(130), "3"), "1");
+  EXPECT_EQ(hget(persistence::keys::meta, "folded"), "120");
+  // Batches 2 and 3 sent again (the connection was lost before their replies).
+  EXPECT_EQ(figures(2, 0, {{100, 90, "3", "1,0,0,1"}}), 1);
+  EXPECT_EQ(figures(3, 120, {{130, 120, "3", "1"}}), 1);
+  EXPECT_EQ(hget(figure_month(90), "3"), "3,1,0,1") << "folded twice";
+  EXPECT_EQ(hget(figure_day(100), "3"), "");
+  EXPECT_EQ(hget(figure_day(130), "3"), "1");
+  // A case of day 100 taken off (reopened) and one archived now: both land in the month.
+  ASSERT_EQ(figures(4, 120, {{100, 90, "3", "-1,-1,0,-1"}, {100, 90, "4", "1"}}), 1);
+  EXPECT_EQ(hget(figure_month(90), "3"), "2");
+  EXPECT_EQ(hget(figure_month(90), "4"), "1,0,5");
+  EXPECT_EQ(hget(figure_day(100), "3"), "");
+  ASSERT_EQ(figures(5, 120, {{100, 90, "3", "-2"}}), 1);
+  auto left = conn_->command({"HEXISTS", figure_month(90), "3"});
+  EXPECT_TRUE(left && left->integer == 0) << "a field at all zeros kept";
+  // The lists recovery reads: day 130 and month 90.
+  auto days = conn_->command({"ZRANGE", persistence::keys::figure_days, "0", "-1"});
+  ASSERT_TRUE(days && days->elements == 1);
+  EXPECT_EQ(text_of(days->element[0]), "130:120");
+  auto months = conn_->command({"ZRANGE", persistence::keys::figure_months, "0", "-1"});
+  ASSERT_TRUE(months && months->elements == 1);
+  EXPECT_EQ(text_of(months->element[0]), "90");
 }
 
 } // namespace

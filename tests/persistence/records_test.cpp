@@ -309,5 +309,26 @@ TEST(records, records_are_placed_by_the_key_layout_and_versioned_by_progress) {
   EXPECT_LT(signed_.version, persistence::place_of(r).version);
 }
 
+// The archived cases' figures (persistence/README.md, "The figures"): a unit's 11 counters on
+// a day pack to a comma list without its trailing zeros, which adds back into the counters;
+// anything else is refused (recovery then names the field).
+TEST(records, figure_counts_pack_to_a_comma_list_and_add_back) {
+  persistence::figure_counts c{3, 3, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(persistence::pack_counts(c), "3,3,0,1");
+  EXPECT_EQ(persistence::pack_counts(persistence::figure_counts{}), "");
+  persistence::figure_counts taken{-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  EXPECT_EQ(persistence::pack_counts(taken), "-1,0,0,0,0,0,0,0,0,0,2");
+  persistence::figure_counts sum{};
+  ASSERT_TRUE(persistence::add_counts("3,3,0,1", sum));
+  ASSERT_TRUE(persistence::add_counts("-1,0,0,0,0,0,0,0,0,0,2", sum));
+  ASSERT_TRUE(persistence::add_counts("", sum));
+  EXPECT_EQ(sum, (persistence::figure_counts{2, 3, 0, 1, 0, 0, 0, 0, 0, 0, 2}));
+  for (const char* bad : {"1,,2", "1,", ",1", "x", "1;2", "1,2,3,4,5,6,7,8,9,10,11,12", "1 ",
+                          "99999999999999999999"}) {
+    persistence::figure_counts into{};
+    EXPECT_FALSE(persistence::add_counts(bad, into)) << bad;
+  }
+}
+
 } // namespace
 } // namespace hub::testing

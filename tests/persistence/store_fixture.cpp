@@ -59,6 +59,7 @@ bool store_test::start_city(protocol::timestamp_ms wall) {
     opts.archive = archive_;
     opts.retain.cases = opts.retain.directives = *retain;
   }
+  opts.retain.figure_days = figure_days;
   auto last_seq = recovered_.snapshot->last_seq;
   auto epoch = recovered_.epoch;
   opts.make_store = [this, last_seq, epoch](std::shared_ptr<actors::bus> events) {

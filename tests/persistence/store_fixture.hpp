@@ -83,6 +83,8 @@ protected:
   /// Set before start_city: ended cases are archived this long after their last step (the
   /// archive's look-ups are run by settle() too); unset: no archive, every case stays.
   std::optional<std::chrono::milliseconds> retain;
+  /// Set before start_city: the days the figures keep one by one (`hub serve --figure-days`).
+  std::int32_t figure_days = 92;
   /// The unit code of the maker of case or directive `id`.
   protocol::unit_code maker(std::uint64_t id) const;
   /// How many cases made at `unit` Redis holds (read directly from every case bucket).
