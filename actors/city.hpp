@@ -81,6 +81,8 @@ public:
   journal& store() { return *ctx_->store; }
   const city_context& context() const { return *ctx_; }
   unit_actor actor_of(protocol::unit_code code) const { return ctx_->actor_of(code); }
+  /// The read side (null when options.read_side is off).
+  const read_model* reads() const { return reads_.get(); }
 
 private:
   /// The index of the unit whose actor takes `body` from `who`, or hierarchy::no_unit when it

@@ -116,6 +116,10 @@ void apply_event(shard_state& state, const pending_event& e) {
   if (auto* c = std::get_if<case_event>(&msg))
     return state.apply(*c, *std::static_pointer_cast<const case_facts>(e.facts));
   auto& d = std::get<directive_event>(msg);
+  // A directive's event moves the shard's time on as a case's does: a shard that keeps only
+  // directives (the city's, whose leaders issue them; its cases are made in the counties)
+  // lets the ended ones go by it (forget_ended after the batch).
+  state.applied_at = std::max(state.applied_at, d.at);
   if (d.action == directive_action::issue) {
     state.issue(directive_ptr(static_cast<const directive_info*>(e.facts.get())));
   } else {

@@ -66,6 +66,10 @@ public:
                                               const case_record& c, int sign);
 
   struct shared; // the hierarchy, the shard of every unit, the clock
+  /// The shards' actors (each a caf::stateful_actor<read_side::shard_state>), for tests that
+  /// look at what a shard keeps.
+  const std::vector<caf::actor>& shards() const { return shards_; }
+
 private:
   std::shared_ptr<const shared> shared_;
   std::vector<caf::actor> shards_;

@@ -245,7 +245,7 @@ struct shard_state {
   };
   std::priority_queue<colour_point, std::vector<colour_point>, std::greater<>> points;
   timestamp_ms clock = 0;      // the latest time the stock's colours are at
-  timestamp_ms applied_at = 0; // the latest case event's time: what is let go after a batch
+  timestamp_ms applied_at = 0; // the latest event's time: what is let go after a batch
   /// Ended cases by their last step's time, earliest first: let go `retain` after it.
   std::priority_queue<std::pair<timestamp_ms, case_id>,
                       std::vector<std::pair<timestamp_ms, case_id>>, std::greater<>>

@@ -7,6 +7,7 @@
 
 #include "tests/persistence/store_fixture.hpp"
 
+#include "actors/read_side_shard.hpp"
 #include "protocol/json.hpp"
 
 namespace hub::testing {
@@ -687,6 +688,41 @@ TEST_F(directive_archive_test, a_directive_completed_everywhere_is_archived_then
   ASSERT_TRUE(start_city(start_wall + 3600 * 1000 * 3));
   EXPECT_EQ(recovered_.directives, 0u);
   EXPECT_EQ(directive_answer(P(county, 1), id), before);
+}
+
+// The read side lets an ended directive go by the time of the events it applies, a directive's
+// as well as a case's: a shard that applies directives only (here the county's: no case is
+// made in it) once kept every directive it was given for good.
+TEST_F(directive_archive_test, the_read_side_lets_a_directive_go_in_a_shard_without_cases) {
+  ASSERT_TRUE(start_city());
+  auto id = issue_to_villages();
+  ASSERT_NE(id, 0u);
+  for (auto v : villages)
+    EXPECT_ACK(act(P(v, 1), protocol::directive_act{id, protocol::directive_action::complete, ""}));
+  advance(61min);
+  ASSERT_FALSE(state_of(county).issued_.contains(id));
+  // The next directive's event, then a figures query (which lets nothing go itself) through
+  // the same shard: once it is answered, the shard has applied that event.
+  auto next = issue_to_villages();
+  ASSERT_NE(next, 0u);
+  query q;
+  q.what = query_kind::figures;
+  q.unit = county;
+  q.period = protocol::figure_period::today;
+  ASSERT_TRUE(std::holds_alternative<protocol::result>(act(P(county, 1), q)));
+  // The shard that keeps directives issued by the county (the next one's).
+  const actors::read_side::shard_state* kept = nullptr;
+  for (const auto& shard : city_->reads()->shards()) {
+    auto* a = caf::actor_cast<caf::abstract_actor*>(shard);
+    auto* s = dynamic_cast<caf::stateful_actor<actors::read_side::shard_state>*>(a);
+    ASSERT_NE(s, nullptr);
+    if (s->state.directives.contains(next))
+      kept = &s->state;
+  }
+  ASSERT_NE(kept, nullptr);
+  EXPECT_FALSE(kept->directives.contains(id)) << "still in the read side's memory";
+  // Still answered, from the archive.
+  EXPECT_NE(directive_answer(P(county, 1), id).find("\"done\":4"), std::string::npos);
 }
 
 // Ended at its deadline with laggards: archived then (the hot field goes), its answers kept in
