@@ -21,16 +21,8 @@ class directive_query_test : public query_test_base {};
 // A directive to every grid of the county (8): totals, the counts per child for drill-down,
 // and the laggards a page at a time; each as the issuer's tally has it.
 TEST_F(directive_query_test, a_directive_answers_its_receipts_per_child_and_its_laggards) {
-  protocol::directive_issue d;
-  d.channel = 2;
-  d.title = "防汛检查";
-  d.target.kind = protocol::target_kind::level;
-  d.target.units = {county};
-  d.target.level = protocol::unit_kind::grid;
-  auto issued = act(P(county, 1), d);
-  auto* a = std::get_if<protocol::ack>(&issued);
-  ASSERT_NE(a, nullptr) << describe(issued);
-  const auto id = a->directive_ref;
+  const auto id = to_grids(P(county, 1), county);
+  ASSERT_NE(id, 0u);
   EXPECT_ACK(
       act(P(grid_a1_1, 2), protocol::directive_act{id, protocol::directive_action::sign, ""}));
   EXPECT_ACK(
@@ -261,20 +253,8 @@ protected:
 
 TEST_F(wide_city_test, a_broad_directive_is_in_each_recipients_inbox_and_no_other) {
   using A = protocol::directive_action;
-  auto issue = [&](protocol::person_id who, protocol::unit_code under) {
-    protocol::directive_issue d;
-    d.channel = 1;
-    d.title = "防汛";
-    d.target.kind = protocol::target_kind::level;
-    d.target.units = {under};
-    d.target.level = protocol::unit_kind::grid;
-    auto reply = act(who, d);
-    auto* a = std::get_if<protocol::ack>(&reply);
-    EXPECT_NE(a, nullptr) << describe(reply);
-    return a != nullptr ? a->directive_ref : 0;
-  };
-  const auto wide = issue(P(city, 1), city); // 78 grids
-  const auto narrow = issue(P(town_a, 1), town_a);
+  const auto wide = to_grids(P(city, 1), city); // 78 grids
+  const auto narrow = to_grids(P(town_a, 1), town_a);
   const auto far_grid = village_b2 * 1000 + 50;
   EXPECT_ACK(act(P(far_grid, 1), protocol::directive_act{wide, A::complete, ""}));
   EXPECT_ACK(act(P(grid_a1_1, 2), protocol::directive_act{wide, A::sign, ""}));

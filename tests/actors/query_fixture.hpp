@@ -20,6 +20,21 @@ protected:
     EXPECT_NE(r, nullptr) << describe(reply);
     return r != nullptr ? *r : protocol::result{};
   }
+
+  /// Issues, as `who`, a directive to every grid under `under`; its id (0, and the test
+  /// fails, unless acked).
+  protocol::directive_id to_grids(protocol::person_id who, protocol::unit_code under) {
+    protocol::directive_issue d;
+    d.channel = 2;
+    d.title = "防汛检查";
+    d.target.kind = protocol::target_kind::level;
+    d.target.units = {under};
+    d.target.level = protocol::unit_kind::grid;
+    auto reply = act(who, d);
+    auto* a = std::get_if<protocol::ack>(&reply);
+    EXPECT_NE(a, nullptr) << describe(reply);
+    return a != nullptr ? a->directive_ref : 0;
+  }
 };
 
 } // namespace hub::testing
