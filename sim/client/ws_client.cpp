@@ -239,6 +239,12 @@ void ws_client::on_read(beast::error_code ec, std::size_t) {
   last_text_ = ws_.got_text();
   auto bytes = buffer_.cdata();
   std::string_view frame(static_cast<const char*>(bytes.data()), bytes.size());
+  if (handlers_.frame && handlers_.frame(ws_.got_binary(), frame)) {
+    buffer_.consume(buffer_.size());
+    if (!finished_ && !options_.read_on_demand)
+      do_read();
+    return;
+  }
   auto decoded =
       ws_.got_binary() ? protocol::decode_server(frame) : protocol::decode_server_json(frame);
   buffer_.consume(buffer_.size());

@@ -84,6 +84,10 @@ public:
     /// websocket::error::upgrade_declined and `res` holds the hub's status and body (e.g. 401
     /// with its reason). Called exactly once per `run`.
     std::function<void(beast::error_code ec, const response& res)> opened;
+    /// Each frame's payload before it is decoded (`binary`: a MessagePack frame): returns
+    /// true when it took the frame, which is then not decoded (a benchmark's clients count
+    /// what they recognise without building the message); false hands it on to `message`.
+    std::function<bool(bool binary, std::string_view payload)> frame;
     /// A frame decoded into a hub message.
     std::function<void(protocol::server_message&& msg)> message;
     /// A frame the protocol decoder refused (a hub bug, or a version mismatch).

@@ -124,6 +124,8 @@ struct run_state {
 
   void launch(std::size_t i);
   void on_bot_message(std::size_t i, protocol::server_message&& msg);
+  /// One arrival of the burst's, at `t` (steady ns), on any client's thread.
+  void count_burst_arrival(std::int64_t t);
   void start_leader(const std::string& token);
   void on_leader_message(protocol::server_message&& msg);
 };

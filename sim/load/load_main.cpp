@@ -385,6 +385,9 @@ outcome run_against(const options& opt, const std::string& url_text, std::uint64
       const auto server_b0 = pid ? cpu_of(static_cast<long>(pid)) : cpu_time{};
       const auto own_b0 = cpu_of(0);
       const auto t0 = now_ns();
+      // On stderr at once, for a profiler to start on (the figures come at the end).
+      std::fprintf(stderr, "hub-load: the burst begins at %.6f s (CLOCK_MONOTONIC)\n",
+                   static_cast<double>(t0) / 1e9);
       for (std::uint64_t k = 0; k < opt.burst; ++k) {
         auto bd = d;
         bd.title = s.burst_title + std::to_string(k + 1);
