@@ -3,7 +3,6 @@
 #include "actors/lock_soon.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/frame.hpp"
-#include "protocol/json.hpp"
 
 #include <algorithm>
 
@@ -32,16 +31,7 @@ std::string_view outbound::payload(std::string_view frame) {
 }
 
 std::string_view outbound::frame(bool text) const {
-  auto make = [text](const protocol::server_message& m) {
-    auto body = text ? protocol::to_json(m) : protocol::encode(m);
-    char header[10];
-    auto n = protocol::frame_header(text, body.size(), header);
-    std::string framed;
-    framed.reserve(n + body.size());
-    framed.append(header, n);
-    framed += body;
-    return framed;
-  };
+  auto make = [text](const protocol::server_message& m) { return protocol::encode_frame(m, text); };
   return text ? cached(json_, make) : cached(msgpack_, make);
 }
 

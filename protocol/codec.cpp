@@ -7,6 +7,8 @@
 
 #include "protocol/detail/object_codec.hpp"
 #include "protocol/detail/reader.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/json.hpp"
 
 #include <new>
 
@@ -93,6 +95,19 @@ decoded<Message> decode_frame(std::string_view frame,
 std::string encode(const client_message& msg) { return detail::pack(msg); }
 
 std::string encode(const server_message& msg) { return detail::pack(msg); }
+
+std::string encode_frame(const server_message& msg, bool text) {
+  if (!text)
+    return detail::pack_frame(msg);
+  auto body = to_json(msg);
+  char header[10];
+  auto n = frame_header(true, body.size(), header);
+  std::string framed;
+  framed.reserve(n + body.size());
+  framed.append(header, n);
+  framed += body;
+  return framed;
+}
 
 decoded<client_message> decode_client(std::string_view frame) {
   return decode_frame<client_message>(frame, &detail::decode_client);

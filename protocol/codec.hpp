@@ -44,6 +44,10 @@ using decoded = std::variant<T, decode_error>;
 
 std::string encode(const client_message& msg);
 std::string encode(const server_message& msg);
+/// `msg` as a whole WebSocket frame, ready to write to a socket (frame.hpp's header, then the
+/// encoding): binary with the MessagePack encoding, made in one allocation, or with `text`,
+/// text with the JSON one (json.hpp).
+std::string encode_frame(const server_message& msg, bool text = false);
 
 // -- decoding -------------------------------------------------------------------------------
 

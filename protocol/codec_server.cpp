@@ -792,11 +792,25 @@ decoded<server_message> decode_server(const msgpack::object& obj) {
   return msg;
 }
 
-std::string pack(const server_message& msg) {
-  map_writer w;
+namespace {
+
+void write_message(map_writer& w, const server_message& msg) {
   w.put("t", server_type_names[msg.index()]);
   std::visit([&](const auto& m) { fields<std::decay_t<decltype(m)>>::write(w, m); }, msg);
+}
+
+} // namespace
+
+std::string pack(const server_message& msg) {
+  map_writer w;
+  write_message(w, msg);
   return w.finish();
+}
+
+std::string pack_frame(const server_message& msg) {
+  map_writer w;
+  write_message(w, msg);
+  return w.finish_frame();
 }
 
 } // namespace hub::protocol::detail

@@ -31,5 +31,7 @@ decoded<server_message> decode_server(const msgpack::object& obj);
 /// Packs `msg` as one MessagePack map (the binary frame). Throws nothing but std::bad_alloc.
 std::string pack(const client_message& msg);
 std::string pack(const server_message& msg);
+/// The same as the payload of a whole binary WebSocket frame (codec.hpp, encode_frame).
+std::string pack_frame(const server_message& msg);
 
 } // namespace hub::protocol::detail

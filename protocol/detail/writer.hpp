@@ -6,6 +6,7 @@
 // are counted; finish() then writes the header and copies them. Frames are small, so the copy
 // is cheap, and the output stays in MessagePack's shortest form.
 
+#include "protocol/frame.hpp"
 #include "protocol/types.hpp"
 
 #include <msgpack.hpp>
@@ -90,22 +91,50 @@ public:
 
   /// Appends the map (header, then entries) to `out`. Call once.
   void finish(msgpack::sbuffer& out) const {
-    packer(out).pack_map(count_);
+    char head[5];
+    out.write(head, map_header(head));
     out.write(buf_.data(), buf_.size());
   }
 
-  /// The map as a whole frame. Call once.
-  std::string finish() const {
-    msgpack::sbuffer head(8);
-    packer(head).pack_map(count_);
-    std::string frame;
-    frame.reserve(head.size() + buf_.size());
-    frame.append(head.data(), head.size());
-    frame.append(buf_.data(), buf_.size());
-    return frame;
+  /// The map alone: its header, then its entries. Call once.
+  std::string finish() const { return with_prefix({}); }
+
+  /// The map as the payload of a whole binary WebSocket frame (frame.hpp): the frame's
+  /// header, then the map, in one string. Call once.
+  std::string finish_frame() const {
+    char head[5];
+    char frame_head[10];
+    const auto n = map_header(head);
+    const auto f = frame_header(false, n + buf_.size(), frame_head);
+    return with_prefix({frame_head, f});
   }
 
 private:
+  /// The map's header (MessagePack's map format for count_ entries) into `out`; its length.
+  std::size_t map_header(char (&out)[5]) const {
+    if (count_ < 16) {
+      out[0] = static_cast<char>(0x80 | count_);
+      return 1;
+    }
+    const bool small = count_ <= 0xffff;
+    out[0] = static_cast<char>(small ? 0xde : 0xdf);
+    const std::size_t bytes = small ? 2 : 4;
+    for (std::size_t i = 0; i < bytes; ++i)
+      out[1 + i] = static_cast<char>(count_ >> (8 * (bytes - 1 - i)));
+    return 1 + bytes;
+  }
+  /// `prefix`, the map's header and its entries, in one allocation.
+  std::string with_prefix(std::string_view prefix) const {
+    char head[5];
+    const auto n = map_header(head);
+    std::string out;
+    out.reserve(prefix.size() + n + buf_.size());
+    out.append(prefix);
+    out.append(head, n);
+    out.append(buf_.data(), buf_.size());
+    return out;
+  }
+
   void key_(std::string_view key) {
     ++count_;
     str_(key);

@@ -24,7 +24,6 @@
 
 #include "gateway/net/frame_stream.hpp"
 #include "protocol/codec.hpp"
-#include "protocol/frame.hpp"
 #include "protocol/json.hpp"
 #include "sim/load/command_line.hpp"
 #include "sim/load/process_stats.hpp"
@@ -115,14 +114,7 @@ public:
   void send(const protocol::server_message& m) {
     if (closed_)
       return;
-    auto body = text_ ? protocol::to_json(m) : protocol::encode(m);
-    char header[10];
-    auto n = protocol::frame_header(text_, body.size(), header);
-    std::string frame;
-    frame.reserve(n + body.size());
-    frame.append(header, n);
-    frame += body;
-    queue_.push_back(std::move(frame));
+    queue_.push_back(protocol::encode_frame(m, text_));
     mark();
   }
 

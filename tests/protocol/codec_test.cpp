@@ -2,6 +2,8 @@
 // size_bound.
 
 #include "protocol/codec.hpp"
+#include "protocol/detail/writer.hpp"
+#include "protocol/frame.hpp"
 #include "protocol/json.hpp"
 #include "protocol/size_bound.hpp"
 
@@ -13,6 +15,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 
 namespace hub::protocol {
 namespace {
@@ -34,6 +37,43 @@ TEST(codec, every_server_message_survives_a_round_trip) {
   for (const auto& [name, msg] : samples::server_samples()) {
     SCOPED_TRACE(name);
     EXPECT_EQ(accepted(decode_server(encode(msg))), msg);
+  }
+}
+
+TEST(codec, a_ready_made_frame_is_the_websocket_header_then_the_encoding) {
+  auto samples_and_a_long_one = samples::server_samples();
+  error long_one{7, errc::malformed, std::string(70'000, 'x')}; // a 64-bit length
+  samples_and_a_long_one.push_back({"error of 70,000 bytes", long_one});
+  std::set<std::size_t> header_sizes;
+  for (const auto& [name, msg] : samples_and_a_long_one) {
+    SCOPED_TRACE(name);
+    for (bool text : {false, true}) {
+      const auto body = text ? to_json(msg) : encode(msg);
+      const auto frame = encode_frame(msg, text);
+      char header[10];
+      const auto n = frame_header(text, body.size(), header);
+      header_sizes.insert(n);
+      ASSERT_EQ(frame.size(), n + body.size());
+      EXPECT_EQ(frame.substr(0, n), std::string(header, n));
+      EXPECT_EQ(frame.substr(n), body);
+    }
+  }
+  EXPECT_EQ(header_sizes, (std::set<std::size_t>{2, 4, 10})) << "every length form was seen";
+}
+
+TEST(codec, a_map_of_16_entries_or_more_has_a_longer_header) {
+  for (std::uint32_t entries : {15u, 16u, 65'535u, 65'536u}) {
+    SCOPED_TRACE(entries);
+    detail::map_writer w;
+    for (std::uint32_t i = 0; i < entries; ++i)
+      w.put("k" + std::to_string(i), std::uint64_t{i});
+    const auto bytes = w.finish();
+    const auto first = static_cast<unsigned char>(bytes[0]);
+    EXPECT_EQ(first, entries < 16 ? 0x80 + entries : entries <= 0xffff ? 0xde : 0xdf);
+    auto handle = msgpack::unpack(bytes.data(), bytes.size());
+    ASSERT_EQ(handle.get().type, msgpack::type::MAP);
+    EXPECT_EQ(handle.get().via.map.size, entries);
+    EXPECT_EQ(handle.get().via.map.ptr[entries - 1].val.as<std::uint64_t>(), entries - 1);
   }
 }
 
