@@ -64,11 +64,51 @@ double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1
 /// Hands freed memory back to the system before RSS is read: glibc's malloc_trim, and
 /// jemalloc's purge of every arena when the process runs on jemalloc (it decays freed pages
 /// on a timer of its own otherwise).
+using mallctl_fn = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+
+/// jemalloc's mallctl when the process runs on jemalloc (hub-bench links it; the bench
+/// library does not, so it is looked up), else null.
+mallctl_fn jemalloc_ctl() {
+  static const auto f = reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl"));
+  return f;
+}
+
 void release_free_memory() {
   trim_heap();
-  using mallctl_fn = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
-  if (auto* f = reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl")))
+  if (auto* f = jemalloc_ctl())
     f("arena.4096.purge", nullptr, nullptr, nullptr, 0); // 4096: MALLCTL_ARENAS_ALL
+}
+
+/// The bytes the program holds allocated now (jemalloc's `stats.allocated`, after an `epoch`
+/// refresh of its statistics): live data, apart from the pages the allocator keeps. -1 when
+/// the process does not run on jemalloc.
+std::int64_t live_heap_bytes() {
+  auto* f = jemalloc_ctl();
+  if (f == nullptr)
+    return -1;
+  std::uint64_t epoch = 1;
+  std::size_t len = sizeof(epoch);
+  if (f("epoch", &epoch, &len, &epoch, len) != 0)
+    return -1;
+  std::size_t allocated = 0;
+  len = sizeof(allocated);
+  if (f("stats.allocated", &allocated, &len, nullptr, 0) != 0)
+    return -1;
+  return static_cast<std::int64_t>(allocated);
+}
+
+/// With jemalloc's profiler on (`MALLOC_CONF=prof:true,...`), dumps the heap profile to
+/// `year-RUN-MONTH.heap` in the working folder, to compare months with `jeprof --base`.
+void dump_heap_profile(const char* run, int month) {
+  auto* f = jemalloc_ctl();
+  bool on = false;
+  std::size_t len = sizeof(on);
+  if (f == nullptr || f("opt.prof", &on, &len, nullptr, 0) != 0 || !on)
+    return;
+  const std::string file = "year-" + std::string(run) + "-" + std::to_string(month) + ".heap";
+  const char* name = file.c_str();
+  if (f("prof.dump", nullptr, nullptr, &name, sizeof(name)) == 0)
+    progress("year: heap profile %s", name);
 }
 
 enum class life : std::uint8_t { grid, village, township, whistle };
@@ -136,6 +176,7 @@ struct year_figures {
   int day = 0; // days simulated
   std::uint64_t reported = 0;
   std::int64_t rss = 0;
+  std::int64_t live = -1; // jemalloc's stats.allocated, -1 without jemalloc
   std::int64_t redis_used = 0, archive_bytes = 0;
   std::uint64_t hot = 0, archived = 0, archived_directives = 0;
   double wall_s = 0;
@@ -615,18 +656,20 @@ void count_store(persistence::case_archive_store& counter, year_figures& f) {
 }
 
 void print_month(const char* run, const year_figures& f) {
-  std::printf("  %-9s %5d %5d %12llu %10.1f %10.1f %10.1f %10.1f %11llu %11llu %9llu %8.1f\n", run,
-              f.month, f.day, static_cast<unsigned long long>(f.reported), mib(f.rss),
-              mib(f.redis_used), mib(f.archive_bytes), mib(f.redis_used - f.archive_bytes),
-              static_cast<unsigned long long>(f.hot), static_cast<unsigned long long>(f.archived),
+  std::printf("  %-9s %5d %5d %12llu %10.1f %10.1f %10.1f %10.1f %10.1f %11llu %11llu %9llu "
+              "%8.1f\n",
+              run, f.month, f.day, static_cast<unsigned long long>(f.reported), mib(f.rss),
+              f.live < 0 ? NAN : mib(f.live), mib(f.redis_used), mib(f.archive_bytes),
+              mib(f.redis_used - f.archive_bytes), static_cast<unsigned long long>(f.hot),
+              static_cast<unsigned long long>(f.archived),
               static_cast<unsigned long long>(f.archived_directives), f.wall_s);
   std::fflush(stdout);
 }
 
 void print_header() {
-  std::printf("  %-9s %5s %5s %12s %10s %10s %10s %10s %11s %11s %9s %8s\n", "run", "month", "day",
-              "cases", "hub MiB", "redis MiB", "archive", "redis-arch", "hot cases", "archived",
-              "arch.dir", "wall s");
+  std::printf("  %-9s %5s %5s %12s %10s %10s %10s %10s %10s %11s %11s %9s %8s\n", "run", "month",
+              "day", "cases", "hub MiB", "live MiB", "redis MiB", "archive", "redis-arch",
+              "hot cases", "archived", "arch.dir", "wall s");
 }
 
 struct run_result {
@@ -677,6 +720,8 @@ run_result run_one(const options& o, const std::shared_ptr<const protocol::hiera
         f.reported = who->reported();
         release_free_memory();
         f.rss = rss_bytes();
+        f.live = live_heap_bytes();
+        dump_heap_profile(name, f.month);
         count_store(counter, f);
         f.wall_s = ms_between(t_run, now_ns()) / 1000;
         print_month(name, f);
