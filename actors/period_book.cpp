@@ -85,36 +85,194 @@ std::int32_t period_book::next_fold_after(std::int32_t cutoff, std::int32_t keep
   return next_month > far - keep_days ? far : next_month + keep_days;
 }
 
+namespace {
+
+void write(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<std::uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<std::uint8_t>(v));
+}
+
+/// Adds `b` to `a` where both list units in increasing index, each once.
+void merge_into(std::vector<std::pair<std::uint32_t, flows>>& a,
+                const std::vector<std::pair<std::uint32_t, flows>>& b) {
+  std::vector<std::pair<std::uint32_t, flows>> out;
+  out.reserve(a.size() + b.size());
+  auto i = a.begin();
+  for (const auto& e : b) {
+    for (; i != a.end() && i->first < e.first; ++i)
+      out.push_back(*i);
+    if (i != a.end() && i->first == e.first) {
+      out.push_back(*i++);
+      out.back().second.add(e.second);
+    } else {
+      out.push_back(e);
+    }
+  }
+  out.insert(out.end(), i, a.end());
+  a = std::move(out);
+}
+
+} // namespace
+
+std::uint32_t period_book::folded_month::read(const std::uint8_t*& p) {
+  std::uint32_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto b = *p++;
+    v |= static_cast<std::uint32_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0)
+      return v;
+  }
+}
+
+flows period_book::folded_month::read_flows(const std::uint8_t*& p) {
+  flows f;
+  const auto mask = read(p);
+  for (std::size_t k = 0; k < flows::count; ++k)
+    if ((mask >> k) & 1u)
+      f[k] = read(p);
+  return f;
+}
+
+void period_book::folded_month::pack(const std::vector<std::pair<std::uint32_t, flows>>& of) {
+  std::vector<std::uint8_t> out;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> at;
+  out.reserve(of.size() * 12);
+  at.reserve(of.size() / index_step + 1);
+  std::uint32_t previous = 0;
+  for (std::size_t i = 0; i < of.size(); ++i) {
+    const auto& [unit, f] = of[i];
+    if (i % index_step == 0)
+      at.emplace_back(unit, static_cast<std::uint32_t>(out.size()));
+    write(out, unit - previous);
+    previous = unit;
+    std::uint32_t mask = 0;
+    for (std::size_t k = 0; k < flows::count; ++k)
+      if (f[k] != 0)
+        mask |= 1u << k;
+    write(out, mask);
+    for (std::size_t k = 0; k < flows::count; ++k)
+      if (f[k] != 0)
+        write(out, f[k]);
+  }
+  bytes.assign(out.begin(), out.end()); // exactly as long as needed
+  index.assign(at.begin(), at.end());
+  units = of.size();
+}
+
+bool period_book::folded_month::find(std::uint32_t unit, flows& out) const {
+  auto from = std::upper_bound(index.begin(), index.end(), unit,
+                               [](std::uint32_t u, const auto& e) { return u < e.first; });
+  if (from == index.begin())
+    return false;
+  --from;
+  const std::uint8_t* p = bytes.data() + from->second;
+  const std::uint8_t* const end = bytes.data() + bytes.size();
+  std::uint32_t at = from->first;
+  read(p); // the indexed unit's distance from the one before it
+  for (std::size_t n = 0; p < end && n < index_step; ++n) {
+    if (n > 0)
+      at += read(p);
+    if (at > unit)
+      return false;
+    const auto f = read_flows(p);
+    if (at == unit) {
+      out.add(f);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t period_book::folded_bytes() const {
+  std::size_t n = months_.capacity() * sizeof(folded_month);
+  for (const auto& m : months_)
+    n += m.bytes.capacity() + m.index.capacity() * sizeof(m.index[0]);
+  return n;
+}
+
+void period_book::pack_late() {
+  if (late_.empty())
+    return;
+  // late_ is by unit, then month: gather it by month, each in increasing unit index.
+  std::map<std::int32_t, std::vector<std::pair<std::uint32_t, flows>>> by_month;
+  for (const auto& [key, f] : late_)
+    by_month[key.second].emplace_back(key.first, f);
+  late_.clear();
+  for (auto& [first, fresh] : by_month) {
+    auto m = std::lower_bound(months_.begin(), months_.end(), first,
+                              [](const folded_month& a, std::int32_t d) { return a.first < d; });
+    if (m == months_.end() || m->first != first) {
+      m = months_.insert(m, folded_month{});
+      m->first = first;
+    } else {
+      std::vector<std::pair<std::uint32_t, flows>> kept;
+      kept.reserve(m->units);
+      m->each([&](std::uint32_t unit, const flows& f) { kept.emplace_back(unit, f); });
+      merge_into(kept, fresh);
+      fresh = std::move(kept);
+    }
+    packed_units_ -= m->units;
+    m->pack(fresh);
+    packed_units_ += m->units;
+  }
+}
+
 void period_book::fold_to(std::int32_t cutoff) {
   if (cutoff <= cutoff_)
     return;
+  // Days in [cutoff_, cutoff) go into their months; a unit's days are in order, so its days
+  // of one month are together.
+  std::map<std::int32_t, std::vector<std::pair<std::uint32_t, flows>>> by_month;
   for (auto& [unit, book] : units_) {
-    // Days in [cutoff_, cutoff) go into the entry of their month's first day.
-    for (auto d = book.days.lower_bound(cutoff_); d != book.days.end() && d->first < cutoff;) {
-      const auto month = first_of_month(d->first);
-      if (month == d->first) {
-        ++d;
-        continue;
-      }
-      book.days[month].add(d->second);
-      d = book.days.erase(d);
+    auto& days = book.days;
+    const auto end = std::lower_bound(days.begin(), days.end(), cutoff,
+                                      [](const auto& d, std::int32_t c) { return d.first < c; });
+    for (auto d = days.begin(); d != end; ++d) {
+      auto& month = by_month[first_of_month(d->first)];
+      if (month.empty() || month.back().first != unit)
+        month.emplace_back(unit, flows{});
+      month.back().second.add(d->second);
     }
+    days.erase(days.begin(), end);
+    if (days.empty())
+      days.shrink_to_fit();
+  }
+  // The months before cutoff_ are folded already: what comes now is later than all of them.
+  for (auto& [first, month] : by_month) {
+    std::sort(month.begin(), month.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    months_.emplace_back();
+    months_.back().first = first;
+    months_.back().pack(month);
+    packed_units_ += month.size();
   }
   cutoff_ = cutoff;
   next_fold_ = next_fold_after(cutoff_, keep_days_);
+  pack_late();
 }
 
 template <class Add>
 void period_book::add(std::uint32_t unit, std::int32_t day, Add&& add) {
   if (day >= next_fold_) // a month more has passed: fold it
     fold_to(cut_for(day, keep_days_));
-  // A recovered case's old step goes to its month's entry when its day is folded.
-  const auto entry = day < cutoff_ ? first_of_month(day) : day;
   const std::int32_t firsts[] = {day, monday_of(day), first_of_month(day)};
   for (auto u = unit; u < parent_->size(); u = (*parent_)[u]) {
     auto& book = units_[u];
     add(book.all);
-    add(book.days[entry]);
+    if (day < cutoff_) {
+      // A recovered case's old step goes to its month's entry when its day is folded.
+      add(late_[{u, firsts[2]}]);
+    } else {
+      auto& days = book.days;
+      auto d = std::lower_bound(days.begin(), days.end(), day,
+                                [](const auto& e, std::int32_t x) { return e.first < x; });
+      if (d == days.end() || d->first != day)
+        d = days.insert(d, {day, flows{}});
+      add(d->second);
+    }
     // The running totals follow the newest day: a later period starts them again from zero,
     // a count in an earlier period than theirs is in the days only.
     book.newest = std::max(book.newest, day);
@@ -126,6 +284,8 @@ void period_book::add(std::uint32_t unit, std::int32_t day, Add&& add) {
         add(runs[k]->f);
     }
   }
+  if (late_.size() > 4096 + packed_units_ / 2)
+    pack_late();
 }
 
 void period_book::count(std::uint32_t unit, protocol::timestamp_ms at, std::uint32_t flows::*member,
@@ -160,10 +320,23 @@ flows period_book::sum(std::uint32_t unit, day_range days) const {
     for (const auto* run : {&unit_book.today, &unit_book.week, &unit_book.month})
       if (run->first == days.first)
         return run->f;
-  const auto& book = unit_book.days;
-  const auto first = days.first < cutoff_ ? first_of_month(days.first) : days.first;
-  for (auto d = book.lower_bound(first); d != book.end() && d->first <= days.last; ++d)
-    out.add(d->second);
+  if (days.last >= cutoff_) {
+    const auto& book = unit_book.days;
+    auto d = std::lower_bound(book.begin(), book.end(), std::max(days.first, cutoff_),
+                              [](const auto& e, std::int32_t x) { return e.first < x; });
+    for (; d != book.end() && d->first <= days.last; ++d)
+      out.add(d->second);
+  }
+  if (days.first < cutoff_) { // the folded months it reaches into count whole
+    const auto first = first_of_month(days.first);
+    auto m = std::lower_bound(months_.begin(), months_.end(), first,
+                              [](const folded_month& a, std::int32_t d) { return a.first < d; });
+    for (; m != months_.end() && m->first <= days.last; ++m)
+      m->find(unit, out);
+    for (auto l = late_.lower_bound({unit, first});
+         l != late_.end() && l->first.first == unit && l->first.second <= days.last; ++l)
+      out.add(l->second);
+  }
   return out;
 }
 

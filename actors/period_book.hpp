@@ -16,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace hub::actors {
@@ -105,12 +106,17 @@ public:
   void fold_before(std::int32_t first) { fold_to(first); }
 
   /// Calls `each(unit, day, flows)` for every day (or folded month, at its first day) of
-  /// every unit counted at.
+  /// every unit counted at. A folded month counted again after it was folded may come in two
+  /// calls (packed, and counted since): the calls for a unit and day add up to its flows.
   template <class F>
   void each(F&& each) const {
     for (const auto& [unit, book] : units_)
       for (const auto& [day, f] : book.days)
         each(unit, day, f);
+    for (const auto& m : months_)
+      m.each([&](std::uint32_t unit, const flows& f) { each(unit, m.first, f); });
+    for (const auto& [key, f] : late_)
+      each(key.first, key.second, f);
   }
 
   /// The flows of `unit`'s subtree over `days`. A folded month counts whole when any of its
@@ -122,6 +128,12 @@ public:
   /// The first day kept one by one (earlier ones are folded into months; 0: none yet).
   std::int32_t folded_before() const { return cutoff_; }
 
+  /// The folded months' size: the unit-months kept packed, and the bytes they take (their
+  /// packed counters and look-up index, as allocated). Months counted into after they were
+  /// folded wait outside it (at most about half as many again) until the next fold packs them.
+  std::size_t folded_unit_months() const { return packed_units_; }
+  std::size_t folded_bytes() const;
+
 private:
   /// The flows of the days from `first` through the newest day counted.
   struct running {
@@ -130,12 +142,46 @@ private:
   };
   struct unit_days {
     flows all;
-    std::map<std::int32_t, flows> days; // before cutoff_: a month's, at its first day
+    /// The days kept one by one (from cutoff_ on), by day: a flat vector, since counts land
+    /// on the newest days and the oldest leave a month at a time.
+    std::vector<std::pair<std::int32_t, flows>> days;
     std::int32_t newest = std::numeric_limits<std::int32_t>::min(); // the latest day counted
     running today, week, month; // of the newest day: it, from its Monday, from its 1st
   };
+  /// One folded month of every unit counted in it, packed: per unit, in increasing index, its
+  /// distance from the previous unit's index, a mask of its counters that are not zero, and
+  /// those counters, each a base-128 varint (a unit's month is mostly small counts, many of
+  /// them zero: about 6-20 bytes instead of a 96-byte map node). Every index_step-th unit is
+  /// in `index` with its offset, so a look-up decodes at most index_step units.
+  struct folded_month {
+    static constexpr std::size_t index_step = 16;
+    std::int32_t first = 0; // the month's first day
+    std::vector<std::uint8_t> bytes;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> index; // unit, its offset in bytes
+    std::size_t units = 0;
+    /// Packs `of` (increasing unit index, each once).
+    void pack(const std::vector<std::pair<std::uint32_t, flows>>& of);
+    /// Adds `unit`'s flows to `out`; false when the unit counted nothing in the month.
+    bool find(std::uint32_t unit, flows& out) const;
+    template <class F>
+    void each(F&& each) const {
+      const std::uint8_t* p = bytes.data();
+      const std::uint8_t* const end = p + bytes.size();
+      std::uint32_t unit = 0;
+      flows f;
+      while (p < end) {
+        unit += read(p);
+        f = read_flows(p);
+        each(unit, f);
+      }
+    }
+    static std::uint32_t read(const std::uint8_t*& p);
+    static flows read_flows(const std::uint8_t*& p);
+  };
   template <class Add>
   void add(std::uint32_t unit, std::int32_t day, Add&& add);
+  /// Packs the months counted into after they were folded (late_) into months_.
+  void pack_late();
   /// Moves the cut to `cutoff` (a first of a month; no earlier than now), folding the days
   /// before it into their months.
   void fold_to(std::int32_t cutoff);
@@ -147,6 +193,12 @@ private:
   std::int32_t cutoff_ = 0;
   std::int32_t next_fold_; // a count on this day or later moves the cut (next_fold_after)
   std::unordered_map<std::uint32_t, unit_days> units_;
+  std::vector<folded_month> months_; // by first day, all before cutoff_
+  std::size_t packed_units_ = 0;     // unit-months in months_
+  /// (unit, a folded month's first day) -> what was counted there after the month was folded
+  /// (recovery hands the store's folded months over this way; a late step of an old case):
+  /// packed into months_ at the next fold, or once it holds half as many as months_.
+  std::map<std::pair<std::uint32_t, std::int32_t>, flows> late_;
 };
 
 } // namespace hub::actors

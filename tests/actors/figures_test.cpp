@@ -371,6 +371,94 @@ TEST(period_book_test, running_totals_equal_the_sum_of_the_days) {
             expected(0, 0, day(2026, 11, 1), day(2026, 11, 30)));
 }
 
+// The folded months (period_book.hpp) are kept packed, a few bytes per unit and month: every
+// counter of every unit and folded month reads back as counted (small counts, large ones and
+// counts taken off again, which wrap), steps counted into a month after it was folded (as
+// recovery hands the store's months over) count too, before and after they are packed in,
+// and each() hands over all of it.
+TEST(period_book_test, folded_months_are_packed_and_read_back_as_counted) {
+  namespace ch = std::chrono;
+  auto day = [](int y, unsigned m, unsigned d) {
+    return static_cast<std::int32_t>(
+        ch::sys_days{ch::year{y} / ch::month{m} / ch::day{d}}.time_since_epoch().count());
+  };
+  constexpr std::uint32_t units = 3000; // 0 the county, the others its grids
+  std::vector<std::uint32_t> parent(units, 0);
+  parent[0] = protocol::hierarchy::no_unit;
+  actors::period_book book(&parent, 10);
+  // What was counted, per unit (with its ancestor) and month.
+  std::map<std::pair<std::uint32_t, std::int32_t>, actors::flows> counted;
+  auto count = [&](std::uint32_t unit, std::int32_t d, std::size_t k, std::uint32_t n) {
+    book.count_day(unit, d, k, n);
+    for (auto u : {unit, 0u}) {
+      counted[{u, actors::first_of_month(d)}][k] += n;
+      if (unit == 0)
+        break;
+    }
+  };
+  std::mt19937 random(20261207);
+  auto grid = [&] { return 1 + static_cast<std::uint32_t>(random() % (units - 1)); };
+  // January to April, a few counts a day at a third of the grids, a few large or taken off.
+  for (auto d = day(2026, 1, 1); d < day(2026, 5, 1); ++d)
+    for (int n = 0; n < 40; ++n) {
+      const auto unit = grid();
+      const auto k = static_cast<std::size_t>(random() % 3); // reported, responded, resolved
+      count(unit % 1000 + 1, d, k, 1);
+      if (n == 0) {
+        count(unit, d, 6, 1'000'000'007u);      // score_sum, five bytes packed
+        count(unit, d, 6, 0u - 1'000'000'000u); // taken off again (wraps)
+        count(unit, d, 7 + static_cast<std::size_t>(random() % 4), 300); // closed_at
+      }
+    }
+  ASSERT_EQ(book.folded_before(), day(2026, 4, 1)); // January to March folded
+  auto check = [&](const char* when) {
+    std::size_t months = 0;
+    for (const auto& [key, f] : counted) {
+      const auto& [unit, first] = key;
+      if (first >= book.folded_before())
+        continue;
+      ++months;
+      const auto got = book.sum(unit, actors::day_range{first, first, false});
+      for (std::size_t k = 0; k < actors::flows::count; ++k)
+        if (got[k] != f[k]) {
+          ADD_FAILURE() << when << ": unit " << unit << ", month " << first << ", counter " << k
+                        << ": " << got[k] << ", counted " << f[k];
+          return months;
+        }
+    }
+    return months;
+  };
+  const auto months = check("folded");
+  EXPECT_EQ(book.folded_unit_months(), months);
+  // About 700 grids a month with one to three small counters and the county with large
+  // ones: packed, with the look-up index and the months' vector, a few bytes each.
+  EXPECT_GT(months, 2000u);
+  EXPECT_LE(static_cast<double>(book.folded_bytes()) / static_cast<double>(months), 10.0)
+      << book.folded_bytes() << " bytes for " << months << " unit-months";
+
+  // Late steps into folded months, more than wait unpacked (half the packed ones): packed in.
+  for (std::uint32_t unit = 1; unit < units; ++unit)
+    for (std::uint32_t m : {unit % 3, (unit + 1) % 3}) // two months each: overdue
+      count(unit, day(2026, 1 + m, 1 + unit % 28), 5, 1 + unit % 2);
+  check("late, packed when they grew");
+  EXPECT_GT(book.folded_unit_months(), months);
+  count(7, day(2026, 2, 3), 4, 2); // one more, waiting unpacked
+  check("one late, waiting");
+  for (auto d = day(2026, 5, 1); d < day(2026, 5, 13); ++d) // folds April (May 2: 10 days)
+    count(grid(), d, 0, 1);
+  ASSERT_EQ(book.folded_before(), day(2026, 5, 1));
+  check("after the next fold");
+  // each() hands over every count: what a scratch book's caller sums up.
+  std::map<std::pair<std::uint32_t, std::int32_t>, actors::flows> each;
+  book.each([&](std::uint32_t unit, std::int32_t d, const actors::flows& f) {
+    each[{unit, actors::first_of_month(d)}].add(f);
+  });
+  ASSERT_EQ(each.size(), counted.size());
+  for (const auto& [key, f] : counted)
+    for (std::size_t k = 0; k < actors::flows::count; ++k)
+      ASSERT_EQ(each[key][k], f[k]) << "each(): unit " << key.first << ", month " << key.second;
+}
+
 TEST_F(figures_test, a_ranking_orders_the_units_by_the_figure_asked) {
   whistled_and_closed();     // town_a: reported 1, resolved 1
   closed_at_grid(grid_b1_1); // town_b: reported 2, resolved 1
