@@ -41,7 +41,8 @@ TEST(arrival_peek_test, reads_what_the_decoder_reads_from_an_encoded_event) {
   signed_one.action = protocol::directive_action::sign;
   signed_one.title.clear();
   signed_one.recipient = 0;
-  peeked = peek_directive_arrival(protocol::encode(protocol::server_message{signed_one}));
+  const auto signed_frame = protocol::encode(protocol::server_message{signed_one});
+  peeked = peek_directive_arrival(signed_frame); // its views point into signed_frame
   ASSERT_TRUE(peeked.has_value());
   EXPECT_EQ(peeked->action, "sign");
   EXPECT_EQ(peeked->recipient, 0u);
