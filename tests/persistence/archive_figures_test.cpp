@@ -45,13 +45,7 @@ TEST_F(archive_test, figures_and_rankings_count_the_archived_cases_after_a_resta
   advance(2h);
   ASSERT_TRUE(stored(a).archived);
 
-  auto figures = [](protocol::unit_code unit, protocol::figure_period period) {
-    query q;
-    q.what = query_kind::figures;
-    q.unit = unit;
-    q.period = period;
-    return q;
-  };
+  constexpr auto figures = figures_query;
   auto ranking = [](protocol::unit_code unit, protocol::unit_kind level,
                     protocol::figure_period period) {
     query q;
@@ -132,14 +126,7 @@ TEST_F(archive_test, figures_folded_into_months_in_the_store_count_the_same_afte
   EXPECT_EQ(stored_counts(persistence::keys::figure_month(november), grid_a1_1)[0], 2);
   EXPECT_TRUE(stored(d).archived);
 
-  auto figures = [](protocol::unit_code unit, protocol::figure_period period) {
-    query q;
-    q.what = query_kind::figures;
-    q.unit = unit;
-    q.period = period;
-    return q;
-  };
-  constexpr protocol::timestamp_ms day_ms = 24 * 3600 * 1000;
+  constexpr auto figures = figures_query;
   auto november_days = figures(grid_a1_1, protocol::figure_period::days);
   november_days.from = start_wall - 3 * day_ms;
   november_days.to = start_wall + day_ms;
@@ -217,14 +204,7 @@ TEST_F(archive_test, a_store_with_the_earlier_figures_layout_is_converted_at_rec
   auto counts = stored_counts(persistence::keys::figure_day(today), town_b);
   EXPECT_EQ(counts, (persistence::figure_counts{2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
 
-  auto figures = [](protocol::unit_code unit, protocol::figure_period period) {
-    query q;
-    q.what = query_kind::figures;
-    q.unit = unit;
-    q.period = period;
-    return q;
-  };
-  constexpr protocol::timestamp_ms day_ms = 24 * 3600 * 1000;
+  constexpr auto figures = figures_query;
   auto last_week = figures(grid_a1_1, protocol::figure_period::days);
   last_week.from = start_wall - 6 * day_ms;
   last_week.to = start_wall;

@@ -13,6 +13,17 @@
 
 namespace hub::testing {
 
+constexpr protocol::timestamp_ms day_ms = 24 * 3600 * 1000;
+
+/// A `figures` query of `unit` over `period` (from and to left to the caller).
+inline protocol::query figures_query(protocol::unit_code unit, protocol::figure_period period) {
+  protocol::query q;
+  q.what = protocol::query_kind::figures;
+  q.unit = unit;
+  q.period = period;
+  return q;
+}
+
 class archive_test : public store_test {
 protected:
   archive_test() { retain = std::chrono::hours(1); }
