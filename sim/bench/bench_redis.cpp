@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -55,7 +56,14 @@ private_redis::private_redis() {
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);
-  if (posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) != 0)
+  // redis-server links the same jemalloc: the profiler settings meant for this process
+  // (MALLOC_CONF=prof:true,...) would make it crash, so they are not passed on.
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e)
+    if (std::string_view(*e).substr(0, 12) != "MALLOC_CONF=")
+      env.push_back(*e);
+  env.push_back(nullptr);
+  if (posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), env.data()) != 0)
     throw std::runtime_error("cannot start redis-server (apt-get install redis-server)");
   for (int i = 0; i < 200; ++i) { // up to 10 s for it to answer
     persistence::redis_connection c{{"127.0.0.1", port_}, std::chrono::milliseconds(500)};
