@@ -266,7 +266,7 @@ int main(int argc, char** argv) {
   // -- the table --
   utsname un{};
   uname(&un);
-  std::string cmd = "./build-bench/sim/hub-bench";
+  std::string cmd = "./build-bench/sim/bench/hub-bench";
   for (int i = 1; i < argc; ++i)
     cmd += std::string(" ") + argv[i];
   std::printf("\n================================ hub-bench ================================\n");
