@@ -30,7 +30,7 @@ unit_actor::behavior_type unit_state::make_behavior() {
       [this](const receipt_up& r) { on_receipt(r); },
       [this](flush_atom, std::uint64_t wave) { on_flush(wave); },
       [this](tally_atom) { on_tally(); },
-      [this](tick_atom) { on_tick(); },
+      [this](tick_atom, protocol::timestamp_ms due) { on_tick(due); },
       [this](case_transfer& t) { on_transfer(t); },
       [this](whistle_summons& s) { on_summons(s); },
       [this](task_update& u) { on_task_update(u); },
@@ -217,16 +217,22 @@ timestamp_ms unit_state::now() const { return ctx_->clock.at(self_->clock().now(
 
 void unit_state::arm(timestamp_ms at, timer_kind kind, std::uint64_t id) {
   timers_.push({at, kind, id});
-  if (at < armed_for_) {
-    armed_for_ = at;
-    auto delay = std::max<timestamp_ms>(at - now(), 0);
-    self_->delayed_send(self_, std::chrono::milliseconds(delay), tick_atom::value);
-  }
+  tick_by(at);
 }
 
-void unit_state::on_tick() {
+void unit_state::tick_by(timestamp_ms at) {
+  if (!ticks_in_flight_.empty() && ticks_in_flight_.back() <= at)
+    return; // one arrives by then
+  ticks_in_flight_.push_back(at);
+  auto delay = std::max<timestamp_ms>(at - now(), 0);
+  self_->delayed_send(self_, std::chrono::milliseconds(delay), tick_atom::value, at);
+}
+
+void unit_state::on_tick(timestamp_ms due) {
+  if (auto i = std::find(ticks_in_flight_.rbegin(), ticks_in_flight_.rend(), due);
+      i != ticks_in_flight_.rend())
+    ticks_in_flight_.erase(std::next(i).base());
   auto t = now();
-  armed_for_ = INT64_MAX;
   while (!timers_.empty() && timers_.top().at <= t) {
     auto top = timers_.top();
     timers_.pop();
@@ -238,10 +244,8 @@ void unit_state::on_tick() {
       case timer_kind::directive_retention: check_directive_archive(top.id, t); break;
     }
   }
-  if (!timers_.empty() && timers_.top().at < armed_for_) {
-    armed_for_ = timers_.top().at;
-    self_->delayed_send(self_, std::chrono::milliseconds(armed_for_ - t), tick_atom::value);
-  }
+  if (!timers_.empty())
+    tick_by(timers_.top().at);
 }
 
 void unit_state::count_colour(deadline_colour colour, int delta) {

@@ -166,11 +166,12 @@ using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using unit_actor = caf::typed_actor<
     caf::reacts_to<command>, caf::reacts_to<case_transfer>, caf::reacts_to<whistle_summons>,
     caf::reacts_to<task_update>, caf::reacts_to<task_rating>, caf::reacts_to<directive_down>,
-    caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>, caf::reacts_to<tick_atom>,
-    caf::reacts_to<flush_atom, std::uint64_t>, caf::reacts_to<tally_atom>,
-    caf::reacts_to<case_fetched>, caf::reacts_to<case_forget>, caf::reacts_to<case_archived>,
-    caf::reacts_to<directive_archived>, caf::reacts_to<directive_forget>,
-    caf::reacts_to<directive_fetched>, caf::reacts_to<history_request>, caf::reacts_to<wake_atom>>;
+    caf::reacts_to<receipt_up>, caf::reacts_to<directive_reminder>,
+    caf::reacts_to<tick_atom, protocol::timestamp_ms>, caf::reacts_to<flush_atom, std::uint64_t>,
+    caf::reacts_to<tally_atom>, caf::reacts_to<case_fetched>, caf::reacts_to<case_forget>,
+    caf::reacts_to<case_archived>, caf::reacts_to<directive_archived>,
+    caf::reacts_to<directive_forget>, caf::reacts_to<directive_fetched>,
+    caf::reacts_to<history_request>, caf::reacts_to<wake_atom>>;
 
 // -- what every unit actor shares -----------------------------------------------------------
 

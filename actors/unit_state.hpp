@@ -165,7 +165,9 @@ struct unit_state {
     directive_retention
   };
   void arm(protocol::timestamp_ms at, timer_kind kind, std::uint64_t id);
-  void on_tick();
+  /// Sends a tick due at `at` unless one in flight arrives by then.
+  void tick_by(protocol::timestamp_ms at);
+  void on_tick(protocol::timestamp_ms due);
   void figures_changed();
   /// Reports own counters to the flush ticker, for wave `wave`.
   void on_flush(std::uint64_t wave);
@@ -246,7 +248,11 @@ struct unit_state {
     bool operator>(const timer& other) const { return at > other.at; }
   };
   std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
-  protocol::timestamp_ms armed_for_ = INT64_MAX; // when the pending tick fires
+  /// When each tick in flight is due, latest first. A delayed message cannot be taken back,
+  /// so a tick superseded by an earlier one still arrives; it is kept here and counted on, so
+  /// that no second tick is sent for the same time (a unit has a handful in flight, not one
+  /// per timer it ever armed).
+  std::vector<protocol::timestamp_ms> ticks_in_flight_;
 
   std::uint64_t score_sum_ = 0; // department: sum of 评哨 ratings
 

@@ -1,5 +1,10 @@
 #include "tests/actors/city_fixture.hpp"
 
+#include <caf/detail/simple_actor_clock.hpp>
+
+#include <set>
+#include <vector>
+
 namespace hub::testing {
 namespace {
 
@@ -38,6 +43,42 @@ TEST_F(city_test, an_unsigned_case_turns_yellow_then_red_then_goes_to_supervisio
   auto count = events.size();
   advance(std::chrono::hours(48)); // nothing more fires twice
   EXPECT_EQ(watcher->all<protocol::case_event>().size(), count);
+}
+
+/// When each delayed message waiting in the clock for the actor of `unit` is due.
+std::vector<caf::actor_clock::time_point> ticks_waiting(caf::scheduler::test_coordinator& sched,
+                                                        const actors::unit_actor& unit) {
+  using clock = caf::detail::simple_actor_clock;
+  std::vector<caf::actor_clock::time_point> due;
+  const auto* self = caf::actor_cast<caf::abstract_actor*>(unit);
+  for (const auto& [at, e] : sched.clock().schedule())
+    if (e->subtype == clock::actor_msg_type &&
+        static_cast<const clock::actor_msg&>(*e).receiver->get() == self)
+      due.push_back(at);
+  return due;
+}
+
+TEST_F(city_test, a_unit_keeps_one_tick_in_flight_for_its_next_timer_not_one_per_timer_armed) {
+  // A normal case looks at itself again in 96 minutes; urgent cases, reported one after the
+  // other, come due sooner and later again. Each time an earlier look supersedes the 96
+  // minutes, that tick stays in flight (it cannot be taken back): it must be counted on, not
+  // sent once more every time the unit looks again.
+  const auto unit = city_->actor_of(grid_a1_1);
+  report(P(grid_a1_1, 2), grid_a1_1);
+  EXPECT_EQ(ticks_waiting(*sched_, unit).size(), 1u);
+  for (int i = 0; i < 3; ++i) {
+    report(P(grid_a1_1, 2), grid_a1_1, protocol::urgency::urgent); // yellow in 24 min
+    advance(minutes(24));
+    advance(minutes(6)); // red; the next look is the normal case's, still at 96 minutes
+  }
+  // In flight now: the tick for the normal case's look at 96 minutes, and one for the urgent
+  // cases' supervision later; nothing twice.
+  const auto due = ticks_waiting(*sched_, unit);
+  const std::set<caf::actor_clock::time_point> distinct(due.begin(), due.end());
+  EXPECT_EQ(due.size(), distinct.size()) << "two ticks in flight for the same time";
+  EXPECT_LE(due.size(), 2u);
+  advance(minutes(6)); // 96 minutes: the normal case turns yellow all the same
+  EXPECT_EQ(state_of(grid_a1_1).own_.yellow, 1u);
 }
 
 TEST_F(city_test, signing_starts_the_handling_clock_afresh) {
