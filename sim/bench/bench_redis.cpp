@@ -63,7 +63,14 @@ private_redis::private_redis() {
     if (std::string_view(*e).substr(0, 12) != "MALLOC_CONF=")
       env.push_back(*e);
   env.push_back(nullptr);
-  if (posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), env.data()) != 0)
+  // Nor does it inherit this process's files past stderr: a lock the benchmark runs under
+  // (flock) would otherwise be held by a redis-server left behind when the benchmark is killed.
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addclosefrom_np(&files, 3);
+  const int spawned = posix_spawnp(&pid_, "redis-server", &files, nullptr, argv.data(), env.data());
+  posix_spawn_file_actions_destroy(&files);
+  if (spawned != 0)
     throw std::runtime_error("cannot start redis-server (apt-get install redis-server)");
   for (int i = 0; i < 200; ++i) { // up to 10 s for it to answer
     persistence::redis_connection c{{"127.0.0.1", port_}, std::chrono::milliseconds(500)};
