@@ -85,7 +85,10 @@ struct options {
   /// whose every grid gets the daily directive (10: the whole city), the retention in days,
   /// the slice of simulated time run between clock moves, and the Redis to use (empty: a
   /// private redis-server). `--full`: 365 days, 20,000 cases a day, the whole city.
+  /// `year_baseline_days`: the days of the run without retention (-1: as many as `year_days`;
+  /// 0: no baseline), for a full-size year whose baseline would outgrow the machine.
   int year_days = 120;
+  int year_baseline_days = -1;
   std::size_t year_cases_per_day = 2000;
   std::size_t year_counties = 1;
   int year_retain_days = 30;

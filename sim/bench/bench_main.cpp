@@ -13,6 +13,7 @@
 //             [--caf KEY=VALUE (repeatable: extra CAF settings)] [--windows]
 //             year: [--days N (120)] [--cases-per-day N (2000)] [--directive-counties N (1)]
 //             [--retain-days N (30)] [--slice-minutes N (15)] [--redis HOST:PORT] [--full]
+//             [--baseline-days N (as --days; 0: no baseline)]
 //
 // Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
 // runs first (on a fresh heap), then directive, then transitions; each in its own actor system.
@@ -59,7 +60,9 @@ int usage(const std::string& why) {
                "                 [--directive-counties N (1; 10: every grid of the city)]\n"
                "                 [--retain-days N (30)] [--slice-minutes N (15)]\n"
                "                 [--redis HOST:PORT (a private redis-server; emptied!)]\n"
-               "                 [--full (365 days, 20000 cases a day, 10 counties)]\n",
+               "                 [--full (365 days, 20000 cases a day, 10 counties)]\n"
+               "                 [--baseline-days N (the run without retention; default as\n"
+               "                  --days, 0: none)]\n",
                why.c_str());
   return 2;
 }
@@ -184,6 +187,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--days") {
       if (!number(o.year_days) || o.year_days == 0 || o.year_days > 3650)
         return usage("--days needs a number in 1..3650");
+    } else if (arg == "--baseline-days") {
+      if (!number(o.year_baseline_days) || o.year_baseline_days > 3650)
+        return usage("--baseline-days needs a number in 0..3650");
     } else if (arg == "--cases-per-day") {
       if (!number(o.year_cases_per_day) || o.year_cases_per_day == 0)
         return usage("--cases-per-day needs a positive number");
