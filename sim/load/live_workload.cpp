@@ -219,11 +219,11 @@ const protocol::person* live_workload::acting(protocol::unit_code grid, post p) 
 
 void live_workload::open_standing() {
   const auto& h = *h_;
-  auto add = [&](const protocol::person* who, protocol::unit_code unit) {
+  auto add = [&](const protocol::person* who, protocol::unit_code unit, bool figures = true) {
     if (who == nullptr || standing_of_.count(who->id) != 0)
       return;
     standing_of_[who->id] = standing_.size();
-    standing_.push_back({who, unit, 0, false});
+    standing_.push_back({who, unit, 0, false, figures});
   };
   const auto& city = h.units.front();
   if (options_.shard == 0) {
@@ -247,15 +247,18 @@ void live_workload::open_standing() {
       for (auto g : c.grids) {
         auto code = h.units[g].code;
         if (options_.grids == grid_connections::per_grid) {
-          add(person_with(h, code, post::grid_head), code);
+          add(person_with(h, code, post::grid_head), code, false);
           continue;
         }
         for (auto p : h.people_at(code))
-          add(&h.people[p], code);
+          add(&h.people[p], code, false);
       }
   standing_opened_us_ = now_us();
-  for (auto& s : standing_)
-    submit(s.who, protocol::subscribe{s.unit, std::nullopt}, {pending::what::subscribe, 0}, true);
+  for (std::size_t i = 0; i < standing_.size(); ++i) {
+    const auto& s = standing_[i];
+    submit(s.who, protocol::subscribe{s.unit, std::nullopt, s.figures},
+           {pending::what::subscribe, i}, true);
+  }
 }
 
 bool live_workload::is_standing(const protocol::person& who, bool* city_watch) const {
@@ -274,7 +277,8 @@ void live_workload::resubscribe(const protocol::person& who) {
     s.subscribed = false;
     --counts_.standing;
   }
-  submit(s.who, protocol::subscribe{s.unit, s.last_seq}, {pending::what::subscribe, 0}, true);
+  submit(s.who, protocol::subscribe{s.unit, s.last_seq, s.figures},
+         {pending::what::subscribe, at->second}, true);
 }
 
 void live_workload::run_until(std::int64_t now_ms) {

@@ -76,11 +76,12 @@ struct live_counts {
   std::uint64_t whistles = 0;     // whistles blown (acknowledged)
   std::uint64_t summons = 0;      // summons seen on department consoles
   std::uint64_t hotline_posted = 0, hotline_answered = 0, hotline_refused = 0;
-  std::uint64_t directives = 0;             // campaigns' directives acknowledged
-  std::uint64_t arrivals = 0;               // directive arrivals seen at recipients of this shard
-  std::uint64_t receipts = 0;               // signs and completes acknowledged
-  std::uint64_t acks = 0;                   // every ack
-  std::uint64_t standing = 0;               // standing connections subscribed (acked)
+  std::uint64_t directives = 0; // campaigns' directives acknowledged
+  std::uint64_t arrivals = 0;   // directive arrivals seen at recipients of this shard
+  std::uint64_t receipts = 0;   // signs and completes acknowledged
+  std::uint64_t acks = 0;       // every ack
+  std::uint64_t standing = 0;   // standing connections subscribed (acked)
+  std::uint64_t overflows = 0;  // `overloaded` on a standing connection: subscribed again
   std::array<std::uint64_t, 4> closed_at{}; // closes acknowledged by level: grid .. department
   protocol::unit_figures city;              // the city dashboard's last aggregate (shard 0)
 };
@@ -214,7 +215,7 @@ private:
   /// What a request was for, to route its reply.
   struct pending {
     enum class what : std::uint8_t { step, report, task, directive, receipt, subscribe } kind;
-    std::uint64_t ref = 0; // the walk, task or campaign
+    std::uint64_t ref = 0; // the walk, task, campaign or standing connection
     std::int64_t sent_us = 0;
     std::uint64_t walk_step = 0; // step: the index of the step in its walk
   };
@@ -223,6 +224,9 @@ private:
     protocol::unit_code unit = 0;
     std::uint64_t last_seq = 0;
     bool subscribed = false;
+    /// Whether it asks for the unit's figures: dashboards and consoles do, a grid worker's
+    /// phone does not (as the browser's grid console: `figures` 0 on subscribe).
+    bool figures = true;
   };
 
   void start_case(std::int64_t now_ms, const protocol::unit& grid);

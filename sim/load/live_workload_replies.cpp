@@ -41,6 +41,15 @@ void live_workload::on_message(const protocol::person& who, const protocol::serv
         if constexpr (std::is_same_v<T, protocol::ack>) {
           on_ack(m);
         } else if constexpr (std::is_same_v<T, protocol::error>) {
+          if (m.id == 0 && m.code == protocol::errc::overloaded && is_standing(who)) {
+            // The hub fell behind on this connection and ended its subscriptions (the events
+            // queued before are still written): subscribe again from the last event seen, as
+            // the browser's consoles do, so nothing is missed.
+            ++counts_.overflows;
+            ++counts_.refused_by_code[std::string(protocol::to_string(m.code))];
+            resubscribe(who);
+            return;
+          }
           // The scripts only do what the hub allows: a refusal is worth a line, up to a few.
           ++counts_.refused;
           ++counts_.refused_by_code[std::string(protocol::to_string(m.code))];
@@ -76,6 +85,8 @@ void live_workload::on_ack(const protocol::ack& a) {
   const auto took = now_us() - p.sent_us;
   switch (p.kind) {
     case pending::what::subscribe:
+      if (p.ref >= standing_.size() || std::exchange(standing_[p.ref].subscribed, true))
+        return;
       if (++counts_.standing == standing_.size() && connect_us_ < 0) {
         connect_us_ = now_us() - standing_opened_us_;
         std::printf("hub-sim: all %zu standing connections subscribed in %.0f ms\n",

@@ -393,6 +393,11 @@ int run(const options& o, std::shared_ptr<const protocol::hierarchy> h, std::str
   work.finish_directives();
   const auto& c = work.counts();
   print_line(end); // connections: 0 now that every one is closed
+  if (c.overflows > 0)
+    std::fprintf(stderr,
+                 "hub-sim: the hub's send queue overflowed %llu times on standing connections "
+                 "(each subscribed again from the last event it saw)\n",
+                 static_cast<unsigned long long>(c.overflows));
   if (c.refused > 0) {
     std::fprintf(stderr, "hub-sim: the hub refused %llu requests:",
                  static_cast<unsigned long long>(c.refused));

@@ -189,7 +189,7 @@ std::string to_json(const run_report& r) {
     << ",\"hotline_answered\":" << c.hotline_answered
     << ",\"hotline_refused\":" << c.hotline_refused << ",\"acks\":" << c.acks
     << ",\"events\":" << c.events << ",\"refused\":" << c.refused << ",\"lost\":" << c.lost
-    << "},\"errors\":{";
+    << ",\"overflows\":" << c.overflows << "},\"errors\":{";
   bool first = true;
   for (auto& [code, n] : c.refused_by_code) {
     o << (first ? "" : ",") << '"' << code << "\":" << n;
@@ -269,7 +269,9 @@ std::string to_html(const run_report& r) {
     << ", summons seen " << c.summons << ", directives " << c.directives << " (arrivals seen "
     << c.arrivals << ", receipts " << c.receipts << "), 12345 posts " << c.hotline_posted
     << " (answered " << c.hotline_answered << "), acks " << c.acks << ", events " << c.events
-    << ", refused " << c.refused << ", lost " << c.lost << ".</p>";
+    << ", refused " << c.refused << ", lost " << c.lost
+    << ", send queue overflows (subscribed again from the last event seen) " << c.overflows
+    << ".</p>";
 
   if (r.check) {
     const auto& k = *r.check;
