@@ -63,15 +63,27 @@ void lane::drain() {
     inbox_.swap(batch_); // batch_ was empty: the two vectors keep their capacity
     posted_ = false;
   }
+  draining_ = true;
   for (auto& i : batch_) {
     if (i.msg == nullptr && i.paused != 0)
       i.to->on_replay_paused(i.paused);
     else
       i.to->on_delivered(std::move(i.msg));
   }
+  draining_ = false;
+  for (auto& s : to_flush_)
+    s->flush();
+  to_flush_.clear();
   batch_.clear(); // may destroy sessions that finished meanwhile: on their own thread
   if (batch_.capacity() > small_inbox)
     shrink_if_idle();
+}
+
+bool lane::write_after_drain(std::shared_ptr<websocket_session> s) {
+  if (!draining_)
+    return false;
+  to_flush_.push_back(std::move(s));
+  return true;
 }
 
 void lane::shrink_if_idle() {

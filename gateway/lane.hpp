@@ -11,7 +11,9 @@
 // posts (each a handler allocation, a strand queue and often an eventfd write).
 //
 // Order: messages delivered to one session from one thread reach it in that order (the inbox
-// is one FIFO per lane), the same guarantee as posting to a strand.
+// is one FIFO per lane), the same guarantee as posting to a strand. A session's write waits
+// for the end of the drain that handed it frames, so everything one drain brings it leaves
+// in one gather write.
 
 #include "actors/bus.hpp"
 
@@ -58,6 +60,13 @@ public:
   /// (websocket_session::on_replay_paused), in order with the messages.
   void deliver_paused(std::shared_ptr<websocket_session> to, protocol::unit_code topic);
 
+  /// On the lane's thread, while a drain hands its batch over: `s` has frames queued and no
+  /// write in flight, and its write starts once the whole batch is handed over
+  /// (websocket_session::flush). So what one drain brings a session leaves in one write: a
+  /// request's ack with the event it caused, a directive's event with the figures after it.
+  /// False outside a drain: the caller writes at once.
+  bool write_after_drain(std::shared_ptr<websocket_session> s);
+
 private:
   struct item {
     std::shared_ptr<websocket_session> to;
@@ -80,6 +89,9 @@ private:
   std::vector<item> inbox_; // guarded by mutex_
   bool posted_ = false;     // a drain is posted and has not yet taken the inbox; mutex_
   std::vector<item> batch_; // the lane thread's: the inbox being handed over
+  bool draining_ = false;   // the lane thread's: a drain is handing batch_ over
+  /// The lane thread's: sessions whose write waits for the end of the drain.
+  std::vector<std::shared_ptr<websocket_session>> to_flush_;
 };
 
 } // namespace hub::gateway

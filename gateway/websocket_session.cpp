@@ -254,8 +254,7 @@ void websocket_session::on_send(actors::outbound_ptr msg, bool from_city) {
                  false);
   }
   queue_.push(std::move(msg));
-  if (phase_ < phase::close_pending && !queue_.writing())
-    do_write();
+  start_writing();
 }
 
 void websocket_session::on_overflow(const protocol::server_message& first_dropped) {
@@ -281,6 +280,22 @@ void websocket_session::on_overflow(const protocol::server_message& first_droppe
                           " were dropped; subscribe again with since=" + n},
       0));
   if (!queue_.writing())
+    do_write();
+}
+
+void websocket_session::start_writing() {
+  if (phase_ >= phase::close_pending || queue_.writing() || write_deferred_)
+    return;
+  if (lane_.write_after_drain(shared_from_this())) {
+    write_deferred_ = true;
+    return;
+  }
+  do_write();
+}
+
+void websocket_session::flush() {
+  write_deferred_ = false;
+  if (phase_ < phase::close_pending && !queue_.writing() && !queue_.empty())
     do_write();
 }
 

@@ -69,13 +69,14 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   std::size_t unanswered_ = 0; // the sum of in_flight_
   /// Resumes paused by the bus after a chunk, waiting for room in the queue (replay_more).
   std::vector<protocol::unit_code> paused_;
-  std::optional<timer> grace_; // while draining with requests in flight
-  std::uint64_t kept_seq_ = 0; // highest event seq queued and not dropped
-  unsigned bad_frames_ = 0;    // consecutive frames that did not decode
-  bool text_ = false;          // the client last sent a text frame: answer in JSON
-  bool resync_ = false;        // after an overflow: events already on their way are dropped
-  bool joined_ = false;        // registered with the server state
-  bool gave_up_ = false;       // in flight at the close answered try_again: drop late replies
+  std::optional<timer> grace_;  // while draining with requests in flight
+  std::uint64_t kept_seq_ = 0;  // highest event seq queued and not dropped
+  unsigned bad_frames_ = 0;     // consecutive frames that did not decode
+  bool text_ = false;           // the client last sent a text frame: answer in JSON
+  bool resync_ = false;         // after an overflow: events already on their way are dropped
+  bool joined_ = false;         // registered with the server state
+  bool gave_up_ = false;        // in flight at the close answered try_again: drop late replies
+  bool write_deferred_ = false; // its write starts at the end of the lane's drain (flush)
   phase phase_ = phase::handshake;
   boost::beast::websocket::close_reason close_reason_;
 
@@ -96,6 +97,9 @@ public:
   /// The bus paused a replay of `topic` after a chunk: the next is asked for once the queue
   /// is at most half full. On the lane's thread only.
   void on_replay_paused(protocol::unit_code topic);
+  /// The lane's drain is over: writes what it queued (lane::write_after_drain). On the lane's
+  /// thread only.
+  void flush();
 
   /// Graceful shutdown: unsubscribes, lets queued replies drain, then closes with
   /// going_away. Thread-safe.
@@ -122,6 +126,8 @@ private:
   /// Asks the bus for the next chunk of paused resumes while the queue is at most half full.
   void resume_replays();
   void on_overflow(const protocol::server_message& first_dropped);
+  /// Starts a write of what is queued unless one is in flight or waits for the drain's end.
+  void start_writing();
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
 

@@ -248,11 +248,33 @@ TEST_F(city_port_test, a_burst_goes_out_in_a_few_writes_and_every_frame_reads_wh
     auto ack = c->read();
     ASSERT_TRUE(ack.has_value());
     EXPECT_ACK(*ack);
-    // 301 frames: the first alone (the queue was empty), the rest gathered.
+    // 301 frames, handed to the session in one go: gathered from the first.
     EXPECT_EQ(frames_out() - frames, 301); // and the subscribe's ack
     const auto used = metric_of(port, "hub_ws_writes_total") - writes;
     EXPECT_GE(used, 1 + 300 / 64) << "at most 64 frames a write";
     EXPECT_LE(used, 12) << "one write per frame would be 301";
+  }
+}
+
+// What the city hands a session in one go, a request's ack with the event the request
+// caused, leaves in one write, not one write per frame: with many small requests in flight
+// each write is a system call on both ends.
+TEST_F(city_port_test, a_reply_and_the_event_handed_over_with_it_leave_in_one_write) {
+  auto c = connect(person_at(grid_a1_1, 2));
+  EXPECT_ACK(c->request({1, protocol::subscribe{grid_a1_1, {}}}));
+  const auto port = server_->port();
+  for (std::uint64_t round = 0; round < 3; ++round) {
+    const auto writes = metric_of(port, "hub_ws_writes_total");
+    const protocol::server_message event = message_of_size(10 + round, 300, false);
+    city_.precede_next_reply({event});
+    c->send({2 + round, protocol::subscribe{grid_a1_1, {}}});
+    auto first = c->read();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(*first, event) << describe(*first);
+    auto ack = c->read();
+    ASSERT_TRUE(ack.has_value());
+    EXPECT_ACK(*ack);
+    EXPECT_EQ(metric_of(port, "hub_ws_writes_total") - writes, 1) << "round " << round;
   }
 }
 
