@@ -89,6 +89,11 @@ struct options {
   /// 0: no baseline), for a full-size year whose baseline would outgrow the machine.
   int year_days = 120;
   int year_baseline_days = -1;
+  /// Which runs: both (retention, then the baseline), or one of them alone.
+  bool year_retention_run = true, year_baseline_run = true;
+  /// No run: the restart alone, `rounds` times, from the store at `year_redis` as a year of
+  /// `year_days` left it (with retention), which is not emptied.
+  bool year_restart_only = false;
   std::size_t year_cases_per_day = 2000;
   std::size_t year_counties = 1;
   int year_retain_days = 30;

@@ -13,7 +13,8 @@
 //             [--caf KEY=VALUE (repeatable: extra CAF settings)] [--windows]
 //             year: [--days N (120)] [--cases-per-day N (2000)] [--directive-counties N (1)]
 //             [--retain-days N (30)] [--slice-minutes N (15)] [--redis HOST:PORT] [--full]
-//             [--baseline-days N (as --days; 0: no baseline)]
+//             [--baseline-days N (as --days; 0: no baseline)] [--runs both|retention|baseline]
+//             [--restart-only (with --redis: the restart alone, --rounds times)]
 //
 // Progress goes to stderr; the figures and the final table to stdout. The memory benchmark
 // runs first (on a fresh heap), then directive, then transitions; each in its own actor system.
@@ -62,7 +63,9 @@ int usage(const std::string& why) {
                "                 [--redis HOST:PORT (a private redis-server; emptied!)]\n"
                "                 [--full (365 days, 20000 cases a day, 10 counties)]\n"
                "                 [--baseline-days N (the run without retention; default as\n"
-               "                  --days, 0: none)]\n",
+               "                  --days, 0: none)] [--runs both|retention|baseline (both)]\n"
+               "                 [--restart-only (with --redis: time the restart from a\n"
+               "                  year's store --rounds times; the store is kept)]\n",
                why.c_str());
   return 2;
 }
@@ -187,6 +190,15 @@ int main(int argc, char** argv) {
     } else if (arg == "--days") {
       if (!number(o.year_days) || o.year_days == 0 || o.year_days > 3650)
         return usage("--days needs a number in 1..3650");
+    } else if (arg == "--runs") {
+      const char* v = value();
+      const std::string runs = v != nullptr ? v : "";
+      if (runs != "both" && runs != "retention" && runs != "baseline")
+        return usage("--runs needs both, retention or baseline");
+      o.year_retention_run = runs != "baseline";
+      o.year_baseline_run = runs != "retention";
+    } else if (arg == "--restart-only") {
+      o.year_restart_only = true;
     } else if (arg == "--baseline-days") {
       if (!number(o.year_baseline_days) || o.year_baseline_days > 3650)
         return usage("--baseline-days needs a number in 0..3650");

@@ -30,6 +30,7 @@
 #include "sim/bench/heap_stats.hpp"
 #include "sim/bench/year_people.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -131,6 +132,56 @@ struct run_result {
   double wall_s = 0;
 };
 
+/// Recovers the city from `store` as `hub serve` does at the simulated time `end`, timed:
+/// reading the store, then building the city until it is ready; progress lines say each step.
+restart_figures time_restart(const options& o, const std::shared_ptr<const protocol::hierarchy>& h,
+                             const persistence::store_options& store, bool retain,
+                             protocol::timestamp_ms end, const char* name) {
+  restart_figures r;
+  release_free_memory();
+  manual_runtime rt(o);
+  actors::city_options c;
+  c.wall_now = end;
+  c.retain.cases = c.retain.directives =
+      std::chrono::hours(24 * static_cast<std::int64_t>(o.year_retain_days));
+  const auto t0 = now_ns();
+  auto got = recover_into(h, store, c, retain);
+  const auto t1 = now_ns();
+  auto city = std::make_unique<actors::city>(*rt.sys, h, c);
+  const auto t1b = now_ns();
+  while (!city->ready())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto t2 = now_ns();
+  r.read_ms = ms_between(t0, t1);
+  r.build_ms = ms_between(t1, t2);
+  r.construct_ms = ms_between(t1, t1b);
+  r.cases = got.cases;
+  r.open_cases = got.open_cases;
+  r.directives = got.directives;
+  r.receipts = got.receipts;
+  r.events = got.events;
+  r.requests = got.requests;
+  r.tasks = got.tasks;
+  r.rss = rss_bytes();
+  progress("year: %s restart: read the store %.0f ms (%zu cases, %zu open, %zu department "
+           "tasks, %zu directives with %zu receipts, the event log's last %zu events, the "
+           "request log's last %zu requests), build the city %.0f ms (the city constructed "
+           "%.0f ms: the logs into the bus and the ledger, the read side started from the "
+           "figures and cases, the units spawned; then the units adopting their records "
+           "%.0f ms)",
+           name, r.read_ms, r.cases, r.open_cases, r.tasks, r.directives, r.receipts, r.events,
+           r.requests, r.build_ms, r.construct_ms, r.build_ms - r.construct_ms);
+  std::string steps;
+  for (const auto& [what, took] : got.steps)
+    steps += " " + std::string(what) + " " + std::to_string(took.count());
+  progress("year: %s restart: reading, step by step (ms):%s; %zu figure fields (a unit's day or "
+           "month)",
+           name, steps.c_str(), got.figure_counts);
+  city.reset();
+  rt.sys->await_all_actors_done();
+  return r;
+}
+
 run_result run_one(const options& o, const std::shared_ptr<const protocol::hierarchy>& h,
                    const cast& people_, const persistence::store_options& store, bool retain,
                    int days) {
@@ -202,50 +253,7 @@ run_result run_one(const options& o, const std::shared_ptr<const protocol::hiera
     rt.sys->await_all_actors_done();
   }
   // The restart: recover the city from this Redis, timed.
-  release_free_memory();
-  {
-    manual_runtime rt(o);
-    actors::city_options c;
-    c.wall_now = end;
-    c.retain.cases = c.retain.directives =
-        std::chrono::hours(24 * static_cast<std::int64_t>(o.year_retain_days));
-    const auto t0 = now_ns();
-    auto got = recover_into(h, store, c, retain);
-    const auto t1 = now_ns();
-    auto city = std::make_unique<actors::city>(*rt.sys, h, c);
-    const auto t1b = now_ns();
-    while (!city->ready())
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    const auto t2 = now_ns();
-    auto& r = result.restart;
-    r.read_ms = ms_between(t0, t1);
-    r.build_ms = ms_between(t1, t2);
-    r.construct_ms = ms_between(t1, t1b);
-    r.cases = got.cases;
-    r.open_cases = got.open_cases;
-    r.directives = got.directives;
-    r.receipts = got.receipts;
-    r.events = got.events;
-    r.requests = got.requests;
-    r.tasks = got.tasks;
-    r.rss = rss_bytes();
-    progress("year: %s restart: read the store %.0f ms (%zu cases, %zu open, %zu department "
-             "tasks, %zu directives with %zu receipts, the event log's last %zu events, the "
-             "request log's last %zu requests), build the city %.0f ms (the city constructed "
-             "%.0f ms: the logs into the bus and the ledger, the read side started from the "
-             "figures and cases, the units spawned; then the units adopting their records "
-             "%.0f ms)",
-             name, r.read_ms, r.cases, r.open_cases, r.tasks, r.directives, r.receipts, r.events,
-             r.requests, r.build_ms, r.construct_ms, r.build_ms - r.construct_ms);
-    std::string steps;
-    for (const auto& [what, took] : got.steps)
-      steps += " " + std::string(what) + " " + std::to_string(took.count());
-    progress("year: %s restart: reading, step by step (ms):%s; %zu figure fields (a unit's day or "
-             "month)",
-             name, steps.c_str(), got.figure_counts);
-    city.reset();
-    rt.sys->await_all_actors_done();
-  }
+  result.restart = time_restart(o, h, store, retain, end, name);
   return result;
 }
 
@@ -279,12 +287,40 @@ std::size_t first_month_windows_full(const std::vector<year_figures>& months, in
   return i;
 }
 
+/// `--restart-only`: the restart alone, `rounds` times, from a year's store (kept).
+std::vector<row> restart_only(const options& o, const std::shared_ptr<const protocol::hierarchy>& h,
+                              const persistence::store_options& store) {
+  const auto end = year_start + static_cast<std::int64_t>(o.year_days) * day_ms;
+  std::printf("\nyear: the restart alone, %d rounds, from the store at %s as %d days left it\n",
+              o.rounds, store.address.to_string().c_str(), o.year_days);
+  std::vector<double> total, read, build;
+  for (int k = 0; k < o.rounds; ++k) {
+    const auto r = time_restart(o, h, store, true, end, "retention");
+    read.push_back(r.read_ms);
+    build.push_back(r.build_ms);
+    total.push_back(r.read_ms + r.build_ms);
+    std::printf("  round %d: %.0f ms (read the store %.0f, build the city %.0f)\n", k + 1,
+                total.back(), r.read_ms, r.build_ms);
+    std::fflush(stdout);
+  }
+  auto spread = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return fmt("%.0f ms", v[v.size() / 2]) + fmt(" (%.0f", v.front()) + fmt(" to %.0f)", v.back());
+  };
+  const std::string sec = "the restart alone";
+  return {{sec, "read the store, median (range)", spread(read), "", ""},
+          {sec, "build the city, median (range)", spread(build), "", ""},
+          {sec, "restart, median (range)", spread(total), "", "target <= 5,000 ms"}};
+}
+
 } // namespace
 
 std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hierarchy> h,
                           const cast& people_) {
   std::optional<private_redis> own;
   persistence::store_options store;
+  if (o.year_restart_only && o.year_redis.empty())
+    throw std::runtime_error("--restart-only needs --redis HOST:PORT: the store of a year");
   if (o.year_redis.empty()) {
     own.emplace();
     store.address = {"127.0.0.1", own->port()};
@@ -293,6 +329,8 @@ std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hier
   } else {
     throw std::runtime_error("--redis needs HOST:PORT");
   }
+  if (o.year_restart_only)
+    return restart_only(o, h, store);
   std::printf("\nyear: a year of the city in accelerated time, Redis at %s (emptied first), "
               "%d days from 2026-01-01, %zu cases a day, a directive a day at 09:00 to every "
               "grid of %zu counties, slices of %d simulated minutes\n",
@@ -301,9 +339,10 @@ std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hier
   print_header();
   std::fflush(stdout);
   const int baseline_days = o.year_baseline_days < 0 ? o.year_days : o.year_baseline_days;
-  auto with = run_one(o, h, people_, store, true, o.year_days);
-  std::optional<run_result> without;
-  if (baseline_days > 0)
+  std::optional<run_result> with, without;
+  if (o.year_retention_run)
+    with = run_one(o, h, people_, store, true, o.year_days);
+  if (o.year_baseline_run && baseline_days > 0)
     without = run_one(o, h, people_, store, false, baseline_days);
 
   std::vector<row> rows;
@@ -313,16 +352,17 @@ std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hier
                           std::to_string(o.year_counties) + " counties";
   std::printf("\n");
   print_header();
-  for (const auto& f : with.months)
-    print_month("retention", f);
+  if (with)
+    for (const auto& f : with->months)
+      print_month("retention", f);
   if (without)
     for (const auto& f : without->months)
       print_month("baseline", f);
-  for (auto* r : {&with, without ? &*without : nullptr}) {
+  for (auto* r : {with ? &*with : nullptr, without ? &*without : nullptr}) {
     if (r == nullptr)
       continue;
     const std::string name =
-        r == &with ? "retention" : "baseline (" + std::to_string(baseline_days) + " days) ";
+        r == &*with ? "retention" : "baseline (" + std::to_string(baseline_days) + " days) ";
     const auto& last = r->months.empty() ? year_figures{} : r->months.back();
     rows.push_back({sec, name + " hub RSS at the end", fmt("%.0f MiB", mib(last.rss)), "",
                     fmt("Redis %.0f MiB", mib(last.redis_used)) +
@@ -345,14 +385,16 @@ std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hier
                     "target <= 5,000 ms"});
     rows.push_back({sec, name + " run time", fmt("%.1f s", r->wall_s), "", ""});
   }
-  std::vector<year_figures> hot_redis = with.months;
+  if (!with)
+    return rows; // the verdicts are the retention run's
+  std::vector<year_figures> hot_redis = with->months;
   for (auto& f : hot_redis)
     f.redis_used -= f.archive_bytes;
-  const double restart_ms = with.restart.read_ms + with.restart.build_ms;
+  const double restart_ms = with->restart.read_ms + with->restart.build_ms;
   // Two readings of "flat": from the month after the retention window (the second: the
   // reading before), and from the first month after every window filled (the figures' days
   // too); sim/bench/README.md, "A year in minutes".
-  const std::size_t full = first_month_windows_full(with.months, o.year_retain_days);
+  const std::size_t full = first_month_windows_full(with->months, o.year_retain_days);
   struct reading {
     const char* what;
     std::size_t ref;
@@ -360,7 +402,7 @@ std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hier
   const reading readings[] = {{"after the retention window", 1},
                               {"after every window filled", full}};
   for (const auto& [what, ref] : readings) {
-    const bool enough = with.months.size() >= ref + 2;
+    const bool enough = with->months.size() >= ref + 2;
     const auto flat_word = [&](bool ok) {
       return !enough ? "n/a (no month after the reference)" : ok ? "met" : "MISSED";
     };
@@ -372,8 +414,8 @@ std::vector<row> run_year(const options& o, std::shared_ptr<const protocol::hier
       std::int64_t year_figures::*field;
     };
     const measure measures[] = {
-        {"hub RSS with retention", &with.months, &year_figures::rss},
-        {"jemalloc's live heap with retention", &with.months, &year_figures::live},
+        {"hub RSS with retention", &with->months, &year_figures::rss},
+        {"jemalloc's live heap with retention", &with->months, &year_figures::live},
         {"Redis less the archive, with retention", &hot_redis, &year_figures::redis_used}};
     for (const auto& m : measures) {
       double worst = 0, per_month = 0;
