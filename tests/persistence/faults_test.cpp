@@ -377,5 +377,27 @@ TEST_F(faults_test, a_record_naming_a_unit_the_hierarchy_lacks_is_refused_with_i
   EXPECT_NE(why->find("names unit 411599, which the hierarchy lacks"), std::string::npos) << *why;
 }
 
+// The figures are read beside the rest, on a connection and a thread of their own: a
+// corrupt count there is refused the same way, with its key and field, and no city starts.
+TEST_F(faults_test, a_corrupt_figure_count_is_refused_with_its_place_though_read_apart) {
+  ASSERT_TRUE(start_city());
+  ASSERT_NE(report(P(grid_a1_1, 2), grid_a1_1), 0u);
+  stop_city();
+  auto spy = redis_.connect();
+  const std::int32_t day = 20'000, month = 19'998;
+  const auto key = persistence::keys::figure_day(day);
+  auto put = spy.command({"HSET", key, "3", "1,x"});
+  ASSERT_TRUE(put && put->type == REDIS_REPLY_INTEGER);
+  auto listed = spy.command({"ZADD", persistence::keys::figure_days, std::to_string(day),
+                             std::to_string(day) + ":" + std::to_string(month)});
+  ASSERT_TRUE(listed && listed->type == REDIS_REPLY_INTEGER);
+
+  auto loaded = persistence::recover(*h_, store_options());
+  auto* why = std::get_if<std::string>(&loaded);
+  ASSERT_NE(why, nullptr) << "a corrupt figure count was recovered";
+  EXPECT_NE(why->find(key + " field 3: "), std::string::npos) << *why;
+  EXPECT_NE(why->find("not a unit's figure counts"), std::string::npos) << *why;
+}
+
 } // namespace
 } // namespace hub::testing
