@@ -97,6 +97,28 @@ void flushall(const persistence::redis_address& at) {
     throw std::runtime_error("FLUSHALL failed: " + c.error());
 }
 
+std::int64_t hot_key_bytes(const persistence::redis_address& at) {
+  persistence::redis_connection c{at, std::chrono::seconds(30)};
+  std::int64_t total = 0;
+  std::string cursor = "0";
+  do {
+    auto r = c.command({"SCAN", cursor, "COUNT", "1000"});
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+      return -1;
+    cursor = persistence::text_of(r->element[0]);
+    const auto* batch = r->element[1];
+    for (std::size_t i = 0; i < batch->elements; ++i) {
+      const auto key = persistence::text_of(batch->element[i]);
+      if (key.starts_with("hub:archive:cases:") || key.starts_with("hub:archive:directives:"))
+        continue;
+      auto n = c.command({"MEMORY", "USAGE", key, "SAMPLES", "0"});
+      if (n && n->type == REDIS_REPLY_INTEGER)
+        total += n->integer;
+    }
+  } while (cursor != "0");
+  return total;
+}
+
 std::int64_t redis_info_number(persistence::redis_connection& c, const std::string& field) {
   auto r = c.command({"INFO", "memory"});
   if (!r || r->type != REDIS_REPLY_STRING)

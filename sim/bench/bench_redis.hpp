@@ -33,6 +33,11 @@ private:
 /// Empties the store at `at` (FLUSHALL); throws when it fails.
 void flushall(const persistence::redis_address& at);
 
+/// The bytes of every key but the archive's cases and directives (`hub:archive:cases:*`,
+/// `hub:archive:directives:*`), each measured exactly (`MEMORY USAGE key SAMPLES 0`): what
+/// the hot state, the logs and the figures take. -1 when it cannot be read.
+std::int64_t hot_key_bytes(const persistence::redis_address& at);
+
 /// A field of Redis's INFO (e.g. "used_memory") as a number; -1 when it cannot be read.
 std::int64_t redis_info_number(persistence::redis_connection& c, const std::string& field);
 
