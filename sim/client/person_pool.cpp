@@ -50,10 +50,33 @@ person_pool::connection& person_pool::open_for(const protocol::person& who) {
     on_closed(person, generation, ec ? ec.message() : "closed");
   };
   c.client->set_handlers(std::move(h));
-  c.client->run(settings_.endpoint, settings_.url,
-                gateway::token::issue(settings_.secret, who, token_lifetime));
-  ++opened_total_;
+  if (connecting_ < std::max<std::size_t>(settings_.max_connecting, 1))
+    start(c);
+  else
+    to_connect_.emplace_back(person, generation);
   return c;
+}
+
+void person_pool::start(connection& c) {
+  c.connecting = true;
+  ++connecting_;
+  ++opened_total_;
+  c.client->run(settings_.endpoint, settings_.url,
+                gateway::token::issue(settings_.secret, *c.who, token_lifetime));
+}
+
+void person_pool::done_connecting(connection& c) {
+  if (!c.connecting)
+    return;
+  c.connecting = false;
+  --connecting_;
+  while (connecting_ < std::max<std::size_t>(settings_.max_connecting, 1) && !to_connect_.empty()) {
+    auto [person, generation] = to_connect_.front();
+    to_connect_.pop_front();
+    auto at = connections_.find(person);
+    if (at != connections_.end() && at->second.generation == generation)
+      start(at->second);
+  }
 }
 
 void person_pool::send(const protocol::person& who, const protocol::client_message& msg,
@@ -79,6 +102,7 @@ void person_pool::on_opened(std::uint64_t person, std::uint64_t generation, beas
   if (at == connections_.end() || at->second.generation != generation)
     return;
   auto& c = at->second;
+  done_connecting(c);
   if (ec) {
     ++failed_total_;
     on_closed(person, generation, describe_failure(ec, res));
@@ -108,6 +132,7 @@ void person_pool::on_closed(std::uint64_t person, std::uint64_t generation,
   auto at = connections_.find(person);
   if (at == connections_.end() || at->second.generation != generation)
     return;
+  done_connecting(at->second);
   auto lost = std::move(at->second.in_flight);
   const auto* who = at->second.who;
   set_idle(person, at->second, false);
@@ -143,6 +168,8 @@ void person_pool::close_all() {
     c.client->close();
   connections_.clear();
   idle_.clear();
+  to_connect_.clear();
+  connecting_ = 0;
   unkept_ = 0;
 }
 

@@ -10,6 +10,7 @@
 #include "sim/client/ws_client.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +31,11 @@ public:
     /// flight), least recently used first. Kept connections do not count against it, so a
     /// workload that keeps one connection per grid still bounds the rest.
     std::size_t max_open = 256;
+    /// Connections being opened (TCP connect and upgrade) at a time; the rest wait their turn,
+    /// in order, and their requests with them. Eighteen thousand standing connections opened
+    /// at once overflow the hub's accept queue (4,096 on Linux), and the dropped SYNs are sent
+    /// again only after 1, 3, 7 s: a few thousand at a time connect sooner than all at once.
+    std::size_t max_connecting = 1000;
   };
   /// A message from the hub on `who`'s connection: a reply or an event.
   using message_fn = std::function<void(const protocol::person& who, protocol::server_message&&)>;
@@ -52,7 +58,11 @@ public:
   /// Closes every connection politely.
   void close_all();
 
+  /// Connections, open or on their way (being opened, or waiting their turn to be).
   std::size_t open_connections() const { return connections_.size(); }
+  /// Of those, being opened now, and waiting their turn (settings::max_connecting).
+  std::size_t connecting() const { return connecting_; }
+  std::size_t waiting_to_connect() const { return to_connect_.size(); }
   std::uint64_t opened_total() const { return opened_total_; }
   std::uint64_t failed_total() const { return failed_total_; }
 
@@ -65,11 +75,16 @@ private:
     std::uint64_t generation = 0;                  // tells this connection's callbacks apart
     std::uint64_t last_used = 0;
     bool open = false;
-    bool keep = false; // never closed for being idle
-    bool idle = false; // listed in idle_ (open, not kept, nothing in flight)
+    bool keep = false;       // never closed for being idle
+    bool idle = false;       // listed in idle_ (open, not kept, nothing in flight)
+    bool connecting = false; // being opened: counted in connecting_
   };
 
   connection& open_for(const protocol::person& who);
+  /// Starts opening `c`'s connection.
+  void start(connection& c);
+  /// `c` is no longer being opened (open, failed or gone): the next waiting one starts.
+  void done_connecting(connection& c);
   void on_opened(std::uint64_t person, std::uint64_t generation, beast::error_code ec,
                  const ws_client::response& res);
   void on_message(std::uint64_t person, std::uint64_t generation, protocol::server_message&& m);
@@ -86,6 +101,8 @@ private:
   std::unordered_map<std::uint64_t, connection> connections_; // by person id
   std::size_t unkept_ = 0;                                    // connections not kept
   std::map<std::uint64_t, std::uint64_t> idle_; // last used -> person: those trim may close
+  std::size_t connecting_ = 0;
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> to_connect_; // person, generation
   std::uint64_t clock_ = 0;
   std::uint64_t generation_ = 0;
   std::uint64_t opened_total_ = 0;

@@ -1,6 +1,7 @@
 // The simulator's connection pool against a real `hub serve`: connections opened with `keep`
 // (a standing grid's) stay open and do not count against `max_open`; the others beyond it are
-// closed once idle, least recently used first.
+// closed once idle, least recently used first; at most `max_connecting` are being opened at a
+// time, the rest waiting their turn with their requests.
 
 #include "gateway/net/secret_file.hpp"
 #include "protocol/hierarchy_file.hpp"
@@ -47,13 +48,15 @@ protected:
     fs::remove_all(dir_);
   }
 
-  sim::person_pool::settings settings(std::size_t max_open) const {
+  sim::person_pool::settings settings(std::size_t max_open,
+                                      std::size_t max_connecting = 1000) const {
     sim::person_pool::settings s;
     s.url = *sim::parse_ws_url("ws://127.0.0.1:" + std::to_string(port_) + "/");
     s.endpoint = sim::tcp::endpoint(sim::net::ip::make_address("127.0.0.1"), port_);
     std::string why;
     EXPECT_TRUE(gateway::read_secret(secret_path_, s.secret, why)) << why;
     s.max_open = max_open;
+    s.max_connecting = max_connecting;
     return s;
   }
 
@@ -106,6 +109,42 @@ TEST_F(person_pool_test, kept_connections_stay_and_do_not_count_against_the_boun
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(pool.opened_total(), 7u);
   EXPECT_EQ(pool.open_connections(), 3u + 2u) << "the 3 kept, and the bound's 2";
+  pool.close_all();
+}
+
+TEST_F(person_pool_test, connections_beyond_max_connecting_wait_their_turn_and_lose_nothing) {
+  sim::net::io_context ioc;
+  std::size_t replies = 0, lost = 0, most_connecting = 0;
+  sim::person_pool* watched = nullptr;
+  sim::person_pool pool(
+      ioc, settings(256, 2),
+      [&](const protocol::person&, protocol::server_message&& m) {
+        most_connecting = std::max(most_connecting, watched->connecting());
+        if (sim::reply_id(m) != 0)
+          ++replies;
+      },
+      [&](const protocol::person&, std::vector<std::uint64_t> ids, const std::string&) {
+        lost += ids.size();
+      });
+  watched = &pool;
+  // Eight standing grids subscribe at once, as hub-sim's standing connections do at its start.
+  std::uint64_t id = 0;
+  for (auto grid : {codes::grid_a1_1, codes::grid_a1_2, codes::grid_a2_1, codes::grid_a2_2,
+                    codes::grid_b1_1, codes::grid_b1_2, codes::grid_b2_1, codes::grid_b2_2})
+    pool.send(person(grid), {++id, protocol::subscribe{grid, std::nullopt, false}}, true);
+  EXPECT_EQ(pool.connecting(), 2u);
+  EXPECT_EQ(pool.waiting_to_connect(), 6u);
+  EXPECT_EQ(pool.opened_total(), 2u) << "only two started";
+  const auto until = std::chrono::steady_clock::now() + patience;
+  while (replies + lost < id && std::chrono::steady_clock::now() < until)
+    ioc.run_one_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(replies, 8u) << "every waiting request went out once its connection opened";
+  EXPECT_EQ(lost, 0u);
+  EXPECT_LE(most_connecting, 2u);
+  EXPECT_EQ(pool.connecting(), 0u);
+  EXPECT_EQ(pool.waiting_to_connect(), 0u);
+  EXPECT_EQ(pool.opened_total(), 8u);
+  EXPECT_EQ(pool.open_connections(), 8u);
   pool.close_all();
 }
 
