@@ -129,6 +129,10 @@ bool redis_journal::connect() {
   }
   if (!ok)
     conn_.reset();
+  if (ok && lost_) {
+    std::fprintf(stderr, "store: connected to Redis again; writes are accepted again\n");
+    lost_ = false;
+  }
   return ok;
 }
 
@@ -349,6 +353,7 @@ void redis_journal::run() {
     // Redis is away (or refused): refuse new writes, keep the batches, send them again after
     // a while on a new connection.
     conn_.reset();
+    lost_ = true;
     for (auto& b : in_flight)
       b->sent = false;
     std::unique_lock<std::mutex> lock{mutex_};

@@ -77,6 +77,7 @@ private:
   std::uint64_t request_counter_ = 0; // numbers the answered requests in hub:requests
   std::uint64_t batch_counter_ = 0;   // numbers the batches (hub:meta batch: the last stored)
   bool counters_read_ = false;        // both continued from the store's, on first connect
+  bool lost_ = false;       // Redis went away since the last connection: say when it is back
   std::int32_t fold_ = 0;   // the day the store's figures may be folded up to (batch_script.hpp)
   std::uint64_t epoch_ = 0; // this writer's, in hub:meta writer
   std::atomic<actors::fence> fenced_{actors::fence::none}; // set once, by the writer

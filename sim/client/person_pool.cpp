@@ -17,7 +17,9 @@ person_pool::person_pool(net::io_context& ioc, settings s, message_fn on_message
   : ioc_(ioc)
   , settings_(std::move(s))
   , on_message_(std::move(on_message))
-  , on_lost_(std::move(on_lost)) {}
+  , on_lost_(std::move(on_lost)) {
+  settings_.max_connecting = std::max<std::size_t>(settings_.max_connecting, 1);
+}
 
 person_pool::~person_pool() {
   // The clients' handlers refer to this pool: cut them off before it goes.
@@ -50,7 +52,7 @@ person_pool::connection& person_pool::open_for(const protocol::person& who) {
     on_closed(person, generation, ec ? ec.message() : "closed");
   };
   c.client->set_handlers(std::move(h));
-  if (connecting_ < std::max<std::size_t>(settings_.max_connecting, 1))
+  if (connecting_ < settings_.max_connecting)
     start(c);
   else
     to_connect_.emplace_back(person, generation);
@@ -70,7 +72,7 @@ void person_pool::done_connecting(connection& c) {
     return;
   c.connecting = false;
   --connecting_;
-  while (connecting_ < std::max<std::size_t>(settings_.max_connecting, 1) && !to_connect_.empty()) {
+  while (connecting_ < settings_.max_connecting && !to_connect_.empty()) {
     auto [person, generation] = to_connect_.front();
     to_connect_.pop_front();
     auto at = connections_.find(person);

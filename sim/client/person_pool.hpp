@@ -35,6 +35,7 @@ public:
     /// in order, and their requests with them. Eighteen thousand standing connections opened
     /// at once overflow the hub's accept queue (4,096 on Linux), and the dropped SYNs are sent
     /// again only after 1, 3, 7 s: a few thousand at a time connect sooner than all at once.
+    /// 0 counts as 1.
     std::size_t max_connecting = 1000;
   };
   /// A message from the hub on `who`'s connection: a reply or an event.
