@@ -11,28 +11,26 @@ namespace hub::actors {
 // -- outbound -------------------------------------------------------------------------------
 
 outbound::~outbound() {
-  delete msgpack_.load(std::memory_order_relaxed);
-  delete json_.load(std::memory_order_relaxed);
+  for (auto* slot : {&msgpack_, &json_})
+    if (auto* made = slot->load(std::memory_order_relaxed))
+      intrusive_ptr_release(made);
 }
 
-template <class Encode>
-const std::string& outbound::cached(std::atomic<const std::string*>& slot, Encode encode) const {
+const frame_bytes& outbound::encoded(bool text) const {
+  auto& slot = text ? json_ : msgpack_;
   if (auto* done = slot.load(std::memory_order_acquire))
     return *done;
-  auto made = std::make_unique<const std::string>(encode(msg_));
-  const std::string* expected = nullptr;
-  if (slot.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel))
-    return *made.release();
-  return *expected; // another thread's encoding won; ours is freed
+  auto* made = new frame_bytes(protocol::encode_frame(msg_, text));
+  intrusive_ptr_add_ref(made); // the slot's reference
+  const frame_bytes* expected = nullptr;
+  if (slot.compare_exchange_strong(expected, made, std::memory_order_acq_rel))
+    return *made;
+  intrusive_ptr_release(made); // another thread's encoding won; ours is freed
+  return *expected;
 }
 
 std::string_view outbound::payload(std::string_view frame) {
   return frame.substr(protocol::frame_header_size(frame.data()));
-}
-
-std::string_view outbound::frame(bool text) const {
-  auto make = [text](const protocol::server_message& m) { return protocol::encode_frame(m, text); };
-  return text ? cached(json_, make) : cached(msgpack_, make);
 }
 
 void reply(const sink_ptr& to, protocol::server_message msg) {
@@ -180,21 +178,22 @@ constexpr std::size_t small_queue = 4096;
 
 void bus::hand_out(std::unique_lock<std::mutex>& guard) {
   std::vector<queued> batch;
-  std::vector<std::string> frames;
   while (!queue_.empty()) {
     batch.swap(queue_);
     guard.unlock();
-    frames.clear();
+    bool encoded = false;
     for (const auto& q : batch) {
-      // Encoded once here, before any sink has it: the sessions write this cached frame, and
-      // the kept event becomes a copy of it.
-      if (q.seq != 0)
-        frames.emplace_back(decodable(q.msg->message()) ? q.msg->frame(false) : "");
+      // Encoded once here, before any sink has it: the sessions write this frame, and the
+      // kept event keeps it once the message is gone.
+      if (q.seq != 0 && decodable(q.msg->message())) {
+        q.msg->frame(false);
+        encoded = true;
+      }
       deliver(q);
     }
-    if (!frames.empty()) {
+    if (encoded) {
       guard.lock();
-      compact(batch, frames);
+      compact(batch);
       guard.unlock();
     }
     batch.clear(); // frees delivered messages outside the lock
@@ -204,16 +203,12 @@ void bus::hand_out(std::unique_lock<std::mutex>& guard) {
     std::vector<queued>().swap(queue_);
 }
 
-void bus::compact(const std::vector<queued>& batch, std::vector<std::string>& frames) {
-  std::size_t f = 0;
+void bus::compact(const std::vector<queued>& batch) {
   std::size_t i = kept_.size();
   bool first = true;
   for (const auto& q : batch) {
-    if (q.seq == 0)
-      continue; // an aggregate: never kept
-    auto& frame = frames[f++];
-    if (frame.empty())
-      continue; // kept whole
+    if (q.seq == 0 || !decodable(q.msg->message()))
+      continue; // an aggregate (never kept), or an event kept whole
     if (first) {
       i = kept_.lower_bound(q.seq);
       first = false;
@@ -224,7 +219,7 @@ void bus::compact(const std::vector<queued>& batch, std::vector<std::string>& fr
       return;
     auto& k = kept_[i];
     if (k.seq == q.seq && k.msg == q.msg) {
-      k.frame = std::move(frame);
+      k.frame = q.msg->shared_frame(false);
       k.msg.reset(); // never the last reference: the batch holds one
     }
   }
@@ -419,7 +414,7 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
   // What the step hands out: a kept message, or a kept frame decoded outside the lock.
   struct found {
     outbound_ptr msg;
-    std::string frame;
+    frame_ref frame;
     protocol::unit_code unit = 0;
   };
   std::vector<found> out;
@@ -436,7 +431,7 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
       if (matches(k, topic, topic_at) && !had_already(mine, topic, k)) {
         if (chunk != 0 && out.size() == chunk)
           break;
-        out.push_back({k.msg, k.msg ? std::string{} : k.frame, k.unit});
+        out.push_back({k.msg, k.msg ? frame_ref{} : k.frame, k.unit});
       }
       sub.upto = k.seq;
     }
@@ -466,8 +461,7 @@ bool bus::replay_step(std::unique_lock<std::mutex>& guard, subscription& sub) {
       sink->send(std::move(m.msg));
       continue;
     }
-    auto body = std::string_view{m.frame}.substr(protocol::frame_header_size(m.frame.data()));
-    auto decoded = protocol::decode_server(body);
+    auto decoded = protocol::decode_server(outbound::payload(m.frame->view()));
     if (auto* msg = std::get_if<protocol::server_message>(&decoded))
       sink->send(std::make_shared<const outbound>(std::move(*msg), m.unit, std::move(m.frame)));
   }
@@ -587,7 +581,7 @@ void bus::restore(std::uint64_t last_seq, std::vector<stored_event> events) {
                   e.to});
       continue;
     }
-    std::string frame{outbound{std::move(e.message), e.unit}.frame(false)};
+    auto frame = outbound{std::move(e.message), e.unit}.shared_frame(false);
     kept_.push({e.seq, nullptr, std::move(frame), e.unit, index_of(e.unit), e.to});
   }
 }
@@ -613,9 +607,9 @@ std::size_t bus::kept_bytes() const {
   for (std::size_t i = 0; i < kept_.size(); ++i) {
     const auto& k = kept_[i];
     if (k.msg)
-      bytes += sizeof(outbound);      // and what its strings hold: not counted
-    else if (k.frame.capacity() > 15) // beyond the string's own small buffer
-      bytes += k.frame.capacity() + 1;
+      bytes += sizeof(outbound); // and what its strings hold: not counted
+    else if (k.frame)
+      bytes += k.frame->heap_bytes();
   }
   return bytes;
 }

@@ -25,6 +25,9 @@
 #include "protocol/hierarchy.hpp"
 #include "protocol/messages.hpp"
 
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -40,6 +43,22 @@
 
 namespace hub::actors {
 
+/// A message's encoded frame: made once, never changed, and shared by the message that made it
+/// and the bus's kept event, which keeps it after the message is gone (no copy per event).
+class frame_bytes : public boost::intrusive_ref_counter<frame_bytes, boost::thread_safe_counter> {
+public:
+  explicit frame_bytes(std::string bytes)
+    : bytes_(std::move(bytes)) {}
+  std::string_view view() const { return bytes_; }
+  /// What it holds on the heap, itself included.
+  std::size_t heap_bytes() const { return sizeof(*this) + bytes_.capacity() + 1; }
+
+private:
+  const std::string bytes_;
+};
+
+using frame_ref = boost::intrusive_ptr<const frame_bytes>;
+
 /// One message on its way to clients, encoded at most once per format however many
 /// sessions receive it. Thread-safe: sessions on different threads may ask at once.
 /// Each form is kept as the whole WebSocket frame a server sends (RFC 6455 5.2: FIN, no
@@ -50,12 +69,12 @@ public:
   outbound(protocol::server_message msg, protocol::unit_code unit)
     : msg_(std::move(msg))
     , unit_(unit) {}
-  /// The same, with its MessagePack frame made already (`msgpack_frame`, as frame(false)
-  /// would make it): a kept event brought back for a replay.
-  outbound(protocol::server_message msg, protocol::unit_code unit, std::string msgpack_frame)
+  /// The same, with its MessagePack frame made already (as frame(false) would make it): a
+  /// kept event brought back for a replay.
+  outbound(protocol::server_message msg, protocol::unit_code unit, frame_ref msgpack_frame)
     : msg_(std::move(msg))
     , unit_(unit)
-    , msgpack_(new const std::string(std::move(msgpack_frame))) {}
+    , msgpack_(msgpack_frame.detach()) {}
   ~outbound();
   outbound(const outbound&) = delete;
   outbound& operator=(const outbound&) = delete;
@@ -68,23 +87,25 @@ public:
   std::string_view json() const { return payload(frame(true)); }
   /// The whole frame (protocol/frame.hpp): binary with the MessagePack encoding, or text
   /// with the JSON one.
-  std::string_view frame(bool text) const;
+  std::string_view frame(bool text) const { return encoded(text).view(); }
+  /// The same frame, to keep beyond the message.
+  frame_ref shared_frame(bool text) const { return frame_ref{&encoded(text)}; }
 
 private:
   friend class bus; // stamps the sequence number before the message is shared
 
-  /// The encoding cached in `slot`, made by `encode` on first use. Two threads may both
-  /// encode; one result is kept. A pointer per form rather than a string and a once_flag:
-  /// the bus keeps 65,536 of these, most of them never encoded, and each is 56 bytes smaller.
-  template <class Encode>
-  const std::string& cached(std::atomic<const std::string*>& slot, Encode encode) const;
+  /// The frame of the form asked for, made on first use.
+  const frame_bytes& encoded(bool text) const;
   /// A frame's payload: what follows its header.
   static std::string_view payload(std::string_view frame);
 
   protocol::server_message msg_;
   protocol::unit_code unit_;
-  mutable std::atomic<const std::string*> msgpack_{nullptr};
-  mutable std::atomic<const std::string*> json_{nullptr};
+  /// Each form, made on first use; the slot holds one reference. Two threads may both
+  /// encode; one result is kept. A pointer per form rather than a frame and a once_flag: the
+  /// bus keeps 65,536 of these, most of them never encoded.
+  mutable std::atomic<const frame_bytes*> msgpack_{nullptr};
+  mutable std::atomic<const frame_bytes*> json_{nullptr};
 };
 
 using outbound_ptr = std::shared_ptr<const outbound>;
@@ -238,7 +259,7 @@ private:
   struct kept {
     std::uint64_t seq = 0;
     outbound_ptr msg;
-    std::string frame;                // when msg is null
+    frame_ref frame;                  // when msg is null
     protocol::unit_code unit = 0;     // the event's unit
     std::uint32_t at = unknown_index; // its index
     reach to = reach::subtree_watchers;
@@ -287,9 +308,9 @@ private:
   /// Delivers the queue until it is empty (the role held; lock held on entry and return,
   /// released while delivering). Then gives back a burst-sized queue's memory.
   void hand_out(std::unique_lock<std::mutex>& guard);
-  /// Replaces the kept events of `batch` (delivered, in sequence order) by their frames
-  /// (`frames`, one per event of the batch, aggregates skipped). Lock held.
-  void compact(const std::vector<queued>& batch, std::vector<std::string>& frames);
+  /// Replaces the kept events of `batch` (delivered, in sequence order) by their frames,
+  /// shared with the messages that made them. Lock held.
+  void compact(const std::vector<queued>& batch);
   /// Delivers the queue until it is empty, then gives up the role. Lock held on entry
   /// (released while delivering), released on return.
   void deliver_queue(std::unique_lock<std::mutex> guard);
