@@ -177,10 +177,15 @@ constexpr std::size_t small_queue = 4096;
 } // namespace
 
 void bus::hand_out(std::unique_lock<std::mutex>& guard) {
-  std::vector<queued> batch;
+  // One lock a batch: the kept events of a batch are compacted under the same hold that
+  // takes the next one, and a batch's messages are freed outside the lock while the next is
+  // handed out. Publishers take the lock for every event; the fewer times the deliverer
+  // wants it, the less they wait for each other.
+  std::vector<queued> batch, delivered;
   while (!queue_.empty()) {
     batch.swap(queue_);
     guard.unlock();
+    delivered.clear();
     bool encoded = false;
     for (const auto& q : batch) {
       // Encoded once here, before any sink has it: the sessions write this frame, and the
@@ -191,16 +196,16 @@ void bus::hand_out(std::unique_lock<std::mutex>& guard) {
       }
       deliver(q);
     }
-    if (encoded) {
-      guard.lock();
+    relock_soon(guard);
+    if (encoded)
       compact(batch);
-      guard.unlock();
-    }
-    batch.clear(); // frees delivered messages outside the lock
-    guard.lock();
+    delivered.swap(batch); // batch is empty again
   }
   if (queue_.capacity() > small_queue)
     std::vector<queued>().swap(queue_);
+  guard.unlock();
+  delivered.clear();
+  relock_soon(guard);
 }
 
 void bus::compact(const std::vector<queued>& batch) {

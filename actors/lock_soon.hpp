@@ -14,15 +14,22 @@
 
 namespace hub::actors {
 
-inline std::unique_lock<std::mutex> lock_soon(std::mutex& m) {
+/// Takes `guard`'s mutex again (it is not held), spinning briefly first.
+inline void relock_soon(std::unique_lock<std::mutex>& guard) {
   for (int i = 0; i < 64; ++i) {
-    if (m.try_lock())
-      return std::unique_lock<std::mutex>{m, std::adopt_lock};
+    if (guard.try_lock())
+      return;
 #if defined(__x86_64__) || defined(__i386__)
     _mm_pause();
 #endif
   }
-  return std::unique_lock<std::mutex>{m};
+  guard.lock();
+}
+
+inline std::unique_lock<std::mutex> lock_soon(std::mutex& m) {
+  std::unique_lock<std::mutex> guard{m, std::defer_lock};
+  relock_soon(guard);
+  return guard;
 }
 
 } // namespace hub::actors

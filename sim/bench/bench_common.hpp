@@ -30,6 +30,7 @@ struct options {
   std::size_t window = 20'000;          // memory: reports in flight at most
   int rounds = 5;                       // repetitions of each timed benchmark
   int threads = 2;                      // scheduler.max-threads
+  int burst = 0; // directive: directives a burst issues after each round (0: no burst)
   /// scheduler.policy for ours and the baselines alike: "stealing" (CAF's default, the bare
   /// trees' best) or "sharing" (`hub serve`'s default, gateway/main.cpp).
   std::string scheduler = "stealing";

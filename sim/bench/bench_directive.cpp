@@ -49,9 +49,12 @@ namespace {
 class tracker {
 public:
   explicit tracker(std::size_t grids)
-    : total_(grids) {}
+    : grids_(grids)
+    , total_(grids) {}
 
-  void start() {
+  /// A new phase, in which `directives` directives reach every grid.
+  void start(std::size_t directives = 1) {
+    total_ = grids_ * directives;
     arrived_ = 0;
     accepted_ = 0;
     failed_ = 0;
@@ -104,7 +107,8 @@ public:
   waiter signal;
 
 private:
-  const std::size_t total_;
+  const std::size_t grids_;
+  std::size_t total_; // set by start, before the phase's first event
   std::atomic<std::uint32_t> arrived_{0};
   std::atomic<std::uint32_t> accepted_{0};
   std::atomic<std::uint32_t> failed_{0};
@@ -129,10 +133,13 @@ public:
   static constexpr std::uint32_t no_grid = UINT32_MAX;
 
   /// Starts phase `p`; with `sign_on_arrival` every grid signs as soon as the directive arrives.
-  void start(std::uint64_t p, bool sign_on_arrival) {
+  /// With `burst`, the phase issues many directives (request ids base + 1, + 2, ...) and
+  /// counts every arrival of any of them; nobody signs.
+  void start(std::uint64_t p, bool sign_on_arrival, bool burst = false) {
     directive_ = 0;
     t_ack_ = 0;
-    sign_on_arrival_ = sign_on_arrival;
+    sign_on_arrival_ = sign_on_arrival && !burst;
+    burst_ = burst;
     base_ = phase_base(p);
   }
 
@@ -147,6 +154,19 @@ public:
   void send(actors::outbound_ptr out) override {
     const auto& msg = out->message();
     const auto base = base_.load(std::memory_order_relaxed);
+    if (burst_.load(std::memory_order_relaxed)) {
+      if (auto* d = std::get_if<protocol::directive_event>(&msg)) {
+        if (d->recipient != 0 && d->action == directive_action::issue)
+          tracker_.arrived();
+      } else if (auto* e = std::get_if<protocol::error>(&msg);
+                 e && (e->id & ~0xffffffffull) == base) {
+        std::lock_guard<std::mutex> guard{mutex_};
+        if (first_error_.empty())
+          first_error_ = std::string(protocol::to_string(e->code)) + ": " + e->message;
+        tracker_.failed();
+      }
+      return;
+    }
     if (auto* d = std::get_if<protocol::directive_event>(&msg)) {
       if (d->id == 0 || d->id != directive_.load(std::memory_order_relaxed))
         return;
@@ -200,6 +220,7 @@ private:
   std::atomic<std::uint64_t> base_{0};
   std::atomic<protocol::directive_id> directive_{0};
   std::atomic<bool> sign_on_arrival_{false};
+  std::atomic<bool> burst_{false};
   std::atomic<std::int64_t> t_ack_{0};
   std::mutex mutex_;
   std::string first_error_;
@@ -237,6 +258,7 @@ struct figures {
   double split_fanout_ms = 0, split_signs_ms = 0, submit_ms = 0;
   double auto_ms = 0;                                           // bare only
   double round_cpu_ms = 0, fanout_cpu_ms = 0, signs_cpu_ms = 0; // process CPU, all threads
+  double burst_ms = 0, burst_cpu_ms = 0; // --burst: first issue -> last arrival, and its CPU
 };
 
 /// Every timed round's figures (the warm-up's left out), for the table.
@@ -244,8 +266,13 @@ struct samples {
   std::vector<double> ack, fan, signed_, round, s_fan, s_signs, s_submit;
   std::vector<double> b_fan, b_signed, b_round, b_s_fan, b_s_signs, b_auto;
   std::vector<double> cpu_round, cpu_fan, cpu_signs, b_cpu_round, b_cpu_fan, b_cpu_signs;
+  std::vector<double> burst, burst_cpu, b_burst, b_burst_cpu;
 
   void add(const figures& f, const figures& b) {
+    burst.push_back(f.burst_ms);
+    burst_cpu.push_back(f.burst_cpu_ms);
+    b_burst.push_back(b.burst_ms);
+    b_burst_cpu.push_back(b.burst_cpu_ms);
     ack.push_back(f.ack_ms);
     fan.push_back(f.fanout_ms);
     signed_.push_back(f.signed_ms);
@@ -391,6 +418,44 @@ public:
     return f;
   }
 
+  /// Ours, --burst: `n` directives to every grid issued back to back, nobody signing, until
+  /// every grid's arrival event of every one of them has reached the client. The directives
+  /// stay open (as a burst's do in the hub).
+  void ours_burst(int n, figures& f) {
+    ours_.start(static_cast<std::size_t>(n));
+    sink_->start(++phase_, false, true);
+    const auto base = phase_base(phase_);
+    // As hub-load's leader does before its burst: each arrival event then has one watcher,
+    // its grid's, rather than the grid's and the city's, which the bus would match up.
+    city_->submit(people_.city_leader, {base | 0xffffffffull, protocol::unsubscribe{411500}},
+                  sink_);
+    const auto c0 = cpu_ns();
+    const auto t0 = now_ns();
+    for (int k = 0; k < n; ++k)
+      city_->submit(people_.city_leader, {base + k + 1, to_every_grid()}, sink_);
+    ours_.wait_arrived();
+    f.burst_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    if (ours_.failures() != 0)
+      fail("a directive of the burst was refused");
+    f.burst_ms = ms_between(t0, ours_.t_arrived());
+    city_->submit(people_.city_leader, {base | 0xfffffffeull, protocol::subscribe{411500}}, sink_);
+    sink_->start(++phase_, false); // the burst's figure waves are not counted
+    std::this_thread::sleep_for(settle_time(o_));
+  }
+
+  /// The bare tree, --burst: `n` fan-outs back to back until every grid has had every one.
+  void bare_burst(int n, figures& f) {
+    bare_.start(static_cast<std::size_t>(n));
+    bare_listener_.start(bare_round_no_ + 1, false);
+    const auto c0 = cpu_ns();
+    const auto t0 = now_ns();
+    for (int k = 0; k < n; ++k)
+      tree_->fanout(++bare_round_no_, false);
+    bare_.wait_arrived();
+    f.burst_cpu_ms = static_cast<double>(cpu_ns() - c0) / 1e6;
+    f.burst_ms = ms_between(t0, bare_.t_arrived());
+  }
+
   /// Stops the city's actors (the bare tree and the actor system stay until destruction).
   void stop_city() { city_.reset(); }
 
@@ -403,10 +468,8 @@ private:
       city_->submit(people_.city_leader, {sub++, protocol::subscribe{h_->units[g].code}}, sink_);
   }
 
-  /// Issues a directive to every grid; returns t0.
-  std::int64_t issue(bool sign_on_arrival) {
-    ours_.start();
-    sink_->start(++phase_, sign_on_arrival);
+  /// A directive from the city to every grid.
+  protocol::directive_issue to_every_grid() {
     protocol::directive_issue d;
     d.channel = 0;
     d.title = "防汛检查";
@@ -415,6 +478,14 @@ private:
     d.target.kind = protocol::target_kind::level;
     d.target.level = protocol::unit_kind::grid;
     d.target.units = {411500};
+    return d;
+  }
+
+  /// Issues a directive to every grid; returns t0.
+  std::int64_t issue(bool sign_on_arrival) {
+    ours_.start();
+    sink_->start(++phase_, sign_on_arrival);
+    auto d = to_every_grid();
     const auto t0 = now_ns();
     city_->submit(people_.city_leader, {phase_base(phase_), std::move(d)}, sink_);
     ours_.signal.wait([&] { return sink_->t_ack() != 0; }, "the issue's ack");
@@ -498,6 +569,38 @@ std::vector<row> table(const options& o, std::size_t grids, const samples& s) {
   ratio("ratio round       ours / bare auto receipts", s.round, s.b_auto,
         "bare does no client step here");
   ratio("ratio CPU round   ours / bare", s.cpu_round, s.b_cpu_round);
+  if (o.burst == 0)
+    return rows;
+  // Per grid arrival: the burst's CPU over its directives x grids arrivals.
+  const double arrivals = static_cast<double>(o.burst) * static_cast<double>(grids);
+  auto per_arrival = [&](const std::vector<double>& cpu_ms) {
+    std::vector<double> us;
+    for (double ms : cpu_ms)
+      us.push_back(ms * 1000.0 / arrivals);
+    return us;
+  };
+  const std::string bsec = "burst of " + std::to_string(o.burst) + " directives to every grid, " +
+                           "back to back, nobody signing (one after each round)";
+  auto add_us = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
+    auto m = summarise(v);
+    rows.push_back(
+        {bsec, std::move(what), fmt("%.2f us", m.median), fmt("%.2f us", m.min), std::move(note)});
+  };
+  auto add_ms = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
+    auto m = summarise(v);
+    rows.push_back(
+        {bsec, std::move(what), fmt("%.1f ms", m.median), fmt("%.1f ms", m.min), std::move(note)});
+  };
+  add_ms("ours  burst: first issue -> last arrival event", s.burst);
+  add_ms("bare  burst: first fan-out -> last arrival", s.b_burst);
+  add_us("CPU   ours per grid arrival", per_arrival(s.burst_cpu),
+         "process CPU: unit actors, bus, the client's sink");
+  add_us("CPU   bare per grid arrival", per_arrival(s.b_burst_cpu), "a CAF message per unit");
+  rows.push_back({bsec,
+                  "ratio CPU burst   ours / bare",
+                  fmt("%.2fx", summarise(s.burst_cpu).median / summarise(s.b_burst_cpu).median),
+                  fmt("%.2fx", summarise(s.burst_cpu).min / summarise(s.b_burst_cpu).min),
+                  {}});
   return rows;
 }
 
@@ -516,6 +619,12 @@ std::vector<row> run_directive(const options& o, std::shared_ptr<const protocol:
              name.c_str(), f.ack_ms, f.fanout_ms, f.signed_ms, f.round_ms, f.round_cpu_ms,
              f.split_fanout_ms, f.split_signs_ms, f.submit_ms);
     auto b = bench.bare_round();
+    if (o.burst != 0) {
+      bench.ours_burst(o.burst, f);
+      bench.bare_burst(o.burst, b);
+      progress("directive %s: burst of %d: ours %.1f ms (CPU %.1f ms), bare %.1f ms (CPU %.1f ms)",
+               name.c_str(), o.burst, f.burst_ms, f.burst_cpu_ms, b.burst_ms, b.burst_cpu_ms);
+    }
     progress("directive %s: bare  fan-out %.1f ms, all signed %.1f ms, tally %.1f ms (CPU %.1f ms) "
              "| split: fan-out %.1f ms, signs %.1f ms (submitting %.1f ms) | auto receipts %.1f ms",
              name.c_str(), b.fanout_ms, b.signed_ms, b.round_ms, b.round_cpu_ms, b.split_fanout_ms,

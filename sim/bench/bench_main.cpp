@@ -8,6 +8,8 @@
 //             [--query-shape consoles|trickle|both (both)] [--consoles N (64)]
 //             [--memory-cases N (1000000)] [--window N (20000)]
 //             [--rounds N (5)] [--threads N (2)] [--scheduler stealing|sharing (stealing)]
+//             [--burst N (0; directive: after each round, N directives to every grid back to
+//             back, ours and bare)]
 //             [--flush-ms N (1000)]
 //             [--remembered N (0: the city's default)] [--seed N]
 //             [--caf KEY=VALUE (repeatable: extra CAF settings)] [--windows]
@@ -50,6 +52,8 @@ int usage(const std::string& why) {
                "                 [--consoles N (64: the consoles sharing 1,000 queries/s)]\n"
                "                 [--memory-cases N (1000000)] [--window N (20000)]\n"
                "                 [--rounds N (5)] [--threads N (2)]\n"
+               "                 [--burst N (0: none; directive: after each round, N\n"
+               "                  directives to every grid back to back, ours and bare)]\n"
                "                 [--scheduler stealing|sharing (stealing: CAF's default)]\n"
                "                 [--flush-ms N (1000)]\n"
                "                 [--remembered N (0: the city's default)] [--seed N]\n"
@@ -164,6 +168,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--rounds") {
       if (!number(o.rounds) || o.rounds == 0)
         return usage("--rounds needs a positive number");
+    } else if (arg == "--burst") {
+      if (!number(o.burst) || o.burst > 10'000)
+        return usage("--burst needs a number up to 10000");
     } else if (arg == "--threads") {
       if (!number(o.threads) || o.threads == 0)
         return usage("--threads needs a positive number");
