@@ -5,6 +5,7 @@
 #include "protocol/frame.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace hub::actors {
 
@@ -61,15 +62,14 @@ std::uint32_t bus::index_of(protocol::unit_code code) const {
 
 // -- the kept events ------------------------------------------------------------------------
 
-outbound_ptr bus::ring::push(kept k) {
+bus::kept bus::ring::push(kept k) {
   if (size_ < slots_.size()) {
-    slots_[(head_ + size_++) % slots_.size()] = std::move(k);
-    return nullptr;
+    slots_[slot(size_++)] = std::move(k);
+    return {};
   }
   gone_ = slots_[head_].seq;
-  auto evicted = std::move(slots_[head_].msg);
-  slots_[head_] = std::move(k);
-  head_ = (head_ + 1) % slots_.size();
+  auto evicted = std::exchange(slots_[head_], std::move(k));
+  head_ = slot(1);
   return evicted;
 }
 
@@ -95,7 +95,7 @@ std::uint64_t bus::publish(protocol::unit_code unit, protocol::server_message ev
   auto built = std::make_shared<outbound>(std::move(event), unit);
   const auto at = index != unknown_index ? index : index_of(unit);
   const auto aud = to == reach::unit_watchers ? audience::unit : audience::subtree;
-  outbound_ptr evicted;
+  kept evicted;
   auto guard = lock_soon(mutex_);
   seq_ = seq != 0 ? seq : seq_ + 1;
   seq = seq_;

@@ -272,10 +272,11 @@ private:
       : slots_(capacity) {}
     std::size_t size() const { return size_; }
     /// The `k`-th oldest.
-    const kept& operator[](std::size_t k) const { return slots_[(head_ + k) % slots_.size()]; }
-    kept& operator[](std::size_t k) { return slots_[(head_ + k) % slots_.size()]; }
-    /// Keeps `k` (sequence numbers ascending); returns the evicted oldest message, if any.
-    outbound_ptr push(kept k);
+    const kept& operator[](std::size_t k) const { return slots_[slot(k)]; }
+    kept& operator[](std::size_t k) { return slots_[slot(k)]; }
+    /// Keeps `k` (sequence numbers ascending); returns the evicted oldest event (empty when
+    /// none was), for the caller to free outside the lock.
+    kept push(kept k);
     /// Position of the oldest event with seq >= `seq` (size() when none).
     std::size_t lower_bound(std::uint64_t seq) const;
     /// Every event up to this sequence number is no longer kept (0: none was dropped).
@@ -284,6 +285,13 @@ private:
     void gone_up_to(std::uint64_t seq) { gone_ = std::max(gone_, seq); }
 
   private:
+    /// The slot of the `k`-th oldest (k < capacity): a wrap by one subtraction, not a
+    /// division, since the deliverer walks the ring under the bus's lock.
+    std::size_t slot(std::size_t k) const {
+      const auto i = head_ + k;
+      return i < slots_.size() ? i : i - slots_.size();
+    }
+
     std::vector<kept> slots_;
     std::size_t head_ = 0; // the oldest
     std::size_t size_ = 0;
