@@ -799,32 +799,18 @@ void write_message(map_writer& w, const server_message& msg) {
   std::visit([&](const auto& m) { fields<std::decay_t<decltype(m)>>::write(w, m); }, msg);
 }
 
-/// Calls `finish(w)` with a writer holding `msg`, written into this thread's scratch buffer:
-/// every event the hub sends is encoded once, and the buffer is not allocated each time. A
-/// buffer grown beyond `kept_scratch` by a large result is given back afterwards.
-template <class Finish>
-std::string write_with_scratch(const server_message& msg, Finish finish) {
-  constexpr std::size_t kept_scratch = 64 * 1024;
-  thread_local msgpack::sbuffer scratch{256};
-  std::string out;
-  {
-    map_writer w{scratch};
-    write_message(w, msg);
-    out = finish(w);
-  }
-  if (scratch.size() > kept_scratch)
-    scratch = msgpack::sbuffer{256};
-  return out;
-}
-
 } // namespace
 
 std::string pack(const server_message& msg) {
-  return write_with_scratch(msg, [](const map_writer& w) { return w.finish(); });
+  map_writer w;
+  write_message(w, msg);
+  return w.finish();
 }
 
 std::string pack_frame(const server_message& msg) {
-  return write_with_scratch(msg, [](const map_writer& w) { return w.finish_frame(); });
+  map_writer w;
+  write_message(w, msg);
+  return w.finish_frame();
 }
 
 } // namespace hub::protocol::detail

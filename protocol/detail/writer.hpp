@@ -30,13 +30,6 @@ using packer = msgpack::packer<msgpack::sbuffer>;
 class map_writer {
 public:
   map_writer() = default;
-  /// Writes the entries into `scratch` (cleared first) rather than into a buffer of its own:
-  /// a message's top-level map reuses one buffer per thread instead of allocating one.
-  explicit map_writer(msgpack::sbuffer& scratch)
-    : own_(0)
-    , buf_(scratch) {
-    buf_.clear();
-  }
   map_writer(const map_writer&) = delete; // pk_ points into buf_
   map_writer& operator=(const map_writer&) = delete;
 
@@ -151,8 +144,7 @@ private:
     pk_.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
   }
 
-  msgpack::sbuffer own_{256};
-  msgpack::sbuffer& buf_{own_};
+  msgpack::sbuffer buf_{256};
   packer pk_{buf_};
   std::uint32_t count_ = 0;
 };

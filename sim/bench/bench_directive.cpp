@@ -526,12 +526,13 @@ private:
 /// The result table: ours, the bare tree, the CPU times and the ratios.
 std::vector<row> table(const options& o, std::size_t grids, const samples& s) {
   std::vector<row> rows;
-  const std::string sec = "directive to " + std::to_string(grids) + " grids, all sign (" +
-                          std::to_string(o.rounds) + " rounds + 1 warm-up)";
+  // The section and the unit the rows below go under (the burst's come last).
+  std::string sec = "directive to " + std::to_string(grids) + " grids, all sign (" +
+                    std::to_string(o.rounds) + " rounds + 1 warm-up)";
+  const char* unit = "%.1f ms";
   auto add = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
     auto m = summarise(v);
-    rows.push_back(
-        {sec, std::move(what), fmt("%.1f ms", m.median), fmt("%.1f ms", m.min), std::move(note)});
+    rows.push_back({sec, std::move(what), fmt(unit, m.median), fmt(unit, m.min), std::move(note)});
   };
   auto ratio = [&](std::string what, const std::vector<double>& a, const std::vector<double>& b,
                    std::string note = {}) {
@@ -579,28 +580,15 @@ std::vector<row> table(const options& o, std::size_t grids, const samples& s) {
       us.push_back(ms * 1000.0 / arrivals);
     return us;
   };
-  const std::string bsec = "burst of " + std::to_string(o.burst) + " directives to every grid, " +
-                           "back to back, nobody signing (one after each round)";
-  auto add_us = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
-    auto m = summarise(v);
-    rows.push_back(
-        {bsec, std::move(what), fmt("%.2f us", m.median), fmt("%.2f us", m.min), std::move(note)});
-  };
-  auto add_ms = [&](std::string what, const std::vector<double>& v, std::string note = {}) {
-    auto m = summarise(v);
-    rows.push_back(
-        {bsec, std::move(what), fmt("%.1f ms", m.median), fmt("%.1f ms", m.min), std::move(note)});
-  };
-  add_ms("ours  burst: first issue -> last arrival event", s.burst);
-  add_ms("bare  burst: first fan-out -> last arrival", s.b_burst);
-  add_us("CPU   ours per grid arrival", per_arrival(s.burst_cpu),
-         "process CPU: unit actors, bus, the client's sink");
-  add_us("CPU   bare per grid arrival", per_arrival(s.b_burst_cpu), "a CAF message per unit");
-  rows.push_back({bsec,
-                  "ratio CPU burst   ours / bare",
-                  fmt("%.2fx", summarise(s.burst_cpu).median / summarise(s.b_burst_cpu).median),
-                  fmt("%.2fx", summarise(s.burst_cpu).min / summarise(s.b_burst_cpu).min),
-                  {}});
+  sec = "burst of " + std::to_string(o.burst) +
+        " directives to every grid, back to back, nobody signing (one after each round)";
+  add("ours  burst: first issue -> last arrival event", s.burst);
+  add("bare  burst: first fan-out -> last arrival", s.b_burst);
+  unit = "%.2f us";
+  add("CPU   ours per grid arrival", per_arrival(s.burst_cpu),
+      "process CPU: unit actors, bus, the client's sink");
+  add("CPU   bare per grid arrival", per_arrival(s.b_burst_cpu), "a CAF message per unit");
+  ratio("ratio CPU burst   ours / bare", s.burst_cpu, s.b_burst_cpu);
   return rows;
 }
 
